@@ -1,0 +1,363 @@
+"""Configuration: one TOML file, overridden by ``CONNECTOR_*`` environment variables, secrets from the
+environment or from ``*_FILE`` paths (container secrets).
+
+Built once by the CLI and passed down explicitly; nothing here writes ``os.environ``. Every problem is
+reported with its source (file or variable), its key path and a fix, all at once, before anything
+starts.
+
+Environment variables: ``CONNECTOR_<SECTION>_<KEY>`` (``CONNECTOR_HUBSPOT_ACCESS_TOKEN``,
+``CONNECTOR_SYNC_INTERVAL_MINUTES``); add ``_FILE`` to read the value from a file
+(``CONNECTOR_SALESFORCE_CLIENT_SECRET_FILE=/run/secrets/sf``). ``CONNECTOR_CONFIG`` names the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, model_validator
+
+from .errors import ConfigError, ConfigProblem
+
+__all__ = [
+    "ConnectorConfig",
+    "HubSpotConfig",
+    "SalesforceConfig",
+    "StoreConfig",
+    "SyncConfig",
+    "MappingsConfig",
+    "SandboxConfig",
+    "LoggingConfig",
+    "load_config",
+    "ENV_PREFIX",
+    "DEFAULT_CONFIG_PATH",
+]
+
+ENV_PREFIX = "CONNECTOR_"
+DEFAULT_CONFIG_PATH = Path("connector.toml")
+#: variables with the prefix that are not configuration keys
+_RESERVED_ENV = {"CONNECTOR_CONFIG"}
+_RESERVED_ENV_PREFIXES = ("CONNECTOR_TEST_",)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HubSpotConfig(_Section):
+    """How to reach HubSpot: a private-app token, or an OAuth app's credentials."""
+
+    base_url: str = "https://api.hubapi.com"
+    auth: Literal["private_app", "oauth"] = "private_app"
+    access_token: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    refresh_token: SecretStr | None = None
+    ca_bundle: Path | None = None
+    timeout_seconds: float = Field(30.0, gt=0)
+    requests_per_10s: int = Field(100, gt=0, description="burst allowance of the app (tier)")
+    daily_limit: int = Field(250_000, gt=0, description="daily allowance of the account (tier)")
+    daily_budget_share: float = Field(0.5, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _secrets_for_auth(self, info: ValidationInfo) -> HubSpotConfig:
+        if _sandboxed(info):
+            return self
+        if self.auth == "private_app":
+            _require(self, ("access_token",), "private_app")
+        else:
+            _require(self, ("client_id", "client_secret", "refresh_token"), "oauth")
+        return self
+
+
+class SalesforceConfig(_Section):
+    """How to reach Salesforce: client credentials, JWT bearer, username-password or a given session."""
+
+    instance_url: str = "https://example.my.salesforce.com"
+    login_url: str | None = Field(None, description="token host; defaults to instance_url (My Domain)")
+    auth: Literal["client_credentials", "jwt_bearer", "password", "session"] = "client_credentials"
+    api_version: str = Field("62.0", pattern=r"^\d{2}\.0$")
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    security_token: SecretStr | None = None
+    private_key_file: Path | None = None
+    session_id: SecretStr | None = None
+    ca_bundle: Path | None = None
+    timeout_seconds: float = Field(60.0, gt=0)
+    daily_budget_share: float = Field(0.5, gt=0, le=1)
+    bulk_threshold: int = Field(10_000, ge=0, description="use Bulk API 2.0 above this many records")
+
+    @model_validator(mode="after")
+    def _secrets_for_auth(self, info: ValidationInfo) -> SalesforceConfig:
+        if _sandboxed(info):
+            return self
+        needs: dict[str, tuple[str, ...]] = {
+            "client_credentials": ("client_id", "client_secret"),
+            "jwt_bearer": ("client_id", "username", "private_key_file"),
+            "password": ("client_id", "client_secret", "username", "password"),
+            "session": ("session_id",),
+        }
+        _require(self, needs[self.auth], self.auth)
+        return self
+
+
+class StoreConfig(_Section):
+    """Where the connector keeps its state (SQLite file by default, or PostgreSQL)."""
+
+    url: str = "sqlite:///./connector.db"
+
+
+class SyncConfig(_Section):
+    """What to sync and how often."""
+
+    interval_minutes: int = Field(15, ge=1)
+    objects: list[Literal["people", "engagement", "opportunities"]] = ["people", "engagement", "opportunities"]
+    lookback_seconds: int = Field(120, ge=0, description="overlap re-read at each window's start")
+    safety_lag_seconds: int = Field(60, ge=0, description="cursors never pass start time minus this")
+
+
+class MappingsConfig(_Section):
+    """Where the RevOps-owned mapping files live."""
+
+    directory: Path = Path("mappings")
+
+
+class SandboxConfig(_Section):
+    """Run against the built-in emulators instead of the real systems (the safe default for trying it)."""
+
+    enabled: bool = False
+    people: int = Field(2_000, ge=0)
+    seed: int = 42
+    rate_limits: Literal["real", "off"] = "real"
+
+
+class LoggingConfig(_Section):
+    """Log level and format; personal data is always redacted."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class ConnectorConfig(_Section):
+    """The whole configuration, validated."""
+
+    sandbox: SandboxConfig = SandboxConfig()
+    hubspot: HubSpotConfig | None = None
+    salesforce: SalesforceConfig | None = None
+    store: StoreConfig = StoreConfig()
+    sync: SyncConfig = SyncConfig()
+    mappings: MappingsConfig = MappingsConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _systems_required_without_sandbox(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not (data.get("sandbox") or {}).get("enabled", False):
+            for system in ("hubspot", "salesforce"):
+                data.setdefault(system, {})
+        return data
+
+
+def _sandboxed(info: ValidationInfo) -> bool:
+    """With the sandbox enabled the connection settings are checked for form only, not for secrets."""
+    return bool(info.context and info.context.get("sandbox"))
+
+
+def _require(section: BaseModel, keys: tuple[str, ...], mode: str) -> None:
+    missing = [k for k in keys if getattr(section, k) in (None, "")]
+    if missing:
+        raise _MissingSettings(missing, mode)
+
+
+class _MissingSettings(ValueError):
+    """Settings an auth mode needs but nobody gave; translated into one problem per key."""
+
+    def __init__(self, keys: list[str], mode: str) -> None:
+        self.keys = keys
+        self.mode = mode
+        super().__init__(f"missing {', '.join(keys)} for auth = {mode!r}")
+
+
+# --------------------------------------------------------------------------------------------------
+# loading
+
+
+def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> ConnectorConfig:
+    """Read `path` (TOML), apply environment overrides and validate; raises ConfigError listing all problems."""
+    environ = os.environ if environ is None else environ
+    problems: list[ConfigProblem] = []
+    data: dict[str, Any] = {}
+    source = str(path) if path else "(defaults)"
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError([ConfigProblem(source, "-", "file not found", "pass --config PATH or set CONNECTOR_CONFIG")])
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([ConfigProblem(source, "-", f"not valid TOML: {exc}", "check the syntax at that line")])
+    origins: dict[tuple[str, ...], str] = {}
+    _apply_environment(data, environ, problems, origins)
+    try:
+        sandbox = data.get("sandbox") if isinstance(data.get("sandbox"), dict) else {}
+        config = ConnectorConfig.model_validate(data, context={"sandbox": sandbox.get("enabled") is True})
+    except ValidationError as exc:
+        raise ConfigError(problems + _translate(exc, source, origins)) from None
+    if not problems:
+        _check_files(config, source, problems)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _apply_environment(
+    data: dict[str, Any],
+    environ: Mapping[str, str],
+    problems: list[ConfigProblem],
+    origins: dict[tuple[str, ...], str],
+) -> None:
+    sections = ConnectorConfig.model_fields
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name in _RESERVED_ENV or name.startswith(_RESERVED_ENV_PREFIXES):
+            continue
+        raw_key = name[len(ENV_PREFIX):].lower()
+        from_file = raw_key.endswith("_file") and raw_key not in _all_keys()
+        if from_file:
+            raw_key = raw_key[: -len("_file")]
+        section, _, key = raw_key.partition("_")
+        section_model = _section_model(section)
+        if section not in sections or section_model is None:
+            problems.append(ConfigProblem(name, "-", f"unknown section {section!r}", _suggest(section, sections)))
+            continue
+        if key not in section_model.model_fields:
+            problems.append(
+                ConfigProblem(name, f"[{section}].{key}", "unknown key", _suggest(key, section_model.model_fields))
+            )
+            continue
+        value: Any = environ[name]
+        if from_file:
+            try:
+                value = Path(value).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                problems.append(ConfigProblem(name, f"[{section}].{key}", f"cannot read secret file: {exc.strerror}",
+                                              "mount the secret file or fix the path"))
+                continue
+        elif not _is_text_field(section_model.model_fields[key].annotation):
+            value = _parse_scalar(value)
+        data.setdefault(section, {})
+        if not isinstance(data[section], dict):
+            problems.append(ConfigProblem(name, f"[{section}]", "the file sets this section to a non-table"))
+            continue
+        data[section][key] = value
+        origins[(section, key)] = name
+
+
+def _all_keys() -> set[str]:
+    keys: set[str] = set()
+    for section, field in ConnectorConfig.model_fields.items():
+        model = _section_model(section)
+        if model is not None:
+            keys.update(f"{section}_{k}" for k in model.model_fields)
+    return keys
+
+
+def _section_model(section: str) -> type[BaseModel] | None:
+    field = ConnectorConfig.model_fields.get(section)
+    if field is None:
+        return None
+    for candidate in (field.annotation, *typing.get_args(field.annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _is_text_field(annotation: Any) -> bool:
+    args = typing.get_args(annotation) if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union else (annotation,)
+    return any(a in (str, SecretStr, Path) for a in args)
+
+
+def _is_secret(annotation: Any) -> bool:
+    return SecretStr in typing.get_args(annotation) or annotation is SecretStr
+
+
+def _parse_scalar(value: str) -> Any:
+    """Environment values for typed keys are TOML literals (15, true, ["people"]); else plain text."""
+    try:
+        return tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return value
+
+
+def _suggest(word: str, choices: typing.Iterable[str]) -> str:
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=1)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "valid keys: " + ", ".join(choices)
+
+
+def _translate(exc: ValidationError, source: str, origins: dict[tuple[str, ...], str]) -> list[ConfigProblem]:
+    problems = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, _MissingSettings):
+            section = loc[0] if loc else "?"
+            model = _section_model(section)
+            for key in ctx_error.keys:
+                env = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
+                secret = model is not None and _is_secret(model.model_fields[key].annotation)
+                hint = (f"set {env} or {env}_FILE (secrets do not belong in the file)" if secret
+                        else f"set {key} in [{section}] or {env}")
+                problems.append(ConfigProblem(source, f"[{section}].{key}",
+                                              f"missing, required for auth = {ctx_error.mode!r}", hint))
+            continue
+        where = origins.get(tuple(loc[:2]), source)
+        key = f"[{loc[0]}]" + (f".{'.'.join(loc[1:])}" if len(loc) > 1 else "") if loc else "-"
+        if err["type"] == "extra_forbidden":
+            parent = loc[:-1]
+            model: type[BaseModel] | None = ConnectorConfig if not parent else _section_model(parent[0])
+            fields = model.model_fields if model is not None else {}
+            problems.append(ConfigProblem(where, key, "unknown key", _suggest(loc[-1], fields)))
+        else:
+            got = err.get("input")
+            shown = "(secret)" if "secret" in key or "token" in key or "password" in key else repr(got)
+            problems.append(ConfigProblem(where, key, f"{err['msg']} (got {shown})", _type_hint(err)))
+    return problems
+
+
+def _type_hint(err: Any) -> str:
+    kind = err["type"]
+    if kind.startswith("int"):
+        return "use a whole number without quotes"
+    if kind.startswith("float"):
+        return "use a number without quotes"
+    if kind.startswith("bool"):
+        return "use true or false without quotes"
+    if kind == "literal_error":
+        return "use one of the values listed"
+    if kind.startswith("list"):
+        return 'use a list, e.g. ["people", "engagement"]'
+    return ""
+
+
+def _check_files(config: ConnectorConfig, source: str, problems: list[ConfigProblem]) -> None:
+    for section in (config.hubspot, config.salesforce):
+        if section is None:
+            continue
+        name = "hubspot" if isinstance(section, HubSpotConfig) else "salesforce"
+        if section.ca_bundle is not None and not section.ca_bundle.is_file():
+            problems.append(ConfigProblem(source, f"[{name}].ca_bundle", f"no such file: {section.ca_bundle}",
+                                          "point it at a PEM file of trusted CAs, or remove the key"))
+    if config.salesforce and config.salesforce.private_key_file is not None and not config.salesforce.private_key_file.is_file():
+        problems.append(ConfigProblem(source, "[salesforce].private_key_file",
+                                      f"no such file: {config.salesforce.private_key_file}",
+                                      "point it at the connected app's private key (PEM)"))

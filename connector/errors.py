@@ -1,0 +1,79 @@
+"""The connector's error tree, grouped by what the operator has to do.
+
+    ConnectorError                 root; exit code 1 unless a branch says otherwise
+    ├── ConfigError                fix the configuration or a mapping file; exit code 2
+    │   └── MappingFileError       a mapping file is invalid (raised by reconcile.mapping)
+    ├── RetryLater                 transient (rate limit, budget spent, outage); the next cycle resumes
+    ├── RecordRejected             one record cannot be processed; it is parked, the rest goes on
+    └── NotBuiltYet                the command's stage is not implemented in this version
+
+Vendor and library errors are translated into these at the edges (``raise ... from exc``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "ConnectorError",
+    "ConfigError",
+    "ConfigProblem",
+    "RetryLater",
+    "RecordRejected",
+    "NotBuiltYet",
+    "EXIT_OK",
+    "EXIT_FAILURE",
+    "EXIT_CONFIG",
+]
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+
+
+class ConnectorError(Exception):
+    """Root of every error the connector raises on purpose."""
+
+    exit_code = EXIT_FAILURE
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem in a configuration source: where it is, what is wrong and how to fix it."""
+
+    source: str
+    key: str
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.source}: {self.key}: {self.message}"
+        return f"{text} (fix: {self.hint})" if self.hint else text
+
+
+class ConfigError(ConnectorError):
+    """The configuration (or a mapping file) is invalid; nothing was started."""
+
+    exit_code = EXIT_CONFIG
+
+    def __init__(self, problems: list[ConfigProblem] | str) -> None:
+        if isinstance(problems, str):
+            problems = [ConfigProblem("config", "-", problems)]
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"invalid configuration ({len(problems)} problem(s)):\n{lines}")
+
+
+class RetryLater(ConnectorError):
+    """A transient condition; the work resumes on the next cycle without loss."""
+
+
+class RecordRejected(ConnectorError):
+    """A single record could not be processed; it is parked with this reason."""
+
+
+class NotBuiltYet(ConnectorError):
+    """The requested stage is not implemented in this version of the connector."""
+
+    def __init__(self, what: str, issue: str) -> None:
+        super().__init__(f"{what} is not built yet (tracked in {issue})")

@@ -1,0 +1,115 @@
+"""The CLI contract: exit codes, --json, helpful errors; driven through main(argv) like installer does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from connector.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "config.example.toml"
+COMMANDS = ["validate", "sandbox", "pull", "reconcile", "push", "sync", "plan", "run", "status", "report",
+            "explain", "demo"]
+
+
+def _production_config(tmp_path: Path, **replace: str) -> Path:
+    text = EXAMPLE.read_text().replace("enabled = true", "enabled = false")
+    for old, new in replace.items():
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "connector.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("CONNECTOR_") and not name.startswith("CONNECTOR_TEST_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([command, "--help"]) == 0
+    assert "Usage: connector " + command in capsys.readouterr().out
+
+
+def test_validate_accepts_the_example_config(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--config", str(EXAMPLE), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] is True and out["sandbox"] is True and out["store"] == "sqlite"
+
+
+def test_misspelled_key_fails_with_exit_2_and_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _production_config(tmp_path, **{"interval_minutes = 15": "intervall_minutes = 15"})
+    assert main(["validate", "--config", str(cfg), "--json"]) == 2
+    out = json.loads(capsys.readouterr().out)
+    keys = {p["key"]: p for p in out["problems"]}
+    assert keys["[sync].intervall_minutes"]["message"] == "unknown key"
+    assert "interval_minutes" in keys["[sync].intervall_minutes"]["hint"]
+
+
+def test_missing_secret_fails_with_exit_2_and_says_how_to_set_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _production_config(tmp_path)
+    assert main(["validate", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "[hubspot].access_token" in err and "CONNECTOR_HUBSPOT_ACCESS_TOKEN" in err
+    assert "[salesforce].client_secret" in err and "CONNECTOR_SALESFORCE_CLIENT_SECRET_FILE" in err
+
+
+def test_secrets_from_env_and_files_satisfy_validation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _production_config(tmp_path)
+    secret = tmp_path / "sf-secret"
+    secret.write_text("s3cr3t-value\n")
+    monkeypatch.setenv("CONNECTOR_HUBSPOT_ACCESS_TOKEN", "pat-na1-abcdefgh-1234")
+    monkeypatch.setenv("CONNECTOR_SALESFORCE_CLIENT_ID", "3MVG9example")
+    monkeypatch.setenv("CONNECTOR_SALESFORCE_CLIENT_SECRET_FILE", str(secret))
+    assert main(["validate", "--config", str(cfg), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["salesforce"]["auth"] == "client_credentials"
+    assert "s3cr3t-value" not in out and "pat-na1" not in out
+
+
+def test_misspelled_environment_variable_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CONNECTOR_SYNC_INTERVALMINUTES", "5")
+    assert main(["validate", "--config", str(EXAMPLE), "--json"]) == 2
+    problem = json.loads(capsys.readouterr().out)["problems"][0]
+    assert problem["source"] == "CONNECTOR_SYNC_INTERVALMINUTES"
+
+
+def test_wrong_type_names_key_and_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _production_config(tmp_path, **{"interval_minutes = 15": 'interval_minutes = "often"'})
+    assert main(["validate", "--config", str(cfg), "--json"]) == 2
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    assert any(p["key"] == "[sync].interval_minutes" and "whole number" in p["hint"] for p in problems)
+
+
+def test_missing_config_file_is_a_config_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--config", str(tmp_path / "nope.toml")]) == 2
+    assert "file not found" in capsys.readouterr().err
+
+
+def test_bad_toml_is_a_config_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[sync\ninterval_minutes = 3\n")
+    assert main(["validate", "--config", str(bad)]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    assert main(["frobnicate"]) == 2
+
+
+def test_not_built_commands_say_so_in_json_with_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "--json", "--config", str(EXAMPLE)]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out == {"ok": False, "error": "NotBuiltYet", "message": out["message"]}
+    assert "not built yet" in out["message"]
