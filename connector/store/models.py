@@ -1,0 +1,238 @@
+"""The connector's state, as tables. Times are epoch milliseconds (UTC) everywhere: both systems' clocks
+reduce to that without time-zone ambiguity, and it is the unit the cursors compare in.
+
+- ``source_record``: the raw snapshot of every record pulled, per system/object/id, with its source time.
+- ``link``: which source records belong to which person (and why: stored, cross-reference, conversion,
+  merge, email).
+- ``person`` and ``person_field``: the unified record, with per-field provenance; ``field_audit`` keeps
+  every conflict that was settled (winner, loser, rule).
+- ``engagement`` and ``opportunity``: activity and deals normalised for scoring and reports.
+- ``sync_cursor``: incremental positions per stream; ``sync_run``: every run with its API calls.
+- ``parked_record``: records that could not be processed, with the system's reason and retry state.
+- ``written_value``: hashes of what the connector itself wrote, so its own echo is not a change.
+- ``erased_subject``: salted hashes of erased people, so sync never re-creates them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "SourceRecord",
+    "Link",
+    "Person",
+    "PersonField",
+    "FieldAudit",
+    "Engagement",
+    "Opportunity",
+    "SyncCursor",
+    "SyncRun",
+    "ParkedRecord",
+    "WrittenValue",
+    "ErasedSubject",
+]
+
+#: JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite
+JSONDoc = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _json(nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(JSONDoc, nullable=nullable))
+
+
+def _ms(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(BigInteger, nullable=nullable, index=index))
+
+
+class SourceRecord(SQLModel, table=True):
+    """The last pulled snapshot of one record in one system."""
+
+    __tablename__ = "source_record"
+    __table_args__ = (Index("ix_source_record_modified", "system", "object_type", "modified_at"),)
+
+    system: str = Field(primary_key=True, max_length=16)
+    object_type: str = Field(primary_key=True, max_length=64)
+    record_id: str = Field(primary_key=True, max_length=64)
+    modified_at: int = _ms()
+    fetched_at: int = _ms()
+    deleted: bool = False
+    merged_into: str | None = Field(default=None, max_length=64)
+    email_norm: str | None = Field(default=None, max_length=320, index=True)
+    data: dict[str, Any] = _json()
+    field_times: dict[str, Any] | None = _json(nullable=True)
+    run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+
+
+class Person(SQLModel, table=True):
+    """One unified person, across both systems."""
+
+    __tablename__ = "person"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email_norm: str | None = Field(default=None, max_length=320, index=True)
+    score: float | None = None
+    status: str | None = Field(default=None, max_length=32)
+    status_since: int | None = _ms(nullable=True)
+    created_at: int = _ms()
+    updated_at: int = _ms()
+
+
+class Link(SQLModel, table=True):
+    """A source record belongs to a person; `role` says whether it is the live record or history."""
+
+    __tablename__ = "link"
+    __table_args__ = (UniqueConstraint("system", "object_type", "record_id", name="uq_link_record"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    system: str = Field(max_length=16)
+    object_type: str = Field(max_length=64)
+    record_id: str = Field(max_length=64)
+    role: str = Field(default="primary", max_length=16)  # primary | history | duplicate
+    reason: str = Field(max_length=32)  # stored | cross_reference | conversion | merge | email | created
+    linked_at: int = _ms()
+
+
+class PersonField(SQLModel, table=True):
+    """A unified field's value and where it came from."""
+
+    __tablename__ = "person_field"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    field: str = Field(primary_key=True, max_length=128)
+    value: Any = _json(nullable=True)
+    source_system: str = Field(max_length=16)
+    source_id: str = Field(max_length=64)
+    source_time: int | None = _ms(nullable=True)
+    rule: str = Field(max_length=64)
+    time_basis: str = Field(default="record", max_length=8)  # field | record
+    updated_at: int = _ms()
+
+
+class FieldAudit(SQLModel, table=True):
+    """A conflict that a rule settled: who won, who lost, and why."""
+
+    __tablename__ = "field_audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    field: str = Field(max_length=128)
+    rule: str = Field(max_length=64)
+    winner_system: str = Field(max_length=16)
+    winner_value: Any = _json(nullable=True)
+    loser_system: str = Field(max_length=16)
+    loser_value: Any = _json(nullable=True)
+    decided_at: int = _ms()
+    run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+
+
+class Engagement(SQLModel, table=True):
+    """One timestamped touch (email open/click, form, page view, call, meeting, task) of one person."""
+
+    __tablename__ = "engagement"
+    __table_args__ = (Index("ix_engagement_subject", "subject_system", "subject_id", "occurred_at"),)
+
+    system: str = Field(primary_key=True, max_length=16)
+    engagement_id: str = Field(primary_key=True, max_length=128)
+    kind: str = Field(max_length=32)  # email_open | email_click | form_submission | page_view | call | meeting | task | email
+    direction: str | None = Field(default=None, max_length=16)  # marketing | sales
+    subject_system: str = Field(max_length=16)
+    subject_id: str = Field(max_length=64)
+    occurred_at: int = _ms()
+    data: dict[str, Any] = _json()
+
+
+class Opportunity(SQLModel, table=True):
+    """An opportunity (Salesforce) or deal (HubSpot), normalised for status and reports."""
+
+    __tablename__ = "opportunity"
+
+    system: str = Field(primary_key=True, max_length=16)
+    record_id: str = Field(primary_key=True, max_length=64)
+    name: str | None = Field(default=None, max_length=255)
+    stage: str | None = Field(default=None, max_length=128)
+    amount: float | None = None
+    close_date: str | None = Field(default=None, max_length=10)
+    is_closed: bool = False
+    is_won: bool = False
+    person_ids: list[int] | None = _json(nullable=True)
+    modified_at: int = _ms()
+    data: dict[str, Any] = _json()
+
+
+class SyncCursor(SQLModel, table=True):
+    """Where an incremental stream stands; advanced only with the records it covers."""
+
+    __tablename__ = "sync_cursor"
+
+    stream: str = Field(primary_key=True, max_length=128)  # e.g. "salesforce:Lead"
+    value: dict[str, Any] = _json()
+    updated_at: int = _ms()
+    run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+
+
+class SyncRun(SQLModel, table=True):
+    """One execution of a command, with what it cost."""
+
+    __tablename__ = "sync_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    command: str = Field(max_length=32)
+    started_at: int = _ms(index=True)
+    finished_at: int | None = _ms(nullable=True)
+    status: str = Field(default="running", max_length=16)  # running | ok | partial | failed | interrupted
+    api_calls: dict[str, Any] = _json()  # {"hubspot": {"total": n, "by_object": {...}}, "salesforce": {...}}
+    counts: dict[str, Any] = _json()
+    error: str | None = None
+
+
+class ParkedRecord(SQLModel, table=True):
+    """A record a system rejected (or the connector could not read), kept visible until fixed."""
+
+    __tablename__ = "parked_record"
+    __table_args__ = (UniqueConstraint("system", "object_type", "record_id", "stage", name="uq_parked_record"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    system: str = Field(max_length=16)
+    object_type: str = Field(max_length=64)
+    record_id: str = Field(max_length=64)
+    stage: str = Field(max_length=16)  # pull | reconcile | push
+    field: str | None = Field(default=None, max_length=128)
+    code: str = Field(max_length=64)
+    message: str
+    hint: str | None = None
+    attempts: int = 1
+    first_seen: int = _ms()
+    last_seen: int = _ms()
+    next_retry_at: int | None = _ms(nullable=True)
+    resolved_at: int | None = _ms(nullable=True)
+    payload: dict[str, Any] | None = _json(nullable=True)
+    run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+
+
+class WrittenValue(SQLModel, table=True):
+    """A hash of the value the connector last wrote into one field (echo suppression)."""
+
+    __tablename__ = "written_value"
+
+    system: str = Field(primary_key=True, max_length=16)
+    object_type: str = Field(primary_key=True, max_length=64)
+    record_id: str = Field(primary_key=True, max_length=64)
+    field: str = Field(primary_key=True, max_length=128)
+    value_hash: str = Field(max_length=64)
+    written_at: int = _ms()
+    run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+
+
+class ErasedSubject(SQLModel, table=True):
+    """A person erased on request: only a salted hash remains, so sync never re-creates them."""
+
+    __tablename__ = "erased_subject"
+
+    subject_hash: str = Field(primary_key=True, max_length=64)
+    erased_at: int = _ms()
+    source_system: str = Field(max_length=16)
