@@ -1,0 +1,78 @@
+"""Logging that never leaks secrets and redacts personal data.
+
+Records pass through a filter that masks e-mail addresses, phone-like numbers, bearer tokens and
+Salesforce session ids in the message and its arguments, so a stray ``log.info("%s", record)`` cannot
+put a person's address or a token into an aggregator.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from typing import Any
+
+__all__ = ["redact", "RedactingFilter", "configure_logging"]
+
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=!-]{8,}"), r"\1[secret]"),
+    (re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{20,}"), "[secret]"),  # Salesforce session id
+    (re.compile(r"\bpat-[a-z0-9]{2,4}-[A-Za-z0-9-]{8,}"), "[secret]"),  # HubSpot private app token
+    (re.compile(r"(?i)((?:access_token|refresh_token|client_secret|password|session_id|security_token)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"), r"\1[secret]"),
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
+
+]
+#: phone-like: at least 9 digits with a leading + or separators (bare digit runs are ids and timestamps)
+_PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().-]{7,}\d(?![\w.])")
+
+
+def _phone(match: re.Match[str]) -> str:
+    text = match.group(0)
+    digits = sum(ch.isdigit() for ch in text)
+    if digits >= 9 and (text.startswith(("+", "(")) or any(ch in text for ch in " ().-")):
+        return "[phone]"
+    return text
+
+
+def redact(text: str) -> str:
+    """`text` with secrets and personal data masked."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return _PHONE.sub(_phone, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Masks every record's rendered message before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not lose the record
+            message = str(record.msg)
+        record.msg = redact(message)
+        record.args = None
+        return True
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            payload["exc"] = redact(self.formatException(record.exc_info))
+        return json.dumps(payload)
+
+
+def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
+    """Send logs to stderr (stdout is reserved for command output and --json)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(_JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
