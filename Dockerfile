@@ -1,0 +1,24 @@
+# A plain image: the connector and its dependencies on python:3.11-slim, state in /data.
+#   docker build -t hubspot-salesforce-connector .
+#   docker run -v connector-data:/data -v $PWD/connector.toml:/etc/connector/connector.toml:ro \
+#     -e CONNECTOR_HUBSPOT_ACCESS_TOKEN_FILE=/run/secrets/hubspot ... hubspot-salesforce-connector
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    CONNECTOR_CONFIG=/etc/connector/connector.toml \
+    CONNECTOR_STORE_URL=sqlite:////data/connector.db \
+    CONNECTOR_MAPPINGS_DIRECTORY=/etc/connector/mappings
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY connector ./connector
+RUN pip install --no-cache-dir . && useradd --system --uid 10001 connector && mkdir -p /data /etc/connector \
+    && chown connector /data
+COPY mappings /etc/connector/mappings
+COPY config.example.toml /etc/connector/connector.toml
+
+USER connector
+VOLUME ["/data"]
+ENTRYPOINT ["connector"]
+CMD ["run"]

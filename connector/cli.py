@@ -1,0 +1,182 @@
+"""The ``connector`` command line.
+
+Admins script it, so its contract is stable: every summary command accepts ``--json`` and then prints
+exactly one JSON object on stdout (logs go to stderr); exit code 0 means success, 2 bad configuration
+or mappings, 1 any other failure. ``main(argv)`` is the entry point and is what the tests call.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from . import __version__
+from .config import DEFAULT_CONFIG_PATH, ConnectorConfig, load_config
+from .errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, ConfigError, ConnectorError, NotBuiltYet
+from .logs import configure_logging
+
+__all__ = ["main", "cli"]
+
+
+config_option = click.option(
+    "--config", "-c", "config", type=click.Path(path_type=Path, dir_okay=False), envvar="CONNECTOR_CONFIG",
+    default=None, help="TOML config file [default: ./connector.toml; env CONNECTOR_CONFIG]",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="print one JSON object on stdout instead of text")
+
+
+class _Exit(Exception):
+    """Carries an exit code out of a command after its output was printed."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def _emit(payload: dict[str, Any], as_json: bool, text: Callable[[], None]) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(payload, default=str) + "\n")
+    else:
+        text()
+
+
+def _fail(exc: ConnectorError, as_json: bool) -> NoReturn:
+    if as_json:
+        payload: dict[str, Any] = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
+        if isinstance(exc, ConfigError):
+            payload["problems"] = [
+                {"source": p.source, "key": p.key, "message": p.message, "hint": p.hint} for p in exc.problems
+            ]
+        sys.stdout.write(json.dumps(payload) + "\n")
+    else:
+        click.echo(f"error: {exc}", err=True)
+    raise _Exit(exc.exit_code)
+
+
+def _load(config: Path | None) -> ConnectorConfig:
+    path = config
+    if path is None:
+        if not DEFAULT_CONFIG_PATH.exists():
+            raise ConfigError("no configuration file: pass --config PATH, set CONNECTOR_CONFIG, or create "
+                              "./connector.toml (start from config.example.toml)")
+        path = DEFAULT_CONFIG_PATH
+    cfg = load_config(path)
+    configure_logging(cfg.logging.level, cfg.logging.format)
+    return cfg
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="connector")
+def cli() -> None:
+    """Keep HubSpot and Salesforce in agreement: one score, one status and one set of numbers per lead.
+
+    Exit codes: 0 success, 2 bad configuration or mappings, 1 any other failure.
+    """
+
+
+@cli.command()
+@config_option
+@json_option
+def validate(config: Path | None, as_json: bool) -> None:
+    """Check the configuration (and, once mappings land, the mapping files) without starting anything."""
+    try:
+        cfg = _load(config)
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+    mappings_dir = cfg.mappings.directory
+    hubspot = None if cfg.sandbox.enabled or cfg.hubspot is None else {
+        "base_url": cfg.hubspot.base_url, "auth": cfg.hubspot.auth}
+    salesforce = None if cfg.sandbox.enabled or cfg.salesforce is None else {
+        "instance_url": cfg.salesforce.instance_url, "auth": cfg.salesforce.auth,
+        "api_version": cfg.salesforce.api_version}
+    payload = {
+        "ok": True,
+        "config": str(config or DEFAULT_CONFIG_PATH),
+        "sandbox": cfg.sandbox.enabled,
+        "store": cfg.store.url.split(":", 1)[0],
+        "hubspot": hubspot,
+        "salesforce": salesforce,
+        "mappings": str(mappings_dir),
+        "problems": [],
+    }
+
+    def text() -> None:
+        target = "the built-in sandbox" if cfg.sandbox.enabled else "HubSpot and Salesforce"
+        click.echo(f"configuration OK: syncs {target}, state in {cfg.store.url}, mappings in {mappings_dir}/")
+
+    _emit(payload, as_json, text)
+
+
+@cli.command()
+@click.option("--people", type=click.IntRange(min=0), default=2000, show_default=True, help="people to seed")
+@click.option("--seed", type=int, default=42, show_default=True, help="seed of the generated data")
+@click.option("--config-out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="write a connector config that points at the sandbox here")
+@click.option("--rate-limits", type=click.Choice(["real", "off"]), default="real", show_default=True,
+              help="real: behave like production accounts; off: for engine benchmarks")
+@click.option("--faults", default=None, help="fault spec, e.g. '503:0.02,429-retry@*/search:x3'")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="where the emulators keep their data [default: a temporary directory]")
+def sandbox(people: int, seed: int, config_out: Path | None, rate_limits: str, faults: str | None,
+            data_dir: Path | None) -> None:
+    """Serve the HubSpot and Salesforce emulators until SIGTERM.
+
+    Prints one JSON line on stdout with both base URLs, tokens and the CA file.
+    """
+    from .sandbox.runner import serve_forever  # the sandbox is an edge: imported only when asked for
+
+    try:
+        serve_forever(people=people, seed=seed, config_out=config_out, rate_limits=rate_limits == "real",
+                      faults=faults, data_dir=data_dir)
+    except ConnectorError as exc:
+        _fail(exc, False)
+
+
+def _not_built(name: str, summary: str, issue: str) -> click.Command:
+    @config_option
+    @json_option
+    def run(config: Path | None, as_json: bool) -> None:
+        _fail(NotBuiltYet(f"`connector {name}`", issue), as_json)
+
+    return click.command(name=name, help=f"{summary} (not built yet: {issue})")(run)
+
+
+_PLANNED = {
+    "pull": ("Pull changed records from both systems into the state store.", "issue #4 (pull)"),
+    "reconcile": ("Reconcile pulled records into unified people.", "issue #5 (reconcile)"),
+    "push": ("Write the planned changes to both systems.", "issue #6 (push)"),
+    "sync": ("Pull, reconcile, score and push once.", "issue #6 (push)"),
+    "plan": ("Dry run: show what a sync would write, and its API cost.", "issue #6 (push)"),
+    "run": ("Sync on a schedule until stopped.", "the operations issue"),
+    "status": ("Show the last runs, cursors and parked records.", "issue #6 (push)"),
+    "report": ("Handoff SLA, funnel and score quality reports.", "the reporting issue"),
+    "explain": ("Show one person's unified record and where each value came from.", "issue #5 (reconcile)"),
+    "demo": ("Start the sandbox, sync it once and show what happened.", "issue #6 (push)"),
+}
+for _name, (_summary, _issue) in _PLANNED.items():
+    cli.add_command(_not_built(_name, _summary, _issue))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with `argv` (default: sys.argv[1:]); returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        cli.main(args=args, prog_name="connector", standalone_mode=False)
+    except _Exit as done:
+        return done.code
+    except click.exceptions.Exit as done:  # --help, --version
+        return done.exit_code
+    except click.UsageError as exc:  # a bad command line is bad configuration
+        exc.show()
+        return EXIT_CONFIG
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return EXIT_FAILURE
+    except ConnectorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    return EXIT_OK
