@@ -1,0 +1,68 @@
+"""Per-endpoint request counters, so tests and benchmarks can check API cost exactly.
+
+Counted keys are ``"METHOD /path"`` with id-like path parameters folded to ``{name}`` (object types
+stay visible: ``GET /crm/v3/objects/contacts/{recordId}``). Requests under the control prefix are
+not counted.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+__all__ = ["CallCounter", "CountingMiddleware", "CONTROL_PREFIX"]
+
+CONTROL_PREFIX = "/_sandbox"
+
+
+class CallCounter:
+    """Thread-safe counts of API calls by endpoint key."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def add(self, key: str, n: int = 1) -> None:
+        with self._lock:
+            self._counts[key] += n
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._counts.values())
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+def endpoint_key(scope: Scope) -> str:
+    path: str = scope["path"]
+    params = scope.get("path_params") or {}
+    for name, value in params.items():
+        lowered = name.lower()
+        if lowered.endswith("id") or lowered in {"locator", "ref"}:
+            path = path.replace(f"/{value}", "/{" + name + "}")
+    return f"{scope['method']} {path}"
+
+
+class CountingMiddleware:
+    """Counts every API request after routing (so path parameters are known)."""
+
+    def __init__(self, app: ASGIApp, counter: CallCounter) -> None:
+        self.app = app
+        self.counter = counter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.counter.add(endpoint_key(scope))

@@ -1,0 +1,62 @@
+"""The contract between the seed generator and the two emulators.
+
+The generator (``seed.py``) yields ``SeedBatch`` objects; each emulator's ``load(batch)`` stores its
+part. Records are in each system's own vocabulary, with times as epoch milliseconds (the emulators
+render them in their API's format) and dates as ``YYYY-MM-DD`` strings.
+
+HubSpot records: ``{"id": "123", "properties": {name: str | None}, "createdAt": ms, "updatedAt": ms,
+"history": {name: [{"value": str, "timestamp": ms, "sourceType": str}, ...]}}`` ("history" optional,
+newest first; the emulator derives one entry from the current value where it is missing).
+Object types: contacts, deals, calls, meetings, emails, notes, tasks (and "owners": ``{"id",
+"email", "firstName", "lastName", "userId"}``).
+
+Salesforce records: ``{"Id": "00Q...", field: value, ...}`` with ``CreatedDate``, ``LastModifiedDate``
+and ``SystemModstamp`` as ms and dates as strings; Ids come from ``salesforce.ids.make_id``.
+sObjects: User, Account, Campaign, Lead, Contact, Opportunity, OpportunityContactRole, Task, Event,
+CampaignMember.
+
+Marketing events are system-neutral so the HubSpot emulator decides how the public APIs expose them
+(events API for page views and form submissions, email events API for opens and clicks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
+
+__all__ = ["SeedBatch", "MarketingEvent", "MarketingEventKind", "Association"]
+
+MarketingEventKind = Literal["page_view", "form_submission", "email_open", "email_click", "email_delivered"]
+
+
+class MarketingEvent(TypedDict):
+    """One timestamped marketing engagement of one HubSpot contact."""
+
+    id: str
+    kind: MarketingEventKind
+    contact_id: str
+    email: str
+    occurred_at: int
+    properties: dict[str, str]
+
+
+# (from_object_type, from_id, to_object_type, to_id), e.g. ("contacts", "51", "deals", "9001")
+Association = tuple[str, str, str, str]
+
+
+@dataclass
+class SeedBatch:
+    """A slice of the seeded world; records referenced across batches are always in earlier batches."""
+
+    hubspot: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    hubspot_associations: list[Association] = field(default_factory=list)
+    marketing_events: list[MarketingEvent] = field(default_factory=list)
+    salesforce: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def size(self) -> int:
+        return (
+            sum(len(v) for v in self.hubspot.values())
+            + sum(len(v) for v in self.salesforce.values())
+            + len(self.hubspot_associations)
+            + len(self.marketing_events)
+        )
