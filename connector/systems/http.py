@@ -1,0 +1,298 @@
+"""One HTTP layer per system: every request counted, paced, retried and translated in one place.
+
+The adapters above it only say what to ask for. This layer:
+
+- counts every request that leaves the process in the run's ``CallLedger`` (per system and object);
+- waits for the system's pacers (burst window, search rate) and checks the daily budget first;
+- retries 429/5xx/423, timeouts and dropped connections with jittered exponential backoff
+  (tenacity), honouring ``Retry-After`` when the server sends one;
+- refreshes an expired token once per request (401) and sends the request again;
+- turns a spent daily allowance into ``BudgetExhausted`` (the cycle stops cleanly and resumes later)
+  and any other refusal into ``ApiError`` carrying the system's own code, message and a fix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from ..errors import ConnectorError, RetryLater
+from .ledger import CallLedger
+from .pacing import BudgetExhausted, DailyBudget, WindowPacer
+
+__all__ = [
+    "HttpLayer",
+    "Auth",
+    "StaticToken",
+    "RetryPolicy",
+    "ApiError",
+    "TransientApiError",
+    "MalformedResponse",
+    "ErrorInfo",
+    "Verdict",
+    "make_ssl_context",
+]
+
+log = logging.getLogger(__name__)
+
+Verdict = Literal["ok", "retry", "refresh", "budget", "fail"]
+
+
+class ApiError(ConnectorError):
+    """The system refused a request and retrying will not help; the message says what to fix."""
+
+    def __init__(self, system: str, endpoint: str, status: int, code: str, message: str, hint: str = "") -> None:
+        self.system, self.endpoint, self.status, self.code, self.vendor_message, self.hint = (
+            system, endpoint, status, code, message, hint)
+        text = f"{system} {endpoint} answered {status} {code}: {message}"
+        super().__init__(f"{text} (fix: {hint})" if hint else text)
+
+
+class TransientApiError(RetryLater):
+    """A transient failure outlasted every retry; the next cycle starts again from the same cursor."""
+
+
+class MalformedResponse(ConnectorError):
+    """A response body could not be parsed; nothing derived from it is stored or advanced."""
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """A system's own reading of an error response."""
+
+    code: str
+    message: str
+    hint: str = ""
+
+
+class Auth(Protocol):
+    """Supplies credentials; `refresh` gets new ones after a 401 and says whether it could."""
+
+    def headers(self) -> dict[str, str]: ...
+
+    def refresh(self) -> bool: ...
+
+
+class StaticToken:
+    """A bearer token that cannot be refreshed (private app token, given session id)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def refresh(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try before giving up until the next cycle."""
+
+    attempts: int = 6
+    initial: float = 0.5
+    maximum: float = 30.0
+    max_retry_after: float = 300.0
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+Classifier = Callable[[httpx.Response], Verdict]
+Describer = Callable[[httpx.Response], ErrorInfo]
+
+
+def default_classify(response: httpx.Response) -> Verdict:
+    status = response.status_code
+    if status < 400:
+        return "ok"
+    if status == 401:
+        return "refresh"
+    if status in (408, 423, 425, 429) or status >= 500:
+        return "retry"
+    return "fail"
+
+
+def default_describe(response: httpx.Response) -> ErrorInfo:
+    return ErrorInfo(code=str(response.status_code), message=response.text[:500])
+
+
+def make_ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """Verify against `ca_bundle` when given, else the system store (never the process environment)."""
+    return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else ssl.create_default_context()
+
+
+class HttpLayer:
+    """Sends requests to one system on behalf of its adapter."""
+
+    def __init__(
+        self,
+        system: str,
+        base_url: str,
+        *,
+        auth: Auth,
+        ledger: CallLedger,
+        budget: DailyBudget | None = None,
+        pacers: Mapping[str, WindowPacer] | None = None,
+        verify: ssl.SSLContext | bool = True,
+        timeout: float = 30.0,
+        retry: RetryPolicy = RetryPolicy(),
+        classify: Classifier = default_classify,
+        describe: Describer = default_describe,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.system = system
+        self.auth = auth
+        self.ledger = ledger
+        self.budget = budget
+        self.pacers = dict(pacers or {})
+        self.retry = retry
+        self._classify = classify
+        self._describe = describe
+        self._sleep = sleep
+        self._client = httpx.Client(base_url=base_url, verify=verify, timeout=timeout, transport=transport,
+                                    trust_env=False, headers={"User-Agent": "hubspot-salesforce-connector"})
+
+    def close(self) -> None:
+        self._client.close()
+
+    # ------------------------------------------------------------------ public
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        object_type: str,
+        pace: str = "default",
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one logical request (retrying as needed); returns the successful response."""
+        endpoint = f"{method} {url.split('?', 1)[0]}"
+
+        def attempt() -> httpx.Response:
+            return self._attempt(method, url, endpoint, object_type, pace, params, json_body, content, headers)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Retryable),
+            sleep=self._sleep,
+            reraise=True,
+            before_sleep=lambda state: log.warning(
+                "%s %s: %s; retry %d of %d", self.system, endpoint,
+                state.outcome.exception() if state.outcome else "?", state.attempt_number, self.retry.attempts - 1),
+        )
+        try:
+            return retrying(attempt)
+        except _Retryable as exc:
+            raise TransientApiError(
+                f"{self.system} {endpoint}: still failing after {self.retry.attempts} attempts ({exc}); "
+                "nothing was lost, the next cycle starts from the same place"
+            ) from exc
+
+    def json(self, method: str, url: str, *, object_type: str, **kwargs: Any) -> Any:
+        """`request` and parse the JSON body; a truncated or garbled body is retried, then MalformedResponse."""
+        endpoint = f"{method} {url.split('?', 1)[0]}"
+        last: Exception | None = None
+        for _ in range(max(1, self.retry.attempts // 2)):
+            response = self.request(method, url, object_type=object_type, **kwargs)
+            if response.status_code == 204 or not response.content:
+                return None
+            try:
+                return response.json()
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                last = exc
+                log.warning("%s %s: unparseable response body (%s); asking again", self.system, endpoint, exc)
+        raise MalformedResponse(
+            f"{self.system} {endpoint}: the response body is not valid JSON ({last}); nothing from it was stored "
+            "and no cursor moved. If this persists, the system or a proxy in between is corrupting responses."
+        )
+
+    # ------------------------------------------------------------------ internals
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+            return min(exc.retry_after, self.retry.max_retry_after)
+        return float(wait_random_exponential(multiplier=self.retry.initial, max=self.retry.maximum)(state))
+
+    def _attempt(self, method: str, url: str, endpoint: str, object_type: str, pace: str,
+                 params: Mapping[str, Any] | None, json_body: Any, content: bytes | str | None,
+                 headers: Mapping[str, str] | None) -> httpx.Response:
+        refreshed = False
+        while True:
+            if self.budget is not None:
+                self.budget.check()
+            for name in ("default", pace) if pace != "default" else ("default",):
+                pacer = self.pacers.get(name)
+                if pacer is not None:
+                    pacer.acquire()
+            request_headers = {**self.auth.headers(), **(headers or {})}
+            try:
+                response = self._client.request(method, url, params=params, json=json_body, content=content,
+                                                 headers=request_headers)
+            except httpx.ConnectError as exc:
+                raise _Retryable(f"cannot connect: {exc}") from exc
+            except httpx.TimeoutException as exc:
+                self._count(object_type)
+                raise _Retryable(f"timed out: {type(exc).__name__}") from exc
+            except httpx.TransportError as exc:
+                self._count(object_type)
+                raise _Retryable(f"connection dropped: {exc}") from exc
+            self._count(object_type)
+            for pacer in self.pacers.values():
+                pacer.observe(response.headers)
+            if self.budget is not None:
+                self.budget.observe(response.headers)
+            verdict = self._classify(response)
+            if verdict == "ok":
+                return response
+            if verdict == "refresh" and not refreshed and self.auth.refresh():
+                refreshed = True
+                continue
+            info = self._describe(response)
+            if verdict == "retry":
+                raise _Retryable(f"{response.status_code} {info.code}", _retry_after(response))
+            if verdict == "budget":
+                raise BudgetExhausted(f"{self.system}: {info.message} ({info.code}); the sync resumes on a later cycle")
+            if verdict == "refresh":
+                raise ApiError(self.system, endpoint, response.status_code, info.code, info.message,
+                               info.hint or "check the credentials in the configuration")
+            raise ApiError(self.system, endpoint, response.status_code, info.code, info.message, info.hint)
+
+    def _count(self, object_type: str) -> None:
+        self.ledger.record(self.system, object_type)
+        if self.budget is not None:
+            self.budget.spend()
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None

@@ -1,0 +1,38 @@
+"""Exact API call accounting, per system and per object, for one run.
+
+Every request that leaves the process is recorded, whatever its outcome (a 429 or a timeout costs the
+vendor's allowance too), so the figures on a sync run and in ``--json`` are the real cost.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+__all__ = ["CallLedger"]
+
+
+class CallLedger:
+    """Counts requests by (system, object); thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, str]] = Counter()
+
+    def record(self, system: str, object_type: str, n: int = 1) -> None:
+        with self._lock:
+            self._counts[(system, object_type)] += n
+
+    def total(self, system: str | None = None) -> int:
+        with self._lock:
+            return sum(n for (s, _), n in self._counts.items() if system is None or s == system)
+
+    def snapshot(self) -> dict[str, dict[str, object]]:
+        """``{"hubspot": {"total": 12, "by_object": {"contacts": 10, ...}}, ...}`` (for runs and --json)."""
+        with self._lock:
+            out: dict[str, dict[str, object]] = {}
+            for (system, object_type), n in sorted(self._counts.items()):
+                entry = out.setdefault(system, {"total": 0, "by_object": {}})
+                entry["total"] = int(entry["total"]) + n  # type: ignore[call-overload]
+                entry["by_object"][object_type] = n  # type: ignore[index]
+            return out

@@ -1,0 +1,154 @@
+"""Pacing and budgets: staying under the vendors' limits instead of bouncing off them.
+
+Pure logic with an injectable clock, so it is tested without sleeping:
+
+- ``WindowPacer`` keeps at most ``limit`` requests in any rolling ``window`` seconds (HubSpot's burst
+  limit per 10 s, its search limit per second), and also defers to the server's view
+  (``X-HubSpot-RateLimit-Remaining``), which counts other processes of the same app.
+- ``DailyBudget`` stops the connector once its configured share of a daily allowance is spent
+  (counting its own calls, including earlier runs in the same day) or the account itself runs low,
+  so other integrations keep working. Salesforce reports org usage in ``Sforce-Limit-Info``; HubSpot in
+  ``X-HubSpot-RateLimit-Daily(-Remaining)`` (not for OAuth calls).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from ..errors import RetryLater
+
+__all__ = ["WindowPacer", "DailyBudget", "BudgetExhausted", "parse_sforce_limit_info"]
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+
+class BudgetExhausted(RetryLater):
+    """The connector's share of a daily API allowance is used up; it resumes on a later cycle."""
+
+
+class WindowPacer:
+    """At most `limit` requests per rolling `window` seconds (a fraction is kept in reserve)."""
+
+    def __init__(self, limit: int, window: float, *, headroom: float = 0.9, clock: Clock = time.monotonic,
+                 sleep: Sleep = time.sleep) -> None:
+        self.limit = max(1, int(limit * headroom))
+        self.window = window
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: deque[float] = deque()
+        self._server_pause_until = 0.0
+        self._lock = threading.Lock()
+        self.waited = 0.0
+
+    def delay(self) -> float:
+        """Seconds to wait before the next request may go (0 when it may go now)."""
+        now = self._clock()
+        while self._sent and self._sent[0] <= now - self.window:
+            self._sent.popleft()
+        wait = max(0.0, self._server_pause_until - now)
+        if len(self._sent) >= self.limit:
+            wait = max(wait, self._sent[0] + self.window - now)
+        return wait
+
+    def acquire(self) -> None:
+        """Block until a request may go, then count it."""
+        with self._lock:
+            wait = self.delay()
+            if wait > 0:
+                self.waited += wait
+                self._sleep(wait)
+            self._sent.append(self._clock())
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Follow HubSpot's own count: when few requests remain in the interval, pause for the rest of it."""
+        remaining = headers.get("x-hubspot-ratelimit-remaining")
+        interval_ms = headers.get("x-hubspot-ratelimit-interval-milliseconds")
+        maximum = headers.get("x-hubspot-ratelimit-max")
+        if remaining is None or interval_ms is None or maximum is None:
+            return
+        try:
+            left, interval, cap = int(remaining), int(interval_ms) / 1000.0, int(maximum)
+        except ValueError:
+            return
+        reserve = max(1, cap // 10)
+        if left <= reserve:
+            with self._lock:
+                # the window is rolling: at full use one call expires every interval/cap seconds, so
+                # regaining the reserve takes that long per missing slot
+                pause = interval * (reserve - left + 1) / cap
+                self._server_pause_until = max(self._server_pause_until, self._clock() + pause)
+
+
+_SF_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
+
+
+def parse_sforce_limit_info(value: str | None) -> tuple[int, int] | None:
+    """``"api-usage=18/5000"`` -> (18, 5000)."""
+    if not value:
+        return None
+    match = _SF_USAGE.search(value)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+@dataclass
+class DailyBudget:
+    """The connector's share of one system's daily allowance.
+
+    `prior_calls` are this connector's calls earlier in the current day (from the store's sync runs).
+    `account_reserve` is the fraction of the whole allowance the connector never eats into, whatever
+    its share, so sales and marketing tools keep working.
+    """
+
+    system: str
+    daily_limit: int
+    share: float
+    prior_calls: int = 0
+    account_reserve: float = 0.05
+    calls: int = 0
+    account_used: int | None = None
+
+    @property
+    def allowance(self) -> int:
+        return int(self.daily_limit * self.share)
+
+    @property
+    def used(self) -> int:
+        return self.prior_calls + self.calls
+
+    def remaining(self) -> int:
+        own = self.allowance - self.used
+        if self.account_used is not None:
+            own = min(own, self.daily_limit - int(self.daily_limit * self.account_reserve) - self.account_used)
+        return max(0, own)
+
+    def check(self, needed: int = 1) -> None:
+        """Raise BudgetExhausted if `needed` more calls would pass the share or the account reserve."""
+        if self.remaining() < needed:
+            raise BudgetExhausted(
+                f"{self.system}: the connector's daily API budget is used up ({self.used} of {self.allowance} "
+                f"calls = {self.share:.0%} of {self.daily_limit}"
+                + (f"; account has used {self.account_used}" if self.account_used is not None else "")
+                + "); the sync resumes on a later cycle. Raise daily_budget_share if this is too tight."
+            )
+
+    def spend(self, n: int = 1) -> None:
+        self.calls += n
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Learn the account's real usage (and limit) from response headers."""
+        info = parse_sforce_limit_info(headers.get("sforce-limit-info"))
+        if info is not None:
+            self.account_used, self.daily_limit = info
+            return
+        daily, left = headers.get("x-hubspot-ratelimit-daily"), headers.get("x-hubspot-ratelimit-daily-remaining")
+        if daily is not None and left is not None:
+            try:
+                self.daily_limit, self.account_used = int(daily), int(daily) - int(left)
+            except ValueError:
+                pass
