@@ -1,0 +1,131 @@
+"""Staging pulled records and moving cursors, in one transaction.
+
+A cursor moves only together with the records it covers: callers stage a page and save the cursor in
+the same session/transaction, so a crash leaves either both or neither. Re-read records with the same
+(id, modified time) are recognised and not written again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from ..pull.cursor import Cursor
+from .models import SourceRecord, SyncCursor
+
+__all__ = ["StagedRecord", "StageCounts", "stage_records", "save_cursor", "load_cursor"]
+
+
+@dataclass(frozen=True)
+class StagedRecord:
+    """One record as pulled: raw fields in the system's own vocabulary, plus what the store indexes."""
+
+    system: str
+    object_type: str
+    record_id: str
+    modified_at: int
+    data: dict[str, Any]
+    deleted: bool = False
+    merged_into: str | None = None
+    email_norm: str | None = None
+    field_times: dict[str, int] | None = None
+
+
+@dataclass
+class StageCounts:
+    """What staging one page did."""
+
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    ids_written: list[str] = field(default_factory=list)
+
+    def add(self, other: StageCounts) -> None:
+        self.new += other.new
+        self.changed += other.changed
+        self.unchanged += other.unchanged
+
+
+def stage_records(session: Session, records: Sequence[StagedRecord], *, fetched_at: int,
+                  run_id: int | None = None) -> StageCounts:
+    """Upsert one page of records of one system/object; older or identical snapshots are skipped."""
+    counts = StageCounts()
+    if not records:
+        return counts
+    system, object_type = records[0].system, records[0].object_type
+    if any(r.system != system or r.object_type != object_type for r in records):
+        raise ValueError("stage_records takes one system and object type per call")
+    latest: dict[str, StagedRecord] = {}
+    for record in records:  # a page may hold the same id twice (overlapping reads): keep the newest
+        seen = latest.get(record.record_id)
+        if seen is None or record.modified_at >= seen.modified_at:
+            latest[record.record_id] = record
+    stored = {rid: (modified, deleted) for rid, modified, deleted in session.execute(
+        select(SourceRecord.record_id, SourceRecord.modified_at, SourceRecord.deleted).where(
+            SourceRecord.system == system, SourceRecord.object_type == object_type,
+            SourceRecord.record_id.in_(list(latest)),  # type: ignore[attr-defined]
+        )
+    ).all()}
+    rows: list[dict[str, Any]] = []
+    for record in latest.values():
+        before = stored.get(record.record_id)
+        if before is not None:
+            modified, deleted = before
+            if record.modified_at < modified or (record.modified_at == modified and record.deleted == deleted):
+                counts.unchanged += 1
+                continue
+            counts.changed += 1
+        else:
+            counts.new += 1
+        counts.ids_written.append(record.record_id)
+        rows.append({
+            "system": system, "object_type": object_type, "record_id": record.record_id,
+            "modified_at": record.modified_at, "fetched_at": fetched_at, "deleted": record.deleted,
+            "merged_into": record.merged_into, "email_norm": record.email_norm, "data": record.data,
+            "field_times": record.field_times, "run_id": run_id,
+        })
+    if rows:
+        _upsert(session, rows)
+    counts.unchanged += len(records) - len(latest)
+    return counts
+
+
+_ROWS_PER_STATEMENT = 500  # 11 columns each: well under SQLite's bound-parameter limit
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    table = SourceRecord.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        statement = insert(table).values(rows[start:start + _ROWS_PER_STATEMENT])
+        excluded = statement.excluded
+        updates = {c: excluded[c] for c in ("modified_at", "fetched_at", "deleted", "merged_into", "email_norm",
+                                             "data", "field_times", "run_id")}
+        newer = or_(excluded.modified_at > table.c.modified_at,
+                    and_(excluded.modified_at == table.c.modified_at, excluded.deleted != table.c.deleted))
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["system", "object_type", "record_id"], set_=updates, where=newer))
+
+
+def save_cursor(session: Session, stream: str, cursor: Cursor, *, now_ms: int, run_id: int | None = None) -> None:
+    """Record where `stream` stands; call in the same transaction as the records it covers."""
+    row = session.get(SyncCursor, stream)
+    if row is None:
+        session.add(SyncCursor(stream=stream, value=cursor.to_json(), updated_at=now_ms, run_id=run_id))
+    else:
+        row.value = cursor.to_json()
+        row.updated_at = now_ms
+        row.run_id = run_id
+        session.add(row)
+
+
+def load_cursor(session: Session, stream: str) -> Cursor:
+    row = session.get(SyncCursor, stream)
+    return Cursor.from_json(row.value if row else None)
