@@ -1,0 +1,90 @@
+"""The knobs of the seeded world, with defaults that describe a mid-size B2B company's two CRMs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+__all__ = ["SeedProfile"]
+
+
+@dataclass(frozen=True)
+class SeedProfile:
+    """Proportions of the generated world; every share is a fraction in [0, 1] of the population named."""
+
+    reps: int = 12
+    """Sales reps: Salesforce Users and HubSpot owners with the same emails."""
+    inactive_reps: int = 1
+    """Reps who left (User.IsActive false) but still own old records."""
+    campaigns: int = 6
+    """Salesforce Campaigns."""
+    both_share: float = 0.70
+    """People in both systems."""
+    hubspot_only_share: float = 0.20
+    """People only in HubSpot (marketing leads not handed over); the rest (0.10) are only in Salesforce."""
+    converted_lead_share: float = 0.15
+    """Salesforce Contacts that came from a converted Lead (which stays, IsConverted=true)."""
+    personal_email_share: float = 0.12
+    """People who use a free-mail address (gmail.com, ...) instead of their company domain."""
+    email_case_variant_share: float = 0.10
+    """People in both systems whose Salesforce email differs from HubSpot's in letter case."""
+    email_whitespace_share: float = 0.01
+    """Salesforce person records whose email has surrounding whitespace."""
+    duplicate_share: float = 0.025
+    """People in Salesforce recorded twice (a second Lead with the same email): ~2% of all people."""
+    conflict_share: float = 0.25
+    """People in both systems whose phone, title, company or lead source differ between the systems."""
+    invalid_phone_share: float = 0.03
+    """People with a phone in an odd format or garbage, on one side."""
+    long_title_share: float = 0.01
+    """HubSpot contacts whose job title is longer than Salesforce's 128 characters."""
+    blank_lastname_share: float = 0.02
+    """HubSpot contacts with no last name (Salesforce requires one)."""
+    optout_share: float = 0.05
+    """People who opted out of email."""
+    optout_one_side_share: float = 0.35
+    """Of the opted-out people in both systems, those whose opt-out is recorded on one side only."""
+    missing_legal_basis_share: float = 0.10
+    """HubSpot contacts without hs_legal_basis (privacy rule: never create them in Salesforce)."""
+    campaign_member_share: float = 0.20
+    """Salesforce Leads/Contacts that are members of one or two campaigns."""
+    bulk_import_share: float = 0.03
+    """People created by bulk imports: all their records share one exact millisecond."""
+    marketing_events_per_person: float = 6.0
+    """Scale of marketing events per HubSpot contact (long-tailed; the median person has fewer)."""
+    sales_activity_scale: float = 1.0
+    """Multiplier on calls, meetings, emails, notes, tasks and events per person."""
+    history_days: int = 270
+    """Engagement histories span the last this-many days."""
+    max_age_days: int = 1095
+    """The oldest person was created this many days before now_ms."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type == "float" and not 0.0 <= value <= 1.0 and f.name not in _SCALES:
+                raise ValueError(f"SeedProfile.{f.name} must be a fraction in [0, 1], got {value!r}")
+            if f.name in _SCALES and value < 0:
+                raise ValueError(f"SeedProfile.{f.name} must be >= 0, got {value!r}")
+        if self.both_share + self.hubspot_only_share > 1.0 + 1e-9:
+            raise ValueError(
+                f"SeedProfile.both_share + hubspot_only_share must be <= 1 (the rest is Salesforce-only), got "
+                f"{self.both_share} + {self.hubspot_only_share}"
+            )
+        if self.reps < 1 or not 0 <= self.inactive_reps < self.reps:
+            raise ValueError(
+                f"SeedProfile needs reps >= 1 and 0 <= inactive_reps < reps, got reps={self.reps}, "
+                f"inactive_reps={self.inactive_reps}"
+            )
+        if self.campaigns < 0:
+            raise ValueError(f"SeedProfile.campaigns must be >= 0, got {self.campaigns}")
+        if not 1 <= self.history_days <= self.max_age_days:
+            raise ValueError(
+                f"SeedProfile needs 1 <= history_days <= max_age_days, got {self.history_days} and {self.max_age_days}"
+            )
+
+    @property
+    def salesforce_only_share(self) -> float:
+        return max(0.0, 1.0 - self.both_share - self.hubspot_only_share)
+
+
+_SCALES = frozenset({"marketing_events_per_person", "sales_activity_scale"})
