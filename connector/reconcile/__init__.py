@@ -1,0 +1,70 @@
+"""The pure reconciliation core: mapping files, transforms, conflict rules, identity, planning.
+
+No I/O except reading mapping files. Typical use::
+
+    mappings = load_mappings("mappings")
+    result = reconcile(records, mappings.contacts, links=stored_links, owners=owner_directory)
+    result.changes      # FieldChanges per system; result.people has provenance per field
+"""
+
+from .engine import ReconcileResult, reconcile, reconcile_group
+from .errors import MappingError, MappingProblem, ReconcileError, TransformError
+from .identity import Duplicate, IdentityResult, PersonGroup, resolve_identities
+from .loader import load_contacts, load_mappings, load_opportunities, parse_contacts, parse_opportunities
+from .mapping import ContactMapping, FieldMapping, Mappings, OpportunityMapping
+from .plan import plan_person, plan_updates, salesforce_object_for, should_create_in_salesforce
+from .records import (
+    FieldChange,
+    Issue,
+    NewRecordId,
+    OwnerDirectory,
+    Provenance,
+    RecordKey,
+    SourceRecord,
+    UnifiedPerson,
+)
+from .resolve import ResolvedField, resolve_fields
+from .rules import RULES, Candidate, Decision, RuleContext
+from .transforms import TransformContext
+
+__all__ = [
+    "Candidate",
+    "ContactMapping",
+    "Decision",
+    "Duplicate",
+    "FieldChange",
+    "FieldMapping",
+    "IdentityResult",
+    "Issue",
+    "MappingError",
+    "MappingProblem",
+    "Mappings",
+    "NewRecordId",
+    "OpportunityMapping",
+    "OwnerDirectory",
+    "PersonGroup",
+    "Provenance",
+    "RULES",
+    "ReconcileError",
+    "ReconcileResult",
+    "RecordKey",
+    "ResolvedField",
+    "RuleContext",
+    "SourceRecord",
+    "TransformContext",
+    "TransformError",
+    "UnifiedPerson",
+    "load_contacts",
+    "load_mappings",
+    "load_opportunities",
+    "parse_contacts",
+    "parse_opportunities",
+    "plan_person",
+    "plan_updates",
+    "reconcile",
+    "reconcile_group",
+    "resolve_fields",
+    "resolve_identities",
+    "salesforce_object_for",
+    "should_create_in_salesforce",
+]

@@ -1,0 +1,488 @@
+"""Loads mapping files, validates them against both systems' schema, and compiles them.
+
+Every problem in every file is collected and raised together as one ``MappingError``; each problem
+names the file, the key path (``fields.lead_status.rule``) and a hint ("did you mean ...?").
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import phonenumbers
+from pydantic import BaseModel, ValidationError
+
+from .errors import MappingError, MappingProblem
+from .mapping import (
+    DIRECTIONS,
+    ContactFieldSpec,
+    ContactMapping,
+    ContactsFile,
+    DealFieldSpec,
+    FieldMapping,
+    Mappings,
+    OpportunitiesFile,
+    OpportunityMapping,
+    SettingsSpec,
+    ValuesSpec,
+    shared_sources,
+)
+from .rules import RULE_NAMES
+from .schema import (
+    CONVERTED_LEAD_STATUSES,
+    DEFAULT_PIPELINE_STAGES,
+    HUBSPOT_ENUMS,
+    HUBSPOT_PROPERTIES,
+    LEGAL_BASES,
+    LIFECYCLE_ORDER,
+    READ_ONLY_HUBSPOT,
+    READ_ONLY_SALESFORCE,
+    SALESFORCE_FIELDS,
+    SALESFORCE_PICKLISTS,
+)
+from .transforms import (
+    TRANSFORM_NAMES,
+    Boolean,
+    Case,
+    Chain,
+    Country,
+    DateTimeValue,
+    DateValue,
+    EmployeeRange,
+    Integer,
+    Number,
+    Owner,
+    Phone,
+    StageMap,
+    Transform,
+    Trim,
+    ValueMap,
+)
+
+__all__ = ["load_mappings", "load_contacts", "load_opportunities", "parse_contacts", "parse_opportunities"]
+
+CONTACTS_FILE = "contacts.toml"
+OPPORTUNITIES_FILE = "opportunities.toml"
+_M = TypeVar("_M", ContactsFile, OpportunitiesFile)
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_CONTACT_ROLES = (
+    "Business User", "Decision Maker", "Economic Buyer", "Economic Decision Maker", "Evaluator",
+    "Executive Sponsor", "Influencer", "Technical Buyer", "Other",
+)
+
+
+def suggest(value: str, allowed: Iterable[str], what: str = "allowed") -> str:
+    """A fix hint: the closest allowed values by spelling (ignoring case), then the full list."""
+    options = sorted(set(allowed))
+    lowered = {o.casefold(): o for o in options}
+    needle = str(value).casefold()
+    close = [lowered[m] for m in difflib.get_close_matches(needle, list(lowered), n=3, cutoff=0.6)]
+    if not close and len(needle) >= 3:
+        close = [o for k, o in lowered.items() if k.startswith(needle) or needle in k][:3]
+    listing = ", ".join(repr(o) for o in options) if len(options) <= 12 else f"{len(options)} values"
+    head = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    return f"{head}{what}: {listing}"
+
+
+class _Collector:
+    """Accumulates problems for one file."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[MappingProblem] = []
+
+    def add(self, path: str, message: str, hint: str = "") -> None:
+        self.problems.append(MappingProblem(self.file, path, message, hint))
+
+
+def _loc_path(loc: Sequence[int | str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _model_at(root: type[BaseModel], loc: Sequence[int | str]) -> type[BaseModel] | None:
+    """The pydantic model class describing the table at ``loc`` (to list its allowed keys)."""
+    current: Any = root
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            info = current.model_fields.get(str(part))
+            if info is None:
+                return None
+            current = info.annotation
+        else:
+            args = getattr(current, "__args__", ())
+            current = next((a for a in reversed(args) if a is not type(None)), None)
+        args = [a for a in getattr(current, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if args and not (isinstance(current, type) and issubclass(current, BaseModel)) and "dict" not in str(current):
+            current = args[0]
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return current
+    args = [a for a in getattr(current, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
+    return args[0] if args else None
+
+
+def _pydantic_problems(
+    col: _Collector, root: type[BaseModel], exc: ValidationError, prefix: tuple[str, ...] = ()
+) -> None:
+    for err in exc.errors():
+        loc = err["loc"]
+        path = _loc_path(prefix + tuple(loc))
+        if err["type"] == "extra_forbidden":
+            owner = _model_at(root, loc[:-1])
+            allowed = list(owner.model_fields) if owner else []
+            col.add(path, f"unknown key {str(loc[-1])!r}", suggest(str(loc[-1]), allowed, "allowed keys"))
+        else:
+            col.add(path, err["msg"], f"got {err.get('input')!r}")
+
+
+def _read(path: Path, col: _Collector) -> dict[str, Any] | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        col.add("", f"cannot read the file: {exc.strerror}", "check the path and permissions")
+        return None
+    return _parse_toml(text, col)
+
+
+def _parse_toml(text: str, col: _Collector) -> dict[str, Any] | None:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        col.add("", f"not valid TOML: {exc}", "fix the syntax at that line (a key defined twice is also this error)")
+        return None
+
+
+def _check_settings(col: _Collector, s: SettingsSpec) -> None:
+    if s.default_region not in phonenumbers.SUPPORTED_REGIONS:
+        col.add("settings.default_region", f"unknown phone region {s.default_region!r}",
+                suggest(s.default_region, phonenumbers.SUPPORTED_REGIONS, "use a two-letter ISO region like 'US'"))
+    if s.country_format not in ("name", "alpha2", "alpha3"):
+        col.add("settings.country_format", f"unknown country format {s.country_format!r}",
+                suggest(s.country_format, ("name", "alpha2", "alpha3")))
+    if s.tie_breaker not in ("hubspot", "salesforce"):
+        col.add("settings.tie_breaker", f"unknown system {s.tie_breaker!r}", suggest(s.tie_breaker, ("hubspot", "salesforce")))
+
+
+def _check_choice(col: _Collector, path: str, value: str, allowed: Sequence[str], what: str) -> bool:
+    if value in allowed:
+        return True
+    col.add(path, f"unknown {what} {value!r}", suggest(value, allowed))
+    return False
+
+
+def _check_name(col: _Collector, path: str, name: str, known: Iterable[str], where: str, custom_hint: str) -> bool:
+    known_set = set(known)
+    if name in known_set:
+        return True
+    hint = suggest(name, known_set, "known names")
+    col.add(path, f"unknown {where} {name!r}", f"{hint}; {custom_hint}")
+    return False
+
+
+def _check_values(
+    col: _Collector,
+    base: str,
+    values: ValuesSpec,
+    hs_enum: Sequence[str] | None,
+    sf_lists: Mapping[str, Sequence[str]],
+    writes_sf: bool,
+    reads_sf: bool,
+) -> None:
+    """Every value-map key and value must exist in the enumeration/picklist it names."""
+    for key, target in values.to_salesforce.items():
+        if hs_enum is not None and key not in hs_enum:
+            col.add(f"{base}.to_salesforce.{key}", f"{key!r} is not a HubSpot value of this property", suggest(key, hs_enum))
+        for obj, picklist in sf_lists.items():
+            if target not in picklist:
+                col.add(f"{base}.to_salesforce.{key}", f"{target!r} is not a {obj} picklist value", suggest(target, picklist))
+            elif target in CONVERTED_LEAD_STATUSES and obj == "Lead":
+                col.add(f"{base}.to_salesforce.{key}", f"{target!r} is a converted status; Salesforce sets it only by converting the lead",
+                        "map to an open or closed-not-converted status instead")
+    for key, target in values.to_hubspot.items():
+        if hs_enum is not None and target not in hs_enum:
+            col.add(f"{base}.to_hubspot.{key}", f"{target!r} is not a HubSpot value of this property", suggest(target, hs_enum))
+        lists = list(sf_lists.values())
+        if lists and all(key not in pl for pl in lists):
+            col.add(f"{base}.to_hubspot.{key}", f"{key!r} is not a Salesforce picklist value of this field", suggest(key, lists[0]))
+    if values.default_to_hubspot is not None and hs_enum is not None and values.default_to_hubspot not in hs_enum:
+        col.add(f"{base}.default_to_hubspot", f"{values.default_to_hubspot!r} is not a HubSpot value of this property",
+                suggest(values.default_to_hubspot, hs_enum))
+    if values.default_to_salesforce is not None:
+        for obj, picklist in sf_lists.items():
+            if values.default_to_salesforce not in picklist:
+                col.add(f"{base}.default_to_salesforce", f"{values.default_to_salesforce!r} is not a {obj} picklist value",
+                        suggest(values.default_to_salesforce, picklist))
+    if writes_sf and not values.to_salesforce and values.default_to_salesforce is None:
+        col.add(f"{base}.to_salesforce", "the field writes Salesforce but the value map has no to_salesforce entries",
+                "add to_salesforce = { ... } or default_to_salesforce, or set direction = \"to_hubspot\"")
+    if reads_sf and not values.to_hubspot and values.default_to_hubspot is None:
+        col.add(f"{base}.to_hubspot", "Salesforce values are read through to_hubspot (to compare and to write HubSpot) but it is empty",
+                "add to_hubspot = { ... } or default_to_hubspot")
+
+
+def _build_transforms(
+    col: _Collector, base: str, spec: ContactFieldSpec | DealFieldSpec, settings: SettingsSpec,
+    stage: StageMap | None,
+) -> Chain:
+    chain: list[Transform] = []
+    names = list(spec.transforms)
+    if spec.values is not None and "map" not in names:
+        names.append("map")
+    allowed = TRANSFORM_NAMES + (("stage",) if stage is not None else ())
+    for i, name in enumerate(names):
+        path = f"{base}.transforms[{i}]"
+        if name not in allowed:
+            col.add(path, f"unknown transform {name!r}", suggest(name, allowed))
+            continue
+        if name == "map":
+            if spec.values is None:
+                col.add(path, "transform 'map' needs a value map", f"add a [{base}.values] table")
+                continue
+            v = spec.values
+            chain.append(ValueMap(v.to_salesforce, v.to_hubspot, v.default_to_salesforce, v.default_to_hubspot))
+        elif name == "stage" and stage is not None:
+            chain.append(stage)
+        else:
+            chain.append(_simple_transform(name, spec, settings))
+    return Chain(chain)
+
+
+def _simple_transform(name: str, spec: ContactFieldSpec | DealFieldSpec, settings: SettingsSpec) -> Transform:
+    if name in ("lower", "upper", "title"):
+        return Case(name)  # type: ignore[arg-type]
+    table: dict[str, Transform] = {
+        "trim": Trim(), "date": DateValue(), "datetime": DateTimeValue(), "integer": Integer(),
+        "boolean": Boolean(), "owner": Owner(), "employee_range": EmployeeRange(),
+    }
+    if name == "phone":
+        return Phone(settings.default_region)
+    if name == "country":
+        return Country(settings.country_format if settings.country_format in ("name", "alpha2", "alpha3") else "name")  # type: ignore[arg-type]
+    if name == "number":
+        return Number(spec.decimals)
+    return table[name]
+
+
+def _check_field_common(
+    col: _Collector, base: str, name: str, spec: ContactFieldSpec | DealFieldSpec, has_sf: bool,
+) -> None:
+    if not _NAME_RE.match(name):
+        col.add(base, f"field name {name!r} must be lower_snake_case", "use letters, digits and underscores, starting with a letter")
+    _check_choice(col, f"{base}.rule", spec.rule, RULE_NAMES, "rule")
+    _check_choice(col, f"{base}.direction", spec.direction, DIRECTIONS, "direction")
+    if spec.hubspot is None and not has_sf:
+        col.add(base, "the field maps to nothing", "set hubspot = \"...\" and/or a salesforce name")
+    if spec.direction == "to_hubspot" and spec.hubspot is None:
+        col.add(f"{base}.direction", "direction 'to_hubspot' but no hubspot property", "set hubspot = \"<property>\"")
+    if spec.direction == "to_salesforce" and not has_sf:
+        col.add(f"{base}.direction", "direction 'to_salesforce' but no Salesforce field", "set the salesforce name(s)")
+    if spec.rule == "most_restrictive" and "boolean" not in spec.transforms:
+        col.add(f"{base}.rule", "most_restrictive compares true/false values", "add \"boolean\" to transforms")
+    if spec.decimals is not None and "number" not in spec.transforms:
+        col.add(f"{base}.decimals", "decimals applies to the 'number' transform only", "add \"number\" to transforms or remove decimals")
+
+
+def _check_targets(col: _Collector, fields: Sequence[FieldMapping], reserved: Mapping[tuple[str, str, str], str]) -> None:
+    """A native field may be written by one unified field only (and never a connector-managed one)."""
+    writers: dict[tuple[str, str, str], str] = {}
+    for f in fields:
+        targets: list[tuple[tuple[str, str, str], str]] = []
+        if f.hubspot is not None and f.writes("hubspot"):
+            targets.append((("hubspot", "contacts", f.hubspot), "hubspot"))
+        if f.writes("salesforce"):
+            targets += [(("salesforce", obj, name), f"salesforce.{obj.lower()}") for obj, name in f.salesforce.items()]
+        for key, sub in targets:
+            label = "HubSpot property" if key[0] == "hubspot" else f"Salesforce {key[1]} field"
+            if key in reserved:
+                col.add(f"fields.{f.name}.{sub}", f"{label} {key[2]!r} is managed by {reserved[key]}",
+                        "remove this field or set direction so it never writes there")
+            elif key in writers:
+                col.add(f"fields.{f.name}.{sub}", f"{label} {key[2]!r} is already written by fields.{writers[key]}",
+                        "a target may be written by one field only; set direction on one of them or remove it")
+            else:
+                writers[key] = f.name
+            if key[0] == "salesforce" and key[2] in READ_ONLY_SALESFORCE:
+                col.add(f"fields.{f.name}.{sub}", f"{label} {key[2]!r} is read-only in Salesforce", "set direction = \"to_hubspot\"")
+            if key[0] == "hubspot" and key[2] in READ_ONLY_HUBSPOT:
+                col.add(f"fields.{f.name}.hubspot", f"HubSpot property {key[2]!r} is read-only", "set direction = \"to_salesforce\"")
+
+
+def _validate_model(col: _Collector, root: type[_M], raw: dict[str, Any]) -> _M:
+    """Validates the file table by table, so one bad field does not hide problems in the others."""
+    fields = raw.get("fields", {})
+    if not isinstance(fields, dict):
+        col.add("fields", "must be a table of [fields.<name>] tables", "write [fields.email] etc.")
+        fields = {}
+    rest = {k: v for k, v in raw.items() if k != "fields"}
+    try:
+        spec = root.model_validate(rest)
+    except ValidationError as exc:
+        _pydantic_problems(col, root, exc)
+        spec = root()  # keep checking the fields against defaults; the problems above still fail the load
+    field_type = root.model_fields["fields"].annotation.__args__[1]  # type: ignore[union-attr]
+    good: dict[str, Any] = {}
+    for name, table in fields.items():
+        try:
+            good[name] = field_type.model_validate(table)
+        except ValidationError as exc:
+            _pydantic_problems(col, field_type, exc, prefix=("fields", name))
+    return spec.model_copy(update={"fields": good})
+
+
+def _validate_contacts(col: _Collector, raw: dict[str, Any]) -> ContactMapping | None:
+    spec = _validate_model(col, ContactsFile, raw)
+    _check_settings(col, spec.settings)
+    custom = spec.custom_fields
+    hs_known = HUBSPOT_PROPERTIES["contacts"] | set(custom.hubspot)
+    sf_known = {"Lead": SALESFORCE_FIELDS["Lead"] | set(custom.lead), "Contact": SALESFORCE_FIELDS["Contact"] | set(custom.contact)}
+    custom_hint = "declare custom ones under [custom_fields]"
+    compiled: list[FieldMapping] = []
+    for name, f in spec.fields.items():
+        base = f"fields.{name}"
+        sf_names = {obj: n for obj, n in (("Lead", f.salesforce.lead), ("Contact", f.salesforce.contact)) if n is not None}
+        _check_field_common(col, base, name, f, bool(sf_names))
+        if f.hubspot is not None:
+            _check_name(col, f"{base}.hubspot", f.hubspot, hs_known, "HubSpot contact property", custom_hint)
+        for obj, n in sf_names.items():
+            _check_name(col, f"{base}.salesforce.{obj.lower()}", n, sf_known[obj], f"Salesforce {obj} field",
+                        f"API names are case-sensitive; {custom_hint}")
+        if f.values is not None:
+            hs_enum = HUBSPOT_ENUMS.get(("contacts", f.hubspot)) if f.hubspot else None
+            sf_lists = {obj: SALESFORCE_PICKLISTS[(obj, n)] for obj, n in sf_names.items() if (obj, n) in SALESFORCE_PICKLISTS}
+            writes_sf = f.direction in ("both", "to_salesforce") and bool(sf_names)
+            _check_values(col, f"{base}.values", f.values, hs_enum, sf_lists, writes_sf, bool(sf_names))
+        chain = _build_transforms(col, base, f, spec.settings, None)
+        compiled.append(FieldMapping(name, f.hubspot, sf_names, f.direction, f.rule, chain, f.allow_blanking))
+    ident = spec.identity
+    _check_name(col, "identity.hubspot_lead_id_property", ident.hubspot_lead_id_property, hs_known, "HubSpot contact property", custom_hint)
+    _check_name(col, "identity.hubspot_contact_id_property", ident.hubspot_contact_id_property, hs_known, "HubSpot contact property", custom_hint)
+    for obj in ("Lead", "Contact"):
+        _check_name(col, "identity.salesforce_hubspot_id_field", ident.salesforce_hubspot_id_field, sf_known[obj], f"Salesforce {obj} field", custom_hint)
+    reserved = {
+        ("hubspot", "contacts", ident.hubspot_lead_id_property): "[identity] hubspot_lead_id_property",
+        ("hubspot", "contacts", ident.hubspot_contact_id_property): "[identity] hubspot_contact_id_property",
+        ("salesforce", "Lead", ident.salesforce_hubspot_id_field): "[identity] salesforce_hubspot_id_field",
+        ("salesforce", "Contact", ident.salesforce_hubspot_id_field): "[identity] salesforce_hubspot_id_field",
+    }
+    _check_targets(col, compiled, reserved)
+    inc = spec.inclusion
+    _check_choice(col, "inclusion.min_lifecyclestage", inc.min_lifecyclestage, LIFECYCLE_ORDER, "lifecycle stage")
+    _check_choice(col, "inclusion.create_as", inc.create_as, ("Lead", "Contact"), "object")
+    for i, cond in enumerate(inc.create_as_contact_when):
+        _check_choice(col, f"inclusion.create_as_contact_when[{i}]", cond, ("has_deal", "has_company"), "condition")
+    lead_statuses = [v for v in SALESFORCE_PICKLISTS[("Lead", "Status")] if v not in CONVERTED_LEAD_STATUSES]
+    _check_choice(col, "inclusion.new_lead_status", inc.new_lead_status, lead_statuses, "Lead status")
+    priv = spec.privacy
+    _check_name(col, "privacy.basis_property", priv.basis_property, hs_known, "HubSpot contact property", custom_hint)
+    for i, basis in enumerate(priv.allowed_bases):
+        if basis not in LEGAL_BASES:
+            col.add(f"privacy.allowed_bases[{i}]", f"unknown legal basis {basis!r}",
+                    suggest(basis, LEGAL_BASES) + " (HubSpot uses an en dash '–' in two of them)")
+    for i, allow in enumerate(priv.allow_when):
+        _check_name(col, f"privacy.allow_when[{i}].property", allow.property, hs_known, "HubSpot contact property", custom_hint)
+    fields = tuple(compiled)
+    return ContactMapping(col.file, fields, spec.settings, ident, inc, priv, shared_sources(fields))
+
+
+def _validate_opportunities(col: _Collector, raw: dict[str, Any]) -> OpportunityMapping | None:
+    spec = _validate_model(col, OpportunitiesFile, raw)
+    _check_settings(col, spec.settings)
+    hs_known = HUBSPOT_PROPERTIES["deals"] | set(spec.custom_fields.hubspot)
+    sf_known = SALESFORCE_FIELDS["Opportunity"] | set(spec.custom_fields.opportunity)
+    stage_picklist = SALESFORCE_PICKLISTS[("Opportunity", "StageName")]
+    pipelines: dict[str, ValueMap] = {}
+    for pipeline, values in spec.stages.items():
+        base = f"stages.{pipeline}"
+        hs_enum = DEFAULT_PIPELINE_STAGES if pipeline == "default" else None
+        _check_values(col, base, values, hs_enum, {"Opportunity": stage_picklist}, True, True)
+        pipelines[pipeline] = ValueMap(values.to_salesforce, values.to_hubspot, values.default_to_salesforce, values.default_to_hubspot)
+    stage = StageMap(pipelines) if pipelines else None
+    compiled: list[FieldMapping] = []
+    for name, f in spec.fields.items():
+        base = f"fields.{name}"
+        _check_field_common(col, base, name, f, f.salesforce is not None)
+        if f.hubspot is not None:
+            _check_name(col, f"{base}.hubspot", f.hubspot, hs_known, "HubSpot deal property", "declare custom ones under [custom_fields]")
+        if f.salesforce is not None:
+            _check_name(col, f"{base}.salesforce", f.salesforce, sf_known, "Salesforce Opportunity field",
+                        "API names are case-sensitive; declare custom ones under [custom_fields]")
+        if "stage" in f.transforms and stage is None:
+            col.add(f"{base}.transforms", "transform 'stage' needs a [stages.<pipeline>] table", "add [stages.default]")
+        chain = _build_transforms(col, base, f, spec.settings, stage)
+        sf = {"Opportunity": f.salesforce} if f.salesforce is not None else {}
+        compiled.append(FieldMapping(name, f.hubspot, sf, f.direction, f.rule, chain, f.allow_blanking))
+    writers: dict[tuple[str, str], str] = {}
+    for fm in compiled:
+        for system, target in (("hubspot", fm.hubspot), ("salesforce", fm.salesforce.get("Opportunity"))):
+            if target is None or not fm.writes(system):
+                continue
+            if (system, target) in writers:
+                col.add(f"fields.{fm.name}.{system}", f"{target!r} is already written by fields.{writers[(system, target)]}",
+                        "a target may be written by one field only")
+            writers[(system, target)] = fm.name
+    _check_choice(col, "contact_roles.default_role", spec.contact_roles.default_role, _CONTACT_ROLES, "contact role")
+    _check_choice(col, "contact_roles.primary", spec.contact_roles.primary, ("first_associated", "none"), "primary rule")
+    return OpportunityMapping(col.file, tuple(compiled), spec.settings, spec.contact_roles, tuple(pipelines))
+
+
+def parse_contacts(text: str, file: str = CONTACTS_FILE) -> ContactMapping:
+    """Validates contacts.toml text; raises MappingError listing every problem."""
+    col = _Collector(file)
+    raw = _parse_toml(text, col)
+    result = _validate_contacts(col, raw) if raw is not None else None
+    if col.problems or result is None:
+        raise MappingError(col.problems)
+    return result
+
+
+def parse_opportunities(text: str, file: str = OPPORTUNITIES_FILE) -> OpportunityMapping:
+    """Validates opportunities.toml text; raises MappingError listing every problem."""
+    col = _Collector(file)
+    raw = _parse_toml(text, col)
+    result = _validate_opportunities(col, raw) if raw is not None else None
+    if col.problems or result is None:
+        raise MappingError(col.problems)
+    return result
+
+
+def load_contacts(path: str | Path) -> ContactMapping:
+    """Loads and validates one contacts mapping file; raises MappingError."""
+    return parse_contacts(Path(path).read_text(encoding="utf-8") if Path(path).is_file() else _missing(path), str(path))
+
+
+def load_opportunities(path: str | Path) -> OpportunityMapping:
+    """Loads and validates one opportunities mapping file; raises MappingError."""
+    return parse_opportunities(Path(path).read_text(encoding="utf-8") if Path(path).is_file() else _missing(path), str(path))
+
+
+def _missing(path: str | Path) -> str:
+    raise MappingError([MappingProblem(str(path), "", "file not found", "create it or pass the mappings directory")])
+
+
+def load_mappings(directory: str | Path) -> Mappings:
+    """Loads contacts.toml (required) and opportunities.toml (optional) from ``directory``.
+
+    Raises MappingError with the problems of ALL files at once.
+    """
+    root = Path(directory)
+    problems: list[MappingProblem] = []
+    col = _Collector(str(root / CONTACTS_FILE))
+    raw = _read(root / CONTACTS_FILE, col)
+    contacts = _validate_contacts(col, raw) if raw is not None else None
+    problems += col.problems
+    opportunities = None
+    opp_path = root / OPPORTUNITIES_FILE
+    if opp_path.exists():
+        ocol = _Collector(str(opp_path))
+        oraw = _read(opp_path, ocol)
+        opportunities = _validate_opportunities(ocol, oraw) if oraw is not None else None
+        problems += ocol.problems
+    if problems or contacts is None:
+        raise MappingError(problems)
+    return Mappings(contacts, opportunities)

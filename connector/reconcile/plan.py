@@ -1,0 +1,237 @@
+"""Change planning: the FieldChanges each system needs so both hold the unified values.
+
+Updates carry only fields whose value differs from what the target holds now (compared in the
+unified form, or as the target's native encoding). One-way fields follow their direction;
+``fill_blank_only`` fields are written only where the target is blank. Creates obey the
+inclusion and privacy rules of contacts.toml. Cross-reference ids are kept in step on both sides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from .errors import TransformError
+from .mapping import ContactMapping
+from .records import FieldChange, Issue, NewRecordId, SourceRecord, System
+from .resolve import ResolvedField, resolve_fields
+from .schema import LIFECYCLE_ORDER
+from .transforms import TransformContext, is_blank
+
+__all__ = ["plan_updates", "plan_person", "should_create_in_salesforce", "salesforce_object_for"]
+
+_REQUIRED: dict[str, tuple[str, ...]] = {"Lead": ("LastName", "Company"), "Contact": ("LastName",)}
+
+
+def _encode(
+    r: ResolvedField, system: System, ctx: TransformContext, rec_id: str, name: str, issues: list[Issue],
+) -> tuple[bool, Any]:
+    """The unified value in the target's native form; a failure (e.g. unknown owner) becomes an Issue."""
+    try:
+        return True, r.mapping.chain.encode(r.provenance.value, system, ctx)
+    except TransformError as exc:
+        issues.append(Issue(system, rec_id, name, r.provenance.value, f"{r.mapping.name}: {exc}"))
+        return False, None
+
+
+def plan_updates(
+    resolved: Sequence[ResolvedField], system: System, ctx: TransformContext, issues: list[Issue], person_id: str = "",
+) -> list[FieldChange]:
+    """Changes to the existing record of ``system`` so it agrees with the unified values."""
+    out: list[FieldChange] = []
+    hubspot = system == "hubspot"
+    for r in resolved:
+        f, prov, hs_side, sf_side = r
+        side = hs_side if hubspot else sf_side
+        if side is None or side.unified == prov.value or side.broken:
+            continue
+        if not (f.writes_hubspot if hubspot else f.writes_salesforce):
+            continue
+        value = prov.value
+        if f.rule == "fill_blank_only" and side.unified is not None:
+            continue
+        if value is None and not f.allow_blanking:
+            continue
+        ok, new = _encode(r, system, ctx, side.record.id, side.name, issues)
+        if not ok or new == side.native:
+            continue
+        reason = f"{f.name}: {prov.rule} chose {prov.system}" if prov.system != system else f"{f.name}: normalised ({prov.rule})"
+        out.append(FieldChange(system, side.record.object_type, side.record.id, side.name, side.native, new, reason, person_id))
+    return out
+
+
+def should_create_in_salesforce(hs: SourceRecord, mapping: ContactMapping) -> tuple[bool, str]:
+    """Whether a HubSpot-only contact is created in Salesforce, with the reason either way."""
+    inc, priv = mapping.inclusion, mapping.privacy
+    if not inc.create_in_salesforce:
+        return False, "inclusion.create_in_salesforce is false"
+    if inc.require_email and is_blank(hs.fields.get("email")):
+        return False, "no email"
+    stage = hs.fields.get("lifecyclestage")
+    order = LIFECYCLE_ORDER
+    if stage not in order or order.index(stage) < order.index(inc.min_lifecyclestage) or stage == "other":
+        return False, f"lifecyclestage {stage!r} is before {inc.min_lifecyclestage!r}"
+    if priv.require_lawful_basis:
+        bases = {b.strip() for b in str(hs.fields.get(priv.basis_property) or "").split(";") if b.strip()}
+        allowed = bool(bases & set(priv.allowed_bases)) or any(
+            str(hs.fields.get(c.property) or "") in c.values for c in priv.allow_when
+        )
+        if not allowed:
+            return False, f"no lawful basis in {priv.basis_property} and no privacy.allow_when matches"
+    return True, "included"
+
+
+def salesforce_object_for(hs: SourceRecord, mapping: ContactMapping) -> str:
+    """Lead or Contact for a new Salesforce person, by inclusion.create_as and create_as_contact_when."""
+    assoc = {"has_deal": "deals", "has_company": "companies"}
+    for cond in mapping.inclusion.create_as_contact_when:
+        if hs.associations.get(assoc[cond]):
+            return "Contact"
+    return mapping.inclusion.create_as
+
+
+def _plan_create(
+    resolved: Sequence[ResolvedField], system: System, object_type: str, mapping: ContactMapping,
+    ctx: TransformContext, source: SourceRecord, issues: list[Issue], person_id: str,
+) -> list[FieldChange]:
+    out: dict[str, FieldChange] = {}
+    for r in resolved:
+        f = r.mapping
+        name = f.native_name(system, object_type)
+        if name is None or not f.writes(system) or r.provenance.value is None:
+            continue
+        ok, new = _encode(r, system, ctx, source.id, name, issues)
+        if ok:
+            out[name] = FieldChange(system, object_type, None, name, None, new, f"create: {f.name}", person_id)
+    ident = mapping.identity
+    if system == "salesforce":
+        out[ident.salesforce_hubspot_id_field] = FieldChange(
+            system, object_type, None, ident.salesforce_hubspot_id_field, None, source.id, "create: cross-reference", person_id)
+        if object_type == "Lead" and "Status" not in out:
+            out["Status"] = FieldChange(system, object_type, None, "Status", None, mapping.inclusion.new_lead_status,
+                                        "create: inclusion.new_lead_status", person_id)
+        for req in _REQUIRED.get(object_type, ()):
+            if req not in out:
+                out[req] = FieldChange(system, object_type, None, req, None, mapping.inclusion.placeholder,
+                                       "create: required field placeholder", person_id)
+    else:
+        prop = ident.hubspot_contact_id_property if source.object_type == "Contact" else ident.hubspot_lead_id_property
+        out[prop] = FieldChange(system, object_type, None, prop, None, source.id, "create: cross-reference", person_id)
+    return [out[k] for k in sorted(out)]
+
+
+def _plan_xrefs(hs: SourceRecord, sf: SourceRecord, mapping: ContactMapping, person_id: str) -> list[FieldChange]:
+    ident = mapping.identity
+    out = []
+    prop = ident.hubspot_contact_id_property if sf.object_type == "Contact" else ident.hubspot_lead_id_property
+    held = hs.fields.get(prop)
+    if not (isinstance(held, str) and held.strip()[:15] == sf.id[:15]):
+        out.append(FieldChange("hubspot", hs.object_type, hs.id, prop, held, sf.id, "cross-reference", person_id))
+    field = ident.salesforce_hubspot_id_field
+    held_sf = sf.fields.get(field)
+    if held_sf is None or str(held_sf).strip() != hs.id:
+        out.append(FieldChange("salesforce", sf.object_type, sf.id, field, held_sf, hs.id, "cross-reference", person_id))
+    return out
+
+
+def plan_person(
+    resolved: Sequence[ResolvedField], hs: SourceRecord | None, sf: SourceRecord | None,
+    mapping: ContactMapping, ctx: TransformContext, issues: list[Issue], person_id: str = "",
+) -> list[FieldChange]:
+    """Every change for one person: updates on existing records, creates where inclusion allows, cross-refs."""
+    changes: list[FieldChange] = []
+    if hs is not None:
+        changes += plan_updates(resolved, "hubspot", ctx, issues, person_id)
+    if sf is not None:
+        changes += plan_updates(resolved, "salesforce", ctx, issues, person_id)
+    if hs is not None and sf is not None:
+        if changes and mapping.shared_sources:
+            changes = _cascade(changes, hs, sf, mapping, ctx, person_id)
+        changes += _plan_xrefs(hs, sf, mapping, person_id)
+    elif hs is not None:
+        ok, _ = should_create_in_salesforce(hs, mapping)
+        if ok:
+            created = _plan_create(resolved, "salesforce", salesforce_object_for(hs, mapping), mapping, ctx, hs, issues, person_id)
+            changes += created + _echo(created, hs, mapping, ctx, person_id) + _backref(created, hs, mapping, person_id)
+    elif sf is not None:
+        inc = mapping.inclusion
+        if inc.create_in_hubspot and not (inc.require_email and is_blank(sf.fields.get("Email"))):
+            created = _plan_create(resolved, "hubspot", "contacts", mapping, ctx, sf, issues, person_id)
+            changes += created + _echo(created, sf, mapping, ctx, person_id) + _backref(created, sf, mapping, person_id)
+    return changes
+
+
+def _applied(rec: SourceRecord, changes: Sequence[FieldChange], now: int) -> SourceRecord:
+    mine = [c for c in changes if c.system == rec.system and c.record_id == rec.id]
+    if not mine:
+        return rec
+    times = dict(rec.field_modified_at)
+    if rec.system == "hubspot":
+        times.update({c.field: now for c in mine})
+    return replace(rec, fields={**rec.fields, **{c.field: c.new for c in mine}}, modified_at=now, field_modified_at=times)
+
+
+def _cascade(
+    changes: list[FieldChange], hs: SourceRecord, sf: SourceRecord, mapping: ContactMapping, ctx: TransformContext,
+    person_id: str,
+) -> list[FieldChange]:
+    """Re-plans while a change writes a native field that another unified field also reads.
+
+    E.g. lead_status fills Lead.Status, which lifecycle_stage reads: planned in the same run so
+    one plan converges. Bounded; later rounds see the earlier rounds' writes as done.
+    """
+    shared = mapping.shared_sources
+    tie: System = "hubspot" if mapping.settings.tie_breaker == "hubspot" else "salesforce"
+    planned = {(c.system, c.field): c for c in changes}
+    for _ in range(3):
+        if not any((c.system, c.object_type, c.field) in shared for c in planned.values()):
+            break
+        now = max(hs.modified_at, sf.modified_at, *hs.field_modified_at.values(), 0) + 1
+        done = list(planned.values())
+        hs2, sf2 = _applied(hs, done, now), _applied(sf, done, now)
+        resolved, _ = resolve_fields(mapping.fields, hs2, sf2, ctx, tie, mapping.inclusion.placeholder)
+        more = plan_updates(resolved, "hubspot", ctx, [], person_id) + plan_updates(resolved, "salesforce", ctx, [], person_id)
+        if not more:
+            break
+        for c in more:
+            first = planned.get((c.system, c.field))
+            planned[(c.system, c.field)] = replace(c, old=first.old) if first is not None else c
+    return [c for c in planned.values() if c.new != c.old]
+
+
+def _backref(created: list[FieldChange], source: SourceRecord, mapping: ContactMapping, person_id: str) -> list[FieldChange]:
+    """The source's cross-reference to the record being created; its value is a NewRecordId placeholder."""
+    if not created:
+        return []
+    ident, obj = mapping.identity, created[0].object_type
+    if source.system == "salesforce":
+        field = ident.salesforce_hubspot_id_field
+    else:
+        field = ident.hubspot_contact_id_property if obj == "Contact" else ident.hubspot_lead_id_property
+    ref = NewRecordId(created[0].system, obj)
+    return [FieldChange(source.system, source.object_type, source.id, field, source.fields.get(field), ref,
+                        "cross-reference: id of the record created for this person", person_id)]
+
+
+def _echo(
+    created: list[FieldChange], source: SourceRecord, mapping: ContactMapping, ctx: TransformContext, person_id: str,
+) -> list[FieldChange]:
+    """Changes the source needs once the new record exists (e.g. a default Lead Status read back).
+
+    Planned now, so applying one plan converges instead of needing a second run.
+    """
+    if not created:
+        return []
+    system, obj = created[0].system, created[0].object_type
+    new = SourceRecord(system, obj, "(new)", source.modified_at + 1, {c.field: c.new for c in created})
+    # only fields that read a created value they did not write themselves can differ (defaults,
+    # placeholders, shared sources); every other field reads back exactly what it wrote
+    reasons = {c.field: c.reason for c in created}
+    fields = [f for f in mapping.fields if (n := f.native_name(system, obj)) in reasons and reasons[n] != f"create: {f.name}"]
+    if not fields:
+        return []
+    hs, sf = (source, new) if source.system == "hubspot" else (new, source)
+    tie: System = "hubspot" if mapping.settings.tie_breaker == "hubspot" else "salesforce"
+    resolved, _ = resolve_fields(fields, hs, sf, ctx, tie, mapping.inclusion.placeholder)
+    return plan_updates(resolved, source.system, ctx, [], person_id)

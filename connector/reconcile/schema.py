@@ -1,0 +1,114 @@
+"""What each system's objects hold: known field names and picklist values, to validate mapping files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = [
+    "HUBSPOT_PROPERTIES",
+    "SALESFORCE_FIELDS",
+    "HUBSPOT_ENUMS",
+    "SALESFORCE_PICKLISTS",
+    "LIFECYCLE_ORDER",
+    "EMPLOYEE_RANGES",
+    "CONVERTED_LEAD_STATUSES",
+    "DEFAULT_PIPELINE_STAGES",
+    "READ_ONLY_SALESFORCE",
+    "READ_ONLY_HUBSPOT",
+    "LEGAL_BASES",
+    "CONNECTOR_STATUSES",
+]
+
+LIFECYCLE_ORDER: tuple[str, ...] = (
+    "subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead",
+    "opportunity", "customer", "evangelist", "other",
+)
+EMPLOYEE_RANGES: tuple[str, ...] = ("1-5", "5-25", "25-50", "50-100", "100-500", "500-1000", "1000+")
+DEFAULT_PIPELINE_STAGES: tuple[str, ...] = (
+    "appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin",
+    "contractsent", "closedwon", "closedlost",
+)
+LEGAL_BASES: tuple[str, ...] = (
+    "Legitimate interest – prospect/lead", "Legitimate interest – existing customer",
+    "Legitimate interest - other", "Performance of a contract", "Freely given consent from contact",
+    "Not applicable",
+)
+CONVERTED_LEAD_STATUSES: frozenset[str] = frozenset({"Closed - Converted"})
+CONNECTOR_STATUSES: tuple[str, ...] = ("MQL", "SAL", "SQL", "Opportunity", "Customer", "Recycled", "Disqualified")
+
+# HubSpot properties per object type (the dataset vocabulary plus the connector's own properties).
+HUBSPOT_PROPERTIES: Mapping[str, frozenset[str]] = {
+    "contacts": frozenset({
+        "email", "firstname", "lastname", "phone", "mobilephone", "company", "jobtitle", "website",
+        "city", "state", "country", "industry", "numemployees", "annualrevenue", "lifecyclestage",
+        "hs_lead_status", "hubspot_owner_id", "hs_legal_basis", "hs_email_optout",
+        "hs_analytics_source", "hs_merged_object_ids", "createdate", "lastmodifieddate",
+        "salesforce_lead_id", "salesforce_contact_id", "connector_score", "connector_status",
+    }),
+    "deals": frozenset({
+        "dealname", "amount", "dealstage", "pipeline", "closedate", "hubspot_owner_id",
+        "createdate", "hs_lastmodifieddate", "salesforce_opportunity_id",
+    }),
+}
+
+HUBSPOT_ENUMS: Mapping[tuple[str, str], tuple[str, ...]] = {
+    ("contacts", "lifecyclestage"): LIFECYCLE_ORDER,
+    ("contacts", "hs_lead_status"): (
+        "NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT",
+        "CONNECTED", "BAD_TIMING",
+    ),
+    ("contacts", "numemployees"): EMPLOYEE_RANGES,
+    ("contacts", "hs_legal_basis"): LEGAL_BASES,
+    ("contacts", "hs_analytics_source"): (
+        "ORGANIC_SEARCH", "PAID_SEARCH", "EMAIL_MARKETING", "SOCIAL_MEDIA", "REFERRALS",
+        "OTHER_CAMPAIGNS", "DIRECT_TRAFFIC", "OFFLINE", "PAID_SOCIAL",
+    ),
+    ("contacts", "connector_status"): CONNECTOR_STATUSES,
+    ("deals", "dealstage"): DEFAULT_PIPELINE_STAGES,
+}
+
+_PERSON_COMMON = {
+    "Id", "FirstName", "LastName", "Email", "Phone", "MobilePhone", "Title", "LeadSource", "OwnerId",
+    "HasOptedOutOfEmail", "Description", "IsDeleted", "MasterRecordId", "CreatedDate",
+    "LastModifiedDate", "SystemModstamp", "HubSpot_Contact_Id__c", "Connector_Score__c",
+    "Connector_Status__c",
+}
+SALESFORCE_FIELDS: Mapping[str, frozenset[str]] = {
+    "Lead": frozenset(_PERSON_COMMON | {
+        "Company", "Website", "City", "State", "Country", "Industry", "NumberOfEmployees",
+        "AnnualRevenue", "Status", "Rating", "IsConverted", "ConvertedDate", "ConvertedContactId",
+        "ConvertedAccountId", "ConvertedOpportunityId",
+    }),
+    "Contact": frozenset(_PERSON_COMMON | {
+        "Department", "AccountId", "MailingCity", "MailingState", "MailingCountry",
+    }),
+    "Opportunity": frozenset({
+        "Id", "Name", "AccountId", "StageName", "Amount", "CloseDate", "Probability", "OwnerId",
+        "LeadSource", "Type", "IsClosed", "IsWon", "IsDeleted", "CreatedDate", "LastModifiedDate",
+        "SystemModstamp", "HubSpot_Deal_Id__c",
+    }),
+}
+
+SALESFORCE_PICKLISTS: Mapping[tuple[str, str], tuple[str, ...]] = {
+    ("Lead", "Status"): ("Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted"),
+    ("Lead", "LeadSource"): ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"),
+    ("Contact", "LeadSource"): ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"),
+    ("Lead", "Rating"): ("Hot", "Warm", "Cold"),
+    ("Lead", "Connector_Status__c"): CONNECTOR_STATUSES,
+    ("Contact", "Connector_Status__c"): CONNECTOR_STATUSES,
+    ("Opportunity", "StageName"): (
+        "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
+        "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost",
+    ),
+    ("Opportunity", "LeadSource"): ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"),
+}
+
+# Fields Salesforce computes or sets itself: a mapping may read them but never write them.
+READ_ONLY_SALESFORCE: frozenset[str] = frozenset({
+    "Id", "IsDeleted", "MasterRecordId", "CreatedDate", "LastModifiedDate", "SystemModstamp",
+    "IsConverted", "ConvertedDate", "ConvertedContactId", "ConvertedAccountId",
+    "ConvertedOpportunityId", "IsClosed", "IsWon",
+})
+READ_ONLY_HUBSPOT: frozenset[str] = frozenset({
+    "hs_merged_object_ids", "createdate", "lastmodifieddate", "hs_lastmodifieddate",
+})
