@@ -17,7 +17,7 @@ import click
 
 from . import __version__
 from .config import DEFAULT_CONFIG_PATH, ConnectorConfig, load_config
-from .errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, ConfigError, ConnectorError, NotBuiltYet
+from .errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, ConfigError, ConfigProblem, ConnectorError, NotBuiltYet
 from .logs import configure_logging
 
 __all__ = ["main", "cli"]
@@ -57,6 +57,20 @@ def _fail(exc: ConnectorError, as_json: bool) -> NoReturn:
     raise _Exit(exc.exit_code)
 
 
+def _load_mappings(cfg: ConnectorConfig) -> Any:
+    """The RevOps mapping files, validated; every problem becomes a configuration problem (exit 2)."""
+    from .reconcile import MappingError, load_mappings
+
+    directory = cfg.mappings.directory
+    if not directory.is_dir():
+        raise ConfigError([ConfigProblem("config", "[mappings].directory", f"no such directory: {directory}",
+                                         "point it at your mapping files (the repository ships defaults in mappings/)")])
+    try:
+        return load_mappings(directory)
+    except MappingError as exc:
+        raise ConfigError([ConfigProblem(p.file, p.path or "-", p.message, p.hint) for p in exc.problems]) from exc
+
+
 def _load(config: Path | None) -> ConnectorConfig:
     path = config
     if path is None:
@@ -82,9 +96,10 @@ def cli() -> None:
 @config_option
 @json_option
 def validate(config: Path | None, as_json: bool) -> None:
-    """Check the configuration (and, once mappings land, the mapping files) without starting anything."""
+    """Check the configuration and the mapping files without starting anything."""
     try:
         cfg = _load(config)
+        mappings = _load_mappings(cfg)
     except ConnectorError as exc:
         _fail(exc, as_json)
     mappings_dir = cfg.mappings.directory
@@ -101,12 +116,17 @@ def validate(config: Path | None, as_json: bool) -> None:
         "hubspot": hubspot,
         "salesforce": salesforce,
         "mappings": str(mappings_dir),
+        "mapped_fields": {"contacts": len(mappings.contacts.fields),
+                          "opportunities": len(mappings.opportunities.fields) if mappings.opportunities else 0},
         "problems": [],
     }
 
     def text() -> None:
         target = "the built-in sandbox" if cfg.sandbox.enabled else "HubSpot and Salesforce"
-        click.echo(f"configuration OK: syncs {target}, state in {cfg.store.url}, mappings in {mappings_dir}/")
+        fields = payload["mapped_fields"]
+        click.echo(f"configuration OK: syncs {target}, state in {cfg.store.url}")
+        click.echo(f"mappings OK: {fields['contacts']} contact fields, {fields['opportunities']} opportunity "
+                   f"fields in {mappings_dir}/")
 
     _emit(payload, as_json, text)
 
@@ -145,8 +165,93 @@ def _not_built(name: str, summary: str, issue: str) -> click.Command:
     return click.command(name=name, help=f"{summary} (not built yet: {issue})")(run)
 
 
+@cli.command()
+@config_option
+@json_option
+def pull(config: Path | None, as_json: bool) -> None:
+    """Pull changed records from both systems into the state store (people so far)."""
+    try:
+        cfg = _load(config)
+        summary = _run_pull(cfg)
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+
+    def text() -> None:
+        calls = summary["api_calls"]
+        click.echo(f"pull finished in {summary['seconds']:.1f} s (run {summary['run_id']}):")
+        for name, stream in summary["streams"].items():
+            click.echo(f"  {name:<22} {stream['mode']:<18} new {stream['new']:>7}  changed {stream['changed']:>7}  "
+                       f"unchanged {stream['unchanged']:>7}")
+        for system in ("hubspot", "salesforce"):
+            click.echo(f"  {system} API calls: {calls.get(system, {}).get('total', 0)}")
+
+    _emit(summary, as_json, text)
+
+
+def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
+    import time
+
+    from .pull.engine import Puller, PullSettings
+    from .pull.streams import streams_for
+    from .store import open_engine
+    from .store.runs import calls_since, finish_run, start_run
+    from .systems.hubspot import HubSpotSource
+    from .systems.ledger import CallLedger
+    from .systems.salesforce import SalesforceSource
+
+    if cfg.sandbox.enabled or cfg.hubspot is None or cfg.salesforce is None:
+        raise ConfigError("the embedded sandbox lives for one command only, so it cannot be pulled incrementally: "
+                          "start `connector sandbox --config-out sandbox.toml` and pass --config sandbox.toml "
+                          "(or set [sandbox] enabled = false and configure both systems)")
+    started = time.time()
+    now_ms = int(started * 1000)
+    engine = open_engine(cfg.store.url)
+    run_id = start_run(engine, "pull", now_ms)
+    ledger = CallLedger()
+    day_ago = now_ms - 86_400_000
+    hubspot = HubSpotSource(cfg.hubspot, ledger, prior_calls_today=calls_since(engine, "hubspot", day_ago))
+    salesforce = SalesforceSource(cfg.salesforce, ledger, prior_calls_today=calls_since(engine, "salesforce", day_ago))
+    settings = PullSettings(run_started_ms=now_ms, lookback_ms=cfg.sync.lookback_seconds * 1000,
+                            safety_lag_ms=cfg.sync.safety_lag_seconds * 1000, run_id=run_id,
+                            deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000))
+    status, error, streams = "failed", None, {}
+    try:
+        result = Puller(engine, hubspot=hubspot, salesforce=salesforce, settings=settings).pull(
+            streams_for(cfg.sync.objects))
+        streams, status = result.to_json(), "ok"
+    except ConnectorError as exc:
+        error = str(exc)
+        raise
+    finally:
+        hubspot.close()
+        salesforce.close()
+        finish_run(engine, run_id, now_ms=int(time.time() * 1000), status=status, api_calls=ledger.snapshot(),
+                   counts=streams, error=error)
+    return {"ok": True, "run_id": run_id, "seconds": round(time.time() - started, 3), "streams": streams,
+            "api_calls": ledger.snapshot()}
+
+
+@cli.command()
+@click.option("--people", type=click.IntRange(min=0), default=2000, show_default=True, help="people to seed")
+@click.option("--seed", type=int, default=42, show_default=True, help="seed of the generated data")
+@click.option("--store", "store_url", default="sqlite:///./connector-demo.db", show_default=True,
+              help="state store for the demo (a SQLite file is started afresh)")
+@click.option("--rate-limits", type=click.Choice(["real", "off"]), default="real", show_default=True)
+@json_option
+def demo(people: int, seed: int, store_url: str, rate_limits: str, as_json: bool) -> None:
+    """Start the sandbox, run the built stages against it and show what happened."""
+    from .demo import run_demo
+
+    try:
+        summary = run_demo(people=people, seed=seed, store_url=store_url, rate_limits=rate_limits == "real",
+                           say=(lambda _line: None) if as_json else click.echo)
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        _emit(summary, True, lambda: None)
+
+
 _PLANNED = {
-    "pull": ("Pull changed records from both systems into the state store.", "issue #4 (pull)"),
     "reconcile": ("Reconcile pulled records into unified people.", "issue #5 (reconcile)"),
     "push": ("Write the planned changes to both systems.", "issue #6 (push)"),
     "sync": ("Pull, reconcile, score and push once.", "issue #6 (push)"),
@@ -155,7 +260,6 @@ _PLANNED = {
     "status": ("Show the last runs, cursors and parked records.", "issue #6 (push)"),
     "report": ("Handoff SLA, funnel and score quality reports.", "the reporting issue"),
     "explain": ("Show one person's unified record and where each value came from.", "issue #5 (reconcile)"),
-    "demo": ("Start the sandbox, sync it once and show what happened.", "issue #6 (push)"),
 }
 for _name, (_summary, _issue) in _PLANNED.items():
     cli.add_command(_not_built(_name, _summary, _issue))

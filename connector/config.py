@@ -122,6 +122,7 @@ class SyncConfig(_Section):
     objects: list[Literal["people", "engagement", "opportunities"]] = ["people", "engagement", "opportunities"]
     lookback_seconds: int = Field(120, ge=0, description="overlap re-read at each window's start")
     safety_lag_seconds: int = Field(60, ge=0, description="cursors never pass start time minus this")
+    deletion_scan_hours: float = Field(24, ge=0, description="how often HubSpot's archived records are listed")
 
 
 class MappingsConfig(_Section):
@@ -215,7 +216,17 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         _check_files(config, source, problems)
     if problems:
         raise ConfigError(problems)
-    return config
+    return _resolve_mappings_directory(config, path)
+
+
+def _resolve_mappings_directory(config: ConnectorConfig, path: Path | None) -> ConnectorConfig:
+    """A relative mappings directory is found next to the config file first, then in the working directory."""
+    directory = config.mappings.directory
+    if directory.is_absolute():
+        return config
+    candidates = ([path.parent / directory] if path is not None else []) + [Path.cwd() / directory]
+    found = next((c for c in candidates if c.is_dir()), candidates[0])
+    return config.model_copy(update={"mappings": MappingsConfig(directory=found.resolve())})
 
 
 def _apply_environment(

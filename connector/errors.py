@@ -2,12 +2,13 @@
 
     ConnectorError                 root; exit code 1 unless a branch says otherwise
     ├── ConfigError                fix the configuration or a mapping file; exit code 2
-    │   └── MappingFileError       a mapping file is invalid (raised by reconcile.mapping)
     ├── RetryLater                 transient (rate limit, budget spent, outage); the next cycle resumes
     ├── RecordRejected             one record cannot be processed; it is parked, the rest goes on
     └── NotBuiltYet                the command's stage is not implemented in this version
 
-Vendor and library errors are translated into these at the edges (``raise ... from exc``).
+Vendor and library errors are translated into these at the edges (``raise ... from exc``); the pure
+reconciliation core has its own small tree (``connector.reconcile.errors``), whose MappingError the CLI
+turns into a ConfigError.
 """
 
 from __future__ import annotations

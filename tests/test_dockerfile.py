@@ -49,6 +49,9 @@ def test_image_environment_and_config_validate(tmp_path: Path, monkeypatch: pyte
     # the image's paths, relocated into tmp_path
     monkeypatch.setenv("CONNECTOR_CONFIG", str(ROOT / "config.example.toml"))
     monkeypatch.setenv("CONNECTOR_STORE_URL", env["CONNECTOR_STORE_URL"].replace("/data", str(tmp_path)))
+    assert env["CONNECTOR_MAPPINGS_DIRECTORY"] == "/etc/connector/mappings"
+    assert "COPY mappings /etc/connector/mappings" in _dockerfile()
+    monkeypatch.setenv("CONNECTOR_MAPPINGS_DIRECTORY", str(ROOT / "mappings"))
     assert main(["validate", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["ok"] and out["mappings"] == "/etc/connector/mappings"
+    assert out["ok"] and out["mapped_fields"]["contacts"] > 10

@@ -113,3 +113,56 @@ def test_not_built_commands_say_so_in_json_with_exit_1(capsys: pytest.CaptureFix
     out = json.loads(capsys.readouterr().out)
     assert out == {"ok": False, "error": "NotBuiltYet", "message": out["message"]}
     assert "not built yet" in out["message"]
+
+
+def test_pull_against_a_sandbox_config_reports_streams_and_api_calls(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from connector.sandbox.runner import Sandbox
+
+    with Sandbox(people=300, seed=9, rate_limits=False) as sb:
+        config = tmp_path / "sandbox.toml"
+        config.write_text(sb.connector_config(store_url=f"sqlite:///{tmp_path}/c.db"))
+        assert main(["pull", "--config", str(config), "--json"]) == 0
+        first = json.loads(capsys.readouterr().out)
+        assert main(["pull", "--config", str(config), "--json"]) == 0
+        second = json.loads(capsys.readouterr().out)
+    assert first["ok"] and first["streams"]["hubspot:contacts"]["new"] > 0
+    hubspot = {k.split(":")[1]: v for k, v in first["streams"].items() if k.startswith("hubspot:")}
+    per_call = {"web_events": 1000, "email_events": 1000}
+    fewest = {o: max(1, -(-v["new"] // per_call.get(o, 100))) for o, v in hubspot.items()}
+    assert first["api_calls"]["hubspot"]["by_object"] == fewest  # every HubSpot read at the batch lower bound
+    assert second["api_calls"]["hubspot"] == {"total": 9, "by_object": {o: 1 for o in hubspot}}  # idle: one each
+    assert second["api_calls"]["salesforce"] == {"total": 1, "by_object": {"composite": 1}}
+    assert second["run_id"] == first["run_id"] + 1
+
+
+def test_pull_with_the_embedded_sandbox_explains_what_to_do(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pull", "--config", str(EXAMPLE)]) == 2
+    assert "connector sandbox --config-out" in capsys.readouterr().err
+
+
+def test_broken_mapping_file_fails_validate_with_file_key_and_fix(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    mappings = tmp_path / "mappings"
+    shutil.copytree(ROOT / "mappings", mappings)
+    contacts = mappings / "contacts.toml"
+    text = contacts.read_text()
+    assert 'rule = "most_recent"' in text
+    contacts.write_text(text.replace('rule = "most_recent"', 'rule = "most_recnt"', 1))
+    config = tmp_path / "connector.toml"
+    config.write_text(EXAMPLE.read_text())  # relative "mappings" resolves next to the config file
+    assert main(["validate", "--config", str(config), "--json"]) == 2
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    assert len(problems) == 1
+    problem = problems[0]
+    assert problem["source"].endswith("contacts.toml") and problem["key"].endswith(".rule")
+    assert "most_recent" in problem["hint"]
+
+
+def test_missing_mappings_directory_is_a_config_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONNECTOR_MAPPINGS_DIRECTORY", str(tmp_path / "nowhere"))
+    assert main(["validate", "--config", str(EXAMPLE)]) == 2
+    assert "[mappings].directory" in capsys.readouterr().err
