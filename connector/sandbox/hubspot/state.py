@@ -1,0 +1,149 @@
+"""The HubSpot sandbox account: its SQLite store, schema, tokens, limits and seed loading."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ..clock import SandboxClock
+from ..dataset import SeedBatch
+from .events import EventStore, accumulate, merge_summary
+from .limits import HubSpotLimits, RateLimiter
+from .properties import PropertyRegistry
+from .schema import PropertyDef
+from .records import RecordStore, WriteSource, derive_calculated
+from .schema import ASSOCIATION_TYPE_IDS, OBJECT_TYPES
+from .store import Database
+from .values import normalize_value
+
+__all__ = ["HubSpotState", "TokenInfo"]
+
+PRIVATE_APP_ID = "2461723"
+OAUTH_APP_ID = "3198044"
+PORTAL_ID = 24_580_113
+ACCESS_TOKEN_TTL_S = 1800
+_SERVER_MANAGED = frozenset({"hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate", "hs_createdate"})
+
+
+class TokenInfo:
+    """Who a bearer token is: which app, OAuth or private, and when it expires (ms, or None)."""
+
+    def __init__(self, app_id: str, oauth: bool, expires_ms: int | None) -> None:
+        self.app_id = app_id
+        self.oauth = oauth
+        self.expires_ms = expires_ms
+
+
+class HubSpotState:
+    """Everything one emulated HubSpot account holds; safe to share between server threads."""
+
+    def __init__(self, data_dir: Path, clock: SandboxClock, *, rate_limits: bool = True,
+                 limits: HubSpotLimits | None = None) -> None:
+        self.clock = clock
+        self.rate_limits = rate_limits
+        self.limits = limits or HubSpotLimits()
+        self.limiter = RateLimiter(self.limits, clock)
+        self.portal_id = PORTAL_ID
+        self.private_app_id = PRIVATE_APP_ID
+        self.oauth_app_id = OAUTH_APP_ID
+        self.db = Database(Path(data_dir) / "hubspot.sqlite3")
+        self.registry = PropertyRegistry(self.db, clock)
+        self.records = RecordStore(self.db, clock, self.registry)
+        self.events = EventStore(self.db, self.records)
+        self.access_token = "pat-na1-" + str(uuid.uuid4())
+        self.oauth_client_id = str(uuid.uuid4())
+        self.oauth_client_secret = str(uuid.uuid4())
+        self.oauth_refresh_token = "na1-" + secrets.token_hex(16)
+        self._tokens_lock = threading.Lock()
+        self._tokens: dict[str, TokenInfo] = {self.access_token: TokenInfo(PRIVATE_APP_ID, False, None)}
+
+    # ----- auth ------------------------------------------------------------------------------------
+    def api_source(self, token: TokenInfo | None) -> WriteSource:
+        """History source of a write made through the API by this token's app."""
+        return WriteSource("INTEGRATION", token.app_id if token else PRIVATE_APP_ID)
+
+    def token(self, value: str) -> TokenInfo | None:
+        with self._tokens_lock:
+            return self._tokens.get(value)
+
+    def issue_access_token(self) -> tuple[str, int]:
+        """A new OAuth access token (about 30 minutes, by the sandbox clock)."""
+        token = "CJ" + secrets.token_urlsafe(96)
+        with self._tokens_lock:
+            self._tokens[token] = TokenInfo(OAUTH_APP_ID, True, self.clock.now_ms() + ACCESS_TOKEN_TTL_S * 1000)
+        return token, ACCESS_TOKEN_TTL_S
+
+    def expire_oauth_tokens(self) -> int:
+        now = self.clock.now_ms()
+        with self._tokens_lock:
+            expired = [t for t in self._tokens.values() if t.oauth]
+            for info in expired:
+                info.expires_ms = now - 1
+        return len(expired)
+
+    def close(self) -> None:
+        """Close the SQLite file (the state is unusable afterwards)."""
+        self.db.close()
+
+    # ----- seeding ---------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Empty the account (records, events, custom properties, owners); tokens stay valid."""
+        self.db.clear()
+        self.registry.reload()
+        self.records.refresh_counters()
+        self.limiter.reset()
+
+    def load(self, batch: SeedBatch) -> None:
+        """Insert a seed batch fast (one transaction per table); ids continue above the highest seeded."""
+        owners = batch.hubspot.get("owners") or []
+        folded = accumulate(list(batch.marketing_events)) if batch.marketing_events else {}
+        with self.db.transaction() as conn:
+            if owners:
+                conn.executemany("INSERT OR REPLACE INTO owners (id, email, json) VALUES (?, ?, ?)",
+                                 [(int(o["id"]), str(o.get("email", "")).lower(), json.dumps(o)) for o in owners])
+            for object_type in OBJECT_TYPES:
+                defs = {p.name: p for p in self.registry.all(object_type)}
+                rows = [self._seed_row(object_type, r, defs, folded) for r in batch.hubspot.get(object_type) or []]
+                if rows:
+                    conn.executemany("INSERT OR REPLACE INTO records (type, id, archived, created, modified, "
+                                     "archived_at, email, props, history) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)", rows)
+            assoc_rows = []
+            for from_type, from_id, to_type, to_id in batch.hubspot_associations:
+                assoc_rows.append((from_type, int(from_id), to_type, int(to_id),
+                                   ASSOCIATION_TYPE_IDS.get((from_type, to_type), 0), "HUBSPOT_DEFINED"))
+                assoc_rows.append((to_type, int(to_id), from_type, int(from_id),
+                                   ASSOCIATION_TYPE_IDS.get((to_type, from_type), 0), "HUBSPOT_DEFINED"))
+            if assoc_rows:
+                conn.executemany("INSERT OR IGNORE INTO assoc VALUES (?, ?, ?, ?, ?, ?)", assoc_rows)
+        if batch.marketing_events:
+            in_batch = {int(r["id"]) for r in batch.hubspot.get("contacts") or []}
+            self.events.add(list(batch.marketing_events), seeding=True,
+                            folded={cid: a for cid, a in folded.items() if cid in in_batch})
+        self.records.refresh_counters()
+
+    def _seed_row(self, object_type: str, record: dict[str, Any], defs: dict[str, PropertyDef],
+                  folded: dict[int, dict[str, Any]]) -> tuple[Any, ...]:
+        props: dict[str, str] = {}
+        for name, value in (record.get("properties") or {}).items():
+            if value is None or value == "" or name in _SERVER_MANAGED:
+                continue
+            prop = defs.get(name)
+            if prop is None or (prop.type == "string" and isinstance(value, str)):
+                props[name] = value if isinstance(value, str) else str(value)
+            else:
+                props[name] = normalize_value(prop, value) or ""
+        derive_calculated(object_type, props)
+        created = int(record.get("createdAt") or self.clock.now_ms())
+        modified = int(record.get("updatedAt") or created)
+        summary = folded.get(int(record["id"])) if object_type == "contacts" else None
+        if summary:
+            merge_summary(props, summary)
+            modified = max(modified, summary["_last"])
+        history = record.get("history")
+        email = (props.get("email", "").strip().lower() or None) if object_type == "contacts" else None
+        return (object_type, int(record["id"]), 1 if record.get("archived") else 0, created, modified, email,
+                json.dumps(props), json.dumps(history) if history else None)
