@@ -76,3 +76,6 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # libraries that narrate every request or migration step: only their warnings are worth an admin's time
+    for noisy in ("httpx", "httpcore", "alembic", "uvicorn.error"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -47,13 +47,18 @@ class Cursor:
 
     position: int | None = None
     boundary_ids: frozenset[str] = field(default_factory=frozenset)
+    #: while an initial listing runs: the system's paging token to resume it after a crash
+    resume_after: str | None = None
 
     @property
     def initial_done(self) -> bool:
         return self.position is not None
 
     def to_json(self) -> dict[str, Any]:
-        return {"position": self.position, "boundary_ids": sorted(self.boundary_ids)}
+        out: dict[str, Any] = {"position": self.position, "boundary_ids": sorted(self.boundary_ids)}
+        if self.resume_after is not None:
+            out["resume_after"] = self.resume_after
+        return out
 
     @classmethod
     def from_json(cls, value: dict[str, Any] | None) -> Cursor:
@@ -61,7 +66,8 @@ class Cursor:
             return cls()
         position = value.get("position")
         return cls(position=int(position) if position is not None else None,
-                   boundary_ids=frozenset(str(i) for i in value.get("boundary_ids", ())))
+                   boundary_ids=frozenset(str(i) for i in value.get("boundary_ids", ())),
+                   resume_after=value.get("resume_after"))
 
 
 def next_window(cursor: Cursor, *, run_started_ms: int, lookback_ms: int, safety_lag_ms: int) -> Window | None:

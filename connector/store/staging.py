@@ -17,9 +17,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from ..pull.cursor import Cursor
-from .models import SourceRecord, SyncCursor
+from .models import Engagement, SourceRecord, SyncCursor
 
-__all__ = ["StagedRecord", "StageCounts", "stage_records", "save_cursor", "load_cursor"]
+__all__ = ["StagedRecord", "StageCounts", "stage_records", "stage_engagements", "save_cursor", "load_cursor"]
 
 
 @dataclass(frozen=True)
@@ -100,18 +100,21 @@ _ROWS_PER_STATEMENT = 500  # 11 columns each: well under SQLite's bound-paramete
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """One statement shape for any page size (executemany): a multi-row VALUES per page size would fill
+    SQLAlchemy's compiled-statement cache with large entries and grow memory with the data."""
     table = SourceRecord.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table)
+    excluded = statement.excluded
+    updates = {c: excluded[c] for c in ("modified_at", "fetched_at", "deleted", "merged_into", "email_norm",
+                                         "data", "field_times", "run_id")}
+    newer = or_(excluded.modified_at > table.c.modified_at,
+                and_(excluded.modified_at == table.c.modified_at, excluded.deleted != table.c.deleted))
+    upsert = statement.on_conflict_do_update(
+        index_elements=["system", "object_type", "record_id"], set_=updates, where=newer)
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        statement = insert(table).values(rows[start:start + _ROWS_PER_STATEMENT])
-        excluded = statement.excluded
-        updates = {c: excluded[c] for c in ("modified_at", "fetched_at", "deleted", "merged_into", "email_norm",
-                                             "data", "field_times", "run_id")}
-        newer = or_(excluded.modified_at > table.c.modified_at,
-                    and_(excluded.modified_at == table.c.modified_at, excluded.deleted != table.c.deleted))
-        session.execute(statement.on_conflict_do_update(
-            index_elements=["system", "object_type", "record_id"], set_=updates, where=newer))
+        session.execute(upsert, rows[start:start + _ROWS_PER_STATEMENT])
 
 
 def save_cursor(session: Session, stream: str, cursor: Cursor, *, now_ms: int, run_id: int | None = None) -> None:
@@ -129,3 +132,23 @@ def save_cursor(session: Session, stream: str, cursor: Cursor, *, now_ms: int, r
 def load_cursor(session: Session, stream: str) -> Cursor:
     row = session.get(SyncCursor, stream)
     return Cursor.from_json(row.value if row else None)
+
+
+def stage_engagements(session: Session, rows: Sequence[dict[str, Any]]) -> StageCounts:
+    """Insert immutable engagement events; an event already stored (same system and id) is skipped."""
+    counts = StageCounts()
+    if not rows:
+        return counts
+    table = Engagement.__table__  # type: ignore[attr-defined]
+    unique = {(r["system"], r["engagement_id"]): r for r in rows}
+    existing = {(sys_, eid) for sys_, eid in session.execute(
+        select(Engagement.system, Engagement.engagement_id).where(
+            Engagement.engagement_id.in_([k[1] for k in unique]))).all()}  # type: ignore[attr-defined]
+    fresh = [r for k, r in unique.items() if k not in existing]
+    counts.new, counts.unchanged = len(fresh), len(rows) - len(fresh)
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).on_conflict_do_nothing()
+    for start in range(0, len(fresh), _ROWS_PER_STATEMENT):
+        session.execute(statement, fresh[start:start + _ROWS_PER_STATEMENT])
+    return counts

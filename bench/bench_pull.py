@@ -1,0 +1,159 @@
+"""Pull benchmark: API calls against the batch lower bound, wall time and peak RSS, against the sandbox.
+
+The sandbox runs in its own process (`connector sandbox`), so the RSS measured here is the connector's.
+Three phases per size: the initial pull of everything, an incremental pull after 1% of contacts and
+leads changed, and an idle pull.
+
+    python bench/bench_pull.py --people 10000 [--people 100000] [--rate-limits off|real] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from sqlmodel import Session, func, select
+
+from connector.config import HubSpotConfig, SalesforceConfig
+from connector.pull.engine import Puller, PullSettings
+from connector.pull.streams import ALL_STREAMS
+from connector.store import open_engine
+from connector.store.models import Engagement, SourceRecord
+from connector.systems.hubspot import HubSpotSource
+from connector.systems.ledger import CallLedger
+from connector.systems.salesforce import SalesforceSource
+
+
+def start_sandbox(people: int, rate_limits: str) -> tuple[subprocess.Popen[str], dict[str, Any], float]:
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "connector", "sandbox", "--people", str(people), "--seed", "1",
+                             "--rate-limits", rate_limits], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    info = json.loads(proc.stdout.readline())
+    return proc, info, time.perf_counter() - started
+
+
+def sources(info: dict[str, Any], ledger: CallLedger) -> tuple[HubSpotSource, SalesforceSource]:
+    hs = HubSpotSource(HubSpotConfig(base_url=info["hubspot"]["base_url"],
+                                     access_token=SecretStr(info["hubspot"]["access_token"]),
+                                     ca_bundle=info["ca_file"], requests_per_10s=190, daily_limit=1_000_000,
+                                     daily_budget_share=1.0), ledger)
+    sf = SalesforceSource(SalesforceConfig(instance_url=info["salesforce"]["instance_url"], auth="client_credentials",
+                                           client_id=info["salesforce"]["client_id"],
+                                           client_secret=SecretStr(info["salesforce"]["client_secret"]),
+                                           ca_bundle=info["ca_file"], daily_budget_share=1.0,
+                                           bulk_threshold=50_000), ledger, daily_limit=10_000_000)
+    return hs, sf
+
+
+def pull(info: dict[str, Any], url: str, *, lookback_ms: int) -> tuple[CallLedger, float, dict[str, Any]]:
+    ledger = CallLedger()
+    hs, sf = sources(info, ledger)
+    started = time.perf_counter()
+    settings = PullSettings(run_started_ms=int(time.time() * 1000) + 1, lookback_ms=lookback_ms, safety_lag_ms=0)
+    try:
+        result = Puller(open_engine(url), hubspot=hs, salesforce=sf, settings=settings).pull(ALL_STREAMS)
+    finally:
+        hs.close()
+        sf.close()
+    return ledger, time.perf_counter() - started, result.to_json()
+
+
+def lower_bound(url: str) -> dict[str, int]:
+    """Fewest calls that could read what is stored: 100 per HubSpot list call (1,000 per events call),
+    2,000 per Salesforce query call."""
+    with Session(open_engine(url)) as s:
+        counts = dict(s.exec(select(SourceRecord.object_type, func.count()).where(~SourceRecord.deleted)
+                             .group_by(SourceRecord.object_type)).all())
+        events = dict(s.exec(select(Engagement.engagement_id.startswith("web:"), func.count())  # type: ignore[attr-defined]
+                             .group_by(Engagement.engagement_id.startswith("web:"))).all())  # type: ignore[attr-defined]
+    hubspot = sum(-(-n // 100) for o, n in counts.items() if o[0].islower())
+    hubspot += sum(-(-n // 1000) for n in events.values())
+    salesforce = sum(-(-n // 2000) for o, n in counts.items() if o[0].isupper())
+    return {"hubspot": hubspot, "salesforce": salesforce, "records": sum(counts.values()),
+            "events": sum(events.values())}
+
+
+def change_one_percent(info: dict[str, Any], people: int) -> int:
+    """Update 1% of HubSpot contacts (batch update) and of Salesforce leads (sObject Collections)."""
+    ctx = ssl.create_default_context(cafile=info["ca_file"])
+    n = max(1, people // 100)
+    with httpx.Client(verify=ctx, timeout=120) as c:
+        hs = {"Authorization": f"Bearer {info['hubspot']['access_token']}"}
+        ids = [str(i) for i in range(1, n + 1)]
+        for start in range(0, len(ids), 100):
+            r = c.post(info["hubspot"]["base_url"] + "/crm/v3/objects/contacts/batch/update", headers=hs,
+                       json={"inputs": [{"id": i, "properties": {"jobtitle": "Changed"}} for i in ids[start:start + 100]]})
+            r.raise_for_status()
+        sf = {"Authorization": f"Bearer {info['salesforce']['access_token']}"}
+        base = info["salesforce"]["instance_url"] + "/services/data/v62.0"
+        leads = c.get(base + "/query", headers=sf,
+                      params={"q": f"SELECT Id FROM Lead WHERE IsConverted = false LIMIT {n}"}).json()["records"]
+        for start in range(0, len(leads), 200):
+            r = c.patch(base + "/composite/sobjects", headers=sf, json={"allOrNone": False, "records": [
+                {"attributes": {"type": "Lead"}, "id": lead["Id"], "Title": "Changed"} for lead in leads[start:start + 200]]})
+            r.raise_for_status()
+    return n
+
+
+def run(people: int, rate_limits: str) -> dict[str, Any]:
+    proc, info, boot_s = start_sandbox(people, rate_limits)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{tmp}/bench.db"
+            ledger, seconds, streams = pull(info, url, lookback_ms=0)
+            bound = lower_bound(url)
+            rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            initial = {"seconds": round(seconds, 1), "calls": ledger.snapshot(), "lower_bound": bound,
+                       "ratio_hubspot": round(ledger.total("hubspot") / bound["hubspot"], 3),
+                       "ratio_salesforce": round(ledger.total("salesforce") / max(1, bound["salesforce"]), 3),
+                       "peak_rss_mb": round(rss_mb, 1),
+                       "records_per_s": round((bound["records"] + bound["events"]) / seconds)}
+            changed = change_one_percent(info, people)
+            time.sleep(1.1)  # Salesforce stamps whole seconds
+            ledger, seconds, streams = pull(info, url, lookback_ms=2_000)
+            incremental = {"changed_per_system": changed, "seconds": round(seconds, 2), "calls": ledger.snapshot(),
+                           "staged": {k: v for k, v in streams.items() if v["changed"] or v["new"]}}
+            ledger, seconds, _ = pull(info, url, lookback_ms=2_000)
+            idle = {"seconds": round(seconds, 2), "calls": ledger.snapshot()}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    return {"people": people, "rate_limits": rate_limits, "sandbox_boot_and_seed_s": round(boot_s, 1),
+            "initial": initial, "incremental_1pct": incremental, "idle": idle,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, action="append", help="population size (repeatable)")
+    parser.add_argument("--rate-limits", choices=["off", "real"], default="off")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    results = []
+    for people in args.people or [10_000]:
+        # each size in a fresh process, so peak RSS is that size's own
+        out = subprocess.run([sys.executable, __file__, "--single", str(people), args.rate_limits],
+                             capture_output=True, text=True, check=True)
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(json.dumps(results[-1], indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--single":
+        print(json.dumps(run(int(sys.argv[2]), sys.argv[3])))
+    else:
+        main()

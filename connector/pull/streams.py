@@ -1,0 +1,103 @@
+"""What is pulled: one declarative stream per system object (after singer-sdk's streams).
+
+Fields are the ones the default mappings, identity resolution and scoring read; later issues extend
+the lists from the mapping files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["Stream", "PEOPLE_STREAMS", "OPPORTUNITY_STREAMS", "ENGAGEMENT_STREAMS", "ALL_STREAMS", "streams_for"]
+
+System = Literal["hubspot", "salesforce"]
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One object of one system, read incrementally by its modified time."""
+
+    system: System
+    object_type: str
+    fields: tuple[str, ...]
+    group: Literal["people", "engagement", "opportunities"] = "people"
+    #: HubSpot only: object types whose associated ids are pulled along (e.g. a call's contacts)
+    associations: tuple[str, ...] = ()
+    #: "records" are CRM objects with a modified time; event streams are immutable, timestamped touches
+    kind: Literal["records", "web_events", "email_events"] = "records"
+
+    @property
+    def name(self) -> str:
+        return f"{self.system}:{self.object_type}"
+
+
+_HUBSPOT_CONTACT = (
+    "email", "firstname", "lastname", "phone", "mobilephone", "company", "jobtitle", "website", "city", "state",
+    "country", "industry", "numemployees", "annualrevenue", "lifecyclestage", "hs_lead_status", "hubspot_owner_id",
+    "hs_legal_basis", "hs_email_optout", "hs_analytics_source", "hs_merged_object_ids", "createdate",
+    "lastmodifieddate", "hs_email_open", "hs_email_click", "hs_email_last_open_date", "hs_email_last_click_date",
+    "hs_analytics_num_page_views", "num_conversion_events", "recent_conversion_date",
+)
+_SF_LEAD = (
+    "FirstName", "LastName", "Company", "Email", "Phone", "MobilePhone", "Title", "Website", "City", "State",
+    "Country", "Industry", "NumberOfEmployees", "AnnualRevenue", "Status", "LeadSource", "Rating", "OwnerId",
+    "HasOptedOutOfEmail", "IsConverted", "ConvertedDate", "ConvertedContactId", "ConvertedAccountId",
+    "ConvertedOpportunityId", "MasterRecordId", "CreatedDate", "LastModifiedDate",
+)
+_SF_CONTACT = (
+    "FirstName", "LastName", "Email", "Phone", "MobilePhone", "Title", "Department", "AccountId", "LeadSource",
+    "OwnerId", "HasOptedOutOfEmail", "MailingCity", "MailingState", "MailingCountry", "MasterRecordId",
+    "CreatedDate", "LastModifiedDate",
+)
+
+_OWNER = ("hubspot_owner_id", "hs_createdate", "hs_lastmodifieddate", "hs_timestamp")
+
+PEOPLE_STREAMS: tuple[Stream, ...] = (
+    Stream("hubspot", "contacts", _HUBSPOT_CONTACT),
+    Stream("salesforce", "Lead", _SF_LEAD),
+    Stream("salesforce", "Contact", _SF_CONTACT),
+    # a Contact's company, industry and size live on its Account
+    Stream("salesforce", "Account", ("Name", "Industry", "NumberOfEmployees", "AnnualRevenue", "Website",
+                                     "BillingCity", "BillingState", "BillingCountry", "Type", "OwnerId",
+                                     "MasterRecordId")),
+)
+
+OPPORTUNITY_STREAMS: tuple[Stream, ...] = (
+    Stream("hubspot", "deals", ("dealname", "amount", "dealstage", "pipeline", "closedate", "hubspot_owner_id",
+                                "createdate", "hs_lastmodifieddate", "hs_is_closed", "hs_is_closed_won"),
+           "opportunities", associations=("contacts",)),
+    Stream("salesforce", "Opportunity", ("Name", "AccountId", "StageName", "Amount", "CloseDate", "Probability",
+                                         "IsClosed", "IsWon", "OwnerId", "LeadSource", "Type", "CreatedDate"),
+           "opportunities"),
+    Stream("salesforce", "OpportunityContactRole", ("OpportunityId", "ContactId", "Role", "IsPrimary"),
+           "opportunities"),
+)
+
+ENGAGEMENT_STREAMS: tuple[Stream, ...] = (
+    Stream("hubspot", "calls", (*_OWNER, "hs_call_title", "hs_call_direction", "hs_call_status", "hs_call_duration"),
+           "engagement", associations=("contacts",)),
+    Stream("hubspot", "meetings", (*_OWNER, "hs_meeting_title", "hs_meeting_start_time", "hs_meeting_end_time",
+                                   "hs_meeting_outcome"), "engagement", associations=("contacts",)),
+    Stream("hubspot", "emails", (*_OWNER, "hs_email_direction", "hs_email_subject", "hs_email_status"),
+           "engagement", associations=("contacts",)),
+    Stream("hubspot", "notes", _OWNER, "engagement", associations=("contacts",)),
+    Stream("hubspot", "tasks", (*_OWNER, "hs_task_subject", "hs_task_status", "hs_task_priority", "hs_task_type"),
+           "engagement", associations=("contacts",)),
+    Stream("hubspot", "web_events", (), "engagement", kind="web_events"),
+    Stream("hubspot", "email_events", (), "engagement", kind="email_events"),
+    Stream("salesforce", "Task", ("WhoId", "WhatId", "Subject", "Status", "Priority", "ActivityDate", "TaskSubtype",
+                                  "Type", "CallDurationInSeconds", "CallType", "OwnerId", "CompletedDateTime",
+                                  "CreatedDate"), "engagement"),
+    Stream("salesforce", "Event", ("WhoId", "WhatId", "Subject", "StartDateTime", "EndDateTime", "DurationInMinutes",
+                                   "ActivityDateTime", "EventSubtype", "Type", "OwnerId", "CreatedDate"), "engagement"),
+    Stream("salesforce", "CampaignMember", ("CampaignId", "LeadId", "ContactId", "Status", "HasResponded",
+                                            "FirstRespondedDate", "CreatedDate"), "engagement"),
+)
+
+ALL_STREAMS: tuple[Stream, ...] = PEOPLE_STREAMS + OPPORTUNITY_STREAMS + ENGAGEMENT_STREAMS
+
+
+def streams_for(groups: list[str]) -> list[Stream]:
+    """The streams of the configured object groups, people first (identity needs them before activity)."""
+    return [s for s in ALL_STREAMS if s.group in groups]

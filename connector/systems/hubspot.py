@@ -1,0 +1,332 @@
+"""The HubSpot adapter (read side): contacts, deals and engagements, incrementally and frugally.
+
+- Initial load pages through the list API (100 per call, the higher rate limit).
+- Incremental reads use CRM search sorted ascending by the modified-date property, paged by *keyset*
+  (each query restarts at the last modified time seen, de-duplicating the ids already seen there)
+  instead of by offset. That never pages past the 10,000-result cap, and a record that changes during
+  the pull cannot shift an offset and hide another one. When a whole page shares one millisecond, the
+  read switches to paging by ``hs_object_id`` inside that millisecond, so even 10,000+ records stamped
+  with one time end.
+- Deletions come from ``archived=true`` listings; merges from the survivor's ``hs_merged_object_ids``.
+- Property metadata is read once per run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from ..config import HubSpotConfig
+from ..errors import ConfigError, ConfigProblem
+from ..pull.cursor import Window
+from ..store.staging import StagedRecord
+from .http import ErrorInfo, HttpLayer, RetryPolicy, StaticToken, Verdict, default_classify, make_ssl_context
+from .ledger import CallLedger
+from .pacing import DailyBudget, WindowPacer
+
+__all__ = ["HubSpotSource", "HubSpotOAuth", "MODIFIED_PROPERTY", "SEARCH_PAGE", "LIST_PAGE", "to_ms"]
+
+SYSTEM = "hubspot"
+LIST_PAGE = 100
+SEARCH_PAGE = 200
+ASSOCIATION_BATCH = 1000
+EVENT_PAGE = 1000
+#: the search rate limit is about 5 requests/s per account (4/s in older docs): stay under the smaller
+SEARCH_PER_SECOND = 4
+MODIFIED_PROPERTY = {"contacts": "lastmodifieddate"}  # every other object: hs_lastmodifieddate
+
+_HINTS = {
+    "INVALID_AUTHENTICATION": "check the private app token (CONNECTOR_HUBSPOT_ACCESS_TOKEN) or the OAuth app",
+    "EXPIRED_AUTHENTICATION": "the OAuth refresh token may have been revoked; reinstall the app",
+    "MISSING_SCOPES": "give the private app the crm.objects.* read and write scopes it is missing",
+    "VALIDATION_ERROR": "a value does not fit the HubSpot property; check the mapping for that property",
+    "OBJECT_NOT_FOUND": "the record was deleted or merged in HubSpot",
+}
+
+
+def modified_property(object_type: str) -> str:
+    return MODIFIED_PROPERTY.get(object_type, "hs_lastmodifieddate")
+
+
+def to_ms(value: str | int | None) -> int | None:
+    """HubSpot times: ISO-8601 strings ("2024-01-17T19:55:04.281Z") or epoch-ms strings."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        return int(value)
+    return int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def _classify(response: httpx.Response) -> Verdict:
+    if response.status_code == 429:
+        try:
+            if response.json().get("policyName") == "DAILY":
+                return "budget"
+        except ValueError:
+            pass
+    return default_classify(response)
+
+
+def _describe(response: httpx.Response) -> ErrorInfo:
+    try:
+        body = response.json()
+    except ValueError:
+        return ErrorInfo(code=str(response.status_code), message=response.text[:300])
+    category = str(body.get("category") or body.get("errorType") or response.status_code)
+    message = str(body.get("message") or "")
+    return ErrorInfo(code=category, message=message, hint=_HINTS.get(category, ""))
+
+
+class HubSpotOAuth:
+    """OAuth access tokens from a refresh token, renewed a minute before they expire (and on 401)."""
+
+    def __init__(self, base_url: str, client_id: str, client_secret: str, refresh_token: str,
+                 verify: Any, timeout: float) -> None:
+        self._client = httpx.Client(base_url=base_url, verify=verify, timeout=timeout, trust_env=False)
+        self._form = {"grant_type": "refresh_token", "client_id": client_id, "client_secret": client_secret,
+                      "refresh_token": refresh_token}
+        self._token: str | None = None
+        self._expires_at = 0.0
+
+    def close(self) -> None:
+        self._client.close()
+
+    def headers(self) -> dict[str, str]:
+        if self._token is None or time.monotonic() > self._expires_at - 60:
+            self.refresh()
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def refresh(self) -> bool:
+        response = self._client.post("/oauth/v1/token", data=self._form)
+        if response.status_code != 200:
+            raise ConfigError([ConfigProblem("hubspot", "[hubspot].refresh_token",
+                                             f"token refresh refused ({response.status_code}): {response.text[:200]}",
+                                             "check client_id, client_secret and refresh_token")])
+        body = response.json()
+        self._token = body["access_token"]
+        self._expires_at = time.monotonic() + float(body.get("expires_in", 1800))
+        if body.get("refresh_token"):
+            self._form["refresh_token"] = body["refresh_token"]
+        return True
+
+
+class HubSpotSource:
+    """Reads HubSpot for one run; counts every call in `ledger`."""
+
+    system = SYSTEM
+
+    def __init__(self, config: HubSpotConfig, ledger: CallLedger, *, prior_calls_today: int = 0,
+                 transport: httpx.BaseTransport | None = None, retry: RetryPolicy = RetryPolicy(),
+                 sleep: Any = time.sleep) -> None:
+        verify = make_ssl_context(str(config.ca_bundle) if config.ca_bundle else None)
+        if config.auth == "private_app":
+            if config.access_token is None:
+                raise ConfigError("[hubspot].access_token is required for auth = 'private_app'")
+            auth: Any = StaticToken(config.access_token.get_secret_value())
+        else:
+            if not (config.client_id and config.client_secret and config.refresh_token):
+                raise ConfigError("[hubspot] OAuth needs client_id, client_secret and refresh_token")
+            auth = HubSpotOAuth(config.base_url, config.client_id, config.client_secret.get_secret_value(),
+                                config.refresh_token.get_secret_value(), verify, config.timeout_seconds)
+        self.http = HttpLayer(
+            SYSTEM, config.base_url, auth=auth, ledger=ledger,
+            budget=DailyBudget(SYSTEM, config.daily_limit, config.daily_budget_share, prior_calls=prior_calls_today),
+            pacers={"default": WindowPacer(config.requests_per_10s, 10.0, sleep=sleep),
+                    "search": WindowPacer(SEARCH_PER_SECOND, 1.0, headroom=1.0, sleep=sleep)},
+            verify=verify, timeout=config.timeout_seconds, retry=retry, classify=_classify, describe=_describe,
+            transport=transport, sleep=sleep,
+        )
+        self._properties: dict[str, list[dict[str, Any]]] = {}
+
+    def close(self) -> None:
+        self.http.close()
+        if isinstance(self.http.auth, HubSpotOAuth):
+            self.http.auth.close()
+
+    # ------------------------------------------------------------------ metadata
+
+    def properties(self, object_type: str) -> list[dict[str, Any]]:
+        """The object's property definitions (cached for the run)."""
+        if object_type not in self._properties:
+            body = self.http.json("GET", f"/crm/v3/properties/{object_type}", object_type=object_type)
+            self._properties[object_type] = list(_field(body, "results", list, "properties"))
+        return self._properties[object_type]
+
+    def owners(self) -> dict[str, str]:
+        """Owner id -> e-mail, so owner fields map across systems by the person behind them."""
+        return {str(o["id"]): str(o["email"]) for page, _ in self._paged("/crm/v3/owners", {"limit": 500}, "owners")
+                for o in page if o.get("email")}
+
+    def _paged(self, path: str, params: dict[str, Any], object_type: str, after: str | None = None
+               ) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+        """GET `path` page after page by ``paging.next.after``; yields (results, token of the next page)."""
+        while True:
+            body = self.http.json("GET", path, object_type=object_type,
+                                  params={**params, **({"after": after} if after else {})})
+            results = _field(body, "results", list, object_type)
+            after = ((body.get("paging") or {}).get("next") or {}).get("after")
+            if results:
+                yield results, after
+            if not after:
+                return
+
+    # ------------------------------------------------------------------ reads
+
+    def list_pages(self, object_type: str, properties: Sequence[str], *, archived: bool = False,
+                   after: str | None = None, associations: Sequence[str] = ()
+                   ) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+        """Every record (or every archived record), 100 per call, in id order, with the token of the next page.
+
+        Associated ids come along in the same call (`associations`), so a first load costs no extra calls.
+        """
+        params: dict[str, Any] = {"limit": LIST_PAGE, "properties": ",".join(properties),
+                                  "archived": str(archived).lower()}
+        if associations:
+            params["associations"] = ",".join(associations)
+        return self._paged(f"/crm/v3/objects/{object_type}", params, object_type, after)
+
+    def changed_pages(self, object_type: str, window: Window, properties: Sequence[str]
+                      ) -> Iterator[list[dict[str, Any]]]:
+        """Records modified in `window`, ascending by modified time, by keyset; each record once."""
+        prop = modified_property(object_type)
+        wanted = sorted(set(properties) | {prop, "hs_object_id"})
+        position = window.start
+        seen_at_position: set[str] = set()
+        while True:
+            body = self._search(object_type, wanted, [
+                {"propertyName": prop, "operator": "GTE", "value": str(position)},
+                {"propertyName": prop, "operator": "LT", "value": str(window.end)},
+            ], sort=prop)
+            results = _field(body, "results", list, object_type)
+            fresh = [r for r in results if not (self.modified_at(object_type, r) == position
+                                                and str(r["id"]) in seen_at_position)]
+            if fresh:
+                yield fresh
+            if len(results) < SEARCH_PAGE:
+                return
+            last = self.modified_at(object_type, results[-1])
+            if all(self.modified_at(object_type, r) == last for r in results):
+                # a whole page in one millisecond: finish that millisecond by id, then go past it
+                done = {str(r["id"]) for r in results} | (seen_at_position if last == position else set())
+                yield from self._one_millisecond(object_type, wanted, prop, last, skip=done)
+                if last + 1 >= window.end:
+                    return
+                position, seen_at_position = last + 1, set()
+                continue
+            if last != position:
+                position, seen_at_position = last, set()
+            seen_at_position.update(str(r["id"]) for r in results if self.modified_at(object_type, r) == last)
+
+    def _one_millisecond(self, object_type: str, wanted: list[str], prop: str, at: int, skip: set[str]
+                         ) -> Iterator[list[dict[str, Any]]]:
+        last_id = 0
+        while True:
+            body = self._search(object_type, wanted, [
+                {"propertyName": prop, "operator": "EQ", "value": str(at)},
+                {"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)},
+            ], sort="hs_object_id")
+            results = _field(body, "results", list, object_type)
+            fresh = [r for r in results if str(r["id"]) not in skip]
+            if fresh:
+                yield fresh
+            if len(results) < SEARCH_PAGE:
+                return
+            last_id = int(results[-1]["id"])
+
+    def _search(self, object_type: str, properties: list[str], filters: list[dict[str, str]], *, sort: str
+                ) -> dict[str, Any]:
+        body = {"filterGroups": [{"filters": filters}], "properties": properties, "limit": SEARCH_PAGE,
+                "sorts": [{"propertyName": sort, "direction": "ASCENDING"}]}
+        result = self.http.json("POST", f"/crm/v3/objects/{object_type}/search", object_type=object_type,
+                                pace="search", json_body=body)
+        if not isinstance(result, dict):
+            raise _malformed(object_type, "search response is not an object")
+        return result
+
+    def associations(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[str]]:
+        """Associated ids for up to any number of records, 1,000 per batch read (v4), following per-record paging."""
+        out: dict[str, list[str]] = {i: [] for i in ids}
+        pending = [{"id": i} for i in ids]
+        while pending:
+            chunk, pending = pending[:ASSOCIATION_BATCH], pending[ASSOCIATION_BATCH:]
+            body = self.http.json("POST", f"/crm/v4/associations/{from_type}/{to_type}/batch/read",
+                                  object_type=f"{from_type}>{to_type}", json_body={"inputs": chunk})
+            for result in _field(body, "results", list, from_type):
+                source = str((result.get("from") or {}).get("id"))
+                out.setdefault(source, []).extend(str(t.get("toObjectId")) for t in result.get("to") or [])
+                after = ((result.get("paging") or {}).get("next") or {}).get("after")
+                if after:
+                    pending.append({"id": source, "after": after})
+        return out
+
+    def web_event_pages(self, window: Window) -> Iterator[list[dict[str, Any]]]:
+        """Contacts' page views and form submissions in `window` (Events API), oldest first, 1,000 per call."""
+        params = {"objectType": "contact", "occurredAfter": str(window.start), "occurredBefore": str(window.end),
+                  "limit": EVENT_PAGE, "sort": "occurredAt"}
+        return (page for page, _ in self._paged("/events/v3/events", params, "web_events"))
+
+    def email_event_pages(self, window: Window) -> Iterator[list[dict[str, Any]]]:
+        """Marketing email events (deliveries, opens, clicks) in `window`, 1,000 per call."""
+        offset: str | None = None
+        while True:
+            params: dict[str, Any] = {"startTimestamp": window.start, "endTimestamp": window.end - 1,
+                                      "limit": EVENT_PAGE}
+            if offset:
+                params["offset"] = offset
+            body = self.http.json("GET", "/email/public/v1/events", object_type="email_events", params=params)
+            events = _field(body, "events", list, "email_events")
+            if events:
+                yield events
+            offset = body.get("offset")
+            if not body.get("hasMore") or not offset:
+                return
+
+    # ------------------------------------------------------------------ conversion
+
+    def modified_at(self, object_type: str, record: dict[str, Any]) -> int:
+        props = record.get("properties") or {}
+        value = props.get(modified_property(object_type)) or record.get("updatedAt")
+        ms = to_ms(value)
+        if ms is None:
+            raise _malformed(object_type, f"record {record.get('id')} has no modified time")
+        return ms
+
+    def to_staged(self, object_type: str, record: dict[str, Any], *, archived: bool = False) -> list[StagedRecord]:
+        """The record itself, plus a merged-away marker for every id it absorbed."""
+        props: dict[str, Any] = dict(record.get("properties") or {})
+        record_id = str(record["id"])
+        linked = record.get("associations")
+        if isinstance(linked, dict):  # v3 list/get shape, or ids attached after a v4 batch read
+            props["_associations"] = {
+                kind: sorted({str(x.get("id")) for x in (v.get("results") or [])}) if isinstance(v, dict) else list(v)
+                for kind, v in linked.items()}
+        modified = self.modified_at(object_type, record)
+        email = props.get("email")
+        staged = [StagedRecord(
+            system=SYSTEM, object_type=object_type, record_id=record_id, modified_at=modified, data=props,
+            deleted=archived or bool(record.get("archived")),
+            email_norm=email.strip().casefold() if isinstance(email, str) and email.strip() else None,
+        )]
+        for absorbed in (props.get("hs_merged_object_ids") or "").split(";"):
+            absorbed = absorbed.strip()
+            if absorbed and absorbed != record_id:
+                staged.append(StagedRecord(system=SYSTEM, object_type=object_type, record_id=absorbed,
+                                           modified_at=modified, data={}, deleted=True, merged_into=record_id))
+        return staged
+
+
+def _field(body: Any, key: str, kind: type, object_type: str) -> Any:
+    if not isinstance(body, dict) or not isinstance(body.get(key), kind):
+        raise _malformed(object_type, f"expected {key!r} as {kind.__name__}")
+    return body[key]
+
+
+def _malformed(object_type: str, what: str) -> Exception:
+    from .http import MalformedResponse
+
+    return MalformedResponse(f"hubspot {object_type}: unexpected response shape ({what}); nothing was stored "
+                             "and no cursor moved")

@@ -1,0 +1,223 @@
+"""The pull stage end to end against a seeded sandbox: initial load, idle cost, incremental changes,
+crash and resume."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlmodel import Session, func, select
+
+from connector.pull.engine import Puller, PullSettings
+from connector.pull.streams import PEOPLE_STREAMS
+from connector.sandbox.faults import FaultRule
+from connector.sandbox.runner import Sandbox
+from connector.store import open_engine
+from connector.store.models import Engagement, SourceRecord
+from connector.systems.http import RetryPolicy, TransientApiError
+from connector.systems.hubspot import HubSpotSource
+from connector.systems.ledger import CallLedger
+from connector.systems.salesforce import SalesforceSource
+
+from ..systems.conftest import hubspot_config
+from ..systems.test_salesforce_source import sf_config
+
+PEOPLE = 600
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[Sandbox]:
+    with Sandbox(people=PEOPLE, seed=3, rate_limits=False) as sb:
+        yield sb
+
+
+def run(sb: Sandbox, store_url: str, *, attempts: int = 4) -> tuple[dict[str, object], CallLedger]:
+    ledger = CallLedger()
+    hs = HubSpotSource(hubspot_config(sb), ledger, retry=RetryPolicy(attempts=attempts, initial=0.01, maximum=0.05))
+    sf = SalesforceSource(sf_config(sb), ledger, retry=RetryPolicy(attempts=attempts, initial=0.01, maximum=0.05))
+    try:
+        settings = PullSettings(run_started_ms=sb.clock.now_ms() + 1, lookback_ms=5_000, safety_lag_ms=0)
+        result = Puller(open_engine(store_url), hubspot=hs, salesforce=sf, settings=settings).pull(PEOPLE_STREAMS)
+        return result.to_json(), ledger
+    finally:
+        hs.close()
+        sf.close()
+
+
+def server_counts(sb: Sandbox) -> dict[str, int]:
+    ctx = ssl.create_default_context(cafile=str(sb.tls.ca_file))
+    totals = {}
+    for sobject in ("Lead", "Contact", "Account"):
+        r = httpx.get(sb.salesforce_url + "/services/data/v62.0/queryAll", verify=ctx,
+                      params={"q": f"SELECT COUNT() FROM {sobject}"},
+                      headers={"Authorization": f"Bearer {sb.salesforce.state.issue_token()}"})
+        totals[sobject] = r.json()["totalSize"]
+    r = httpx.post(sb.hubspot_url + "/crm/v3/objects/contacts/search", verify=ctx, json={"limit": 1},
+                   headers={"Authorization": f"Bearer {sb.hubspot.state.access_token}"})
+    totals["contacts"] = r.json()["total"]
+    return totals
+
+
+def staged(store_url: str) -> dict[str, int]:
+    with Session(open_engine(store_url)) as s:
+        rows = s.exec(select(SourceRecord.object_type, func.count()).group_by(SourceRecord.object_type)).all()
+    return dict(rows)  # type: ignore[arg-type]
+
+
+def test_initial_then_idle_then_incremental(world: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path}/c.db"
+    expected = server_counts(world)
+    first, ledger = run(world, url)
+    assert staged(url) == expected
+    assert {k: v["mode"] for k, v in first.items()} == {  # type: ignore[index]
+        "hubspot:contacts": "initial", "salesforce:Account": "initial", "salesforce:Contact": "initial",
+        "salesforce:Lead": "initial"}
+    lower_bound = -(-expected["contacts"] // 100) + 1  # list pages, plus one composite for both objects
+    assert ledger.total("hubspot") == -(-expected["contacts"] // 100)
+    assert ledger.total() <= lower_bound + sum(expected[o] // 2000 for o in ("Lead", "Contact", "Account"))
+
+    idle, ledger = run(world, url)
+    assert ledger.snapshot() == {"hubspot": {"total": 1, "by_object": {"contacts": 1}},
+                                 "salesforce": {"total": 1, "by_object": {"composite": 1}}}
+    assert all(v["new"] == 0 and v["changed"] == 0 for v in idle.values())  # type: ignore[index]
+
+    ctx = ssl.create_default_context(cafile=str(world.tls.ca_file))
+    hs_headers = {"Authorization": f"Bearer {world.hubspot.state.access_token}"}
+    sf_headers = {"Authorization": f"Bearer {world.salesforce.state.issue_token()}"}
+    with httpx.Client(verify=ctx) as c:
+        r = c.patch(world.hubspot_url + "/crm/v3/objects/contacts/1", json={"properties": {"jobtitle": "VP Sales"}},
+                    headers=hs_headers)
+        assert r.status_code == 200, r.text
+        lead = c.get(world.salesforce_url + "/services/data/v62.0/query", headers=sf_headers,
+                     params={"q": "SELECT Id FROM Lead WHERE IsConverted = false LIMIT 1"}).json()["records"][0]["Id"]
+        r = c.patch(world.salesforce_url + f"/services/data/v62.0/sobjects/Lead/{lead}", json={"Title": "CFO"},
+                    headers=sf_headers)
+        assert r.status_code == 204, r.text
+    changed, ledger = run(world, url)
+    assert changed["hubspot:contacts"]["changed"] == 1  # type: ignore[index]
+    assert changed["salesforce:Lead"]["changed"] == 1  # type: ignore[index]
+    assert ledger.total() == 2
+    with Session(open_engine(url)) as s:
+        assert s.get(SourceRecord, ("hubspot", "contacts", "1")).data["jobtitle"] == "VP Sales"  # type: ignore[union-attr]
+        assert s.get(SourceRecord, ("salesforce", "Lead", lead)).data["Title"] == "CFO"  # type: ignore[union-attr]
+
+
+def test_crash_during_initial_listing_resumes_from_the_saved_page(world: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path}/c.db"
+    world.hubspot.faults.add(FaultRule(kind="503", path="/crm/v3/objects/contacts", method="GET", count=10, after=3))
+    with pytest.raises(TransientApiError):
+        run(world, url, attempts=3)
+    partial = staged(url).get("contacts", 0)
+    assert partial == 300  # three pages were stored before the storm
+    world.hubspot.faults.clear()
+    resumed, ledger = run(world, url)
+    assert resumed["hubspot:contacts"]["mode"] == "initial (resumed)"  # type: ignore[index]
+    assert staged(url) == server_counts(world)
+    assert ledger.total("hubspot") == -(-server_counts(world)["contacts"] // 100) - 3
+
+
+def test_all_streams_initial_counts_and_idle_cost(world: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from connector.pull.streams import ALL_STREAMS
+
+    url = f"sqlite:///{tmp_path}/c.db"
+
+    def pull_all() -> tuple[dict[str, object], CallLedger]:
+        ledger = CallLedger()
+        hs = HubSpotSource(hubspot_config(world), ledger)
+        sf = SalesforceSource(sf_config(world), ledger)
+        settings = PullSettings(run_started_ms=world.clock.now_ms() + 1, lookback_ms=5_000, safety_lag_ms=0)
+        try:
+            return Puller(open_engine(url), hubspot=hs, salesforce=sf, settings=settings).pull(ALL_STREAMS).to_json(), ledger
+        finally:
+            hs.close()
+            sf.close()
+
+    first, ledger = pull_all()
+    got = staged(url)
+    assert {"contacts", "deals", "calls", "meetings", "emails", "notes", "tasks", "Lead", "Contact", "Opportunity",
+            "OpportunityContactRole", "Task", "Event", "CampaignMember"} <= set(got)
+    with Session(open_engine(url)) as s:
+        call = s.exec(select(SourceRecord).where(SourceRecord.object_type == "calls")).first()
+        assert call is not None and call.data["_associations"]["contacts"]  # pulled along with the list call
+        kinds = dict(s.exec(select(Engagement.kind, func.count()).group_by(Engagement.kind)).all())
+    assert {"page_view", "email_open", "email_click"} <= set(kinds)
+    assert first["hubspot:web_events"]["new"] == kinds["page_view"] + kinds.get("form_submission", 0)  # type: ignore[index]
+    idle, ledger = pull_all()
+    hubspot_types = {"contacts", "deals", "calls", "meetings", "emails", "notes", "tasks", "web_events", "email_events"}
+    assert ledger.snapshot()["hubspot"] == {"total": 9, "by_object": {t: 1 for t in hubspot_types}}
+    assert ledger.snapshot()["salesforce"] == {"total": 1, "by_object": {"composite": 1}}  # 5 queries + 2 probes
+    assert idle["salesforce:Event"]["mode"] == "incremental (probed)"  # type: ignore[index]
+
+    ctx = ssl.create_default_context(cafile=str(world.tls.ca_file))
+    token = world.salesforce.state.issue_token()
+    with httpx.Client(verify=ctx, headers={"Authorization": f"Bearer {token}"}) as c:
+        event = c.get(world.salesforce_url + "/services/data/v62.0/query",
+                      params={"q": "SELECT Id FROM Event LIMIT 1"}).json()["records"][0]["Id"]
+        r = c.patch(world.salesforce_url + f"/services/data/v62.0/sobjects/Event/{event}", json={"Subject": "Demo"})
+        assert r.status_code == 204, r.text
+    world.clock.advance(61_000)  # the probe answers in whole minutes
+    changed, ledger = pull_all()
+    assert changed["salesforce:Event"]["changed"] == 1  # type: ignore[index]
+    assert ledger.snapshot()["salesforce"]["total"] == 2  # the poll, then the query of what changed
+
+
+def test_hubspot_deletions_are_found_by_the_archived_scan_on_its_cadence(world: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path}/c.db"
+    contacts = [s for s in PEOPLE_STREAMS if s.object_type == "contacts"]
+
+    def pull(scan_ms: int) -> CallLedger:
+        ledger = CallLedger()
+        hs = HubSpotSource(hubspot_config(world), ledger)
+        settings = PullSettings(run_started_ms=world.clock.now_ms() + 1, lookback_ms=0, safety_lag_ms=0,
+                                deletion_scan_ms=scan_ms)
+        try:
+            Puller(open_engine(url), hubspot=hs, salesforce=None, settings=settings).pull(contacts)
+        finally:
+            hs.close()
+        return ledger
+
+    pull(3_600_000)
+    ctx = ssl.create_default_context(cafile=str(world.tls.ca_file))
+    r = httpx.delete(world.hubspot_url + "/crm/v3/objects/contacts/2", verify=ctx,
+                     headers={"Authorization": f"Bearer {world.hubspot.state.access_token}"})
+    assert r.status_code == 204
+    assert pull(3_600_000).total() == 1  # within the cadence: only the change search
+    with Session(open_engine(url)) as s:
+        assert not s.get(SourceRecord, ("hubspot", "contacts", "2")).deleted  # type: ignore[union-attr]
+    world.clock.advance(2_000)
+    assert pull(1_000).total() == 2  # the search and one page of archived records
+    with Session(open_engine(url)) as s:
+        assert s.get(SourceRecord, ("hubspot", "contacts", "2")).deleted  # type: ignore[union-attr]
+
+
+def test_lead_conversion_and_bulk_first_load(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with Sandbox(people=700, seed=11, rate_limits=False) as sb:
+        url = f"sqlite:///{tmp_path}/c.db"
+        ledger = CallLedger()
+        sf = SalesforceSource(sf_config(sb, bulk_threshold=100), ledger)
+        settings = PullSettings(run_started_ms=sb.clock.now_ms() + 1, lookback_ms=5_000, safety_lag_ms=0)
+        leads = [s for s in PEOPLE_STREAMS if s.object_type == "Lead"]
+        result = Puller(open_engine(url), hubspot=None, salesforce=sf, settings=settings).pull(leads).to_json()
+        assert result["salesforce:Lead"]["mode"] == "initial (bulk)"
+        assert staged(url)["Lead"] == server_counts(sb)["Lead"]
+        assert "POST /services/data/v62.0/jobs/query" in sb.salesforce.counter.snapshot()
+
+        ctx = ssl.create_default_context(cafile=str(sb.tls.ca_file))
+        headers = {"Authorization": f"Bearer {sb.salesforce.state.issue_token()}"}
+        with httpx.Client(base_url=sb.salesforce_url, verify=ctx, headers=headers) as c:
+            lead = c.get("/services/data/v62.0/query", params={
+                "q": "SELECT Id FROM Lead WHERE IsConverted = false LIMIT 1"}).json()["records"][0]["Id"]
+            converted = c.post(f"/_sandbox/salesforce/leads/{lead}/convert", json={})
+            assert converted.status_code == 200, converted.text
+        sb.clock.advance(2_000)
+        settings = PullSettings(run_started_ms=sb.clock.now_ms() + 1, lookback_ms=5_000, safety_lag_ms=0)
+        Puller(open_engine(url), hubspot=None, salesforce=sf, settings=settings).pull(
+            [s for s in PEOPLE_STREAMS if s.system == "salesforce"])
+        sf.close()
+        with Session(open_engine(url)) as s:
+            row = s.get(SourceRecord, ("salesforce", "Lead", lead))
+            assert row is not None and row.data["IsConverted"] is True
+            contact = row.data["ConvertedContactId"]
+            assert contact and s.get(SourceRecord, ("salesforce", "Contact", contact)) is not None
