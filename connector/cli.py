@@ -237,29 +237,128 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
 @click.option("--store", "store_url", default="sqlite:///./connector-demo.db", show_default=True,
               help="state store for the demo (a SQLite file is started afresh)")
 @click.option("--rate-limits", type=click.Choice(["real", "off"]), default="real", show_default=True)
+@click.option("--mappings", "mappings_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("mappings"),
+              show_default=True, help="the mapping files to reconcile with")
 @json_option
-def demo(people: int, seed: int, store_url: str, rate_limits: str, as_json: bool) -> None:
+def demo(people: int, seed: int, store_url: str, rate_limits: str, mappings_dir: Path, as_json: bool) -> None:
     """Start the sandbox, run the built stages against it and show what happened."""
+    from .config import MappingsConfig
     from .demo import run_demo
 
     try:
+        _load_mappings(ConnectorConfig(sandbox={"enabled": True}, mappings=MappingsConfig(directory=mappings_dir)))
         summary = run_demo(people=people, seed=seed, store_url=store_url, rate_limits=rate_limits == "real",
-                           say=(lambda _line: None) if as_json else click.echo)
+                           mappings_dir=mappings_dir, say=(lambda _line: None) if as_json else click.echo)
     except ConnectorError as exc:
         _fail(exc, as_json)
     if as_json:
         _emit(summary, True, lambda: None)
 
 
+@cli.command(name="reconcile")
+@config_option
+@json_option
+def reconcile_command(config: Path | None, as_json: bool) -> None:
+    """Reconcile pulled records into unified people (from the store; no API calls, nothing written to the systems)."""
+    try:
+        cfg = _load(config)
+        mappings = _load_mappings(cfg)
+        summary = _run_reconcile(cfg, mappings)
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+
+    def text() -> None:
+        click.echo(f"reconciled {summary['people']:,} people in {summary['seconds']:.1f} s (run {summary['run_id']}): "
+                   f"{summary['linked_in_both']:,} linked across both systems, {summary['duplicates']:,} duplicate "
+                   "records listed for review")
+        click.echo(f"  stored: {summary['fields_changed']:,} field values changed, {summary['conflicts_recorded']:,} "
+                   "settled conflicts added to the audit log")
+        for system, w in summary["planned_writes"].items():
+            click.echo(f"  {system}: would create {w['creates']:,} and update {w['updates']:,} records "
+                       f"({w['field_changes']:,} field changes; writing them arrives with push)")
+        if summary["issues"]:
+            click.echo(f"  {summary['issues']:,} values need attention and were left untouched")
+
+    _emit(summary, as_json, text)
+
+
+def _run_reconcile(cfg: ConnectorConfig, mappings: Any) -> dict[str, Any]:
+    import time
+
+    from .reconcile import reconcile
+    from .store import open_engine
+    from .store.people import owner_directory, person_records, save_reconciliation, stored_links
+    from .store.runs import finish_run, start_run
+
+    started = time.time()
+    engine = open_engine(cfg.store.url)
+    run_id = start_run(engine, "reconcile", int(started * 1000))
+    result = reconcile(person_records(engine), mappings.contacts, links=stored_links(engine),
+                       owners=owner_directory(engine))
+    saved = save_reconciliation(engine, result.people, now_ms=int(time.time() * 1000), run_id=run_id)
+    writes: dict[str, dict[str, int]] = {}
+    for system in ("hubspot", "salesforce"):
+        mine = [c for c in result.changes if c.system == system]
+        writes[system] = {"creates": len({(c.person_id, c.object_type) for c in mine if c.record_id is None}),
+                          "updates": len({(c.object_type, c.record_id) for c in mine if c.record_id is not None}),
+                          "field_changes": len(mine)}
+    summary = {
+        "ok": True, "run_id": run_id, "seconds": round(time.time() - started, 3), "people": len(result.people),
+        "linked_in_both": sum(1 for p in result.people if {k.system for k in p.links} == {"hubspot", "salesforce"}),
+        "duplicates": len(result.duplicates), "fields_changed": saved.fields_changed,
+        "conflicts_recorded": saved.conflicts_recorded, "planned_writes": writes, "issues": len(result.issues),
+    }
+    finish_run(engine, run_id, now_ms=int(time.time() * 1000), status="ok", api_calls={}, counts=summary)
+    return summary
+
+
+@cli.command()
+@click.argument("who")
+@config_option
+@json_option
+def explain(who: str, config: Path | None, as_json: bool) -> None:
+    """Show one person's unified record: every field's value, where it came from and why it won.
+
+    WHO is an e-mail address, a person id, or the id of a linked HubSpot or Salesforce record.
+    """
+    from .store import open_engine
+    from .store.people import explain_person
+
+    try:
+        cfg = _load(config)
+        found = explain_person(open_engine(cfg.store.url), who)
+        if found is None:
+            raise ConnectorError(f"no person matches {who!r}: run `connector pull` and `connector reconcile` first, "
+                                 "or check the address or id")
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        _emit({"ok": True, **found}, True, lambda: None)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{found['person_id']}[/bold]  {found['email'] or ''}")
+    console.print("linked records: " + ", ".join(f"{l['system']} {l['object_type']} {l['record_id']}"
+                                                 for l in found["links"]))
+    table = Table("field", "value", "from", "record", "rule", "time basis")
+    for name, f in found["fields"].items():
+        table.add_row(name, "" if f["value"] is None else str(f["value"]), f["system"] or "", f["record_id"] or "",
+                      f["rule"], f["time_basis"])
+    console.print(table)
+    for c in found["conflicts"][:10]:
+        console.print(f"conflict on {c['field']}: {c['winner']['system']} {c['winner']['value']!r} won over "
+                      f"{c['loser']['system']} {c['loser']['value']!r} ({c['rule']})")
+
+
 _PLANNED = {
-    "reconcile": ("Reconcile pulled records into unified people.", "issue #5 (reconcile)"),
     "push": ("Write the planned changes to both systems.", "issue #6 (push)"),
     "sync": ("Pull, reconcile, score and push once.", "issue #6 (push)"),
     "plan": ("Dry run: show what a sync would write, and its API cost.", "issue #6 (push)"),
     "run": ("Sync on a schedule until stopped.", "the operations issue"),
     "status": ("Show the last runs, cursors and parked records.", "issue #6 (push)"),
     "report": ("Handoff SLA, funnel and score quality reports.", "the reporting issue"),
-    "explain": ("Show one person's unified record and where each value came from.", "issue #5 (reconcile)"),
 }
 for _name, (_summary, _issue) in _PLANNED.items():
     cli.add_command(_not_built(_name, _summary, _issue))

@@ -82,6 +82,8 @@ class HubSpotReader(Protocol):
 
     def web_event_pages(self, window: Window) -> Iterator[list[dict[str, Any]]]: ...
 
+    def owners(self) -> dict[str, str]: ...
+
     def email_event_pages(self, window: Window) -> Iterator[list[dict[str, Any]]]: ...
 
     def to_staged(self, object_type: str, record: dict[str, Any], *, archived: bool = False) -> list[StagedRecord]: ...
@@ -164,6 +166,9 @@ class Puller:
     def _pull_hubspot(self, hs: HubSpotReader, stream: Stream, result: PullResult) -> None:
         with Session(self.engine) as session:
             cursor = load_cursor(session, stream.name)
+        if stream.kind == "owners":
+            self._pull_hubspot_owners(hs, stream, cursor, result)
+            return
         if stream.kind != "records":
             self._pull_hubspot_events(hs, stream, cursor, result)
             return
@@ -217,6 +222,17 @@ class Puller:
         with Session(self.engine) as session, session.begin():
             save_cursor(session, scan, Cursor(position=self.settings.run_started_ms), now_ms=self._now_ms(),
                         run_id=self.settings.run_id)
+
+    def _pull_hubspot_owners(self, hs: HubSpotReader, stream: Stream, cursor: Cursor, result: PullResult) -> None:
+        """The owner list has no modified-time search: it is read whole, on the deletion-scan cadence."""
+        if cursor.position is not None and self.settings.run_started_ms - cursor.position < self.settings.deletion_scan_ms:
+            return
+        result.modes[stream.name] = "full"
+        now = self.settings.run_started_ms
+        staged = [StagedRecord(system="hubspot", object_type="owners", record_id=owner_id, modified_at=now,
+                               data={"email": email}, email_norm=email.strip().casefold())
+                  for owner_id, email in hs.owners().items()]
+        self._store(stream, staged, Cursor(position=now), result)
 
     def _pull_hubspot_events(self, hs: HubSpotReader, stream: Stream, cursor: Cursor, result: PullResult) -> None:
         """Immutable touches, read by occurrence time in windows of at most EVENT_WINDOW_MS (the cursor moves

@@ -25,7 +25,7 @@ class Stream:
     #: HubSpot only: object types whose associated ids are pulled along (e.g. a call's contacts)
     associations: tuple[str, ...] = ()
     #: "records" are CRM objects with a modified time; event streams are immutable, timestamped touches
-    kind: Literal["records", "web_events", "email_events"] = "records"
+    kind: Literal["records", "web_events", "email_events", "owners"] = "records"
 
     @property
     def name(self) -> str:
@@ -57,6 +57,10 @@ PEOPLE_STREAMS: tuple[Stream, ...] = (
     Stream("hubspot", "contacts", _HUBSPOT_CONTACT),
     Stream("salesforce", "Lead", _SF_LEAD),
     Stream("salesforce", "Contact", _SF_CONTACT),
+    # owners map across systems by e-mail: HubSpot owners (listed whole, on the deletion-scan cadence)
+    # and Salesforce Users
+    Stream("hubspot", "owners", (), kind="owners"),
+    Stream("salesforce", "User", ("Email", "FirstName", "LastName", "IsActive")),
     # a Contact's company, industry and size live on its Account
     Stream("salesforce", "Account", ("Name", "Industry", "NumberOfEmployees", "AnnualRevenue", "Website",
                                      "BillingCity", "BillingState", "BillingCountry", "Type", "OwnerId",

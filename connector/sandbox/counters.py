@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["CallCounter", "CountingMiddleware", "CONTROL_PREFIX"]
 
@@ -52,7 +52,8 @@ def endpoint_key(scope: Scope) -> str:
 
 
 class CountingMiddleware:
-    """Counts every API request after routing (so path parameters are known)."""
+    """Counts every API request as its response starts: after routing (so path parameters are known) and
+    before the client can see a byte (so a test reading the counter after a call never races it)."""
 
     def __init__(self, app: ASGIApp, counter: CallCounter) -> None:
         self.app = app
@@ -62,7 +63,17 @@ class CountingMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
+        counted = False
+
+        async def counting_send(message: Message) -> None:
+            nonlocal counted
+            if message["type"] == "http.response.start" and not counted:
+                counted = True
+                self.counter.add(endpoint_key(scope))
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, counting_send)
         finally:
-            self.counter.add(endpoint_key(scope))
+            if not counted:  # the app failed before answering: the request still reached the server
+                self.counter.add(endpoint_key(scope))

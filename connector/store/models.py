@@ -68,11 +68,11 @@ class SourceRecord(SQLModel, table=True):
 
 
 class Person(SQLModel, table=True):
-    """One unified person, across both systems."""
+    """One unified person, across both systems; the id is the reconciliation core's stable person id."""
 
     __tablename__ = "person"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: str = Field(primary_key=True, max_length=80)
     email_norm: str | None = Field(default=None, max_length=320, index=True)
     score: float | None = None
     status: str | None = Field(default=None, max_length=32)
@@ -88,12 +88,12 @@ class Link(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("system", "object_type", "record_id", name="uq_link_record"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    person_id: int = Field(foreign_key="person.id", index=True)
+    person_id: str = Field(foreign_key="person.id", index=True, max_length=80)
     system: str = Field(max_length=16)
     object_type: str = Field(max_length=64)
     record_id: str = Field(max_length=64)
     role: str = Field(default="primary", max_length=16)  # primary | history | duplicate
-    reason: str = Field(max_length=32)  # stored | cross_reference | conversion | merge | email | created
+    reason: str = Field(max_length=32)  # reconciled | created
     linked_at: int = _ms()
 
 
@@ -102,7 +102,7 @@ class PersonField(SQLModel, table=True):
 
     __tablename__ = "person_field"
 
-    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    person_id: str = Field(foreign_key="person.id", primary_key=True, max_length=80)
     field: str = Field(primary_key=True, max_length=128)
     value: Any = _json(nullable=True)
     source_system: str = Field(max_length=16)
@@ -119,7 +119,7 @@ class FieldAudit(SQLModel, table=True):
     __tablename__ = "field_audit"
 
     id: int | None = Field(default=None, primary_key=True)
-    person_id: int = Field(foreign_key="person.id", index=True)
+    person_id: str = Field(foreign_key="person.id", index=True, max_length=80)
     field: str = Field(max_length=128)
     rule: str = Field(max_length=64)
     winner_system: str = Field(max_length=16)
@@ -141,7 +141,7 @@ class Engagement(SQLModel, table=True):
     kind: str = Field(max_length=32)  # email_open | email_click | form_submission | page_view | call | meeting | task | email
     direction: str | None = Field(default=None, max_length=16)  # marketing | sales
     subject_system: str = Field(max_length=16)
-    subject_id: str = Field(max_length=64)
+    subject_id: str = Field(max_length=320)  # a record id, or an e-mail address for email events
     occurred_at: int = _ms()
     data: dict[str, Any] = _json()
 
@@ -159,7 +159,7 @@ class Opportunity(SQLModel, table=True):
     close_date: str | None = Field(default=None, max_length=10)
     is_closed: bool = False
     is_won: bool = False
-    person_ids: list[int] | None = _json(nullable=True)
+    person_ids: list[str] | None = _json(nullable=True)
     modified_at: int = _ms()
     data: dict[str, Any] = _json()
 

@@ -38,6 +38,8 @@ SYSTEM = "salesforce"
 QUERY_PAGE = 2000
 COMPOSITE_QUERIES = 5  # at most 5 query (or collection) subrequests per Composite call
 COMPOSITE_SUBREQUESTS = 25
+#: objects without IsDeleted (Users are deactivated, never deleted)
+NOT_DELETABLE = frozenset({"User"})
 BULK_POLL_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 #: rows per Bulk 2.0 result request: 5x fewer calls than REST pages, and a page's memory stays small
 BULK_RESULT_ROWS = 10_000
@@ -234,7 +236,8 @@ class SalesforceSource:
     # ------------------------------------------------------------------ queries
 
     def window_soql(self, sobject: str, fields: Sequence[str], window: Window) -> str:
-        wanted = ["Id", "SystemModstamp", "IsDeleted", *[f for f in fields if f not in ("Id", "SystemModstamp", "IsDeleted")]]
+        system = ["Id", "SystemModstamp"] + ([] if sobject in NOT_DELETABLE else ["IsDeleted"])
+        wanted = system + [f for f in fields if f not in ("Id", "SystemModstamp", "IsDeleted")]
         return (f"SELECT {', '.join(wanted)} FROM {sobject} WHERE SystemModstamp >= {soql_datetime(window.start)} "
                 f"AND SystemModstamp < {soql_datetime(window.end)} ORDER BY SystemModstamp, Id")
 

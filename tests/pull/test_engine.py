@@ -70,16 +70,18 @@ def test_initial_then_idle_then_incremental(world: Sandbox, tmp_path) -> None:  
     url = f"sqlite:///{tmp_path}/c.db"
     expected = server_counts(world)
     first, ledger = run(world, url)
-    assert staged(url) == expected
+    got = staged(url)
+    owners, users = got.pop("owners"), got.pop("User")
+    assert got == expected and owners == 12 and users == 13  # 12 reps (+ the integration user)
     assert {k: v["mode"] for k, v in first.items()} == {  # type: ignore[index]
-        "hubspot:contacts": "initial", "salesforce:Account": "initial", "salesforce:Contact": "initial",
-        "salesforce:Lead": "initial"}
-    lower_bound = -(-expected["contacts"] // 100) + 1  # list pages, plus one composite for both objects
-    assert ledger.total("hubspot") == -(-expected["contacts"] // 100)
+        "hubspot:contacts": "initial", "hubspot:owners": "full", "salesforce:Account": "initial",
+        "salesforce:Contact": "initial", "salesforce:Lead": "initial", "salesforce:User": "initial"}
+    lower_bound = -(-expected["contacts"] // 100) + 2  # list pages and owners, plus one composite
+    assert ledger.total("hubspot") == -(-expected["contacts"] // 100) + 1
     assert ledger.total() <= lower_bound + sum(expected[o] // 2000 for o in ("Lead", "Contact", "Account"))
 
     idle, ledger = run(world, url)
-    assert ledger.snapshot() == {"hubspot": {"total": 1, "by_object": {"contacts": 1}},
+    assert ledger.snapshot() == {"hubspot": {"total": 1, "by_object": {"contacts": 1}},  # owners: daily
                                  "salesforce": {"total": 1, "by_object": {"composite": 1}}}
     assert all(v["new"] == 0 and v["changed"] == 0 for v in idle.values())  # type: ignore[index]
 
@@ -109,13 +111,14 @@ def test_crash_during_initial_listing_resumes_from_the_saved_page(world: Sandbox
     world.hubspot.faults.add(FaultRule(kind="503", path="/crm/v3/objects/contacts", method="GET", count=10, after=3))
     with pytest.raises(TransientApiError):
         run(world, url, attempts=3)
-    partial = staged(url).get("contacts", 0)
+    partial = staged(url).get("contacts", 0)  # owners come after contacts: never reached
     assert partial == 300  # three pages were stored before the storm
     world.hubspot.faults.clear()
     resumed, ledger = run(world, url)
     assert resumed["hubspot:contacts"]["mode"] == "initial (resumed)"  # type: ignore[index]
-    assert staged(url) == server_counts(world)
-    assert ledger.total("hubspot") == -(-server_counts(world)["contacts"] // 100) - 3
+    after = staged(url)
+    assert {k: after[k] for k in ("contacts", "Lead", "Contact", "Account")} == server_counts(world)
+    assert ledger.total("hubspot") == -(-server_counts(world)["contacts"] // 100) - 3 + 1  # + owners
 
 
 def test_all_streams_initial_counts_and_idle_cost(world: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -54,7 +54,8 @@ def test_round_trip_every_table(store_url: str) -> None:
         s.commit()
         s.refresh(run)
         assert run.id is not None
-        person = Person(email_norm="zoë@example.com", created_at=BIG_MS, updated_at=BIG_MS, score=71.5, status="MQL")
+        person = Person(id="hs-101", email_norm="zoë@example.com", created_at=BIG_MS, updated_at=BIG_MS, score=71.5,
+                        status="MQL")
         s.add(person)
         s.commit()
         s.refresh(person)
@@ -114,7 +115,7 @@ def test_link_is_unique_per_source_record(store_url: str) -> None:
 
     engine = open_engine(store_url)
     with Session(engine) as s:
-        p = Person(created_at=1, updated_at=1)
+        p = Person(id="sf-00Q1", created_at=1, updated_at=1)
         s.add(p)
         s.commit()
         s.refresh(p)

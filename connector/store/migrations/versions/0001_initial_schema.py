@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 09:36:48.490218
+Create Date: 2026-11-23 10:29:05.581385
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('engagement',
     sa.Column('system', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('engagement_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('direction', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('subject_system', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('subject_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('subject_id', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
     sa.Column('occurred_at', sa.BigInteger(), nullable=False),
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.PrimaryKeyConstraint('system', 'engagement_id')
@@ -55,7 +55,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('system', 'record_id')
     )
     op.create_table('person',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('email_norm', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
     sa.Column('score', sa.Float(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
@@ -83,7 +83,7 @@ def upgrade() -> None:
 
     op.create_table('field_audit',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('field', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('rule', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('winner_system', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -101,7 +101,7 @@ def upgrade() -> None:
 
     op.create_table('link',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('system', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('object_type', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('record_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -137,7 +137,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('system', 'object_type', 'record_id', 'stage', name='uq_parked_record')
     )
     op.create_table('person_field',
-    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('field', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('value', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('source_system', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -187,11 +187,11 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['run_id'], ['sync_run.id'], ),
     sa.PrimaryKeyConstraint('system', 'object_type', 'record_id', 'field')
     )
-    
+
 
 
 def downgrade() -> None:
-    
+
     op.drop_table('written_value')
     op.drop_table('sync_cursor')
     with op.batch_alter_table('source_record', schema=None) as batch_op:
@@ -223,4 +223,4 @@ def downgrade() -> None:
         batch_op.drop_index('ix_engagement_subject')
 
     op.drop_table('engagement')
-    
+

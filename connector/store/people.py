@@ -1,0 +1,189 @@
+"""People in the store: staged records in for the reconciliation core, unified people out of it.
+
+People records are read whole (HubSpot contacts, Salesforce Leads and Contacts), deleted and
+merged-away ones included so identity can follow them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from ..reconcile.records import OwnerDirectory, RecordKey, SourceRecord, UnifiedPerson
+from .models import FieldAudit, Link, Person, PersonField
+from .models import SourceRecord as StoredRecord
+
+__all__ = ["person_records", "stored_links", "save_reconciliation", "SaveCounts", "owner_directory", "explain_person",
+           "PERSON_OBJECTS"]
+
+PERSON_OBJECTS = (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact"))
+
+
+def person_records(engine: Engine) -> Iterator[SourceRecord]:
+    """Every staged person record as the reconciliation core takes it."""
+    with Session(engine) as session:
+        for system, object_type in PERSON_OBJECTS:
+            rows = session.execute(select(StoredRecord).where(
+                StoredRecord.system == system, StoredRecord.object_type == object_type)).scalars()
+            for row in rows:
+                yield _domain(row)
+
+
+def _domain(row: StoredRecord) -> SourceRecord:
+    """Underscore keys are the connector's own annotations (associations), not system fields."""
+    fields = {k: v for k, v in row.data.items() if not k.startswith("_")}
+    links = row.data.get("_associations") or {}
+    return SourceRecord(
+        system=row.system,  # type: ignore[arg-type]
+        object_type=row.object_type, id=row.record_id, modified_at=row.modified_at, fields=fields,
+        field_modified_at=dict(row.field_times or {}), deleted=row.deleted, merged_into=row.merged_into,
+        associations={k: tuple(v) for k, v in links.items()},
+    )
+
+
+# ---------------------------------------------------------------------- reconciliation results
+
+
+@dataclass
+class SaveCounts:
+    """What saving one reconciliation changed in the store."""
+
+    people: int = 0
+    links: int = 0
+    fields_changed: int = 0
+    conflicts_recorded: int = 0
+
+
+def stored_links(engine: Engine) -> dict[RecordKey, str]:
+    """Which person each linked record belongs to: identity's first and strongest evidence."""
+    with Session(engine) as session:
+        rows = session.execute(select(Link.system, Link.object_type, Link.record_id, Link.person_id)).all()
+    return {RecordKey(system, object_type, record_id): person_id for system, object_type, record_id, person_id in rows}
+
+
+def save_reconciliation(engine: Engine, people: Sequence[UnifiedPerson], *, now_ms: int,
+                        run_id: int | None = None, chunk: int = 1_000) -> SaveCounts:
+    """Persist unified people, their links and per-field provenance; a settled conflict whose outcome is new
+    goes to the audit log (winner, loser, rule). Values that did not change are not written again."""
+    counts = SaveCounts()
+    for start in range(0, len(people), chunk):
+        part = people[start:start + chunk]
+        with Session(engine) as session, session.begin():
+            _save_chunk(session, part, now_ms, run_id, counts)
+    return counts
+
+
+def _save_chunk(session: Session, people: Sequence[UnifiedPerson], now_ms: int, run_id: int | None,
+                counts: SaveCounts) -> None:
+    ids = [p.person_id for p in people]
+    stored = {(pid, name): (value, system, rule) for pid, name, value, system, rule in session.execute(
+        select(PersonField.person_id, PersonField.field, PersonField.value, PersonField.source_system,
+               PersonField.rule).where(PersonField.person_id.in_(ids)))}  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    person_rows, link_rows, field_rows, audit_rows = [], [], [], []
+    for person in people:
+        email = person.value("email")
+        person_rows.append({"id": person.person_id, "created_at": now_ms, "updated_at": now_ms,
+                            "email_norm": str(email).strip().casefold() if email else None})
+        link_rows.extend({"person_id": person.person_id, "system": k.system, "object_type": k.object_type,
+                          "record_id": k.id, "role": "primary", "reason": "reconciled", "linked_at": now_ms}
+                         for k in person.links)
+        for name, prov in person.fields.items():
+            value = _jsonable(prov.value)
+            if stored.get((person.person_id, name)) == (value, prov.system or "", prov.rule):
+                continue
+            field_rows.append({"person_id": person.person_id, "field": name, "value": value,
+                               "source_system": prov.system or "", "source_id": prov.source_id or "",
+                               "source_time": prov.source_time, "rule": prov.rule, "time_basis": prov.time_basis,
+                               "updated_at": now_ms})
+            if prov.rule != "agreement":
+                audit_rows.extend({"person_id": person.person_id, "field": name, "rule": prov.rule,
+                                   "winner_system": prov.system or "", "winner_value": value,
+                                   "loser_system": system, "loser_value": _jsonable(lost), "decided_at": now_ms,
+                                   "run_id": run_id} for system, lost, _time in prov.losing)
+    person_table = Person.__table__  # type: ignore[attr-defined]
+    stmt = insert(person_table)
+    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={
+        "email_norm": stmt.excluded.email_norm, "updated_at": stmt.excluded.updated_at}), person_rows)
+    if link_rows:
+        link_table = Link.__table__  # type: ignore[attr-defined]
+        stmt = insert(link_table)
+        session.execute(stmt.on_conflict_do_update(index_elements=["system", "object_type", "record_id"], set_={
+            "person_id": stmt.excluded.person_id, "linked_at": stmt.excluded.linked_at},
+            where=link_table.c.person_id != stmt.excluded.person_id), link_rows)
+    if field_rows:
+        field_table = PersonField.__table__  # type: ignore[attr-defined]
+        stmt = insert(field_table)
+        session.execute(stmt.on_conflict_do_update(index_elements=["person_id", "field"], set_={
+            c: stmt.excluded[c] for c in ("value", "source_system", "source_id", "source_time", "rule", "time_basis",
+                                          "updated_at")}), field_rows)
+    if audit_rows:
+        session.execute(insert(FieldAudit.__table__), audit_rows)  # type: ignore[attr-defined]
+    counts.people += len(person_rows)
+    counts.links += len(link_rows)
+    counts.fields_changed += len(field_rows)
+    counts.conflicts_recorded += len(audit_rows)
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def owner_directory(engine: Engine) -> OwnerDirectory:
+    """Owners of both systems as pulled (HubSpot owners, Salesforce Users), by id -> e-mail."""
+    with Session(engine) as session:
+        rows = session.execute(select(StoredRecord.system, StoredRecord.record_id, StoredRecord.data).where(
+            StoredRecord.object_type.in_(["owners", "User"]))).all()  # type: ignore[attr-defined]
+    hubspot = {rid: d.get("email") for system, rid, d in rows if system == "hubspot" and d.get("email")}
+    salesforce = {rid: d.get("Email") for system, rid, d in rows if system == "salesforce" and d.get("Email")}
+    return OwnerDirectory(hubspot=hubspot, salesforce=salesforce)
+
+
+def explain_person(engine: Engine, key: str) -> dict[str, Any] | None:
+    """One person's unified record, where every value came from, their links and settled conflicts.
+
+    `key` is an e-mail address, a person id, or the id of any linked record in either system.
+    """
+    with Session(engine) as session:
+        person = session.get(Person, key)
+        if person is None:
+            person = session.execute(select(Person).where(Person.email_norm == key.strip().casefold())).scalars().first()
+        if person is None:
+            link = session.execute(select(Link).where(Link.record_id == key)).scalars().first()
+            person = session.get(Person, link.person_id) if link else None
+        if person is None:
+            return None
+        links = session.execute(select(Link).where(Link.person_id == person.id)).scalars().all()
+        fields = session.execute(select(PersonField).where(PersonField.person_id == person.id)
+                                 .order_by(PersonField.field)).scalars().all()
+        audit = session.execute(select(FieldAudit).where(FieldAudit.person_id == person.id)
+                                .order_by(FieldAudit.decided_at.desc(), FieldAudit.id.desc()).limit(50)  # type: ignore[attr-defined]
+                                ).scalars().all()
+        return {
+            "person_id": person.id,
+            "email": person.email_norm,
+            "score": person.score,
+            "status": person.status,
+            "links": [{"system": l.system, "object_type": l.object_type, "record_id": l.record_id, "role": l.role}
+                      for l in links],
+            "fields": {f.field: {"value": f.value, "system": f.source_system or None, "record_id": f.source_id or None,
+                                 "source_time": f.source_time, "rule": f.rule, "time_basis": f.time_basis}
+                       for f in fields},
+            "conflicts": [{"field": a.field, "rule": a.rule, "winner": {"system": a.winner_system, "value": a.winner_value},
+                           "loser": {"system": a.loser_system, "value": a.loser_value}, "decided_at": a.decided_at}
+                          for a in audit],
+        }
