@@ -286,6 +286,7 @@ def _run_reconcile(cfg: ConnectorConfig, mappings: Any) -> dict[str, Any]:
     import time
 
     from .reconcile import reconcile
+    from .reconcile.summary import summarize
     from .store import open_engine
     from .store.people import owner_directory, person_records, save_reconciliation, stored_links
     from .store.runs import finish_run, start_run
@@ -296,18 +297,8 @@ def _run_reconcile(cfg: ConnectorConfig, mappings: Any) -> dict[str, Any]:
     result = reconcile(person_records(engine), mappings.contacts, links=stored_links(engine),
                        owners=owner_directory(engine))
     saved = save_reconciliation(engine, result.people, now_ms=int(time.time() * 1000), run_id=run_id)
-    writes: dict[str, dict[str, int]] = {}
-    for system in ("hubspot", "salesforce"):
-        mine = [c for c in result.changes if c.system == system]
-        writes[system] = {"creates": len({(c.person_id, c.object_type) for c in mine if c.record_id is None}),
-                          "updates": len({(c.object_type, c.record_id) for c in mine if c.record_id is not None}),
-                          "field_changes": len(mine)}
-    summary = {
-        "ok": True, "run_id": run_id, "seconds": round(time.time() - started, 3), "people": len(result.people),
-        "linked_in_both": sum(1 for p in result.people if {k.system for k in p.links} == {"hubspot", "salesforce"}),
-        "duplicates": len(result.duplicates), "fields_changed": saved.fields_changed,
-        "conflicts_recorded": saved.conflicts_recorded, "planned_writes": writes, "issues": len(result.issues),
-    }
+    summary = {"ok": True, "run_id": run_id, "seconds": round(time.time() - started, 3), **summarize(result),
+               "fields_changed": saved.fields_changed, "conflicts_recorded": saved.conflicts_recorded}
     finish_run(engine, run_id, now_ms=int(time.time() * 1000), status="ok", api_calls={}, counts=summary)
     return summary
 

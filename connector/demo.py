@@ -8,7 +8,6 @@ are built. Each later stage adds its part of the story here.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,11 @@ from sqlmodel import Session, func, select
 from .config import HubSpotConfig, SalesforceConfig
 from .pull.engine import Puller, PullSettings
 from .reconcile import OwnerDirectory, load_mappings, reconcile
+from .reconcile.summary import summarize
 from .pull.streams import ALL_STREAMS
 from .store import open_engine
 from .store.models import Engagement, SourceRecord
-from .store.people import person_records
+from .store.people import person_records, save_reconciliation
 from .store.runs import finish_run, start_run
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
@@ -82,7 +82,7 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
                    counts=result.to_json())
         world = _world(engine)
         bound = _lower_bound(world)
-        say(f"Reconciling people with the mapping files in {mappings_dir}/ (a preview: nothing is written yet)...")
+        say(f"Reconciling people with the mapping files in {mappings_dir}/ (nothing is written to the systems yet)...")
         plan = _reconcile_preview(engine, mappings_dir, owners)
     summary = {
         "ok": True,
@@ -102,33 +102,11 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
 
 
 def _reconcile_preview(engine: Any, mappings_dir: Path, owners: OwnerDirectory) -> dict[str, Any]:
-    """Who is who, which conflicts the rules settled, and what each system would be asked to change."""
-    mappings = load_mappings(mappings_dir)
-    result = reconcile(person_records(engine), mappings.contacts, owners=owners)
-    both = sum(1 for p in result.people if {k.system for k in p.links} == {"hubspot", "salesforce"})
-    conflicts: Counter[tuple[str, str]] = Counter()
-    for person in result.people:
-        for name, prov in person.fields.items():
-            if prov.losing and prov.rule != "agreement":
-                conflicts[(name, prov.rule)] += 1
-    writes: dict[str, dict[str, int]] = {}
-    for system in ("hubspot", "salesforce"):
-        mine = [c for c in result.changes if c.system == system]
-        writes[system] = {
-            "creates": len({(c.person_id, c.object_type) for c in mine if c.record_id is None}),
-            "updates": len({(c.object_type, c.record_id) for c in mine if c.record_id is not None}),
-            "field_changes": len(mine),
-        }
-    issues = Counter(i.message.split(":")[0] for i in result.issues)
-    return {
-        "people": len(result.people),
-        "linked_in_both": both,
-        "duplicates": len(result.duplicates),
-        "conflicts": [{"field": f, "rule": r, "people": n} for (f, r), n in conflicts.most_common()],
-        "planned_writes": writes,
-        "issues": len(result.issues),
-        "issue_kinds": dict(issues.most_common(5)),
-    }
+    """Who is who, which conflicts the rules settled, what each system would be asked to change; the unified
+    people are saved, so `connector explain` works on the demo's store."""
+    result = reconcile(person_records(engine), load_mappings(mappings_dir).contacts, owners=owners)
+    save_reconciliation(engine, result.people, now_ms=int(time.time() * 1000))
+    return summarize(result)
 
 
 def _world(engine: Any) -> dict[str, Any]:
