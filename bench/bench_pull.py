@@ -44,6 +44,9 @@ def start_sandbox(people: int, rate_limits: str) -> tuple[subprocess.Popen[str],
     return proc, info, time.perf_counter() - started
 
 
+BULK_THRESHOLD = 50_000
+
+
 def sources(info: dict[str, Any], ledger: CallLedger) -> tuple[HubSpotSource, SalesforceSource]:
     hs = HubSpotSource(HubSpotConfig(base_url=info["hubspot"]["base_url"],
                                      access_token=SecretStr(info["hubspot"]["access_token"]),
@@ -53,7 +56,7 @@ def sources(info: dict[str, Any], ledger: CallLedger) -> tuple[HubSpotSource, Sa
                                            client_id=info["salesforce"]["client_id"],
                                            client_secret=SecretStr(info["salesforce"]["client_secret"]),
                                            ca_bundle=info["ca_file"], daily_budget_share=1.0,
-                                           bulk_threshold=50_000), ledger, daily_limit=10_000_000)
+                                           bulk_threshold=BULK_THRESHOLD), ledger, daily_limit=10_000_000)
     return hs, sf
 
 
@@ -139,12 +142,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, action="append", help="population size (repeatable)")
     parser.add_argument("--rate-limits", choices=["off", "real"], default="off")
+    parser.add_argument("--bulk-threshold", type=int, default=BULK_THRESHOLD, help="Salesforce rows above which Bulk 2.0 reads")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     results = []
     for people in args.people or [10_000]:
         # each size in a fresh process, so peak RSS is that size's own
-        out = subprocess.run([sys.executable, __file__, "--single", str(people), args.rate_limits],
+        out = subprocess.run([sys.executable, __file__, "--single", str(people), args.rate_limits,
+                              str(args.bulk_threshold)],
                              capture_output=True, text=True, check=True)
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(json.dumps(results[-1], indent=2))
@@ -153,7 +158,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--single":
+    if len(sys.argv) == 5 and sys.argv[1] == "--single":
+        BULK_THRESHOLD = int(sys.argv[4])
         print(json.dumps(run(int(sys.argv[2]), sys.argv[3])))
     else:
         main()
