@@ -17,7 +17,8 @@ import json
 import logging
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -182,12 +183,17 @@ class HttpLayer:
         json_body: Any = None,
         content: bytes | str | None = None,
         headers: Mapping[str, str] | None = None,
+        stream: bool = False,
     ) -> httpx.Response:
-        """Send one logical request (retrying as needed); returns the successful response."""
+        """Send one logical request (retrying as needed); returns the successful response.
+
+        With `stream`, the body is not read: the caller reads it and must close the response (use `streamed`).
+        """
         endpoint = f"{method} {url.split('?', 1)[0]}"
 
         def attempt() -> httpx.Response:
-            return self._attempt(method, url, endpoint, object_type, pace, params, json_body, content, headers)
+            return self._attempt(method, url, endpoint, object_type, pace, params, json_body, content, headers,
+                                 stream)
 
         retrying = Retrying(
             stop=stop_after_attempt(self.retry.attempts),
@@ -206,6 +212,15 @@ class HttpLayer:
                 f"{self.system} {endpoint}: still failing after {self.retry.attempts} attempts ({exc}); "
                 "nothing was lost, the next cycle starts from the same place"
             ) from exc
+
+    @contextmanager
+    def streamed(self, method: str, url: str, *, object_type: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """`request` without reading the body, closed on exit: large results never sit in memory whole."""
+        response = self.request(method, url, object_type=object_type, stream=True, **kwargs)
+        try:
+            yield response
+        finally:
+            response.close()
 
     def json(self, method: str, url: str, *, object_type: str, **kwargs: Any) -> Any:
         """`request` and parse the JSON body; a truncated or garbled body is retried, then MalformedResponse."""
@@ -235,7 +250,7 @@ class HttpLayer:
 
     def _attempt(self, method: str, url: str, endpoint: str, object_type: str, pace: str,
                  params: Mapping[str, Any] | None, json_body: Any, content: bytes | str | None,
-                 headers: Mapping[str, str] | None) -> httpx.Response:
+                 headers: Mapping[str, str] | None, stream: bool = False) -> httpx.Response:
         refreshed = False
         while True:
             if self.budget is not None:
@@ -246,8 +261,9 @@ class HttpLayer:
                     pacer.acquire()
             request_headers = {**self.auth.headers(), **(headers or {})}
             try:
-                response = self._client.request(method, url, params=params, json=json_body, content=content,
-                                                 headers=request_headers)
+                request = self._client.build_request(method, url, params=params, json=json_body, content=content,
+                                                     headers=request_headers)
+                response = self._client.send(request, stream=stream)
             except httpx.ConnectError as exc:
                 raise _Retryable(f"cannot connect: {exc}") from exc
             except httpx.TimeoutException as exc:
@@ -264,6 +280,9 @@ class HttpLayer:
             verdict = self._classify(response)
             if verdict == "ok":
                 return response
+            if stream:  # an error answer is small: read it for the message, then let the connection go
+                response.read()
+                response.close()
             if verdict == "refresh" and not refreshed and self.auth.refresh():
                 refreshed = True
                 continue

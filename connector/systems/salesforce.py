@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 import time
 from collections.abc import Iterator, Sequence
@@ -371,13 +370,13 @@ class SalesforceSource:
             params: dict[str, Any] = {"maxRecords": max_records}
             if locator:
                 params["locator"] = locator
-            response = self.http.request("GET", self._path(f"jobs/query/{job_id}/results"), object_type=object_type,
-                                         params=params, headers={"Accept": "text/csv"})
-            # a result set is parsed and handed on 2,000 rows at a time: memory stays that of a REST page
-            reader = csv.DictReader(io.StringIO(response.text))
-            while rows := [_typed(row, types) for row in itertools.islice(reader, QUERY_PAGE)]:
-                yield rows
-            locator = response.headers.get("sforce-locator")
+            # a result set is streamed and handed on 2,000 rows at a time: memory stays that of a REST page
+            with self.http.streamed("GET", self._path(f"jobs/query/{job_id}/results"), object_type=object_type,
+                                    params=params, headers={"Accept": "text/csv"}) as response:
+                locator = response.headers.get("sforce-locator")
+                reader = csv.DictReader(_lines(response.iter_text()))
+                while rows := [_typed(row, types) for row in itertools.islice(reader, QUERY_PAGE)]:
+                    yield rows
             if not locator or locator == "null":
                 return
 
@@ -404,6 +403,17 @@ def _url_quote(soql: str) -> str:
     from urllib.parse import quote
 
     return quote(soql, safe="")
+
+
+def _lines(chunks: Iterator[str]) -> Iterator[str]:
+    """Text chunks -> lines with their endings kept (csv needs them inside quoted multi-line cells)."""
+    rest = ""
+    for chunk in chunks:
+        parts = (rest + chunk).splitlines(keepends=True)
+        rest = parts.pop() if parts and not parts[-1].endswith(("\n", "\r")) else ""
+        yield from parts
+    if rest:
+        yield rest
 
 
 def _typed(row: dict[str, str], types: dict[str, str]) -> dict[str, Any]:

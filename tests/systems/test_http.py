@@ -200,3 +200,22 @@ def test_window_pacer_pauses_when_hubspot_says_the_interval_is_nearly_used() -> 
     pacer.observe({"x-hubspot-ratelimit-max": "190", "x-hubspot-ratelimit-remaining": "3",
                    "x-hubspot-ratelimit-interval-milliseconds": "10000"})
     assert 0 < pacer.delay() <= 10.0
+
+
+def test_streamed_response_is_retried_before_reading_and_closed_after() -> None:
+    body = b"".join(b"%d,row\n" % i for i in range(10_000))
+    script = Script(httpx.Response(503, json={"category": "X", "message": "busy"}), httpx.Response(200, content=body))
+    layer, ledger = make(script)
+    with layer.streamed("GET", "/results", object_type="Lead") as response:
+        lines = sum(1 for _ in response.iter_lines())
+    assert lines == 10_000 and response.is_closed and ledger.total() == 2
+
+
+def test_csv_lines_keep_their_endings_across_chunks() -> None:
+    import csv
+
+    from connector.systems.salesforce import _lines
+
+    chunks = iter(['Id,Desc\n1,"a\nb"\n2,', 'plain\r\n3,"x,y"', "\n"])
+    assert list(csv.DictReader(_lines(chunks))) == [
+        {"Id": "1", "Desc": "a\nb"}, {"Id": "2", "Desc": "plain"}, {"Id": "3", "Desc": "x,y"}]
