@@ -19,15 +19,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy.engine import Engine
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ..store.models import SourceRecord
 from ..store.staging import StageCounts, StagedRecord, load_cursor, save_cursor, stage_engagements, stage_records
 from .cursor import Cursor, CursorTracker, Window, next_window
-from ..systems.salesforce import COMPOSITE_QUERIES, ChangeProbe, ProbeResult, WindowQuery
-from .streams import Stream
+from .streams import COMPOSITE_QUERIES, ChangeProbe, ProbeResult, Stream, WindowQuery
 
 __all__ = ["Puller", "PullSettings", "PullResult", "HubSpotReader", "SalesforceReader"]
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Stream", "PEOPLE_STREAMS", "OPPORTUNITY_STREAMS", "ENGAGEMENT_STREAMS", "ALL_STREAMS", "streams_for"]
+from .cursor import Window
+
+__all__ = ["Stream", "PEOPLE_STREAMS", "OPPORTUNITY_STREAMS", "ENGAGEMENT_STREAMS", "ALL_STREAMS", "streams_for",
+           "WindowQuery", "ChangeProbe", "ProbeResult", "COMPOSITE_QUERIES"]
 
 System = Literal["hubspot", "salesforce"]
 
@@ -105,3 +108,35 @@ ALL_STREAMS: tuple[Stream, ...] = PEOPLE_STREAMS + OPPORTUNITY_STREAMS + ENGAGEM
 def streams_for(groups: list[str]) -> list[Stream]:
     """The streams of the configured object groups, people first (identity needs them before activity)."""
     return [s for s in ALL_STREAMS if s.group in groups]
+
+
+# what the pull stage asks of Salesforce per poll (the adapter packs these into Composite calls)
+
+#: a Composite call carries at most this many query (or collection) subrequests; further objects are probed
+COMPOSITE_QUERIES = 5
+
+
+@dataclass(frozen=True)
+class WindowQuery:
+    """Read an object's records modified in a window (queryAll: deletions and merges included)."""
+
+    sobject: str
+    fields: tuple[str, ...]
+    window: Window
+
+
+@dataclass(frozen=True)
+class ChangeProbe:
+    """Ask whether an object changed in a window, without a query (getUpdated + getDeleted)."""
+
+    sobject: str
+    window: Window
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """A probe's answer; `covered_until` is how far the answer is complete (whole minutes)."""
+
+    sobject: str
+    changed: bool
+    covered_until: int

@@ -15,7 +15,6 @@ import csv
 import itertools
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -25,17 +24,16 @@ from simple_salesforce.format import format_soql
 from ..config import SalesforceConfig
 from ..errors import ConfigError, ConfigProblem
 from ..pull.cursor import Window
+from ..pull.streams import COMPOSITE_QUERIES, ChangeProbe, ProbeResult, WindowQuery
 from ..store.staging import StagedRecord
 from .http import ApiError, ErrorInfo, HttpLayer, MalformedResponse, RetryPolicy, Verdict, make_ssl_context
 from .ledger import CallLedger
 from .pacing import DailyBudget
 
-__all__ = ["SalesforceSource", "SalesforceAuth", "WindowQuery", "ChangeProbe", "ProbeResult", "soql_datetime",
-           "sf_to_ms", "QUERY_PAGE", "COMPOSITE_QUERIES"]
+__all__ = ["SalesforceSource", "SalesforceAuth", "soql_datetime", "sf_to_ms", "QUERY_PAGE"]
 
 SYSTEM = "salesforce"
 QUERY_PAGE = 2000
-COMPOSITE_QUERIES = 5  # at most 5 query (or collection) subrequests per Composite call
 COMPOSITE_SUBREQUESTS = 25
 #: objects without IsDeleted (Users are deactivated, never deleted)
 NOT_DELETABLE = frozenset({"User"})
@@ -52,32 +50,6 @@ _HINTS = {
     "API_DISABLED_FOR_ORG": "the org's edition has no API access",
     "MALFORMED_QUERY": "this is a connector bug: please report it with this message",
 }
-
-
-@dataclass(frozen=True)
-class WindowQuery:
-    """Read an object's records modified in a window (queryAll: deletions and merges included)."""
-
-    sobject: str
-    fields: tuple[str, ...]
-    window: Window
-
-
-@dataclass(frozen=True)
-class ChangeProbe:
-    """Ask whether an object changed in a window, without a query (getUpdated + getDeleted)."""
-
-    sobject: str
-    window: Window
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    """A probe's answer; `covered_until` is how far the answer is complete (whole minutes)."""
-
-    sobject: str
-    changed: bool
-    covered_until: int
 
 
 def _iso_minute(ms: int) -> str:
