@@ -285,20 +285,15 @@ def reconcile_command(config: Path | None, as_json: bool) -> None:
 def _run_reconcile(cfg: ConnectorConfig, mappings: Any) -> dict[str, Any]:
     import time
 
-    from .reconcile import reconcile
-    from .reconcile.summary import summarize
     from .store import open_engine
-    from .store.people import owner_directory, person_records, save_reconciliation, stored_links
+    from .store.people import reconcile_stored
     from .store.runs import finish_run, start_run
 
     started = time.time()
     engine = open_engine(cfg.store.url)
     run_id = start_run(engine, "reconcile", int(started * 1000))
-    result = reconcile(person_records(engine), mappings.contacts, links=stored_links(engine),
-                       owners=owner_directory(engine))
-    saved = save_reconciliation(engine, result.people, now_ms=int(time.time() * 1000), run_id=run_id)
-    summary = {"ok": True, "run_id": run_id, "seconds": round(time.time() - started, 3), **summarize(result),
-               "fields_changed": saved.fields_changed, "conflicts_recorded": saved.conflicts_recorded}
+    stats = reconcile_stored(engine, mappings.contacts, now_ms=int(time.time() * 1000), run_id=run_id)
+    summary = {"ok": True, "run_id": run_id, "seconds": round(time.time() - started, 3), **stats}
     finish_run(engine, run_id, now_ms=int(time.time() * 1000), status="ok", api_calls={}, counts=summary)
     return summary
 

@@ -18,12 +18,11 @@ from sqlmodel import Session, func, select
 
 from .config import HubSpotConfig, SalesforceConfig
 from .pull.engine import Puller, PullSettings
-from .reconcile import OwnerDirectory, load_mappings, reconcile
-from .reconcile.summary import summarize
+from .reconcile import load_mappings
 from .pull.streams import ALL_STREAMS
 from .store import open_engine
 from .store.models import Engagement, SourceRecord
-from .store.people import person_records, save_reconciliation
+from .store.people import reconcile_stored
 from .store.runs import finish_run, start_run
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
@@ -73,7 +72,6 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
             result = Puller(engine, hubspot=hubspot, salesforce=salesforce,
                             settings=PullSettings(run_started_ms=now_ms + 1, safety_lag_ms=0, run_id=run_id)
                             ).pull(ALL_STREAMS)
-            owners = OwnerDirectory(hubspot=hubspot.owners(), salesforce=salesforce.users())
         finally:
             hubspot.close()
             salesforce.close()
@@ -83,7 +81,8 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
         world = _world(engine)
         bound = _lower_bound(world)
         say(f"Reconciling people with the mapping files in {mappings_dir}/ (nothing is written to the systems yet)...")
-        plan = _reconcile_preview(engine, mappings_dir, owners)
+        # the unified people are saved, so `connector explain` works on the demo's store
+        plan = reconcile_stored(engine, load_mappings(mappings_dir).contacts, now_ms=sandbox.clock.now_ms())
     summary = {
         "ok": True,
         "people_seeded": people,
@@ -99,14 +98,6 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
     }
     _tell(summary, say)
     return summary
-
-
-def _reconcile_preview(engine: Any, mappings_dir: Path, owners: OwnerDirectory) -> dict[str, Any]:
-    """Who is who, which conflicts the rules settled, what each system would be asked to change; the unified
-    people are saved, so `connector explain` works on the demo's store."""
-    result = reconcile(person_records(engine), load_mappings(mappings_dir).contacts, owners=owners)
-    save_reconciliation(engine, result.people, now_ms=int(time.time() * 1000))
-    return summarize(result)
 
 
 def _world(engine: Any) -> dict[str, Any]:
@@ -140,8 +131,7 @@ def _lower_bound(world: dict[str, Any]) -> dict[str, int]:
     hubspot = sum(-(-n // 100) for o, n in records.items() if o[0].islower())
     hubspot += -(-sum(world["marketing_events"].values()) // 1000)
     salesforce = sum(-(-n // 2000) for o, n in records.items() if o[0].isupper())
-    # plus one call each for the owner directories (HubSpot owners, Salesforce users)
-    return {"hubspot": hubspot + 1, "salesforce": salesforce + 1}
+    return {"hubspot": hubspot, "salesforce": salesforce}
 
 
 def _tell(summary: dict[str, Any], say: Say) -> None:

@@ -16,12 +16,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from ..reconcile.engine import reconcile
+from ..reconcile.mapping import ContactMapping
 from ..reconcile.records import OwnerDirectory, RecordKey, SourceRecord, UnifiedPerson
+from ..reconcile.summary import summarize
 from .models import FieldAudit, Link, Person, PersonField
 from .models import SourceRecord as StoredRecord
 
 __all__ = ["person_records", "stored_links", "save_reconciliation", "SaveCounts", "owner_directory", "explain_person",
-           "PERSON_OBJECTS"]
+           "reconcile_stored", "PERSON_OBJECTS"]
 
 PERSON_OBJECTS = (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact"))
 
@@ -187,3 +190,12 @@ def explain_person(engine: Engine, key: str) -> dict[str, Any] | None:
                            "loser": {"system": a.loser_system, "value": a.loser_value}, "decided_at": a.decided_at}
                           for a in audit],
         }
+
+
+def reconcile_stored(engine: Engine, mapping: ContactMapping, *, now_ms: int,
+                     run_id: int | None = None) -> dict[str, Any]:
+    """The reconcile stage on the store: staged records, stored links and owners in; people, provenance and
+    audit saved; the result summarised (no API calls)."""
+    result = reconcile(person_records(engine), mapping, links=stored_links(engine), owners=owner_directory(engine))
+    saved = save_reconciliation(engine, result.people, now_ms=now_ms, run_id=run_id)
+    return {**summarize(result), "fields_changed": saved.fields_changed, "conflicts_recorded": saved.conflicts_recorded}

@@ -313,12 +313,6 @@ class SalesforceSource:
             for page in self._follow(body, sobject):
                 yield sobject, page
 
-    def users(self) -> dict[str, str]:
-        """User Id -> e-mail (active or not: old records keep their owners), for the owner mapping."""
-        return {r["Id"]: r["Email"] for page in self.query_pages("SELECT Id, Email FROM User", object_type="User",
-                                                                 all_rows=False)
-                for r in page if r.get("Email")}
-
     # ------------------------------------------------------------------ bulk 2.0
 
     def bulk_query_pages(self, soql: str, *, object_type: str, all_rows: bool = True,
