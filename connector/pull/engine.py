@@ -132,7 +132,7 @@ class PullResult:
 
     def to_json(self) -> dict[str, Any]:
         return {name: {"mode": self.modes.get(name, "idle"), "new": c.new, "changed": c.changed,
-                       "unchanged": c.unchanged} for name, c in sorted(self.streams.items())}
+                       "unchanged": c.unchanged, "echoes": c.echoes} for name, c in sorted(self.streams.items())}
 
 
 class Puller:

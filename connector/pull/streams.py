@@ -6,12 +6,12 @@ the lists from the mapping files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from .cursor import Window
 
-__all__ = ["Stream", "PEOPLE_STREAMS", "OPPORTUNITY_STREAMS", "ENGAGEMENT_STREAMS", "ALL_STREAMS", "streams_for",
+__all__ = ["Stream", "PEOPLE_STREAMS", "OPPORTUNITY_STREAMS", "ENGAGEMENT_STREAMS", "ALL_STREAMS", "streams_for", "with_mapped_fields",
            "WindowQuery", "ChangeProbe", "ProbeResult", "COMPOSITE_QUERIES"]
 
 System = Literal["hubspot", "salesforce"]
@@ -105,9 +105,32 @@ ENGAGEMENT_STREAMS: tuple[Stream, ...] = (
 ALL_STREAMS: tuple[Stream, ...] = PEOPLE_STREAMS + OPPORTUNITY_STREAMS + ENGAGEMENT_STREAMS
 
 
-def streams_for(groups: list[str]) -> list[Stream]:
-    """The streams of the configured object groups, people first (identity needs them before activity)."""
-    return [s for s in ALL_STREAMS if s.group in groups]
+def streams_for(groups: list[str], mapping: Any = None) -> list[Stream]:
+    """The streams of the configured object groups, people first (identity needs them before activity).
+
+    With the contact `mapping`, the people streams also read every native field it maps and the
+    cross-reference ids identity resolution follows: a field the sync writes must come back in the
+    pull, or the next cycle would see it as missing and write it again.
+    """
+    chosen = [s for s in ALL_STREAMS if s.group in groups]
+    return [with_mapped_fields(s, mapping) for s in chosen] if mapping is not None else chosen
+
+
+def with_mapped_fields(stream: Stream, mapping: Any) -> Stream:
+    """`stream` reading the contact mapping's fields too (people objects only)."""
+    if stream.object_type not in ("contacts", "Lead", "Contact"):
+        return stream
+    extra: list[str] = []
+    for f in mapping.fields:
+        name = f.native_name(stream.system, stream.object_type)
+        if name:
+            extra.append(name)
+    ident = mapping.identity
+    if stream.system == "hubspot":
+        extra += [ident.hubspot_lead_id_property, ident.hubspot_contact_id_property]
+    else:
+        extra.append(ident.salesforce_hubspot_id_field)
+    return replace(stream, fields=tuple(dict.fromkeys((*stream.fields, *extra))))
 
 
 # what the pull stage asks of Salesforce per poll (the adapter packs these into Composite calls)

@@ -58,6 +58,9 @@ class SourceRecord(SQLModel, table=True):
     object_type: str = Field(primary_key=True, max_length=64)
     record_id: str = Field(primary_key=True, max_length=64)
     modified_at: int = _ms()
+    #: when the record's content last changed by someone other than the connector (echo suppression):
+    #: a pull that brings back only the connector's own write keeps the earlier time; None = modified_at
+    changed_at: int | None = _ms(nullable=True)
     fetched_at: int = _ms()
     deleted: bool = False
     merged_into: str | None = Field(default=None, max_length=64)

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from ..reconcile.engine import reconcile
+from ..reconcile.engine import ReconcileResult, reconcile
 from ..reconcile.mapping import ContactMapping
 from ..reconcile.records import OwnerDirectory, RecordKey, SourceRecord, UnifiedPerson
 from ..reconcile.summary import summarize
@@ -24,7 +24,7 @@ from .models import FieldAudit, Link, Person, PersonField
 from .models import SourceRecord as StoredRecord
 
 __all__ = ["person_records", "stored_links", "save_reconciliation", "SaveCounts", "owner_directory", "explain_person",
-           "reconcile_stored", "PERSON_OBJECTS"]
+           "reconcile_stored", "reconcile_store", "PERSON_OBJECTS"]
 
 PERSON_OBJECTS = (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact"))
 
@@ -41,11 +41,12 @@ def person_records(engine: Engine) -> Iterator[SourceRecord]:
 
 def _domain(row: StoredRecord) -> SourceRecord:
     """Underscore keys are the connector's own annotations (associations), not system fields."""
-    fields = {k: v for k, v in row.data.items() if not k.startswith("_")}
+    fields = {k: v for k, v in row.data.items() if not k.startswith("_")}  # echo: changed_at, not modified_at
     links = row.data.get("_associations") or {}
     return SourceRecord(
         system=row.system,  # type: ignore[arg-type]
-        object_type=row.object_type, id=row.record_id, modified_at=row.modified_at, fields=fields,
+        object_type=row.object_type, id=row.record_id, modified_at=row.modified_at if row.changed_at is None
+        else row.changed_at, fields=fields,
         field_modified_at=dict(row.field_times or {}), deleted=row.deleted, merged_into=row.merged_into,
         associations={k: tuple(v) for k, v in links.items()},
     )
@@ -196,6 +197,16 @@ def reconcile_stored(engine: Engine, mapping: ContactMapping, *, now_ms: int,
                      run_id: int | None = None) -> dict[str, Any]:
     """The reconcile stage on the store: staged records, stored links and owners in; people, provenance and
     audit saved; the result summarised (no API calls)."""
+    return reconcile_store(engine, mapping, now_ms=now_ms, run_id=run_id)[0]
+
+
+def reconcile_store(engine: Engine, mapping: ContactMapping, *, now_ms: int, run_id: int | None = None,
+                    save: bool = True) -> tuple[dict[str, Any], ReconcileResult]:
+    """`reconcile_stored` that also returns the result (its changes are what push writes); with
+    ``save=False`` nothing is stored (the dry run of `connector plan`)."""
     result = reconcile(person_records(engine), mapping, links=stored_links(engine), owners=owner_directory(engine))
-    saved = save_reconciliation(engine, result.people, now_ms=now_ms, run_id=run_id)
-    return {**summarize(result), "fields_changed": saved.fields_changed, "conflicts_recorded": saved.conflicts_recorded}
+    summary = summarize(result)
+    if save:
+        saved = save_reconciliation(engine, result.people, now_ms=now_ms, run_id=run_id)
+        summary.update(fields_changed=saved.fields_changed, conflicts_recorded=saved.conflicts_recorded)
+    return summary, result

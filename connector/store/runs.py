@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from .models import SyncRun
 
-__all__ = ["start_run", "finish_run", "calls_since"]
+__all__ = ["start_run", "finish_run", "calls_since", "recent_runs"]
 
 
 def start_run(engine: Engine, command: str, now_ms: int) -> int:
@@ -36,3 +36,14 @@ def calls_since(engine: Engine, system: str, since_ms: int) -> int:
     with Session(engine) as session:
         runs = session.exec(select(SyncRun.api_calls).where(SyncRun.started_at >= since_ms)).all()
     return sum(int((calls or {}).get(system, {}).get("total", 0)) for calls in runs)
+
+
+def recent_runs(engine: Engine, *, limit: int = 10) -> list[dict[str, Any]]:
+    """The newest runs, for `connector status` (a run left "running" by a killed process shows as such)."""
+    from datetime import datetime, timezone
+
+    with Session(engine) as session:
+        rows = session.exec(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
+    return [{"id": r.id, "command": r.command, "status": r.status, "started_at": r.started_at,
+             "started": datetime.fromtimestamp(r.started_at / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+             "finished_at": r.finished_at, "api_calls": r.api_calls or {}, "error": r.error} for r in rows]

@@ -19,7 +19,37 @@ from sqlmodel import Session
 from ..pull.cursor import Cursor
 from .models import Engagement, SourceRecord, SyncCursor
 
-__all__ = ["StagedRecord", "StageCounts", "stage_records", "stage_engagements", "save_cursor", "load_cursor"]
+__all__ = ["StagedRecord", "StageCounts", "stage_records", "stage_engagements", "save_cursor", "load_cursor",
+           "CREATED_MARK", "VOLATILE_FIELDS", "same_content"]
+
+#: set in the snapshot of a record the connector created, until the first pull brings the real one
+CREATED_MARK = "_created_by_connector"
+#: fields every write touches: their change says nothing about who changed the content
+VOLATILE_FIELDS = frozenset({
+    "SystemModstamp", "LastModifiedDate", "LastModifiedById", "LastActivityDate", "LastViewedDate",
+    "LastReferencedDate", "lastmodifieddate", "hs_lastmodifieddate", "hs_updated_by_user_id",
+})
+
+
+def same_content(new: dict[str, Any], old: dict[str, Any]) -> bool:
+    """Whether a re-pulled record holds what the store already knew, ignoring volatile fields.
+
+    The push stage patches the stored snapshot with what it wrote, so the connector's own write comes
+    back as "same content": an echo, not a change. A record the connector created was stored with only
+    the fields it wrote; fields the system filled in itself (defaults) are not a change either.
+    """
+    created = bool(old.get(CREATED_MARK))
+    for name, value in new.items():
+        if name in VOLATILE_FIELDS:
+            continue
+        if name not in old:
+            if created or value in (None, ""):
+                continue
+            return False
+        held = old[name]
+        if held != value and not (held in (None, "") and value in (None, "")):
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -44,12 +74,15 @@ class StageCounts:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
+    #: re-pulled records whose content had not changed (typically the connector's own writes coming back)
+    echoes: int = 0
     ids_written: list[str] = field(default_factory=list)
 
     def add(self, other: StageCounts) -> None:
         self.new += other.new
         self.changed += other.changed
         self.unchanged += other.unchanged
+        self.echoes += other.echoes
 
 
 def stage_records(session: Session, records: Sequence[StagedRecord], *, fetched_at: int,
@@ -66,8 +99,9 @@ def stage_records(session: Session, records: Sequence[StagedRecord], *, fetched_
         seen = latest.get(record.record_id)
         if seen is None or record.modified_at >= seen.modified_at:
             latest[record.record_id] = record
-    stored = {rid: (modified, deleted) for rid, modified, deleted in session.execute(
-        select(SourceRecord.record_id, SourceRecord.modified_at, SourceRecord.deleted).where(
+    stored = {rid: (modified, deleted, changed, data) for rid, modified, deleted, changed, data in session.execute(
+        select(SourceRecord.record_id, SourceRecord.modified_at, SourceRecord.deleted, SourceRecord.changed_at,
+               SourceRecord.data).where(
             SourceRecord.system == system, SourceRecord.object_type == object_type,
             SourceRecord.record_id.in_(list(latest)),  # type: ignore[attr-defined]
         )
@@ -75,18 +109,22 @@ def stage_records(session: Session, records: Sequence[StagedRecord], *, fetched_
     rows: list[dict[str, Any]] = []
     for record in latest.values():
         before = stored.get(record.record_id)
+        changed_at = record.modified_at
         if before is not None:
-            modified, deleted = before
+            modified, deleted, changed, data = before
             if record.modified_at < modified or (record.modified_at == modified and record.deleted == deleted):
                 counts.unchanged += 1
                 continue
+            if record.deleted == deleted and same_content(record.data, data or {}):
+                changed_at = changed if changed is not None else modified
+                counts.echoes += 1
             counts.changed += 1
         else:
             counts.new += 1
         counts.ids_written.append(record.record_id)
         rows.append({
             "system": system, "object_type": object_type, "record_id": record.record_id,
-            "modified_at": record.modified_at, "fetched_at": fetched_at, "deleted": record.deleted,
+            "modified_at": record.modified_at, "changed_at": changed_at, "fetched_at": fetched_at, "deleted": record.deleted,
             "merged_into": record.merged_into, "email_norm": record.email_norm, "data": record.data,
             "field_times": record.field_times, "run_id": run_id,
         })
@@ -96,7 +134,7 @@ def stage_records(session: Session, records: Sequence[StagedRecord], *, fetched_
     return counts
 
 
-_ROWS_PER_STATEMENT = 500  # 11 columns each: well under SQLite's bound-parameter limit
+_ROWS_PER_STATEMENT = 500  # 12 columns each: well under SQLite's bound-parameter limit
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -107,7 +145,7 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(table)
     excluded = statement.excluded
-    updates = {c: excluded[c] for c in ("modified_at", "fetched_at", "deleted", "merged_into", "email_norm",
+    updates = {c: excluded[c] for c in ("modified_at", "changed_at", "fetched_at", "deleted", "merged_into", "email_norm",
                                          "data", "field_times", "run_id")}
     newer = or_(excluded.modified_at > table.c.modified_at,
                 and_(excluded.modified_at == table.c.modified_at, excluded.deleted != table.c.deleted))

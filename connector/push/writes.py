@@ -1,0 +1,144 @@
+"""Write planning (pure): reconciliation's field changes become one write per record, in a safe order.
+
+- Changes to one record collapse into one ``RecordWrite`` (one batch input), so a record costs one slot
+  in a batch however many of its fields change.
+- Creates come first; the cross-references that point at a new record hold a ``NewRecordId`` until its
+  create answers, then ``resolve_new_ids`` puts the real id in. A cross-reference whose create failed
+  is dropped, not written as garbage.
+- ``value_hash`` is what the store keeps of every value the connector wrote (echo bookkeeping).
+- Fields parked after a rejection are held back until their retry is due (``hold_parked``), so one bad
+  value does not stop the record's other fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..reconcile.records import FieldChange, NewRecordId, System
+
+__all__ = ["RecordWrite", "group_writes", "resolve_new_ids", "value_hash", "hold_parked", "ParkedKey", "create_key",
+           "WritePlan", "plan_writes"]
+
+
+@dataclass(frozen=True)
+class RecordWrite:
+    """Every field one record needs, as native values; ``record_id`` None means the record is created."""
+
+    system: System
+    object_type: str
+    record_id: str | None
+    person_id: str
+    values: dict[str, Any]
+    old: dict[str, Any] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Stable and unique within a run: the record id, or the person a new record is for."""
+        return f"{self.system}:{self.object_type}:{self.record_id or 'new:' + self.person_id}"
+
+    @property
+    def parked_id(self) -> str:
+        """How the parking lot names this record (a create has no id yet: it is named by its person)."""
+        return self.record_id or f"new:{self.person_id}"
+
+    @property
+    def waits_for_ids(self) -> bool:
+        return any(isinstance(v, NewRecordId) for v in self.values.values())
+
+
+def group_writes(changes: Iterable[FieldChange]) -> list[RecordWrite]:
+    """One RecordWrite per record (creates grouped by person and object), in a deterministic order."""
+    grouped: dict[tuple[str, str, str], tuple[FieldChange, dict[str, Any], dict[str, Any], dict[str, str]]] = {}
+    for c in changes:
+        ident = c.record_id if c.record_id is not None else "new:" + c.person_id
+        k = (c.system, c.object_type, ident)
+        entry = grouped.get(k)
+        if entry is None:
+            entry = grouped[k] = (c, {}, {}, {})
+        entry[1][c.field] = c.new
+        entry[2][c.field] = c.old
+        entry[3][c.field] = c.reason
+    return [RecordWrite(first.system, first.object_type, first.record_id, first.person_id, values, old, reasons)
+            for _, (first, values, old, reasons) in sorted(grouped.items())]
+
+
+def resolve_new_ids(write: RecordWrite, created: Mapping[tuple[str, str, str], str]) -> RecordWrite | None:
+    """The write with every NewRecordId replaced by the id its create got; fields whose create failed are
+    dropped (None when nothing is left). `created` maps (person_id, system, object_type) -> new id."""
+    values = dict(write.values)
+    for name, value in write.values.items():
+        if isinstance(value, NewRecordId):
+            new_id = created.get((write.person_id, value.system, value.object_type))
+            if new_id is None:
+                del values[name]
+            else:
+                values[name] = new_id
+    if not values:
+        return None
+    return replace(write, values=values)
+
+
+ParkedKey = tuple[str, str, str]  # system, object_type, parked record id
+
+
+def hold_parked(write: RecordWrite, held: Mapping[ParkedKey, frozenset[str]]) -> RecordWrite | None:
+    """The write without the fields parked for it and not yet due for a retry (None when nothing is left).
+
+    An empty field set holds the whole record (the system rejected it without naming a field)."""
+    fields = held.get((write.system, write.object_type, write.parked_id))
+    if fields is None:
+        return write
+    if not fields or write.record_id is None:
+        return None
+    values = {k: v for k, v in write.values.items() if k not in fields}
+    return replace(write, values=values) if values else None
+
+
+def create_key(write: RecordWrite, id_fields: Iterable[str]) -> str | None:
+    """The first of `id_fields` this create sets: the external id it is upserted on (idempotent replays)."""
+    return next((f for f in id_fields if write.values.get(f) not in (None, "")), None)
+
+
+def value_hash(value: Any) -> str:
+    """A short, stable digest of a native value (the store keeps hashes, not personal data)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    """The writes of one push, split by when they can go: creates, then updates (cross-references to new
+    records are resolved between the two)."""
+
+    creates: tuple[RecordWrite, ...]
+    updates: tuple[RecordWrite, ...]
+    held: tuple[RecordWrite, ...]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Records and field values per system and object: what `connector plan` shows."""
+        out: dict[str, dict[str, int]] = {}
+        for label, writes in (("create", self.creates), ("update", self.updates)):
+            for w in writes:
+                bucket = out.setdefault(f"{w.system}:{w.object_type}", {"create": 0, "update": 0, "fields": 0})
+                bucket[label] += 1
+                bucket["fields"] += len(w.values)
+        return out
+
+
+def plan_writes(changes: Iterable[FieldChange], held: Mapping[ParkedKey, frozenset[str]] | None = None) -> WritePlan:
+    """Group the changes per record and set aside what the parking lot holds back."""
+    creates: list[RecordWrite] = []
+    updates: list[RecordWrite] = []
+    waiting: list[RecordWrite] = []
+    for write in group_writes(changes):
+        kept = hold_parked(write, held or {})
+        if kept is None:
+            waiting.append(write)
+            continue
+        (creates if kept.record_id is None else updates).append(kept)
+    return WritePlan(tuple(creates), tuple(updates), tuple(waiting))

@@ -1,0 +1,188 @@
+"""What the push stage records: written values, links to created records, and the parking lot.
+
+Everything a batch's answers imply is committed in one transaction per batch, right after the answer:
+a crash loses at most the bookkeeping of one batch, and a replay re-plans from the systems' data (a
+create is an upsert on its external id, so replaying it finds the record instead of duplicating it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from ..push.writes import ParkedKey, RecordWrite, value_hash
+from .models import Link, ParkedRecord, SourceRecord, WrittenValue
+from .staging import CREATED_MARK
+
+__all__ = ["Written", "Rejected", "record_batch", "held_fields", "requeue", "parked_rows", "retry_delay_ms"]
+
+#: retry delays after the 1st, 2nd, ... rejection; the last one repeats (a parked record stays visible)
+RETRY_DELAYS_MS = (15 * 60_000, 60 * 60_000, 4 * 3_600_000, 24 * 3_600_000)
+
+
+def retry_delay_ms(attempts: int) -> int:
+    return RETRY_DELAYS_MS[min(max(attempts, 1), len(RETRY_DELAYS_MS)) - 1]
+
+
+@dataclass(frozen=True)
+class Written:
+    """A write the system accepted; `record_id` is the new id for a create."""
+
+    write: RecordWrite
+    record_id: str
+    source_time: int | None = None  # for a create: when the person's data last changed at the source
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A write the system refused, with its own words and ours."""
+
+    write: RecordWrite
+    fields: tuple[str, ...]
+    code: str
+    message: str
+    hint: str
+
+
+def _insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def record_batch(engine: Engine, written: Sequence[Written], rejected: Sequence[Rejected], *, now_ms: int,
+                 run_id: int | None) -> None:
+    """Commit one batch's outcome: snapshots patched with what was written (so its echo is no change),
+    written-value hashes, links to created records, and the parking lot (parked, or resolved)."""
+    with Session(engine) as session, session.begin():
+        insert = _insert(session)
+        hashes: list[dict[str, Any]] = []
+        for w in written:
+            write = w.write
+            for name, value in write.values.items():
+                hashes.append({"system": write.system, "object_type": write.object_type, "record_id": w.record_id,
+                               "field": name, "value_hash": value_hash(value), "written_at": now_ms, "run_id": run_id})
+            if write.record_id is None:
+                _created(session, insert, w, now_ms, run_id)
+            else:
+                _patch_snapshot(session, write)
+        if hashes:
+            table = WrittenValue.__table__  # type: ignore[attr-defined]
+            stmt = insert(table)
+            session.execute(stmt.on_conflict_do_update(
+                index_elements=["system", "object_type", "record_id", "field"],
+                set_={"value_hash": stmt.excluded.value_hash, "written_at": stmt.excluded.written_at,
+                      "run_id": stmt.excluded.run_id}), hashes)
+        _resolve(session, [w.write for w in written], now_ms)
+        for r in rejected:
+            _park(session, r, now_ms, run_id)
+
+
+def _patch_snapshot(session: Session, write: RecordWrite) -> None:
+    row = session.get(SourceRecord, (write.system, write.object_type, write.record_id))
+    if row is None:
+        return
+    row.data = {**row.data, **write.values}
+    session.add(row)
+
+
+def _created(session: Session, insert: Any, w: Written, now_ms: int, run_id: int | None) -> None:
+    write = w.write
+    existing = session.get(SourceRecord, (write.system, write.object_type, w.record_id))
+    if existing is None:  # a replayed create may find the record already pulled: keep the pulled snapshot
+        session.add(SourceRecord(system=write.system, object_type=write.object_type, record_id=w.record_id,
+                                 modified_at=0, changed_at=w.source_time or 0, fetched_at=now_ms, deleted=False,
+                                 email_norm=_email(write.values), data={**write.values, CREATED_MARK: True},
+                                 run_id=run_id))
+    table = Link.__table__  # type: ignore[attr-defined]
+    stmt = insert(table).values(person_id=write.person_id, system=write.system, object_type=write.object_type,
+                                record_id=w.record_id, role="primary", reason="created", linked_at=now_ms)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["system", "object_type", "record_id"]))
+
+
+def _email(values: dict[str, Any]) -> str | None:
+    email = values.get("email") or values.get("Email")
+    return email.strip().casefold() if isinstance(email, str) and email.strip() else None
+
+
+def _resolve(session: Session, writes: Sequence[RecordWrite], now_ms: int) -> None:
+    """A record written successfully is no longer parked (for the fields it wrote, or whole)."""
+    if not writes:
+        return
+    ids = {w.parked_id for w in writes}
+    rows = session.execute(select(ParkedRecord).where(
+        ParkedRecord.stage == "push", ParkedRecord.resolved_at.is_(None),  # type: ignore[union-attr]
+        ParkedRecord.record_id.in_(ids))).scalars().all()  # type: ignore[attr-defined]
+    by_key = {(w.system, w.object_type, w.parked_id): w for w in writes}
+    for row in rows:
+        write = by_key.get((row.system, row.object_type, row.record_id))
+        if write is None:
+            continue
+        fields = set((row.field or "").split(",")) - {""}
+        if not fields or fields <= set(write.values):
+            row.resolved_at = now_ms
+            session.add(row)
+
+
+def _park(session: Session, r: Rejected, now_ms: int, run_id: int | None) -> None:
+    write = r.write
+    row = session.execute(select(ParkedRecord).where(
+        ParkedRecord.system == write.system, ParkedRecord.object_type == write.object_type,
+        ParkedRecord.record_id == write.parked_id, ParkedRecord.stage == "push")).scalars().first()
+    payload = {"person_id": write.person_id, "values": {k: _plain(v) for k, v in write.values.items()},
+               "reasons": write.reasons}
+    field = ",".join(r.fields) or None
+    if row is None:
+        row = ParkedRecord(system=write.system, object_type=write.object_type, record_id=write.parked_id,
+                           stage="push", attempts=0, first_seen=now_ms, code=r.code, message=r.message)
+    elif row.resolved_at is not None:  # parked again after a fix: a fresh episode
+        row.attempts, row.first_seen, row.resolved_at = 0, now_ms, None
+    row.attempts += 1
+    row.field, row.code, row.message, row.hint = field, r.code, r.message, r.hint
+    row.last_seen, row.next_retry_at = now_ms, now_ms + retry_delay_ms(row.attempts)
+    row.payload, row.run_id = payload, run_id
+    session.add(row)
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def held_fields(engine: Engine, *, now_ms: int) -> dict[ParkedKey, frozenset[str]]:
+    """Parked push records whose retry is not yet due, with the fields to hold back (empty: all of it)."""
+    with Session(engine) as session:
+        rows = session.execute(select(ParkedRecord.system, ParkedRecord.object_type, ParkedRecord.record_id,
+                                      ParkedRecord.field).where(
+            ParkedRecord.stage == "push", ParkedRecord.resolved_at.is_(None),  # type: ignore[union-attr]
+            ParkedRecord.next_retry_at > now_ms)).all()  # type: ignore[operator]
+    return {(s, o, r): frozenset((f or "").split(",")) - {""} for s, o, r, f in rows}
+
+
+def requeue(engine: Engine, *, now_ms: int, ids: Sequence[int] = ()) -> int:
+    """Make parked records due now (all unresolved ones, or the given parked-record ids); returns how many."""
+    with Session(engine) as session, session.begin():
+        stmt = update(ParkedRecord).where(ParkedRecord.resolved_at.is_(None))  # type: ignore[union-attr]
+        if ids:
+            stmt = stmt.where(ParkedRecord.id.in_(list(ids)))  # type: ignore[union-attr]
+        result = session.execute(stmt.values(next_retry_at=now_ms))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def parked_rows(engine: Engine, *, include_resolved: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+    """Parked records for `connector status`, newest first (personal values are not included)."""
+    with Session(engine) as session:
+        stmt = select(ParkedRecord)
+        if not include_resolved:
+            stmt = stmt.where(ParkedRecord.resolved_at.is_(None))  # type: ignore[union-attr]
+        rows = session.execute(stmt.order_by(ParkedRecord.last_seen.desc(), ParkedRecord.id)  # type: ignore[attr-defined]
+                               .limit(limit)).scalars().all()
+    return [{"id": r.id, "system": r.system, "object_type": r.object_type, "record_id": r.record_id,
+             "stage": r.stage, "field": r.field, "code": r.code, "message": r.message, "hint": r.hint,
+             "attempts": r.attempts, "first_seen": r.first_seen, "last_seen": r.last_seen,
+             "next_retry_at": r.next_retry_at, "resolved_at": r.resolved_at,
+             "person_id": (r.payload or {}).get("person_id")} for r in rows]

@@ -1,0 +1,158 @@
+"""One sync cycle: pull, reconcile, push (score and reports join as they land), as one recorded run.
+
+An edge like the CLI: it wires the stages to the store and the two adapters. `connector sync --once`,
+`connector plan` (a dry run: nothing is written to either system or saved as people) and the demo
+all go through `run_cycle`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+
+from .config import ConnectorConfig
+from .errors import ConfigError, ConnectorError
+from .pull.engine import Puller, PullSettings
+from .pull.streams import streams_for
+from .push.engine import Pusher, hubspot_writer, salesforce_writer
+from .push.writes import RecordWrite, WritePlan, plan_writes
+from .reconcile.mapping import ContactMapping
+from .store.models import ParkedRecord
+from .store.people import reconcile_store
+from .store.pushes import held_fields
+from .store.runs import calls_since, finish_run, start_run
+from .systems.hubspot import HubSpotSource
+from .systems.ledger import CallLedger
+from .systems.salesforce import SalesforceSource
+from .systems.writes import hubspot_calls, salesforce_calls
+
+__all__ = ["Systems", "open_systems", "run_cycle", "forecast"]
+
+
+@dataclass
+class Systems:
+    """Both adapters of one run and the ledger that counts their calls."""
+
+    hubspot: HubSpotSource
+    salesforce: SalesforceSource
+    ledger: CallLedger
+
+    def close(self) -> None:
+        self.hubspot.close()
+        self.salesforce.close()
+
+
+def open_systems(cfg: ConnectorConfig, engine: Engine, now_ms: int) -> Systems:
+    """Adapters for the configured systems, their daily budgets charged with today's earlier runs."""
+    if cfg.sandbox.enabled or cfg.hubspot is None or cfg.salesforce is None:
+        raise ConfigError("the embedded sandbox lives for one command only, so it cannot be synced incrementally: "
+                          "start `connector sandbox --config-out sandbox.toml` and pass --config sandbox.toml "
+                          "(or set [sandbox] enabled = false and configure both systems); `connector demo` runs a "
+                          "whole sync against a sandbox of its own")
+    ledger = CallLedger()
+    day_ago = now_ms - 86_400_000
+    hubspot = HubSpotSource(cfg.hubspot, ledger, prior_calls_today=calls_since(engine, "hubspot", day_ago))
+    salesforce = SalesforceSource(cfg.salesforce, ledger, prior_calls_today=calls_since(engine, "salesforce", day_ago))
+    return Systems(hubspot, salesforce, ledger)
+
+
+def _totals(ledger: CallLedger) -> dict[str, int]:
+    return {s: int(v["total"]) for s, v in ledger.snapshot().items()}  # type: ignore[call-overload]
+
+
+def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, command: str = "sync",
+              clock: Callable[[], int] = lambda: int(time.time() * 1000), objects: list[str] | None = None,
+              pull: bool = True, dry_run: bool = False, lookback_ms: int = 120_000, safety_lag_ms: int = 60_000,
+              deletion_scan_ms: int = 86_400_000, bulk_threshold: int = 10_000, sample: int = 10) -> dict[str, Any]:
+    """Pull (unless `pull` is False), reconcile and push once; with `dry_run`, plan instead of pushing.
+
+    Returns the run's summary (what `--json` prints); the run is recorded with its API calls either way.
+    """
+    started = time.perf_counter()
+    now_ms = clock()
+    run_id = start_run(engine, command, now_ms)
+    summary: dict[str, Any] = {"ok": True, "run_id": run_id, "dry_run": dry_run}
+    status, error = "failed", None
+    try:
+        if pull:
+            t = time.perf_counter()
+            settings = PullSettings(run_started_ms=now_ms, lookback_ms=lookback_ms, safety_lag_ms=safety_lag_ms,
+                                    run_id=run_id, deletion_scan_ms=deletion_scan_ms)
+            pulled = Puller(engine, hubspot=systems.hubspot, salesforce=systems.salesforce, settings=settings).pull(
+                streams_for(objects or ["people", "engagement", "opportunities"], mapping))
+            summary["pull"] = {"seconds": round(time.perf_counter() - t, 3), "streams": pulled.to_json(),
+                               "api_calls": _totals(systems.ledger)}
+        t = time.perf_counter()
+        stats, result = reconcile_store(engine, mapping, now_ms=clock(), run_id=run_id, save=not dry_run)
+        summary["reconcile"] = {"seconds": round(time.perf_counter() - t, 3), **stats}
+        plan = plan_writes(result.changes, held_fields(engine, now_ms=clock()))
+        if dry_run:
+            summary["plan"] = describe_plan(plan, sample=sample)
+            summary["forecast"] = forecast(plan, systems, bulk_threshold)
+        else:
+            before = _totals(systems.ledger)
+            t = time.perf_counter()
+            pusher = Pusher(engine, writers={"hubspot": hubspot_writer(systems.hubspot),
+                                             "salesforce": salesforce_writer(systems.salesforce)},
+                            mapping=mapping, now_ms=clock, run_id=run_id, bulk_threshold=bulk_threshold)
+            pushed = pusher.push(plan)
+            after = _totals(systems.ledger)
+            summary["push"] = {"seconds": round(time.perf_counter() - t, 3), **pushed.to_json(),
+                               "write_calls": {s: after.get(s, 0) - before.get(s, 0) for s in ("hubspot", "salesforce")}}
+        status = "partial" if summary.get("push", {}).get("rejected") else "ok"
+    except ConnectorError as exc:
+        error = str(exc)
+        summary.update(ok=False, error=type(exc).__name__, message=error)
+        raise
+    finally:
+        summary["api_calls"] = systems.ledger.snapshot()
+        summary["parked"] = parked_count(engine)
+        summary["seconds"] = round(time.perf_counter() - started, 3)
+        finish_run(engine, run_id, now_ms=clock(), status=status, api_calls=systems.ledger.snapshot(),
+                   counts={k: v for k, v in summary.items() if k in ("pull", "reconcile", "push", "plan")}, error=error)
+    return summary
+
+
+def parked_count(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(ParkedRecord).where(
+            ParkedRecord.resolved_at.is_(None))).one())  # type: ignore[union-attr]
+
+
+def describe_plan(plan: WritePlan, *, sample: int = 10) -> dict[str, Any]:
+    """Creates and updates per system and object, and a sample of per-field diffs (old -> new, why)."""
+    diffs: list[dict[str, Any]] = []
+    for write in (*plan.creates[:sample], *plan.updates[:sample * 3]):
+        diffs.extend(_diff_rows(write))
+        if len(diffs) >= sample * 4:
+            break
+    return {"objects": plan.counts(), "held_back": len(plan.held), "sample": diffs[:sample * 4]}
+
+
+def _diff_rows(write: RecordWrite) -> list[dict[str, Any]]:
+    return [{"system": write.system, "object_type": write.object_type, "record": write.parked_id, "field": name,
+             "old": write.old.get(name), "new": str(value) if not isinstance(value, (str, int, float, bool, type(None)))
+             else value, "reason": write.reasons.get(name, "")} for name, value in sorted(write.values.items())]
+
+
+def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int) -> dict[str, Any]:
+    """API calls the plan would cost per system, against what remains of the connector's daily share."""
+    groups: dict[tuple[str, str, str], int] = {}
+    for write in (*plan.creates, *plan.updates):
+        op = "create" if write.record_id is None else "update"
+        groups[(write.system, write.object_type, op)] = groups.get((write.system, write.object_type, op), 0) + 1
+    calls = {"hubspot": 0, "salesforce": 0}
+    for (system, _obj, _op), n in groups.items():
+        calls[system] += hubspot_calls(n) if system == "hubspot" else salesforce_calls(n, bulk_threshold)
+    out: dict[str, Any] = {}
+    for system, source in (("hubspot", systems.hubspot), ("salesforce", systems.salesforce)):
+        budget = source.http.budget
+        remaining = budget.remaining() if budget is not None else None
+        out[system] = {"write_calls": calls[system], "remaining_today": remaining,
+                       "fits": remaining is None or calls[system] <= remaining}
+    return out

@@ -1,0 +1,282 @@
+"""The write side of both adapters: batched, per-record results mapped back to the caller's keys.
+
+- HubSpot: ``batch/update`` and ``batch/upsert``, 100 inputs per call, every input carrying an
+  ``objectWriteTraceId`` so that one bad input fails alone (207 Multi-Status) instead of the batch.
+- Salesforce: sObject Collections (200 records each) packed five to a Composite request, so one API
+  call writes up to 1,000 records; above the configured threshold, one Bulk API 2.0 ingest job per
+  object and operation (a handful of calls for any number of records).
+
+Creates are upserts on an external id (Salesforce ``HubSpot_Contact_Id__c``, HubSpot's unique
+cross-reference property), so replaying a create whose answer was lost finds the record instead of
+making a second one. Every outcome comes back keyed by the caller's key: nothing is left unaccounted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from .http import ApiError, MalformedResponse
+
+if TYPE_CHECKING:
+    from .hubspot import HubSpotSource
+    from .salesforce import SalesforceSource
+
+__all__ = ["WriteOutcome", "Item", "hubspot_write", "salesforce_write", "HUBSPOT_BATCH", "COLLECTION_SIZE",
+           "COLLECTIONS_PER_CALL", "salesforce_calls", "hubspot_calls"]
+
+HUBSPOT_BATCH = 100
+COLLECTION_SIZE = 200
+COLLECTIONS_PER_CALL = 5
+BULK_POLL_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+Operation = Literal["update", "upsert"]
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """What a system answered for one record: its id when written, else its own code and message."""
+
+    ok: bool
+    record_id: str | None = None
+    created: bool = False
+    code: str = ""
+    message: str = ""
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Item:
+    """One record to write: the caller's key, the target id (updates) and the native field values."""
+
+    key: str
+    record_id: str | None
+    values: dict[str, Any]
+
+
+def _chunks(items: Sequence[Item], size: int) -> Iterator[Sequence[Item]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def hubspot_calls(records: int) -> int:
+    return -(-records // HUBSPOT_BATCH)
+
+
+def salesforce_calls(records: int, bulk_threshold: int) -> int:
+    """Calls to write `records` of one object and operation (forecast for `connector plan`)."""
+    if records == 0:
+        return 0
+    if records > bulk_threshold:
+        return 6  # create job, upload, close, one poll (usually more), successful and failed results
+    return -(-records // (COLLECTION_SIZE * COLLECTIONS_PER_CALL))
+
+
+# ---------------------------------------------------------------------------------------------- HubSpot
+
+
+def hubspot_write(source: HubSpotSource, object_type: str, operation: Operation, items: Sequence[Item], *,
+                  id_property: str | None = None) -> dict[str, WriteOutcome]:
+    """Batch update (by id) or upsert (by `id_property`, values as strings) of `items`, 100 per call."""
+    out: dict[str, WriteOutcome] = {}
+    for chunk in _chunks(items, HUBSPOT_BATCH):
+        inputs = []
+        for item in chunk:
+            props = {k: _hs_text(v) for k, v in item.values.items()}
+            entry: dict[str, Any] = {"properties": props, "objectWriteTraceId": item.key}
+            if operation == "update":
+                entry["id"] = item.record_id
+            else:
+                if id_property is None or not props.get(id_property):
+                    out[item.key] = WriteOutcome(False, code="MISSING_ID_PROPERTY",
+                                                 message=f"upsert needs a value for {id_property}")
+                    continue
+                entry["id"], entry["idProperty"] = props[id_property], id_property
+            inputs.append(entry)
+        if not inputs:
+            continue
+        body = source.http.json("POST", f"/crm/v3/objects/{object_type}/batch/{operation}", object_type=object_type,
+                                json_body={"inputs": inputs})
+        out.update(_hubspot_outcomes(body, inputs, operation, id_property, object_type))
+    return out
+
+
+def _hs_text(value: Any) -> str:
+    """HubSpot takes every property value as a string; an empty string clears a property."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _hubspot_outcomes(body: Any, inputs: list[dict[str, Any]], operation: str, id_property: str | None,
+                      object_type: str) -> dict[str, WriteOutcome]:
+    if not isinstance(body, dict) or not isinstance(body.get("results", []), list):
+        raise MalformedResponse(f"hubspot batch {operation} {object_type}: the response has no results list")
+    by_lookup: dict[str, str] = {}
+    for entry in inputs:
+        lookup = str(entry["id"]) if operation == "update" else str(entry["id"]).strip().casefold()
+        by_lookup[lookup] = entry["objectWriteTraceId"]
+    out: dict[str, WriteOutcome] = {}
+    for result in body.get("results") or []:
+        rid = str(result.get("id"))
+        if operation == "update":
+            key = by_lookup.get(rid)
+        else:
+            held = str((result.get("properties") or {}).get(id_property or "") or "").strip().casefold()
+            key = by_lookup.get(held)
+        if key is not None:
+            out[key] = WriteOutcome(True, rid, created=bool(result.get("new", False)))
+    for error in body.get("errors") or []:
+        context = error.get("context") or {}
+        for key in context.get("objectWriteTraceId") or []:
+            fields = tuple(dict.fromkeys(
+                name for e in error.get("errors") or [] for name in (e.get("context") or {}).get("propertyName") or []))
+            codes = [str(e.get("code")) for e in error.get("errors") or [] if e.get("code")]
+            messages = [str(e.get("message")) for e in error.get("errors") or [] if e.get("message")]
+            out[str(key)] = WriteOutcome(False, code=codes[0] if codes else str(error.get("category") or "ERROR"),
+                                         message="; ".join(messages) or str(error.get("message") or ""),
+                                         fields=fields)
+    for entry in inputs:  # an input the answer does not mention was not written: never assume it was
+        key = entry["objectWriteTraceId"]
+        if key not in out:
+            out[key] = WriteOutcome(False, code="NO_RESULT", message="HubSpot's answer did not mention this record")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- Salesforce
+
+
+def salesforce_write(source: SalesforceSource, sobject: str, operation: Operation, items: Sequence[Item], *,
+                     external_id: str | None = None, sleep: Any = None) -> dict[str, WriteOutcome]:
+    """Update (by Id) or upsert (on `external_id`) `items`: Collections in Composite, or Bulk 2.0 above the
+    threshold."""
+    if not items:
+        return {}
+    if len(items) > source.bulk_threshold:
+        return _bulk(source, sobject, operation, items, external_id, sleep or source._sleep)
+    out: dict[str, WriteOutcome] = {}
+    collections = list(_chunks(items, COLLECTION_SIZE))
+    for call in (collections[i:i + COLLECTIONS_PER_CALL] for i in range(0, len(collections), COLLECTIONS_PER_CALL)):
+        out.update(_composite_collections(source, sobject, operation, call, external_id))
+    return out
+
+
+def _sf_record(sobject: str, item: Item, operation: Operation) -> dict[str, Any]:
+    record: dict[str, Any] = {"attributes": {"type": sobject}, **item.values}
+    if operation == "update":
+        record["Id"] = item.record_id
+    return record
+
+
+def _composite_collections(source: SalesforceSource, sobject: str, operation: Operation,
+                           collections: Sequence[Sequence[Item]], external_id: str | None) -> dict[str, WriteOutcome]:
+    subrequests = []
+    for i, chunk in enumerate(collections):
+        url = source._path("composite/sobjects" + (f"/{sobject}/{external_id}" if operation == "upsert" else ""))
+        subrequests.append({"method": "PATCH", "url": url, "referenceId": f"c{i}",
+                            "body": {"allOrNone": False, "records": [_sf_record(sobject, it, operation) for it in chunk]}})
+    body = source.http.json("POST", source._path("composite"), object_type=sobject,
+                            json_body={"allOrNone": False, "compositeRequest": subrequests})
+    answers = {r.get("referenceId"): r for r in (body or {}).get("compositeResponse", []) if isinstance(r, dict)}
+    out: dict[str, WriteOutcome] = {}
+    for i, chunk in enumerate(collections):
+        answer = answers.get(f"c{i}") or {}
+        status = int(answer.get("httpStatusCode") or 0)
+        results = answer.get("body")
+        if status >= 400 or not isinstance(results, list) or len(results) != len(chunk) or not all(
+                isinstance(r, dict) and "success" in r for r in results):
+            code, message = _first_error(results) if status >= 400 else (
+                "NO_RESULT", "Salesforce's answer for this collection was missing or malformed")
+            out.update({it.key: WriteOutcome(False, code=code, message=message) for it in chunk})
+            continue
+        for item, result in zip(chunk, results):
+            out[item.key] = _save_result(item, result)
+    return out
+
+
+def _first_error(body: Any) -> tuple[str, str]:
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        return str(body[0].get("errorCode") or "ERROR"), str(body[0].get("message") or "")
+    return "ERROR", str(body)[:300]
+
+
+def _save_result(item: Item, result: dict[str, Any]) -> WriteOutcome:
+    if result.get("success"):
+        return WriteOutcome(True, str(result.get("id") or item.record_id), created=bool(result.get("created")))
+    errors = [e for e in result.get("errors") or [] if isinstance(e, dict)]
+    fields = tuple(dict.fromkeys(f for e in errors for f in e.get("fields") or []))
+    return WriteOutcome(False, code=str(errors[0].get("statusCode")) if errors else "ERROR",
+                        message="; ".join(str(e.get("message")) for e in errors), fields=fields)
+
+
+# ---------------------------------------------------------------------------------------------- Bulk 2.0
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return "#N/A"  # Bulk 2.0's explicit null; an empty cell leaves the field as it is
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _bulk(source: SalesforceSource, sobject: str, operation: Operation, items: Sequence[Item],
+          external_id: str | None, sleep: Any) -> dict[str, WriteOutcome]:
+    key_column = "Id" if operation == "update" else str(external_id)
+    columns = sorted({k for it in items for k in it.values} - {key_column})
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([key_column, *columns])
+    by_key: dict[str, str] = {}
+    for item in items:
+        ident = str(item.record_id if operation == "update" else item.values.get(key_column))
+        by_key[ident] = item.key
+        writer.writerow([ident, *(_csv_cell(item.values[c]) if c in item.values else "" for c in columns)])
+    job_body: dict[str, Any] = {"object": sobject, "operation": operation, "contentType": "CSV", "lineEnding": "LF",
+                                "columnDelimiter": "COMMA"}
+    if operation == "upsert":
+        job_body["externalIdFieldName"] = external_id
+    job = source.http.json("POST", source._path("jobs/ingest"), object_type=sobject, json_body=job_body)
+    job_id = str((job or {}).get("id"))
+    source.http.request("PUT", source._path(f"jobs/ingest/{job_id}/batches"), object_type=sobject,
+                        content=buffer.getvalue().encode(), headers={"Content-Type": "text/csv"})
+    source.http.json("PATCH", source._path(f"jobs/ingest/{job_id}"), object_type=sobject,
+                     json_body={"state": "UploadComplete"})
+    for attempt in itertools.count():
+        info = source.http.json("GET", source._path(f"jobs/ingest/{job_id}"), object_type=sobject) or {}
+        state = info.get("state")
+        if state == "JobComplete":
+            break
+        if state in ("Failed", "Aborted"):
+            raise ApiError("salesforce", f"bulk ingest job {job_id}", 200, str(state),
+                           str(info.get("errorMessage") or f"the job ended {state}"),
+                           "look at the job in Setup > Bulk Data Load Jobs")
+        sleep(BULK_POLL_SECONDS[min(attempt, len(BULK_POLL_SECONDS) - 1)])
+    out: dict[str, WriteOutcome] = {}
+    for row in _result_rows(source, sobject, job_id, "successfulResults"):
+        key = by_key.get(row.get(key_column, ""))
+        if key is not None:
+            out[key] = WriteOutcome(True, row.get("sf__Id") or None, created=row.get("sf__Created") == "true")
+    for row in _result_rows(source, sobject, job_id, "failedResults"):
+        key = by_key.get(row.get(key_column, ""))
+        if key is not None:
+            code, _, rest = str(row.get("sf__Error", "")).partition(":")
+            message, _, fields = rest.rstrip(" -").rpartition(":")
+            out[key] = WriteOutcome(False, code=code or "ERROR", message=message or rest,
+                                    fields=tuple(f for f in fields.split(",") if f))
+    for ident, key in by_key.items():
+        if key not in out:
+            out[key] = WriteOutcome(False, code="NO_RESULT", message=f"bulk job {job_id} did not report {ident}")
+    return out
+
+
+def _result_rows(source: SalesforceSource, sobject: str, job_id: str, which: str) -> Iterable[dict[str, str]]:
+    response = source.http.request("GET", source._path(f"jobs/ingest/{job_id}/{which}"), object_type=sobject,
+                                   headers={"Accept": "text/csv"})
+    return list(csv.DictReader(io.StringIO(response.text, newline="")))
