@@ -338,12 +338,173 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
                       f"{c['loser']['system']} {c['loser']['value']!r} ({c['rule']})")
 
 
+def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, sample: int = 10) -> dict[str, Any]:
+    import time
+
+    from .store import open_engine
+    from .sync import open_systems, run_cycle
+
+    cfg = _load(config)
+    mappings = _load_mappings(cfg)  # a bad mapping file stops the run before any call or write
+    engine = open_engine(cfg.store.url)
+    systems = open_systems(cfg, engine, int(time.time() * 1000))
+    try:
+        return run_cycle(engine, systems, mappings.contacts, command=command, objects=list(cfg.sync.objects),
+                         pull=pull, dry_run=dry_run, lookback_ms=cfg.sync.lookback_seconds * 1000,
+                         safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
+                         deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000),
+                         bulk_threshold=cfg.salesforce.bulk_threshold if cfg.salesforce else 10_000, sample=sample)
+    finally:
+        systems.close()
+
+
+def _echo_cycle(summary: dict[str, Any]) -> None:
+    if "pull" in summary:
+        streams = summary["pull"]["streams"]
+        changed = sum(s["new"] + s["changed"] - s.get("echoes", 0) for s in streams.values())
+        echoes = sum(s.get("echoes", 0) for s in streams.values())
+        click.echo(f"pulled: {changed:,} new or changed records ({echoes:,} were the connector's own writes coming back)")
+    rec = summary["reconcile"]
+    click.echo(f"reconciled: {rec['people']:,} people, {rec['linked_in_both']:,} linked in both systems, "
+               f"{rec['duplicates']:,} duplicates listed for review")
+    for c in rec["conflicts"][:5]:
+        click.echo(f"  conflict on {c['field']} for {c['people']:,} people, settled by {c['rule']}")
+    if "push" in summary:
+        push = summary["push"]
+        for system, objects in push["written"].items():
+            for obj, n in objects.items():
+                click.echo(f"wrote {system} {obj}: {n['created']:,} created, {n['updated']:,} updated "
+                           f"({n['fields_written']:,} values), {n['rejected']:,} rejected")
+        if not push["written"]:
+            click.echo("wrote nothing: both systems already agree")
+        click.echo(f"write calls: HubSpot {push['write_calls']['hubspot']:,}, Salesforce "
+                   f"{push['write_calls']['salesforce']:,}; {push['held_back']:,} parked records wait for their retry")
+        for r in push["rejections_sample"][:5]:
+            click.echo(f"  parked: {r['hint']}")
+    calls = summary["api_calls"]
+    click.echo(f"API calls in all: HubSpot {calls.get('hubspot', {}).get('total', 0):,}, Salesforce "
+               f"{calls.get('salesforce', {}).get('total', 0):,}; {summary['parked']:,} records parked "
+               "(`connector status`)")
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="run one cycle and exit (scheduling arrives with `connector run`)")
+@config_option
+@json_option
+def sync(once: bool, config: Path | None, as_json: bool) -> None:
+    """Pull, reconcile and push once: both systems end up agreeing on every mapped field."""
+    try:
+        if not once:
+            raise ConfigError("pass --once (a scheduled loop is `connector run`, not built yet)")
+        summary = _cycle(config, command="sync", pull=True, dry_run=False)
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+    _emit(summary, as_json, lambda: _echo_cycle(summary))
+    if summary.get("push", {}).get("rejected"):
+        raise _Exit(EXIT_OK)  # rejected records are parked with reasons: the run itself succeeded
+
+
+@cli.command()
+@click.option("--pull/--no-pull", default=False, show_default=True,
+              help="pull first (into the store; still nothing is written to either system)")
+@click.option("--sample", type=click.IntRange(min=1), default=10, show_default=True, help="diff rows per system")
+@config_option
+@json_option
+def plan(pull: bool, sample: int, config: Path | None, as_json: bool) -> None:
+    """Dry run: what a sync would write (creates, updates, a sample of field diffs) and its API cost."""
+    try:
+        summary = _cycle(config, command="plan", pull=pull, dry_run=True, sample=sample)
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+
+    def text() -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console()
+        table = Table("system", "object", "creates", "updates", "values", title="planned writes (nothing was written)")
+        for key, n in sorted(summary["plan"]["objects"].items()):
+            system, obj = key.split(":", 1)
+            table.add_row(system, obj, f"{n['create']:,}", f"{n['update']:,}", f"{n['fields']:,}")
+        console.print(table)
+        diff = Table("system", "record", "field", "now", "would become", "why", title="sample of field changes")
+        for row in summary["plan"]["sample"]:
+            diff.add_row(row["system"], f"{row['object_type']} {row['record']}", row["field"],
+                         "" if row["old"] is None else str(row["old"]), str(row["new"]), row["reason"])
+        console.print(diff)
+        for system, f in summary["forecast"].items():
+            console.print(f"{system}: about {f['write_calls']:,} write calls; {f['remaining_today']:,} left of the "
+                          f"connector's daily share" + ("" if f["fits"] else " [bold red](does not fit)[/]"))
+
+    _emit(summary, as_json, text)
+
+
+@cli.command()
+@config_option
+@json_option
+def push(config: Path | None, as_json: bool) -> None:
+    """Reconcile what the store holds and write the changes to both systems (no pull)."""
+    try:
+        summary = _cycle(config, command="push", pull=False, dry_run=False)
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+    _emit(summary, as_json, lambda: _echo_cycle(summary))
+
+
+@cli.command()
+@click.option("--all", "include_resolved", is_flag=True, help="include parked records already resolved")
+@config_option
+@json_option
+def status(include_resolved: bool, config: Path | None, as_json: bool) -> None:
+    """The last runs, where each stream stands, and the parked records with their reasons."""
+    from .store import open_engine
+    from .store.pushes import parked_rows
+    from .store.runs import recent_runs
+
+    try:
+        cfg = _load(config)
+        engine = open_engine(cfg.store.url)
+        payload = {"ok": True, "runs": recent_runs(engine, limit=10),
+                   "parked": parked_rows(engine, include_resolved=include_resolved)}
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+
+    def text() -> None:
+        for run in payload["runs"]:
+            calls = run["api_calls"]
+            click.echo(f"run {run['id']} {run['command']:<9} {run['status']:<8} started {run['started']}  API calls "
+                       f"HubSpot {calls.get('hubspot', {}).get('total', 0):,} Salesforce "
+                       f"{calls.get('salesforce', {}).get('total', 0):,}" + (f"  error: {run['error']}" if run["error"] else ""))
+        if not payload["parked"]:
+            click.echo("no parked records")
+        for p in payload["parked"]:
+            click.echo(f"parked #{p['id']} {p['system']} {p['object_type']} {p['record_id']} ({p['attempts']} attempts): "
+                       f"{p['hint'] or p['message']}")
+
+    _emit(payload, as_json, text)
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, type=int)
+@config_option
+@json_option
+def retry(ids: tuple[int, ...], config: Path | None, as_json: bool) -> None:
+    """Make parked records due again (all, or the parked ids `connector status` shows); the next sync retries them."""
+    import time
+
+    from .store import open_engine
+    from .store.pushes import requeue
+
+    try:
+        cfg = _load(config)
+        n = requeue(open_engine(cfg.store.url), now_ms=int(time.time() * 1000), ids=ids)
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+    _emit({"ok": True, "requeued": n}, as_json, lambda: click.echo(f"{n:,} parked records will be retried by the next sync"))
+
+
 _PLANNED = {
-    "push": ("Write the planned changes to both systems.", "issue #6 (push)"),
-    "sync": ("Pull, reconcile, score and push once.", "issue #6 (push)"),
-    "plan": ("Dry run: show what a sync would write, and its API cost.", "issue #6 (push)"),
     "run": ("Sync on a schedule until stopped.", "the operations issue"),
-    "status": ("Show the last runs, cursors and parked records.", "issue #6 (push)"),
     "report": ("Handoff SLA, funnel and score quality reports.", "the reporting issue"),
 }
 for _name, (_summary, _issue) in _PLANNED.items():
