@@ -1,0 +1,128 @@
+"""What the connector needs in each system, computed from the mappings alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from connector.reconcile import Mappings, load_mappings
+from connector.setup import (CONNECTOR_GROUP, CONNECTOR_GROUP_LABEL, CONNECTOR_STATUS_VALUES, FieldSpec, PropertySpec,
+                             required_hubspot_properties, required_salesforce_fields)
+
+from .conftest import MAPPINGS_DIR
+
+
+def with_contacts(tmp_path: Path, extra: str, *replace: tuple[str, str]) -> Mappings:
+    """A copy of the shipped contacts.toml with text replaced and appended (opportunities.toml not copied)."""
+    text = (MAPPINGS_DIR / "contacts.toml").read_text(encoding="utf-8")
+    for old, new in replace:
+        assert old in text
+        text = text.replace(old, new)
+    (tmp_path / "contacts.toml").write_text(text + extra, encoding="utf-8")
+    return load_mappings(tmp_path)
+
+
+def test_hubspot_properties_for_the_shipped_mappings(mappings: Mappings) -> None:
+    specs = {(s.object_type, s.name): s for s in required_hubspot_properties(mappings)}
+    assert set(specs) == {("contacts", "salesforce_lead_id"), ("contacts", "salesforce_contact_id"),
+                          ("contacts", "connector_score"), ("contacts", "connector_status"),
+                          ("deals", "salesforce_opportunity_id")}
+    for name in ("salesforce_lead_id", "salesforce_contact_id"):
+        s = specs[("contacts", name)]
+        assert (s.type, s.field_type, s.has_unique_value) == ("string", "text", True)
+    assert (specs[("contacts", "connector_score")].type, specs[("contacts", "connector_score")].field_type) == \
+        ("number", "number")
+    status = specs[("contacts", "connector_status")]
+    assert status.type == "enumeration" and status.options == CONNECTOR_STATUS_VALUES
+    assert all(s.group == CONNECTOR_GROUP for s in specs.values())
+    assert CONNECTOR_GROUP_LABEL == "HubSpot–Salesforce connector"
+
+
+def test_property_body_is_the_properties_api_shape() -> None:
+    body = PropertySpec("contacts", "connector_status", "Connector status", "enumeration", "select",
+                        options=("MQL", "SQL")).body()
+    assert body["groupName"] == CONNECTOR_GROUP and body["fieldType"] == "select" and body["hasUniqueValue"] is False
+    assert body["options"] == [{"label": "MQL", "value": "MQL", "displayOrder": 0, "hidden": False},
+                               {"label": "SQL", "value": "SQL", "displayOrder": 1, "hidden": False}]
+
+
+def test_salesforce_fields_for_the_shipped_mappings(mappings: Mappings) -> None:
+    specs = {(s.sobject, s.api_name): s for s in required_salesforce_fields(mappings)}
+    assert set(specs) == {(o, n) for o in ("Lead", "Contact")
+                          for n in ("HubSpot_Contact_Id__c", "Connector_Score__c", "Connector_Status__c")} | {
+        ("Opportunity", "HubSpot_Deal_Id__c")}
+    ident = specs[("Lead", "HubSpot_Contact_Id__c")]
+    assert ident.type == "Text" and ident.external_id and ident.unique and ident.length == 32
+    score = specs[("Contact", "Connector_Score__c")]
+    assert (score.type, score.precision, score.scale) == ("Number", 5, 0)
+    status = specs[("Lead", "Connector_Status__c")]
+    assert status.type == "Picklist" and status.picklist_values == CONNECTOR_STATUS_VALUES
+    deal = specs[("Opportunity", "HubSpot_Deal_Id__c")]
+    assert deal.external_id and deal.unique
+
+
+def test_missing_entry_names_everything_an_admin_types_in() -> None:
+    entry = FieldSpec("Lead", "Connector_Score__c", "Connector Score", "Number", precision=5, scale=0).to_json()
+    assert entry == {"object": "Lead", "api_name": "Connector_Score__c", "label": "Connector Score", "type": "Number",
+                     "precision": 5, "scale": 0, "external_id": False, "unique": False}
+    text = FieldSpec("Lead", "X__c", "X", "Text", length=32, external_id=True, unique=True).to_json()
+    assert text["length"] == 32 and "precision" not in text and "picklist_values" not in text
+
+
+def test_identity_names_come_from_the_mapping(tmp_path: Path) -> None:
+    m = with_contacts(tmp_path, "", ('hubspot_lead_id_property = "salesforce_lead_id"',
+                                     'hubspot_lead_id_property = "sf_lead_ref"'),
+                      ('[custom_fields]\nhubspot = []', '[custom_fields]\nhubspot = ["sf_lead_ref"]'))
+    names = {s.name for s in required_hubspot_properties(m)}
+    assert "sf_lead_ref" in names and "salesforce_lead_id" not in names
+
+
+def test_custom_fields_get_types_from_their_transforms(tmp_path: Path) -> None:
+    extra = '''
+[fields.renewal_date]
+hubspot = "renewal_date"
+salesforce = { lead = "Renewal_Date__c", contact = "Renewal_Date__c" }
+transforms = ["date"]
+
+[fields.vip]
+hubspot = "is_vip"
+salesforce = { contact = "VIP__c" }
+transforms = ["boolean"]
+
+[fields.seats]
+hubspot = "seats"
+salesforce = { lead = "Seats__c" }
+transforms = ["integer"]
+
+[fields.tier]
+hubspot = "tier"
+salesforce = { lead = "Tier__c" }
+
+[fields.tier.values.to_salesforce]
+gold = "Gold"
+silver = "Silver"
+
+[fields.tier.values.to_hubspot]
+Gold = "gold"
+Silver = "silver"
+Bronze = "silver"
+
+[fields.nickname]
+hubspot = "nickname"
+'''
+    m = with_contacts(tmp_path, extra, (
+        '[custom_fields]\nhubspot = []\nlead = []\ncontact = []',
+        '[custom_fields]\nhubspot = ["renewal_date", "is_vip", "seats", "tier", "nickname"]\n'
+        'lead = ["Renewal_Date__c", "Seats__c", "Tier__c"]\ncontact = ["Renewal_Date__c", "VIP__c"]'))
+    hs = {s.name: s for s in required_hubspot_properties(m)}
+    assert (hs["renewal_date"].type, hs["renewal_date"].field_type) == ("date", "date")
+    assert (hs["is_vip"].type, hs["is_vip"].field_type) == ("bool", "booleancheckbox")
+    assert hs["seats"].type == "number"
+    assert hs["tier"].type == "enumeration" and set(hs["tier"].options) == {"gold", "silver"}
+    assert (hs["nickname"].type, hs["nickname"].field_type) == ("string", "text")
+    assert all(s.group == CONNECTOR_GROUP for s in hs.values())
+    sf = {(s.sobject, s.api_name): s for s in required_salesforce_fields(m)}
+    assert sf[("Lead", "Renewal_Date__c")].type == "Date" and sf[("Contact", "Renewal_Date__c")].type == "Date"
+    assert sf[("Contact", "VIP__c")].type == "Checkbox"
+    assert (sf[("Lead", "Seats__c")].type, sf[("Lead", "Seats__c")].scale) == ("Number", 0)
+    assert sf[("Lead", "Tier__c")].type == "Picklist"
+    assert set(sf[("Lead", "Tier__c")].picklist_values) == {"Gold", "Silver", "Bronze"}
