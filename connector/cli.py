@@ -71,6 +71,23 @@ def _load_mappings(cfg: ConnectorConfig) -> Any:
         raise ConfigError([ConfigProblem(p.file, p.path or "-", p.message, p.hint) for p in exc.problems]) from exc
 
 
+def _validate_live(cfg: ConnectorConfig, mappings: Any) -> None:
+    """Unknown fields, type mismatches, disallowed picklist values, read-only or doubly-mapped targets."""
+    import time
+
+    from .setup import live_problems
+    from .store import open_engine
+    from .sync import open_systems
+
+    systems = open_systems(cfg, open_engine(cfg.store.url), int(time.time() * 1000))
+    try:
+        problems = live_problems(systems.hubspot, systems.salesforce, mappings)
+    finally:
+        systems.close()
+    if problems:
+        raise ConfigError(problems)
+
+
 def _load(config: Path | None) -> ConnectorConfig:
     path = config
     if path is None:
@@ -93,13 +110,16 @@ def cli() -> None:
 
 
 @cli.command()
+@click.option("--live", is_flag=True, help="also check the mappings against both systems' field metadata")
 @config_option
 @json_option
-def validate(config: Path | None, as_json: bool) -> None:
+def validate(live: bool, config: Path | None, as_json: bool) -> None:
     """Check the configuration and the mapping files without starting anything."""
     try:
         cfg = _load(config)
         mappings = _load_mappings(cfg)
+        if live:
+            _validate_live(cfg, mappings)
     except ConnectorError as exc:
         _fail(exc, as_json)
     mappings_dir = cfg.mappings.directory
@@ -385,6 +405,45 @@ def _echo_cycle(summary: dict[str, Any]) -> None:
     click.echo(f"API calls in all: HubSpot {calls.get('hubspot', {}).get('total', 0):,}, Salesforce "
                f"{calls.get('salesforce', {}).get('total', 0):,}; {summary['parked']:,} records parked "
                "(`connector status`)")
+
+
+def _is_local(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
+
+
+@cli.command()
+@click.option("--apply/--dry-run", "apply", default=False, show_default=True,
+              help="create what is missing, or only list it")
+@config_option
+@json_option
+def setup(apply: bool, config: Path | None, as_json: bool) -> None:
+    """Create the HubSpot properties the mappings need (in the connector's own group) and list the
+    Salesforce custom fields an admin must add (created directly only on the local sandbox)."""
+    import time
+
+    from .setup import run_setup
+    from .store import open_engine
+    from .sync import open_systems
+
+    try:
+        cfg = _load(config)
+        mappings = _load_mappings(cfg)
+        engine = open_engine(cfg.store.url)
+        systems = open_systems(cfg, engine, int(time.time() * 1000))
+        try:
+            assert cfg.salesforce is not None
+            report = run_setup(systems.hubspot, systems.salesforce, mappings, apply=apply,
+                               create_salesforce_fields=_is_local(cfg.salesforce.instance_url))
+        finally:
+            systems.close()
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+    payload = {"ok": report.ok, **report.to_json()}
+    _emit(payload, as_json, lambda: [click.echo(line) for line in report.lines()])
+    if apply and not report.ok:
+        raise _Exit(EXIT_CONFIG)  # something only an admin can add, or a clash: the sync cannot run as mapped
 
 
 @cli.command()

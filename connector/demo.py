@@ -17,13 +17,11 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, func, select
 
 from .config import HubSpotConfig, SalesforceConfig
-from .pull.engine import Puller, PullSettings
 from .reconcile import load_mappings
-from .pull.streams import ALL_STREAMS
+from .setup import run_setup
 from .store import open_engine
 from .store.models import Engagement, SourceRecord
-from .store.people import reconcile_stored
-from .store.runs import finish_run, start_run
+from .sync import Systems, run_cycle
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
 from .systems.salesforce import SalesforceSource
@@ -49,6 +47,8 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
     started = time.perf_counter()
     say(f"Starting the sandbox: HubSpot and Salesforce emulators on 127.0.0.1 over HTTPS, seeding {people:,} "
         f"people (seed {seed}, rate limits {'real' if rate_limits else 'off'})...")
+    mappings = load_mappings(mappings_dir)
+    mapping = mappings.contacts
     with Sandbox(people=people, seed=seed, rate_limits=rate_limits) as sandbox:
         info = sandbox.info()
         say(f"  seeded in {info.seconds_to_seed:.1f} s: HubSpot at {info.hubspot_base_url}, "
@@ -56,62 +56,62 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
         _fresh_sqlite(store_url)
         engine = open_engine(store_url)
         ledger = CallLedger()
-        hubspot = HubSpotSource(HubSpotConfig(
-            base_url=info.hubspot_base_url, access_token=SecretStr(info.hubspot_access_token),
-            ca_bundle=Path(info.ca_file), requests_per_10s=190, daily_limit=625_000), ledger)
-        salesforce = SalesforceSource(SalesforceConfig(
-            instance_url=info.salesforce_instance_url, auth="client_credentials",
-            client_id=info.salesforce_client_id, client_secret=SecretStr(info.salesforce_client_secret),
-            ca_bundle=Path(info.ca_file)), ledger)
-        say("Pulling everything from both systems into the state store "
-            f"({make_url(store_url).render_as_string(hide_password=True)})...")
-        now_ms = sandbox.clock.now_ms()
-        run_id = start_run(engine, "demo", now_ms)
-        pull_started = time.perf_counter()
+        systems = Systems(
+            HubSpotSource(HubSpotConfig(
+                base_url=info.hubspot_base_url, access_token=SecretStr(info.hubspot_access_token),
+                ca_bundle=Path(info.ca_file), requests_per_10s=190, daily_limit=625_000), ledger),
+            SalesforceSource(SalesforceConfig(
+                instance_url=info.salesforce_instance_url, auth="client_credentials",
+                client_id=info.salesforce_client_id, client_secret=SecretStr(info.salesforce_client_secret),
+                ca_bundle=Path(info.ca_file)), ledger),
+            ledger)
         try:
-            result = Puller(engine, hubspot=hubspot, salesforce=salesforce,
-                            settings=PullSettings(run_started_ms=now_ms + 1, safety_lag_ms=0, run_id=run_id)
-                            ).pull(ALL_STREAMS)
+            say("Setting up: the connector's own HubSpot properties (cross-reference ids, score, status)...")
+            setup = run_setup(systems.hubspot, systems.salesforce, mappings, apply=True,
+                              create_salesforce_fields=True).to_json()
+            say(f"Syncing: pull both systems into the state store ({make_url(store_url).render_as_string(hide_password=True)}), "
+                f"reconcile with the mapping files in {mappings_dir}/, write the changes back...")
+            first = run_cycle(engine, systems, mapping, command="demo", clock=sandbox.clock.now_ms, safety_lag_ms=0,
+                              lookback_ms=0)
+            world = _world(engine)
+            say("Syncing again, to show that two systems in agreement cost no writes...")
+            second = run_cycle(engine, systems, mapping, command="demo", clock=sandbox.clock.now_ms, safety_lag_ms=0,
+                               lookback_ms=0)
         finally:
-            hubspot.close()
-            salesforce.close()
-        pull_seconds = time.perf_counter() - pull_started
-        finish_run(engine, run_id, now_ms=sandbox.clock.now_ms(), status="ok", api_calls=ledger.snapshot(),
-                   counts=result.to_json())
-        world = _world(engine)
-        bound = _lower_bound(world)
-        say(f"Reconciling people with the mapping files in {mappings_dir}/ (nothing is written to the systems yet)...")
-        # the unified people are saved, so `connector explain` works on the demo's store
-        plan = reconcile_stored(engine, load_mappings(mappings_dir).contacts, now_ms=sandbox.clock.now_ms())
+            systems.close()
     summary = {
         "ok": True,
         "people_seeded": people,
         "seed": seed,
         "store": store_url,
-        "pull": {"seconds": round(pull_seconds, 2), "streams": result.to_json()},
+        "setup": setup,
         "world": world,
+        "sync": first,
+        "second_sync": {"write_calls": second["push"]["write_calls"], "written": second["push"]["written"],
+                        "api_calls": second["api_calls"]},
         "api_calls": ledger.snapshot(),
-        "api_calls_lower_bound": bound,
-        "reconcile_preview": plan,
+        "api_calls_lower_bound": _lower_bound(world, first),
         "seconds": round(time.perf_counter() - started, 2),
-        "not_built_yet": ["writing the planned changes (issue #6)", "scoring", "reports"],
+        "not_built_yet": ["scoring", "reports"],
     }
     _tell(summary, say)
     return summary
 
 
 def _world(engine: Any) -> dict[str, Any]:
-    """What the two systems hold and how far they agree on who is who (by normalised e-mail)."""
+    """What the two systems held before the sync wrote anything, and how far they agreed on who is who (by
+    normalised e-mail). Records the sync created are stored with modified_at 0 until a pull brings them."""
     with Session(engine) as s:
-        counts = dict(s.exec(select(SourceRecord.object_type, func.count()).where(~SourceRecord.deleted)
+        counts = dict(s.exec(select(SourceRecord.object_type, func.count()).where(~SourceRecord.deleted, SourceRecord.modified_at > 0)
                              .group_by(SourceRecord.object_type)).all())
         events = dict(s.exec(select(Engagement.kind, func.count()).group_by(Engagement.kind)).all())
         hs = set(s.exec(select(SourceRecord.email_norm).where(
             SourceRecord.system == "hubspot", SourceRecord.object_type == "contacts", ~SourceRecord.deleted,
+            SourceRecord.modified_at > 0,
             SourceRecord.email_norm.is_not(None))).all())  # type: ignore[union-attr]
         sf_rows = s.exec(select(SourceRecord.email_norm, SourceRecord.object_type, SourceRecord.data).where(
             SourceRecord.system == "salesforce", SourceRecord.object_type.in_(["Lead", "Contact"]),  # type: ignore[attr-defined]
-            ~SourceRecord.deleted, SourceRecord.email_norm.is_not(None))).all()  # type: ignore[union-attr]
+            ~SourceRecord.deleted, SourceRecord.modified_at > 0, SourceRecord.email_norm.is_not(None))).all()  # type: ignore[union-attr]
     sf_people: dict[str, int] = {}
     for email, object_type, data in sf_rows:
         if object_type == "Lead" and data.get("IsConverted"):
@@ -126,16 +126,23 @@ def _world(engine: Any) -> dict[str, Any]:
     }
 
 
-def _lower_bound(world: dict[str, Any]) -> dict[str, int]:
+def _lower_bound(world: dict[str, Any], sync: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Fewest calls anyone could need: reads at 100 records (HubSpot) or 2,000 rows (Salesforce) per call,
+    writes at 100 (HubSpot batch) or 1,000 records (Salesforce: five Collections in one Composite) per call."""
     records = world["records"]
     hubspot = sum(-(-n // 100) for o, n in records.items() if o[0].islower())
     hubspot += -(-sum(world["marketing_events"].values()) // 1000)
     salesforce = sum(-(-n // 2000) for o, n in records.items() if o[0].isupper())
-    return {"hubspot": hubspot, "salesforce": salesforce}
+    writes = {"hubspot": 0, "salesforce": 0}
+    for system, objects in sync["push"]["written"].items():
+        per = 100 if system == "hubspot" else 1000
+        for n in objects.values():
+            writes[system] += -(-n["created"] // per) + -(-(n["updated"] + n["rejected"]) // per)
+    return {"pull": {"hubspot": hubspot, "salesforce": salesforce}, "push": writes}
 
 
 def _tell(summary: dict[str, Any], say: Say) -> None:
-    world, calls, bound = summary["world"], summary["api_calls"], summary["api_calls_lower_bound"]
+    world, sync = summary["world"], summary["sync"]
     r = world["records"]
     say("")
     say(f"HubSpot holds {r.get('contacts', 0):,} contacts, {r.get('deals', 0):,} deals and "
@@ -144,27 +151,29 @@ def _tell(summary: dict[str, Any], say: Say) -> None:
     say(f"Salesforce holds {r.get('Lead', 0):,} leads, {r.get('Contact', 0):,} contacts on {r.get('Account', 0):,} "
         f"accounts, {r.get('Opportunity', 0):,} opportunities and "
         f"{r.get('Task', 0) + r.get('Event', 0):,} tasks and events.")
-    p = world["people_by_email"]
-    say(f"By e-mail address, {p['both']:,} people are in both systems, {p['hubspot_only']:,} only in HubSpot and "
-        f"{p['salesforce_only']:,} only in Salesforce; {p['salesforce_duplicates']:,} addresses appear more than "
-        "once in Salesforce.")
-    hs_used = calls.get("hubspot", {}).get("total", 0)
-    sf_used = calls.get("salesforce", {}).get("total", 0)
-    say(f"API calls: HubSpot {hs_used:,} (lower bound at 100 records per call: {bound['hubspot']:,}); Salesforce "
-        f"{sf_used:,} (lower bound at 2,000 rows per query: {bound['salesforce']:,}; Composite carries five "
-        "queries in one call).")
-    plan = summary["reconcile_preview"]
-    say(f"Reconciled into {plan['people']:,} people ({plan['linked_in_both']:,} linked across both systems; "
-        f"{plan['duplicates']:,} duplicate records listed for review, never merged silently).")
-    if plan["conflicts"]:
-        top = ", ".join(f"{c['field']} for {c['people']:,} ({c['rule']})" for c in plan["conflicts"][:4])
+    rec = sync["reconcile"]
+    say(f"Reconciled into {rec['people']:,} people ({rec['linked_in_both']:,} linked across both systems; "
+        f"{rec['duplicates']:,} duplicate records listed for review, never merged silently).")
+    if rec["conflicts"]:
+        top = ", ".join(f"{c['field']} for {c['people']:,} ({c['rule']})" for c in rec["conflicts"][:4])
         say(f"Conflicting values settled by the mapping rules: {top}.")
-    for system, w in plan["planned_writes"].items():
+    for system, objects in sorted(sync["push"]["written"].items()):
         name = "HubSpot" if system == "hubspot" else "Salesforce"
-        say(f"{name} would get {w['creates']:,} new records and {w['updates']:,} updated ones "
-            f"({w['field_changes']:,} field changes).")
-    if plan["issues"]:
-        kinds = "; ".join(f"{k} ({n})" for k, n in plan["issue_kinds"].items())
-        say(f"{plan['issues']:,} values need a person's attention and are left untouched: {kinds}.")
-    say(f"Done in {summary['seconds']:.1f} s. Writing these changes back (push), scoring and reports are the next "
-        "stages to land; see the README.")
+        for obj, n in sorted(objects.items()):
+            say(f"{name} {obj}: {n['created']:,} created, {n['updated']:,} updated ({n['fields_written']:,} values "
+                f"written), {n['rejected']:,} rejected and parked.")
+    for rej in sync["push"]["rejections_sample"][:3]:
+        say(f"  parked: {rej['hint']}")
+    calls, bound = summary["api_calls"], summary["api_calls_lower_bound"]
+    first_calls = sync["api_calls"]
+    for system, name in (("hubspot", "HubSpot"), ("salesforce", "Salesforce")):
+        used = first_calls.get(system, {}).get("total", 0)
+        writes = sync["push"]["write_calls"][system]
+        say(f"{name} API calls for the sync: {used:,} ({used - writes:,} reading, lower bound "
+            f"{bound['pull'][system]:,}; {writes:,} writing, lower bound {bound['push'][system]:,}).")
+    second = summary["second_sync"]
+    say(f"The second sync wrote {sum(second['write_calls'].values()):,} records' worth of calls "
+        f"(HubSpot {second['write_calls']['hubspot']}, Salesforce {second['write_calls']['salesforce']}): "
+        "both systems agree.")
+    say(f"Done in {summary['seconds']:.1f} s. Try `connector explain <email>` with --config pointing at the store "
+        f"({summary['store']}); scoring and reports are the next stages to land.")

