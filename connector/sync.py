@@ -68,7 +68,7 @@ def _totals(ledger: CallLedger) -> dict[str, int]:
 def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, command: str = "sync",
               clock: Callable[[], int] = lambda: int(time.time() * 1000), objects: list[str] | None = None,
               pull: bool = True, dry_run: bool = False, lookback_ms: int = 120_000, safety_lag_ms: int = 60_000,
-              deletion_scan_ms: int = 86_400_000, bulk_threshold: int = 10_000, sample: int = 10) -> dict[str, Any]:
+              deletion_scan_ms: int = 86_400_000, bulk_threshold: int | None = None, sample: int = 10) -> dict[str, Any]:
     """Pull (unless `pull` is False), reconcile and push once; with `dry_run`, plan instead of pushing.
 
     Returns the run's summary (what `--json` prints); the run is recorded with its API calls either way.
@@ -76,6 +76,8 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
     started = time.perf_counter()
     now_ms = clock()
     run_id = start_run(engine, command, now_ms)
+    if bulk_threshold is None:
+        bulk_threshold = systems.salesforce.bulk_threshold
     summary: dict[str, Any] = {"ok": True, "run_id": run_id, "dry_run": dry_run}
     status, error = "failed", None
     try:
@@ -98,7 +100,7 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
             before = _totals(systems.ledger)
             t = time.perf_counter()
             pusher = Pusher(engine, writers={"hubspot": hubspot_writer(systems.hubspot),
-                                             "salesforce": salesforce_writer(systems.salesforce)},
+                                             "salesforce": salesforce_writer(systems.salesforce, bulk_threshold)},
                             mapping=mapping, now_ms=clock, run_id=run_id, bulk_threshold=bulk_threshold)
             pushed = pusher.push(plan)
             after = _totals(systems.ledger)

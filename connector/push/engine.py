@@ -177,11 +177,12 @@ def hubspot_writer(source: Any) -> SystemWriter:
     return write
 
 
-def salesforce_writer(source: Any) -> SystemWriter:
+def salesforce_writer(source: Any, bulk_threshold: int | None = None) -> SystemWriter:
     """The Salesforce adapter's Collections/Composite and Bulk writes, as push calls them."""
     from ..systems.writes import salesforce_write
 
     def write(object_type: str, operation: str, items: Sequence[Item], id_field: str | None) -> dict[str, WriteOutcome]:
-        return salesforce_write(source, object_type, operation, items, external_id=id_field)  # type: ignore[arg-type]
+        return salesforce_write(source, object_type, operation, items, external_id=id_field,  # type: ignore[arg-type]
+                                bulk_threshold=bulk_threshold)
 
     return write

@@ -153,12 +153,14 @@ def _hubspot_outcomes(body: Any, inputs: list[dict[str, Any]], operation: str, i
 
 
 def salesforce_write(source: SalesforceSource, sobject: str, operation: Operation, items: Sequence[Item], *,
-                     external_id: str | None = None, sleep: Any = None) -> dict[str, WriteOutcome]:
-    """Update (by Id) or upsert (on `external_id`) `items`: Collections in Composite, or Bulk 2.0 above the
-    threshold."""
+                     external_id: str | None = None, bulk_threshold: int | None = None,
+                     sleep: Any = None) -> dict[str, WriteOutcome]:
+    """Update (by Id) or upsert (on `external_id`) `items`: Collections in Composite, or one Bulk 2.0 job
+    above the threshold (the source's configured one unless given)."""
     if not items:
         return {}
-    if len(items) > source.bulk_threshold:
+    threshold = source.bulk_threshold if bulk_threshold is None else bulk_threshold
+    if len(items) > threshold:
         return _bulk(source, sobject, operation, items, external_id, sleep or source._sleep)
     out: dict[str, WriteOutcome] = {}
     collections = list(_chunks(items, COLLECTION_SIZE))

@@ -3,6 +3,7 @@ parked rejections, settled conflicts with their audit entry, and a second sync t
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from typing import Any
@@ -192,3 +193,27 @@ def test_a_rejected_value_is_parked_with_a_hint_and_the_rest_is_written(world: W
     with Session(world.engine) as session:
         assert session.exec(select(ParkedRecord).where(ParkedRecord.record_id == s)).one().resolved_at is not None
     assert world.salesforce_sdk().Lead.get(s)["Title"] == "Head of Data"
+
+
+def test_plan_is_a_dry_run_with_a_forecast(tmp_path_factory: pytest.TempPathFactory,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from .conftest import make_world
+
+    for fresh in make_world(tmp_path_factory.mktemp("plan"), people=120, seed=2):
+        before = (hubspot_contacts(fresh), salesforce_people(fresh))
+        assert main(["plan", "--pull", "--json", "--config", str(fresh.config_path)]) == 0
+        out = json.loads(capsys.readouterr().out)
+        objects = out["plan"]["objects"]
+        assert objects["hubspot:contacts"]["create"] > 0 and objects["salesforce:Lead"]["update"] > 0
+        assert out["plan"]["sample"] and {"old", "new", "reason", "field"} <= set(out["plan"]["sample"][0])
+        forecast = out["forecast"]
+        assert forecast["hubspot"]["write_calls"] >= 2 and forecast["hubspot"]["fits"]
+        assert forecast["salesforce"]["write_calls"] >= 1
+        assert (hubspot_contacts(fresh), salesforce_people(fresh)) == before  # nothing was written
+        # then the real thing costs what was forecast
+        assert main(["sync", "--once", "--json", "--config", str(fresh.config_path)]) == 0
+        done = json.loads(capsys.readouterr().out)
+        assert done["push"]["write_calls"]["hubspot"] <= forecast["hubspot"]["write_calls"] + 1
+        assert done["push"]["write_calls"]["salesforce"] <= forecast["salesforce"]["write_calls"]
+        assert main(["plan", "--config", str(fresh.config_path)]) == 0
+        assert "planned writes" in capsys.readouterr().out
