@@ -373,7 +373,7 @@ def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, samp
                          pull=pull, dry_run=dry_run, lookback_ms=cfg.sync.lookback_seconds * 1000,
                          safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
                          deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000),
-                         sample=sample)
+                         sample=sample, deletions=cfg.deletions)
     finally:
         systems.close()
 
@@ -441,7 +441,11 @@ def setup(apply: bool, config: Path | None, as_json: bool) -> None:
     except ConnectorError as exc:
         _fail(exc, as_json)
     payload = {"ok": report.ok, **report.to_json()}
-    _emit(payload, as_json, lambda: [click.echo(line) for line in report.lines()])
+    def text() -> None:
+        for line in report.lines():
+            click.echo(line)
+
+    _emit(payload, as_json, text)
     if apply and not report.ok:
         raise _Exit(EXIT_CONFIG)  # something only an admin can add, or a clash: the sync cannot run as mapped
 

@@ -125,6 +125,24 @@ class SyncConfig(_Section):
     deletion_scan_hours: float = Field(24, ge=0, description="how often HubSpot's archived records are listed")
 
 
+class DeletionsConfig(_Section):
+    """What a deletion in one system does to the other (the data-protection officer's settings)."""
+
+    #: a HubSpot contact archived (ordinary delete): delete its Salesforce record too, hold the person for review,
+    #: or leave Salesforce alone (the person is never re-created in HubSpot either way)
+    hubspot_archive: Literal["propagate", "quarantine", "ignore"] = "quarantine"
+    #: a Salesforce Lead/Contact deleted: treat it as an erasure request, delete the HubSpot contact, hold for
+    #: review, or leave HubSpot alone
+    salesforce_delete: Literal["erase", "propagate", "quarantine", "ignore"] = "quarantine"
+    #: how an erased person is removed from the other system: deleted (HubSpot: GDPR delete), or kept with
+    #: every mapped personal field blanked
+    erase_action: Literal["delete", "anonymise"] = "delete"
+    #: how often linked HubSpot contacts are checked for GDPR deletion (HubSpot reports it nowhere else)
+    presence_check_hours: float = Field(24, ge=0)
+    #: salt of the hashes kept of erased people; generated once and kept in the store when not given
+    salt: SecretStr | None = None
+
+
 class MappingsConfig(_Section):
     """Where the RevOps-owned mapping files live."""
 
@@ -155,6 +173,7 @@ class ConnectorConfig(_Section):
     salesforce: SalesforceConfig | None = None
     store: StoreConfig = StoreConfig()
     sync: SyncConfig = SyncConfig()
+    deletions: DeletionsConfig = DeletionsConfig()
     mappings: MappingsConfig = MappingsConfig()
     logging: LoggingConfig = LoggingConfig()
 

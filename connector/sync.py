@@ -8,6 +8,7 @@ all go through `run_cycle`.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,14 +16,17 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from .config import ConnectorConfig
+from .config import ConnectorConfig, DeletionsConfig
 from .errors import ConfigError, ConnectorError
 from .pull.engine import Puller, PullSettings
 from .pull.streams import streams_for
+from .push.deletions import DeletionPolicy, plan_deletions, without_deleted_people
 from .push.engine import Pusher, hubspot_writer, salesforce_writer
+from .push.removals import apply_deletions
 from .push.writes import RecordWrite, WritePlan, plan_writes
 from .reconcile.mapping import ContactMapping
-from .store.models import ParkedRecord
+from .store.erasure import deleted_records, erased_filter, erasure_salt, mark_deleted, mark_erased, purge_erased
+from .store.models import ParkedRecord, SourceRecord, SyncCursor
 from .store.people import reconcile_store
 from .store.pushes import held_fields
 from .store.runs import calls_since, finish_run, start_run
@@ -68,7 +72,8 @@ def _totals(ledger: CallLedger) -> dict[str, int]:
 def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, command: str = "sync",
               clock: Callable[[], int] = lambda: int(time.time() * 1000), objects: list[str] | None = None,
               pull: bool = True, dry_run: bool = False, lookback_ms: int = 120_000, safety_lag_ms: int = 60_000,
-              deletion_scan_ms: int = 86_400_000, bulk_threshold: int | None = None, sample: int = 10) -> dict[str, Any]:
+              deletion_scan_ms: int = 86_400_000, bulk_threshold: int | None = None, sample: int = 10,
+              deletions: DeletionsConfig | None = None) -> dict[str, Any]:
     """Pull (unless `pull` is False), reconcile and push once; with `dry_run`, plan instead of pushing.
 
     Returns the run's summary (what `--json` prints); the run is recorded with its API calls either way.
@@ -78,6 +83,8 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
     run_id = start_run(engine, command, now_ms)
     if bulk_threshold is None:
         bulk_threshold = systems.salesforce.bulk_threshold
+    deletions = deletions or DeletionsConfig()
+    salt = erasure_salt(engine, deletions.salt.get_secret_value() if deletions.salt else None)
     summary: dict[str, Any] = {"ok": True, "run_id": run_id, "dry_run": dry_run}
     status, error = "failed", None
     try:
@@ -89,12 +96,20 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
                 streams_for(objects or ["people", "engagement", "opportunities"], mapping))
             summary["pull"] = {"seconds": round(time.perf_counter() - t, 3), "streams": pulled.to_json(),
                                "api_calls": _totals(systems.ledger)}
+            purge_erased(engine, salt, run_id)
+            if not dry_run:
+                summary["pull"]["presence_check"] = check_presence(
+                    engine, systems.hubspot, clock(), int(deletions.presence_check_hours * 3_600_000))
         t = time.perf_counter()
-        stats, result = reconcile_store(engine, mapping, now_ms=clock(), run_id=run_id, save=not dry_run)
+        stats, result = reconcile_store(engine, mapping, now_ms=clock(), run_id=run_id, save=not dry_run,
+                                        skip=erased_filter(engine, salt))
         summary["reconcile"] = {"seconds": round(time.perf_counter() - t, 3), **stats}
-        plan = plan_writes(result.changes, held_fields(engine, now_ms=clock()))
+        actions = plan_deletions(result.people, deleted_records(engine), DeletionPolicy(
+            hubspot_archive=deletions.hubspot_archive, salesforce_delete=deletions.salesforce_delete))
+        plan = plan_writes(without_deleted_people(result.changes, actions), held_fields(engine, now_ms=clock()))
         if dry_run:
             summary["plan"] = describe_plan(plan, sample=sample)
+            summary["plan"]["deletions"] = dict(Counter(a.action for a in actions))
             summary["forecast"] = forecast(plan, systems, bulk_threshold)
         else:
             before = _totals(systems.ledger)
@@ -103,6 +118,9 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
                                              "salesforce": salesforce_writer(systems.salesforce, bulk_threshold)},
                             mapping=mapping, now_ms=clock, run_id=run_id, bulk_threshold=bulk_threshold)
             pushed = pusher.push(plan)
+            summary["deletions"] = apply_deletions(
+                engine, actions, hubspot=systems.hubspot, salesforce=systems.salesforce, mapping=mapping,
+                erase_action=deletions.erase_action, salt=salt, now_ms=clock(), run_id=run_id)
             after = _totals(systems.ledger)
             summary["push"] = {"seconds": round(time.perf_counter() - t, 3), **pushed.to_json(),
                                "write_calls": {s: after.get(s, 0) - before.get(s, 0) for s in ("hubspot", "salesforce")}}
@@ -118,6 +136,42 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
         finish_run(engine, run_id, now_ms=clock(), status=status, api_calls=systems.ledger.snapshot(),
                    counts={k: v for k, v in summary.items() if k in ("pull", "reconcile", "push", "plan")}, error=error)
     return summary
+
+
+_PRESENCE = "hubspot:contacts:presence"
+
+
+def check_presence(engine: Engine, hubspot: HubSpotSource, now_ms: int, every_ms: int) -> dict[str, int]:
+    """Find HubSpot contacts deleted for good (GDPR delete), which no listing or search reports.
+
+    Every `every_ms`, the stored live contacts are batch-read (100 per call); one missing both live and
+    archived was erased at the source. The first run only starts the clock (it has just listed them all).
+    """
+    with Session(engine) as session:
+        row = session.get(SyncCursor, _PRESENCE)
+        last = int(row.value.get("at", 0)) if row is not None else None
+    if last is not None and now_ms - last < every_ms:
+        return {}
+    counts = {"checked": 0, "erased": 0, "archived": 0}
+    if last is not None:
+        with Session(engine) as session:
+            ids = list(session.exec(select(SourceRecord.record_id).where(
+                SourceRecord.system == "hubspot", SourceRecord.object_type == "contacts", ~SourceRecord.deleted,
+                SourceRecord.modified_at > 0)).all())
+        missing = sorted(set(ids) - hubspot.present("contacts", ids))
+        archived = hubspot.present("contacts", missing, archived=True) if missing else set()
+        counts = {"checked": len(ids), "erased": mark_erased(engine, "hubspot", "contacts",
+                                                              [i for i in missing if i not in archived], now_ms),
+                  "archived": len(archived)}
+        if archived:
+            from .reconcile.records import RecordKey
+
+            mark_deleted(engine, [RecordKey("hubspot", "contacts", i) for i in archived], now_ms)
+    with Session(engine) as session, session.begin():
+        row = session.get(SyncCursor, _PRESENCE) or SyncCursor(stream=_PRESENCE, value={}, updated_at=now_ms)
+        row.value, row.updated_at = {"at": now_ms}, now_ms
+        session.add(row)
+    return counts
 
 
 def parked_count(engine: Engine) -> int:

@@ -6,6 +6,7 @@ the lists from the mapping files.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -105,7 +106,7 @@ ENGAGEMENT_STREAMS: tuple[Stream, ...] = (
 ALL_STREAMS: tuple[Stream, ...] = PEOPLE_STREAMS + OPPORTUNITY_STREAMS + ENGAGEMENT_STREAMS
 
 
-def streams_for(groups: list[str], mapping: Any = None) -> list[Stream]:
+def streams_for(groups: Sequence[str], mapping: Any = None) -> list[Stream]:
     """The streams of the configured object groups, people first (identity needs them before activity).
 
     With the contact `mapping`, the people streams also read every native field it maps and the

@@ -6,7 +6,7 @@ merged-away ones included so identity can follow them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,10 +201,15 @@ def reconcile_stored(engine: Engine, mapping: ContactMapping, *, now_ms: int,
 
 
 def reconcile_store(engine: Engine, mapping: ContactMapping, *, now_ms: int, run_id: int | None = None,
-                    save: bool = True) -> tuple[dict[str, Any], ReconcileResult]:
+                    save: bool = True, skip: Callable[[SourceRecord], bool] | None = None
+                    ) -> tuple[dict[str, Any], ReconcileResult]:
     """`reconcile_stored` that also returns the result (its changes are what push writes); with
-    ``save=False`` nothing is stored (the dry run of `connector plan`)."""
-    result = reconcile(person_records(engine), mapping, links=stored_links(engine), owners=owner_directory(engine))
+    ``save=False`` nothing is stored (the dry run of `connector plan`). Records `skip` picks (those of
+    erased people) are left out entirely."""
+    records = person_records(engine)
+    if skip is not None:
+        records = (r for r in records if not skip(r))
+    result = reconcile(records, mapping, links=stored_links(engine), owners=owner_directory(engine))
     summary = summarize(result)
     if save:
         saved = save_reconciliation(engine, result.people, now_ms=now_ms, run_id=run_id)

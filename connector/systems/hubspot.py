@@ -263,6 +263,18 @@ class HubSpotSource:
                     pending.append({"id": source, "after": after})
         return out
 
+    def present(self, object_type: str, ids: Sequence[str], *, archived: bool = False) -> set[str]:
+        """Which of `ids` exist (live, or archived), 100 per batch read; a merged-away id counts as present."""
+        found: set[str] = set()
+        for start in range(0, len(ids), LIST_PAGE):
+            chunk = list(ids[start:start + LIST_PAGE])
+            body = self.http.json("POST", f"/crm/v3/objects/{object_type}/batch/read", object_type=object_type,
+                                  params={"archived": str(archived).lower()},
+                                  json_body={"properties": ["hs_object_id"], "inputs": [{"id": i} for i in chunk]})
+            missing = {str(i) for e in (body or {}).get("errors") or [] for i in (e.get("context") or {}).get("ids") or []}
+            found.update(i for i in chunk if i not in missing)
+        return found
+
     def web_event_pages(self, window: Window) -> Iterator[list[dict[str, Any]]]:
         """Contacts' page views and form submissions in `window` (Events API), oldest first, 1,000 per call."""
         params = {"objectType": "contact", "occurredAfter": str(window.start), "occurredBefore": str(window.end),

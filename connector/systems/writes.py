@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .hubspot import HubSpotSource
     from .salesforce import SalesforceSource
 
-__all__ = ["WriteOutcome", "Item", "hubspot_write", "salesforce_write", "HUBSPOT_BATCH", "COLLECTION_SIZE",
+__all__ = ["WriteOutcome", "Item", "hubspot_write", "salesforce_write", "hubspot_delete", "salesforce_delete", "HUBSPOT_BATCH", "COLLECTION_SIZE",
            "COLLECTIONS_PER_CALL", "salesforce_calls", "hubspot_calls"]
 
 HUBSPOT_BATCH = 100
@@ -215,6 +215,50 @@ def _save_result(item: Item, result: dict[str, Any]) -> WriteOutcome:
     fields = tuple(dict.fromkeys(f for e in errors for f in e.get("fields") or []))
     return WriteOutcome(False, code=str(errors[0].get("statusCode")) if errors else "ERROR",
                         message="; ".join(str(e.get("message")) for e in errors), fields=fields)
+
+
+# ---------------------------------------------------------------------------------------------- deletes
+
+
+def hubspot_delete(source: HubSpotSource, object_type: str, ids: Sequence[str], *, gdpr: bool
+                   ) -> dict[str, WriteOutcome]:
+    """Archive records (100 per call), or GDPR-delete contacts (HubSpot's permanent delete: one call each).
+
+    A record already gone counts as deleted."""
+    out: dict[str, WriteOutcome] = {}
+    if not gdpr:
+        for start in range(0, len(ids), HUBSPOT_BATCH):
+            chunk = list(ids[start:start + HUBSPOT_BATCH])
+            source.http.json("POST", f"/crm/v3/objects/{object_type}/batch/archive", object_type=object_type,
+                             json_body={"inputs": [{"id": i} for i in chunk]})
+            out.update({i: WriteOutcome(True, i) for i in chunk})
+        return out
+    for rid in ids:
+        try:
+            source.http.json("POST", f"/crm/v3/objects/{object_type}/gdpr-delete", object_type=object_type,
+                             json_body={"objectId": rid})
+            out[rid] = WriteOutcome(True, rid)
+        except ApiError as exc:
+            out[rid] = WriteOutcome(exc.status == 404, rid, code=exc.code, message=exc.vendor_message)
+    return out
+
+
+def salesforce_delete(source: SalesforceSource, sobject: str, ids: Sequence[str]) -> dict[str, WriteOutcome]:
+    """Delete records through sObject Collections, 200 per call; a record already deleted counts as deleted."""
+    out: dict[str, WriteOutcome] = {}
+    for start in range(0, len(ids), COLLECTION_SIZE):
+        chunk = list(ids[start:start + COLLECTION_SIZE])
+        body = source.http.json("DELETE", source._path("composite/sobjects"), object_type=sobject,
+                                params={"ids": ",".join(chunk), "allOrNone": "false"})
+        results = body if isinstance(body, list) else []
+        for rid, result in zip(chunk, results):
+            outcome = _save_result(Item(rid, rid, {}), result)
+            if not outcome.ok and outcome.code == "ENTITY_IS_DELETED":
+                outcome = WriteOutcome(True, rid)
+            out[rid] = outcome
+        for rid in chunk[len(results):]:
+            out[rid] = WriteOutcome(False, rid, code="NO_RESULT", message="Salesforce's answer did not mention it")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- Bulk 2.0

@@ -69,21 +69,23 @@ def picture(world: World) -> dict[str, Any]:
 
 
 def test_sigkill_at_random_points_then_rerun_ends_like_an_uninterrupted_sync(killed: World, calm: World) -> None:
+    started = time.perf_counter()
+    assert sync_process(calm, kill_after=None)[0] == 0
+    whole = time.perf_counter() - started  # kill points are spread over what one whole sync takes here
+    code, calm_again = sync_process(calm, kill_after=None)
+    assert code == 0 and calm_again is not None and calm_again["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}
+
     rnd = random.Random(20261123)
     kills = 0
     for _ in range(5):
-        code, _ = sync_process(killed, kill_after=rnd.uniform(1.5, 5.5))
+        code, _ = sync_process(killed, kill_after=rnd.uniform(0.3, 0.8) * whole)
         kills += code == -signal.SIGKILL
-    assert kills >= 3  # most attempts were really cut off somewhere in pull, reconcile or push
+    assert kills >= 2  # attempts really were cut off (later ones have less left to do, so may finish)
     writes = {k: n for k, n in killed.sandbox.hubspot.counter.snapshot().items() if "batch/" in k}
     assert writes, "no killed run got as far as writing: the test would prove nothing about push"
     code, rerun = sync_process(killed, kill_after=None)
     assert code == 0 and rerun is not None
     code, settled = sync_process(killed, kill_after=None)
     assert code == 0 and settled is not None and settled["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}
-
-    assert sync_process(calm, kill_after=None)[0] == 0
-    code, calm_again = sync_process(calm, kill_after=None)
-    assert code == 0 and calm_again is not None and calm_again["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}
 
     assert picture(killed) == picture(calm)
