@@ -58,10 +58,23 @@ def _insert(session: Session) -> Any:
 def record_batch(engine: Engine, written: Sequence[Written], rejected: Sequence[Rejected], *, now_ms: int,
                  run_id: int | None) -> None:
     """Commit one batch's outcome: snapshots patched with what was written (so its echo is no change),
-    written-value hashes, links to created records, and the parking lot (parked, or resolved)."""
+    written-value hashes, links to created records, and the parking lot (parked, or resolved).
+
+    A Bulk API job's answers (tens of thousands of records) are committed in slices of `_CHUNK`, each
+    with a bounded number of bound parameters."""
+    for start in range(0, max(len(written), len(rejected)), _CHUNK):
+        _record_chunk(engine, written[start:start + _CHUNK], rejected[start:start + _CHUNK], now_ms, run_id)
+
+
+_CHUNK = 500
+
+
+def _record_chunk(engine: Engine, written: Sequence[Written], rejected: Sequence[Rejected], now_ms: int,
+                  run_id: int | None) -> None:
     with Session(engine) as session, session.begin():
         insert = _insert(session)
         hashes: list[dict[str, Any]] = []
+        updates: list[Written] = []
         for w in written:
             write = w.write
             for name, value in write.values.items():
@@ -70,25 +83,34 @@ def record_batch(engine: Engine, written: Sequence[Written], rejected: Sequence[
             if write.record_id is None:
                 _created(session, insert, w, now_ms, run_id)
             else:
-                _patch_snapshot(session, write)
+                updates.append(w)
+        _patch_snapshots(session, updates)
         if hashes:
             table = WrittenValue.__table__  # type: ignore[attr-defined]
             stmt = insert(table)
-            session.execute(stmt.on_conflict_do_update(
+            upsert = stmt.on_conflict_do_update(
                 index_elements=["system", "object_type", "record_id", "field"],
                 set_={"value_hash": stmt.excluded.value_hash, "written_at": stmt.excluded.written_at,
-                      "run_id": stmt.excluded.run_id}), hashes)
+                      "run_id": stmt.excluded.run_id})
+            for start in range(0, len(hashes), _CHUNK):
+                session.execute(upsert, hashes[start:start + _CHUNK])
         _resolve(session, [w.write for w in written], now_ms)
         for r in rejected:
             _park(session, r, now_ms, run_id)
 
 
-def _patch_snapshot(session: Session, write: RecordWrite) -> None:
-    row = session.get(SourceRecord, (write.system, write.object_type, write.record_id))
-    if row is None:
-        return
-    row.data = {**row.data, **write.values}
-    session.add(row)
+def _patch_snapshots(session: Session, written: Sequence[Written]) -> None:
+    """Merge what was written into the stored snapshots: one query per system and object type."""
+    groups: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for w in written:
+        groups.setdefault((w.write.system, w.write.object_type), {}).setdefault(w.record_id, {}).update(w.write.values)
+    for (system, object_type), by_id in groups.items():
+        rows = session.execute(select(SourceRecord).where(
+            SourceRecord.system == system, SourceRecord.object_type == object_type,
+            SourceRecord.record_id.in_(list(by_id)))).scalars().all()  # type: ignore[attr-defined]
+        for row in rows:
+            row.data = {**row.data, **by_id[row.record_id]}
+            session.add(row)
 
 
 def _created(session: Session, insert: Any, w: Written, now_ms: int, run_id: int | None) -> None:
