@@ -358,7 +358,8 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
                       f"{c['loser']['system']} {c['loser']['value']!r} ({c['rule']})")
 
 
-def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, sample: int = 10) -> dict[str, Any]:
+def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, sample: int = 10,
+           full_plan: bool = False) -> dict[str, Any]:
     import time
 
     from .store import open_engine
@@ -373,7 +374,7 @@ def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, samp
                          pull=pull, dry_run=dry_run, lookback_ms=cfg.sync.lookback_seconds * 1000,
                          safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
                          deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000),
-                         sample=sample, deletions=cfg.deletions)
+                         sample=sample, full_plan=full_plan, deletions=cfg.deletions)
     finally:
         systems.close()
 
@@ -474,9 +475,11 @@ def sync(once: bool, config: Path | None, as_json: bool) -> None:
 @config_option
 @json_option
 def plan(pull: bool, sample: int, config: Path | None, as_json: bool) -> None:
-    """Dry run: what a sync would write (creates, updates, a sample of field diffs) and its API cost."""
+    """Dry run: what a sync would write (creates, updates, a sample of field diffs) and its API cost.
+
+    With --json, every planned field value is listed under plan.diffs."""
     try:
-        summary = _cycle(config, command="plan", pull=pull, dry_run=True, sample=sample)
+        summary = _cycle(config, command="plan", pull=pull, dry_run=True, sample=sample, full_plan=as_json)
     except ConnectorError as exc:
         _fail(exc, as_json)
 

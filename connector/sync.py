@@ -72,7 +72,7 @@ def _totals(ledger: CallLedger) -> dict[str, int]:
 def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, command: str = "sync",
               clock: Callable[[], int] = lambda: int(time.time() * 1000), objects: list[str] | None = None,
               pull: bool = True, dry_run: bool = False, lookback_ms: int = 120_000, safety_lag_ms: int = 60_000,
-              deletion_scan_ms: int = 86_400_000, bulk_threshold: int | None = None, sample: int = 10,
+              deletion_scan_ms: int = 86_400_000, bulk_threshold: int | None = None, sample: int = 10, full_plan: bool = False,
               deletions: DeletionsConfig | None = None) -> dict[str, Any]:
     """Pull (unless `pull` is False), reconcile and push once; with `dry_run`, plan instead of pushing.
 
@@ -108,7 +108,7 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
             hubspot_archive=deletions.hubspot_archive, salesforce_delete=deletions.salesforce_delete))
         plan = plan_writes(without_deleted_people(result.changes, actions), held_fields(engine, now_ms=clock()))
         if dry_run:
-            summary["plan"] = describe_plan(plan, sample=sample)
+            summary["plan"] = describe_plan(plan, sample=sample, full=full_plan)
             summary["plan"]["deletions"] = dict(Counter(a.action for a in actions))
             summary["forecast"] = forecast(plan, systems, bulk_threshold)
         else:
@@ -180,14 +180,21 @@ def parked_count(engine: Engine) -> int:
             ParkedRecord.resolved_at.is_(None))).one())  # type: ignore[union-attr]
 
 
-def describe_plan(plan: WritePlan, *, sample: int = 10) -> dict[str, Any]:
-    """Creates and updates per system and object, and a sample of per-field diffs (old -> new, why)."""
-    diffs: list[dict[str, Any]] = []
-    for write in (*plan.creates[:sample], *plan.updates[:sample * 3]):
-        diffs.extend(_diff_rows(write))
-        if len(diffs) >= sample * 4:
-            break
-    return {"objects": plan.counts(), "held_back": len(plan.held), "sample": diffs[:sample * 4]}
+def describe_plan(plan: WritePlan, *, sample: int = 10, full: bool = False) -> dict[str, Any]:
+    """Creates and updates per system and object, up to `sample` per-field diffs per system (old -> new,
+    and why: updates first, they show what changes), and with `full` every planned field value."""
+    out: dict[str, Any] = {"objects": plan.counts(), "held_back": len(plan.held), "sample": []}
+    for system in ("hubspot", "salesforce"):
+        rows: list[dict[str, Any]] = []
+        for write in (*plan.updates, *plan.creates):
+            if write.system == system:
+                rows.extend(_diff_rows(write))
+                if len(rows) >= sample:
+                    break
+        out["sample"].extend(rows[:sample])
+    if full:
+        out["diffs"] = [row for write in (*plan.creates, *plan.updates) for row in _diff_rows(write)]
+    return out
 
 
 def _diff_rows(write: RecordWrite) -> list[dict[str, Any]]:

@@ -111,3 +111,23 @@ def test_bulk_ingest_path_writes_and_converges(fresh: World) -> None:
     assert first["push"]["write_calls"]["salesforce"] <= 6 * 3 + 2  # a few calls per job, not per record
     again = fresh.sync(bulk_threshold=20)
     assert again["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}
+
+
+def test_writes_ride_out_throttling_and_outages(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The pull's HTTP layer serves the writes too: 429 with Retry-After, 503s and dropped connections on
+    the write endpoints are retried, and nothing is written twice."""
+    from connector.sandbox.faults import FaultRule
+
+    for world in make_world(tmp_path_factory.mktemp("faults"), people=150, seed=9):
+        hs_faults, sf_faults = world.sandbox.hubspot.faults, world.sandbox.salesforce.faults
+        hs_faults.add(FaultRule("429-retry", path="*/batch/update", count=2, retry_after=0.1))
+        hs_faults.add(FaultRule("503", path="*/batch/upsert", count=1))
+        sf_faults.add(FaultRule("503", path="*/composite", count=2, after=1))  # the first composite is the pull's
+        result = world.sync()
+        assert result["ok"] and result["push"]["rejected"] == 0
+        fired = [r["fired"] for r in hs_faults.rules() + sf_faults.rules()]
+        assert fired == [2, 1, 2]
+        hs = hubspot_contacts(world)
+        emails = Counter((p.get("email") or "").lower() for p in hs.values() if p.get("email"))
+        assert max(emails.values()) == 1
+        assert world.sync()["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}

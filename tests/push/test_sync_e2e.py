@@ -206,6 +206,8 @@ def test_plan_is_a_dry_run_with_a_forecast(tmp_path_factory: pytest.TempPathFact
         objects = out["plan"]["objects"]
         assert objects["hubspot:contacts"]["create"] > 0 and objects["salesforce:Lead"]["update"] > 0
         assert out["plan"]["sample"] and {"old", "new", "reason", "field"} <= set(out["plan"]["sample"][0])
+        assert {r["system"] for r in out["plan"]["sample"]} == {"hubspot", "salesforce"}
+        assert len(out["plan"]["diffs"]) == sum(n["fields"] for n in objects.values())  # --json: everything
         forecast = out["forecast"]
         assert forecast["hubspot"]["write_calls"] >= 2 and forecast["hubspot"]["fits"]
         assert forecast["salesforce"]["write_calls"] >= 1
