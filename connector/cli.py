@@ -569,6 +569,34 @@ def retry(ids: tuple[int, ...], config: Path | None, as_json: bool) -> None:
     _emit({"ok": True, "requeued": n}, as_json, lambda: click.echo(f"{n:,} parked records will be retried by the next sync"))
 
 
+@cli.command()
+@config_option
+@json_option
+def duplicates(config: Path | None, as_json: bool) -> None:
+    """Records that look like the same person as another but were not merged: for a person to review.
+
+    Listed by the last reconciliation (`connector reconcile` or `connector sync`); the sync keeps each
+    person in step through their primary record and leaves duplicates alone."""
+    from .store import open_engine
+    from .store.people import duplicate_links
+
+    try:
+        cfg = _load(config)
+        rows = duplicate_links(open_engine(cfg.store.url))
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+
+    def text() -> None:
+        if not rows:
+            click.echo("no duplicates listed")
+        for r in rows:
+            click.echo(f"{r['system']} {r['object_type']} {r['record_id']} duplicates {r['kept'] or '?'} "
+                       f"(person {r['person_id']}): {r['reason']}")
+        click.echo(f"{len(rows):,} duplicate records; merge them in their system, the next sync follows the merge")
+
+    _emit({"ok": True, "duplicates": rows}, as_json, text)
+
+
 _PLANNED = {
     "run": ("Sync on a schedule until stopped.", "the operations issue"),
     "report": ("Handoff SLA, funnel and score quality reports.", "the reporting issue"),

@@ -6,7 +6,7 @@ merged-away ones included so identity can follow them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from .models import FieldAudit, Link, Person, PersonField
 from .models import SourceRecord as StoredRecord
 
 __all__ = ["person_records", "stored_links", "save_reconciliation", "SaveCounts", "owner_directory", "explain_person",
-           "reconcile_stored", "reconcile_store", "PERSON_OBJECTS"]
+           "reconcile_stored", "reconcile_store", "PERSON_OBJECTS", "link_roles", "duplicate_links"]
 
 PERSON_OBJECTS = (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact"))
 
@@ -72,20 +72,35 @@ def stored_links(engine: Engine) -> dict[RecordKey, str]:
     return {RecordKey(system, object_type, record_id): person_id for system, object_type, record_id, person_id in rows}
 
 
+LinkRoles = Mapping[RecordKey, tuple[str, str]]
+
+
+def link_roles(result: ReconcileResult, history: Mapping[RecordKey, str]) -> dict[RecordKey, tuple[str, str]]:
+    """(role, reason) of every non-primary link: history (deleted, merged, converted) or a listed duplicate.
+
+    `history` maps a record key to why it is history, as read from the records reconciled."""
+    roles = {k: ("history", why) for k, why in history.items()}
+    for dup in result.duplicates:
+        for k in dup.others:
+            roles.setdefault(k, ("duplicate", dup.reason[:32]))
+    return roles
+
+
 def save_reconciliation(engine: Engine, people: Sequence[UnifiedPerson], *, now_ms: int,
-                        run_id: int | None = None, chunk: int = 1_000) -> SaveCounts:
-    """Persist unified people, their links and per-field provenance; a settled conflict whose outcome is new
-    goes to the audit log (winner, loser, rule). Values that did not change are not written again."""
+                        run_id: int | None = None, chunk: int = 1_000, roles: LinkRoles | None = None) -> SaveCounts:
+    """Persist unified people, their links (with their role) and per-field provenance; a settled conflict
+    whose outcome is new goes to the audit log (winner, loser, rule). Values that did not change are not
+    written again."""
     counts = SaveCounts()
     for start in range(0, len(people), chunk):
         part = people[start:start + chunk]
         with Session(engine) as session, session.begin():
-            _save_chunk(session, part, now_ms, run_id, counts)
+            _save_chunk(session, part, now_ms, run_id, counts, roles or {})
     return counts
 
 
 def _save_chunk(session: Session, people: Sequence[UnifiedPerson], now_ms: int, run_id: int | None,
-                counts: SaveCounts) -> None:
+                counts: SaveCounts, roles: LinkRoles) -> None:
     ids = [p.person_id for p in people]
     stored = {(pid, name): (value, system, rule) for pid, name, value, system, rule in session.execute(
         select(PersonField.person_id, PersonField.field, PersonField.value, PersonField.source_system,
@@ -97,9 +112,10 @@ def _save_chunk(session: Session, people: Sequence[UnifiedPerson], now_ms: int, 
         email = person.value("email")
         person_rows.append({"id": person.person_id, "created_at": now_ms, "updated_at": now_ms,
                             "email_norm": str(email).strip().casefold() if email else None})
-        link_rows.extend({"person_id": person.person_id, "system": k.system, "object_type": k.object_type,
-                          "record_id": k.id, "role": "primary", "reason": "reconciled", "linked_at": now_ms}
-                         for k in person.links)
+        for k in person.links:
+            role, reason = roles.get(k, ("primary", "reconciled"))
+            link_rows.append({"person_id": person.person_id, "system": k.system, "object_type": k.object_type,
+                              "record_id": k.id, "role": role, "reason": reason, "linked_at": now_ms})
         for name, prov in person.fields.items():
             value = _jsonable(prov.value)
             if stored.get((person.person_id, name)) == (value, prov.system or "", prov.rule):
@@ -121,8 +137,10 @@ def _save_chunk(session: Session, people: Sequence[UnifiedPerson], now_ms: int, 
         link_table = Link.__table__  # type: ignore[attr-defined]
         stmt = insert(link_table)
         session.execute(stmt.on_conflict_do_update(index_elements=["system", "object_type", "record_id"], set_={
-            "person_id": stmt.excluded.person_id, "linked_at": stmt.excluded.linked_at},
-            where=link_table.c.person_id != stmt.excluded.person_id), link_rows)
+            "person_id": stmt.excluded.person_id, "linked_at": stmt.excluded.linked_at, "role": stmt.excluded.role,
+            "reason": stmt.excluded.reason},
+            where=(link_table.c.person_id != stmt.excluded.person_id) | (link_table.c.role != stmt.excluded.role)),
+            link_rows)
     if field_rows:
         field_table = PersonField.__table__  # type: ignore[attr-defined]
         stmt = insert(field_table)
@@ -193,6 +211,16 @@ def explain_person(engine: Engine, key: str) -> dict[str, Any] | None:
         }
 
 
+def _history_reason(r: SourceRecord) -> str | None:
+    if r.merged_into or r.fields.get("MasterRecordId"):
+        return "merged"
+    if r.deleted:
+        return "deleted"
+    if r.object_type == "Lead" and r.fields.get("IsConverted") is True:
+        return "converted"
+    return None
+
+
 def reconcile_stored(engine: Engine, mapping: ContactMapping, *, now_ms: int,
                      run_id: int | None = None) -> dict[str, Any]:
     """The reconcile stage on the store: staged records, stored links and owners in; people, provenance and
@@ -206,12 +234,38 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, now_ms: int, run
     """`reconcile_stored` that also returns the result (its changes are what push writes); with
     ``save=False`` nothing is stored (the dry run of `connector plan`). Records `skip` picks (those of
     erased people) are left out entirely."""
-    records = person_records(engine)
-    if skip is not None:
-        records = (r for r in records if not skip(r))
-    result = reconcile(records, mapping, links=stored_links(engine), owners=owner_directory(engine))
+    history: dict[RecordKey, str] = {}
+
+    def records() -> Iterator[SourceRecord]:
+        for r in person_records(engine):
+            if skip is not None and skip(r):
+                continue
+            why = _history_reason(r)
+            if why:
+                history[r.key] = why
+            yield r
+
+    result = reconcile(records(), mapping, links=stored_links(engine), owners=owner_directory(engine))
     summary = summarize(result)
     if save:
-        saved = save_reconciliation(engine, result.people, now_ms=now_ms, run_id=run_id)
+        saved = save_reconciliation(engine, result.people, now_ms=now_ms, run_id=run_id,
+                                    roles=link_roles(result, history))
         summary.update(fields_changed=saved.fields_changed, conflicts_recorded=saved.conflicts_recorded)
     return summary, result
+
+
+def duplicate_links(engine: Engine) -> list[dict[str, Any]]:
+    """Records reconciliation listed as probable duplicates of a person (never merged silently), with the
+    record each duplicates, for `connector duplicates`."""
+    with Session(engine) as session:
+        dups = session.execute(select(Link).where(Link.role == "duplicate").order_by(Link.person_id, Link.record_id)
+                               ).scalars().all()
+        people = {l.person_id for l in dups}
+        kept = session.execute(select(Link).where(Link.person_id.in_(people), Link.role == "primary")  # type: ignore[attr-defined]
+                               ).scalars().all() if people else []
+        emails = dict(session.execute(select(Person.id, Person.email_norm).where(
+            Person.id.in_(people))).all()) if people else {}  # type: ignore[attr-defined]
+    primary: dict[tuple[str, str], str] = {(l.person_id, l.system): f"{l.object_type} {l.record_id}" for l in kept}
+    return [{"person_id": d.person_id, "email": emails.get(d.person_id), "system": d.system,
+             "object_type": d.object_type, "record_id": d.record_id, "reason": d.reason,
+             "kept": primary.get((d.person_id, d.system))} for d in dups]

@@ -219,3 +219,14 @@ def test_plan_is_a_dry_run_with_a_forecast(tmp_path_factory: pytest.TempPathFact
         assert done["push"]["write_calls"]["salesforce"] <= forecast["salesforce"]["write_calls"]
         assert main(["plan", "--config", str(fresh.config_path)]) == 0
         assert "planned writes" in capsys.readouterr().out
+
+
+def test_duplicates_are_listed_with_the_record_kept(world: World, first: dict[str, Any],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["duplicates", "--json", "--config", str(world.config_path)]) == 0
+    rows = json.loads(capsys.readouterr().out)["duplicates"]
+    assert rows and len(rows) <= first["reconcile"]["duplicates"] * 3
+    assert all(r["kept"] and r["reason"] and r["system"] == "salesforce" for r in rows)
+    with Session(world.engine) as session:
+        roles = Counter(l.role for l in session.exec(select(Link)).all())
+    assert roles["primary"] > 0 and roles["duplicate"] == len(rows) and roles["history"] > 0
