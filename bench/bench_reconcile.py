@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gc
 import random
+import resource
 import sys
 import time
 from functools import lru_cache
@@ -103,7 +104,7 @@ def run_chunk(args: tuple[str, int, int]) -> tuple[int, int, int, float, float]:
     result = reconcile(records, mapping, owners=OWNERS)
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     gc.unfreeze()
-    return len(result.people), len(result.changes), len(result.issues), elapsed, cpu, len(result.changes), len(result.issues), time.perf_counter() - t0
+    return len(result.people), len(result.changes), len(result.issues), elapsed, cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
           f"CPU {cpu:.2f}s -> {people / cpu:,.0f} people/s per core "
           f"(x{args.workers} workers = {args.workers * people / cpu:,.0f} people/s)")
     print(f"end to end wall incl. building the synthetic records: {wall:.2f}s -> {people / wall:,.0f} people/s")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak RSS: {rss:.0f} MB" + (f" (largest worker {workers:.0f} MB)" if args.workers > 1 else ""))
     return 0
 
 

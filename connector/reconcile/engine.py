@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from .identity import Duplicate, IdentityResult, PersonGroup, resolve_identities
 from .mapping import ContactMapping
 from .plan import plan_person
-from .records import FieldChange, Issue, OwnerDirectory, RecordKey, SourceRecord, System, UnifiedPerson
-from .resolve import resolve_fields
-from .transforms import TransformContext
+from .records import FieldChange, Issue, OwnerDirectory, Provenance, RecordKey, SourceRecord, System, UnifiedPerson
+from .resolve import ResolvedField, _resolve
+from .transforms import CallContext, TransformContext
 
 __all__ = ["ReconcileResult", "reconcile", "reconcile_group"]
 
@@ -32,11 +32,16 @@ def reconcile_group(
 ) -> tuple[UnifiedPerson, list[FieldChange], list[Issue]]:
     """Resolves and plans one person whose records identity resolution already grouped."""
     tie: System = "hubspot" if mapping.settings.tie_breaker == "hubspot" else "salesforce"
-    resolved, issues = resolve_fields(
-        mapping.fields, group.hubspot, group.salesforce, ctx, tie, mapping.inclusion.placeholder
-    )
-    person = UnifiedPerson(group.person_id, {r.mapping.name: r.provenance for r in resolved}, group.links)
-    changes = plan_person(resolved, group.hubspot, group.salesforce, mapping, ctx, issues, group.person_id)
+    issues: list[Issue] = []
+    fields: dict[str, Provenance] = {}  # filled while resolving: name -> provenance, in resolution order
+    contested: list[ResolvedField] = []  # the fields whose sides may need updates
+    hs, sf = group.hubspot, group.salesforce
+    resolved = _resolve(mapping.fields, hs, sf, ctx, tie, mapping.inclusion.placeholder, issues, fields, contested)
+    person = UnifiedPerson(group.person_id, fields, group.links)
+    # with both records, plan_person only plans updates (and cascades on their changes), which the
+    # uncontested fields never need; creates (one record) read every resolved field
+    changes = plan_person(contested if hs is not None and sf is not None else resolved, hs, sf, mapping, ctx, issues,
+                          group.person_id)
     return person, changes, issues
 
 
@@ -77,7 +82,7 @@ def _reconcile(
     links: Mapping[RecordKey, str] | None,
     owners: OwnerDirectory | None,
 ) -> ReconcileResult:
-    ctx = TransformContext(owners or OwnerDirectory())
+    ctx = CallContext(owners or OwnerDirectory())  # lives for this call only: transforms may memoise on it
     ident: IdentityResult = resolve_identities(records, links, mapping.identity)
     people: list[UnifiedPerson] = []
     changes: list[FieldChange] = []

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 
 from .mapping import IdentitySpec
 from .records import RecordKey, SourceRecord
@@ -38,7 +39,11 @@ class PersonGroup:
     @property
     def links(self) -> tuple[RecordKey, ...]:
         """Every record key that belongs to this person (to store as links)."""
-        keys = [r.key for r in (self.hubspot, self.salesforce) if r is not None]
+        hs, sf = self.hubspot, self.salesforce
+        if not self.history and not self.duplicates and hs is not None and sf is not None:
+            a, b = hs.key, sf.key  # the common case: one record per system
+            return (a, b) if a < b else (b, a) if b < a else (a,)
+        keys = [r.key for r in (hs, sf) if r is not None]
         return tuple(sorted({*keys, *self.history, *self.duplicates}))
 
 
@@ -84,6 +89,9 @@ class _UnionFind:
         return lo
 
 
+_person_id = attrgetter("person_id")
+
+
 def _sf15(record_id: str) -> str:
     return record_id[:15]
 
@@ -121,45 +129,56 @@ def resolve_identities(
     recs: dict[RecordKey, SourceRecord] = {}
     for r in records:
         if (r.system, r.object_type) in PERSON_OBJECTS:
-            prev = recs.get(r.key)
+            k = r.key
+            prev = recs.get(k)
             if prev is None or prev.modified_at < r.modified_at:
-                recs[r.key] = r
+                recs[k] = r
     uf = _UnionFind()
-    for k in recs:
-        uf.parent[k] = k
+    uf.parent = {k: k for k in recs}
     hs_by_id = {k.id: k for k in recs if k.system == "hubspot"}
     sf_by_id = {_sf15(k.id): k for k in recs if k.system == "salesforce"}
     history: set[RecordKey] = set()
 
+    order = sorted(recs)
     # 1. stored links
     by_person: dict[str, list[RecordKey]] = defaultdict(list)
-    for k in sorted(recs):
-        if k in stored:
-            by_person[stored[k]].append(k)
+    if stored:
+        for k in order:
+            if k in stored:
+                by_person[stored[k]].append(k)
     for keys in by_person.values():
         for k in keys[1:]:
             uf.union(keys[0], k)
     # 2. cross-reference ids, 3. conversion, 4. merges
-    for k in sorted(recs):
+    hs_props = (spec.hubspot_lead_id_property, spec.hubspot_contact_id_property)
+    sf_prop = spec.salesforce_hubspot_id_field
+    blank_hs_id = "" in hs_by_id  # only then can an absent hs_merged_object_ids (read as "") match a record
+    for k in order:
         r = recs[k]
         f = r.fields
         if r.system == "hubspot":
-            for prop in (spec.hubspot_lead_id_property, spec.hubspot_contact_id_property):
-                ref = _text(f.get(prop))
-                if ref and _sf15(ref) in sf_by_id:
-                    uf.union(k, sf_by_id[_sf15(ref)])
-            for merged in str(f.get("hs_merged_object_ids") or "").split(";"):
-                if merged.strip() in hs_by_id and merged.strip() != r.id:
-                    uf.union(k, hs_by_id[merged.strip()])
-                    history.add(hs_by_id[merged.strip()])
+            for prop in hs_props:
+                ref = f.get(prop)
+                if ref is not None:
+                    ref = _text(ref)
+                    if ref and _sf15(ref) in sf_by_id:
+                        uf.union(k, sf_by_id[_sf15(ref)])
+            merged_ids = f.get("hs_merged_object_ids")
+            if merged_ids or blank_hs_id:
+                for merged in str(merged_ids or "").split(";"):
+                    if merged.strip() in hs_by_id and merged.strip() != r.id:
+                        uf.union(k, hs_by_id[merged.strip()])
+                        history.add(hs_by_id[merged.strip()])
             if r.merged_into is not None:
                 history.add(k)
                 if r.merged_into in hs_by_id:
                     uf.union(k, hs_by_id[r.merged_into])
         else:
-            ref = _text(f.get(spec.salesforce_hubspot_id_field))
-            if ref and ref in hs_by_id:
-                uf.union(k, hs_by_id[ref])
+            ref = f.get(sf_prop)
+            if ref is not None:
+                ref = _text(ref)
+                if ref and ref in hs_by_id:
+                    uf.union(k, hs_by_id[ref])
             if r.object_type == "Lead" and f.get("IsConverted") is True:
                 history.add(k)
                 contact = _text(f.get("ConvertedContactId"))
@@ -179,14 +198,18 @@ def resolve_identities(
         _join_by_email(recs, uf, stored, history, duplicates)
 
     groups: dict[RecordKey, list[RecordKey]] = defaultdict(list)
+    parent, find = uf.parent, uf.find
     for k in recs:
-        groups[uf.find(k)].append(k)
+        root = parent[k]
+        if parent[root] is not root:  # deeper than one step: the full find (identity check is the fast path)
+            root = find(k)
+        groups[root].append(k)
     people: list[PersonGroup] = []
     for members in groups.values():
         group = _build_group(sorted(members), recs, stored, history, duplicates)
         if group is not None:
             people.append(group)
-    people.sort(key=lambda p: p.person_id)
+    people.sort(key=_person_id)
     duplicates.sort(key=lambda d: (d.person_id, d.reason, d.others))
     return IdentityResult(tuple(people), tuple(duplicates))
 
@@ -201,15 +224,17 @@ def _join_by_email(
             email = _email(r)
             if email is not None:
                 by_email[email].add(k)
-    if not any(len(v) > 1 for v in by_email.values()):
+    # only emails whose records are in two or more people now can join anything (unions only ever
+    # merge people, so an email within one person stays so): the rest are skipped before sorting
+    find = uf.find
+    candidates = [email for email, keys in by_email.items() if len(keys) > 1 and len({find(k) for k in keys}) > 1]
+    if not candidates:
         return
     members: dict[RecordKey, list[RecordKey]] = defaultdict(list)
     for k in recs:
-        members[uf.find(k)].append(k)
-    for email in sorted(by_email):
+        members[find(k)].append(k)
+    for email in sorted(candidates):
         keys = by_email[email]
-        if len(keys) < 2:
-            continue
         roots = sorted({uf.find(k) for k in keys})
         if len(roots) < 2:
             continue
@@ -238,7 +263,7 @@ def _build_group(
     members: list[RecordKey], recs: Mapping[RecordKey, SourceRecord], stored: Mapping[RecordKey, str],
     history: set[RecordKey], duplicates: list[Duplicate],
 ) -> PersonGroup | None:
-    if len(members) <= 2 and not history.intersection(members) and (len(members) == 1 or members[0].system != members[1].system):
+    if len(members) <= 2 and (not history or not history.intersection(members)) and (len(members) == 1 or members[0].system != members[1].system):
         group = _simple_group(members, recs, stored)
         if group is not None:
             return group

@@ -13,8 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 from .errors import TransformError
-from .mapping import ContactMapping
-from .records import FieldChange, Issue, NewRecordId, SourceRecord, System
+from .mapping import ContactMapping, FieldMapping
+from .records import FieldChange, Issue, NewRecordId, SourceRecord, System, _field_change
 from .resolve import ResolvedField, resolve_fields
 from .schema import LIFECYCLE_ORDER
 from .transforms import TransformContext, is_blank
@@ -29,7 +29,7 @@ def _encode(
 ) -> tuple[bool, Any]:
     """The unified value in the target's native form; a failure (e.g. unknown owner) becomes an Issue."""
     try:
-        return True, r.mapping.chain.encode(r.provenance.value, system, ctx)
+        return True, r.mapping.chain.encode_fast(r.provenance.value, system, ctx)
     except TransformError as exc:
         issues.append(Issue(system, rec_id, name, r.provenance.value, f"{r.mapping.name}: {exc}"))
         return False, None
@@ -57,7 +57,7 @@ def plan_updates(
         if not ok or new == side.native:
             continue
         reason = f"{f.name}: {prov.rule} chose {prov.system}" if prov.system != system else f"{f.name}: normalised ({prov.rule})"
-        out.append(FieldChange(system, side.record.object_type, side.record.id, side.name, side.native, new, reason, person_id))
+        out.append(_field_change(system, side.record.object_type, side.record.id, side.name, side.native, new, reason, person_id))
     return out
 
 
@@ -96,14 +96,15 @@ def _plan_create(
     ctx: TransformContext, source: SourceRecord, issues: list[Issue], person_id: str,
 ) -> list[FieldChange]:
     out: dict[str, FieldChange] = {}
+    hubspot = system == "hubspot"
     for r in resolved:
         f = r.mapping
-        name = f.native_name(system, object_type)
-        if name is None or not f.writes(system) or r.provenance.value is None:
+        name = f.hubspot if hubspot else f.salesforce.get(object_type)  # f.native_name, inlined
+        if name is None or not (f.writes_hubspot if hubspot else f.writes_salesforce) or r.provenance.value is None:
             continue
         ok, new = _encode(r, system, ctx, source.id, name, issues)
         if ok:
-            out[name] = FieldChange(system, object_type, None, name, None, new, f"create: {f.name}", person_id)
+            out[name] = _field_change(system, object_type, None, name, None, new, f"create: {f.name}", person_id)
     ident = mapping.identity
     if system == "salesforce":
         out[ident.salesforce_hubspot_id_field] = FieldChange(
@@ -127,11 +128,11 @@ def _plan_xrefs(hs: SourceRecord, sf: SourceRecord, mapping: ContactMapping, per
     prop = ident.hubspot_contact_id_property if sf.object_type == "Contact" else ident.hubspot_lead_id_property
     held = hs.fields.get(prop)
     if not (isinstance(held, str) and held.strip()[:15] == sf.id[:15]):
-        out.append(FieldChange("hubspot", hs.object_type, hs.id, prop, held, sf.id, "cross-reference", person_id))
+        out.append(_field_change("hubspot", hs.object_type, hs.id, prop, held, sf.id, "cross-reference", person_id))
     field = ident.salesforce_hubspot_id_field
     held_sf = sf.fields.get(field)
     if held_sf is None or str(held_sf).strip() != hs.id:
-        out.append(FieldChange("salesforce", sf.object_type, sf.id, field, held_sf, hs.id, "cross-reference", person_id))
+        out.append(_field_change("salesforce", sf.object_type, sf.id, field, held_sf, hs.id, "cross-reference", person_id))
     return out
 
 
@@ -224,14 +225,34 @@ def _echo(
     if not created:
         return []
     system, obj = created[0].system, created[0].object_type
-    new = SourceRecord(system, obj, "(new)", source.modified_at + 1, {c.field: c.new for c in created})
     # only fields that read a created value they did not write themselves can differ (defaults,
     # placeholders, shared sources); every other field reads back exactly what it wrote
     reasons = {c.field: c.reason for c in created}
-    fields = [f for f in mapping.fields if (n := f.native_name(system, obj)) in reasons and reasons[n] != f"create: {f.name}"]
+    fields = [f for f, n, own in _echo_candidates(mapping.fields, system, obj) if n in reasons and reasons[n] != own]
     if not fields:
         return []
+    new = SourceRecord(system, obj, "(new)", source.modified_at + 1, {c.field: c.new for c in created})
     hs, sf = (source, new) if source.system == "hubspot" else (new, source)
     tie: System = "hubspot" if mapping.settings.tie_breaker == "hubspot" else "salesforce"
     resolved, _ = resolve_fields(fields, hs, sf, ctx, tie, mapping.inclusion.placeholder)
     return plan_updates(resolved, source.system, ctx, [], person_id)
+
+
+_ECHO: dict[tuple[int, str, str], tuple[Sequence[FieldMapping], tuple[tuple[FieldMapping, str, str], ...]]] = {}
+
+
+def _echo_candidates(
+    fields: Sequence[FieldMapping], system: str, obj: str,
+) -> tuple[tuple[FieldMapping, str, str], ...]:
+    """(field, native name, the reason its own create carries) of each field mapped on ``obj``, in order;
+    computed once per fields tuple (held in the cache, so its id stays unique while cached)."""
+    key = (id(fields), system, obj)
+    entry = _ECHO.get(key)
+    if entry is None or entry[0] is not fields:
+        found = tuple((f, n, f"create: {f.name}") for f in fields if (n := f.native_name(system, obj)) is not None)
+        if type(fields) is not tuple:  # mutable: not cached
+            return found
+        if len(_ECHO) >= 256:
+            _ECHO.clear()
+        entry = _ECHO[key] = (fields, found)
+    return entry[1]

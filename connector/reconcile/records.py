@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Literal, NamedTuple
 
 __all__ = [
@@ -30,6 +29,27 @@ TimeBasis = Literal["field", "record"]
 def other_system(system: System) -> System:
     """The system on the other side of the sync."""
     return "salesforce" if system == "hubspot" else "hubspot"
+
+
+class _once:  # noqa: N801 - used as a decorator, like functools.cached_property
+    """A cached property without cached_property's lock (Python 3.11 takes it on every first access).
+
+    Computes the value on the first access and stores it in the instance ``__dict__``, where later
+    reads find it directly (a non-data descriptor). Racing threads may both compute it: harmless for
+    the pure values it is used for.
+    """
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        self.attrname = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.attrname] = value
+        return value
 
 
 class RecordKey(NamedTuple):
@@ -59,7 +79,7 @@ class SourceRecord:
     merged_into: str | None = None
     associations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
-    @cached_property
+    @_once
     def key(self) -> RecordKey:
         """(system, object_type, id), computed once per record."""
         return RecordKey(self.system, self.object_type, self.id)
@@ -119,6 +139,31 @@ class FieldChange:
     new: Any
     reason: str
     person_id: str = ""
+
+
+_object_new = object.__new__
+_object_setattr = object.__setattr__
+
+
+def _field_change(
+    system: System, object_type: str, record_id: str | None, field: str, old: Any, new: Any, reason: str,
+    person_id: str = "",
+) -> FieldChange:
+    """``FieldChange(...)`` for the planner's hot path: the same object, built without the frozen
+    dataclass ``__init__`` (eight ``object.__setattr__`` calls), by setting its ``__dict__`` at once."""
+    change = _object_new(FieldChange)
+    _object_setattr(change, "__dict__", {
+        "system": system, "object_type": object_type, "record_id": record_id, "field": field, "old": old,
+        "new": new, "reason": reason, "person_id": person_id,
+    })
+    return change
+
+
+# the shortcut is only valid while FieldChange is a plain (no slots, no __post_init__) dataclass of these fields
+if hasattr(FieldChange, "__slots__") or hasattr(FieldChange, "__post_init__") or tuple(FieldChange.__dataclass_fields__) != (
+    "system", "object_type", "record_id", "field", "old", "new", "reason", "person_id"
+):  # pragma: no cover - a guard for whoever changes FieldChange
+    raise RuntimeError("FieldChange changed: update records._field_change to match")
 
 
 @dataclass(frozen=True)

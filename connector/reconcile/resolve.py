@@ -19,8 +19,9 @@ from typing import Any, NamedTuple
 from .errors import TransformError
 from .mapping import FieldMapping
 from .records import Issue, Provenance, SourceRecord, System
+from . import rules as _rules
 from .rules import RULES, Candidate, RuleContext
-from .transforms import DecodeFailure, TransformContext
+from .transforms import CallContext, Chain, DecodeFailure, TransformContext
 
 __all__ = ["SideState", "ResolvedField", "resolve_field", "resolve_fields"]
 
@@ -53,20 +54,17 @@ _EMPTY: dict[str, Any] = {}
 
 
 def _decode(
-    f: FieldMapping, rec: SourceRecord, name: str, native: Any, cache: dict[Any, Any], ctx: TransformContext,
+    f: FieldMapping, rec: SourceRecord, name: str, native: Any, hit: Any, ctx: TransformContext,
     issues: list[Issue],
 ) -> SideState:
-    """Decodes one side; the memo is read inline for strings (the common case)."""
-    if native is None:
-        return _new(SideState, (rec, name, None, None, False))
-    hit = cache.get(native, _MISS) if type(native) is str else _MISS
+    """Decodes one side whose memo lookup (``hit``) missed or holds a failure; a failure becomes an Issue."""
     if hit is _MISS:
         try:
-            hit = f.chain.decode_fast(native, rec.system, ctx)
+            hit = f.chain.decode_miss(native, rec.system, ctx)
         except TransformError as exc:
             issues.append(Issue(rec.system, rec.id, name, native, f"{f.name}: {exc}"))
             return _new(SideState, (rec, name, native, None, True))
-    elif type(hit) is DecodeFailure:
+    else:  # a memoised DecodeFailure
         err = TransformError(hit.transform, native, hit.reason)
         issues.append(Issue(rec.system, rec.id, name, native, f"{f.name}: {err}"))
         return _new(SideState, (rec, name, native, None, True))
@@ -80,10 +78,7 @@ def _time(s: SideState) -> tuple[int, str]:
 
 def _holds(f: FieldMapping, s: SideState, value: Any, ctx: TransformContext) -> bool:
     """Whether side ``s`` already holds ``value`` as its native encoding (lossy value maps)."""
-    try:
-        return bool(f.chain.encode(value, s.record.system, ctx) == s.native)
-    except TransformError:
-        return False
+    return f.chain.holds(value, s.native, s.record.system, ctx)
 
 
 def _single(s: SideState, rule: str, other: SideState | None) -> Provenance:
@@ -128,13 +123,77 @@ def _decide(
     elif not f.allow_blanking:  # exactly one side is blank: the value wins, whatever the rule
         return _new(ResolvedField, (f, _single(h if sv is None else s, f.rule, s if sv is None else h), h, s))
     (ht, hb), (st, sb) = _time(h), _time(s)
+    rule = RULES[f.rule]
+    fast = _FAST_RULES.get(rule)
+    if fast is not None:  # a built-in rule: the same decision without building Candidates and a Decision
+        hs_wins, basis = fast(hv, sv, ht, st, hb, sb, tie_breaker, f.direction)
+        if hs_wins:
+            losing = (("salesforce", sv, st),) if sv != hv else ()
+            prov = _new(Provenance, (hv, "hubspot", h.record.id, ht, f.rule, basis, losing))
+        else:
+            losing = (("hubspot", hv, ht),) if hv != sv else ()
+            prov = _new(Provenance, (sv, "salesforce", s.record.id, st, f.rule, basis, losing))
+        return _new(ResolvedField, (f, prov, h, s))
     hc = Candidate("hubspot", hv, h.record.id, ht, hb)  # type: ignore[arg-type]
     sc = Candidate("salesforce", sv, s.record.id, st, sb)  # type: ignore[arg-type]
-    d = RULES[f.rule](hc, sc, RuleContext(tie_breaker, f.direction))
+    d = rule(hc, sc, RuleContext(tie_breaker, f.direction))
     loser = sc if d.winner is hc else hc
     losing = ((loser.system, loser.value, loser.time),) if loser.value != d.value else ()
     prov = _new(Provenance, (d.value, d.winner.system, d.winner.record_id, d.winner.time, f.rule, d.time_basis, losing))
     return _new(ResolvedField, (f, prov, h, s))
+
+
+# The built-in rules of rules.py restated for two present candidates (the only way the resolver calls
+# a rule): (hv, sv, ht, st, hb, sb, tie_breaker, direction) -> (HubSpot wins, time basis). Each must
+# decide exactly as its rule does; found by the rule function itself, so a replaced RULES entry is used.
+def _fast_prefer_salesforce(hv: Any, sv: Any, ht: int, st: int, hb: str, sb: str, tie: str, d: str) -> tuple[bool, str]:
+    return (sv is None and hv is not None), "record"
+
+
+def _fast_prefer_hubspot(hv: Any, sv: Any, ht: int, st: int, hb: str, sb: str, tie: str, d: str) -> tuple[bool, str]:
+    return (hv is not None or sv is None), "record"
+
+
+def _fast_always_salesforce(hv: Any, sv: Any, ht: int, st: int, hb: str, sb: str, tie: str, d: str) -> tuple[bool, str]:
+    return False, "record"
+
+
+def _fast_always_hubspot(hv: Any, sv: Any, ht: int, st: int, hb: str, sb: str, tie: str, d: str) -> tuple[bool, str]:
+    return True, "record"
+
+
+def _fast_most_recent(hv: Any, sv: Any, ht: int, st: int, hb: str, sb: str, tie: str, d: str) -> tuple[bool, str]:
+    hs_wins = ht > st if ht != st else tie != "salesforce"
+    return hs_wins, ("field" if hb == "field" and sb == "field" else "record")
+
+
+def _fast_most_restrictive(hv: Any, sv: Any, ht: int, st: int, hb: str, sb: str, tie: str, d: str) -> tuple[bool, str]:
+    if sv is True:
+        return False, "record"
+    if hv is True:
+        return True, "record"
+    return (sv is None and hv is not None), "record"
+
+
+def _fast_fill_blank_only(hv: Any, sv: Any, ht: int, st: int, hb: str, sb: str, tie: str, d: str) -> tuple[bool, str]:
+    if hv is None or sv is None:
+        return sv is None, "record"
+    if d == "to_hubspot":
+        return True, "record"
+    if d == "to_salesforce":
+        return False, "record"
+    return (ht < st if ht != st else tie != "salesforce"), "record"
+
+
+_FAST_RULES: dict[Any, Any] = {
+    _rules.prefer_salesforce_unless_blank: _fast_prefer_salesforce,
+    _rules.prefer_hubspot_unless_blank: _fast_prefer_hubspot,
+    _rules.always_salesforce: _fast_always_salesforce,
+    _rules.always_hubspot: _fast_always_hubspot,
+    _rules.most_recent: _fast_most_recent,
+    _rules.most_restrictive: _fast_most_restrictive,
+    _rules.fill_blank_only: _fast_fill_blank_only,
+}
 
 
 def resolve_field(
@@ -157,33 +216,199 @@ def resolve_fields(
     blank on both sides are left out. Returns the resolved fields and the issues found.
     """
     found: list[Issue] = [] if issues is None else issues
-    out: list[ResolvedField] = []
-    hfields = hs.fields if hs is not None else _EMPTY
-    sfields = sf.fields if sf is not None else _EMPTY
-    sobj = sf.object_type if sf is not None else ""
+    return _resolve(fields, hs, sf, ctx, tie_breaker, placeholder, found, None), found
+
+
+# Compiled field plans, per fields tuple (held here, so its id cannot be reused while cached) and per
+# (HubSpot record present, Salesforce object type or None): one flat tuple per field that either side
+# maps, with the native names and memo dicts resolved once instead of once per field per person.
+_FieldPlan = tuple[tuple[FieldMapping, str, str, str | None, str | None, dict[Any, Any], dict[Any, Any], Chain | None], ...]
+_PLANS: dict[int, tuple[Sequence[FieldMapping], dict[tuple[bool, str | None], _FieldPlan]]] = {}
+
+
+def _compile(fields: Sequence[FieldMapping], has_hs: bool, sobj: str | None) -> _FieldPlan:
+    out = []
     for f in fields:
-        hname = f.hubspot if hs is not None else None
-        sname = f.salesforce.get(sobj) if sf is not None else None
-        hn = hfields.get(hname) if hname is not None else None
-        sn = sfields.get(sname) if sname is not None else None
+        hname = f.hubspot if has_hs else None
+        sname = f.salesforce.get(sobj) if sobj is not None else None
+        if hname is None and sname is None:
+            continue  # neither side maps it here: always left out
+        chain = f.chain
+        out.append((f, f.name, f.rule, hname, sname, chain.hubspot_cache, chain.salesforce_cache,
+                    None if chain.cacheable else chain))
+    return tuple(out)
+
+
+def _plan_for(fields: Sequence[FieldMapping], has_hs: bool, sobj: str | None) -> _FieldPlan:
+    if type(fields) is not tuple:  # a short-lived list (e.g. the planner's echo): compile it each time
+        return _compile(fields, has_hs, sobj)
+    entry = _PLANS.get(id(fields))
+    if entry is None or entry[0] is not fields:
+        if len(_PLANS) >= 64:
+            _PLANS.clear()
+        entry = (fields, {})
+        _PLANS[id(fields)] = entry
+    key = (has_hs, sobj)
+    plan = entry[1].get(key)
+    if plan is None:
+        plan = entry[1][key] = _compile(fields, has_hs, sobj)
+    return plan
+
+
+def _resolve(
+    fields: Sequence[FieldMapping], hs: SourceRecord | None, sf: SourceRecord | None, ctx: TransformContext,
+    tie_breaker: System, placeholder: str | None, found: list[Issue], named: dict[str, Provenance] | None,
+    contested: list[ResolvedField] | None = None,
+) -> list[ResolvedField]:
+    """resolve_fields' loop, with _decide's common cases inlined; fills ``named`` (name -> provenance) if given.
+
+    ``contested``, if given, receives the fields where a side may need an update: every field except
+    those where both sides hold the unified value already or only one side maps it (the planner's
+    updates skip those, as every side there already equals the unified value).
+    """
+    out: list[ResolvedField] = []
+    append = out.append
+    new = _new
+    if hs is not None:
+        hget = hs.fields.get
+        hfm = hs.field_modified_at
+        hmod = hs.modified_at
+        hid = hs.id
+    else:
+        hget = _EMPTY.get
+        hfm, hmod, hid = _EMPTY, 0, ""
+    if sf is not None:
+        sobj = sf.object_type
+        sget = sf.fields.get
+        sfm = sf.field_modified_at
+        smod = sf.modified_at
+        sid = sf.id
+    else:
+        sobj = None
+        sget = _EMPTY.get
+        sfm, smod, sid = _EMPTY, 0, ""
+    tie_hs = tie_breaker == "hubspot"
+    call_ctx = type(ctx) is CallContext
+    # with both records and a ``contested`` list (the engine), only contested fields need their
+    # ResolvedField: the others give just their provenance, and their SideStates are never built
+    keep_all = contested is None or hs is None or sf is None
+    for f, fname, rule, hname, sname, hcache, scache, dep in _plan_for(fields, hs is not None, sobj):
+        hn = hget(hname) if hname is not None else None
+        sn = sget(sname) if sname is not None else None
         if (hn is None or hn == "") and (sn is None or sn == ""):
             continue  # blank on both sides (or unmapped): nothing to resolve, nothing to write
-        chain = f.chain
-        if hname is None:
-            h = None
-        elif type(hn) is str and type(hit := chain.hubspot_cache.get(hn, _MISS)) is not DecodeFailure and hit is not _MISS:
-            h = _new(SideState, (hs, hname, hn, hit, False))  # memo hit, inlined (the common case)
-        else:
-            h = _decode(f, hs, hname, hn, chain.hubspot_cache, ctx, found)  # type: ignore[arg-type]
-        if sname is None:
-            s = None
-        elif placeholder is not None and sn == placeholder:  # our stand-in for a required field reads as blank
-            s = _new(SideState, (sf, sname, sn, None, False))
-        elif type(sn) is str and type(hit := chain.salesforce_cache.get(sn, _MISS)) is not DecodeFailure and hit is not _MISS:
-            s = _new(SideState, (sf, sname, sn, hit, False))
-        else:
-            s = _decode(f, sf, sname, sn, chain.salesforce_cache, ctx, found)  # type: ignore[arg-type]
+        if dep is not None and call_ctx:  # context-dependent chain (owners): this call's memo
+            _, memos, _ = dep._scoped_memos(ctx)  # type: ignore[arg-type]
+            hcache, scache = memos["hubspot"], memos["salesforce"]
+        # each side: the memo is read inline (keyed as Chain.decode_fast keys it); misses and failures
+        # decode through _decode, which builds the SideState; otherwise it is built only when needed
+        h = s = None
+        hv = sv = None
+        hbad = sbad = False
+        if hname is not None and hn is not None:
+            if type(hn) is str:
+                hit = hcache.get(hn, _MISS)
+            else:
+                try:
+                    hit = hcache.get((type(hn), hn), _MISS)
+                except TypeError:  # unhashable
+                    hit = _MISS
+            if hit is _MISS or type(hit) is DecodeFailure:
+                h = _decode(f, hs, hname, hn, hit, ctx, found)  # type: ignore[arg-type]
+                hv, hbad = h[3], h[4]
+            else:
+                hv = hit
+        if sname is not None and sn is not None and not (placeholder is not None and sn == placeholder):
+            # (the placeholder, our stand-in for a required field, reads as blank)
+            if type(sn) is str:
+                hit = scache.get(sn, _MISS)
+            else:
+                try:
+                    hit = scache.get((type(sn), sn), _MISS)
+                except TypeError:
+                    hit = _MISS
+            if hit is _MISS or type(hit) is DecodeFailure:
+                s = _decode(f, sf, sname, sn, hit, ctx, found)  # type: ignore[arg-type]
+                sv, sbad = s[3], s[4]
+            else:
+                sv = hit
+        if sname is None:  # HubSpot only (inlined _decide/_single)
+            if hbad:
+                continue
+            ht = hfm.get(hname) if hfm else None
+            if ht is None:
+                prov = new(Provenance, (hv, "hubspot", hid, hmod, rule, "record", ()))
+            else:
+                prov = new(Provenance, (hv, "hubspot", hid, ht, rule, "field", ()))
+            if named is not None:
+                named[fname] = prov
+            odd = not (hv == hv)  # e.g. NaN: let the planner see it
+            if keep_all or odd:
+                if h is None:
+                    h = new(SideState, (hs, hname, hn, hv, False))
+                r = new(ResolvedField, (f, prov, h, None))
+                append(r)
+                if odd and contested is not None:
+                    contested.append(r)
+            continue
+        if hname is None:  # Salesforce only
+            if sbad:
+                continue
+            st = sfm.get(sname) if sfm else None
+            if st is None:
+                prov = new(Provenance, (sv, "salesforce", sid, smod, rule, "record", ()))
+            else:
+                prov = new(Provenance, (sv, "salesforce", sid, st, rule, "field", ()))
+            if named is not None:
+                named[fname] = prov
+            odd = not (sv == sv)
+            if keep_all or odd:
+                if s is None:
+                    s = new(SideState, (sf, sname, sn, sv, False))
+                r = new(ResolvedField, (f, prov, None, s))
+                append(r)
+                if odd and contested is not None:
+                    contested.append(r)
+            continue
+        if not hbad and not sbad and hv == sv:
+            # agreement (the common case), inlined: the source is the more recently changed side
+            ht = hfm.get(hname) if hfm else None
+            if ht is None:
+                ht, hb = hmod, "record"
+            else:
+                hb = "field"
+            st = sfm.get(sname) if sfm else None
+            if st is None:
+                st, sb = smod, "record"
+            else:
+                sb = "field"
+            if ht > st or (ht == st and tie_hs):
+                prov = new(Provenance, (hv, "hubspot", hid, ht, "agreement", hb, ()))
+            else:
+                prov = new(Provenance, (sv, "salesforce", sid, st, "agreement", sb, ()))
+            if named is not None:
+                named[fname] = prov
+            odd = not (hv == prov[0] and sv == prov[0])
+            if keep_all or odd:
+                if h is None:
+                    h = new(SideState, (hs, hname, hn, hv, False))
+                if s is None:
+                    s = new(SideState, (sf, sname, sn, sv, False))
+                r = new(ResolvedField, (f, prov, h, s))
+                append(r)
+                if odd and contested is not None:
+                    contested.append(r)
+            continue
+        if h is None:
+            h = new(SideState, (hs, hname, hn, hv, False))
+        if s is None:
+            s = new(SideState, (sf, sname, sn, sv, False))
         r = _decide(f, h, s, ctx, tie_breaker)
-        if r is not None:
-            out.append(r)
-    return out, found
+        if r is None:
+            continue
+        append(r)
+        if named is not None:
+            named[fname] = r[1]
+        if contested is not None:
+            contested.append(r)
+    return out

@@ -25,6 +25,7 @@ from .schema import EMPLOYEE_RANGES
 
 __all__ = [
     "TransformContext",
+    "CallContext",
     "Transform",
     "Chain",
     "is_blank",
@@ -56,6 +57,16 @@ class TransformContext:
 
     owners: OwnerDirectory = field(default_factory=OwnerDirectory)
     pipeline: str = "default"
+
+
+class CallContext(TransformContext):
+    """The context of one ``reconcile()`` call (made by the engine, never shared between calls).
+
+    Its owners and pipeline cannot change during the call, so context-dependent transforms (Owner,
+    StageMap) may memoise their results for as long as the call lasts.
+    """
+
+    __slots__ = ()
 
 
 def is_blank(value: Any) -> bool:
@@ -90,14 +101,32 @@ class DecodeFailure(NamedTuple):
     reason: str
 
 
+class _EncodeFailure(NamedTuple):
+    """A memoised encode failure (re-raised as a fresh, identical TransformError each time)."""
+
+    transform: str
+    value: Any
+    reason: str
+
+
+_MISS = object()
+
+
 class Chain:
     """An ordered list of transforms applied to one field on both sides.
 
     Decoding is memoised per system for chains that do not depend on the reconcile-time context
     (owners, pipeline), since the same values (countries, statuses, names) recur across people.
+    Chains whose every decode step ignores the system share one decode memo between both systems
+    (the same e-mail address or company name on both sides is decoded once). Chains that depend on
+    the context (Owner, StageMap) are memoised only for the duration of one ``reconcile()`` call,
+    whose context cannot change meanwhile (see ``CallContext``).
     """
 
-    __slots__ = ("transforms", "names", "_caches", "_cacheable", "hubspot_cache", "salesforce_cache")
+    __slots__ = (
+        "transforms", "names", "_caches", "_cacheable", "hubspot_cache", "salesforce_cache", "_encoded",
+        "hubspot_encoded", "salesforce_encoded", "_scoped",
+    )
 
     def __init__(self, transforms: Sequence[Transform]) -> None:
         self.transforms = tuple(transforms)
@@ -105,20 +134,44 @@ class Chain:
         self._cacheable = not any(isinstance(t, (Owner, StageMap)) for t in self.transforms)
         # memo of decoded values (or DecodeFailure) by native value; read directly by the resolver's fast path
         self.hubspot_cache: dict[Any, Any] = {}
-        self.salesforce_cache: dict[Any, Any] = {}
+        self.salesforce_cache: dict[Any, Any] = self.hubspot_cache if all(
+            type(t) in _SYSTEM_FREE_DECODE for t in self.transforms) else {}
         self._caches: dict[str, dict[Any, Any]] = {"hubspot": self.hubspot_cache, "salesforce": self.salesforce_cache}
+        # memo of encoded values (or _EncodeFailure) by unified value, for str/int/bool values of cacheable chains
+        self.hubspot_encoded: dict[Any, Any] = {}
+        self.salesforce_encoded: dict[Any, Any] = {}
+        self._encoded: dict[str, dict[Any, Any]] = {"hubspot": self.hubspot_encoded, "salesforce": self.salesforce_encoded}
+        # (context, decode memos, encode memos) of the one reconcile() call being served, for context-dependent chains
+        self._scoped: tuple[CallContext, dict[str, dict[Any, Any]], dict[str, dict[Any, Any]]] | None = None
+
+    @property
+    def cacheable(self) -> bool:
+        """Whether decoding and encoding are pure functions of the value (no Owner or StageMap step)."""
+        return self._cacheable
+
+    def _scoped_memos(self, ctx: CallContext) -> tuple[Any, dict[str, dict[Any, Any]], dict[str, dict[Any, Any]]]:
+        scoped = self._scoped  # read once: another thread may switch it to its own call's memos
+        if scoped is None or scoped[0] is not ctx:
+            scoped = (ctx, {"hubspot": {}, "salesforce": {}}, {"hubspot": {}, "salesforce": {}})
+            self._scoped = scoped
+        return scoped
 
     def decode_fast(self, value: Any, system: str, ctx: TransformContext) -> Any:
         """Like decode, memoised; raises the same TransformError for a bad value."""
         if value is None:
             return None
-        if not self._cacheable:
+        if self._cacheable:
+            cache = self._caches[system]
+        elif type(ctx) is CallContext:
+            cache = self._scoped_memos(ctx)[1][system]
+        else:
             return self.decode(value, system, ctx)
-        cache = self._caches[system]
         key = value if type(value) is str else (type(value), value)  # keeps True, 1 and 1.0 apart
         try:
-            hit = cache[key]
-        except KeyError:
+            hit = cache.get(key, _MISS)
+        except TypeError:  # unhashable native value
+            return self.decode(value, system, ctx)
+        if hit is _MISS:
             try:
                 hit = self.decode(value, system, ctx)
             except TransformError as exc:
@@ -126,21 +179,84 @@ class Chain:
             if len(cache) >= _CACHE_LIMIT:
                 cache.clear()
             cache[key] = hit
-        except TypeError:  # unhashable native value
+        if type(hit) is DecodeFailure:
+            raise TransformError(hit.transform, value, hit.reason)
+        return hit
+
+    def decode_miss(self, value: Any, system: str, ctx: TransformContext) -> Any:
+        """decode_fast for a non-None value known to be missing from its memo: decodes and memoises it."""
+        if self._cacheable:
+            cache = self._caches[system]
+        elif type(ctx) is CallContext:
+            cache = self._scoped_memos(ctx)[1][system]
+        else:
             return self.decode(value, system, ctx)
+        if type(value) is str:
+            key: Any = value
+        else:
+            key = (type(value), value)
+            try:
+                hash(key)
+            except TypeError:  # unhashable native value: not memoised, as in decode_fast
+                return self.decode(value, system, ctx)
+        try:
+            hit = self.decode(value, system, ctx)
+        except TransformError as exc:
+            hit = DecodeFailure(exc.transform, exc.reason)
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = hit
         if type(hit) is DecodeFailure:
             raise TransformError(hit.transform, value, hit.reason)
         return hit
 
     def decode(self, value: Any, system: str, ctx: TransformContext) -> Any:
         """Native -> unified; blanks become None. Raises TransformError."""
-        if is_blank(value):
+        if value is None or (isinstance(value, str) and not value.strip()):  # is_blank, inlined
             return None
         for t in self.transforms:
             value = t.decode(value, system, ctx)
-            if is_blank(value):
+            if value is None or (isinstance(value, str) and not value.strip()):
                 return None
         return value
+
+    def encode_fast(self, value: Any, system: str, ctx: TransformContext) -> Any:
+        """Like encode, memoised for str, int and bool values; raises the same errors."""
+        t = type(value)
+        if t is not str and t is not int and t is not bool:
+            return self.encode(value, system, ctx)
+        if self._cacheable:
+            cache = self._encoded[system]
+        elif type(ctx) is CallContext:
+            cache = self._scoped_memos(ctx)[2][system]
+        else:
+            return self.encode(value, system, ctx)
+        key = value if t is str else (t, value)  # keeps True and 1 apart
+        hit = cache.get(key, _MISS)
+        if hit is _MISS:
+            try:
+                hit = self.encode(value, system, ctx)
+            except TransformError as exc:
+                hit = _EncodeFailure(exc.transform, exc.value, exc.reason)
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            cache[key] = hit
+        if type(hit) is _EncodeFailure:
+            raise TransformError(hit.transform, hit.value, hit.reason)
+        return hit
+
+    def holds(self, value: Any, native: Any, system: str, ctx: TransformContext) -> bool:
+        """Whether ``native`` is ``value``'s encoding for ``system`` (False when it cannot be encoded)."""
+        t = type(value)
+        if (t is str or t is int or t is bool) and self._cacheable:
+            cache = self._encoded[system]
+            hit = cache.get(value if t is str else (t, value), _MISS)
+            if hit is not _MISS:
+                return type(hit) is not _EncodeFailure and bool(hit == native)
+        try:
+            return bool(self.encode_fast(value, system, ctx) == native)
+        except TransformError:
+            return False
 
     def encode(self, value: Any, system: str, ctx: TransformContext) -> Any:
         """Unified -> native; None becomes the system's blank. Raises TransformError."""
@@ -503,4 +619,9 @@ class StageMap(Transform):
 TRANSFORM_NAMES: tuple[str, ...] = (
     "trim", "lower", "upper", "title", "phone", "country", "date", "datetime", "number", "integer",
     "boolean", "owner", "employee_range", "map",
+)
+
+# Transforms whose decode ignores the system: chains made only of these share one decode memo.
+_SYSTEM_FREE_DECODE: frozenset[type] = frozenset(
+    {Transform, Trim, Case, Phone, Country, DateValue, DateTimeValue, Number, Integer, Boolean}
 )
