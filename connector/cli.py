@@ -374,7 +374,8 @@ def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, samp
                          pull=pull, dry_run=dry_run, lookback_ms=cfg.sync.lookback_seconds * 1000,
                          safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
                          deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000),
-                         sample=sample, full_plan=full_plan, deletions=cfg.deletions)
+                         sample=sample, full_plan=full_plan, deletions=cfg.deletions,
+                         field_history=cfg.sync.field_history)
     finally:
         systems.close()
 

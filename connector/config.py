@@ -123,6 +123,7 @@ class SyncConfig(_Section):
     lookback_seconds: int = Field(120, ge=0, description="overlap re-read at each window's start")
     safety_lag_seconds: int = Field(60, ge=0, description="cursors never pass start time minus this")
     deletion_scan_hours: float = Field(24, ge=0, description="how often HubSpot's archived records are listed")
+    field_history: bool = Field(True, description="read HubSpot property history where most_recent must decide")
 
 
 class DeletionsConfig(_Section):

@@ -169,8 +169,11 @@ def _tell(summary: dict[str, Any], say: Say) -> None:
     for system, name in (("hubspot", "HubSpot"), ("salesforce", "Salesforce")):
         used = first_calls.get(system, {}).get("total", 0)
         writes = sync["push"]["write_calls"][system]
-        say(f"{name} API calls for the sync: {used:,} ({used - writes:,} reading, lower bound "
-            f"{bound['pull'][system]:,}; {writes:,} writing, lower bound {bound['push'][system]:,}).")
+        history = first_calls.get(system, {}).get("by_object", {}).get("contacts:history", 0)
+        extra = (f"; {history:,} reading the property history of {sync['field_history']['records']:,} contacts "
+                 "whose most_recent conflicts needed real change times") if history else ""
+        say(f"{name} API calls for the sync: {used:,} ({used - writes - history:,} reading, lower bound "
+            f"{bound['pull'][system]:,}; {writes:,} writing, lower bound {bound['push'][system]:,}{extra}).")
     second = summary["second_sync"]
     say(f"The second sync wrote {sum(second['write_calls'].values()):,} records' worth of calls "
         f"(HubSpot {second['write_calls']['hubspot']}, Salesforce {second['write_calls']['salesforce']}): "

@@ -19,6 +19,7 @@ from sqlmodel import Session, func, select
 from .config import ConnectorConfig, DeletionsConfig
 from .errors import ConfigError, ConnectorError
 from .pull.engine import Puller, PullSettings
+from .pull.history import history_wanted, save_field_times
 from .pull.streams import streams_for
 from .push.deletions import DeletionPolicy, plan_deletions, without_deleted_people
 from .push.engine import Pusher, hubspot_writer, salesforce_writer
@@ -73,6 +74,7 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
               clock: Callable[[], int] = lambda: int(time.time() * 1000), objects: list[str] | None = None,
               pull: bool = True, dry_run: bool = False, lookback_ms: int = 120_000, safety_lag_ms: int = 60_000,
               deletion_scan_ms: int = 86_400_000, bulk_threshold: int | None = None, sample: int = 10, full_plan: bool = False,
+              field_history: bool = True,
               deletions: DeletionsConfig | None = None) -> dict[str, Any]:
     """Pull (unless `pull` is False), reconcile and push once; with `dry_run`, plan instead of pushing.
 
@@ -101,9 +103,18 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
                 summary["pull"]["presence_check"] = check_presence(
                     engine, systems.hubspot, clock(), int(deletions.presence_check_hours * 3_600_000))
         t = time.perf_counter()
-        stats, result = reconcile_store(engine, mapping, now_ms=clock(), run_id=run_id, save=not dry_run,
-                                        skip=erased_filter(engine, salt))
-        summary["reconcile"] = {"seconds": round(time.perf_counter() - t, 3), **stats}
+        skip = erased_filter(engine, salt)
+        done = reconcile_store(engine, mapping, skip=skip)
+        wanted = history_wanted(done.result, mapping) if field_history else {}
+        if wanted:  # most_recent settled on HubSpot record times: read the real change times, then again
+            times = systems.hubspot.property_times("contacts", wanted)
+            save_field_times(engine, times)
+            summary["field_history"] = {"records": len(wanted), "with_times": len(times)}
+            done = reconcile_store(engine, mapping, skip=skip)
+        if not dry_run:
+            done.save(engine, now_ms=clock(), run_id=run_id)
+        result = done.result
+        summary["reconcile"] = {"seconds": round(time.perf_counter() - t, 3), **done.summary}
         actions = plan_deletions(result.people, deleted_records(engine), DeletionPolicy(
             hubspot_archive=deletions.hubspot_archive, salesforce_delete=deletions.salesforce_delete))
         plan = plan_writes(without_deleted_people(result.changes, actions), held_fields(engine, now_ms=clock()))

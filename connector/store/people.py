@@ -24,7 +24,7 @@ from .models import FieldAudit, Link, Person, PersonField
 from .models import SourceRecord as StoredRecord
 
 __all__ = ["person_records", "stored_links", "save_reconciliation", "SaveCounts", "owner_directory", "explain_person",
-           "reconcile_stored", "reconcile_store", "PERSON_OBJECTS", "link_roles", "duplicate_links"]
+           "reconcile_stored", "reconcile_store", "Reconciled", "PERSON_OBJECTS", "link_roles", "duplicate_links"]
 
 PERSON_OBJECTS = (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact"))
 
@@ -225,15 +225,30 @@ def reconcile_stored(engine: Engine, mapping: ContactMapping, *, now_ms: int,
                      run_id: int | None = None) -> dict[str, Any]:
     """The reconcile stage on the store: staged records, stored links and owners in; people, provenance and
     audit saved; the result summarised (no API calls)."""
-    return reconcile_store(engine, mapping, now_ms=now_ms, run_id=run_id)[0]
+    done = reconcile_store(engine, mapping)
+    done.save(engine, now_ms=now_ms, run_id=run_id)
+    return done.summary
 
 
-def reconcile_store(engine: Engine, mapping: ContactMapping, *, now_ms: int, run_id: int | None = None,
-                    save: bool = True, skip: Callable[[SourceRecord], bool] | None = None
-                    ) -> tuple[dict[str, Any], ReconcileResult]:
-    """`reconcile_stored` that also returns the result (its changes are what push writes); with
-    ``save=False`` nothing is stored (the dry run of `connector plan`). Records `skip` picks (those of
-    erased people) are left out entirely."""
+@dataclass
+class Reconciled:
+    """One reconciliation of the store: its result (push writes its changes), its summary, and the link
+    roles to save with it. Nothing is stored until `save` (the dry run of `connector plan` never does)."""
+
+    result: ReconcileResult
+    summary: dict[str, Any]
+    roles: dict[RecordKey, tuple[str, str]]
+
+    def save(self, engine: Engine, *, now_ms: int, run_id: int | None = None) -> SaveCounts:
+        saved = save_reconciliation(engine, self.result.people, now_ms=now_ms, run_id=run_id, roles=self.roles)
+        self.summary.update(fields_changed=saved.fields_changed, conflicts_recorded=saved.conflicts_recorded)
+        return saved
+
+
+def reconcile_store(engine: Engine, mapping: ContactMapping, *,
+                    skip: Callable[[SourceRecord], bool] | None = None) -> Reconciled:
+    """Reconcile every stored person record (no API calls, nothing saved yet). Records `skip` picks
+    (those of erased people) are left out entirely."""
     history: dict[RecordKey, str] = {}
 
     def records() -> Iterator[SourceRecord]:
@@ -246,12 +261,7 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, now_ms: int, run
             yield r
 
     result = reconcile(records(), mapping, links=stored_links(engine), owners=owner_directory(engine))
-    summary = summarize(result)
-    if save:
-        saved = save_reconciliation(engine, result.people, now_ms=now_ms, run_id=run_id,
-                                    roles=link_roles(result, history))
-        summary.update(fields_changed=saved.fields_changed, conflicts_recorded=saved.conflicts_recorded)
-    return summary, result
+    return Reconciled(result, summarize(result), link_roles(result, history))
 
 
 def duplicate_links(engine: Engine) -> list[dict[str, Any]]:

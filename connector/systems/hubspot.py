@@ -34,6 +34,7 @@ SYSTEM = "hubspot"
 LIST_PAGE = 100
 SEARCH_PAGE = 200
 ASSOCIATION_BATCH = 1000
+HISTORY_BATCH = 50
 EVENT_PAGE = 1000
 #: the search rate limit is about 5 requests/s per account (4/s in older docs): stay under the smaller
 SEARCH_PER_SECOND = 4
@@ -274,6 +275,31 @@ class HubSpotSource:
             missing = {str(i) for e in (body or {}).get("errors") or [] for i in (e.get("context") or {}).get("ids") or []}
             found.update(i for i in chunk if i not in missing)
         return found
+
+    def property_times(self, object_type: str, wanted: dict[str, set[str]]) -> dict[str, dict[str, int]]:
+        """When each wanted property last changed, per record: ``{id: {property: epoch ms}}``.
+
+        Read from ``propertiesWithHistory`` (50 records per batch read, HubSpot's limit with history).
+        The connector's own writes count with their time: the value it copied was set before then, and a
+        later edit on the other side is later still.
+        """
+        out: dict[str, dict[str, int]] = {}
+        ids = sorted(wanted)
+        for start in range(0, len(ids), HISTORY_BATCH):
+            chunk = ids[start:start + HISTORY_BATCH]
+            props = sorted(set().union(*(wanted[i] for i in chunk)))
+            body = self.http.json("POST", f"/crm/v3/objects/{object_type}/batch/read", object_type=f"{object_type}:history",
+                                  json_body={"properties": [], "propertiesWithHistory": props,
+                                             "inputs": [{"id": i} for i in chunk]})
+            for record in _field(body, "results", list, object_type):
+                times: dict[str, int] = {}
+                for prop, entries in (record.get("propertiesWithHistory") or {}).items():
+                    stamps = [t for e in entries or [] if (t := to_ms(e.get("timestamp"))) is not None]
+                    if stamps:
+                        times[prop] = max(stamps)
+                if times:
+                    out[str(record.get("id"))] = times
+        return out
 
     def web_event_pages(self, window: Window) -> Iterator[list[dict[str, Any]]]:
         """Contacts' page views and form submissions in `window` (Events API), oldest first, 1,000 per call."""

@@ -230,3 +230,31 @@ def test_duplicates_are_listed_with_the_record_kept(world: World, first: dict[st
     with Session(world.engine) as session:
         roles = Counter(l.role for l in session.exec(select(Link)).all())
     assert roles["primary"] > 0 and roles["duplicate"] == len(rows) and roles["history"] > 0
+
+
+def test_most_recent_uses_hubspot_property_history_not_the_record_time(world: World, first: dict[str, Any]) -> None:
+    """An owner changed in Salesforce wins over HubSpot's older owner even when another pulled HubSpot
+    property changed later: the record time would have said HubSpot is newer. (A change to a property
+    the connector does not pull does not even count as a change: see echo suppression.)"""
+    from connector.store.people import owner_directory
+
+    world.sync()  # settle whatever earlier tests left
+    owners = owner_directory(world.engine)
+    both = sorted(set(map(str.casefold, owners.hubspot.values())) & set(map(str.casefold, owners.salesforce.values())))
+    hs, sf = hubspot_contacts(world), salesforce_people(world)
+    h, s = next((h, s) for h, s in pairs(world) if h in hs and s in sf and s.startswith("00Q")
+                and sf[s]["HubSpot_Contact_Id__c"] == h)
+    current = owners.email_of("salesforce", world.salesforce_sdk().Lead.get(s)["OwnerId"])
+    target = next(e for e in both if e != current)
+    world.salesforce_sdk().Lead.update(s, {"OwnerId": owners.id_of("salesforce", target)})
+    world.sandbox.clock.advance(60_000)
+    client = world.hubspot_sdk()
+    # a property the connector pulls but does not sync (the lawful basis): the record's time moves on
+    basis = client.crm.contacts.basic_api.get_by_id(h, properties=["hs_legal_basis"]).properties.get("hs_legal_basis")
+    other = next(b for b in ("Legitimate interest – prospect/lead", "Freely given consent from contact") if b != basis)
+    client.crm.contacts.basic_api.update(h, SimplePublicObjectInput(properties={"hs_legal_basis": other}))
+    result = world.sync()
+    assert result["field_history"]["records"] >= 1
+    after = client.crm.contacts.basic_api.get_by_id(h, properties=["hubspot_owner_id"]).properties
+    assert owners.email_of("hubspot", after["hubspot_owner_id"]) == target
+    assert main(["explain", h, "--json", "--config", str(world.config_path)]) == 0

@@ -402,8 +402,12 @@ class RecordStore:
             entries = history.get(name)
             if not entries:
                 value = row.value(name)
-                ts = row.created if name in (created_prop(row.type), "hs_object_id") else row.modified
-                entries = [] if value is None else [self._derived_source(row.type, name).entry(value, ts)]
+                source = self._derived_source(row.type, name)
+                # a seeded value is as old as its record; it must not move when another property changes
+                # (only calculated values, such as lastmodifieddate, follow the record's update time)
+                ts = row.modified if source.source_type == "CALCULATED" and name not in (
+                    created_prop(row.type), "hs_object_id") else row.created
+                entries = [] if value is None else [source.entry(value, ts)]
             out[name] = [{**e, "timestamp": iso(int(e["timestamp"]))} for e in entries]
         return out
 
