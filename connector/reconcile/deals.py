@@ -1,0 +1,572 @@
+"""Deal reconciliation: HubSpot deals <-> Salesforce Opportunities, and their contacts. Pure (no I/O).
+
+``reconcile_deals`` takes the staged deals, Opportunities and OpportunityContactRoles, plus the person
+ids that identity resolution of people gave each contact record, and returns what the push stage must
+write: field changes (updates, creates, cross-references) and association changes (deal-contact
+associations in HubSpot, OpportunityContactRoles in Salesforce).
+
+Decisions, and why:
+
+* Identity is by cross-reference ids only (``Opportunity.HubSpot_Deal_Id__c`` and the deal property
+  ``salesforce_opportunity_id``; either direction suffices). There is no fuzzy matching by name:
+  deals with the same name are common ("Renewal 2025", "Acme - Expansion"), and a wrong match would
+  overwrite one deal's amount and stage with another's.
+* When cross-references disagree (typically a cloned record that kept its source's id), each deal
+  and Opportunity is linked at most once: links claimed by both sides first, then claims made by
+  ``settings.tie_breaker``'s side, then lowest ids. Every claim left out is reported as an Issue; the
+  record that lost it is then treated as unlinked (so a cloned Opportunity gets its own deal).
+* Deleted records never match and are never re-created: an unlinked record whose cross-reference
+  points at a deleted (or unknown) record, or that a deleted record claims, is reported, not created.
+  Merged-away records are skipped; references to them follow ``merged_into`` to the survivor.
+* Salesforce is the system of record for pipeline, so a deal only in HubSpot is reported, not created
+  in Salesforce (an Opportunity needs an Account and obeys stage rules), unless
+  ``create_in_salesforce=True``. An Opportunity only in Salesforce gets a HubSpot deal.
+* Contact roles and associations are only ever added, never removed: a missing association may mean
+  "removed on purpose" or "never synced", and the two systems cannot tell which, so removing would
+  destroy data on a guess. A Lead cannot hold an OpportunityContactRole, so an associated person who
+  is only a Lead in Salesforce is reported as an Issue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import TransformError
+from .mapping import OpportunityMapping
+from .plan import plan_updates
+from .records import (
+    FieldChange,
+    Issue,
+    NewRecordId,
+    OwnerDirectory,
+    RecordKey,
+    SourceRecord,
+    System,
+)
+from .resolve import ResolvedField, resolve_fields
+from .transforms import TransformContext, is_blank
+
+__all__ = [
+    "DEAL_ID_PROPERTY",
+    "DEFAULT_PIPELINE",
+    "OPPORTUNITY_DEAL_ID_FIELD",
+    "AssociationChange",
+    "DealResult",
+    "reconcile_deals",
+]
+
+#: HubSpot deal property holding the Opportunity Id (unique; created by ``connector setup``, see setup.DEAL_ID_PROPERTY)
+DEAL_ID_PROPERTY = "salesforce_opportunity_id"
+#: Opportunity custom field holding the HubSpot deal id (external id; see setup.DEAL_ID_FIELD)
+OPPORTUNITY_DEAL_ID_FIELD = "HubSpot_Deal_Id__c"
+#: HubSpot's built-in pipeline, used when a deal names none and for deals created from Opportunities
+DEFAULT_PIPELINE = "default"
+
+#: Fields a create cannot do without (the systems reject the record): not created, reported instead
+_REQUIRED: dict[str, tuple[str, ...]] = {"deals": ("dealname", "dealstage"), "Opportunity": ("Name", "StageName", "CloseDate")}
+_ASSOC_FIELD = "associations.contacts"
+_ROLE_FIELD = "OpportunityContactRole"
+
+
+@dataclass(frozen=True)
+class AssociationChange:
+    """A deal-contact link to add (never to remove).
+
+    ``system`` "hubspot": associate HubSpot contact ``contact_id`` with deal ``deal_id`` (``role`` None,
+    ``primary`` False). ``system`` "salesforce": create an OpportunityContactRole (OpportunityId=
+    ``deal_id``, ContactId=``contact_id``, Role=``role``, IsPrimary=``primary``). ``deal_id`` is None
+    when the deal/Opportunity is created in this plan: ``deal_group`` is then the ``person_id`` of that
+    create's FieldChanges, so the push stage can use the new record's id.
+    """
+
+    system: System
+    deal_id: str | None
+    deal_group: str
+    contact_id: str
+    role: str | None
+    primary: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class DealResult:
+    """Everything one deal reconciliation plans, deterministic and independent of input order.
+
+    ``changes``: field changes (``person_id`` holds the deal group, e.g. "opp-<OpportunityId>");
+    ``associations``: links to add; ``issues``: what an operator should look at; ``linked``: deal-
+    Opportunity pairs found; ``created``: records planned for creation per system.
+    """
+
+    changes: tuple[FieldChange, ...]
+    associations: tuple[AssociationChange, ...]
+    issues: tuple[Issue, ...]
+    linked: int
+    created: dict[str, int] = field(default_factory=dict)
+
+
+def reconcile_deals(
+    deals: Iterable[SourceRecord],
+    opportunities: Iterable[SourceRecord],
+    contact_roles: Iterable[SourceRecord],
+    people: Mapping[RecordKey, str],
+    mapping: OpportunityMapping,
+    owners: OwnerDirectory | None = None,
+    *,
+    create_in_salesforce: bool = False,
+    create_in_hubspot: bool = True,
+    salesforce_contacts: Iterable[SourceRecord] = (),
+) -> DealResult:
+    """Plans the changes that make HubSpot deals and Salesforce Opportunities agree (see the module doc).
+
+    ``deals``: HubSpot deals (``associations["contacts"]`` = associated contact ids); ``opportunities``:
+    Opportunities (with ``HubSpot_Deal_Id__c``); ``contact_roles``: OpportunityContactRoles;
+    ``people``: person id of each person record key, ("hubspot", "contacts", id) / ("salesforce",
+    "Contact" | "Lead", id), from identity resolution of people. ``create_in_salesforce``: create
+    Opportunities for HubSpot-only deals (default: report them). ``create_in_hubspot``: create deals for
+    Salesforce-only Opportunities (default: yes). ``salesforce_contacts``: Salesforce Contacts, read only
+    for their AccountId, which an Opportunity created from a deal takes (only used with
+    ``create_in_salesforce``).
+    """
+    tie: System = "hubspot" if mapping.settings.tie_breaker == "hubspot" else "salesforce"
+    run = _Run(mapping, owners or OwnerDirectory(), tie, _Contacts(people, contact_roles, salesforce_contacts))
+    hs_all = _by_id(r for r in deals if r.system == "hubspot")
+    sf_all = _by_id((r for r in opportunities if r.system == "salesforce"), short=True)
+    pairs, dropped = _link(hs_all, sf_all, tie)
+    linked_deals = {d: o for d, o in pairs}
+    linked_opps = {o: d for d, o in pairs}
+    _report_conflicts(dropped, hs_all, sf_all, linked_deals, linked_opps, run.issues)
+    created = {"hubspot": 0, "salesforce": 0}
+    for d, o in sorted(pairs):
+        run.pair(hs_all[d], sf_all[o])
+    claimed_by_dead = _dead_claims(hs_all, sf_all)
+    for o in sorted(sf_all):
+        opp = sf_all[o]
+        if o in linked_opps or not _live(opp):
+            continue
+        blocked = _blocked(opp, hs_all, claimed_by_dead.get(("salesforce", o)))
+        if blocked:
+            run.issues.append(Issue("salesforce", opp.id, OPPORTUNITY_DEAL_ID_FIELD, opp.fields.get(OPPORTUNITY_DEAL_ID_FIELD),
+                                    f"Opportunity has no HubSpot deal: {blocked}; not re-created"))
+        elif not create_in_hubspot:
+            run.issues.append(Issue("salesforce", opp.id, OPPORTUNITY_DEAL_ID_FIELD, None,
+                                    "Opportunity only in Salesforce; not created in HubSpot (create_in_hubspot is false)"))
+        elif run.create_deal(opp):
+            created["hubspot"] += 1
+    for d in sorted(hs_all):
+        deal = hs_all[d]
+        if d in linked_deals or not _live(deal):
+            continue
+        blocked = _blocked(deal, sf_all, claimed_by_dead.get(("hubspot", d)))
+        if blocked:
+            run.issues.append(Issue("hubspot", deal.id, DEAL_ID_PROPERTY, deal.fields.get(DEAL_ID_PROPERTY),
+                                    f"deal has no Opportunity: {blocked}; not re-created"))
+        elif not create_in_salesforce:
+            run.issues.append(Issue("hubspot", deal.id, DEAL_ID_PROPERTY, deal.fields.get(DEAL_ID_PROPERTY),
+                                    "deal only in HubSpot; not created in Salesforce"))
+        elif run.create_opportunity(deal):
+            created["salesforce"] += 1
+    changes = sorted(run.changes, key=_change_key)
+    assocs = sorted(set(run.associations), key=lambda a: (a.deal_group, a.system, a.contact_id, a.reason))
+    issues = sorted(_unique(run.issues), key=lambda i: (i.system, i.record_id, i.field, i.message, repr(i.value)))
+    return DealResult(tuple(changes), tuple(assocs), tuple(issues), len(pairs), created)
+
+
+# --- identity -------------------------------------------------------------------------------------
+
+def _sf15(value: Any) -> str | None:
+    """A Salesforce id compared on its case-sensitive 15-character form (18-char ids add a checksum)."""
+    return value.strip()[:15] if isinstance(value, str) and value.strip() else None
+
+
+def _hs_id(value: Any) -> str | None:
+    """A HubSpot id as held in a Salesforce text field (None when blank)."""
+    if value is None or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _live(rec: SourceRecord) -> bool:
+    return not rec.deleted and rec.merged_into is None
+
+
+def _by_id(records: Iterable[SourceRecord], short: bool = False) -> dict[str, SourceRecord]:
+    """Records by id (15-char for Salesforce); a duplicated id keeps the latest version, whatever the order."""
+    out: dict[str, SourceRecord] = {}
+    for rec in records:
+        key = rec.id[:15] if short else rec.id
+        held = out.get(key)
+        if held is None or (rec.modified_at, rec.deleted, rec.id) > (held.modified_at, held.deleted, held.id):
+            out[key] = rec
+    return out
+
+
+def _follow(ref: str | None, records: Mapping[str, SourceRecord], short: bool) -> tuple[str, SourceRecord | None]:
+    """Where a reference leads: ("live", record), ("deleted", record), ("unknown", None) or ("blank", None).
+
+    Follows merged-away records to their survivor (bounded, so a merge cycle cannot loop).
+    """
+    if ref is None:
+        return "blank", None
+    key = ref[:15] if short else ref
+    for _ in range(16):
+        rec = records.get(key)
+        if rec is None:
+            return "unknown", None
+        if rec.deleted:
+            return "deleted", rec
+        if rec.merged_into is None:
+            return "live", rec
+        key = rec.merged_into[:15] if short else rec.merged_into
+    return "unknown", None
+
+
+def _survivor(rec: SourceRecord, records: Mapping[str, SourceRecord], short: bool) -> SourceRecord | None:
+    """The live record a merged-away record ended in (None when deleted or not in the input)."""
+    state, found = _follow(rec.merged_into, records, short)
+    return found if state == "live" else None
+
+
+_Edge = tuple[str, str]  # (deal id, Opportunity 15-char id)
+
+
+def _link(
+    deals: Mapping[str, SourceRecord], opps: Mapping[str, SourceRecord], tie: System,
+) -> tuple[list[_Edge], dict[_Edge, set[str]]]:
+    """One-to-one links from the cross-references of both sides; returns (pairs, claims left out).
+
+    A merged-away record's claim counts for its survivor (a merge can leave the id on the loser).
+    """
+    claims: dict[_Edge, set[str]] = {}
+    for rec in deals.values():
+        owner = rec if _live(rec) else _survivor(rec, deals, False) if not rec.deleted else None
+        state, opp = _follow(_sf15(rec.fields.get(DEAL_ID_PROPERTY)), opps, True)
+        if owner is not None and state == "live" and opp is not None:
+            claims.setdefault((owner.id, opp.id[:15]), set()).add("hubspot")
+    for rec in opps.values():
+        owner = rec if _live(rec) else _survivor(rec, opps, True) if not rec.deleted else None
+        state, deal = _follow(_hs_id(rec.fields.get(OPPORTUNITY_DEAL_ID_FIELD)), deals, False)
+        if owner is not None and state == "live" and deal is not None:
+            claims.setdefault((deal.id, owner.id[:15]), set()).add("salesforce")
+    pairs: list[_Edge] = []
+    taken_d: set[str] = set()
+    taken_o: set[str] = set()
+    dropped: dict[_Edge, set[str]] = {}
+    for edge, by in sorted(claims.items(), key=lambda kv: (-len(kv[1]), tie not in kv[1], kv[0])):
+        d, o = edge
+        if d in taken_d or o in taken_o:
+            dropped[edge] = by
+            continue
+        taken_d.add(d)
+        taken_o.add(o)
+        pairs.append(edge)
+    return pairs, dropped
+
+
+def _report_conflicts(
+    dropped: Mapping[_Edge, set[str]], deals: Mapping[str, SourceRecord], opps: Mapping[str, SourceRecord],
+    linked_deals: Mapping[str, str], linked_opps: Mapping[str, str], issues: list[Issue],
+) -> None:
+    """One Issue per cross-reference claim that was not used because a stronger link took a side."""
+    for (d, o), by in sorted(dropped.items()):
+        deal, opp = deals[d], opps[o]
+        other_o = linked_deals.get(d)
+        other_d = linked_opps.get(o)
+        where = "; ".join(
+            part for part in (
+                f"deal {d} is linked to Opportunity {opps[other_o].id}" if other_o else "",
+                f"Opportunity {opp.id} is linked to deal {other_d}" if other_d else "",
+            ) if part
+        )
+        if "hubspot" in by:
+            issues.append(Issue("hubspot", deal.id, DEAL_ID_PROPERTY, deal.fields.get(DEAL_ID_PROPERTY),
+                                f"conflicting cross-reference to Opportunity {opp.id} ignored: {where}"))
+        if "salesforce" in by:
+            issues.append(Issue("salesforce", opp.id, OPPORTUNITY_DEAL_ID_FIELD, opp.fields.get(OPPORTUNITY_DEAL_ID_FIELD),
+                                f"conflicting cross-reference to deal {deal.id} ignored: {where}"))
+
+
+def _dead_claims(deals: Mapping[str, SourceRecord], opps: Mapping[str, SourceRecord]) -> dict[tuple[str, str], str]:
+    """Records claimed by a deleted record of the other system: (system, key) -> the deleted record's id."""
+    out: dict[tuple[str, str], str] = {}
+    for rec in sorted(deals.values(), key=lambda r: r.id):
+        ref = _sf15(rec.fields.get(DEAL_ID_PROPERTY))
+        if rec.deleted and ref is not None:
+            out.setdefault(("salesforce", ref), f"deleted HubSpot deal {rec.id}")
+    for rec in sorted(opps.values(), key=lambda r: r.id):
+        ref = _hs_id(rec.fields.get(OPPORTUNITY_DEAL_ID_FIELD))
+        if rec.deleted and ref is not None:
+            out.setdefault(("hubspot", ref), f"deleted Opportunity {rec.id}")
+    return out
+
+
+def _blocked(rec: SourceRecord, others: Mapping[str, SourceRecord], dead_claim: str | None) -> str:
+    """Why an unlinked record must not get a new partner ("" when it may): its partner was deleted or is unknown."""
+    if rec.system == "salesforce":
+        ref, short, kind = _hs_id(rec.fields.get(OPPORTUNITY_DEAL_ID_FIELD)), False, "HubSpot deal"
+    else:
+        ref, short, kind = _sf15(rec.fields.get(DEAL_ID_PROPERTY)), True, "Opportunity"
+    state, _ = _follow(ref, others, short)
+    if state == "deleted":
+        return f"its {kind} {ref} was deleted"
+    if state == "unknown":
+        return f"its {kind} {ref} is not in the input (deleted, or not pulled)"
+    if dead_claim is not None:
+        return f"the {dead_claim} referenced it"
+    return ""  # blank, or a live record linked elsewhere (a conflict, reported): gets its own partner
+
+
+# --- contacts -------------------------------------------------------------------------------------
+
+class _Contacts:
+    """Translates contacts between systems through person ids, and holds the contact roles per Opportunity."""
+
+    def __init__(self, people: Mapping[RecordKey, str], roles: Iterable[SourceRecord], sf_contacts: Iterable[SourceRecord]) -> None:
+        self.person_of_hs: dict[str, str] = {}
+        self.person_of_sf: dict[str, str] = {}  # Contact 15-char id -> person
+        self.hs_of: dict[str, list[str]] = {}
+        self.contacts_of: dict[str, list[str]] = {}
+        self.leads_of: dict[str, list[str]] = {}
+        for key, pid in sorted(people.items()):  # sorted: the same answer whatever the map's order
+            system, obj, rid = key
+            if system == "hubspot" and obj == "contacts":
+                self.person_of_hs.setdefault(rid, pid)
+                self.hs_of.setdefault(pid, []).append(rid)
+            elif system == "salesforce" and obj == "Contact":
+                self.person_of_sf.setdefault(rid[:15], pid)
+                self.contacts_of.setdefault(pid, []).append(rid)
+            elif system == "salesforce" and obj == "Lead":
+                self.leads_of.setdefault(pid, []).append(rid)
+        for table in (self.hs_of, self.contacts_of, self.leads_of):
+            for ids in table.values():
+                ids.sort()
+        self.roles: dict[str, list[SourceRecord]] = {}
+        for role in roles:
+            opp = _sf15(role.fields.get("OpportunityId"))
+            if opp is not None and not role.deleted and _sf15(role.fields.get("ContactId")) is not None:
+                self.roles.setdefault(opp, []).append(role)
+        self.account_of: dict[str, str] = {}
+        for c in sf_contacts:
+            account = c.fields.get("AccountId")
+            if c.object_type == "Contact" and _live(c) and isinstance(account, str) and account.strip():
+                self.account_of[c.id[:15]] = account.strip()
+
+    def person_of_contact(self, contact_id: str) -> str | None:
+        return self.person_of_sf.get(contact_id[:15])
+
+
+# --- planning -------------------------------------------------------------------------------------
+
+class _Run:
+    """The accumulators and settings of one reconcile_deals call."""
+
+    def __init__(self, mapping: OpportunityMapping, owners: OwnerDirectory, tie: System, contacts: _Contacts) -> None:
+        self.mapping = mapping
+        self.contacts = contacts
+        self.owners = owners
+        self.tie = tie
+        self.changes: list[FieldChange] = []
+        self.associations: list[AssociationChange] = []
+        self.issues: list[Issue] = []
+        self._ctx: dict[str, TransformContext] = {}
+
+    def ctx(self, pipeline: str) -> TransformContext:
+        """A context per pipeline (the stage transform maps through the pipeline's stage map)."""
+        found = self._ctx.get(pipeline)
+        if found is None:
+            found = self._ctx[pipeline] = TransformContext(self.owners, pipeline=pipeline)
+        return found
+
+    def new_deal_pipeline(self) -> str:
+        """The pipeline of deals created from Opportunities: "default", or the only/first mapped one if
+        the mapping has no "default" stage map (opportunities.toml has no setting for it)."""
+        pipes = self.mapping.pipelines
+        return DEFAULT_PIPELINE if not pipes or DEFAULT_PIPELINE in pipes else pipes[0]
+
+    def pair(self, deal: SourceRecord, opp: SourceRecord) -> None:
+        """Updates both sides of a linked pair, repairs the cross-references, adds missing contacts."""
+        group = _group(opp)
+        ctx = self.ctx(_pipeline_of(deal))
+        resolved, _ = resolve_fields(self.mapping.fields, deal, opp, ctx, self.tie, None, self.issues)
+        self.changes += plan_updates(resolved, "hubspot", ctx, self.issues, group)
+        self.changes += plan_updates(resolved, "salesforce", ctx, self.issues, group)
+        held = deal.fields.get(DEAL_ID_PROPERTY)
+        if _sf15(held) != opp.id[:15]:
+            self.changes.append(FieldChange("hubspot", deal.object_type, deal.id, DEAL_ID_PROPERTY, held, opp.id,
+                                            "cross-reference", group))
+        held = opp.fields.get(OPPORTUNITY_DEAL_ID_FIELD)
+        if _hs_id(held) != deal.id:
+            self.changes.append(FieldChange("salesforce", opp.object_type, opp.id, OPPORTUNITY_DEAL_ID_FIELD, held, deal.id,
+                                            "cross-reference", group))
+        self.plan_contacts(group, deal, deal.id, opp, opp.id)
+
+    def create_deal(self, opp: SourceRecord) -> bool:
+        """A HubSpot deal for an Opportunity only in Salesforce, its back-reference and its contacts."""
+        group = _group(opp)
+        pipeline = self.new_deal_pipeline()
+        created = self._create(opp, "hubspot", "deals", self.ctx(pipeline), group)
+        if not created:
+            return False
+        created.setdefault("pipeline", FieldChange("hubspot", "deals", None, "pipeline", None, pipeline, "create: pipeline", group))
+        created[DEAL_ID_PROPERTY] = FieldChange("hubspot", "deals", None, DEAL_ID_PROPERTY, None, opp.id,
+                                                "create: cross-reference", group)
+        self.changes += created.values()
+        self.changes.append(FieldChange("salesforce", opp.object_type, opp.id, OPPORTUNITY_DEAL_ID_FIELD,
+                                        opp.fields.get(OPPORTUNITY_DEAL_ID_FIELD), NewRecordId("hubspot", "deals"),
+                                        "cross-reference: id of the deal created for this Opportunity", group))
+        self.plan_contacts(group, None, None, opp, opp.id)
+        return True
+
+    def create_opportunity(self, deal: SourceRecord) -> bool:
+        """An Opportunity for a HubSpot-only deal (opt-in), with the Account of an associated Contact."""
+        group = _group(deal)
+        created = self._create(deal, "salesforce", "Opportunity", self.ctx(_pipeline_of(deal)), group)
+        if not created:
+            return False
+        created[OPPORTUNITY_DEAL_ID_FIELD] = FieldChange("salesforce", "Opportunity", None, OPPORTUNITY_DEAL_ID_FIELD, None,
+                                                         deal.id, "create: cross-reference", group)
+        account = self._account_for(deal)
+        if account is not None and "AccountId" not in created:
+            created["AccountId"] = FieldChange("salesforce", "Opportunity", None, "AccountId", None, account,
+                                               "create: Account of an associated Contact", group)
+        elif account is None:
+            self.issues.append(Issue("hubspot", deal.id, _ASSOC_FIELD, None,
+                                     "Opportunity created without an Account: no associated contact has a Salesforce Contact with an Account"))
+        self.changes += created.values()
+        self.changes.append(FieldChange("hubspot", deal.object_type, deal.id, DEAL_ID_PROPERTY, deal.fields.get(DEAL_ID_PROPERTY),
+                                        NewRecordId("salesforce", "Opportunity"),
+                                        "cross-reference: id of the Opportunity created for this deal", group))
+        self.plan_contacts(group, deal, deal.id, None, None)
+        return True
+
+    def _create(
+        self, source: SourceRecord, system: System, object_type: str, ctx: TransformContext, group: str,
+    ) -> dict[str, FieldChange]:
+        """The mapped fields of a new record, in the target's native form (like plan._plan_create);
+        empty, with an Issue, when a field the target requires would be missing."""
+        hs, sf = (None, source) if source.system == "salesforce" else (source, None)
+        resolved, _ = resolve_fields(self.mapping.fields, hs, sf, ctx, self.tie, None, self.issues)
+        out: dict[str, FieldChange] = {}
+        for r in resolved:
+            f = r.mapping
+            name = f.native_name(system, object_type)
+            if name is None or not f.writes(system) or r.provenance.value is None:
+                continue
+            ok, new = self._encode(r, system, ctx, source, name)
+            if ok and not is_blank(new):
+                out[name] = FieldChange(system, object_type, None, name, None, new, f"create: {f.name}", group)
+        missing = [n for n in _REQUIRED.get(object_type, ()) if n not in out]
+        if missing:
+            self.issues.append(Issue(source.system, source.id, "", None,
+                                     f"cannot create the {system} {object_type} record: no value for {', '.join(missing)}"))
+            return {}
+        return out
+
+    def _encode(self, r: ResolvedField, system: System, ctx: TransformContext, source: SourceRecord, name: str) -> tuple[bool, Any]:
+        try:
+            return True, r.mapping.chain.encode(r.provenance.value, system, ctx)
+        except TransformError as exc:
+            self.issues.append(Issue(system, source.id, name, r.provenance.value, f"{r.mapping.name}: {exc}"))
+            return False, None
+
+    def _account_for(self, deal: SourceRecord) -> str | None:
+        """The Account of the first (by Contact id) Salesforce Contact of a person associated to the deal."""
+        contacts = self.contacts
+        found: list[str] = []
+        for hs_id in deal.associations.get("contacts", ()):
+            pid = contacts.person_of_hs.get(str(hs_id))
+            found += contacts.contacts_of.get(pid, []) if pid is not None else []
+        for cid in sorted(set(found)):
+            account = contacts.account_of.get(cid[:15])
+            if account is not None:
+                return account
+        return None
+
+    def plan_contacts(
+        self, group: str, deal: SourceRecord | None, deal_id: str | None, opp: SourceRecord | None, opp_id: str | None,
+    ) -> None:
+        """Adds to each side the contacts the other side has (by person); ``deal``/``opp`` None = being created.
+
+        HubSpot: the HubSpot contact of each person whose Salesforce Contact has a role on the
+        Opportunity. Salesforce: a role for the Salesforce Contact of each person associated to the
+        deal. A person already linked on a side (through any of their records) is left alone; a
+        person with no record on the target side yet is skipped (the people plan may create it; the
+        next run then links it).
+        """
+        spec = self.mapping.contact_roles
+        c = self.contacts
+        if not spec.enabled:
+            return
+        roles = c.roles.get(opp.id[:15], []) if opp is not None else []
+        associated = sorted({str(x) for x in deal.associations.get("contacts", ())}) if deal is not None else []
+        # HubSpot side: persons holding a role on the Opportunity
+        have_hs = set(associated)
+        wanted: dict[str, str] = {}  # person -> the Contact whose role asks for it
+        for role in sorted(roles, key=lambda r: (str(r.fields.get("ContactId")), r.id)):
+            cid = str(role.fields.get("ContactId")).strip()
+            pid = c.person_of_contact(cid)
+            if pid is None:
+                self.issues.append(Issue("salesforce", opp.id if opp else "", _ROLE_FIELD, cid,
+                                         "contact role of a Contact unknown to identity resolution; not associated in HubSpot"))
+                continue
+            wanted.setdefault(pid, cid)
+        for pid, cid in sorted(wanted.items(), key=lambda kv: kv[1]):
+            hs_ids = c.hs_of.get(pid, [])
+            if hs_ids and not have_hs.intersection(hs_ids):
+                self.associations.append(AssociationChange(
+                    "hubspot", deal_id, group, hs_ids[0], None, False, f"contact role of Contact {cid} on Opportunity {opp_id}"))
+        # Salesforce side: persons associated to the deal
+        have_sf = {str(r.fields.get("ContactId")).strip()[:15] for r in roles}
+        has_primary = any(r.fields.get("IsPrimary") is True for r in roles)
+        new_roles: dict[str, str] = {}  # Contact id -> the HubSpot contact it comes from
+        for hs_id in associated:
+            pid = c.person_of_hs.get(hs_id)
+            if pid is None:
+                self.issues.append(Issue("hubspot", deal.id if deal else "", _ASSOC_FIELD, hs_id,
+                                         "associated contact unknown to identity resolution; no contact role added"))
+                continue
+            sf_ids = c.contacts_of.get(pid, [])
+            if not sf_ids:
+                leads = c.leads_of.get(pid)
+                if leads:
+                    self.issues.append(Issue("hubspot", deal.id if deal else "", _ASSOC_FIELD, hs_id,
+                                             f"associated person is a Salesforce Lead ({leads[0]}), which cannot hold an "
+                                             "OpportunityContactRole; convert the Lead to add the role"))
+                continue
+            if any(s[:15] in have_sf for s in sf_ids):
+                continue
+            new_roles.setdefault(sf_ids[0], hs_id)
+        first = True
+        for cid in sorted(new_roles):
+            primary = first and not has_primary and spec.primary == "first_associated"
+            first = False
+            self.associations.append(AssociationChange(
+                "salesforce", opp_id, group, cid, spec.default_role, primary,
+                f"HubSpot contact {new_roles[cid]} is associated to deal {deal_id or group}"))
+
+
+def _pipeline_of(deal: SourceRecord) -> str:
+    value = deal.fields.get("pipeline")
+    return value.strip() if isinstance(value, str) and value.strip() else DEFAULT_PIPELINE
+
+
+def _group(rec: SourceRecord) -> str:
+    """The stable group id of a deal's changes: "opp-<Id>" when an Opportunity exists, else "deal-<id>"."""
+    return f"opp-{rec.id}" if rec.system == "salesforce" else f"deal-{rec.id}"
+
+
+def _change_key(c: FieldChange) -> tuple[str, str, str, str, str]:
+    return (c.person_id, c.system, c.object_type, c.record_id or "", c.field)
+
+
+def _unique(issues: Sequence[Issue]) -> list[Issue]:
+    seen: set[tuple[str, str, str, str, str]] = set()
+    out: list[Issue] = []
+    for i in issues:
+        key = (i.system, i.record_id, i.field, i.message, repr(i.value))
+        if key not in seen:
+            seen.add(key)
+            out.append(i)
+    return out
