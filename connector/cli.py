@@ -375,7 +375,8 @@ def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, samp
                          safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
                          deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000),
                          sample=sample, full_plan=full_plan, deletions=cfg.deletions,
-                         field_history=cfg.sync.field_history)
+                         field_history=cfg.sync.field_history, deal_mapping=mappings.opportunities,
+                         closed_opportunities_days=cfg.sync.closed_opportunities_days)
     finally:
         systems.close()
 

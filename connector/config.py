@@ -124,6 +124,7 @@ class SyncConfig(_Section):
     safety_lag_seconds: int = Field(60, ge=0, description="cursors never pass start time minus this")
     deletion_scan_hours: float = Field(24, ge=0, description="how often HubSpot's archived records are listed")
     field_history: bool = Field(True, description="read HubSpot property history where most_recent must decide")
+    closed_opportunities_days: int = Field(365, ge=0, description="older closed Opportunities are not copied to HubSpot")
 
 
 class DeletionsConfig(_Section):

@@ -72,11 +72,11 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
             say(f"Syncing: pull both systems into the state store ({make_url(store_url).render_as_string(hide_password=True)}), "
                 f"reconcile with the mapping files in {mappings_dir}/, write the changes back...")
             first = run_cycle(engine, systems, mapping, command="demo", clock=sandbox.clock.now_ms, safety_lag_ms=0,
-                              lookback_ms=0)
+                              lookback_ms=0, deal_mapping=mappings.opportunities)
             world = _world(engine)
             say("Syncing again, to show that two systems in agreement cost no writes...")
             second = run_cycle(engine, systems, mapping, command="demo", clock=sandbox.clock.now_ms, safety_lag_ms=0,
-                               lookback_ms=0)
+                               lookback_ms=0, deal_mapping=mappings.opportunities)
         finally:
             systems.close()
     summary = {
@@ -134,10 +134,15 @@ def _lower_bound(world: dict[str, Any], sync: dict[str, Any]) -> dict[str, dict[
     hubspot += -(-sum(world["marketing_events"].values()) // 1000)
     salesforce = sum(-(-n // 2000) for o, n in records.items() if o[0].isupper())
     writes = {"hubspot": 0, "salesforce": 0}
-    for system, objects in sync["push"]["written"].items():
-        per = 100 if system == "hubspot" else 1000
-        for n in objects.values():
-            writes[system] += -(-n["created"] // per) + -(-(n["updated"] + n["rejected"]) // per)
+    deals = sync.get("deals") or {}
+    for written in (sync["push"]["written"], (deals.get("push") or {}).get("written") or {}):
+        for system, objects in written.items():
+            per = 100 if system == "hubspot" else 1000
+            for n in objects.values():
+                writes[system] += -(-n["created"] // per) + -(-(n["updated"] + n["rejected"]) // per)
+    links = deals.get("links_added") or {}
+    writes["hubspot"] += -(-links.get("hubspot", 0) // 100)
+    writes["salesforce"] += -(-links.get("salesforce", 0) // 1000)
     return {"pull": {"hubspot": hubspot, "salesforce": salesforce}, "push": writes}
 
 
@@ -162,6 +167,12 @@ def _tell(summary: dict[str, Any], say: Say) -> None:
         for obj, n in sorted(objects.items()):
             say(f"{name} {obj}: {n['created']:,} created, {n['updated']:,} updated ({n['fields_written']:,} values "
                 f"written), {n['rejected']:,} rejected and parked.")
+    deals = sync.get("deals")
+    if deals and "push" in deals:
+        made = deals["push"]["written"].get("hubspot", {}).get("deals", {}).get("created", 0)
+        say(f"Deals: {deals['linked']:,} Opportunity-deal pairs already linked, {made:,} Opportunities copied to HubSpot "
+            f"as deals, {sum(v for k, v in deals.get('links_added', {}).items() if k in ('hubspot', 'salesforce')):,} contact links added; {deals['issues']:,} notes "
+            f"for review ({', '.join(deals['issue_kinds']) or 'none'}).")
     for rej in sync["push"]["rejections_sample"][:3]:
         say(f"  parked: {rej['hint']}")
     calls, bound = summary["api_calls"], summary["api_calls_lower_bound"]
@@ -175,7 +186,7 @@ def _tell(summary: dict[str, Any], say: Say) -> None:
         say(f"{name} API calls for the sync: {used:,} ({used - writes - history:,} reading, lower bound "
             f"{bound['pull'][system]:,}; {writes:,} writing, lower bound {bound['push'][system]:,}{extra}).")
     second = summary["second_sync"]
-    say(f"The second sync wrote {sum(second['write_calls'].values()):,} records' worth of calls "
+    say(f"The second sync made {sum(second['write_calls'].values()):,} write calls "
         f"(HubSpot {second['write_calls']['hubspot']}, Salesforce {second['write_calls']['salesforce']}): "
         "both systems agree.")
     say(f"Done in {summary['seconds']:.1f} s. Try `connector explain <email>` with --config pointing at the store "

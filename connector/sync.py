@@ -25,7 +25,8 @@ from .push.deletions import DeletionPolicy, plan_deletions, without_deleted_peop
 from .push.engine import Pusher, hubspot_writer, salesforce_writer
 from .push.removals import apply_deletions
 from .push.writes import RecordWrite, WritePlan, plan_writes
-from .reconcile.mapping import ContactMapping
+from .push.deals import sync_deals
+from .reconcile.mapping import ContactMapping, OpportunityMapping
 from .store.erasure import deleted_records, erased_filter, erasure_salt, mark_deleted, mark_erased, purge_erased
 from .store.models import ParkedRecord, SourceRecord, SyncCursor
 from .store.people import reconcile_store
@@ -74,7 +75,8 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
               clock: Callable[[], int] = lambda: int(time.time() * 1000), objects: list[str] | None = None,
               pull: bool = True, dry_run: bool = False, lookback_ms: int = 120_000, safety_lag_ms: int = 60_000,
               deletion_scan_ms: int = 86_400_000, bulk_threshold: int | None = None, sample: int = 10, full_plan: bool = False,
-              field_history: bool = True,
+              field_history: bool = True, deal_mapping: OpportunityMapping | None = None,
+              closed_opportunities_days: int = 365,
               deletions: DeletionsConfig | None = None) -> dict[str, Any]:
     """Pull (unless `pull` is False), reconcile and push once; with `dry_run`, plan instead of pushing.
 
@@ -135,6 +137,22 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
             after = _totals(systems.ledger)
             summary["push"] = {"seconds": round(time.perf_counter() - t, 3), **pushed.to_json(),
                                "write_calls": {s: after.get(s, 0) - before.get(s, 0) for s in ("hubspot", "salesforce")}}
+        if deal_mapping is not None and "opportunities" in (objects or ["opportunities"]):
+            before = _totals(systems.ledger)
+            summary["deals"] = sync_deals(
+                engine, hubspot=systems.hubspot, salesforce=systems.salesforce,
+                writers={"hubspot": hubspot_writer(systems.hubspot),
+                         "salesforce": salesforce_writer(systems.salesforce, bulk_threshold)},
+                contacts=mapping, mapping=deal_mapping, now_ms=clock, run_id=run_id, bulk_threshold=bulk_threshold,
+                closed_within_days=closed_opportunities_days, dry_run=dry_run)
+            if dry_run:
+                _add_deal_forecast(summary["forecast"], summary["deals"], bulk_threshold)
+            else:
+                after = _totals(systems.ledger)
+                calls = {s: after.get(s, 0) - before.get(s, 0) for s in ("hubspot", "salesforce")}
+                summary["deals"]["write_calls"] = calls
+                for s_ in calls:
+                    summary["push"]["write_calls"][s_] += calls[s_]
         status = "partial" if summary.get("push", {}).get("rejected") else "ok"
     except ConnectorError as exc:
         error = str(exc)
@@ -185,6 +203,22 @@ def check_presence(engine: Engine, hubspot: HubSpotSource, now_ms: int, every_ms
     return counts
 
 
+def _add_deal_forecast(out: dict[str, Any], deals: dict[str, Any], bulk_threshold: int) -> None:
+    """Deal writes and deal-contact links, added to a plan's forecast."""
+    for key, n in deals["planned"].items():
+        system = key.split(":", 1)[0]
+        for op in ("create", "update"):
+            if n[op]:
+                out[system]["write_calls"] += (hubspot_calls(n[op]) if system == "hubspot"
+                                               else salesforce_calls(n[op], bulk_threshold))
+    links = deals["links_to_add"]
+    out["hubspot"]["write_calls"] += hubspot_calls(links.get("hubspot", 0))
+    out["salesforce"]["write_calls"] += salesforce_calls(links.get("salesforce", 0), 10**9)
+    for system in ("hubspot", "salesforce"):
+        remaining = out[system]["remaining_today"]
+        out[system]["fits"] = remaining is None or out[system]["write_calls"] <= remaining
+
+
 def parked_count(engine: Engine) -> int:
     with Session(engine) as session:
         return int(session.exec(select(func.count()).select_from(ParkedRecord).where(
@@ -218,7 +252,9 @@ def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int) -> dict[str
     """API calls the plan would cost per system, against what remains of the connector's daily share."""
     groups: dict[tuple[str, str, str], int] = {}
     for write in (*plan.creates, *plan.updates):
-        op = "create" if write.record_id is None else "update"
+        # creates travel per external id they are upserted on (a HubSpot contact from a Lead or a Contact)
+        op = "update" if write.record_id is not None else "create:" + ",".join(
+            k for k in write.values if k.startswith("salesforce_") or k.startswith("HubSpot_"))
         groups[(write.system, write.object_type, op)] = groups.get((write.system, write.object_type, op), 0) + 1
     calls = {"hubspot": 0, "salesforce": 0}
     for (system, _obj, _op), n in groups.items():

@@ -73,10 +73,12 @@ PEOPLE_STREAMS: tuple[Stream, ...] = (
 
 OPPORTUNITY_STREAMS: tuple[Stream, ...] = (
     Stream("hubspot", "deals", ("dealname", "amount", "dealstage", "pipeline", "closedate", "hubspot_owner_id",
-                                "createdate", "hs_lastmodifieddate", "hs_is_closed", "hs_is_closed_won"),
+                                "createdate", "hs_lastmodifieddate", "hs_is_closed", "hs_is_closed_won",
+                                "salesforce_opportunity_id"),
            "opportunities", associations=("contacts",)),
     Stream("salesforce", "Opportunity", ("Name", "AccountId", "StageName", "Amount", "CloseDate", "Probability",
-                                         "IsClosed", "IsWon", "OwnerId", "LeadSource", "Type", "CreatedDate"),
+                                         "IsClosed", "IsWon", "OwnerId", "LeadSource", "Type", "CreatedDate",
+                                         "HubSpot_Deal_Id__c"),
            "opportunities"),
     Stream("salesforce", "OpportunityContactRole", ("OpportunityId", "ContactId", "Role", "IsPrimary"),
            "opportunities"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -62,21 +62,28 @@ class Pusher:
     """Applies write plans through two SystemWriters and records the outcome in the store."""
 
     def __init__(self, engine: Engine, *, writers: dict[str, SystemWriter], mapping: ContactMapping,
-                 now_ms: Callable[[], int], run_id: int | None = None, bulk_threshold: int = 10_000) -> None:
+                 now_ms: Callable[[], int], run_id: int | None = None, bulk_threshold: int = 10_000,
+                 id_fields: Mapping[tuple[str, str], tuple[str, ...]] | None = None) -> None:
         self.engine = engine
         self.writers = writers
         self.bulk_threshold = bulk_threshold
         self.mapping = mapping
         self.now_ms = now_ms
         self.run_id = run_id
+        ident = mapping.identity
+        #: the external ids creates are upserted on, per (system, object type): people's by default
+        self.id_fields: dict[tuple[str, str], tuple[str, ...]] = {
+            ("salesforce", "Lead"): (ident.salesforce_hubspot_id_field,),
+            ("salesforce", "Contact"): (ident.salesforce_hubspot_id_field,),
+            ("hubspot", "contacts"): (ident.hubspot_contact_id_property, ident.hubspot_lead_id_property),
+            **(id_fields or {})}
+        #: (group id, system, object type) -> id of the record created for it by this Pusher
+        self.created: dict[tuple[str, str, str], str] = {}
 
     def push(self, plan: WritePlan) -> PushResult:
         result = PushResult(held=len(plan.held))
-        created: dict[tuple[str, str, str], str] = {}
-        ident = self.mapping.identity
-        id_fields = {"salesforce": (ident.salesforce_hubspot_id_field,),
-                     "hubspot": (ident.hubspot_contact_id_property, ident.hubspot_lead_id_property)}
-        for (system, object_type, id_field), writes in _grouped(plan.creates, id_fields).items():
+        created = self.created
+        for (system, object_type, id_field), writes in _grouped(plan.creates, self.id_fields).items():
             for write, outcome in self._send(system, object_type, "upsert", writes, id_field, result):
                 if outcome.ok and outcome.record_id:
                     created[(write.person_id, system, object_type)] = outcome.record_id
@@ -157,11 +164,11 @@ def _without(write: RecordWrite, fields: Iterable[str]) -> RecordWrite:
     return replace(write, values={k: v for k, v in write.values.items() if k not in drop})
 
 
-def _grouped(writes: Iterable[RecordWrite], id_fields: dict[str, tuple[str, ...]]
+def _grouped(writes: Iterable[RecordWrite], id_fields: Mapping[tuple[str, str], tuple[str, ...]]
              ) -> dict[tuple[str, str, str | None], list[RecordWrite]]:
     out: dict[tuple[str, str, str | None], list[RecordWrite]] = {}
     for w in writes:
-        id_field = create_key(w, id_fields.get(w.system, ())) if w.record_id is None else None
+        id_field = create_key(w, id_fields.get((w.system, w.object_type), ())) if w.record_id is None else None
         out.setdefault((w.system, w.object_type, id_field), []).append(w)
     return out
 

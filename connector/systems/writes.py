@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from .hubspot import HubSpotSource
     from .salesforce import SalesforceSource
 
-__all__ = ["WriteOutcome", "Item", "hubspot_write", "salesforce_write", "hubspot_delete", "salesforce_delete", "HUBSPOT_BATCH", "COLLECTION_SIZE",
+__all__ = ["WriteOutcome", "Item", "hubspot_write", "salesforce_write", "hubspot_delete", "salesforce_delete",
+           "hubspot_associate", "salesforce_create", "HUBSPOT_BATCH", "COLLECTION_SIZE",
            "COLLECTIONS_PER_CALL", "salesforce_calls", "hubspot_calls"]
 
 HUBSPOT_BATCH = 100
@@ -215,6 +216,55 @@ def _save_result(item: Item, result: dict[str, Any]) -> WriteOutcome:
     fields = tuple(dict.fromkeys(f for e in errors for f in e.get("fields") or []))
     return WriteOutcome(False, code=str(errors[0].get("statusCode")) if errors else "ERROR",
                         message="; ".join(str(e.get("message")) for e in errors), fields=fields)
+
+
+# ---------------------------------------------------------------------------------------------- links
+
+
+def hubspot_associate(source: HubSpotSource, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]]
+                      ) -> dict[tuple[str, str], WriteOutcome]:
+    """Default (unlabelled) associations, 100 pairs per call (v4 batch associate)."""
+    out: dict[tuple[str, str], WriteOutcome] = {}
+    for start in range(0, len(pairs), HUBSPOT_BATCH):
+        chunk = list(pairs[start:start + HUBSPOT_BATCH])
+        body = source.http.json("POST", f"/crm/v4/associations/{from_type}/{to_type}/batch/associate/default",
+                                object_type=f"{from_type}>{to_type}",
+                                json_body={"inputs": [{"from": {"id": a}, "to": {"id": b}} for a, b in chunk]})
+        failed: dict[tuple[str, str], tuple[str, str]] = {}
+        for error in (body or {}).get("errors") or []:
+            ids = [str(i) for i in (error.get("context") or {}).get("ids") or []]
+            for pair in chunk:
+                if pair[0] in ids or pair[1] in ids:
+                    failed[pair] = (str(error.get("category") or "ERROR"), str(error.get("message") or ""))
+        for pair in chunk:
+            code, message = failed.get(pair, ("", ""))
+            out[pair] = WriteOutcome(not code, pair[0], code=code, message=message)
+    return out
+
+
+def salesforce_create(source: SalesforceSource, sobject: str, items: Sequence[Item]) -> dict[str, WriteOutcome]:
+    """Plain inserts through sObject Collections, five collections of 200 per Composite call (for records
+    without an external id, such as OpportunityContactRole)."""
+    out: dict[str, WriteOutcome] = {}
+    collections = list(_chunks(items, COLLECTION_SIZE))
+    for call in (collections[i:i + COLLECTIONS_PER_CALL] for i in range(0, len(collections), COLLECTIONS_PER_CALL)):
+        subrequests = [{"method": "POST", "url": source._path("composite/sobjects"), "referenceId": f"c{i}",
+                        "body": {"allOrNone": False, "records": [{"attributes": {"type": sobject}, **it.values}
+                                                                 for it in chunk]}}
+                       for i, chunk in enumerate(call)]
+        body = source.http.json("POST", source._path("composite"), object_type=sobject,
+                                json_body={"allOrNone": False, "compositeRequest": subrequests})
+        answers = {r.get("referenceId"): r for r in (body or {}).get("compositeResponse", []) if isinstance(r, dict)}
+        for i, chunk in enumerate(call):
+            results = (answers.get(f"c{i}") or {}).get("body")
+            if not isinstance(results, list) or len(results) != len(chunk):
+                code, message = _first_error(results)
+                out.update({it.key: WriteOutcome(False, code=code, message=message) for it in chunk})
+                continue
+            for item, result in zip(chunk, results):
+                out[item.key] = _save_result(Item(item.key, None, item.values), result) if isinstance(result, dict) \
+                    else WriteOutcome(False, code="NO_RESULT", message="malformed answer")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- deletes

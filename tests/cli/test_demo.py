@@ -43,7 +43,7 @@ def test_demo_text_output_tells_the_story(tmp_path: Path, capsys: pytest.Capture
     assert main(["demo", "--people", "100", "--store", f"sqlite:///{tmp_path}/d.db", "--rate-limits", "off"]) == 0
     text = capsys.readouterr().out
     assert "linked across both systems" in text and "API calls for the sync" in text
-    assert "The second sync wrote 0" in text
+    assert "The second sync made 0 write calls" in text
 
 
 def test_demo_refuses_broken_mappings_before_starting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

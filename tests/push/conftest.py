@@ -42,6 +42,7 @@ class World:
     def sync(self, **kwargs: Any) -> dict[str, Any]:
         systems = self.systems()
         try:
+            kwargs.setdefault("deal_mapping", self.mappings.opportunities)
             return run_cycle(self.engine, systems, self.mappings.contacts, clock=self.sandbox.clock.now_ms,
                              safety_lag_ms=0, lookback_ms=0, **kwargs)
         finally:

@@ -215,6 +215,7 @@ def test_plan_is_a_dry_run_with_a_forecast(tmp_path_factory: pytest.TempPathFact
         # then the real thing costs what was forecast
         assert main(["sync", "--once", "--json", "--config", str(fresh.config_path)]) == 0
         done = json.loads(capsys.readouterr().out)
+        # (a deal's contact links to people this very sync creates are not known before it creates them)
         assert done["push"]["write_calls"]["hubspot"] <= forecast["hubspot"]["write_calls"] + 1
         assert done["push"]["write_calls"]["salesforce"] <= forecast["salesforce"]["write_calls"]
         assert main(["plan", "--config", str(fresh.config_path)]) == 0
@@ -258,3 +259,31 @@ def test_most_recent_uses_hubspot_property_history_not_the_record_time(world: Wo
     after = client.crm.contacts.basic_api.get_by_id(h, properties=["hubspot_owner_id"]).properties
     assert owners.email_of("hubspot", after["hubspot_owner_id"]) == target
     assert main(["explain", h, "--json", "--config", str(world.config_path)]) == 0
+
+
+def test_opportunities_become_deals_linked_to_their_contacts(world: World, first: dict[str, Any]) -> None:
+    deals_summary = first["deals"]
+    assert deals_summary["push"]["written"]["hubspot"]["deals"]["created"] > 0
+    sf = world.salesforce_sdk()
+    opps = {o["Id"]: o for o in sf.query_all(
+        "SELECT Id, Name, Amount, StageName, HubSpot_Deal_Id__c FROM Opportunity")["records"]}
+    roles = sf.query_all("SELECT OpportunityId, ContactId FROM OpportunityContactRole")["records"]
+    client = world.hubspot_sdk()
+    linked = [o for o in opps.values() if o["HubSpot_Deal_Id__c"]]
+    assert len(linked) >= deals_summary["push"]["written"]["hubspot"]["deals"]["created"]
+    stage_map = world.mappings.opportunities.fields  # the stage transform maps names both ways
+    assert any(f.name == "stage" for f in stage_map)
+    hs_contacts = hubspot_contacts(world)
+    for opp in linked[:25]:
+        deal = client.crm.deals.basic_api.get_by_id(
+            opp["HubSpot_Deal_Id__c"], properties=["dealname", "amount", "dealstage", "salesforce_opportunity_id"],
+            associations=["contacts"])
+        props = deal.properties
+        assert props["dealname"] == opp["Name"] and props["salesforce_opportunity_id"][:15] == opp["Id"][:15]
+        if opp["Amount"] is not None:
+            assert float(props["amount"]) == pytest.approx(float(opp["Amount"]))
+        # every contact with a role on the Opportunity, if synced to HubSpot, is associated with the deal
+        contacts = {r["ContactId"][:15] for r in roles if r["OpportunityId"] == opp["Id"]}
+        expected = {h for h, p in hs_contacts.items() if (p.get("salesforce_contact_id") or "")[:15] in contacts}
+        associated = {a.id for a in (deal.associations or {}).get("contacts", {}).results} if deal.associations else set()
+        assert expected <= associated, (opp["Id"], expected, associated)
