@@ -141,7 +141,7 @@ class CustomFields(_Spec):
 
 
 class ContactRolesSpec(_Spec):
-    """Declares that deal-contact associations sync with OpportunityContactRole (behaviour comes later)."""
+    """Deal-contact associations sync with OpportunityContactRole (added both ways, never removed)."""
 
     enabled: bool = True
     default_role: str = "Business User"
