@@ -24,9 +24,11 @@ from .pull.streams import streams_for
 from .push.deletions import DeletionPolicy, plan_deletions, without_deleted_people
 from .push.engine import Pusher, hubspot_writer, salesforce_writer
 from .push.removals import apply_deletions
-from .push.writes import RecordWrite, WritePlan, plan_writes
 from .push.deals import sync_deals
+from .push.writes import RecordWrite, WritePlan, plan_writes
+from .reconcile.engine import ReconcileResult
 from .reconcile.mapping import ContactMapping, OpportunityMapping
+from .reconcile.records import RecordKey
 from .store.erasure import deleted_records, erased_filter, erasure_salt, mark_deleted, mark_erased, purge_erased
 from .store.models import ParkedRecord, SourceRecord, SyncCursor
 from .store.people import reconcile_store
@@ -74,10 +76,9 @@ def _totals(ledger: CallLedger) -> dict[str, int]:
 def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, command: str = "sync",
               clock: Callable[[], int] = lambda: int(time.time() * 1000), objects: list[str] | None = None,
               pull: bool = True, dry_run: bool = False, lookback_ms: int = 120_000, safety_lag_ms: int = 60_000,
-              deletion_scan_ms: int = 86_400_000, bulk_threshold: int | None = None, sample: int = 10, full_plan: bool = False,
-              field_history: bool = True, deal_mapping: OpportunityMapping | None = None,
-              closed_opportunities_days: int = 365,
-              deletions: DeletionsConfig | None = None) -> dict[str, Any]:
+              deletion_scan_ms: int = 86_400_000, bulk_threshold: int | None = None, sample: int = 10,
+              full_plan: bool = False, field_history: bool = True, deal_mapping: OpportunityMapping | None = None,
+              closed_opportunities_days: int = 365, deletions: DeletionsConfig | None = None) -> dict[str, Any]:
     """Pull (unless `pull` is False), reconcile and push once; with `dry_run`, plan instead of pushing.
 
     Returns the run's summary (what `--json` prints); the run is recorded with its API calls either way.
@@ -105,16 +106,9 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
                 summary["pull"]["presence_check"] = check_presence(
                     engine, systems.hubspot, clock(), int(deletions.presence_check_hours * 3_600_000))
         t = time.perf_counter()
-        skip = erased_filter(engine, salt)
-        done = reconcile_store(engine, mapping, skip=skip)
-        wanted = history_wanted(done.result, mapping) if field_history else {}
-        if wanted:  # most_recent settled on HubSpot record times: read the real change times, then again
-            times = systems.hubspot.property_times("contacts", wanted)
-            save_field_times(engine, times)
-            summary["field_history"] = {"records": len(wanted), "with_times": len(times)}
-            done = reconcile_store(engine, mapping, skip=skip)
-        if not dry_run:
-            done.save(engine, now_ms=clock(), run_id=run_id)
+        refine = _history_reader(engine, systems.hubspot, mapping, summary) if field_history else None
+        done = reconcile_store(engine, mapping, skip=erased_filter(engine, salt), refine=refine,
+                               save_at=None if dry_run else (clock(), run_id))
         result = done.result
         summary["reconcile"] = {"seconds": round(time.perf_counter() - t, 3), **done.summary}
         actions = plan_deletions(result.people, deleted_records(engine), DeletionPolicy(
@@ -153,7 +147,8 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
                 summary["deals"]["write_calls"] = calls
                 for s_ in calls:
                     summary["push"]["write_calls"][s_] += calls[s_]
-        status = "partial" if summary.get("push", {}).get("rejected") else "ok"
+        rejected = summary.get("push", {}).get("rejected") or summary.get("deals", {}).get("push", {}).get("rejected")
+        status = "partial" if rejected else "ok"
     except ConnectorError as exc:
         error = str(exc)
         summary.update(ok=False, error=type(exc).__name__, message=error)
@@ -163,8 +158,26 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
         summary["parked"] = parked_count(engine)
         summary["seconds"] = round(time.perf_counter() - started, 3)
         finish_run(engine, run_id, now_ms=clock(), status=status, api_calls=systems.ledger.snapshot(),
-                   counts={k: v for k, v in summary.items() if k in ("pull", "reconcile", "push", "plan")}, error=error)
+                   counts={k: v for k, v in summary.items() if k in ("pull", "reconcile", "push", "plan", "deals",
+                                                                   "deletions", "field_history")}, error=error)
     return summary
+
+
+def _history_reader(engine: Engine, hubspot: HubSpotSource, mapping: ContactMapping,
+                    summary: dict[str, Any]) -> Callable[[ReconcileResult], dict[str, dict[str, int]]]:
+    """For each chunk of people: where most_recent settled a disagreement on HubSpot's record time, the
+    real change times of those properties (property history, 50 contacts a call), kept in the store."""
+    def read(part: ReconcileResult) -> dict[str, dict[str, int]]:
+        wanted = history_wanted(part, mapping)
+        if not wanted:
+            return {}
+        times = hubspot.property_times("contacts", wanted)
+        save_field_times(engine, times)
+        seen = summary.setdefault("field_history", {"records": 0, "with_times": 0})
+        seen["records"] += len(wanted)
+        seen["with_times"] += len(times)
+        return times
+    return read
 
 
 _PRESENCE = "hubspot:contacts:presence"
@@ -193,8 +206,6 @@ def check_presence(engine: Engine, hubspot: HubSpotSource, now_ms: int, every_ms
                                                               [i for i in missing if i not in archived], now_ms),
                   "archived": len(archived)}
         if archived:
-            from .reconcile.records import RecordKey
-
             mark_deleted(engine, [RecordKey("hubspot", "contacts", i) for i in archived], now_ms)
     with Session(engine) as session, session.begin():
         row = session.get(SyncCursor, _PRESENCE) or SyncCursor(stream=_PRESENCE, value={}, updated_at=now_ms)

@@ -7,7 +7,9 @@ merged-away ones included so identity can follow them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+import gc
+from collections import Counter
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -16,9 +18,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from ..reconcile.engine import ReconcileResult, reconcile
+from ..reconcile.engine import ReconcileResult, reconcile_group
+from ..reconcile.identity import PersonGroup, resolve_identities
+from ..reconcile.transforms import CallContext
 from ..reconcile.mapping import ContactMapping
-from ..reconcile.records import OwnerDirectory, RecordKey, SourceRecord, UnifiedPerson
+from ..reconcile.records import FieldChange, Issue, OwnerDirectory, RecordKey, SourceRecord, UnifiedPerson
 from ..reconcile.summary import summarize
 from .models import FieldAudit, Link, Person, PersonField
 from .models import SourceRecord as StoredRecord
@@ -29,24 +33,35 @@ __all__ = ["person_records", "stored_links", "save_reconciliation", "SaveCounts"
 PERSON_OBJECTS = (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact"))
 
 
+#: the columns a domain record is made of, selected as plain rows: building ORM objects for every stored
+#: record cost more than reconciling it
+_COLUMNS = (StoredRecord.system, StoredRecord.object_type, StoredRecord.record_id, StoredRecord.modified_at,
+            StoredRecord.changed_at, StoredRecord.data, StoredRecord.field_times, StoredRecord.deleted,
+            StoredRecord.merged_into)
+
+
 def person_records(engine: Engine) -> Iterator[SourceRecord]:
     """Every staged person record as the reconciliation core takes it."""
     with Session(engine) as session:
         for system, object_type in PERSON_OBJECTS:
-            rows = session.execute(select(StoredRecord).where(
-                StoredRecord.system == system, StoredRecord.object_type == object_type)).scalars()
+            # streamed: one batch of rows at a time, never the whole table's JSON in memory
+            rows = session.execute(select(*_COLUMNS).where(
+                StoredRecord.system == system, StoredRecord.object_type == object_type).execution_options(
+                yield_per=2_000))
             for row in rows:
                 yield _domain(row)
 
 
-def _domain(row: StoredRecord) -> SourceRecord:
-    """Underscore keys are the connector's own annotations (associations), not system fields."""
-    fields = {k: v for k, v in row.data.items() if not k.startswith("_")}  # echo: changed_at, not modified_at
-    links = row.data.get("_associations") or {}
+def _domain(row: Any) -> SourceRecord:
+    """A stored row (ORM object or plain row) as a domain record. Underscore keys are the connector's own
+    annotations (associations), not system fields; the time is the content time (echoes do not count)."""
+    data = row.data
+    fields = {k: v for k, v in data.items() if not k.startswith("_")}
+    links = data.get("_associations") or {}
     return SourceRecord(
-        system=row.system,  # type: ignore[arg-type]
-        object_type=row.object_type, id=row.record_id, modified_at=row.modified_at if row.changed_at is None
-        else row.changed_at, fields=fields,
+        system=row.system,
+        object_type=row.object_type, id=row.record_id,
+        modified_at=row.modified_at if row.changed_at is None else row.changed_at, fields=fields,
         field_modified_at=dict(row.field_times or {}), deleted=row.deleted, merged_into=row.merged_into,
         associations={k: tuple(v) for k, v in links.items()},
     )
@@ -225,43 +240,145 @@ def reconcile_stored(engine: Engine, mapping: ContactMapping, *, now_ms: int,
                      run_id: int | None = None) -> dict[str, Any]:
     """The reconcile stage on the store: staged records, stored links and owners in; people, provenance and
     audit saved; the result summarised (no API calls)."""
-    done = reconcile_store(engine, mapping)
-    done.save(engine, now_ms=now_ms, run_id=run_id)
-    return done.summary
+    return reconcile_store(engine, mapping, save_at=(now_ms, run_id)).summary
 
 
 @dataclass
 class Reconciled:
-    """One reconciliation of the store: its result (push writes its changes), its summary, and the link
-    roles to save with it. Nothing is stored until `save` (the dry run of `connector plan` never does)."""
+    """One reconciliation of the store: its result and summary. The result's people carry only their
+    links (their fields were saved chunk by chunk, or, for a dry run, shown and let go); its changes
+    are what push writes."""
 
     result: ReconcileResult
     summary: dict[str, Any]
     roles: dict[RecordKey, tuple[str, str]]
 
-    def save(self, engine: Engine, *, now_ms: int, run_id: int | None = None) -> SaveCounts:
-        saved = save_reconciliation(engine, self.result.people, now_ms=now_ms, run_id=run_id, roles=self.roles)
-        self.summary.update(fields_changed=saved.fields_changed, conflicts_recorded=saved.conflicts_recorded)
-        return saved
+
+#: times of field changes for HubSpot contacts, asked for by a chunk's result (property history)
+Refine = Callable[[ReconcileResult], Mapping[str, Mapping[str, int]]]
 
 
-def reconcile_store(engine: Engine, mapping: ContactMapping, *,
-                    skip: Callable[[SourceRecord], bool] | None = None) -> Reconciled:
-    """Reconcile every stored person record (no API calls, nothing saved yet). Records `skip` picks
-    (those of erased people) are left out entirely."""
+def _identity_fields(mapping: ContactMapping) -> frozenset[str]:
+    """The only fields identity resolution reads; the rest of a record waits for its chunk."""
+    ident = mapping.identity
+    return frozenset({"email", "Email", "hs_merged_object_ids", "IsConverted", "ConvertedContactId", "MasterRecordId",
+                      ident.hubspot_lead_id_property, ident.hubspot_contact_id_property,
+                      ident.salesforce_hubspot_id_field})
+
+
+def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[SourceRecord], bool] | None = None,
+                    save_at: tuple[int, int | None] | None = None, refine: Refine | None = None,
+                    chunk: int = 5_000) -> Reconciled:
+    """Reconcile every stored person record (no API calls of its own), in bounded memory.
+
+    Identity resolution sees every record, but only its identifying fields; people are then resolved
+    and planned `chunk` at a time with their full records, and saved as they go when `save_at` gives
+    (now_ms, run_id). Only the changes (what push writes) and each person's links are kept, so memory
+    follows the number of changes, not the number of people. `refine` may return field change times
+    for a chunk (HubSpot property history); the chunk is then resolved again with them. Records `skip`
+    picks (those of erased people) are left out entirely.
+    """
+    wanted_fields = _identity_fields(mapping)
     history: dict[RecordKey, str] = {}
+    slim: list[SourceRecord] = []
+    for r in person_records(engine):
+        if skip is not None and skip(r):
+            continue
+        why = _history_reason(r)
+        if why:
+            history[r.key] = why
+        slim.append(replace(r, fields={k: v for k, v in r.fields.items() if k in wanted_fields}))
+    ident = resolve_identities(slim, stored_links(engine), mapping.identity)
+    del slim
+    duplicates = ident.duplicates
+    roles = link_roles(ReconcileResult((), (), duplicates, ()), history)
+    ctx = CallContext(owner_directory(engine))
+    people: list[UnifiedPerson] = []
+    changes: list[FieldChange] = []
+    issues: list[Issue] = []
+    totals: dict[str, Any] = {"people": 0, "linked_in_both": 0, "conflicts": Counter(), "issue_kinds": Counter(),
+                              "fields_changed": 0, "conflicts_recorded": 0}
+    pending = list(ident.people)
+    del ident
+    for start in range(0, len(pending), chunk):
+        groups = _with_full_records(engine, pending[start:start + chunk])
+        pending[start:start + chunk] = [None] * len(groups)  # type: ignore[list-item]  # done: let them go
+        part = _reconcile_groups(groups, mapping, ctx)
+        if refine is not None:
+            times = refine(part)
+            if times:
+                groups = [_with_times(g, times) for g in groups]
+                part = _reconcile_groups(groups, mapping, ctx)
+        if save_at is not None:
+            saved = save_reconciliation(engine, part.people, now_ms=save_at[0], run_id=save_at[1], roles=roles)
+            totals["fields_changed"] += saved.fields_changed
+            totals["conflicts_recorded"] += saved.conflicts_recorded
+        _tally(totals, part)
+        changes += part.changes
+        issues += part.issues
+        # a person's links are all later stages need of them (deletions); the fields are saved or shown
+        people += [UnifiedPerson(p.person_id, {}, p.links) for p in part.people]
+    result = ReconcileResult(tuple(people), tuple(changes), duplicates, tuple(issues))
+    summary = summarize(ReconcileResult((), result.changes, duplicates, result.issues))
+    summary.update(people=totals["people"], linked_in_both=totals["linked_in_both"],
+                   conflicts=[{"field": f, "rule": r, "people": n} for (f, r), n in totals["conflicts"].most_common()])
+    if save_at is not None:
+        summary.update(fields_changed=totals["fields_changed"], conflicts_recorded=totals["conflicts_recorded"])
+    return Reconciled(result, summary, roles)
 
-    def records() -> Iterator[SourceRecord]:
-        for r in person_records(engine):
-            if skip is not None and skip(r):
-                continue
-            why = _history_reason(r)
-            if why:
-                history[r.key] = why
-            yield r
 
-    result = reconcile(records(), mapping, links=stored_links(engine), owners=owner_directory(engine))
-    return Reconciled(result, summarize(result), link_roles(result, history))
+def _reconcile_groups(groups: Sequence[PersonGroup], mapping: ContactMapping, ctx: CallContext) -> ReconcileResult:
+    people: list[UnifiedPerson] = []
+    changes: list[FieldChange] = []
+    issues: list[Issue] = []
+    was_enabled = gc.isenabled()
+    gc.disable()  # many small acyclic objects: the cyclic collector would only rescan them
+    try:
+        for group in groups:
+            person, ch, iss = reconcile_group(group, mapping, ctx)
+            people.append(person)
+            changes += ch
+            issues += iss
+    finally:
+        if was_enabled:
+            gc.enable()
+    return ReconcileResult(tuple(people), tuple(changes), (), tuple(issues))
+
+
+def _tally(totals: dict[str, Any], part: ReconcileResult) -> None:
+    totals["people"] += len(part.people)
+    totals["linked_in_both"] += sum(1 for p in part.people if {k.system for k in p.links} == {"hubspot", "salesforce"})
+    for person in part.people:
+        for name, prov in person.fields.items():
+            if prov.losing and prov.rule != "agreement":
+                totals["conflicts"][(name, prov.rule)] += 1
+
+
+def _with_full_records(engine: Engine, groups: Sequence[PersonGroup]) -> list[PersonGroup]:
+    """The chunk's groups with their primary records whole again (identity worked on slim copies)."""
+    wanted: dict[tuple[str, str], list[str]] = {}
+    for g in groups:
+        for r in (g.hubspot, g.salesforce):
+            if r is not None:
+                wanted.setdefault((r.system, r.object_type), []).append(r.id)
+    full: dict[RecordKey, SourceRecord] = {}
+    with Session(engine) as session:
+        for (system, object_type), ids in wanted.items():
+            for i in range(0, len(ids), 500):
+                for row in session.execute(select(*_COLUMNS).where(
+                        StoredRecord.system == system, StoredRecord.object_type == object_type,
+                        StoredRecord.record_id.in_(ids[i:i + 500]))):  # type: ignore[attr-defined]
+                    rec = _domain(row)
+                    full[rec.key] = rec
+    return [replace(g, hubspot=full.get(g.hubspot.key, g.hubspot) if g.hubspot else None,
+                    salesforce=full.get(g.salesforce.key, g.salesforce) if g.salesforce else None) for g in groups]
+
+
+def _with_times(group: PersonGroup, times: Mapping[str, Mapping[str, int]]) -> PersonGroup:
+    hs = group.hubspot
+    if hs is None or hs.id not in times:
+        return group
+    return replace(group, hubspot=replace(hs, field_modified_at={**hs.field_modified_at, **times[hs.id]}))
 
 
 def duplicate_links(engine: Engine) -> list[dict[str, Any]]:
