@@ -80,6 +80,8 @@ class Person(SQLModel, table=True):
     score: float | None = None
     status: str | None = Field(default=None, max_length=32)
     status_since: int | None = _ms(nullable=True)
+    #: digest of the saved fields, provenance and links: an unchanged person costs no reads or writes
+    fields_digest: str | None = Field(default=None, max_length=32)
     created_at: int = _ms()
     updated_at: int = _ms()
 
