@@ -163,11 +163,9 @@ def salesforce_write(source: SalesforceSource, sobject: str, operation: Operatio
     threshold = source.bulk_threshold if bulk_threshold is None else bulk_threshold
     if len(items) > threshold:
         return _bulk(source, sobject, operation, items, external_id, sleep or source._sleep)
-    out: dict[str, WriteOutcome] = {}
-    collections = list(_chunks(items, COLLECTION_SIZE))
-    for call in (collections[i:i + COLLECTIONS_PER_CALL] for i in range(0, len(collections), COLLECTIONS_PER_CALL)):
-        out.update(_composite_collections(source, sobject, operation, call, external_id))
-    return out
+    path = "composite/sobjects" + (f"/{sobject}/{external_id}" if operation == "upsert" else "")
+    return _collections(source, sobject, "PATCH", path, [_sf_record(sobject, it, operation) for it in items],
+                        [it.key for it in items])
 
 
 def _sf_record(sobject: str, item: Item, operation: Operation) -> dict[str, Any]:
@@ -177,29 +175,31 @@ def _sf_record(sobject: str, item: Item, operation: Operation) -> dict[str, Any]
     return record
 
 
-def _composite_collections(source: SalesforceSource, sobject: str, operation: Operation,
-                           collections: Sequence[Sequence[Item]], external_id: str | None) -> dict[str, WriteOutcome]:
-    subrequests = []
-    for i, chunk in enumerate(collections):
-        url = source._path("composite/sobjects" + (f"/{sobject}/{external_id}" if operation == "upsert" else ""))
-        subrequests.append({"method": "PATCH", "url": url, "referenceId": f"c{i}",
-                            "body": {"allOrNone": False, "records": [_sf_record(sobject, it, operation) for it in chunk]}})
-    body = source.http.json("POST", source._path("composite"), object_type=sobject,
-                            json_body={"allOrNone": False, "compositeRequest": subrequests})
-    answers = {r.get("referenceId"): r for r in (body or {}).get("compositeResponse", []) if isinstance(r, dict)}
+def _collections(source: SalesforceSource, sobject: str, method: str, path: str, records: Sequence[dict[str, Any]],
+                 keys: Sequence[str]) -> dict[str, WriteOutcome]:
+    """`records` through sObject Collections (200 each), five collections to one Composite call (one API
+    call for 1,000 records); each SaveResult mapped back to its key, in order."""
     out: dict[str, WriteOutcome] = {}
-    for i, chunk in enumerate(collections):
-        answer = answers.get(f"c{i}") or {}
-        status = int(answer.get("httpStatusCode") or 0)
-        results = answer.get("body")
-        if status >= 400 or not isinstance(results, list) or len(results) != len(chunk) or not all(
-                isinstance(r, dict) and "success" in r for r in results):
-            code, message = _first_error(results) if status >= 400 else (
-                "NO_RESULT", "Salesforce's answer for this collection was missing or malformed")
-            out.update({it.key: WriteOutcome(False, code=code, message=message) for it in chunk})
-            continue
-        for item, result in zip(chunk, results):
-            out[item.key] = _save_result(item, result)
+    chunks = [(list(records[i:i + COLLECTION_SIZE]), list(keys[i:i + COLLECTION_SIZE]))
+              for i in range(0, len(records), COLLECTION_SIZE)]
+    for call in (chunks[i:i + COLLECTIONS_PER_CALL] for i in range(0, len(chunks), COLLECTIONS_PER_CALL)):
+        subrequests = [{"method": method, "url": source._path(path), "referenceId": f"c{i}",
+                        "body": {"allOrNone": False, "records": recs}} for i, (recs, _) in enumerate(call)]
+        body = source.http.json("POST", source._path("composite"), object_type=sobject,
+                                json_body={"allOrNone": False, "compositeRequest": subrequests})
+        answers = {r.get("referenceId"): r for r in (body or {}).get("compositeResponse", []) if isinstance(r, dict)}
+        for i, (recs, chunk_keys) in enumerate(call):
+            answer = answers.get(f"c{i}") or {}
+            status = int(answer.get("httpStatusCode") or 0)
+            results = answer.get("body")
+            if status >= 400 or not isinstance(results, list) or len(results) != len(recs) or not all(
+                    isinstance(r, dict) and "success" in r for r in results):
+                code, message = _first_error(results) if status >= 400 else (
+                    "NO_RESULT", "Salesforce's answer for this collection was missing or malformed")
+                out.update({k: WriteOutcome(False, code=code, message=message) for k in chunk_keys})
+                continue
+            for key, record, result in zip(chunk_keys, recs, results):
+                out[key] = _save_result(Item(key, record.get("Id"), {}), result)
     return out
 
 
@@ -211,7 +211,8 @@ def _first_error(body: Any) -> tuple[str, str]:
 
 def _save_result(item: Item, result: dict[str, Any]) -> WriteOutcome:
     if result.get("success"):
-        return WriteOutcome(True, str(result.get("id") or item.record_id), created=bool(result.get("created")))
+        rid = result.get("id") or item.record_id
+        return WriteOutcome(True, str(rid) if rid else None, created=bool(result.get("created")))
     errors = [e for e in result.get("errors") or [] if isinstance(e, dict)]
     fields = tuple(dict.fromkeys(f for e in errors for f in e.get("fields") or []))
     return WriteOutcome(False, code=str(errors[0].get("statusCode")) if errors else "ERROR",
@@ -243,28 +244,10 @@ def hubspot_associate(source: HubSpotSource, from_type: str, to_type: str, pairs
 
 
 def salesforce_create(source: SalesforceSource, sobject: str, items: Sequence[Item]) -> dict[str, WriteOutcome]:
-    """Plain inserts through sObject Collections, five collections of 200 per Composite call (for records
-    without an external id, such as OpportunityContactRole)."""
-    out: dict[str, WriteOutcome] = {}
-    collections = list(_chunks(items, COLLECTION_SIZE))
-    for call in (collections[i:i + COLLECTIONS_PER_CALL] for i in range(0, len(collections), COLLECTIONS_PER_CALL)):
-        subrequests = [{"method": "POST", "url": source._path("composite/sobjects"), "referenceId": f"c{i}",
-                        "body": {"allOrNone": False, "records": [{"attributes": {"type": sobject}, **it.values}
-                                                                 for it in chunk]}}
-                       for i, chunk in enumerate(call)]
-        body = source.http.json("POST", source._path("composite"), object_type=sobject,
-                                json_body={"allOrNone": False, "compositeRequest": subrequests})
-        answers = {r.get("referenceId"): r for r in (body or {}).get("compositeResponse", []) if isinstance(r, dict)}
-        for i, chunk in enumerate(call):
-            results = (answers.get(f"c{i}") or {}).get("body")
-            if not isinstance(results, list) or len(results) != len(chunk):
-                code, message = _first_error(results)
-                out.update({it.key: WriteOutcome(False, code=code, message=message) for it in chunk})
-                continue
-            for item, result in zip(chunk, results):
-                out[item.key] = _save_result(Item(item.key, None, item.values), result) if isinstance(result, dict) \
-                    else WriteOutcome(False, code="NO_RESULT", message="malformed answer")
-    return out
+    """Plain inserts through sObject Collections in Composite (for records without an external id, such
+    as OpportunityContactRole)."""
+    return _collections(source, sobject, "POST", "composite/sobjects",
+                        [{"attributes": {"type": sobject}, **it.values} for it in items], [it.key for it in items])
 
 
 # ---------------------------------------------------------------------------------------------- deletes
