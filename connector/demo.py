@@ -140,6 +140,8 @@ def _lower_bound(world: dict[str, Any], sync: dict[str, Any]) -> dict[str, dict[
             per = 100 if system == "hubspot" else 1000
             for n in objects.values():
                 writes[system] += -(-n["created"] // per) + -(-(n["updated"] + n["rejected"]) // per)
+    # HubSpot takes an opt-out only through its subscription API, one address per call
+    writes["hubspot"] += sync["api_calls"].get("hubspot", {}).get("by_object", {}).get("subscriptions", 0)
     links = deals.get("links_added") or {}
     writes["hubspot"] += -(-links.get("hubspot", 0) // 100)
     writes["salesforce"] += -(-links.get("salesforce", 0) // 1000)

@@ -70,10 +70,10 @@ SANDBOX_CUSTOM_FIELDS_PATH = "/_sandbox/salesforce/custom-fields"
 _HUBSPOT_OBJECT = {"contacts": "contacts", "opportunities": "deals"}
 _SETUP_HINT = "create it with `connector setup --apply` or fix the name"
 #: read-only HubSpot properties that another API changes (the CRM objects API refuses them)
-_READ_ONLY_HINTS = {
-    "hs_email_optout": "HubSpot changes it only through the communication preferences (subscriptions) API; "
-                       'set direction = "to_salesforce" unless the push stage writes it there',
-}
+_READ_ONLY_HINTS: dict[str, str] = {}
+#: read-only through the CRM API, but written another way by the push stage: opt-outs go through the
+#: subscription preferences API (unsubscribe from all e-mail), and nobody is ever opted back in
+WRITTEN_ANOTHER_WAY = frozenset({"hs_email_optout"})
 
 
 # ---------------------------------------------------------------- specs
@@ -685,7 +685,7 @@ def _check_hubspot_side(live: _Live, file: str, object_type: str, f: FieldMappin
     if prop is None:
         return None
     kind = _kind(f)
-    if f.writes_hubspot and _hs_read_only(prop):
+    if f.writes_hubspot and _hs_read_only(prop) and f.hubspot not in WRITTEN_ANOTHER_WAY:
         live.add(file, key, f"HubSpot property {f.hubspot!r} is read-only (calculated or set by HubSpot itself), "
                             "but the field writes HubSpot",
                  _READ_ONLY_HINTS.get(f.hubspot, 'set direction = "to_salesforce" (or "none"), or map another property'))

@@ -22,7 +22,7 @@ from .pull.engine import Puller, PullSettings
 from .pull.history import history_wanted, save_field_times
 from .pull.streams import streams_for
 from .push.deletions import DeletionPolicy, plan_deletions, without_deleted_people
-from .push.engine import Pusher, hubspot_writer, salesforce_writer
+from .push.engine import OPT_OUT, Pusher, hubspot_writer, salesforce_writer
 from .push.removals import apply_deletions
 from .push.deals import sync_deals
 from .push.writes import RecordWrite, WritePlan, plan_writes
@@ -37,7 +37,7 @@ from .store.runs import calls_since, finish_run, start_run
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
 from .systems.salesforce import SalesforceSource
-from .systems.writes import hubspot_calls, salesforce_calls
+from .systems.writes import hubspot_calls, hubspot_unsubscribe_all, salesforce_calls
 
 __all__ = ["Systems", "open_systems", "run_cycle", "forecast"]
 
@@ -123,7 +123,8 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
             t = time.perf_counter()
             pusher = Pusher(engine, writers={"hubspot": hubspot_writer(systems.hubspot),
                                              "salesforce": salesforce_writer(systems.salesforce, bulk_threshold)},
-                            mapping=mapping, now_ms=clock, run_id=run_id, bulk_threshold=bulk_threshold)
+                            mapping=mapping, now_ms=clock, run_id=run_id, bulk_threshold=bulk_threshold,
+                            opt_out=lambda emails: hubspot_unsubscribe_all(systems.hubspot, emails))
             pushed = pusher.push(plan)
             summary["deletions"] = apply_deletions(
                 engine, actions, hubspot=systems.hubspot, salesforce=systems.salesforce, mapping=mapping,
@@ -270,6 +271,9 @@ def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int) -> dict[str
     calls = {"hubspot": 0, "salesforce": 0}
     for (system, _obj, _op), n in groups.items():
         calls[system] += hubspot_calls(n) if system == "hubspot" else salesforce_calls(n, bulk_threshold)
+    # an opt-out reaches HubSpot through the subscription API, one call per person
+    calls["hubspot"] += sum(1 for w in (*plan.creates, *plan.updates) if w.system == "hubspot"
+                            and str(w.values.get(OPT_OUT, "")).lower() == "true")
     out: dict[str, Any] = {}
     for system, source in (("hubspot", systems.hubspot), ("salesforce", systems.salesforce)):
         budget = source.http.budget

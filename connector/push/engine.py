@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 
 from ..reconcile.mapping import ContactMapping
-from ..store.pushes import Rejected, Written, record_batch
+from ..store.pushes import Rejected, Written, record_batch, stored_emails
 from ..systems.writes import COLLECTION_SIZE, COLLECTIONS_PER_CALL, HUBSPOT_BATCH, Item, WriteOutcome
 from .hints import hint_for
 from .writes import RecordWrite, WritePlan, create_key, resolve_new_ids
@@ -63,7 +63,8 @@ class Pusher:
 
     def __init__(self, engine: Engine, *, writers: dict[str, SystemWriter], mapping: ContactMapping,
                  now_ms: Callable[[], int], run_id: int | None = None, bulk_threshold: int = 10_000,
-                 id_fields: Mapping[tuple[str, str], tuple[str, ...]] | None = None) -> None:
+                 id_fields: Mapping[tuple[str, str], tuple[str, ...]] | None = None,
+                 opt_out: Callable[[list[str]], dict[str, WriteOutcome]] | None = None) -> None:
         self.engine = engine
         self.writers = writers
         self.bulk_threshold = bulk_threshold
@@ -79,19 +80,50 @@ class Pusher:
             **(id_fields or {})}
         #: (group id, system, object type) -> id of the record created for it by this Pusher
         self.created: dict[tuple[str, str, str], str] = {}
+        #: opts e-mail addresses out in HubSpot (whose hs_email_optout the CRM API cannot write)
+        self.opt_out = opt_out
 
     def push(self, plan: WritePlan) -> PushResult:
         result = PushResult(held=len(plan.held))
         created = self.created
-        for (system, object_type, id_field), writes in _grouped(plan.creates, self.id_fields).items():
+        creates, opt_outs = _split_opt_outs(plan.creates)
+        for (system, object_type, id_field), writes in _grouped(creates, self.id_fields).items():
             for write, outcome in self._send(system, object_type, "upsert", writes, id_field, result):
                 if outcome.ok and outcome.record_id:
                     created[(write.person_id, system, object_type)] = outcome.record_id
         updates = [w for w in (resolve_new_ids(w, created) if w.waits_for_ids else w for w in plan.updates) if w]
+        updates, more = _split_opt_outs(updates)
+        opt_outs += more
         for (system, object_type, _), writes in _grouped(updates, {}).items():
             for _ in self._send(system, object_type, "update", writes, None, result):
                 pass
+        self._send_opt_outs(opt_outs, result)
         return result
+
+    def _send_opt_outs(self, writes: list[RecordWrite], result: PushResult) -> None:
+        """Opt-outs HubSpot must learn through its subscription preferences (never an opt-in: the sync
+        never opts anyone back in, so a planned "false" is dropped)."""
+        pending: list[tuple[RecordWrite, str]] = []
+        wanted = [replace(w, record_id=w.record_id or self.created.get((w.person_id, w.system, w.object_type)))
+                  for w in writes if _truthy(w.values[OPT_OUT])]
+        known = stored_emails(self.engine, "hubspot", "contacts", [w.record_id for w in wanted if w.record_id])
+        for w in wanted:
+            email = w.old.get("email") or known.get(w.record_id or "")
+            if w.record_id and isinstance(email, str) and email.strip():
+                pending.append((w, email.strip()))
+        if not pending or self.opt_out is None:
+            return
+        outcomes = self.opt_out([email for _, email in pending])
+        written, rejected = [], []
+        for write, email in pending:
+            outcome = outcomes.get(email) or WriteOutcome(False, code="NO_RESULT", message="no answer")
+            if outcome.ok:
+                written.append(Written(write, write.record_id or ""))
+                result.fields_written["hubspot:contacts"] += 1
+            else:
+                rejected.append(self._rejected(write, replace(outcome, fields=(OPT_OUT,))))
+                result.rejected["hubspot:contacts"] += 1
+        record_batch(self.engine, written, rejected, now_ms=self.now_ms(), run_id=self.run_id)
 
     def _send(self, system: str, object_type: str, operation: str, writes: Sequence[RecordWrite],
               id_field: str | None, result: PushResult) -> Iterable[tuple[RecordWrite, WriteOutcome]]:
@@ -150,6 +182,31 @@ class Pusher:
         hint = hint_for(self.mapping, write.system, write.object_type, fields, outcome.code, outcome.message,
                         write.values)
         return Rejected(write, fields, outcome.code, outcome.message, hint)
+
+
+OPT_OUT = "hs_email_optout"
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).strip().lower() == "true"
+
+
+def _split_opt_outs(writes: Sequence[RecordWrite]) -> tuple[list[RecordWrite], list[RecordWrite]]:
+    """HubSpot contact writes without hs_email_optout (read-only through the CRM API), and the opt-outs
+    apart: each carries only that field, and the contact's e-mail in `old` for the subscription API."""
+    rest: list[RecordWrite] = []
+    opt_outs: list[RecordWrite] = []
+    for w in writes:
+        if w.system != "hubspot" or w.object_type != "contacts" or OPT_OUT not in w.values:
+            rest.append(w)
+            continue
+        email = w.values.get("email") or w.old.get("email")
+        opt_outs.append(replace(w, values={OPT_OUT: w.values[OPT_OUT]}, old={"email": email, OPT_OUT: w.old.get(OPT_OUT)},
+                                reasons={OPT_OUT: w.reasons.get(OPT_OUT, "")}))
+        values = {k: v for k, v in w.values.items() if k != OPT_OUT}
+        if values:
+            rest.append(replace(w, values=values))
+    return rest, opt_outs
 
 
 def _partial(write: RecordWrite, outcome: WriteOutcome, id_field: str | None) -> bool:

@@ -39,7 +39,8 @@ def anonymised_values(mapping: ContactMapping, key: RecordKey) -> dict[str, Any]
         name = f.native_name(key.system, key.object_type)
         # only what the connector may write there (read-only fields such as HubSpot's analytics source are
         # not the connector's to change); owner and opt-out are not personal data of the person
-        if name and f.writes(key.system) and name not in ("OwnerId", "hubspot_owner_id", "HasOptedOutOfEmail"):
+        if name and f.writes(key.system) and name not in ("OwnerId", "hubspot_owner_id", "HasOptedOutOfEmail",
+                                                          "hs_email_optout"):
             values[name] = None
     ident = mapping.identity
     if key.system == "hubspot":

@@ -21,7 +21,8 @@ from ..push.writes import ParkedKey, RecordWrite, value_hash
 from .models import Link, ParkedRecord, SourceRecord, WrittenValue
 from .staging import CREATED_MARK
 
-__all__ = ["Written", "Rejected", "record_batch", "held_fields", "requeue", "parked_rows", "retry_delay_ms"]
+__all__ = ["Written", "Rejected", "record_batch", "held_fields", "requeue", "parked_rows", "retry_delay_ms",
+           "stored_emails"]
 
 _PERSON_OBJECTS = frozenset({("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact")})
 #: retry delays after the 1st, 2nd, ... rejection; the last one repeats (a parked record stays visible)
@@ -211,3 +212,14 @@ def parked_rows(engine: Engine, *, include_resolved: bool = False, limit: int = 
              "attempts": r.attempts, "first_seen": r.first_seen, "last_seen": r.last_seen,
              "next_retry_at": r.next_retry_at, "resolved_at": r.resolved_at,
              "person_id": (r.payload or {}).get("person_id")} for r in rows]
+
+
+def stored_emails(engine: Engine, system: str, object_type: str, ids: Sequence[str]) -> dict[str, str]:
+    """The normalised e-mail the store holds for each of `ids` (the subscription API is keyed by address)."""
+    out: dict[str, str] = {}
+    with Session(engine) as session:
+        for start in range(0, len(ids), _CHUNK):
+            out.update((r, e) for r, e in session.execute(select(SourceRecord.record_id, SourceRecord.email_norm).where(
+                SourceRecord.system == system, SourceRecord.object_type == object_type,
+                SourceRecord.record_id.in_(list(ids[start:start + _CHUNK])))).all() if e)  # type: ignore[attr-defined]
+    return out

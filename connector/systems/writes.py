@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .salesforce import SalesforceSource
 
 __all__ = ["WriteOutcome", "Item", "hubspot_write", "salesforce_write", "hubspot_delete", "salesforce_delete",
-           "hubspot_associate", "salesforce_create", "HUBSPOT_BATCH", "COLLECTION_SIZE",
+           "hubspot_associate", "salesforce_create", "hubspot_unsubscribe_all", "HUBSPOT_BATCH", "COLLECTION_SIZE",
            "COLLECTIONS_PER_CALL", "salesforce_calls", "hubspot_calls"]
 
 HUBSPOT_BATCH = 100
@@ -217,6 +217,25 @@ def _save_result(item: Item, result: dict[str, Any]) -> WriteOutcome:
     fields = tuple(dict.fromkeys(f for e in errors for f in e.get("fields") or []))
     return WriteOutcome(False, code=str(errors[0].get("statusCode")) if errors else "ERROR",
                         message="; ".join(str(e.get("message")) for e in errors), fields=fields)
+
+
+# ---------------------------------------------------------------------------------------------- opt-outs
+
+
+def hubspot_unsubscribe_all(source: HubSpotSource, emails: Sequence[str]) -> dict[str, WriteOutcome]:
+    """Opt addresses out of all e-mail (subscription preferences v4): HubSpot's ``hs_email_optout`` is
+    read-only through the CRM API and follows this. One call per address; opt-outs are rare."""
+    from urllib.parse import quote
+
+    out: dict[str, WriteOutcome] = {}
+    for email in emails:
+        try:
+            source.http.json("POST", f"/communication-preferences/v4/statuses/{quote(email, safe='@')}/unsubscribe-all",
+                             object_type="subscriptions", params={"channel": "EMAIL"})
+            out[email] = WriteOutcome(True, email)
+        except ApiError as exc:
+            out[email] = WriteOutcome(False, email, code=exc.code, message=exc.vendor_message)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- links

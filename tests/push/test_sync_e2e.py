@@ -107,14 +107,16 @@ def test_two_way_fields_agree_in_both_systems(world: World, first: dict[str, Any
         assert s in (hs[h].get("salesforce_lead_id"), hs[h].get("salesforce_contact_id"))
 
 
-def test_one_way_opt_out_reaches_salesforce_and_never_comes_back(world: World, first: dict[str, Any]) -> None:
+def test_an_opt_out_anywhere_is_an_opt_out_everywhere(world: World, first: dict[str, Any]) -> None:
+    """HubSpot's opt-out is read-only through the CRM API: a Salesforce opt-out reaches it through the
+    subscription preferences API (unsubscribe from all e-mail); nobody is ever opted back in."""
     hs, sf = hubspot_contacts(world), salesforce_people(world)
-    linked = [(h, s) for h, s in pairs(world) if h in hs and s in sf]
+    linked = [(h, s) for h, s in pairs(world) if h in hs and s in sf and sf[s]["HubSpot_Contact_Id__c"] == h]
     opted_in_hubspot = [(h, s) for h, s in linked if hs[h].get("hs_email_optout") == "true"]
     assert opted_in_hubspot and all(sf[s]["HasOptedOutOfEmail"] is True for _, s in opted_in_hubspot)
-    # an opt-out only Salesforce holds stays there: HubSpot's read-only property is never written
-    only_sf = [(h, s) for h, s in linked if sf[s]["HasOptedOutOfEmail"] and hs[h].get("hs_email_optout") != "true"]
-    assert all(sf[s]["HasOptedOutOfEmail"] for _, s in only_sf)
+    opted_in_salesforce = [(h, s) for h, s in linked if sf[s]["HasOptedOutOfEmail"]]
+    assert opted_in_salesforce and all(hs[h].get("hs_email_optout") == "true" for h, _ in opted_in_salesforce)
+    assert first["api_calls"]["hubspot"]["by_object"].get("subscriptions", 0) > 0
 
 
 def test_nothing_is_duplicated(world: World, first: dict[str, Any]) -> None:

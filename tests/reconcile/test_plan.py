@@ -49,20 +49,14 @@ def test_values_are_written_in_the_targets_native_form() -> None:
 
 
 def test_opt_out_is_never_turned_back_to_false() -> None:
-    both_ways = contacts_mapping()
-    both_ways = replace(both_ways, fields=tuple(replace(f, direction="both") if f.name == "email_opt_out" else f
-                                                for f in both_ways.fields))
-    chs = by_field(changes(paired(t=9, hs_email_optout="false"), sfl(t=1, HasOptedOutOfEmail=True),
-                           mapping=both_ways))
+    chs = by_field(changes(paired(t=9, hs_email_optout="false"), sfl(t=1, HasOptedOutOfEmail=True)))
     assert chs[("hubspot", "hs_email_optout")].new == "true"
     assert ("salesforce", "HasOptedOutOfEmail") not in chs
 
 
-def test_default_mapping_never_writes_hubspots_read_only_opt_out() -> None:
-    chs = by_field(changes(paired(t=9, hs_email_optout="false"), sfl(t=1, HasOptedOutOfEmail=True)))
-    assert ("hubspot", "hs_email_optout") not in chs and ("salesforce", "HasOptedOutOfEmail") not in chs
+def test_an_opt_out_in_hubspot_reaches_salesforce() -> None:
     chs = by_field(changes(paired(t=1, hs_email_optout="true"), sfl(t=9, HasOptedOutOfEmail=False)))
-    assert chs[("salesforce", "HasOptedOutOfEmail")].new is True
+    assert chs[("salesforce", "HasOptedOutOfEmail")].new is True and ("hubspot", "hs_email_optout") not in chs
 
 
 def test_one_way_fields_follow_their_direction() -> None:

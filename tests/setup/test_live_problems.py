@@ -17,7 +17,6 @@ from connector.setup import SANDBOX_CUSTOM_FIELDS_PATH, live_problems, run_setup
 from .conftest import MAPPINGS_DIR, Sources
 
 MakeSources = Callable[[Sandbox], Sources]
-OPT_OUT = "fields.email_opt_out.hubspot"
 
 
 def copy_mappings(tmp_path: Path, extra: str = "", *replace: tuple[str, str]) -> Mappings:
@@ -61,13 +60,18 @@ def test_shipped_mappings_fit_after_setup(shipped: Sandbox, mappings: Mappings, 
     assert live_problems(src.hubspot, src.salesforce, mappings) == []
 
 
-def test_writing_hs_email_optout_is_reported(shipped: Sandbox, mappings: Mappings, sources_for: MakeSources,
-                                             tmp_path: Path) -> None:
-    """hs_email_optout is read-only through the CRM API; a mapping that writes it there is told how to fix it."""
+def test_writing_a_read_only_hubspot_property_is_reported(shipped: Sandbox, mappings: Mappings,
+                                                          sources_for: MakeSources, tmp_path: Path) -> None:
+    """hs_analytics_source is HubSpot's own; a mapping that writes it there is told how to fix it (while
+    hs_email_optout, read-only too, is written through the subscription API and is no problem)."""
     src = set_up(shipped, mappings, sources_for)
-    writes_it = copy_mappings(tmp_path, "", ('direction = "to_salesforce"\n\n# ----', 'direction = "both"\n\n# ----'))
+    writes_it = copy_mappings(tmp_path, "", ('hubspot = "hs_analytics_source"\nsalesforce = { lead = "LeadSource", '
+                                             'contact = "LeadSource" }\ndirection = "to_salesforce"',
+                                             'hubspot = "hs_analytics_source"\nsalesforce = { lead = "LeadSource", '
+                                             'contact = "LeadSource" }\ndirection = "both"'))
     (p,) = live_problems(src.hubspot, src.salesforce, writes_it)
-    assert p.key == OPT_OUT and "read-only" in p.message and "subscriptions" in p.hint
+    assert p.key == "fields.lead_source.hubspot" and "read-only" in p.message and "direction" in p.hint
+    assert writes_it.contacts.fields[[f.name for f in writes_it.contacts.fields].index("email_opt_out")].writes_hubspot
 
 
 def test_same_mappings_on_a_bare_org_after_setup(bare: Sandbox, mappings: Mappings, sources_for: MakeSources) -> None:
