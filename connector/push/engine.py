@@ -64,7 +64,8 @@ class Pusher:
     def __init__(self, engine: Engine, *, writers: dict[str, SystemWriter], mapping: ContactMapping,
                  now_ms: Callable[[], int], run_id: int | None = None, bulk_threshold: int = 10_000,
                  id_fields: Mapping[tuple[str, str], tuple[str, ...]] | None = None,
-                 opt_out: Callable[[list[str]], dict[str, WriteOutcome]] | None = None) -> None:
+                 opt_out: Callable[[list[str]], dict[str, WriteOutcome]] | None = None,
+                 after_batch: Callable[[], None] | None = None) -> None:
         self.engine = engine
         self.writers = writers
         self.bulk_threshold = bulk_threshold
@@ -82,6 +83,8 @@ class Pusher:
         self.created: dict[tuple[str, str, str], str] = {}
         #: opts e-mail addresses out in HubSpot (whose hs_email_optout the CRM API cannot write)
         self.opt_out = opt_out
+        #: called once each batch's answers are committed (the sync records its API calls so far)
+        self.after_batch = after_batch
 
     def push(self, plan: WritePlan) -> PushResult:
         result = PushResult(held=len(plan.held))
@@ -166,6 +169,8 @@ class Pusher:
                 log.warning("%s %s: %d of %d records rejected and parked (`connector status` shows why)", system,
                             object_type, len(rejected), len(batch))
             record_batch(self.engine, written, rejected, now_ms=self.now_ms(), run_id=self.run_id)
+            if self.after_batch is not None:
+                self.after_batch()
 
     def _write(self, system: str, object_type: str, operation: str, batch: Sequence[RecordWrite],
                id_field: str | None) -> dict[str, WriteOutcome]:

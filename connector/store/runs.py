@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from .models import SyncRun
 
-__all__ = ["start_run", "finish_run", "calls_since", "recent_runs"]
+__all__ = ["start_run", "finish_run", "calls_since", "recent_runs", "checkpoint_calls"]
 
 
 def start_run(engine: Engine, command: str, now_ms: int) -> int:
@@ -29,6 +29,16 @@ def finish_run(engine: Engine, run_id: int, *, now_ms: int, status: str, api_cal
             raise LookupError(f"sync run {run_id} does not exist")
         run.finished_at, run.status, run.api_calls, run.counts, run.error = now_ms, status, api_calls, counts, error
         session.add(run)
+
+
+def checkpoint_calls(engine: Engine, run_id: int, api_calls: dict[str, Any]) -> None:
+    """Record the calls a running run has made so far: a run killed mid-way still counts against the
+    daily budget of the next one."""
+    with Session(engine) as session, session.begin():
+        run = session.get(SyncRun, run_id)
+        if run is not None:
+            run.api_calls = api_calls
+            session.add(run)
 
 
 def calls_since(engine: Engine, system: str, since_ms: int) -> int:

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import Session, select
+
+from connector.store.models import SyncRun
 
 from .conftest import World, make_world
 from .test_sync_e2e import HS_PROPS, hubspot_contacts, salesforce_people
@@ -83,6 +86,10 @@ def test_sigkill_at_random_points_then_rerun_ends_like_an_uninterrupted_sync(kil
     assert kills >= 2  # attempts really were cut off (later ones have less left to do, so may finish)
     writes = {k: n for k, n in killed.sandbox.hubspot.counter.snapshot().items() if "batch/" in k}
     assert writes, "no killed run got as far as writing: the test would prove nothing about push"
+    # a killed run's calls so far were recorded: the next run's daily budget counts them
+    with Session(killed.engine) as session:
+        interrupted = [r for r in session.exec(select(SyncRun)).all() if r.status == "running"]
+    assert any((r.api_calls or {}).get("hubspot", {}).get("total", 0) > 0 for r in interrupted)
     code, rerun = sync_process(killed, kill_after=None)
     assert code == 0 and rerun is not None
     code, settled = sync_process(killed, kill_after=None)
