@@ -21,13 +21,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from ..reconcile.identity import PERSON_OBJECTS
 from ..reconcile.records import FieldChange, RecordKey, UnifiedPerson
 
 __all__ = ["DeletionKind", "DeletionAction", "DeletionPolicy", "plan_deletions", "without_deleted_people"]
 
 #: how a record left its system: archived/deleted by a user, or erased on a data-protection request
 DeletionKind = Literal["deleted", "erased"]
-PERSON_OBJECTS = frozenset({("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact")})
 
 
 @dataclass(frozen=True)

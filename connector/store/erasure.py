@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ..push.deletions import DeletionKind
+from ..reconcile.identity import PERSON_OBJECTS
 from ..reconcile.records import RecordKey
 from ..reconcile.records import SourceRecord as DomainRecord
 from .models import (ErasedSubject, Engagement, FieldAudit, Link, ParkedRecord, Person, PersonField, SourceRecord,
@@ -28,7 +29,6 @@ __all__ = ["ERASED_MARK", "erasure_salt", "subject_hash", "deleted_records", "ma
 #: set in the snapshot of a HubSpot contact found permanently deleted (HubSpot's GDPR delete)
 ERASED_MARK = "_erased"
 _SALT_ROW = "connector:erasure-salt"
-_PERSON_OBJECTS = (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact"))
 
 
 def erasure_salt(engine: Engine, configured: str | None = None) -> str:
@@ -54,7 +54,7 @@ def deleted_records(engine: Engine) -> dict[RecordKey, DeletionKind]:
         rows = session.execute(select(SourceRecord.system, SourceRecord.object_type, SourceRecord.record_id,
                                       SourceRecord.data).where(
             SourceRecord.deleted, SourceRecord.merged_into.is_(None),  # type: ignore[union-attr]
-            or_(*[(SourceRecord.system == s) & (SourceRecord.object_type == o) for s, o in _PERSON_OBJECTS]))).all()
+            or_(*[(SourceRecord.system == s) & (SourceRecord.object_type == o) for s, o in sorted(PERSON_OBJECTS)]))).all()
     return {RecordKey(s, o, r): ("erased" if (d or {}).get(ERASED_MARK) else "deleted") for s, o, r, d in rows}
 
 

@@ -18,13 +18,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ..push.writes import ParkedKey, RecordWrite, value_hash
+from ..reconcile.identity import PERSON_OBJECTS
 from .models import Link, ParkedRecord, SourceRecord, WrittenValue
 from .staging import CREATED_MARK
 
 __all__ = ["Written", "Rejected", "record_batch", "held_fields", "requeue", "parked_rows", "retry_delay_ms",
            "stored_emails"]
 
-_PERSON_OBJECTS = frozenset({("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact")})
 #: retry delays after the 1st, 2nd, ... rejection; the last one repeats (a parked record stays visible)
 RETRY_DELAYS_MS = (15 * 60_000, 60 * 60_000, 4 * 3_600_000, 24 * 3_600_000)
 
@@ -123,7 +123,7 @@ def _created(session: Session, insert: Any, w: Written, now_ms: int, run_id: int
                                  modified_at=0, changed_at=w.source_time or 0, fetched_at=now_ms, deleted=False,
                                  email_norm=_email(write.values), data={**write.values, CREATED_MARK: True},
                                  run_id=run_id))
-    if (write.system, write.object_type) not in _PERSON_OBJECTS:
+    if (write.system, write.object_type) not in PERSON_OBJECTS:
         return  # a deal: the cross-reference ids are its link
     table = Link.__table__  # type: ignore[attr-defined]
     stmt = insert(table).values(person_id=write.person_id, system=write.system, object_type=write.object_type,
