@@ -428,7 +428,7 @@ def setup(apply: bool, config: Path | None, as_json: bool) -> None:
 
     from .setup import run_setup
     from .store import open_engine
-    from .sync import open_systems
+    from .sync import mark_setup_done, open_systems
 
     try:
         cfg = _load(config)
@@ -439,6 +439,8 @@ def setup(apply: bool, config: Path | None, as_json: bool) -> None:
             assert cfg.salesforce is not None
             report = run_setup(systems.hubspot, systems.salesforce, mappings, apply=apply,
                                create_salesforce_fields=_is_local(cfg.salesforce.instance_url))
+            if apply and not report.hubspot.problems:
+                mark_setup_done(engine, mappings.contacts, int(time.time() * 1000))
         finally:
             systems.close()
     except ConnectorError as exc:

@@ -21,7 +21,7 @@ from .reconcile import load_mappings
 from .setup import run_setup
 from .store import open_engine
 from .store.models import Engagement, SourceRecord
-from .sync import Systems, run_cycle
+from .sync import Systems, mark_setup_done, run_cycle
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
 from .systems.salesforce import SalesforceSource
@@ -69,6 +69,7 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
             say("Setting up: the connector's own HubSpot properties (cross-reference ids, score, status)...")
             setup = run_setup(systems.hubspot, systems.salesforce, mappings, apply=True,
                               create_salesforce_fields=True).to_json()
+            mark_setup_done(engine, mapping, sandbox.clock.now_ms())
             say(f"Syncing: pull both systems into the state store ({make_url(store_url).render_as_string(hide_password=True)}), "
                 f"reconcile with the mapping files in {mappings_dir}/, write the changes back...")
             first = run_cycle(engine, systems, mapping, command="demo", clock=sandbox.clock.now_ms, safety_lag_ms=0,

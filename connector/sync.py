@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from .config import ConnectorConfig, DeletionsConfig
-from .errors import ConfigError, ConnectorError
+from .errors import ConfigError, ConfigProblem, ConnectorError
 from .pull.engine import Puller, PullSettings
 from .pull.history import history_wanted, save_field_times
 from .pull.streams import streams_for
@@ -39,7 +39,7 @@ from .systems.ledger import CallLedger
 from .systems.salesforce import SalesforceSource
 from .systems.writes import hubspot_calls, hubspot_unsubscribe_all, salesforce_calls
 
-__all__ = ["Systems", "open_systems", "run_cycle", "forecast"]
+__all__ = ["Systems", "open_systems", "run_cycle", "forecast", "check_setup", "mark_setup_done"]
 
 
 @dataclass
@@ -110,6 +110,7 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
             if not dry_run:
                 summary["pull"]["presence_check"] = check_presence(
                     engine, systems.hubspot, clock(), int(deletions.presence_check_hours * 3_600_000))
+        check_setup(engine, systems.hubspot, mapping, clock())  # before anything is written or planned
         t = time.perf_counter()
         refine = _history_reader(engine, systems.hubspot, mapping, summary) if field_history else None
         done = reconcile_store(engine, mapping, skip=erased_filter(engine, salt), refine=refine,
@@ -185,6 +186,40 @@ def _history_reader(engine: Engine, hubspot: HubSpotSource, mapping: ContactMapp
         seen["with_times"] += len(times)
         return times
     return read
+
+
+_SETUP = "setup:hubspot-properties"
+
+
+def _cross_reference_properties(mapping: ContactMapping) -> list[str]:
+    ident = mapping.identity
+    return sorted({ident.hubspot_lead_id_property, ident.hubspot_contact_id_property})
+
+
+def mark_setup_done(engine: Engine, mapping: ContactMapping, now_ms: int) -> None:
+    """Remember that HubSpot has the connector's cross-reference properties (after `connector setup`)."""
+    with Session(engine) as session, session.begin():
+        row = session.get(SyncCursor, _SETUP) or SyncCursor(stream=_SETUP, value={}, updated_at=now_ms)
+        row.value, row.updated_at = {"present": _cross_reference_properties(mapping)}, now_ms
+        session.add(row)
+
+
+def check_setup(engine: Engine, hubspot: HubSpotSource, mapping: ContactMapping, now_ms: int) -> None:
+    """Stop before any write when HubSpot lacks the properties creates are upserted on (setup never ran):
+    otherwise every create would be refused and parked. Checked once per store (one properties call)."""
+    needed = _cross_reference_properties(mapping)
+    with Session(engine) as session:
+        row = session.get(SyncCursor, _SETUP)
+        if row is not None and row.value.get("present") == needed:
+            return
+    names = {str(p.get("name")) for p in hubspot.properties("contacts")}
+    missing = [n for n in needed if n not in names]
+    if missing:
+        raise ConfigError([ConfigProblem(
+            "hubspot", "contacts properties", f"HubSpot has no {', '.join(missing)}: the connector records the "
+            "Salesforce ids there and creates contacts by them, so nothing can be written yet",
+            "run `connector setup --apply` once (it creates the connector's properties), then sync again")])
+    mark_setup_done(engine, mapping, now_ms)
 
 
 _PRESENCE = "hubspot:contacts:presence"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import phonenumbers
@@ -289,3 +290,20 @@ def test_opportunities_become_deals_linked_to_their_contacts(world: World, first
         expected = {h for h, p in hs_contacts.items() if (p.get("salesforce_contact_id") or "")[:15] in contacts}
         associated = {a.id for a in (deal.associations or {}).get("contacts", {}).results} if deal.associations else set()
         assert expected <= associated, (opp["Id"], expected, associated)
+
+
+def test_sync_without_setup_stops_before_writing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from connector.sandbox.runner import Sandbox
+
+    with Sandbox(people=40, seed=3, rate_limits=False) as sb:
+        config = tmp_path / "connector.toml"
+        config.write_text(sb.connector_config(f"sqlite:///{tmp_path}/state.db"))
+        assert main(["sync", "--once", "--config", str(config)]) == 2
+        err = capsys.readouterr().err
+        assert "salesforce_contact_id" in err and "connector setup --apply" in err
+        assert not [k for k in sb.hubspot.counter.snapshot() if "batch/" in k]  # nothing was written
+        assert main(["setup", "--apply", "--config", str(config), "--json"]) == 0
+        capsys.readouterr()
+        assert main(["sync", "--once", "--config", str(config), "--json"]) == 0
+        done = json.loads(capsys.readouterr().out)
+        assert done["ok"] and done["push"]["written"]
