@@ -172,13 +172,7 @@ class Chain:
         except TypeError:  # unhashable native value
             return self.decode(value, system, ctx)
         if hit is _MISS:
-            try:
-                hit = self.decode(value, system, ctx)
-            except TransformError as exc:
-                hit = DecodeFailure(exc.transform, exc.reason)
-            if len(cache) >= _CACHE_LIMIT:
-                cache.clear()
-            cache[key] = hit
+            return self._remember(cache, key, value, system, ctx)
         if type(hit) is DecodeFailure:
             raise TransformError(hit.transform, value, hit.reason)
         return hit
@@ -199,6 +193,10 @@ class Chain:
                 hash(key)
             except TypeError:  # unhashable native value: not memoised, as in decode_fast
                 return self.decode(value, system, ctx)
+        return self._remember(cache, key, value, system, ctx)
+
+    def _remember(self, cache: dict[Any, Any], key: Any, value: Any, system: str, ctx: TransformContext) -> Any:
+        """Decode a value missing from `cache` and memoise the result (a failure too, re-raised each time)."""
         try:
             hit = self.decode(value, system, ctx)
         except TransformError as exc:
