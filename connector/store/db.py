@@ -13,13 +13,15 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 
 from ..errors import ConfigError, ConfigProblem, ConnectorError
 
-__all__ = ["open_engine", "migrate", "current_revision", "head_revision", "MIGRATIONS_DIR"]
+__all__ = ["open_engine", "migrate", "current_revision", "head_revision", "MIGRATIONS_DIR", "upsert_insert"]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -50,6 +52,11 @@ def open_engine(url: str, *, migrate_now: bool = True, echo: bool = False) -> En
     if migrate_now:
         migrate(engine)
     return engine
+
+
+def upsert_insert(session: Session) -> Any:
+    """The dialect's ``insert`` (PostgreSQL's or SQLite's): both offer ``on_conflict_do_update/nothing``."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -14,8 +14,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -25,6 +23,7 @@ from ..reconcile.transforms import CallContext
 from ..reconcile.mapping import ContactMapping
 from ..reconcile.records import FieldChange, Issue, OwnerDirectory, RecordKey, SourceRecord, UnifiedPerson
 from ..reconcile.summary import summarize
+from .db import upsert_insert
 from .models import FieldAudit, Link, Person, PersonField
 from .models import SourceRecord as StoredRecord
 
@@ -135,8 +134,7 @@ def _save_chunk(session: Session, people: Sequence[UnifiedPerson], now_ms: int, 
     stored = {(pid, name): (value, system, rule) for pid, name, value, system, rule in session.execute(
         select(PersonField.person_id, PersonField.field, PersonField.value, PersonField.source_system,
                PersonField.rule).where(PersonField.person_id.in_(ids)))}  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     person_rows, link_rows, field_rows, audit_rows = [], [], [], []
     for person in people:
         email = person.value("email")

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from ..pull.cursor import Cursor
+from .db import upsert_insert
 from .models import Engagement, SourceRecord, SyncCursor
 
 __all__ = ["StagedRecord", "StageCounts", "stage_records", "stage_engagements", "save_cursor", "load_cursor",
@@ -141,8 +140,7 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     """One statement shape for any page size (executemany): a multi-row VALUES per page size would fill
     SQLAlchemy's compiled-statement cache with large entries and grow memory with the data."""
     table = SourceRecord.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     statement = insert(table)
     excluded = statement.excluded
     updates = {c: excluded[c] for c in ("modified_at", "changed_at", "fetched_at", "deleted", "merged_into", "email_norm",
@@ -184,8 +182,7 @@ def stage_engagements(session: Session, rows: Sequence[dict[str, Any]]) -> Stage
             Engagement.engagement_id.in_([k[1] for k in unique]))).all()}  # type: ignore[attr-defined]
     fresh = [r for k, r in unique.items() if k not in existing]
     counts.new, counts.unchanged = len(fresh), len(rows) - len(fresh)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     statement = insert(table).on_conflict_do_nothing()
     for start in range(0, len(fresh), _ROWS_PER_STATEMENT):
         session.execute(statement, fresh[start:start + _ROWS_PER_STATEMENT])
