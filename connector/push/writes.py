@@ -5,22 +5,19 @@
 - Creates come first; the cross-references that point at a new record hold a ``NewRecordId`` until its
   create answers, then ``resolve_new_ids`` puts the real id in. A cross-reference whose create failed
   is dropped, not written as garbage.
-- ``value_hash`` is what the store keeps of every value the connector wrote (echo bookkeeping).
 - Fields parked after a rejection are held back until their retry is due (``hold_parked``), so one bad
   value does not stop the record's other fields.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..reconcile.records import FieldChange, NewRecordId, System
 
-__all__ = ["RecordWrite", "group_writes", "resolve_new_ids", "value_hash", "hold_parked", "ParkedKey", "create_key",
+__all__ = ["RecordWrite", "group_writes", "resolve_new_ids", "hold_parked", "ParkedKey", "create_key",
            "WritePlan", "plan_writes"]
 
 
@@ -102,12 +99,6 @@ def hold_parked(write: RecordWrite, held: Mapping[ParkedKey, frozenset[str]]) ->
 def create_key(write: RecordWrite, id_fields: Iterable[str]) -> str | None:
     """The first of `id_fields` this create sets: the external id it is upserted on (idempotent replays)."""
     return next((f for f in id_fields if write.values.get(f) not in (None, "")), None)
-
-
-def value_hash(value: Any) -> str:
-    """A short, stable digest of a native value (the store keeps hashes, not personal data)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,20 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from ..push.deletions import DeletionKind
 from ..reconcile.identity import PERSON_OBJECTS
 from ..reconcile.records import RecordKey
 from ..reconcile.records import SourceRecord as DomainRecord
 from .models import (ErasedSubject, Engagement, FieldAudit, Link, ParkedRecord, Person, PersonField, SourceRecord,
                      SyncCursor, WrittenValue)
+
+if TYPE_CHECKING:  # the push stage builds on the store, not the other way round
+    from ..push.deletions import DeletionKind
 
 __all__ = ["ERASED_MARK", "erasure_salt", "subject_hash", "deleted_records", "mark_erased", "erase_person",
            "erased_filter", "purge_erased", "mark_deleted"]

@@ -7,26 +7,36 @@ create is an upsert on its external id, so replaying it finds the record instead
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from ..push.writes import ParkedKey, RecordWrite, value_hash
 from ..reconcile.identity import PERSON_OBJECTS
+from .db import upsert_insert
 from .models import Link, ParkedRecord, SourceRecord, WrittenValue
 from .staging import CREATED_MARK
 
-__all__ = ["Written", "Rejected", "record_batch", "held_fields", "requeue", "parked_rows", "retry_delay_ms",
+if TYPE_CHECKING:  # the push stage builds on the store, not the other way round
+    from ..push.writes import ParkedKey, RecordWrite
+
+__all__ = ["Written", "Rejected", "record_batch", "value_hash", "held_fields", "requeue", "parked_rows", "retry_delay_ms",
            "stored_emails"]
 
 #: retry delays after the 1st, 2nd, ... rejection; the last one repeats (a parked record stays visible)
 RETRY_DELAYS_MS = (15 * 60_000, 60 * 60_000, 4 * 3_600_000, 24 * 3_600_000)
+
+
+def value_hash(value: Any) -> str:
+    """A short, stable digest of a native value: the store keeps what the connector wrote as hashes,
+    not as personal data."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def retry_delay_ms(attempts: int) -> int:
@@ -53,10 +63,6 @@ class Rejected:
     hint: str
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def record_batch(engine: Engine, written: Sequence[Written], rejected: Sequence[Rejected], *, now_ms: int,
                  run_id: int | None) -> None:
     """Commit one batch's outcome: snapshots patched with what was written (so its echo is no change),
@@ -74,7 +80,7 @@ _CHUNK = 500
 def _record_chunk(engine: Engine, written: Sequence[Written], rejected: Sequence[Rejected], now_ms: int,
                   run_id: int | None) -> None:
     with Session(engine) as session, session.begin():
-        insert = _insert(session)
+        insert = upsert_insert(session)
         hashes: list[dict[str, Any]] = []
         updates: list[Written] = []
         for w in written:
