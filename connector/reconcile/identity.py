@@ -13,9 +13,8 @@ record of that system is listed in the duplicates report, never merged silently.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from operator import attrgetter
 
 from .mapping import IdentitySpec
@@ -66,45 +65,39 @@ class IdentityResult:
 
 
 class _UnionFind:
-    """Disjoint sets of record keys; the root is always the smallest key, so results are order-free."""
+    """Disjoint sets of record indices. The root is always the smallest index, i.e. a person's first
+    record; the sets never depend on the order of the unions, so neither do the results."""
 
-    def __init__(self) -> None:
-        self.parent: dict[RecordKey, RecordKey] = {}
+    def __init__(self, size: int) -> None:
+        self.parent: list[int] = list(range(size))
 
-    def find(self, k: RecordKey) -> RecordKey:
+    def find(self, i: int) -> int:
         parent = self.parent
-        root = k
+        root = i
         while parent[root] != root:
             root = parent[root]
-        while parent[k] != root:
-            parent[k], k = root, parent[k]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
         return root
 
-    def union(self, a: RecordKey, b: RecordKey) -> RecordKey:
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return ra
-        lo, hi = (ra, rb) if ra < rb else (rb, ra)
-        self.parent[hi] = lo
-        return lo
+    def union(self, a: int, b: int) -> int:
+        parent = self.parent
+        ra, rb = parent[a], parent[b]
+        if parent[ra] != ra:  # deeper than one step: the full find
+            ra = self.find(ra)
+        if parent[rb] != rb:
+            rb = self.find(rb)
+        if ra != rb:
+            ra, rb = (ra, rb) if ra < rb else (rb, ra)
+            parent[rb] = ra
+        return ra
 
 
 _person_id = attrgetter("person_id")
 
 
-def _sf15(record_id: str) -> str:
-    return record_id[:15]
-
-
 def _id_order(record_id: str) -> tuple[int, str]:
     return (len(record_id), record_id)
-
-
-def _email(rec: SourceRecord) -> str | None:
-    raw = rec.fields.get("email" if rec.system == "hubspot" else "Email")
-    if not isinstance(raw, str) or not raw.strip():
-        return None
-    return raw.strip().casefold()
 
 
 def _text(value: object) -> str | None:
@@ -126,87 +119,132 @@ def resolve_identities(
     """
     spec = identity or IdentitySpec()
     stored = dict(links or {})
-    recs: dict[RecordKey, SourceRecord] = {}
+    # The latest record of each key, by index (in order of each key's first appearance): the
+    # union-find and the per-record state below are lists and int sets, cheaper than key dicts.
+    index: dict[RecordKey, int] = {}
+    keys: list[RecordKey] = []
+    recs: list[SourceRecord] = []
+    hs_by_id: dict[str, int] = {}
+    sf_by_id: dict[str, int] = {}  # by 15-char id (a clash keeps the later record's key)
     for r in records:
         if (r.system, r.object_type) in PERSON_OBJECTS:
-            k = r.key
-            prev = recs.get(k)
-            if prev is None or prev.modified_at < r.modified_at:
-                recs[k] = r
-    uf = _UnionFind()
-    uf.parent = {k: k for k in recs}
-    hs_by_id = {k.id: k for k in recs if k.system == "hubspot"}
-    sf_by_id = {_sf15(k.id): k for k in recs if k.system == "salesforce"}
-    history: set[RecordKey] = set()
+            k, n = r.key, len(keys)
+            i = index.setdefault(k, n)
+            if i == n:
+                keys.append(k)
+                recs.append(r)
+                if r.system == "hubspot":
+                    hs_by_id[k.id] = i
+                else:
+                    sf_by_id[k.id[:15]] = i
+            elif recs[i].modified_at < r.modified_at:
+                recs[i] = r
+    uf = _UnionFind(len(keys))
+    parent, union = uf.parent, uf.union
+    history: set[int] = set()
 
-    order = sorted(recs)
-    # 1. stored links
-    by_person: dict[str, list[RecordKey]] = defaultdict(list)
-    if stored:
-        for k in order:
-            if k in stored:
-                by_person[stored[k]].append(k)
-    for keys in by_person.values():
-        for k in keys[1:]:
-            uf.union(keys[0], k)
-    # 2. cross-reference ids, 3. conversion, 4. merges
+    # 1. stored links: each record joins the first seen record of its stored person
+    person_of: dict[int, str] = {}  # the stored person of each linked record
+    first_of_person: dict[str, int] = {}
+    for k, person in stored.items():
+        linked = index.get(k)
+        if linked is not None:
+            person_of[linked] = person
+            first = first_of_person.setdefault(person, linked)
+            if first != linked:
+                union(first, linked)
+    # 2. cross-reference ids, 3. conversion, 4. merges. ``parent[a] != parent[b]`` only skips
+    # unions that are no-ops (a shared parent means one set already).
     hs_props = (spec.hubspot_lead_id_property, spec.hubspot_contact_id_property)
     sf_prop = spec.salesforce_hubspot_id_field
     blank_hs_id = "" in hs_by_id  # only then can an absent hs_merged_object_ids (read as "") match a record
-    for k in order:
-        r = recs[k]
+    for i, r in enumerate(recs):
         f = r.fields
         if r.system == "hubspot":
             for prop in hs_props:
                 ref = f.get(prop)
                 if ref is not None:
-                    ref = _text(ref)
-                    if ref and _sf15(ref) in sf_by_id:
-                        uf.union(k, sf_by_id[_sf15(ref)])
+                    ref = str(ref).strip()
+                    other = sf_by_id.get(ref[:15]) if ref else None
+                    if other is not None and parent[i] != parent[other]:
+                        union(i, other)
             merged_ids = f.get("hs_merged_object_ids")
             if merged_ids or blank_hs_id:
                 for merged in str(merged_ids or "").split(";"):
-                    if merged.strip() in hs_by_id and merged.strip() != r.id:
-                        uf.union(k, hs_by_id[merged.strip()])
-                        history.add(hs_by_id[merged.strip()])
+                    merged = merged.strip()
+                    if merged in hs_by_id and merged != r.id:
+                        union(i, hs_by_id[merged])
+                        history.add(hs_by_id[merged])
             if r.merged_into is not None:
-                history.add(k)
+                history.add(i)
                 if r.merged_into in hs_by_id:
-                    uf.union(k, hs_by_id[r.merged_into])
+                    union(i, hs_by_id[r.merged_into])
         else:
             ref = f.get(sf_prop)
             if ref is not None:
-                ref = _text(ref)
-                if ref and ref in hs_by_id:
-                    uf.union(k, hs_by_id[ref])
+                ref = str(ref).strip()
+                other = hs_by_id.get(ref) if ref else None
+                if other is not None and parent[i] != parent[other]:
+                    union(i, other)
             if r.object_type == "Lead" and f.get("IsConverted") is True:
-                history.add(k)
+                history.add(i)
                 contact = _text(f.get("ConvertedContactId"))
-                if contact and _sf15(contact) in sf_by_id:
-                    uf.union(k, sf_by_id[_sf15(contact)])
+                if contact and contact[:15] in sf_by_id:
+                    union(i, sf_by_id[contact[:15]])
             master = r.merged_into or _text(f.get("MasterRecordId"))
             if master is not None:
-                history.add(k)
-                if _sf15(master) in sf_by_id:
-                    uf.union(k, sf_by_id[_sf15(master)])
+                history.add(i)
+                if master[:15] in sf_by_id:
+                    union(i, sf_by_id[master[:15]])
         if r.deleted:
-            history.add(k)
+            history.add(i)
+
+    # The people as the strong signals group them, keyed by root (so in order of their first
+    # record); and the emails of active records in two or more of them (only those can join).
+    groups: dict[int, list[int]] = {}
+    first_with_email: dict[str, int] = {}
+    shared: dict[str, list[int]] = {}  # emails of two or more active records: all of them
+    candidates: set[str] = set()
+    match_on_email = spec.match_on_email
+    find = uf.find
+    for i, r in enumerate(recs):
+        root = parent[i]
+        if root == i:
+            groups[i] = [i]
+        else:
+            if parent[root] != root:  # deeper than one step
+                root = find(i)
+            groups[root].append(i)
+        if match_on_email and not (history and i in history):
+            raw = r.fields.get("email" if r.system == "hubspot" else "Email")
+            email = raw.strip().casefold() if isinstance(raw, str) else None  # normalised; "" when blank
+            if email:
+                first = first_with_email.setdefault(email, i)
+                if first != i:
+                    if email in shared:
+                        shared[email].append(i)
+                    else:
+                        shared[email] = [first, i]
+                    if parent[first] != root:  # the first one's root, found earlier in this loop
+                        candidates.add(email)
 
     duplicates: list[Duplicate] = []
     # 5. normalised email, joining only what stronger signals do not keep apart
-    if spec.match_on_email:
-        _join_by_email(recs, uf, stored, history, duplicates)
+    if candidates:
+        _join_by_email(candidates, shared, uf, groups, keys, person_of, history, duplicates)
 
-    groups: dict[RecordKey, list[RecordKey]] = defaultdict(list)
-    parent, find = uf.parent, uf.find
-    for k in recs:
-        root = parent[k]
-        if parent[root] is not root:  # deeper than one step: the full find (identity check is the fast path)
-            root = find(k)
-        groups[root].append(k)
     people: list[PersonGroup] = []
+    history_keys: set[RecordKey] | None = None
     for members in groups.values():
-        group = _build_group(sorted(members), recs, stored, history, duplicates)
+        if len(members) <= 2 and (not history or history.isdisjoint(members)):
+            group = _simple_group(members, keys, recs, person_of)
+            if group is not None:
+                people.append(group)
+                continue
+        if history_keys is None:
+            history_keys = {keys[i] for i in history}
+        group = _build_group(sorted(keys[i] for i in members), {keys[i]: recs[i] for i in members},
+                             stored, history_keys, duplicates)
         if group is not None:
             people.append(group)
     people.sort(key=_person_id)
@@ -215,42 +253,33 @@ def resolve_identities(
 
 
 def _join_by_email(
-    recs: Mapping[RecordKey, SourceRecord], uf: _UnionFind, stored: Mapping[RecordKey, str],
-    history: set[RecordKey], duplicates: list[Duplicate],
+    candidates: set[str], shared: Mapping[str, list[int]], uf: _UnionFind, groups: dict[int, list[int]],
+    keys: list[RecordKey], person_of: Mapping[int, str], history: set[int], duplicates: list[Duplicate],
 ) -> None:
-    by_email: dict[str, set[RecordKey]] = defaultdict(set)
-    for k, r in recs.items():
-        if k not in history:
-            email = _email(r)
-            if email is not None:
-                by_email[email].add(k)
-    # only emails whose records are in two or more people now can join anything (unions only ever
-    # merge people, so an email within one person stays so): the rest are skipped before sorting
-    find = uf.find
-    candidates = [email for email, keys in by_email.items() if len(keys) > 1 and len({find(k) for k in keys}) > 1]
-    if not candidates:
-        return
-    members: dict[RecordKey, list[RecordKey]] = defaultdict(list)
-    for k in recs:
-        members[find(k)].append(k)
+    """Joins the people (``groups``, by root) that share a candidate email, in email order.
+
+    A joined person stays under its smallest root, i.e. in the place of its first record.
+    """
+    find, union = uf.find, uf.union
     for email in sorted(candidates):
-        keys = by_email[email]
-        roots = sorted({uf.find(k) for k in keys})
+        indices = shared[email]
+        roots = sorted({find(i) for i in indices})
         if len(roots) < 2:
             continue
-        persons = {stored[m] for root in roots for m in members[root] if m in stored}
-        paired = [root for root in roots if len({m.system for m in members[root] if m not in history}) == 2]
+        members = [groups[root] for root in roots]
+        persons = {person_of[m] for group in members for m in group if m in person_of} if person_of else set()
+        paired = [group for group in members
+                  if len(group) > 1 and len({keys[m].system for m in group if m not in history}) == 2]
         if len(persons) > 1 or len(paired) > 1:
             duplicates.append(Duplicate(
-                min(persons) if persons else "", None, tuple(sorted(keys)),
+                min(persons) if persons else "", None, tuple(sorted(keys[i] for i in indices)),
                 f"email {email!r} is shared by people that links or cross-references keep apart",
             ))
             continue
-        new_root = roots[0]
+        joined = groups[roots[0]]
         for root in roots[1:]:
-            new_root = uf.union(new_root, root)
-        merged = [m for root in roots for m in members.pop(root, [])]
-        members[new_root] = merged
+            union(roots[0], root)
+            joined += groups.pop(root)
 
 
 def _primary_order(stored: Mapping[RecordKey, str]):  # type: ignore[no-untyped-def]
@@ -263,10 +292,6 @@ def _build_group(
     members: list[RecordKey], recs: Mapping[RecordKey, SourceRecord], stored: Mapping[RecordKey, str],
     history: set[RecordKey], duplicates: list[Duplicate],
 ) -> PersonGroup | None:
-    if len(members) <= 2 and (not history or not history.intersection(members)) and (len(members) == 1 or members[0].system != members[1].system):
-        group = _simple_group(members, recs, stored)
-        if group is not None:
-            return group
     persons = sorted({stored[k] for k in members if k in stored})
     primaries: dict[str, SourceRecord | None] = {"hubspot": None, "salesforce": None}
     dupes: list[RecordKey] = []
@@ -296,20 +321,45 @@ def _build_group(
 
 
 def _simple_group(
-    members: list[RecordKey], recs: Mapping[RecordKey, SourceRecord], stored: Mapping[RecordKey, str],
+    members: list[int], keys: list[RecordKey], recs: list[SourceRecord], person_of: Mapping[int, str],
 ) -> PersonGroup | None:
-    """The common case, fast: at most one active record per system and no history."""
-    hs = sf = None
-    for k in members:
-        if k.system == "hubspot":
-            hs = recs[k]
+    """The common case, fast: one or two records (of different systems), none of them history.
+
+    None when the general path must decide: two records of one system, or two stored people.
+    """
+    a = members[0]
+    if len(members) == 1:
+        r = recs[a]
+        hubspot = keys[a].system == "hubspot"
+        if a in person_of:
+            person_id = person_of[a]
         else:
-            sf = recs[k]
-    persons = [stored[k] for k in members if k in stored]
-    if persons and (len(persons) == 1 or persons[0] == persons[1]):
-        person_id = persons[0]
-    elif persons:  # two stored people joined by a strong signal: the general path reports it
+            person_id = f"hs-{r.id}" if hubspot else f"sf-{r.id}"
+        return _person(person_id, r, None) if hubspot else _person(person_id, None, r)
+    b = members[1]
+    if keys[a].system == keys[b].system:
         return None
+    if keys[a].system != "hubspot":
+        a, b = b, a
+    if a in person_of:
+        person_id = person_of[a]
+        if b in person_of and person_of[b] != person_id:
+            return None
+    elif b in person_of:
+        person_id = person_of[b]
     else:
-        person_id = f"hs-{hs.id}" if hs is not None else f"sf-{sf.id}"  # type: ignore[union-attr]
-    return PersonGroup(person_id, hs, sf)
+        person_id = f"hs-{recs[a].id}"
+    return _person(person_id, recs[a], recs[b])
+
+
+def _person(person_id: str, hubspot: SourceRecord | None, salesforce: SourceRecord | None) -> PersonGroup:
+    """``PersonGroup(person_id, hubspot, salesforce)`` without the frozen ``__init__``'s per-field
+    ``object.__setattr__`` calls (about half the cost of the common one-person-one-pair case)."""
+    group = object.__new__(PersonGroup)
+    group.__dict__.update(person_id=person_id, hubspot=hubspot, salesforce=salesforce, history=(), duplicates=())
+    return group
+
+
+# _person must set every field: fail at import (even under -O) if PersonGroup gains one
+if [f.name for f in fields(PersonGroup)] != ["person_id", "hubspot", "salesforce", "history", "duplicates"]:  # pragma: no cover
+    raise RuntimeError("PersonGroup changed: update identity._person to match")
