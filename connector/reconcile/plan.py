@@ -17,7 +17,7 @@ from .mapping import ContactMapping, FieldMapping
 from .records import FieldChange, Issue, NewRecordId, SourceRecord, System, _field_change
 from .resolve import ResolvedField, resolve_fields
 from .schema import LIFECYCLE_ORDER
-from .transforms import TransformContext, is_blank
+from .transforms import _MISS, TransformContext, _EncodeFailure, is_blank
 
 __all__ = ["plan_updates", "plan_person", "should_create_in_salesforce", "salesforce_object_for"]
 
@@ -35,6 +35,19 @@ def _encode(
         return False, None
 
 
+def _encoded_memo(f: FieldMapping, system: System, value: Any) -> Any:
+    """The memoised native encoding of ``value`` (as Chain.encode_fast keys it), or _MISS; the planner's
+    fast path, which leaves misses and failures to ``_encode``."""
+    t = type(value)
+    chain = f.chain
+    if (t is str or t is int or t is bool) and chain.cacheable:
+        memo = chain.hubspot_encoded if system == "hubspot" else chain.salesforce_encoded
+        hit = memo.get(value if t is str else (t, value), _MISS)
+        if type(hit) is not _EncodeFailure:
+            return hit
+    return _MISS
+
+
 def plan_updates(
     resolved: Sequence[ResolvedField], system: System, ctx: TransformContext, issues: list[Issue], person_id: str = "",
 ) -> list[FieldChange]:
@@ -44,17 +57,23 @@ def plan_updates(
     for r in resolved:
         f, prov, hs_side, sf_side = r
         side = hs_side if hubspot else sf_side
-        if side is None or side.unified == prov.value or side.broken:
+        if side is None:
+            continue
+        value = prov[0]
+        if side[3] == value or side[4]:  # already holds it, or its value is broken (never overwritten)
             continue
         if not (f.writes_hubspot if hubspot else f.writes_salesforce):
             continue
-        value = prov.value
         if f.rule == "fill_blank_only" and side.unified is not None:
             continue
         if value is None and not f.allow_blanking:
             continue
-        ok, new = _encode(r, system, ctx, side.record.id, side.name, issues)
-        if not ok or new == side.native:
+        new = _encoded_memo(f, system, value)
+        if new is _MISS:
+            ok, new = _encode(r, system, ctx, side.record.id, side.name, issues)
+            if not ok:
+                continue
+        if new == side.native:
             continue
         reason = f"{f.name}: {prov.rule} chose {prov.system}" if prov.system != system else f"{f.name}: normalised ({prov.rule})"
         out.append(_field_change(system, side.record.object_type, side.record.id, side.name, side.native, new, reason, person_id))
@@ -102,9 +121,12 @@ def _plan_create(
         name = f.hubspot if hubspot else f.salesforce.get(object_type)  # f.native_name, inlined
         if name is None or not (f.writes_hubspot if hubspot else f.writes_salesforce) or r.provenance.value is None:
             continue
-        ok, new = _encode(r, system, ctx, source.id, name, issues)
-        if ok:
-            out[name] = _field_change(system, object_type, None, name, None, new, f"create: {f.name}", person_id)
+        new = _encoded_memo(f, system, r.provenance.value)
+        if new is _MISS:
+            ok, new = _encode(r, system, ctx, source.id, name, issues)
+            if not ok:
+                continue
+        out[name] = _field_change(system, object_type, None, name, None, new, _create_reason(f), person_id)
     ident = mapping.identity
     if system == "salesforce":
         out[ident.salesforce_hubspot_id_field] = FieldChange(
@@ -228,9 +250,11 @@ def _echo(
     # only fields that read a created value they did not write themselves can differ (defaults,
     # placeholders, shared sources); every other field reads back exactly what it wrote
     reasons = {c.field: c.reason for c in created}
-    fields = [f for f, n, own in _echo_candidates(mapping.fields, system, obj) if n in reasons and reasons[n] != own]
-    if not fields:
+    candidates = _echo_candidates(mapping.fields, system, obj)
+    chosen = tuple(i for i, (f, n, own) in enumerate(candidates) if n in reasons and reasons[n] != own)
+    if not chosen:
         return []
+    fields = _echo_fields(candidates, chosen)
     new = SourceRecord(system, obj, "(new)", source.modified_at + 1, {c.field: c.new for c in created})
     hs, sf = (source, new) if source.system == "hubspot" else (new, source)
     tie: System = "hubspot" if mapping.settings.tie_breaker == "hubspot" else "salesforce"
@@ -239,6 +263,28 @@ def _echo(
 
 
 _ECHO: dict[tuple[int, str, str], tuple[Sequence[FieldMapping], tuple[tuple[FieldMapping, str, str], ...]]] = {}
+_ECHO_FIELDS: dict[tuple[int, tuple[int, ...]], tuple[tuple[Any, ...], tuple[FieldMapping, ...]]] = {}
+_CREATE_REASONS: dict[str, str] = {}
+
+
+def _create_reason(f: FieldMapping) -> str:
+    """"create: <field>", made once per field name rather than once per created record."""
+    reason = _CREATE_REASONS.get(f.name)
+    if reason is None:
+        reason = _CREATE_REASONS[f.name] = f"create: {f.name}"
+    return reason
+
+
+def _echo_fields(candidates: tuple[tuple[FieldMapping, str, str], ...], chosen: tuple[int, ...]) -> tuple[FieldMapping, ...]:
+    """The chosen echo candidates as one tuple per combination, kept so the resolver's compiled plan
+    for it is reused across people (a fresh list would be compiled again for every create)."""
+    key = (id(candidates), chosen)
+    entry = _ECHO_FIELDS.get(key)
+    if entry is None or entry[0] is not candidates:
+        if len(_ECHO_FIELDS) >= 64:
+            _ECHO_FIELDS.clear()
+        entry = _ECHO_FIELDS[key] = (candidates, tuple(candidates[i][0] for i in chosen))
+    return entry[1]
 
 
 def _echo_candidates(

@@ -21,7 +21,7 @@ from .mapping import FieldMapping
 from .records import Issue, Provenance, SourceRecord, System
 from . import rules as _rules
 from .rules import RULES, Candidate, RuleContext
-from .transforms import CallContext, Chain, DecodeFailure, TransformContext
+from .transforms import _CACHE_LIMIT, CallContext, Chain, DecodeFailure, TransformContext, _EncodeFailure
 
 __all__ = ["SideState", "ResolvedField", "resolve_field", "resolve_fields"]
 
@@ -71,6 +71,19 @@ def _decode(
     return _new(SideState, (rec, name, native, hit, False))
 
 
+def _remember_text(chain: Chain, cache: dict[Any, Any], native: str, system: str, ctx: TransformContext) -> Any:
+    """Decodes a text value missing from a context-free chain's memo and memoises the result, a failure
+    as a DecodeFailure (which the caller turns into an Issue); Chain.decode_miss without its layers."""
+    try:
+        hit = chain.decode(native, system, ctx)
+    except TransformError as exc:
+        hit = DecodeFailure(exc.transform, exc.reason)
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[native] = hit
+    return hit
+
+
 def _time(s: SideState) -> tuple[int, str]:
     t = s.record.field_modified_at.get(s.name)
     return (s.record.modified_at, "record") if t is None else (t, "field")
@@ -78,7 +91,15 @@ def _time(s: SideState) -> tuple[int, str]:
 
 def _holds(f: FieldMapping, s: SideState, value: Any, ctx: TransformContext) -> bool:
     """Whether side ``s`` already holds ``value`` as its native encoding (lossy value maps)."""
-    return f.chain.holds(value, s.native, s.record.system, ctx)
+    t = type(value)
+    chain = f.chain
+    if (t is str or t is int or t is bool) and chain.cacheable:  # Chain.holds' memo read, inlined
+        system = s[0].system
+        hit = (chain.hubspot_encoded if system == "hubspot" else chain.salesforce_encoded).get(
+            value if t is str else (t, value), _MISS)
+        if hit is not _MISS and type(hit) is not _EncodeFailure:
+            return bool(hit == s[2])
+    return chain.holds(value, s.native, s.record.system, ctx)
 
 
 def _single(s: SideState, rule: str, other: SideState | None) -> Provenance:
@@ -122,7 +143,15 @@ def _decide(
             return _new(ResolvedField, (f, _single(s, "agreement", None), h, s))
     elif not f.allow_blanking:  # exactly one side is blank: the value wins, whatever the rule
         return _new(ResolvedField, (f, _single(h if sv is None else s, f.rule, s if sv is None else h), h, s))
-    (ht, hb), (st, sb) = _time(h), _time(s)
+    hr, sr = h.record, s.record
+    ht = hr.field_modified_at.get(h.name)  # _time, inlined
+    hb = "field" if ht is not None else "record"
+    if ht is None:
+        ht = hr.modified_at
+    st = sr.field_modified_at.get(s.name)
+    sb = "field" if st is not None else "record"
+    if st is None:
+        st = sr.modified_at
     rule = RULES[f.rule]
     fast = _FAST_RULES.get(rule)
     if fast is not None:  # a built-in rule: the same decision without building Candidates and a Decision
@@ -222,7 +251,9 @@ def resolve_fields(
 # Compiled field plans, per fields tuple (held here, so its id cannot be reused while cached) and per
 # (HubSpot record present, Salesforce object type or None): one flat tuple per field that either side
 # maps, with the native names and memo dicts resolved once instead of once per field per person.
-_FieldPlan = tuple[tuple[FieldMapping, str, str, str | None, str | None, dict[Any, Any], dict[Any, Any], Chain | None], ...]
+# The native names come as two tuples too, so both records' values are fetched with one C-level map each.
+_FieldStep = tuple[FieldMapping, str, str, str | None, str | None, dict[Any, Any], dict[Any, Any], Chain | None, Chain]
+_FieldPlan = tuple[tuple[_FieldStep, ...], tuple[str | None, ...], tuple[str | None, ...]]
 _PLANS: dict[int, tuple[Sequence[FieldMapping], dict[tuple[bool, str | None], _FieldPlan]]] = {}
 
 
@@ -235,8 +266,8 @@ def _compile(fields: Sequence[FieldMapping], has_hs: bool, sobj: str | None) -> 
             continue  # neither side maps it here: always left out
         chain = f.chain
         out.append((f, f.name, f.rule, hname, sname, chain.hubspot_cache, chain.salesforce_cache,
-                    None if chain.cacheable else chain))
-    return tuple(out)
+                    None if chain.cacheable else chain, chain))
+    return tuple(out), tuple(step[3] for step in out), tuple(step[4] for step in out)
 
 
 def _plan_for(fields: Sequence[FieldMapping], has_hs: bool, sobj: str | None) -> _FieldPlan:
@@ -292,9 +323,9 @@ def _resolve(
     # with both records and a ``contested`` list (the engine), only contested fields need their
     # ResolvedField: the others give just their provenance, and their SideStates are never built
     keep_all = contested is None or hs is None or sf is None
-    for f, fname, rule, hname, sname, hcache, scache, dep in _plan_for(fields, hs is not None, sobj):
-        hn = hget(hname) if hname is not None else None
-        sn = sget(sname) if sname is not None else None
+    steps, hnames, snames = _plan_for(fields, hs is not None, sobj)
+    # an unmapped name is None, which no record holds as a key: its value reads as None
+    for (f, fname, rule, hname, sname, hcache, scache, dep, chain), hn, sn in zip(steps, map(hget, hnames), map(sget, snames)):  # type: ignore[arg-type]
         if (hn is None or hn == "") and (sn is None or sn == ""):
             continue  # blank on both sides (or unmapped): nothing to resolve, nothing to write
         if dep is not None and call_ctx:  # context-dependent chain (owners): this call's memo
@@ -308,6 +339,8 @@ def _resolve(
         if hname is not None and hn is not None:
             if type(hn) is str:
                 hit = hcache.get(hn, _MISS)
+                if hit is _MISS and dep is None:  # decode_miss, inlined for text in a context-free chain
+                    hit = _remember_text(chain, hcache, hn, "hubspot", ctx)
             else:
                 try:
                     hit = hcache.get((type(hn), hn), _MISS)
@@ -322,6 +355,8 @@ def _resolve(
             # (the placeholder, our stand-in for a required field, reads as blank)
             if type(sn) is str:
                 hit = scache.get(sn, _MISS)
+                if hit is _MISS and dep is None:
+                    hit = _remember_text(chain, scache, sn, "salesforce", ctx)
             else:
                 try:
                     hit = scache.get((type(sn), sn), _MISS)
@@ -335,7 +370,7 @@ def _resolve(
         if sname is None:  # HubSpot only (inlined _decide/_single)
             if hbad:
                 continue
-            ht = hfm.get(hname) if hfm else None
+            ht = hfm.get(hname) if hfm else None  # type: ignore[arg-type]  # (mapped on HubSpot here)
             if ht is None:
                 prov = new(Provenance, (hv, "hubspot", hid, hmod, rule, "record", ()))
             else:
@@ -403,12 +438,12 @@ def _resolve(
             h = new(SideState, (hs, hname, hn, hv, False))
         if s is None:
             s = new(SideState, (sf, sname, sn, sv, False))
-        r = _decide(f, h, s, ctx, tie_breaker)
-        if r is None:
+        decided = _decide(f, h, s, ctx, tie_breaker)
+        if decided is None:
             continue
-        append(r)
+        append(decided)
         if named is not None:
-            named[fname] = r[1]
+            named[fname] = decided[1]
         if contested is not None:
-            contested.append(r)
+            contested.append(decided)
     return out
