@@ -20,6 +20,7 @@ COMPILED_MODULES = [
     "connector/reconcile/resolve.py",
     "connector/reconcile/plan.py",
     "connector/reconcile/engine.py",
+    "connector/reconcile/transforms.py",
 ]
 
 

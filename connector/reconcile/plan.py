@@ -55,12 +55,13 @@ def plan_updates(
     out: list[FieldChange] = []
     hubspot = system == "hubspot"
     for r in resolved:
-        f, prov, hs_side, sf_side = r
-        side = hs_side if hubspot else sf_side
+        # attributes, not indexing or unpacking: those NamedTuples' item slot is slow when compiled
+        side = r.hubspot if hubspot else r.salesforce
         if side is None:
             continue
-        value = prov[0]
-        if side[3] == value or side[4]:  # already holds it, or its value is broken (never overwritten)
+        f, prov = r.mapping, r.provenance
+        value = prov.value
+        if side.unified == value or side.broken:  # already holds it, or its value is broken (never overwritten)
             continue
         if not (f.writes_hubspot if hubspot else f.writes_salesforce):
             continue

@@ -94,11 +94,11 @@ def _holds(f: FieldMapping, s: SideState, value: Any, ctx: TransformContext) -> 
     t = type(value)
     chain = f.chain
     if (t is str or t is int or t is bool) and chain.cacheable:  # Chain.holds' memo read, inlined
-        system = s[0].system
+        system = s.record.system
         hit = (chain.hubspot_encoded if system == "hubspot" else chain.salesforce_encoded).get(
             value if t is str else (t, value), _MISS)
         if hit is not _MISS and type(hit) is not _EncodeFailure:
-            return bool(hit == s[2])
+            return bool(hit == s.native)
     return chain.holds(value, s.native, s.record.system, ctx)
 
 
@@ -348,7 +348,7 @@ def _resolve(
                     hit = _MISS
             if hit is _MISS or type(hit) is DecodeFailure:
                 h = _decode(f, hs, hname, hn, hit, ctx, found)  # type: ignore[arg-type]
-                hv, hbad = h[3], h[4]
+                hv, hbad = h.unified, h.broken
             else:
                 hv = hit
         if sname is not None and sn is not None and not (placeholder is not None and sn == placeholder):
@@ -364,7 +364,7 @@ def _resolve(
                     hit = _MISS
             if hit is _MISS or type(hit) is DecodeFailure:
                 s = _decode(f, sf, sname, sn, hit, ctx, found)  # type: ignore[arg-type]
-                sv, sbad = s[3], s[4]
+                sv, sbad = s.unified, s.broken
             else:
                 sv = hit
         if sname is None:  # HubSpot only (inlined _decide/_single)
@@ -418,12 +418,14 @@ def _resolve(
             else:
                 sb = "field"
             if ht > st or (ht == st and tie_hs):
+                value = hv
                 prov = new(Provenance, (hv, "hubspot", hid, ht, "agreement", hb, ()))
             else:
+                value = sv
                 prov = new(Provenance, (sv, "salesforce", sid, st, "agreement", sb, ()))
             if named is not None:
                 named[fname] = prov
-            odd = not (hv == prov[0] and sv == prov[0])
+            odd = not (hv == value and sv == value)
             if keep_all or odd:
                 if h is None:
                     h = new(SideState, (hs, hname, hn, hv, False))
@@ -443,7 +445,7 @@ def _resolve(
             continue
         append(decided)
         if named is not None:
-            named[fname] = decided[1]
+            named[fname] = decided.provenance
         if contested is not None:
             contested.append(decided)
     return out
