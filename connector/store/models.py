@@ -82,6 +82,9 @@ class Person(SQLModel, table=True):
     status_since: int | None = _ms(nullable=True)
     #: digest of the saved fields, provenance and links: an unchanged person costs no reads or writes
     fields_digest: str | None = Field(default=None, max_length=32)
+    #: digest of what the person was last reconciled from (records' stamps, link roles, mapping, owners),
+    #: kept only when that left nothing to write and nothing to report: an equal digest skips the person
+    inputs_digest: str | None = Field(default=None, max_length=32)
     created_at: int = _ms()
     updated_at: int = _ms()
 

@@ -11,12 +11,14 @@ import gc
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from .. import __version__
 from ..reconcile.engine import ReconcileResult, reconcile_group
 from ..reconcile.identity import PersonGroup, resolve_identities
 from ..reconcile.transforms import CallContext
@@ -28,7 +30,7 @@ from .models import FieldAudit, Link, Person, PersonField
 from .models import SourceRecord as StoredRecord
 
 __all__ = ["person_records", "stored_links", "save_reconciliation", "SaveCounts", "owner_directory", "explain_person",
-           "reconcile_stored", "reconcile_store", "Reconciled", "PERSON_OBJECTS", "link_roles", "duplicate_links"]
+           "reconcile_stored", "reconcile_store", "Reconciled", "inputs_basis", "inputs_digest", "PERSON_OBJECTS", "link_roles", "duplicate_links"]
 
 PERSON_OBJECTS = (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact"))
 
@@ -42,14 +44,25 @@ _COLUMNS = (StoredRecord.system, StoredRecord.object_type, StoredRecord.record_i
 
 def person_records(engine: Engine) -> Iterator[SourceRecord]:
     """Every staged person record as the reconciliation core takes it."""
+    for record, _stamp in _stamped_person_records(engine):
+        yield record
+
+
+#: what changes whenever the store's copy of a record does: a new snapshot (run, fetch time, content time),
+#: a deletion or a merge
+Stamp = tuple[int | None, int, int, int | None, bool, str | None]
+
+
+def _stamped_person_records(engine: Engine) -> Iterator[tuple[SourceRecord, Stamp]]:
     with Session(engine) as session:
         for system, object_type in PERSON_OBJECTS:
             # streamed: one batch of rows at a time, never the whole table's JSON in memory
-            rows = session.execute(select(*_COLUMNS).where(
+            rows = session.execute(select(*_COLUMNS, StoredRecord.fetched_at, StoredRecord.run_id).where(
                 StoredRecord.system == system, StoredRecord.object_type == object_type).execution_options(
                 yield_per=2_000))
             for row in rows:
-                yield _domain(row)
+                yield _domain(row), (row.run_id, row.fetched_at, row.modified_at, row.changed_at, row.deleted,
+                                     row.merged_into)
 
 
 def _domain(row: Any) -> SourceRecord:
@@ -102,15 +115,16 @@ def link_roles(result: ReconcileResult, history: Mapping[RecordKey, str]) -> dic
 
 
 def save_reconciliation(engine: Engine, people: Sequence[UnifiedPerson], *, now_ms: int,
-                        run_id: int | None = None, chunk: int = 1_000, roles: LinkRoles | None = None) -> SaveCounts:
+                        run_id: int | None = None, chunk: int = 1_000, roles: LinkRoles | None = None,
+                        inputs: Mapping[str, str] | None = None) -> SaveCounts:
     """Persist unified people, their links (with their role) and per-field provenance; a settled conflict
     whose outcome is new goes to the audit log (winner, loser, rule). Values that did not change are not
-    written again."""
+    written again. `inputs` gives the inputs digest of each settled person (the others lose theirs)."""
     counts = SaveCounts()
     for start in range(0, len(people), chunk):
         part = people[start:start + chunk]
         with Session(engine) as session, session.begin():
-            _save_chunk(session, part, now_ms, run_id, counts, roles or {})
+            _save_chunk(session, part, now_ms, run_id, counts, roles or {}, inputs or {})
     return counts
 
 
@@ -123,11 +137,20 @@ def person_digest(person: UnifiedPerson, roles: LinkRoles) -> str:
 
 
 def _save_chunk(session: Session, people: Sequence[UnifiedPerson], now_ms: int, run_id: int | None,
-                counts: SaveCounts, roles: LinkRoles) -> None:
+                counts: SaveCounts, roles: LinkRoles, inputs: Mapping[str, str]) -> None:
     digests = {p.person_id: person_digest(p, roles) for p in people}
-    known = dict(session.execute(select(Person.id, Person.fields_digest).where(
-        Person.id.in_(list(digests)))).all())  # type: ignore[attr-defined]
-    people = [p for p in people if known.get(p.person_id) != digests[p.person_id]]
+    known = {pid: (fields, settled) for pid, fields, settled in session.execute(
+        select(Person.id, Person.fields_digest, Person.inputs_digest).where(
+            Person.id.in_(list(digests)))).all()}  # type: ignore[attr-defined]
+    # same fields, but settled now or no longer: only the person row's inputs digest changes
+    restamped = [{"pid": p.person_id, "inputs": inputs.get(p.person_id)} for p in people
+                 if p.person_id in known and known[p.person_id][0] == digests[p.person_id]
+                 and known[p.person_id][1] != inputs.get(p.person_id)]
+    if restamped:
+        table = Person.__table__  # type: ignore[attr-defined]  # a Core executemany, not the ORM's bulk update
+        session.execute(table.update().where(table.c.id == bindparam("pid")).values(inputs_digest=bindparam("inputs")),
+                        restamped)
+    people = [p for p in people if p.person_id not in known or known[p.person_id][0] != digests[p.person_id]]
     if not people:
         return
     ids = [p.person_id for p in people]
@@ -140,7 +163,7 @@ def _save_chunk(session: Session, people: Sequence[UnifiedPerson], now_ms: int, 
         email = person.value("email")
         person_rows.append({"id": person.person_id, "created_at": now_ms, "updated_at": now_ms,
                             "email_norm": str(email).strip().casefold() if email else None,
-                            "fields_digest": digests[person.person_id]})
+                            "fields_digest": digests[person.person_id], "inputs_digest": inputs.get(person.person_id)})
         for k in person.links:
             role, reason = roles.get(k, ("primary", "reconciled"))
             link_rows.append({"person_id": person.person_id, "system": k.system, "object_type": k.object_type,
@@ -162,7 +185,7 @@ def _save_chunk(session: Session, people: Sequence[UnifiedPerson], now_ms: int, 
     stmt = insert(person_table)
     session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={
         "email_norm": stmt.excluded.email_norm, "updated_at": stmt.excluded.updated_at,
-        "fields_digest": stmt.excluded.fields_digest}), person_rows)
+        "fields_digest": stmt.excluded.fields_digest, "inputs_digest": stmt.excluded.inputs_digest}), person_rows)
     if link_rows:
         link_table = Link.__table__  # type: ignore[attr-defined]
         stmt = insert(link_table)
@@ -292,40 +315,60 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
     follows the number of changes, not the number of people. `refine` may return field change times
     for a chunk (HubSpot property history); the chunk is then resolved again with them. Records `skip`
     picks (those of erased people) are left out entirely.
+
+    A person whose last reconciliation left nothing to write and nothing to report is not resolved
+    again while its inputs stay the same (see `inputs_digest`): a steady-state cycle costs what changed.
     """
     wanted_fields = _identity_fields(mapping)
     history: dict[RecordKey, str] = {}
+    stamps: dict[RecordKey, Stamp] = {}
     slim: list[SourceRecord] = []
-    for r in person_records(engine):
+    for r, stamp in _stamped_person_records(engine):
         if skip is not None and skip(r):
             continue
         why = _history_reason(r)
         if why:
             history[r.key] = why
+        stamps[r.key] = stamp
         slim.append(replace(r, fields={k: v for k, v in r.fields.items() if k in wanted_fields}))
     ident = resolve_identities(slim, stored_links(engine), mapping.identity)
     del slim
     duplicates = ident.duplicates
     roles = link_roles(ReconcileResult((), (), duplicates, ()), history)
-    ctx = CallContext(owner_directory(engine))
+    owners = owner_directory(engine)
+    ctx = CallContext(owners)
+    basis = inputs_basis(mapping, owners, refine is not None)
     people: list[UnifiedPerson] = []
     changes: list[FieldChange] = []
     issues: list[Issue] = []
     totals: dict[str, Any] = {"people": 0, "linked_in_both": 0, "conflicts": Counter(), "issue_kinds": Counter(),
-                              "fields_changed": 0, "conflicts_recorded": 0}
+                              "fields_changed": 0, "conflicts_recorded": 0, "unchanged": 0}
     pending = list(ident.people)
     del ident
     for start in range(0, len(pending), chunk):
-        groups = _with_full_records(engine, pending[start:start + chunk])
-        pending[start:start + chunk] = [None] * len(groups)  # type: ignore[list-item]  # done: let them go
-        part = _reconcile_groups(groups, mapping, ctx)
+        todo = pending[start:start + chunk]
+        pending[start:start + chunk] = [None] * len(todo)  # type: ignore[list-item]  # done: let them go
+        digests = {g.person_id: inputs_digest(g, stamps, roles, basis) for g in todo}
+        settled_before = _stored_inputs(engine, list(digests))
+        unchanged = [g for g in todo if settled_before.get(g.person_id) == digests[g.person_id]]
+        if unchanged:
+            totals["unchanged"] += len(unchanged)
+            totals["people"] += len(unchanged)
+            totals["linked_in_both"] += sum(1 for g in unchanged if g.hubspot is not None and g.salesforce is not None)
+            people += [UnifiedPerson(g.person_id, {}, g.links) for g in unchanged]
+            todo = [g for g in todo if settled_before.get(g.person_id) != digests[g.person_id]]
+        if not todo:
+            continue
+        groups = _with_full_records(engine, todo)
+        part, settled = _reconcile_groups(groups, mapping, ctx)
         if refine is not None:
             times = refine(part)
             if times:
                 groups = [_with_times(g, times) for g in groups]
-                part = _reconcile_groups(groups, mapping, ctx)
+                part, settled = _reconcile_groups(groups, mapping, ctx)
         if save_at is not None:
-            saved = save_reconciliation(engine, part.people, now_ms=save_at[0], run_id=save_at[1], roles=roles)
+            saved = save_reconciliation(engine, part.people, now_ms=save_at[0], run_id=save_at[1], roles=roles,
+                                        inputs={pid: digests[pid] for pid in settled})
             totals["fields_changed"] += saved.fields_changed
             totals["conflicts_recorded"] += saved.conflicts_recorded
         _tally(totals, part)
@@ -335,29 +378,66 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
         people += [UnifiedPerson(p.person_id, {}, p.links) for p in part.people]
     result = ReconcileResult(tuple(people), tuple(changes), duplicates, tuple(issues))
     summary = summarize(ReconcileResult((), result.changes, duplicates, result.issues))
-    summary.update(people=totals["people"], linked_in_both=totals["linked_in_both"],
+    summary.update(people=totals["people"], linked_in_both=totals["linked_in_both"], unchanged=totals["unchanged"],
                    conflicts=[{"field": f, "rule": r, "people": n} for (f, r), n in totals["conflicts"].most_common()])
     if save_at is not None:
         summary.update(fields_changed=totals["fields_changed"], conflicts_recorded=totals["conflicts_recorded"])
     return Reconciled(result, summary, roles)
 
 
-def _reconcile_groups(groups: Sequence[PersonGroup], mapping: ContactMapping, ctx: CallContext) -> ReconcileResult:
+def inputs_basis(mapping: ContactMapping, owners: OwnerDirectory, history: bool) -> str:
+    """What every person's reconciliation depends on besides their own records: the connector's version,
+    the mapping file, the owners of both systems and whether property history is read. A change to any
+    of them makes every person's inputs new."""
+    try:
+        mapping_text = Path(mapping.file).read_bytes()
+    except OSError:  # a mapping built in memory: its compiled form's field names, rules and directions
+        mapping_text = repr([(f.name, f.hubspot, sorted(f.salesforce.items()), f.direction, f.rule, f.chain.names,
+                              f.allow_blanking) for f in mapping.fields]).encode()
+    parts = (__version__, hashlib.blake2b(mapping_text).hexdigest(), sorted(owners.hubspot.items()),
+             sorted(owners.salesforce.items()), history)
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def inputs_digest(group: PersonGroup, stamps: Mapping[RecordKey, Stamp], roles: LinkRoles, basis: str) -> str:
+    """A digest of what one person is reconciled from: their records (as stamped by the store), each
+    link's role, and the shared basis. Equal digests mean the same inputs, hence the same outcome."""
+    parts = (basis, group.person_id, [(k, stamps.get(k), roles.get(k)) for k in group.links])
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def _stored_inputs(engine: Engine, person_ids: Sequence[str]) -> dict[str, str]:
+    """The stored inputs digests of these people (only settled people have one)."""
+    found: dict[str, str] = {}
+    with Session(engine) as session:
+        for i in range(0, len(person_ids), 500):
+            found.update((pid, digest) for pid, digest in session.execute(select(Person.id, Person.inputs_digest).where(
+                Person.id.in_(person_ids[i:i + 500]), Person.inputs_digest.is_not(None))))  # type: ignore[attr-defined,union-attr]
+    return found
+
+
+def _reconcile_groups(groups: Sequence[PersonGroup], mapping: ContactMapping,
+                      ctx: CallContext) -> tuple[ReconcileResult, list[str]]:
+    """The groups reconciled, and the ids of the settled people among them (nothing to write or report)."""
     people: list[UnifiedPerson] = []
     changes: list[FieldChange] = []
     issues: list[Issue] = []
+    settled: list[str] = []
     was_enabled = gc.isenabled()
     gc.disable()  # many small acyclic objects: the cyclic collector would only rescan them
     try:
         for group in groups:
             person, ch, iss = reconcile_group(group, mapping, ctx)
             people.append(person)
-            changes += ch
-            issues += iss
+            if ch or iss:
+                changes += ch
+                issues += iss
+            else:
+                settled.append(person.person_id)
     finally:
         if was_enabled:
             gc.enable()
-    return ReconcileResult(tuple(people), tuple(changes), (), tuple(issues))
+    return ReconcileResult(tuple(people), tuple(changes), (), tuple(issues)), settled
 
 
 def _tally(totals: dict[str, Any], part: ReconcileResult) -> None:
