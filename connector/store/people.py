@@ -44,8 +44,8 @@ _COLUMNS = (StoredRecord.system, StoredRecord.object_type, StoredRecord.record_i
 
 def person_records(engine: Engine) -> Iterator[SourceRecord]:
     """Every staged person record as the reconciliation core takes it."""
-    for record, _stamp in _stamped_person_records(engine):
-        yield record
+    for row in _person_rows(engine):
+        yield _domain(row)
 
 
 #: what changes whenever the store's copy of a record does: a new snapshot (run, fetch time, content time),
@@ -53,16 +53,24 @@ def person_records(engine: Engine) -> Iterator[SourceRecord]:
 Stamp = tuple[int | None, int, int, int | None, bool, str | None]
 
 
-def _stamped_person_records(engine: Engine) -> Iterator[tuple[SourceRecord, Stamp]]:
+def _person_rows(engine: Engine) -> Iterator[Any]:
     with Session(engine) as session:
         for system, object_type in PERSON_OBJECTS:
             # streamed: one batch of rows at a time, never the whole table's JSON in memory
-            rows = session.execute(select(*_COLUMNS, StoredRecord.fetched_at, StoredRecord.run_id).where(
+            yield from session.execute(select(*_COLUMNS, StoredRecord.fetched_at, StoredRecord.run_id).where(
                 StoredRecord.system == system, StoredRecord.object_type == object_type).execution_options(
                 yield_per=2_000))
-            for row in rows:
-                yield _domain(row), (row.run_id, row.fetched_at, row.modified_at, row.changed_at, row.deleted,
-                                     row.merged_into)
+
+
+def _slim_person_records(engine: Engine, wanted: Sequence[str]) -> Iterator[tuple[SourceRecord, Stamp]]:
+    """Every staged person record with only the `wanted` fields (what identity reads), and its stamp."""
+    for row in _person_rows(engine):
+        data = row.data
+        record = SourceRecord(system=row.system, object_type=row.object_type, id=row.record_id,
+                              modified_at=row.modified_at if row.changed_at is None else row.changed_at,
+                              fields={k: data[k] for k in wanted if k in data}, deleted=row.deleted,
+                              merged_into=row.merged_into)
+        yield record, (row.run_id, row.fetched_at, row.modified_at, row.changed_at, row.deleted, row.merged_into)
 
 
 def _domain(row: Any) -> SourceRecord:
@@ -319,18 +327,17 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
     A person whose last reconciliation left nothing to write and nothing to report is not resolved
     again while its inputs stay the same (see `inputs_digest`): a steady-state cycle costs what changed.
     """
-    wanted_fields = _identity_fields(mapping)
     history: dict[RecordKey, str] = {}
     stamps: dict[RecordKey, Stamp] = {}
     slim: list[SourceRecord] = []
-    for r, stamp in _stamped_person_records(engine):
+    for r, stamp in _slim_person_records(engine, sorted(_identity_fields(mapping))):
         if skip is not None and skip(r):
             continue
         why = _history_reason(r)
         if why:
             history[r.key] = why
         stamps[r.key] = stamp
-        slim.append(replace(r, fields={k: v for k, v in r.fields.items() if k in wanted_fields}))
+        slim.append(r)
     ident = resolve_identities(slim, stored_links(engine), mapping.identity)
     del slim
     duplicates = ident.duplicates
