@@ -21,7 +21,7 @@ from .mapping import FieldMapping
 from .records import Issue, Provenance, SourceRecord, System
 from . import rules as _rules
 from .rules import RULES, Candidate, RuleContext
-from .transforms import _CACHE_LIMIT, CallContext, Chain, DecodeFailure, TransformContext, _EncodeFailure
+from .transforms import CallContext, Chain, DecodeFailure, TransformContext, _EncodeFailure
 
 __all__ = ["SideState", "ResolvedField", "resolve_field", "resolve_fields"]
 
@@ -69,19 +69,6 @@ def _decode(
         issues.append(Issue(rec.system, rec.id, name, native, f"{f.name}: {err}"))
         return _new(SideState, (rec, name, native, None, True))
     return _new(SideState, (rec, name, native, hit, False))
-
-
-def _remember_text(chain: Chain, cache: dict[Any, Any], native: str, system: str, ctx: TransformContext) -> Any:
-    """Decodes a text value missing from a context-free chain's memo and memoises the result, a failure
-    as a DecodeFailure (which the caller turns into an Issue); Chain.decode_miss without its layers."""
-    try:
-        hit = chain.decode(native, system, ctx)
-    except TransformError as exc:
-        hit = DecodeFailure(exc.transform, exc.reason)
-    if len(cache) >= _CACHE_LIMIT:
-        cache.clear()
-    cache[native] = hit
-    return hit
 
 
 def _time(s: SideState) -> tuple[int, str]:
@@ -339,8 +326,8 @@ def _resolve(
         if hname is not None and hn is not None:
             if type(hn) is str:
                 hit = hcache.get(hn, _MISS)
-                if hit is _MISS and dep is None:  # decode_miss, inlined for text in a context-free chain
-                    hit = _remember_text(chain, hcache, hn, "hubspot", ctx)
+                if hit is _MISS and dep is None:  # text in a context-free chain: decode_miss without its layers
+                    hit = chain.memoise(hcache, hn, hn, "hubspot", ctx)
             else:
                 try:
                     hit = hcache.get((type(hn), hn), _MISS)
@@ -356,7 +343,7 @@ def _resolve(
             if type(sn) is str:
                 hit = scache.get(sn, _MISS)
                 if hit is _MISS and dep is None:
-                    hit = _remember_text(chain, scache, sn, "salesforce", ctx)
+                    hit = chain.memoise(scache, sn, sn, "salesforce", ctx)
             else:
                 try:
                     hit = scache.get((type(sn), sn), _MISS)

@@ -194,6 +194,14 @@ class Chain:
 
     def _remember(self, cache: dict[Any, Any], key: Any, value: Any, system: str, ctx: TransformContext) -> Any:
         """Decode a value missing from `cache` and memoise the result (a failure too, re-raised each time)."""
+        hit = self.memoise(cache, key, value, system, ctx)
+        if type(hit) is DecodeFailure:
+            raise TransformError(hit.transform, value, hit.reason)
+        return hit
+
+    def memoise(self, cache: dict[Any, Any], key: Any, value: Any, system: str, ctx: TransformContext) -> Any:
+        """Decode a value missing from `cache` (one of this chain's memos) and memoise the result; a failure
+        is memoised and returned as a DecodeFailure, not raised (the resolver reports it as an Issue)."""
         try:
             hit = self.decode(value, system, ctx)
         except TransformError as exc:
@@ -201,8 +209,6 @@ class Chain:
         if len(cache) >= _CACHE_LIMIT:
             cache.clear()
         cache[key] = hit
-        if type(hit) is DecodeFailure:
-            raise TransformError(hit.transform, value, hit.reason)
         return hit
 
     def decode(self, value: Any, system: str, ctx: TransformContext) -> Any:
