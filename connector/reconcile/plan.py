@@ -17,7 +17,7 @@ from .mapping import ContactMapping, FieldMapping
 from .records import FieldChange, Issue, NewRecordId, SourceRecord, System, _field_change
 from .resolve import ResolvedField, resolve_fields
 from .schema import LIFECYCLE_ORDER
-from .transforms import _MISS, TransformContext, _EncodeFailure, is_blank
+from .transforms import _MISS, TransformContext, is_blank
 
 __all__ = ["plan_updates", "plan_person", "should_create_in_salesforce", "salesforce_object_for"]
 
@@ -33,19 +33,6 @@ def _encode(
     except TransformError as exc:
         issues.append(Issue(system, rec_id, name, r.provenance.value, f"{r.mapping.name}: {exc}"))
         return False, None
-
-
-def _encoded_memo(f: FieldMapping, system: System, value: Any) -> Any:
-    """The memoised native encoding of ``value`` (as Chain.encode_fast keys it), or _MISS; the planner's
-    fast path, which leaves misses and failures to ``_encode``."""
-    t = type(value)
-    chain = f.chain
-    if (t is str or t is int or t is bool) and chain.cacheable:
-        memo = chain.hubspot_encoded if system == "hubspot" else chain.salesforce_encoded
-        hit = memo.get(value if t is str else (t, value), _MISS)
-        if type(hit) is not _EncodeFailure:
-            return hit
-    return _MISS
 
 
 def plan_updates(
@@ -69,7 +56,7 @@ def plan_updates(
             continue
         if value is None and not f.allow_blanking:
             continue
-        new = _encoded_memo(f, system, value)
+        new = f.chain.encoded(value, system)
         if new is _MISS:
             ok, new = _encode(r, system, ctx, side.record.id, side.name, issues)
             if not ok:
@@ -122,7 +109,7 @@ def _plan_create(
         name = f.hubspot if hubspot else f.salesforce.get(object_type)  # f.native_name, inlined
         if name is None or not (f.writes_hubspot if hubspot else f.writes_salesforce) or r.provenance.value is None:
             continue
-        new = _encoded_memo(f, system, r.provenance.value)
+        new = f.chain.encoded(r.provenance.value, system)
         if new is _MISS:
             ok, new = _encode(r, system, ctx, source.id, name, issues)
             if not ok:

@@ -21,7 +21,7 @@ from .mapping import FieldMapping
 from .records import Issue, Provenance, SourceRecord, System
 from . import rules as _rules
 from .rules import RULES, Candidate, RuleContext
-from .transforms import CallContext, Chain, DecodeFailure, TransformContext, _EncodeFailure
+from .transforms import _MISS, CallContext, Chain, DecodeFailure, TransformContext
 
 __all__ = ["SideState", "ResolvedField", "resolve_field", "resolve_fields"]
 
@@ -49,7 +49,6 @@ class ResolvedField(NamedTuple):
 
 
 _new = tuple.__new__  # builds NamedTuples without their Python-level __new__ (hot path)
-_MISS = object()
 _EMPTY: dict[str, Any] = {}
 
 
@@ -78,15 +77,8 @@ def _time(s: SideState) -> tuple[int, str]:
 
 def _holds(f: FieldMapping, s: SideState, value: Any, ctx: TransformContext) -> bool:
     """Whether side ``s`` already holds ``value`` as its native encoding (lossy value maps)."""
-    t = type(value)
-    chain = f.chain
-    if (t is str or t is int or t is bool) and chain.cacheable:  # Chain.holds' memo read, inlined
-        system = s.record.system
-        hit = (chain.hubspot_encoded if system == "hubspot" else chain.salesforce_encoded).get(
-            value if t is str else (t, value), _MISS)
-        if hit is not _MISS and type(hit) is not _EncodeFailure:
-            return bool(hit == s.native)
-    return chain.holds(value, s.native, s.record.system, ctx)
+    hit = f.chain.encoded(value, s.record.system)  # Chain.holds' first step, without its call on the hot path
+    return bool(hit == s.native) if hit is not _MISS else f.chain.holds(value, s.native, s.record.system, ctx)
 
 
 def _single(s: SideState, rule: str, other: SideState | None) -> Provenance:

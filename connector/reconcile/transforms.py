@@ -246,14 +246,21 @@ class Chain:
             raise TransformError(hit.transform, hit.value, hit.reason)
         return hit
 
-    def holds(self, value: Any, native: Any, system: str, ctx: TransformContext) -> bool:
-        """Whether ``native`` is ``value``'s encoding for ``system`` (False when it cannot be encoded)."""
+    def encoded(self, value: Any, system: str) -> Any:
+        """``value``'s memoised encoding for ``system``, or ``_MISS`` when the memo has none (or holds a
+        failure): the planner's and resolver's fast path, which leave misses to encode_fast."""
         t = type(value)
         if (t is str or t is int or t is bool) and self.cacheable:
-            cache = self._encoded[system]
-            hit = cache.get(value if t is str else (t, value), _MISS)
-            if hit is not _MISS:
-                return type(hit) is not _EncodeFailure and bool(hit == native)
+            hit = self._encoded[system].get(value if t is str else (t, value), _MISS)
+            if type(hit) is not _EncodeFailure:
+                return hit
+        return _MISS
+
+    def holds(self, value: Any, native: Any, system: str, ctx: TransformContext) -> bool:
+        """Whether ``native`` is ``value``'s encoding for ``system`` (False when it cannot be encoded)."""
+        hit = self.encoded(value, system)
+        if hit is not _MISS:
+            return bool(hit == native)
         try:
             return bool(self.encode_fast(value, system, ctx) == native)
         except TransformError:
