@@ -1,11 +1,12 @@
 """Instructions per person of one reconcile() call, counted by callgrind (exact, unlike wall-clock time on
 a shared machine):
 
-    valgrind --tool=callgrind --toggle-collect=builtin_eval --callgrind-out-file=/dev/null \\
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --toggle-collect=builtin_eval --callgrind-out-file=/dev/null \\
         .venv/bin/python bench/bench_reconcile_instructions.py 2000
 
 Only the code under the one eval() below is counted: divide valgrind's "Collected" figure by the number
-of people. The records are bench_reconcile.py's; a warm-up call first fills the transform memos and
+of people. A fixed hash seed keeps the count repeatable (string hashing is randomised per process).
+The records are bench_reconcile.py's; a warm-up call first fills the transform memos and
 loads what phonenumbers loads lazily, as a running sync would have.
 """
 
