@@ -1,7 +1,7 @@
 """People in the store: staged records in for the reconciliation core, unified people out of it.
 
-People records are read whole (HubSpot contacts, Salesforce Leads and Contacts), deleted and
-merged-away ones included so identity can follow them.
+Person records (HubSpot contacts, Salesforce Leads and Contacts), deleted and merged-away ones included
+so identity can follow them, are read slim for identity and whole, a chunk at a time, for resolution.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from .db import upsert_insert
 from .models import FieldAudit, Link, Person, PersonField
 from .models import SourceRecord as StoredRecord
 
-__all__ = ["person_records", "stored_links", "save_reconciliation", "SaveCounts", "owner_directory", "explain_person",
+__all__ = ["stored_links", "save_reconciliation", "SaveCounts", "owner_directory", "explain_person",
            "reconcile_stored", "reconcile_store", "Reconciled", "inputs_basis", "inputs_digest", "PERSON_OBJECTS", "link_roles", "duplicate_links"]
 
 PERSON_OBJECTS = (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact"))
@@ -40,12 +40,6 @@ PERSON_OBJECTS = (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce"
 _COLUMNS = (StoredRecord.system, StoredRecord.object_type, StoredRecord.record_id, StoredRecord.modified_at,
             StoredRecord.changed_at, StoredRecord.data, StoredRecord.field_times, StoredRecord.deleted,
             StoredRecord.merged_into)
-
-
-def person_records(engine: Engine) -> Iterator[SourceRecord]:
-    """Every staged person record as the reconciliation core takes it."""
-    for row in _person_rows(engine):
-        yield _domain(row)
 
 
 #: what changes whenever the store's copy of a record does: a new snapshot (run, fetch time, content time),
@@ -353,17 +347,18 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
     pending = list(ident.people)
     del ident
     for start in range(0, len(pending), chunk):
-        todo = pending[start:start + chunk]
-        pending[start:start + chunk] = [None] * len(todo)  # type: ignore[list-item]  # done: let them go
-        digests = {g.person_id: inputs_digest(g, stamps, roles, basis) for g in todo}
+        part_groups = pending[start:start + chunk]
+        pending[start:start + chunk] = [None] * len(part_groups)  # type: ignore[list-item]  # done: let them go
+        digests = {g.person_id: inputs_digest(g, stamps, roles, basis) for g in part_groups}
         settled_before = _stored_inputs(engine, list(digests))
-        unchanged = [g for g in todo if settled_before.get(g.person_id) == digests[g.person_id]]
-        if unchanged:
-            totals["unchanged"] += len(unchanged)
-            totals["people"] += len(unchanged)
-            totals["linked_in_both"] += sum(1 for g in unchanged if g.hubspot is not None and g.salesforce is not None)
-            people += [UnifiedPerson(g.person_id, {}, g.links) for g in unchanged]
-            todo = [g for g in todo if settled_before.get(g.person_id) != digests[g.person_id]]
+        unchanged: list[PersonGroup] = []
+        todo: list[PersonGroup] = []
+        for g in part_groups:
+            (unchanged if settled_before.get(g.person_id) == digests[g.person_id] else todo).append(g)
+        totals["unchanged"] += len(unchanged)
+        totals["people"] += len(unchanged)
+        totals["linked_in_both"] += sum(1 for g in unchanged if g.hubspot is not None and g.salesforce is not None)
+        people += [UnifiedPerson(g.person_id, {}, g.links) for g in unchanged]
         if not todo:
             continue
         groups = _with_full_records(engine, todo)
