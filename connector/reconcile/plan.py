@@ -117,18 +117,18 @@ def _plan_create(
         out[name] = _field_change(system, object_type, None, name, None, new, _create_reason(f), person_id)
     ident = mapping.identity
     if system == "salesforce":
-        out[ident.salesforce_hubspot_id_field] = FieldChange(
+        out[ident.salesforce_hubspot_id_field] = _field_change(
             system, object_type, None, ident.salesforce_hubspot_id_field, None, source.id, "create: cross-reference", person_id)
         if object_type == "Lead" and "Status" not in out:
-            out["Status"] = FieldChange(system, object_type, None, "Status", None, mapping.inclusion.new_lead_status,
-                                        "create: inclusion.new_lead_status", person_id)
+            out["Status"] = _field_change(system, object_type, None, "Status", None, mapping.inclusion.new_lead_status,
+                                          "create: inclusion.new_lead_status", person_id)
         for req in _REQUIRED.get(object_type, ()):
             if req not in out:
-                out[req] = FieldChange(system, object_type, None, req, None, mapping.inclusion.placeholder,
-                                       "create: required field placeholder", person_id)
+                out[req] = _field_change(system, object_type, None, req, None, mapping.inclusion.placeholder,
+                                         "create: required field placeholder", person_id)
     else:
         prop = ident.hubspot_contact_id_property if source.object_type == "Contact" else ident.hubspot_lead_id_property
-        out[prop] = FieldChange(system, object_type, None, prop, None, source.id, "create: cross-reference", person_id)
+        out[prop] = _field_change(system, object_type, None, prop, None, source.id, "create: cross-reference", person_id)
     return [out[k] for k in sorted(out)]
 
 
@@ -207,7 +207,7 @@ def _cascade(
             break
         for c in more:
             first = planned.get((c.system, c.field))
-            planned[(c.system, c.field)] = replace(c, old=first.old) if first is not None else c
+            planned[(c.system, c.field)] = c._replace(old=first.old) if first is not None else c
     return [c for c in planned.values() if c.new != c.old]
 
 
@@ -221,7 +221,7 @@ def _backref(created: list[FieldChange], source: SourceRecord, mapping: ContactM
     else:
         field = ident.hubspot_contact_id_property if obj == "Contact" else ident.hubspot_lead_id_property
     ref = NewRecordId(created[0].system, obj)
-    return [FieldChange(source.system, source.object_type, source.id, field, source.fields.get(field), ref,
+    return [_field_change(source.system, source.object_type, source.id, field, source.fields.get(field), ref,
                         "cross-reference: id of the record created for this person", person_id)]
 
 

@@ -25,6 +25,8 @@ System = Literal["hubspot", "salesforce"]
 SYSTEMS: tuple[System, System] = ("hubspot", "salesforce")
 TimeBasis = Literal["field", "record"]
 
+_new = tuple.__new__  # builds NamedTuples without their Python-level __new__ (hot paths)
+
 
 def other_system(system: System) -> System:
     """The system on the other side of the sync."""
@@ -82,7 +84,7 @@ class SourceRecord:
     @_once
     def key(self) -> RecordKey:
         """(system, object_type, id), computed once per record."""
-        return RecordKey(self.system, self.object_type, self.id)
+        return _new(RecordKey, (self.system, self.object_type, self.id))
 
 
 class Provenance(NamedTuple):
@@ -124,11 +126,12 @@ class NewRecordId:
     object_type: str
 
 
-@dataclass(frozen=True)
-class FieldChange:
+class FieldChange(NamedTuple):
     """One field a system must change; ``record_id`` None means the record must be created.
 
     ``person_id`` groups the fields of one new record (and ties every change to its person).
+    Immutable; a NamedTuple rather than a frozen dataclass because the planner builds several per
+    person (a dataclass's ``__init__`` costs ten times as much).
     """
 
     system: System
@@ -141,29 +144,12 @@ class FieldChange:
     person_id: str = ""
 
 
-_object_new = object.__new__
-_object_setattr = object.__setattr__
-
-
 def _field_change(
     system: System, object_type: str, record_id: str | None, field: str, old: Any, new: Any, reason: str,
     person_id: str = "",
 ) -> FieldChange:
-    """``FieldChange(...)`` for the planner's hot path: the same object, built without the frozen
-    dataclass ``__init__`` (eight ``object.__setattr__`` calls), by setting its ``__dict__`` at once."""
-    change = _object_new(FieldChange)
-    _object_setattr(change, "__dict__", {
-        "system": system, "object_type": object_type, "record_id": record_id, "field": field, "old": old,
-        "new": new, "reason": reason, "person_id": person_id,
-    })
-    return change
-
-
-# the shortcut is only valid while FieldChange is a plain (no slots, no __post_init__) dataclass of these fields
-if hasattr(FieldChange, "__slots__") or hasattr(FieldChange, "__post_init__") or tuple(FieldChange.__dataclass_fields__) != (
-    "system", "object_type", "record_id", "field", "old", "new", "reason", "person_id"
-):  # pragma: no cover - a guard for whoever changes FieldChange
-    raise RuntimeError("FieldChange changed: update records._field_change to match")
+    """``FieldChange(...)`` for the planner's hot path: the same value, without the Python-level ``__new__``."""
+    return _new(FieldChange, (system, object_type, record_id, field, old, new, reason, person_id))
 
 
 @dataclass(frozen=True)
