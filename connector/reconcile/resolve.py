@@ -70,85 +70,42 @@ def _decode(
     return _new(SideState, (rec, name, native, hit, False))
 
 
-def _time(s: SideState) -> tuple[int, str]:
-    t = s.record.field_modified_at.get(s.name)
-    return (s.record.modified_at, "record") if t is None else (t, "field")
+def _contest(
+    f: FieldMapping, rule: str, chain: Chain, hv: Any, sv: Any, hn: Any, sn: Any, hbad: bool, sbad: bool,
+    ht: int, hb: str, st: int, sb: str, hid: str, sid: str, tie_breaker: System, ctx: TransformContext,
+) -> Provenance | None:
+    """The provenance of a field both systems map whose sides differ or are broken (None if both are broken).
 
-
-def _holds(f: FieldMapping, s: SideState, value: Any, ctx: TransformContext) -> bool:
-    """Whether side ``s`` already holds ``value`` as its native encoding (lossy value maps)."""
-    hit = f.chain.encoded(value, s.record.system)  # Chain.holds' first step, without its call on the hot path
-    return bool(hit == s.native) if hit is not _MISS else f.chain.holds(value, s.native, s.record.system, ctx)
-
-
-def _single(s: SideState, rule: str, other: SideState | None) -> Provenance:
-    t, basis = _time(s)
-    losing: tuple[tuple[System, Any, int | None], ...] = ()
-    if other is not None and not other.broken and other.unified != s.unified:
-        losing = ((other.record.system, other.unified, _time(other)[0]),)
-    return _new(Provenance, (s.unified, s.record.system, s.record.id, t, rule, basis, losing))
-
-
-def _decide(
-    f: FieldMapping, h: SideState | None, s: SideState | None, ctx: TransformContext, tie_breaker: System,
-) -> ResolvedField | None:
-    """Agreement, blanks, then the field's rule (see the module docstring)."""
-    h_ok = h is not None and not h.broken
-    s_ok = s is not None and not s.broken
-    if not s_ok:
-        return _new(ResolvedField, (f, _single(h, f.rule, s), h, s)) if h_ok else None  # type: ignore[arg-type]
-    if not h_ok or h is None or s is None:
-        return _new(ResolvedField, (f, _single(s, f.rule, h), h, s))  # type: ignore[arg-type]
-    hv, sv = h.unified, s.unified
-    if hv == sv:  # the common case, inlined: the source is the more recently changed side
-        hr, sr = h.record, s.record
-        ht = hr.field_modified_at.get(h.name)
-        hb = "field" if ht is not None else "record"
-        if ht is None:
-            ht = hr.modified_at
-        st = sr.field_modified_at.get(s.name)
-        sb = "field" if st is not None else "record"
-        if st is None:
-            st = sr.modified_at
-        if ht > st or (ht == st and tie_breaker == "hubspot"):
-            prov = _new(Provenance, (hv, "hubspot", hr.id, ht, "agreement", hb, ()))
-        else:
-            prov = _new(Provenance, (sv, "salesforce", sr.id, st, "agreement", sb, ()))
-        return _new(ResolvedField, (f, prov, h, s))
+    Takes the resolver's locals (unified and native values, change times and their basis, record ids), not
+    SideStates: a broken side drops out; values that agree once encoded are an agreement; a value beats a
+    blank (unless ``allow_blanking``); otherwise the field's rule decides.
+    """
+    if sbad:
+        return None if hbad else _new(Provenance, (hv, "hubspot", hid, ht, rule, hb, ()))
+    if hbad:
+        return _new(Provenance, (sv, "salesforce", sid, st, rule, sb, ()))
     if hv is not None and sv is not None:
-        if _holds(f, s, hv, ctx):
-            return _new(ResolvedField, (f, _single(h, "agreement", None), h, s))
-        if _holds(f, h, sv, ctx):
-            return _new(ResolvedField, (f, _single(s, "agreement", None), h, s))
+        if chain.holds(hv, sn, "salesforce", ctx):  # Salesforce already holds HubSpot's value (lossy value maps)
+            return _new(Provenance, (hv, "hubspot", hid, ht, "agreement", hb, ()))
+        if chain.holds(sv, hn, "hubspot", ctx):
+            return _new(Provenance, (sv, "salesforce", sid, st, "agreement", sb, ()))
     elif not f.allow_blanking:  # exactly one side is blank: the value wins, whatever the rule
-        return _new(ResolvedField, (f, _single(h if sv is None else s, f.rule, s if sv is None else h), h, s))
-    hr, sr = h.record, s.record
-    ht = hr.field_modified_at.get(h.name)  # _time, inlined
-    hb = "field" if ht is not None else "record"
-    if ht is None:
-        ht = hr.modified_at
-    st = sr.field_modified_at.get(s.name)
-    sb = "field" if st is not None else "record"
-    if st is None:
-        st = sr.modified_at
-    rule = RULES[f.rule]
-    fast = _FAST_RULES.get(rule)
+        if sv is None:
+            return _new(Provenance, (hv, "hubspot", hid, ht, rule, hb, (("salesforce", sv, st),)))
+        return _new(Provenance, (sv, "salesforce", sid, st, rule, sb, (("hubspot", hv, ht),)))
+    decide = RULES[rule]
+    fast = _FAST_RULES.get(decide)
     if fast is not None:  # a built-in rule: the same decision without building Candidates and a Decision
         hs_wins, basis = fast(hv, sv, ht, st, hb, sb, tie_breaker, f.direction)
         if hs_wins:
-            losing = (("salesforce", sv, st),) if sv != hv else ()
-            prov = _new(Provenance, (hv, "hubspot", h.record.id, ht, f.rule, basis, losing))
-        else:
-            losing = (("hubspot", hv, ht),) if hv != sv else ()
-            prov = _new(Provenance, (sv, "salesforce", s.record.id, st, f.rule, basis, losing))
-        return _new(ResolvedField, (f, prov, h, s))
-    hc = Candidate("hubspot", hv, h.record.id, ht, hb)  # type: ignore[arg-type]
-    sc = Candidate("salesforce", sv, s.record.id, st, sb)  # type: ignore[arg-type]
-    d = rule(hc, sc, RuleContext(tie_breaker, f.direction))
+            return _new(Provenance, (hv, "hubspot", hid, ht, rule, basis, (("salesforce", sv, st),) if sv != hv else ()))
+        return _new(Provenance, (sv, "salesforce", sid, st, rule, basis, (("hubspot", hv, ht),) if hv != sv else ()))
+    hc = Candidate("hubspot", hv, hid, ht, hb)  # type: ignore[arg-type]
+    sc = Candidate("salesforce", sv, sid, st, sb)  # type: ignore[arg-type]
+    d = decide(hc, sc, RuleContext(tie_breaker, f.direction))
     loser = sc if d.winner is hc else hc
     losing = ((loser.system, loser.value, loser.time),) if loser.value != d.value else ()
-    prov = _new(Provenance, (d.value, d.winner.system, d.winner.record_id, d.winner.time, f.rule, d.time_basis, losing))
-    return _new(ResolvedField, (f, prov, h, s))
+    return _new(Provenance, (d.value, d.winner.system, d.winner.record_id, d.winner.time, rule, d.time_basis, losing))
 
 
 # The built-in rules of rules.py restated for two present candidates (the only way the resolver calls
@@ -231,7 +188,7 @@ def resolve_fields(
 # (HubSpot record present, Salesforce object type or None): one flat tuple per field that either side
 # maps, with the native names and memo dicts resolved once instead of once per field per person.
 # The native names come as two tuples too, so both records' values are fetched with one C-level map each.
-_FieldStep = tuple[FieldMapping, str, str, str | None, str | None, dict[Any, Any], dict[Any, Any], Chain | None, Chain]
+_FieldStep = tuple[FieldMapping, str, str, str | None, str | None, dict[Any, Any], dict[Any, Any], Any, Any, Chain | None, Chain]
 _FieldPlan = tuple[tuple[_FieldStep, ...], tuple[str | None, ...], tuple[str | None, ...]]
 _PLANS: dict[int, tuple[Sequence[FieldMapping], dict[tuple[bool, str | None], _FieldPlan]]] = {}
 
@@ -244,8 +201,9 @@ def _compile(fields: Sequence[FieldMapping], has_hs: bool, sobj: str | None) -> 
         if hname is None and sname is None:
             continue  # neither side maps it here: always left out
         chain = f.chain
+        # each memo comes with its bound get: a call through it skips the method lookup of memo.get(...)
         out.append((f, f.name, f.rule, hname, sname, chain.hubspot_cache, chain.salesforce_cache,
-                    None if chain.cacheable else chain, chain))
+                    chain.hubspot_cache.get, chain.salesforce_cache.get, None if chain.cacheable else chain, chain))
     return tuple(out), tuple(step[3] for step in out), tuple(step[4] for step in out)
 
 
@@ -281,22 +239,22 @@ def _resolve(
     new = _new
     if hs is not None:
         hget = hs.fields.get
-        hfm = hs.field_modified_at
+        hfm = hs.field_modified_at.get if hs.field_modified_at else None  # field change times, bound once
         hmod = hs.modified_at
         hid = hs.id
     else:
         hget = _EMPTY.get
-        hfm, hmod, hid = _EMPTY, 0, ""
+        hfm, hmod, hid = None, 0, ""
     if sf is not None:
         sobj = sf.object_type
         sget = sf.fields.get
-        sfm = sf.field_modified_at
+        sfm = sf.field_modified_at.get if sf.field_modified_at else None
         smod = sf.modified_at
         sid = sf.id
     else:
         sobj = None
         sget = _EMPTY.get
-        sfm, smod, sid = _EMPTY, 0, ""
+        sfm, smod, sid = None, 0, ""
     tie_hs = tie_breaker == "hubspot"
     call_ctx = type(ctx) is CallContext
     # with both records and a ``contested`` list (the engine), only contested fields need their
@@ -304,12 +262,14 @@ def _resolve(
     keep_all = contested is None or hs is None or sf is None
     steps, hnames, snames = _plan_for(fields, hs is not None, sobj)
     # an unmapped name is None, which no record holds as a key: its value reads as None
-    for (f, fname, rule, hname, sname, hcache, scache, dep, chain), hn, sn in zip(steps, map(hget, hnames), map(sget, snames)):  # type: ignore[arg-type]
+    for (f, fname, rule, hname, sname, hcache, scache, hlook, slook, dep, chain), hn, sn in zip(  # type: ignore[arg-type]
+            steps, map(hget, hnames), map(sget, snames)):
         if (hn is None or hn == "") and (sn is None or sn == ""):
             continue  # blank on both sides (or unmapped): nothing to resolve, nothing to write
         if dep is not None and call_ctx:  # context-dependent chain (owners): this call's memo
             _, memos, _ = dep._scoped_memos(ctx)  # type: ignore[arg-type]
             hcache, scache = memos["hubspot"], memos["salesforce"]
+            hlook, slook = hcache.get, scache.get
         # each side: the memo is read inline (keyed as Chain.decode_fast keys it); misses and failures
         # decode through _decode, which builds the SideState; otherwise it is built only when needed
         h = s = None
@@ -317,12 +277,12 @@ def _resolve(
         hbad = sbad = False
         if hname is not None and hn is not None:
             if type(hn) is str:
-                hit = hcache.get(hn, _MISS)
+                hit = hlook(hn, _MISS)
                 if hit is _MISS and dep is None:  # text in a context-free chain: decode_miss without its layers
                     hit = chain.memoise(hcache, hn, hn, "hubspot", ctx)
             else:
                 try:
-                    hit = hcache.get((type(hn), hn), _MISS)
+                    hit = hlook((type(hn), hn), _MISS)
                 except TypeError:  # unhashable
                     hit = _MISS
             if hit is _MISS or type(hit) is DecodeFailure:
@@ -333,12 +293,12 @@ def _resolve(
         if sname is not None and sn is not None and not (placeholder is not None and sn == placeholder):
             # (the placeholder, our stand-in for a required field, reads as blank)
             if type(sn) is str:
-                hit = scache.get(sn, _MISS)
+                hit = slook(sn, _MISS)
                 if hit is _MISS and dep is None:
                     hit = chain.memoise(scache, sn, sn, "salesforce", ctx)
             else:
                 try:
-                    hit = scache.get((type(sn), sn), _MISS)
+                    hit = slook((type(sn), sn), _MISS)
                 except TypeError:
                     hit = _MISS
             if hit is _MISS or type(hit) is DecodeFailure:
@@ -349,7 +309,7 @@ def _resolve(
         if sname is None:  # HubSpot only (inlined _decide/_single)
             if hbad:
                 continue
-            ht = hfm.get(hname) if hfm else None  # type: ignore[arg-type]  # (mapped on HubSpot here)
+            ht = hfm(hname) if hfm is not None else None  # type: ignore[arg-type]  # (mapped on HubSpot here)
             if ht is None:
                 prov = new(Provenance, (hv, "hubspot", hid, hmod, rule, "record", ()))
             else:
@@ -368,7 +328,7 @@ def _resolve(
         if hname is None:  # Salesforce only
             if sbad:
                 continue
-            st = sfm.get(sname) if sfm else None
+            st = sfm(sname) if sfm is not None else None
             if st is None:
                 prov = new(Provenance, (sv, "salesforce", sid, smod, rule, "record", ()))
             else:
@@ -386,12 +346,12 @@ def _resolve(
             continue
         if not hbad and not sbad and hv == sv:
             # agreement (the common case), inlined: the source is the more recently changed side
-            ht = hfm.get(hname) if hfm else None
+            ht = hfm(hname) if hfm is not None else None
             if ht is None:
                 ht, hb = hmod, "record"
             else:
                 hb = "field"
-            st = sfm.get(sname) if sfm else None
+            st = sfm(sname) if sfm is not None else None
             if st is None:
                 st, sb = smod, "record"
             else:
@@ -415,16 +375,27 @@ def _resolve(
                 if odd and contested is not None:
                     contested.append(r)
             continue
+        ht = hfm(hname) if hfm is not None else None  # a conflict, or a broken side
+        if ht is None:
+            ht, hb = hmod, "record"
+        else:
+            hb = "field"
+        st = sfm(sname) if sfm is not None else None
+        if st is None:
+            st, sb = smod, "record"
+        else:
+            sb = "field"
+        prov = _contest(f, rule, chain, hv, sv, hn, sn, hbad, sbad, ht, hb, st, sb, hid, sid, tie_breaker, ctx)
+        if prov is None:
+            continue
         if h is None:
             h = new(SideState, (hs, hname, hn, hv, False))
         if s is None:
             s = new(SideState, (sf, sname, sn, sv, False))
-        decided = _decide(f, h, s, ctx, tie_breaker)
-        if decided is None:
-            continue
-        append(decided)
+        r = new(ResolvedField, (f, prov, h, s))
+        append(r)
         if named is not None:
-            named[fname] = decided.provenance
+            named[fname] = prov
         if contested is not None:
-            contested.append(decided)
+            contested.append(r)
     return out

@@ -258,9 +258,11 @@ class Chain:
 
     def holds(self, value: Any, native: Any, system: str, ctx: TransformContext) -> bool:
         """Whether ``native`` is ``value``'s encoding for ``system`` (False when it cannot be encoded)."""
-        hit = self.encoded(value, system)
-        if hit is not _MISS:
-            return bool(hit == native)
+        t = type(value)
+        if (t is str or t is int or t is bool) and self.cacheable:  # the encode memo, failures included
+            hit = self._encoded[system].get(value if t is str else (t, value), _MISS)
+            if hit is not _MISS:  # a memoised failure answers False without raising (a common case: a
+                return type(hit) is not _EncodeFailure and bool(hit == native)  # value map with no default)
         try:
             return bool(self.encode_fast(value, system, ctx) == native)
         except TransformError:
@@ -316,12 +318,12 @@ def _e164(raw: str, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-_NANP_STRIP = re.compile(r"[ ()\-./]")  # one regex pass: str.translate with a table looks up every character
-
-
 def _nanp_fast(raw: str, region: str) -> str | None:
     """E.164 for plainly formatted North American numbers without the library (same result, 50x faster)."""
-    digits = _NANP_STRIP.sub("", raw)
+    if raw.isdigit() or (raw[:1] == "+" and raw[1:].isdigit()):
+        digits = raw  # nothing to strip (the common E.164 form)
+    else:  # strip the separators "( ) - . /" and spaces: chained replace is 2x faster than a regex here
+        digits = raw.replace(" ", "").replace("(", "").replace(")", "").replace("-", "").replace(".", "").replace("/", "")
     if digits.startswith("+1"):
         digits = digits[2:]
     elif digits.startswith("+") or region not in ("US", "CA"):
