@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .identity import Duplicate, IdentityResult, PersonGroup, resolve_identities
-from .mapping import ContactMapping
+from .mapping import ContactMapping, FieldMapping
 from .plan import plan_person
 from .records import FieldChange, Issue, OwnerDirectory, Provenance, RecordKey, SourceRecord, System, UnifiedPerson
 from .resolve import ResolvedField, _resolve
@@ -31,12 +31,25 @@ def reconcile_group(
     group: PersonGroup, mapping: ContactMapping, ctx: TransformContext
 ) -> tuple[UnifiedPerson, list[FieldChange], list[Issue]]:
     """Resolves and plans one person whose records identity resolution already grouped."""
+    return _reconcile_group(group, mapping, ctx, *_settings(mapping))
+
+
+def _settings(mapping: ContactMapping) -> tuple[tuple[FieldMapping, ...], System, str | None]:
+    """(fields, tie breaker, placeholder): read once per call, not once per person (the settings are
+    pydantic models, whose attribute reads are slow)."""
     tie: System = "hubspot" if mapping.settings.tie_breaker == "hubspot" else "salesforce"
+    return mapping.fields, tie, mapping.inclusion.placeholder
+
+
+def _reconcile_group(
+    group: PersonGroup, mapping: ContactMapping, ctx: TransformContext, fields_spec: tuple[FieldMapping, ...],
+    tie: System, placeholder: str | None,
+) -> tuple[UnifiedPerson, list[FieldChange], list[Issue]]:
     issues: list[Issue] = []
     fields: dict[str, Provenance] = {}  # filled while resolving: name -> provenance, in resolution order
     contested: list[ResolvedField] = []  # the fields whose sides may need updates
     hs, sf = group.hubspot, group.salesforce
-    resolved = _resolve(mapping.fields, hs, sf, ctx, tie, mapping.inclusion.placeholder, issues, fields, contested)
+    resolved = _resolve(fields_spec, hs, sf, ctx, tie, placeholder, issues, fields, contested)
     person = UnifiedPerson(group.person_id, fields, group.links)
     # with both records, plan_person only plans updates (and cascades on their changes), which the
     # uncontested fields never need; creates (one record) read every resolved field
@@ -87,8 +100,9 @@ def _reconcile(
     people: list[UnifiedPerson] = []
     changes: list[FieldChange] = []
     issues: list[Issue] = []
+    fields_spec, tie, placeholder = _settings(mapping)
     for group in ident.people:
-        person, ch, iss = reconcile_group(group, mapping, ctx)
+        person, ch, iss = _reconcile_group(group, mapping, ctx, fields_spec, tie, placeholder)
         people.append(person)
         changes += ch
         issues += iss

@@ -21,6 +21,8 @@ from .transforms import _MISS, TransformContext, is_blank
 
 __all__ = ["plan_updates", "plan_person", "should_create_in_salesforce", "salesforce_object_for"]
 
+_new = tuple.__new__  # FieldChange(...) without its Python-level __new__, in the two hot loops below
+
 _REQUIRED: dict[str, tuple[str, ...]] = {"Lead": ("LastName", "Company"), "Contact": ("LastName",)}
 
 
@@ -46,10 +48,11 @@ def plan_updates(
         side = r.hubspot if hubspot else r.salesforce
         if side is None:
             continue
-        f, prov = r.mapping, r.provenance
+        prov = r.provenance
         value = prov.value
         if side.unified == value or side.broken:  # already holds it, or its value is broken (never overwritten)
-            continue
+            continue  # (the common case: read no more than this)
+        f = r.mapping
         if not (f.writes_hubspot if hubspot else f.writes_salesforce):
             continue
         if f.rule == "fill_blank_only" and side.unified is not None:
@@ -64,7 +67,8 @@ def plan_updates(
         if new == side.native:
             continue
         reason = f"{f.name}: {prov.rule} chose {prov.system}" if prov.system != system else f"{f.name}: normalised ({prov.rule})"
-        out.append(_field_change(system, side.record.object_type, side.record.id, side.name, side.native, new, reason, person_id))
+        rec = side.record
+        out.append(_new(FieldChange, (system, rec.object_type, rec.id, side.name, side.native, new, reason, person_id)))
     return out
 
 
@@ -114,7 +118,7 @@ def _plan_create(
             ok, new = _encode(r, system, ctx, source.id, name, issues)
             if not ok:
                 continue
-        out[name] = _field_change(system, object_type, None, name, None, new, _create_reason(f), person_id)
+        out[name] = _new(FieldChange, (system, object_type, None, name, None, new, _create_reason(f), person_id))
     ident = mapping.identity
     if system == "salesforce":
         out[ident.salesforce_hubspot_id_field] = _field_change(
