@@ -2,7 +2,7 @@
 
 With ``CONNECTOR_COMPILE=1`` the hot modules of the reconciliation core are compiled with Cython
 (in pure-Python mode: the same .py files, no Cython syntax), which cuts reconciliation's instructions by
-about a quarter. The container image is built this way. Without it (the default, and what an editable
+about 30%. The container image is built this way. Without it (the default, and what an editable
 development install should use, so that edited sources take effect) the package is pure Python.
 Both builds produce identical results; CI runs the reconciliation tests against each.
 """

@@ -6,9 +6,20 @@ import itertools
 
 import pytest
 
-from connector.reconcile import RULES, Candidate, OwnerDirectory, RuleContext
+from connector.reconcile import RULES, Candidate, FieldChange, OwnerDirectory, RuleContext, TransformError
+from connector.reconcile.records import _field_change
 from connector.reconcile.resolve import _FAST_RULES
-from connector.reconcile.transforms import CallContext, Chain, Owner, Phone, TransformContext, Trim
+from connector.reconcile.transforms import (
+    CallContext,
+    Chain,
+    Owner,
+    Phone,
+    TransformContext,
+    Trim,
+    ValueMap,
+    _e164,
+    _nanp_fast,
+)
 
 from .factories import OWNERS
 
@@ -59,3 +70,45 @@ def test_context_dependent_memo_lives_for_one_call_context() -> None:
     assert chain.encode_fast("zed@corp.example", "salesforce", other) == "005000000000001AAA"
     plain = TransformContext(OwnerDirectory(salesforce={"005000000000001AAA": "amy@corp.example"}))
     assert chain.decode_fast("005000000000001AAA", "salesforce", plain) == "amy@corp.example"  # never memoised
+
+
+def test_holds_answers_from_the_encode_memo_failures_included(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = ValueMap(to_salesforce={"lead": "Open"}, to_hubspot={"Open": "lead"})
+    chain = Chain([values])
+    ctx = TransformContext(OWNERS)
+    calls: list[object] = []
+    encode = values.encode
+
+    def counted(value: object, system: str, ctx: TransformContext) -> object:
+        calls.append(value)
+        return encode(value, system, ctx)
+
+    monkeypatch.setattr(values, "encode", counted)
+    for _ in range(3):  # the first call encodes and memoises; the others read the memo, failure or not
+        assert chain.holds("lead", "Open", "salesforce", ctx) is True
+        assert chain.holds("lead", "Closed", "salesforce", ctx) is False
+        assert chain.holds("customer", "Open", "salesforce", ctx) is False  # no mapping, no default: never held
+    assert calls == ["lead", "customer"]
+    with pytest.raises(TransformError):  # the memoised failure still raises where an encoding is needed
+        chain.encode_fast("customer", "salesforce", ctx)
+
+
+@pytest.mark.parametrize("raw", [
+    "+14155550100", "4155550100", "14155550100", "(415) 555-0100", "415.555.0100", "415/555-0100",
+    "1 (415) 555-0100", "+1 415 555 0100", "+1-415-555-0100", "(415)555-0100", "+44 20 7946 0958", "+4420794609",
+    "1234567890", "555-0100", "+1 (115) 555-0100", "4155550100x12", "٤١٥٥٥٥٠١٠٠",
+])
+def test_nanp_shortcut_answers_as_the_library_or_leaves_it_to_the_library(raw: str) -> None:
+    fast, library = _nanp_fast(raw, "US"), _e164(raw, "US")
+    if fast is not None:
+        assert fast == library
+    if library is not None:
+        assert Phone("US").decode(raw, "hubspot", TransformContext(OWNERS)) == library
+
+
+def test_field_change_shortcut_builds_the_same_value() -> None:
+    made = _field_change("salesforce", "Lead", None, "Status", None, "Open", "create: status", "p1")
+    assert made == FieldChange("salesforce", "Lead", None, "Status", None, "Open", "create: status", "p1")
+    assert type(made) is FieldChange and made.new == "Open"
+    assert made._replace(old="x").old == "x"
+    assert FieldChange("hubspot", "contacts", "1", "email", None, "a@b.c", "why").person_id == ""
