@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 from .identity import Duplicate, IdentityResult, PersonGroup, resolve_identities
 from .mapping import ContactMapping, FieldMapping
@@ -14,7 +15,7 @@ from .records import FieldChange, Issue, OwnerDirectory, Provenance, RecordKey, 
 from .resolve import ResolvedField, _resolve
 from .transforms import CallContext, TransformContext
 
-__all__ = ["ReconcileResult", "reconcile", "reconcile_group"]
+__all__ = ["ReconcileResult", "group_reconciler", "reconcile", "reconcile_group"]
 
 
 @dataclass(frozen=True)
@@ -31,19 +32,21 @@ def reconcile_group(
     group: PersonGroup, mapping: ContactMapping, ctx: TransformContext
 ) -> tuple[UnifiedPerson, list[FieldChange], list[Issue]]:
     """Resolves and plans one person whose records identity resolution already grouped."""
-    return _reconcile_group(group, mapping, ctx, *_settings(mapping))
+    return group_reconciler(mapping, ctx)(group)
 
 
-def _settings(mapping: ContactMapping) -> tuple[tuple[FieldMapping, ...], System, str | None]:
-    """(fields, tie breaker, placeholder): read once per call, not once per person (the settings are
-    pydantic models, whose attribute reads are slow)."""
+def group_reconciler(
+    mapping: ContactMapping, ctx: TransformContext
+) -> Callable[[PersonGroup], tuple[UnifiedPerson, list[FieldChange], list[Issue]]]:
+    """``reconcile_group`` for many groups under one mapping and context: the mapping's settings
+    (pydantic models, slow to read attributes of) are read once here, not once per person."""
     tie: System = "hubspot" if mapping.settings.tie_breaker == "hubspot" else "salesforce"
-    return mapping.fields, tie, mapping.inclusion.placeholder
+    return partial(_reconcile_group, mapping, ctx, mapping.fields, tie, mapping.inclusion.placeholder)
 
 
 def _reconcile_group(
-    group: PersonGroup, mapping: ContactMapping, ctx: TransformContext, fields_spec: tuple[FieldMapping, ...],
-    tie: System, placeholder: str | None,
+    mapping: ContactMapping, ctx: TransformContext, fields_spec: tuple[FieldMapping, ...], tie: System,
+    placeholder: str | None, group: PersonGroup,
 ) -> tuple[UnifiedPerson, list[FieldChange], list[Issue]]:
     issues: list[Issue] = []
     fields: dict[str, Provenance] = {}  # filled while resolving: name -> provenance, in resolution order
@@ -100,9 +103,9 @@ def _reconcile(
     people: list[UnifiedPerson] = []
     changes: list[FieldChange] = []
     issues: list[Issue] = []
-    fields_spec, tie, placeholder = _settings(mapping)
+    reconcile_one = group_reconciler(mapping, ctx)
     for group in ident.people:
-        person, ch, iss = _reconcile_group(group, mapping, ctx, fields_spec, tie, placeholder)
+        person, ch, iss = reconcile_one(group)
         people.append(person)
         changes += ch
         issues += iss

@@ -344,38 +344,8 @@ def _resolve(
                 if odd and contested is not None:
                     contested.append(r)
             continue
-        if not hbad and not sbad and hv == sv:
-            # agreement (the common case), inlined: the source is the more recently changed side
-            ht = hfm(hname) if hfm is not None else None
-            if ht is None:
-                ht, hb = hmod, "record"
-            else:
-                hb = "field"
-            st = sfm(sname) if sfm is not None else None
-            if st is None:
-                st, sb = smod, "record"
-            else:
-                sb = "field"
-            if ht > st or (ht == st and tie_hs):
-                value = hv
-                prov = new(Provenance, (hv, "hubspot", hid, ht, "agreement", hb, ()))
-            else:
-                value = sv
-                prov = new(Provenance, (sv, "salesforce", sid, st, "agreement", sb, ()))
-            if named is not None:
-                named[fname] = prov
-            odd = not (hv == value and sv == value)
-            if keep_all or odd:
-                if h is None:
-                    h = new(SideState, (hs, hname, hn, hv, False))
-                if s is None:
-                    s = new(SideState, (sf, sname, sn, sv, False))
-                r = new(ResolvedField, (f, prov, h, s))
-                append(r)
-                if odd and contested is not None:
-                    contested.append(r)
-            continue
-        ht = hfm(hname) if hfm is not None else None  # a conflict, or a broken side
+        # both systems map it: each side's change time (the field's own where the source gives one)
+        ht = hfm(hname) if hfm is not None else None
         if ht is None:
             ht, hb = hmod, "record"
         else:
@@ -385,17 +355,32 @@ def _resolve(
             st, sb = smod, "record"
         else:
             sb = "field"
-        prov = _contest(f, rule, chain, hv, sv, hn, sn, hbad, sbad, ht, hb, st, sb, hid, sid, tie_breaker, ctx)
-        if prov is None:
-            continue
+        if not hbad and not sbad and hv == sv:
+            # agreement (the common case), inlined: the source is the more recently changed side
+            if ht > st or (ht == st and tie_hs):
+                value = hv
+                prov = new(Provenance, (hv, "hubspot", hid, ht, "agreement", hb, ()))
+            else:
+                value = sv
+                prov = new(Provenance, (sv, "salesforce", sid, st, "agreement", sb, ()))
+            needs = not (hv == value and sv == value)  # a side may still need writing (e.g. NaN)
+            if not (keep_all or needs):
+                if named is not None:
+                    named[fname] = prov
+                continue
+        else:  # a conflict, or a broken side
+            prov = _contest(f, rule, chain, hv, sv, hn, sn, hbad, sbad, ht, hb, st, sb, hid, sid, tie_breaker, ctx)
+            if prov is None:
+                continue
+            needs = True
+        if named is not None:
+            named[fname] = prov
         if h is None:
             h = new(SideState, (hs, hname, hn, hv, False))
         if s is None:
             s = new(SideState, (sf, sname, sn, sv, False))
         r = new(ResolvedField, (f, prov, h, s))
         append(r)
-        if named is not None:
-            named[fname] = prov
-        if contested is not None:
+        if needs and contested is not None:
             contested.append(r)
     return out

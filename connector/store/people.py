@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from .. import __version__
-from ..reconcile.engine import ReconcileResult, reconcile_group
+from ..reconcile.engine import ReconcileResult, group_reconciler
 from ..reconcile.identity import PersonGroup, resolve_identities
 from ..reconcile.transforms import CallContext
 from ..reconcile.mapping import ContactMapping
@@ -428,8 +428,9 @@ def _reconcile_groups(groups: Sequence[PersonGroup], mapping: ContactMapping,
     was_enabled = gc.isenabled()
     gc.disable()  # many small acyclic objects: the cyclic collector would only rescan them
     try:
+        reconcile_one = group_reconciler(mapping, ctx)
         for group in groups:
-            person, ch, iss = reconcile_group(group, mapping, ctx)
+            person, ch, iss = reconcile_one(group)
             people.append(person)
             if ch or iss:
                 changes += ch
