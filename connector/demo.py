@@ -178,7 +178,7 @@ def _tell(summary: dict[str, Any], say: Say) -> None:
             f"for review ({', '.join(deals['issue_kinds']) or 'none'}).")
     for rej in sync["push"]["rejections_sample"][:3]:
         say(f"  parked: {rej['hint']}")
-    calls, bound = summary["api_calls"], summary["api_calls_lower_bound"]
+    bound = summary["api_calls_lower_bound"]
     first_calls = sync["api_calls"]
     for system, name in (("hubspot", "HubSpot"), ("salesforce", "Salesforce")):
         used = first_calls.get(system, {}).get("total", 0)

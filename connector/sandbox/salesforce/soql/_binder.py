@@ -12,9 +12,9 @@ __all__ = ["bind_query", "BoundQuery", "IndexHint", "Resolver", "HintOp", "MAX_O
 from dataclasses import dataclass
 from typing import Any, Callable, Literal as _L, Mapping, Sequence
 
-from ._ast import And, Comparison, CountItem, Expr, FieldRef, FieldsItem, Not, Or, OrderItem, Query
+from ._ast import And, Comparison, CountItem, Expr, FieldRef, FieldsItem, Not, OrderItem, Query
 from ._errors import SoqlError
-from ._paths import FieldPath, Walk, no_such_column, resolve_path
+from ._paths import FieldPath, Walk, resolve_path
 from ._predicates import TEXT_TYPES, Pred, Range, compile_comparison, sort_norm
 from ._project import Projection
 from ._schema import FieldLister, SchemaLookup
