@@ -262,8 +262,8 @@ def _resolve(
     keep_all = contested is None or hs is None or sf is None
     steps, hnames, snames = _plan_for(fields, hs is not None, sobj)
     # an unmapped name is None, which no record holds as a key: its value reads as None
-    for (f, fname, rule, hname, sname, hcache, scache, hlook, slook, dep, chain), hn, sn in zip(  # type: ignore[arg-type]
-            steps, map(hget, hnames), map(sget, snames)):
+    for (f, fname, rule, hname, sname, hcache, scache, hlook, slook, dep, chain), hn, sn in zip(
+            steps, map(hget, hnames), map(sget, snames)):  # type: ignore[arg-type]
         if (hn is None or hn == "") and (sn is None or sn == ""):
             continue  # blank on both sides (or unmapped): nothing to resolve, nothing to write
         if dep is not None and call_ctx:  # context-dependent chain (owners): this call's memo
@@ -369,10 +369,10 @@ def _resolve(
                     named[fname] = prov
                 continue
         else:  # a conflict, or a broken side
-            prov = _contest(f, rule, chain, hv, sv, hn, sn, hbad, sbad, ht, hb, st, sb, hid, sid, tie_breaker, ctx)
-            if prov is None:
+            decided = _contest(f, rule, chain, hv, sv, hn, sn, hbad, sbad, ht, hb, st, sb, hid, sid, tie_breaker, ctx)
+            if decided is None:
                 continue
-            needs = True
+            prov, needs = decided, True
         if named is not None:
             named[fname] = prov
         if h is None:
