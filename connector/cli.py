@@ -226,11 +226,16 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     started = time.time()
     now_ms = int(started * 1000)
     engine = open_engine(cfg.store.url)
-    run_id = start_run(engine, "pull", now_ms)
     ledger = CallLedger()
     day_ago = now_ms - 86_400_000
     hubspot = HubSpotSource(cfg.hubspot, ledger, prior_calls_today=calls_since(engine, "hubspot", day_ago))
     salesforce = SalesforceSource(cfg.salesforce, ledger, prior_calls_today=calls_since(engine, "salesforce", day_ago))
+    try:
+        run_id = start_run(engine, "pull", now_ms)  # from here on, finish_run (below) records how it ended
+    except BaseException:
+        hubspot.close()
+        salesforce.close()
+        raise
     settings = PullSettings(run_started_ms=now_ms, lookback_ms=cfg.sync.lookback_seconds * 1000,
                             safety_lag_ms=cfg.sync.safety_lag_seconds * 1000, run_id=run_id,
                             deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000))
@@ -312,9 +317,18 @@ def _run_reconcile(cfg: ConnectorConfig, mappings: Any) -> dict[str, Any]:
     started = time.time()
     engine = open_engine(cfg.store.url)
     run_id = start_run(engine, "reconcile", int(started * 1000))
-    stats = reconcile_stored(engine, mappings.contacts, now_ms=int(time.time() * 1000), run_id=run_id)
-    summary = {"ok": True, "run_id": run_id, "seconds": round(time.time() - started, 3), **stats}
-    finish_run(engine, run_id, now_ms=int(time.time() * 1000), status="ok", api_calls={}, counts=summary)
+    summary: dict[str, Any] = {}
+    status, error = "failed", None
+    try:
+        stats = reconcile_stored(engine, mappings.contacts, now_ms=int(time.time() * 1000), run_id=run_id)
+        summary = {"ok": True, "run_id": run_id, "seconds": round(time.time() - started, 3), **stats}
+        status = "ok"
+    except ConnectorError as exc:
+        error = str(exc)
+        raise
+    finally:  # recorded (and the store's run lock released) however it ends
+        finish_run(engine, run_id, now_ms=int(time.time() * 1000), status=status, api_calls={}, counts=summary,
+                   error=error)
     return summary
 
 

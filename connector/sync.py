@@ -85,11 +85,7 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
     """
     started = time.perf_counter()
     now_ms = clock()
-    run_id = start_run(engine, command, now_ms)
-    if bulk_threshold is None:
-        bulk_threshold = systems.salesforce.bulk_threshold
-    deletions = deletions or DeletionsConfig()
-    salt = erasure_salt(engine, deletions.salt.get_secret_value() if deletions.salt else None)
+    run_id = start_run(engine, command, now_ms)  # holds the store's run lock until finish_run, below
     summary: dict[str, Any] = {"ok": True, "run_id": run_id, "dry_run": dry_run}
 
     def checkpoint() -> None:
@@ -97,6 +93,10 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
 
     status, error = "failed", None
     try:
+        if bulk_threshold is None:
+            bulk_threshold = systems.salesforce.bulk_threshold
+        deletions = deletions or DeletionsConfig()
+        salt = erasure_salt(engine, deletions.salt.get_secret_value() if deletions.salt else None)
         if pull:
             t = time.perf_counter()
             settings = PullSettings(run_started_ms=now_ms, lookback_ms=lookback_ms, safety_lag_ms=safety_lag_ms,

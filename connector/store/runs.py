@@ -4,31 +4,70 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from .lock import RunLock, StoreBusy, acquire_run_lock
 from .models import SyncRun
 
-__all__ = ["start_run", "finish_run", "calls_since", "recent_runs", "checkpoint_calls"]
+__all__ = ["start_run", "finish_run", "calls_since", "recent_runs", "checkpoint_calls", "StoreBusy"]
+
+#: the run lock of each run this process has open (see lock.py), released by finish_run
+_HELD: dict[tuple[str, int], RunLock] = {}
+
+INTERRUPTED = "the process ended before the run finished (killed, or the machine stopped)"
 
 
 def start_run(engine: Engine, command: str, now_ms: int) -> int:
-    with Session(engine) as session, session.begin():
-        run = SyncRun(command=command, started_at=now_ms, api_calls={}, counts={})
-        session.add(run)
-        session.flush()
-        assert run.id is not None
-        return run.id
+    """Records a new run and takes the store's run lock for it until `finish_run`; raises `StoreBusy` while
+    another run holds it. Runs still marked "running" are marked "interrupted": the lock proves that
+    their processes are gone."""
+    try:
+        lock = acquire_run_lock(engine)
+    except StoreBusy:
+        raise StoreBusy(_busy_message(engine, command)) from None
+    try:
+        with Session(engine) as session, session.begin():
+            session.execute(update(SyncRun).where(SyncRun.status == "running").values(  # type: ignore[arg-type]
+                status="interrupted", error=INTERRUPTED))
+            run = SyncRun(command=command, started_at=now_ms, api_calls={}, counts={})
+            session.add(run)
+            session.flush()
+            assert run.id is not None
+            run_id = run.id
+    except BaseException:
+        lock.release()
+        raise
+    _HELD[(str(engine.url), run_id)] = lock
+    return run_id
 
 
 def finish_run(engine: Engine, run_id: int, *, now_ms: int, status: str, api_calls: dict[str, Any],
                counts: dict[str, Any], error: str | None = None) -> None:
-    with Session(engine) as session, session.begin():
-        run = session.get(SyncRun, run_id)
-        if run is None:
-            raise LookupError(f"sync run {run_id} does not exist")
-        run.finished_at, run.status, run.api_calls, run.counts, run.error = now_ms, status, api_calls, counts, error
-        session.add(run)
+    """Records how a run ended and releases its run lock (whether or not the record could be written)."""
+    try:
+        with Session(engine) as session, session.begin():
+            run = session.get(SyncRun, run_id)
+            if run is None:
+                raise LookupError(f"sync run {run_id} does not exist")
+            run.finished_at, run.status, run.api_calls, run.counts, run.error = now_ms, status, api_calls, counts, error
+            session.add(run)
+    finally:
+        lock = _HELD.pop((str(engine.url), run_id), None)
+        if lock is not None:
+            lock.release()
+
+
+def _busy_message(engine: Engine, command: str) -> str:
+    """Why `command` cannot start: the run that holds the lock (the newest one still marked running)."""
+    with Session(engine) as session:
+        holder = session.exec(select(SyncRun).where(SyncRun.status == "running").order_by(
+            SyncRun.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+    who = (f"run {holder.id} ({holder.command}, started at epoch ms {holder.started_at})" if holder is not None
+           else "another run")
+    return (f"{command} did not start: {who} is using this store, and two runs at once would write the same "
+            "changes twice; wait for it to finish (`connector status` lists runs) or stop it, then run again")
 
 
 def checkpoint_calls(engine: Engine, run_id: int, api_calls: dict[str, Any]) -> None:

@@ -88,10 +88,13 @@ def test_sigkill_at_random_points_then_rerun_ends_like_an_uninterrupted_sync(kil
     assert writes, "no killed run got as far as writing: the test would prove nothing about push"
     # a killed run's calls so far were recorded: the next run's daily budget counts them
     with Session(killed.engine) as session:
-        interrupted = [r for r in session.exec(select(SyncRun)).all() if r.status == "running"]
+        interrupted = [r for r in session.exec(select(SyncRun)).all() if r.status in ("running", "interrupted")]
     assert any((r.api_calls or {}).get("hubspot", {}).get("total", 0) > 0 for r in interrupted)
-    code, rerun = sync_process(killed, kill_after=None)
+    code, rerun = sync_process(killed, kill_after=None)  # a killed run's lock died with it: no wait, no refusal
     assert code == 0 and rerun is not None
+    with Session(killed.engine) as session:  # and the rerun marked every killed run interrupted
+        statuses = [r.status for r in session.exec(select(SyncRun)).all()]
+    assert "running" not in statuses and 0 < statuses.count("interrupted") <= kills
     code, settled = sync_process(killed, kill_after=None)
     assert code == 0 and settled is not None and settled["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}
 

@@ -15,7 +15,7 @@ from connector.reconcile import ContactMapping, SourceRecord, load_mappings
 from connector.store import open_engine
 from connector.store.models import Person
 from connector.store.people import Reconciled, reconcile_store
-from connector.store.runs import start_run
+from connector.store.runs import finish_run, start_run
 from connector.store.staging import StagedRecord, stage_records
 
 from ..reconcile.factories import MAPPINGS_DIR, OWNERS, contacts_mapping, hs, lead_id, sf
@@ -86,6 +86,7 @@ def test_settled_people_are_skipped_until_their_inputs_change(store_url: str) ->
     run = start_run(engine, "sync", 30)
     _stage(engine, [hs("1", t=2_000, **{**_pair(1)[0].fields, "jobtitle": "CTO"})], run_id=run, now=30)
     edited = reconcile_store(engine, mapping, save_at=(30, run))
+    finish_run(engine, run, now_ms=30, status="ok", api_calls={}, counts={})
     assert edited.summary["unchanged"] == 2
     assert [(c.system, c.field, c.new) for c in edited.result.changes] == [("salesforce", "Title", "CTO")]
     assert _outcome(edited) == _outcome(_full(engine, mapping))
@@ -160,6 +161,7 @@ def test_skipping_never_changes_the_outcome(store_url: str) -> None:
         now += 10
         run = start_run(engine, "sync", now)
         done = reconcile_store(engine, mapping, save_at=(now, run))
+        finish_run(engine, run, now_ms=now, status="ok", api_calls={}, counts={})
         assert _outcome(done) == _outcome(_full(engine, mapping)), f"cycle {cycle}"
         if cycle:
             assert done.summary["unchanged"] > 0
