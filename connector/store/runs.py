@@ -88,7 +88,8 @@ def calls_since(engine: Engine, system: str, since_ms: int) -> int:
 
 
 def recent_runs(engine: Engine, *, limit: int = 10) -> list[dict[str, Any]]:
-    """The newest runs, for `connector status` (a run left "running" by a killed process shows as such)."""
+    """The newest runs, for `connector status` (a run left "running" by a killed process shows as such
+    until the next run starts and marks it "interrupted")."""
     from datetime import datetime, timezone
 
     with Session(engine) as session:
