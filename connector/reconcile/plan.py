@@ -226,7 +226,7 @@ def _backref(created: list[FieldChange], source: SourceRecord, mapping: ContactM
         field = ident.hubspot_contact_id_property if obj == "Contact" else ident.hubspot_lead_id_property
     ref = NewRecordId(created[0].system, obj)
     return [_field_change(source.system, source.object_type, source.id, field, source.fields.get(field), ref,
-                        "cross-reference: id of the record created for this person", person_id)]
+                          "cross-reference: id of the record created for this person", person_id)]
 
 
 def _echo(

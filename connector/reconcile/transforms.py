@@ -259,10 +259,12 @@ class Chain:
     def holds(self, value: Any, native: Any, system: str, ctx: TransformContext) -> bool:
         """Whether ``native`` is ``value``'s encoding for ``system`` (False when it cannot be encoded)."""
         t = type(value)
-        if (t is str or t is int or t is bool) and self.cacheable:  # the encode memo, failures included
+        if (t is str or t is int or t is bool) and self.cacheable:
+            # the encode memo, failures included: a memoised failure (common: a value map without a
+            # default) answers False here instead of being raised and caught on every call
             hit = self._encoded[system].get(value if t is str else (t, value), _MISS)
-            if hit is not _MISS:  # a memoised failure answers False without raising (a common case: a
-                return type(hit) is not _EncodeFailure and bool(hit == native)  # value map with no default)
+            if hit is not _MISS:
+                return type(hit) is not _EncodeFailure and bool(hit == native)
         try:
             return bool(self.encode_fast(value, system, ctx) == native)
         except TransformError:
