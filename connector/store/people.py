@@ -115,9 +115,11 @@ class SaveCounts:
 
 def stored_links(engine: Engine) -> dict[RecordKey, str]:
     """Which person each linked record belongs to: identity's first and strongest evidence."""
+    new = tuple.__new__  # a RecordKey without its Python-level __new__: one per stored link
     with Session(engine) as session:
         rows = session.execute(select(Link.system, Link.object_type, Link.record_id, Link.person_id)).all()
-    return {RecordKey(system, object_type, record_id): person_id for system, object_type, record_id, person_id in rows}
+    return {new(RecordKey, (system, object_type, record_id)): person_id
+            for system, object_type, record_id, person_id in rows}
 
 
 LinkRoles = Mapping[RecordKey, tuple[str, str]]
