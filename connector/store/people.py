@@ -72,10 +72,11 @@ def _slim_person_records(engine: Engine, wanted: Sequence[str]) -> Iterator[tupl
             for row in session.execute(select(*columns).where(
                     StoredRecord.system == system, StoredRecord.object_type == object_type).execution_options(
                     yield_per=2_000)):
+                # JSON null and absent read alike (as None) for identity: both are left out, either way
                 if values is None:
                     doc = row.data
-                    fields = {k: doc[k] for k in wanted if k in doc}
-                else:  # JSON null and absent read alike (as None) for identity, so both are left out
+                    fields = {k: doc[k] for k in wanted if doc.get(k) is not None}
+                else:
                     found = json.loads(row.data) if isinstance(row.data, str) else row.data
                     fields = {k: v for k, v in zip(wanted, found) if v is not None}
                 record = SourceRecord(system=row.system, object_type=row.object_type, id=row.record_id,
