@@ -517,7 +517,8 @@ def plan(pull: bool, sample: int, config: Path | None, as_json: bool) -> None:
                          "" if row["old"] is None else str(row["old"]), str(row["new"]), row["reason"])
         console.print(diff)
         for system, f in summary["forecast"].items():
-            console.print(f"{system}: about {f['write_calls']:,} write calls; {f['remaining_today']:,} left of the "
+            left = "unknown" if f["remaining_today"] is None else f"{f['remaining_today']:,}"
+            console.print(f"{system}: about {f['write_calls']:,} write calls; {left} left of the "
                           f"connector's daily share" + ("" if f["fits"] else " [bold red](does not fit)[/]"))
 
     _emit(summary, as_json, text)

@@ -302,7 +302,8 @@ def _diff_rows(write: RecordWrite) -> list[dict[str, Any]]:
 
 
 def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int) -> dict[str, Any]:
-    """API calls the plan would cost per system, against what remains of the connector's daily share."""
+    """API calls the plan would cost per system, against what remains of the connector's daily share
+    (`DailyBudget.remaining`: the same figure before and after a pull, never above share x configured limit)."""
     groups: dict[tuple[str, str, str], int] = {}
     for write in (*plan.creates, *plan.updates):
         # creates travel per external id they are upserted on (a HubSpot contact from a Lead or a Contact)
@@ -316,9 +317,10 @@ def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int) -> dict[str
     calls["hubspot"] += sum(1 for w in (*plan.creates, *plan.updates) if w.system == "hubspot"
                             and str(w.values.get(OPT_OUT, "")).lower() == "true")
     out: dict[str, Any] = {}
+    systems.salesforce.learn_limits()  # the org's limit, if no response of this run has reported it yet
     for system, source in (("hubspot", systems.hubspot), ("salesforce", systems.salesforce)):
         budget = source.http.budget
-        remaining = budget.remaining() if budget is not None else None
+        remaining = budget.remaining() if budget is not None else None  # DailyBudget's one definition
         out[system] = {"write_calls": calls[system], "remaining_today": remaining,
                        "fits": remaining is None or calls[system] <= remaining}
     return out

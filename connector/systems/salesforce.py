@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
@@ -31,6 +32,8 @@ from .ledger import CallLedger
 from .pacing import DailyBudget
 
 __all__ = ["SalesforceSource", "SalesforceAuth", "soql_datetime", "sf_to_ms", "QUERY_PAGE"]
+
+log = logging.getLogger(__name__)
 
 SYSTEM = "salesforce"
 QUERY_PAGE = 2000
@@ -167,13 +170,13 @@ class SalesforceSource:
     system = SYSTEM
 
     def __init__(self, config: SalesforceConfig, ledger: CallLedger, *, prior_calls_today: int = 0,
-                 daily_limit: int = 100_000, transport: httpx.BaseTransport | None = None,
+                 daily_limit: int | None = None, transport: httpx.BaseTransport | None = None,
                  retry: RetryPolicy = RetryPolicy(), sleep: Any = time.sleep) -> None:
         verify = make_ssl_context(str(config.ca_bundle) if config.ca_bundle else None)
         self.version = f"v{config.api_version}"
         self.bulk_threshold = config.bulk_threshold
         self.auth = SalesforceAuth(config, verify)
-        # the org's real limit is learnt from Sforce-Limit-Info on the first response
+        # the org's real limit is learnt from Sforce-Limit-Info on every response (`daily_limit` can only lower it)
         self.http = HttpLayer(
             SYSTEM, config.instance_url, auth=self.auth, ledger=ledger,
             budget=DailyBudget(SYSTEM, daily_limit, config.daily_budget_share, prior_calls=prior_calls_today),
@@ -186,6 +189,21 @@ class SalesforceSource:
     def close(self) -> None:
         self.http.close()
         self.auth.close()
+
+    def learn_limits(self) -> None:
+        """Ask the org for its rolling 24 h allowance and usage (``GET /limits``, one API call) when no response
+        of this run has told the budget yet: a forecast needs the figure before anything was read."""
+        budget = self.http.budget
+        if budget is None or budget.account_used is not None:
+            return
+        try:
+            body = self.http.json("GET", self._path("limits"), object_type="limits")
+        except ApiError as exc:  # /limits needs "View Setup and Configuration"; a refusal still carries the header
+            log.warning("salesforce: GET /limits refused (%s); the org's daily figure comes from the next call", exc.code)
+            return
+        daily = body.get("DailyApiRequests") if isinstance(body, dict) else None
+        if isinstance(daily, dict) and isinstance(daily.get("Max"), int) and isinstance(daily.get("Remaining"), int):
+            budget.observe_account(limit=daily["Max"], used=daily["Max"] - daily["Remaining"])
 
     def _path(self, rest: str) -> str:
         return f"/services/data/{self.version}/{rest}"
