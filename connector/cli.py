@@ -214,10 +214,8 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     from .pull.engine import Puller, PullSettings
     from .pull.streams import streams_for
     from .store import open_engine
-    from .store.runs import calls_since, finish_run, start_run
-    from .systems.hubspot import HubSpotSource
-    from .systems.ledger import CallLedger
-    from .systems.salesforce import SalesforceSource
+    from .store.runs import finish_run, start_run
+    from .sync import open_systems
 
     if cfg.sandbox.enabled or cfg.hubspot is None or cfg.salesforce is None:
         raise ConfigError("the embedded sandbox lives for one command only, so it cannot be pulled incrementally: "
@@ -226,10 +224,8 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     started = time.time()
     now_ms = int(started * 1000)
     engine = open_engine(cfg.store.url)
-    ledger = CallLedger()
-    day_ago = now_ms - 86_400_000
-    hubspot = HubSpotSource(cfg.hubspot, ledger, prior_calls_today=calls_since(engine, "hubspot", day_ago))
-    salesforce = SalesforceSource(cfg.salesforce, ledger, prior_calls_today=calls_since(engine, "salesforce", day_ago))
+    systems = open_systems(cfg, engine, now_ms)  # signed in to both before the first read
+    hubspot, salesforce, ledger = systems.hubspot, systems.salesforce, systems.ledger
     try:
         run_id = start_run(engine, "pull", now_ms)  # from here on, finish_run (below) records how it ended
     except BaseException:
@@ -517,7 +513,8 @@ def plan(pull: bool, sample: int, config: Path | None, as_json: bool) -> None:
                          "" if row["old"] is None else str(row["old"]), str(row["new"]), row["reason"])
         console.print(diff)
         for system, f in summary["forecast"].items():
-            console.print(f"{system}: about {f['write_calls']:,} write calls; {f['remaining_today']:,} left of the "
+            left = "unknown" if f["remaining_today"] is None else f"{f['remaining_today']:,}"
+            console.print(f"{system}: about {f['write_calls']:,} write calls; {left} left of the "
                           f"connector's daily share" + ("" if f["fits"] else " [bold red](does not fit)[/]"))
 
     _emit(summary, as_json, text)

@@ -1,10 +1,17 @@
 """The connector's error tree, grouped by what the operator has to do.
 
     ConnectorError                 root; exit code 1 unless a branch says otherwise
-    ├── ConfigError                fix the configuration or a mapping file; exit code 2
+    ├── ConfigError                fix the configuration or a mapping file; exit code 2, nothing was started
+    │                              (also: credentials refused at sign-in, a certificate that does not
+    │                              verify against ca_bundle, a store path that cannot be used)
     ├── RetryLater                 transient (rate limit, budget spent, outage); the next cycle resumes
+    │   ├── BudgetExhausted        (systems.pacing) the connector's share of a daily allowance is spent
+    │   └── TransientApiError      (systems.http) a call or token request still failing after every retry
     ├── RecordRejected             one record cannot be processed; it is parked, the rest goes on
-    └── NotBuiltYet                the command's stage is not implemented in this version
+    ├── NotBuiltYet                the command's stage is not implemented in this version
+    ├── ApiError                   (systems.http) a system refused a call for good; carries its code and a fix
+    ├── MalformedResponse          (systems.http) an answer that cannot be parsed; nothing from it was kept
+    └── StoreBusy                  (store.lock) another run holds the store
 
 Vendor and library errors are translated into these at the edges (``raise ... from exc``); the pure
 reconciliation core has its own small tree (``connector.reconcile.errors``), whose MappingError the CLI
@@ -61,6 +68,9 @@ class ConfigError(ConnectorError):
         if isinstance(problems, str):
             problems = [ConfigProblem("config", "-", problems)]
         self.problems = problems
+        if len(problems) == 1:  # one problem, one line
+            super().__init__(f"invalid configuration: {problems[0]}")
+            return
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"invalid configuration ({len(problems)} problem(s)):\n{lines}")
 

@@ -54,9 +54,17 @@ class Systems:
         self.hubspot.close()
         self.salesforce.close()
 
+    def authenticate(self) -> None:
+        """Sign in to both systems before the first read: refused credentials stop the run with exit 2 before
+        anything was read or written (a token grant is not an API call)."""
+        self.hubspot.authenticate()
+        self.salesforce.authenticate()
+
 
 def open_systems(cfg: ConnectorConfig, engine: Engine, now_ms: int) -> Systems:
-    """Adapters for the configured systems, their daily budgets charged with today's earlier runs."""
+    """Adapters for the configured systems, signed in to both, their daily budgets charged with the last 24
+    hours' runs. Raises ConfigError when either system refuses the credentials (or a certificate does not
+    verify), TransientApiError when a token request keeps failing."""
     if cfg.sandbox.enabled or cfg.hubspot is None or cfg.salesforce is None:
         raise ConfigError("the embedded sandbox lives for one command only, so it cannot be synced incrementally: "
                           "start `connector sandbox --config-out sandbox.toml` and pass --config sandbox.toml "
@@ -65,8 +73,19 @@ def open_systems(cfg: ConnectorConfig, engine: Engine, now_ms: int) -> Systems:
     ledger = CallLedger()
     day_ago = now_ms - 86_400_000
     hubspot = HubSpotSource(cfg.hubspot, ledger, prior_calls_today=calls_since(engine, "hubspot", day_ago))
-    salesforce = SalesforceSource(cfg.salesforce, ledger, prior_calls_today=calls_since(engine, "salesforce", day_ago))
-    return Systems(hubspot, salesforce, ledger)
+    try:
+        salesforce = SalesforceSource(cfg.salesforce, ledger,
+                                      prior_calls_today=calls_since(engine, "salesforce", day_ago))
+    except BaseException:
+        hubspot.close()
+        raise
+    systems = Systems(hubspot, salesforce, ledger)
+    try:
+        systems.authenticate()
+    except BaseException:
+        systems.close()
+        raise
+    return systems
 
 
 def _totals(ledger: CallLedger) -> dict[str, int]:
@@ -302,7 +321,8 @@ def _diff_rows(write: RecordWrite) -> list[dict[str, Any]]:
 
 
 def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int) -> dict[str, Any]:
-    """API calls the plan would cost per system, against what remains of the connector's daily share."""
+    """API calls the plan would cost per system, against what remains of the connector's daily share
+    (`DailyBudget.remaining`: the same figure before and after a pull, never above share x configured limit)."""
     groups: dict[tuple[str, str, str], int] = {}
     for write in (*plan.creates, *plan.updates):
         # creates travel per external id they are upserted on (a HubSpot contact from a Lead or a Contact)
@@ -316,9 +336,10 @@ def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int) -> dict[str
     calls["hubspot"] += sum(1 for w in (*plan.creates, *plan.updates) if w.system == "hubspot"
                             and str(w.values.get(OPT_OUT, "")).lower() == "true")
     out: dict[str, Any] = {}
+    systems.salesforce.learn_limits()  # the org's limit, if no response of this run has reported it yet
     for system, source in (("hubspot", systems.hubspot), ("salesforce", systems.salesforce)):
         budget = source.http.budget
-        remaining = budget.remaining() if budget is not None else None
+        remaining = budget.remaining() if budget is not None else None  # DailyBudget's one definition
         out[system] = {"write_calls": calls[system], "remaining_today": remaining,
                        "fits": remaining is None or calls[system] <= remaining}
     return out

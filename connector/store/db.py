@@ -5,6 +5,7 @@ The same code runs on SQLite (the default; WAL mode so readers never block the s
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ def open_engine(url: str, *, migrate_now: bool = True, echo: bool = False) -> En
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _sqlite_directory(Path(database).expanduser())
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     elif parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":  # plain postgresql:// means psycopg 3 here, not psycopg2
@@ -52,6 +53,28 @@ def open_engine(url: str, *, migrate_now: bool = True, echo: bool = False) -> En
     if migrate_now:
         migrate(engine)
     return engine
+
+
+def _sqlite_directory(database: Path) -> None:
+    """Create the SQLite file's directory; raises ConfigError saying what and where when that is impossible.
+
+    SQLite keeps the database, its WAL and the run lock file (``<database>.lock``) side by side, so the
+    directory must exist and be writable."""
+    directory = database.parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = "it is a file, not a directory" if isinstance(exc, FileExistsError) else (
+            exc.strerror or type(exc).__name__)
+        raise ConfigError([ConfigProblem(
+            "config", "[store].url", f"cannot create the directory {directory} for the SQLite store {database}: "
+            f"{reason}", "point [store].url at a writable place, e.g. sqlite:///./connector.db or "
+            "sqlite:////data/connector.db (CONNECTOR_STORE_URL)")]) from exc
+    if not os.access(directory, os.W_OK | os.X_OK) or (database.exists() and not os.access(database, os.R_OK | os.W_OK)):
+        where = database if database.exists() else directory
+        raise ConfigError([ConfigProblem(
+            "config", "[store].url", f"the SQLite store {database} is not writable: no write permission on {where}",
+            "give the connector's user write access there, or point [store].url elsewhere (CONNECTOR_STORE_URL)")])
 
 
 def upsert_insert(session: Session) -> Any:
@@ -81,7 +104,13 @@ def migrate(engine: Engine) -> None:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
     except OperationalError as exc:
-        raise ConnectorError(f"cannot reach the state store at {engine.url.render_as_string()}: {exc.orig}") from exc
+        where = engine.url.render_as_string()  # the password hidden
+        if engine.dialect.name == "sqlite" and "unable to open database file" in str(exc.orig):
+            raise ConfigError([ConfigProblem(
+                "config", "[store].url", f"cannot open the SQLite store {engine.url.database}: {exc.orig}",
+                "point [store].url at a file in a writable directory, e.g. sqlite:///./connector.db "
+                "(CONNECTOR_STORE_URL)")]) from exc
+        raise ConnectorError(f"cannot reach the state store at {where}: {exc.orig}") from exc
 
 
 def current_revision(engine: Engine) -> str | None:

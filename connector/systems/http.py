@@ -5,7 +5,8 @@ The adapters above it only say what to ask for. This layer:
 - counts every request that leaves the process in the run's ``CallLedger`` (per system and object);
 - waits for the system's pacers (burst window, search rate) and checks the daily budget first;
 - retries 429/5xx/423, timeouts and dropped connections with jittered exponential backoff
-  (tenacity), honouring ``Retry-After`` when the server sends one;
+  (tenacity), honouring ``Retry-After`` when the server sends one; a TLS certificate that does not
+  verify is a configuration error (``[<system>].ca_bundle``), never retried (see ``tls.py``);
 - refreshes an expired token once per request (401) and sends the request again;
 - turns a spent daily allowance into ``BudgetExhausted`` (the cycle stops cleanly and resumes later)
   and any other refusal into ``ApiError`` carrying the system's own code, message and a fix.
@@ -28,6 +29,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from ..errors import ConnectorError, RetryLater
 from .ledger import CallLedger
 from .pacing import BudgetExhausted, DailyBudget, WindowPacer
+from .tls import make_ssl_context, tls_config_error, verify_failure
 
 __all__ = [
     "HttpLayer",
@@ -40,6 +42,11 @@ __all__ = [
     "ErrorInfo",
     "Verdict",
     "make_ssl_context",
+    "backoff",
+    "DEFAULT_RETRY",
+    "Retryable",
+    "retry_after_seconds",
+    "origin_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -105,10 +112,29 @@ class RetryPolicy:
     max_retry_after: float = 300.0
 
 
-class _Retryable(Exception):
+#: the policy adapters use unless told otherwise
+DEFAULT_RETRY = RetryPolicy()
+
+
+class Retryable(Exception):
+    """Inside the retry loop only: this attempt failed transiently (tenacity tries again)."""
+
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+
+
+def backoff(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    """Tenacity's wait: exactly ``Retry-After`` (capped) when the server sent one, else jittered exponential."""
+    jitter = wait_random_exponential(multiplier=policy.initial, max=policy.maximum)
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, Retryable) and exc.retry_after is not None:
+            return min(exc.retry_after, policy.max_retry_after)
+        return float(jitter(state))
+
+    return wait
 
 
 Classifier = Callable[[httpx.Response], Verdict]
@@ -130,11 +156,6 @@ def default_describe(response: httpx.Response) -> ErrorInfo:
     return ErrorInfo(code=str(response.status_code), message=response.text[:500])
 
 
-def make_ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """Verify against `ca_bundle` when given, else the system store (never the process environment)."""
-    return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else ssl.create_default_context()
-
-
 class HttpLayer:
     """Sends requests to one system on behalf of its adapter."""
 
@@ -149,13 +170,15 @@ class HttpLayer:
         pacers: Mapping[str, WindowPacer] | None = None,
         verify: ssl.SSLContext | bool = True,
         timeout: float = 30.0,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         classify: Classifier = default_classify,
         describe: Describer = default_describe,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        ca_bundle: str | None = None,
     ) -> None:
         self.system = system
+        self.ca_bundle = ca_bundle  # named in the error when a certificate does not verify
         self.auth = auth
         self.ledger = ledger
         self.budget = budget
@@ -197,8 +220,8 @@ class HttpLayer:
 
         retrying = Retrying(
             stop=stop_after_attempt(self.retry.attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Retryable),
+            wait=backoff(self.retry),
+            retry=retry_if_exception_type(Retryable),
             sleep=self._sleep,
             reraise=True,
             before_sleep=lambda state: log.warning(
@@ -207,7 +230,7 @@ class HttpLayer:
         )
         try:
             return retrying(attempt)
-        except _Retryable as exc:
+        except Retryable as exc:
             raise TransientApiError(
                 f"{self.system} {endpoint}: still failing after {self.retry.attempts} attempts ({exc}); "
                 "nothing was lost, the next cycle starts from the same place"
@@ -242,12 +265,6 @@ class HttpLayer:
 
     # ------------------------------------------------------------------ internals
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Retryable) and exc.retry_after is not None:
-            return min(exc.retry_after, self.retry.max_retry_after)
-        return float(wait_random_exponential(multiplier=self.retry.initial, max=self.retry.maximum)(state))
-
     def _attempt(self, method: str, url: str, endpoint: str, object_type: str, pace: str,
                  params: Mapping[str, Any] | None, json_body: Any, content: bytes | str | None,
                  headers: Mapping[str, str] | None, stream: bool = False) -> httpx.Response:
@@ -265,13 +282,16 @@ class HttpLayer:
                                                      headers=request_headers)
                 response = self._client.send(request, stream=stream)
             except httpx.ConnectError as exc:
-                raise _Retryable(f"cannot connect: {exc}") from exc
+                failure = verify_failure(exc)
+                if failure is not None:  # a trust problem: retrying cannot fix it
+                    raise tls_config_error(self.system, str(self._client.base_url), self.ca_bundle, failure) from exc
+                raise Retryable(f"cannot connect to {origin_of(self._client.base_url)}: {exc}") from exc
             except httpx.TimeoutException as exc:
                 self._count(object_type)
-                raise _Retryable(f"timed out: {type(exc).__name__}") from exc
+                raise Retryable(f"timed out: {type(exc).__name__}") from exc
             except httpx.TransportError as exc:
                 self._count(object_type)
-                raise _Retryable(f"connection dropped: {exc}") from exc
+                raise Retryable(f"connection dropped: {exc}") from exc
             self._count(object_type)
             for pacer in self.pacers.values():
                 pacer.observe(response.headers)
@@ -288,7 +308,7 @@ class HttpLayer:
                 continue
             info = self._describe(response)
             if verdict == "retry":
-                raise _Retryable(f"{response.status_code} {info.code}", _retry_after(response))
+                raise Retryable(f"{response.status_code} {info.code}", retry_after_seconds(response))
             if verdict == "budget":
                 raise BudgetExhausted(f"{self.system}: {info.message} ({info.code}); the sync resumes on a later cycle")
             if verdict == "refresh":
@@ -302,7 +322,13 @@ class HttpLayer:
             self.budget.spend()
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def origin_of(url: httpx.URL) -> str:
+    """``https://host:port`` of a URL: where a connection failed, without path or query."""
+    return f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """The ``Retry-After`` header in seconds (delta or HTTP date), or None when absent or unreadable."""
     value = response.headers.get("retry-after")
     if value is None:
         return None

@@ -24,9 +24,11 @@ from ..config import HubSpotConfig
 from ..errors import ConfigError, ConfigProblem
 from ..pull.cursor import Window
 from ..store.staging import StagedRecord
-from .http import ErrorInfo, HttpLayer, RetryPolicy, StaticToken, Verdict, default_classify, make_ssl_context
+from .http import DEFAULT_RETRY, ApiError, ErrorInfo, HttpLayer, RetryPolicy, StaticToken, Verdict, default_classify
 from .ledger import CallLedger
 from .pacing import DailyBudget, WindowPacer
+from .tls import make_ssl_context
+from .tokens import request_token, safe_code, safe_text
 
 __all__ = ["HubSpotSource", "HubSpotOAuth", "MODIFIED_PROPERTY", "SEARCH_PAGE", "LIST_PAGE", "to_ms"]
 
@@ -82,14 +84,30 @@ def _describe(response: httpx.Response) -> ErrorInfo:
     return ErrorInfo(code=category, message=message, hint=_HINTS.get(category, ""))
 
 
+#: HubSpot's refusals of the OAuth credentials (400 ``{"status": "BAD_REFRESH_TOKEN", ...}``): the key to fix
+_TOKEN_REFUSALS = {
+    "BAD_CLIENT_ID": "[hubspot].client_id",
+    "BAD_CLIENT_SECRET": "[hubspot].client_secret",
+    "BAD_REFRESH_TOKEN": "[hubspot].refresh_token",
+    "BAD_GRANT_TYPE": "[hubspot].auth",
+}
+
+
 class HubSpotOAuth:
-    """OAuth access tokens from a refresh token, renewed a minute before they expire (and on 401)."""
+    """OAuth access tokens from a refresh token, renewed a minute before they expire (and on 401).
+
+    Token requests are retried like any call (`tokens.request_token`); only a refusal of the app's
+    credentials or the refresh token is a configuration error.
+    """
 
     def __init__(self, base_url: str, client_id: str, client_secret: str, refresh_token: str,
-                 verify: Any, timeout: float) -> None:
-        self._client = httpx.Client(base_url=base_url, verify=verify, timeout=timeout, trust_env=False)
+                 verify: Any, timeout: float, *, retry: RetryPolicy = DEFAULT_RETRY, sleep: Any = time.sleep,
+                 transport: httpx.BaseTransport | None = None, ca_bundle: str | None = None) -> None:
+        self._client = httpx.Client(base_url=base_url, verify=verify, timeout=timeout, trust_env=False,
+                                    transport=transport)
         self._form = {"grant_type": "refresh_token", "client_id": client_id, "client_secret": client_secret,
                       "refresh_token": refresh_token}
+        self._retry, self._sleep, self._ca_bundle = retry, sleep, ca_bundle
         self._token: str | None = None
         self._expires_at = 0.0
 
@@ -102,15 +120,30 @@ class HubSpotOAuth:
         return {"Authorization": f"Bearer {self._token}"}
 
     def refresh(self) -> bool:
-        response = self._client.post("/oauth/v1/token", data=self._form)
-        if response.status_code != 200:
-            raise ConfigError([ConfigProblem("hubspot", "[hubspot].refresh_token",
-                                             f"token refresh refused ({response.status_code}): {response.text[:200]}",
-                                             "check client_id, client_secret and refresh_token")])
-        body = response.json()
-        self._token = body["access_token"]
-        self._expires_at = time.monotonic() + float(body.get("expires_in", 1800))
-        if body.get("refresh_token"):
+        """A new access token; raises ConfigError when HubSpot refuses the credentials, ApiError for any other
+        refusal, TransientApiError or MalformedResponse when no answer was usable."""
+        reply = request_token(self._client, "/oauth/v1/token", self._form, system=SYSTEM, retry=self._retry,
+                              sleep=self._sleep, ca_bundle=self._ca_bundle)
+        if not reply.granted:
+            sent = [self._form["client_secret"], self._form["refresh_token"]]
+            code = safe_code(reply.body.get("status") or reply.body.get("error"))
+            message = safe_text(reply.body.get("message") or reply.body.get("error_description"), sent)
+            key = _TOKEN_REFUSALS.get(code)
+            if key is not None and reply.status in (400, 401, 403):
+                raise ConfigError([ConfigProblem(
+                    "hubspot", key, f"token refresh refused: {code}" + (f" ({message})" if message else ""),
+                    "check [hubspot].client_id, client_secret and refresh_token (CONNECTOR_HUBSPOT_REFRESH_TOKEN); "
+                    "a refresh token stops working when the app is uninstalled: install it again for a new one")])
+            raise ApiError(SYSTEM, "POST /oauth/v1/token", reply.status, code, message or "(no message)",
+                           "if this persists, check [hubspot].base_url and the app's settings")
+        body = reply.body
+        self._token = str(body["access_token"])
+        try:
+            lifetime = float(body.get("expires_in", 1800))
+        except (TypeError, ValueError):
+            lifetime = 1800.0
+        self._expires_at = time.monotonic() + lifetime
+        if isinstance(body.get("refresh_token"), str) and body["refresh_token"]:
             self._form["refresh_token"] = body["refresh_token"]
         return True
 
@@ -121,9 +154,10 @@ class HubSpotSource:
     system = SYSTEM
 
     def __init__(self, config: HubSpotConfig, ledger: CallLedger, *, prior_calls_today: int = 0,
-                 transport: httpx.BaseTransport | None = None, retry: RetryPolicy = RetryPolicy(),
+                 transport: httpx.BaseTransport | None = None, retry: RetryPolicy = DEFAULT_RETRY,
                  sleep: Any = time.sleep) -> None:
-        verify = make_ssl_context(str(config.ca_bundle) if config.ca_bundle else None)
+        ca_bundle = str(config.ca_bundle) if config.ca_bundle else None
+        verify = make_ssl_context(ca_bundle, system=SYSTEM)
         if config.auth == "private_app":
             if config.access_token is None:
                 raise ConfigError("[hubspot].access_token is required for auth = 'private_app'")
@@ -132,14 +166,15 @@ class HubSpotSource:
             if not (config.client_id and config.client_secret and config.refresh_token):
                 raise ConfigError("[hubspot] OAuth needs client_id, client_secret and refresh_token")
             auth = HubSpotOAuth(config.base_url, config.client_id, config.client_secret.get_secret_value(),
-                                config.refresh_token.get_secret_value(), verify, config.timeout_seconds)
+                                config.refresh_token.get_secret_value(), verify, config.timeout_seconds,
+                                retry=retry, sleep=sleep, transport=transport, ca_bundle=ca_bundle)
         self.http = HttpLayer(
             SYSTEM, config.base_url, auth=auth, ledger=ledger,
             budget=DailyBudget(SYSTEM, config.daily_limit, config.daily_budget_share, prior_calls=prior_calls_today),
             pacers={"default": WindowPacer(config.requests_per_10s, 10.0, sleep=sleep),
                     "search": WindowPacer(SEARCH_PER_SECOND, 1.0, headroom=1.0, sleep=sleep)},
             verify=verify, timeout=config.timeout_seconds, retry=retry, classify=_classify, describe=_describe,
-            transport=transport, sleep=sleep,
+            transport=transport, sleep=sleep, ca_bundle=ca_bundle,
         )
         self._properties: dict[str, list[dict[str, Any]]] = {}
 
@@ -147,6 +182,12 @@ class HubSpotSource:
         self.http.close()
         if isinstance(self.http.auth, HubSpotOAuth):
             self.http.auth.close()
+
+    def authenticate(self) -> None:
+        """Get an OAuth access token before the first read (a private-app token has no grant: HubSpot checks it
+        with the first call)."""
+        if isinstance(self.http.auth, HubSpotOAuth):
+            self.http.auth.headers()
 
     # ------------------------------------------------------------------ metadata
 

@@ -5,10 +5,12 @@ Pure logic with an injectable clock, so it is tested without sleeping:
 - ``WindowPacer`` keeps at most ``limit`` requests in any rolling ``window`` seconds (HubSpot's burst
   limit per 10 s, its search limit per second), and also defers to the server's view
   (``X-HubSpot-RateLimit-Remaining``), which counts other processes of the same app.
-- ``DailyBudget`` stops the connector once its configured share of a daily allowance is spent
-  (counting its own calls, including earlier runs in the same day) or the account itself runs low,
-  so other integrations keep working. Salesforce reports org usage in ``Sforce-Limit-Info``; HubSpot in
-  ``X-HubSpot-RateLimit-Daily(-Remaining)`` (not for OAuth calls).
+- ``DailyBudget`` stops the connector once its share of a daily allowance is spent (counting its own
+  calls, including earlier runs in the last 24 hours) or the account itself runs low, so other
+  integrations keep working; its ``remaining()`` is the one "remaining today" figure (check and
+  forecast alike). Salesforce reports org usage in ``Sforce-Limit-Info``; HubSpot in
+  ``X-HubSpot-RateLimit-Daily(-Remaining)`` (not for OAuth calls). A configured limit is a ceiling
+  those reports can lower, never raise.
 """
 
 from __future__ import annotations
@@ -98,57 +100,87 @@ def parse_sforce_limit_info(value: str | None) -> tuple[int, int] | None:
 
 @dataclass
 class DailyBudget:
-    """The connector's share of one system's daily allowance.
+    """The connector's share of one system's daily allowance, and what remains of it today.
 
-    `prior_calls` are this connector's calls earlier in the current day (from the store's sync runs).
-    `account_reserve` is the fraction of the whole allowance the connector never eats into, whatever
-    its share, so sales and marketing tools keep working.
+    One definition serves the check before every call and every forecast (``remaining_today``)::
+
+        limit     = the configured daily limit, lowered (never raised) by the limit the account reports
+        remaining = share x limit - this connector's calls in the last 24 h (`prior_calls` from the
+                    store's runs, plus `calls` of this run),
+                    and at most: reported limit - reserve - the account's reported usage, whoever spent it
+
+    floored at 0, so it never exceeds share x the configured limit. The account's figures come from
+    Salesforce's ``Sforce-Limit-Info`` (or ``/limits``) and HubSpot's ``X-HubSpot-RateLimit-Daily(-Remaining)``
+    (sent for private-app tokens only). Salesforce has no configured limit (`daily_limit` None): its limit
+    is the org's own, unknown (``remaining()`` None, calls allowed) until the org reports it.
+    `account_reserve` is the fraction of the account's allowance the connector never eats into, whatever
+    its share, so the teams' other tools keep working.
     """
 
     system: str
-    daily_limit: int
+    daily_limit: int | None  # configured ceiling; None: the account's reported limit
     share: float
     prior_calls: int = 0
     account_reserve: float = 0.05
     calls: int = 0
+    reported_limit: int | None = None
     account_used: int | None = None
 
     @property
-    def allowance(self) -> int:
-        return int(self.daily_limit * self.share)
+    def limit(self) -> int | None:
+        """The daily limit in force: the configured one, lowered by the account's (never raised)."""
+        known = [n for n in (self.daily_limit, self.reported_limit) if n is not None]
+        return min(known) if known else None
+
+    @property
+    def allowance(self) -> int | None:
+        limit = self.limit
+        return None if limit is None else int(limit * self.share)
 
     @property
     def used(self) -> int:
         return self.prior_calls + self.calls
 
-    def remaining(self) -> int:
-        own = self.allowance - self.used
-        if self.account_used is not None:
-            own = min(own, self.daily_limit - int(self.daily_limit * self.account_reserve) - self.account_used)
+    def remaining(self) -> int | None:
+        """Calls the connector may still make today (None while the limit is unknown)."""
+        allowance = self.allowance
+        if allowance is None:
+            return None
+        own = allowance - self.used
+        if self.reported_limit is not None and self.account_used is not None:
+            reserve = int(self.reported_limit * self.account_reserve)
+            own = min(own, self.reported_limit - reserve - self.account_used)
         return max(0, own)
 
     def check(self, needed: int = 1) -> None:
         """Raise BudgetExhausted if `needed` more calls would pass the share or the account reserve."""
-        if self.remaining() < needed:
+        remaining = self.remaining()
+        if remaining is not None and remaining < needed:
             raise BudgetExhausted(
                 f"{self.system}: the connector's daily API budget is used up ({self.used} of {self.allowance} "
-                f"calls = {self.share:.0%} of {self.daily_limit}"
-                + (f"; account has used {self.account_used}" if self.account_used is not None else "")
+                f"calls = {self.share:.0%} of {self.limit}"
+                + (f"; the account has used {self.account_used} of {self.reported_limit}"
+                   if self.account_used is not None else "")
                 + "); the sync resumes on a later cycle. Raise daily_budget_share if this is too tight."
             )
 
     def spend(self, n: int = 1) -> None:
         self.calls += n
 
+    def observe_account(self, *, limit: int, used: int) -> None:
+        """The account's own figures: its daily limit and what it has used (all its integrations)."""
+        if limit > 0:
+            self.reported_limit, self.account_used = limit, max(0, used)
+
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Learn the account's real usage (and limit) from response headers."""
+        """Learn the account's real limit and usage from response headers."""
         info = parse_sforce_limit_info(headers.get("sforce-limit-info"))
         if info is not None:
-            self.account_used, self.daily_limit = info
+            self.observe_account(limit=info[1], used=info[0])
             return
         daily, left = headers.get("x-hubspot-ratelimit-daily"), headers.get("x-hubspot-ratelimit-daily-remaining")
         if daily is not None and left is not None:
             try:
-                self.daily_limit, self.account_used = int(daily), int(daily) - int(left)
+                self.observe_account(limit=int(daily), used=int(daily) - int(left))
             except ValueError:
                 pass

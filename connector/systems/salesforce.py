@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
@@ -26,13 +27,18 @@ from ..errors import ConfigError, ConfigProblem
 from ..pull.cursor import Window
 from ..pull.streams import COMPOSITE_QUERIES, ChangeProbe, ProbeResult, WindowQuery
 from ..store.staging import StagedRecord
-from .http import ApiError, ErrorInfo, HttpLayer, MalformedResponse, RetryPolicy, Verdict, make_ssl_context
+from .http import DEFAULT_RETRY, ApiError, ErrorInfo, HttpLayer, MalformedResponse, RetryPolicy, Verdict
 from .ledger import CallLedger
-from .pacing import DailyBudget
+from .pacing import DailyBudget, parse_sforce_limit_info
+from .tls import make_ssl_context
+from .tokens import TokenReply, request_token, safe_code, safe_text
 
 __all__ = ["SalesforceSource", "SalesforceAuth", "soql_datetime", "sf_to_ms", "QUERY_PAGE"]
 
+log = logging.getLogger(__name__)
+
 SYSTEM = "salesforce"
+TOKEN_PATH = "/services/oauth2/token"
 QUERY_PAGE = 2000
 COMPOSITE_SUBREQUESTS = 25
 #: objects without IsDeleted (Users are deactivated, never deleted)
@@ -87,14 +93,27 @@ def _classify(response: httpx.Response) -> Verdict:
     status = response.status_code
     if status < 400:
         return "ok"
-    codes = {str(e.get("errorCode")) for e in _errors(response)}
+    errors = _errors(response)
+    codes = {str(e.get("errorCode")) for e in errors}
     if status == 401:
         return "refresh"
     if "REQUEST_LIMIT_EXCEEDED" in codes:
-        return "budget"
+        return "budget" if _daily_total_spent(response, errors) else "retry"
     if "UNABLE_TO_LOCK_ROW" in codes or "QUERY_TIMEOUT" in codes or status in (408, 429) or status >= 500:
         return "retry"
     return "fail"
+
+
+def _daily_total_spent(response: httpx.Response, errors: list[dict[str, Any]]) -> bool:
+    """Whether a REQUEST_LIMIT_EXCEEDED is the org's rolling 24 h total ("TotalRequests Limit exceeded."),
+    which lasts, rather than a concurrency limit ("ConcurrentPerOrgLongTxn Limit exceeded.", "ConcurrentRequests
+    ... Limit exceeded"), which clears as soon as the org's long-running requests finish. Salesforce sends the
+    same code for both (API Request Limits and Allocations); the message, or usage at the limit in
+    Sforce-Limit-Info, tells them apart."""
+    if any("TotalRequests" in str(e.get("message", "")) for e in errors if e.get("errorCode") == "REQUEST_LIMIT_EXCEEDED"):
+        return True
+    usage = parse_sforce_limit_info(response.headers.get("sforce-limit-info"))
+    return usage is not None and usage[0] >= usage[1]
 
 
 def _describe(response: httpx.Response) -> ErrorInfo:
@@ -106,18 +125,48 @@ def _describe(response: httpx.Response) -> ErrorInfo:
     return ErrorInfo(code=code, message=message, hint=_HINTS.get(code, ""))
 
 
-class SalesforceAuth:
-    """Session tokens from the configured OAuth flow, re-granted when a session expires."""
+#: OAuth refusals of the credentials themselves (anything else the token endpoint refuses is not a
+#: configuration problem): the fix for each
+_TOKEN_REFUSALS: dict[str, str | dict[str, str]] = {
+    "invalid_client_id": "[salesforce].client_id is not the consumer key of a connected app in this org (check "
+                         "client_id, and that login_url / instance_url name the right org)",
+    "invalid_client": "check [salesforce].client_secret (the connected app's consumer secret) and client_id",
+    "invalid_grant": {
+        "client_credentials": "enable the client credentials flow on the connected app and give it a run-as user",
+        "password": "check [salesforce].username, password and security_token; the user may be locked out",
+        "jwt_bearer": "check [salesforce].username, that the connected app holds the certificate of "
+                      "private_key_file and that the user is pre-authorized for the app",
+    },
+    "unauthorized_client": "the connected app does not allow this flow for this user: check its OAuth policies",
+    "unsupported_grant_type": "enable this OAuth flow on the connected app, or change [salesforce].auth",
+    "inactive_user": "the connector's Salesforce user is inactive: reactivate it or configure another one",
+    "inactive_org": "the Salesforce org is inactive or locked",
+}
 
-    def __init__(self, config: SalesforceConfig, verify: Any) -> None:
+
+class SalesforceAuth:
+    """Session tokens from the configured OAuth flow, re-granted when a session expires.
+
+    Token requests are retried like any call (`tokens.request_token`); only a refusal of the
+    credentials (`invalid_client`, `invalid_grant`, ...) is a configuration error.
+    """
+
+    def __init__(self, config: SalesforceConfig, verify: Any, *, retry: RetryPolicy = DEFAULT_RETRY,
+                 sleep: Any = time.sleep, transport: httpx.BaseTransport | None = None) -> None:
         self._config = config
         self._token: str | None = config.session_id.get_secret_value() if config.session_id else None
         self._client = httpx.Client(base_url=config.login_url or config.instance_url, verify=verify,
-                                    timeout=config.timeout_seconds, trust_env=False)
+                                    timeout=config.timeout_seconds, trust_env=False, transport=transport)
+        self._retry, self._sleep = retry, sleep
         self.grants = 0
 
     def close(self) -> None:
         self._client.close()
+
+    def authenticate(self) -> None:
+        """Get a session now (before the first read), so bad credentials stop the run before it starts."""
+        if self._token is None:
+            self.refresh()
 
     def headers(self) -> dict[str, str]:
         if self._token is None:
@@ -125,6 +174,8 @@ class SalesforceAuth:
         return {"Authorization": f"Bearer {self._token}"}
 
     def refresh(self) -> bool:
+        """A new session from the configured flow; raises ConfigError when the credentials are refused,
+        ApiError for any other refusal, TransientApiError or MalformedResponse when no answer was usable."""
         cfg = self._config
         if cfg.auth == "session":
             return False
@@ -136,13 +187,13 @@ class SalesforceAuth:
                         password=_secret(cfg.password) + _secret(cfg.security_token))
         else:
             form.update(grant_type="urn:ietf:params:oauth:grant-type:jwt-bearer", assertion=self._jwt())
-        response = self._client.post("/services/oauth2/token", data=form)
-        if response.status_code != 200:
-            info = _describe(response)
-            raise ConfigError([ConfigProblem("salesforce", f"[salesforce].auth = {cfg.auth!r}",
-                                             f"token request refused: {info.code} {info.message}",
-                                             "check client_id, the secret and (for password) the security token")])
-        self._token = response.json()["access_token"]
+        reply = request_token(self._client, TOKEN_PATH, form, system=SYSTEM, retry=self._retry, sleep=self._sleep,
+                              ca_bundle=str(cfg.ca_bundle) if cfg.ca_bundle else None)
+        if not reply.granted:
+            sent = [v for k, v in form.items() if k not in ("grant_type", "client_id")]
+            sent += [_secret(cfg.password), _secret(cfg.security_token)]
+            raise _token_refused(cfg, reply, sent)
+        self._token = str(reply.body["access_token"])
         self.grants += 1
         return True
 
@@ -154,7 +205,26 @@ class SalesforceAuth:
             raise ConfigError("[salesforce].private_key_file is required for auth = 'jwt_bearer'")
         claims = {"iss": cfg.client_id, "sub": cfg.username, "aud": cfg.login_url or cfg.instance_url,
                   "exp": int(time.time()) + 180}
-        return str(jwt.encode(claims, cfg.private_key_file.read_bytes(), algorithm="RS256"))
+        try:
+            return str(jwt.encode(claims, cfg.private_key_file.read_bytes(), algorithm="RS256"))
+        except (OSError, ValueError, jwt.PyJWTError) as exc:  # unreadable, or not an RSA private key in PEM
+            raise ConfigError([ConfigProblem("salesforce", "[salesforce].private_key_file",
+                                             f"cannot sign the JWT with {cfg.private_key_file}: {type(exc).__name__}",
+                                             "point it at the connected app certificate's RSA private key (PEM)")]
+                              ) from exc
+
+
+def _token_refused(cfg: SalesforceConfig, reply: TokenReply, sent: list[str]) -> ConfigError | ApiError:
+    """A refused token request: a ConfigError when the credentials were refused, else an ApiError."""
+    code = safe_code(reply.body.get("error"))
+    description = safe_text(reply.body.get("error_description"), sent)
+    known = _TOKEN_REFUSALS.get(code)
+    fix = known.get(cfg.auth, "check the credentials in [salesforce]") if isinstance(known, dict) else known
+    if fix is not None and reply.status in (400, 401, 403):
+        what = f"token request refused: {code}" + (f" ({description})" if description else "")
+        return ConfigError([ConfigProblem("salesforce", f"[salesforce].auth = {cfg.auth!r}", what, fix)])
+    return ApiError(SYSTEM, f"POST {TOKEN_PATH}", reply.status, code, description or "(no description)",
+                    "if this persists, check login_url / instance_url and the connected app's settings")
 
 
 def _secret(value: Any) -> str:
@@ -167,18 +237,19 @@ class SalesforceSource:
     system = SYSTEM
 
     def __init__(self, config: SalesforceConfig, ledger: CallLedger, *, prior_calls_today: int = 0,
-                 daily_limit: int = 100_000, transport: httpx.BaseTransport | None = None,
-                 retry: RetryPolicy = RetryPolicy(), sleep: Any = time.sleep) -> None:
-        verify = make_ssl_context(str(config.ca_bundle) if config.ca_bundle else None)
+                 daily_limit: int | None = None, transport: httpx.BaseTransport | None = None,
+                 retry: RetryPolicy = DEFAULT_RETRY, sleep: Any = time.sleep) -> None:
+        ca_bundle = str(config.ca_bundle) if config.ca_bundle else None
+        verify = make_ssl_context(ca_bundle, system=SYSTEM)
         self.version = f"v{config.api_version}"
         self.bulk_threshold = config.bulk_threshold
-        self.auth = SalesforceAuth(config, verify)
-        # the org's real limit is learnt from Sforce-Limit-Info on the first response
+        self.auth = SalesforceAuth(config, verify, retry=retry, sleep=sleep, transport=transport)
+        # the org's real limit is learnt from Sforce-Limit-Info on every response (`daily_limit` can only lower it)
         self.http = HttpLayer(
             SYSTEM, config.instance_url, auth=self.auth, ledger=ledger,
             budget=DailyBudget(SYSTEM, daily_limit, config.daily_budget_share, prior_calls=prior_calls_today),
             verify=verify, timeout=config.timeout_seconds, retry=retry, classify=_classify, describe=_describe,
-            transport=transport, sleep=sleep,
+            transport=transport, sleep=sleep, ca_bundle=ca_bundle,
         )
         self._sleep = sleep
         self._describes: dict[str, dict[str, Any]] = {}
@@ -186,6 +257,25 @@ class SalesforceSource:
     def close(self) -> None:
         self.http.close()
         self.auth.close()
+
+    def authenticate(self) -> None:
+        """Get a session before the first read (a token grant is not an API call)."""
+        self.auth.authenticate()
+
+    def learn_limits(self) -> None:
+        """Ask the org for its rolling 24 h allowance and usage (``GET /limits``, one API call) when no response
+        of this run has told the budget yet: a forecast needs the figure before anything was read."""
+        budget = self.http.budget
+        if budget is None or budget.account_used is not None:
+            return
+        try:
+            body = self.http.json("GET", self._path("limits"), object_type="limits")
+        except ApiError as exc:  # /limits needs "View Setup and Configuration"; a refusal still carries the header
+            log.warning("salesforce: GET /limits refused (%s); the org's daily figure comes from the next call", exc.code)
+            return
+        daily = body.get("DailyApiRequests") if isinstance(body, dict) else None
+        if isinstance(daily, dict) and isinstance(daily.get("Max"), int) and isinstance(daily.get("Remaining"), int):
+            budget.observe_account(limit=daily["Max"], used=daily["Max"] - daily["Remaining"])
 
     def _path(self, rest: str) -> str:
         return f"/services/data/{self.version}/{rest}"

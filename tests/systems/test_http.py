@@ -149,10 +149,12 @@ def test_budget_follows_salesforce_org_usage_and_keeps_a_reserve() -> None:
     assert parse_sforce_limit_info("garbage") is None
 
 
-def test_budget_follows_hubspot_daily_headers() -> None:
+def test_budget_reads_hubspot_daily_headers_as_usage_and_never_raises_the_configured_limit() -> None:
     budget = DailyBudget("hubspot", daily_limit=250000, share=0.5)
     budget.observe({"x-hubspot-ratelimit-daily": "625000", "x-hubspot-ratelimit-daily-remaining": "600000"})
-    assert budget.daily_limit == 625000 and budget.account_used == 25000 and budget.allowance == 312500
+    assert budget.account_used == 25000 and budget.limit == 250000 and budget.allowance == 125000
+    budget.observe({"x-hubspot-ratelimit-daily": "100000", "x-hubspot-ratelimit-daily-remaining": "90000"})
+    assert budget.limit == 100000 and budget.allowance == 50000  # a lower real limit lowers it
 
 
 def test_malformed_body_is_asked_again_then_reported_without_storing_anything() -> None:
