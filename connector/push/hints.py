@@ -19,8 +19,15 @@ from typing import Any
 from ..logs import redact
 from ..reconcile.mapping import ContactMapping
 
-__all__ = ["hint_for", "unified_field", "is_personal", "quote_value", "scrub_message", "QUOTE_LIMIT",
-           "MESSAGE_LIMIT"]
+__all__ = [
+    "MESSAGE_LIMIT",
+    "QUOTE_LIMIT",
+    "hint_for",
+    "is_personal",
+    "quote_value",
+    "scrub_message",
+    "unified_field",
+]
 
 _SYSTEM_NAME = {"hubspot": "HubSpot", "salesforce": "Salesforce"}
 #: the most characters of a value a hint quotes

@@ -17,7 +17,14 @@ from sqlmodel import Session, select
 from connector.cli import main
 from connector.sandbox.faults import FaultRule
 from connector.store.models import ParkedRecord, SyncRun
-from connector.systems.http import ApiError, ErrorInfo, HttpLayer, RetryPolicy, StaticToken, TransientApiError
+from connector.systems.http import (
+    ApiError,
+    ErrorInfo,
+    HttpLayer,
+    RetryPolicy,
+    StaticToken,
+    TransientApiError,
+)
 from connector.systems.ledger import CallLedger
 from connector.systems.writes import hubspot_unsubscribe_all
 
@@ -83,7 +90,7 @@ def subscribed_pairs(world: World) -> list[tuple[str, str, str]]:
 
 def test_a_persistent_503_on_one_opt_out_parks_it_and_the_run_goes_on(synced: World,
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    (h1, s1, email1), (h2, s2, email2) = subscribed_pairs(synced)[:2]
+    (h1, s1, email1), (h2, s2, _) = subscribed_pairs(synced)[:2]
     sf = synced.salesforce_sdk()
     for s in (s1, s2):  # opted out in Salesforce: HubSpot must learn it through the subscription API
         getattr(sf, "Lead" if s.startswith("00Q") else "Contact").update(s, {"HasOptedOutOfEmail": True})

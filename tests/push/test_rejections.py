@@ -6,11 +6,13 @@ a value (none of a personal one)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
-from hubspot.crm.contacts import SimplePublicObjectInput, SimplePublicObjectInputForCreate
+from hubspot.crm.contacts import (
+    SimplePublicObjectInput,
+    SimplePublicObjectInputForCreate,
+)
 from sqlmodel import Session, select
 
 from connector.push.engine import Pusher
