@@ -127,3 +127,15 @@ def test_an_erased_person_leaves_no_email_name_or_phone_anywhere_in_the_store(st
         opportunity = s.get(Opportunity, ("salesforce", "006A"))
         assert opportunity is not None and opportunity.person_ids == ["hs-2"]
         assert s.exec(select(ParkedRecord)).all() == [] and s.exec(select(WrittenValue)).all() == []
+
+
+def test_a_run_record_keeps_its_error_without_addresses_or_phone_numbers(store_url: str) -> None:
+    from connector.store.runs import finish_run, start_run
+
+    engine = open_engine(store_url)
+    run_id = start_run(engine, "sync", 1)
+    finish_run(engine, run_id, now_ms=2, status="failed", api_calls={}, counts={},
+               error=f"hubspot POST /x/{EMAIL}/y answered 400: {PHONE} is not a number")
+    with Session(engine) as s:
+        run = s.get(SyncRun, run_id)
+    assert run is not None and run.error == "hubspot POST /x/[email]/y answered 400: [phone] is not a number"
