@@ -9,25 +9,41 @@ recognised and never synced, without the store holding who they were.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
 from ..reconcile.identity import PERSON_OBJECTS
 from ..reconcile.records import RecordKey
 from ..reconcile.records import SourceRecord as DomainRecord
-from .models import (ErasedSubject, Engagement, FieldAudit, Link, Opportunity, ParkedRecord, Person, PersonField,
-                     SourceRecord, SyncCursor, SyncRun, WrittenValue)
+from .models import (
+    Engagement,
+    ErasedSubject,
+    FieldAudit,
+    Link,
+    Opportunity,
+    ParkedRecord,
+    Person,
+    PersonField,
+    SourceRecord,
+    SyncCursor,
+    SyncRun,
+    WrittenValue,
+)
 
 if TYPE_CHECKING:  # the push stage builds on the store, not the other way round
     from ..push.deletions import DeletionKind
 
 __all__ = ["ERASED_MARK", "erasure_salt", "subject_hash", "deleted_records", "mark_erased", "erase_person",
            "erased_filter", "purge_erased", "mark_deleted", "compact", "RELATED_FIELDS", "RELATED_ASSOCIATED"]
+
+log = logging.getLogger(__name__)
 
 #: set in the snapshot of a HubSpot contact found permanently deleted (HubSpot's GDPR delete)
 ERASED_MARK = "_erased"
@@ -247,12 +263,22 @@ def compact(engine: Engine) -> None:
     """Clear what deleted rows leave behind in a SQLite file: their bytes stay in free pages and in the
     write-ahead log until overwritten, so an erasure rebuilds the file (VACUUM) and empties the log.
 
-    PostgreSQL keeps dead row versions until (auto)vacuum reuses their space; no query or dump sees them."""
+    A failure (no room for the copy VACUUM makes) or a log another process still reads is reported, not
+    raised: the erasure itself is committed, and the next compaction finishes the job. PostgreSQL keeps
+    dead row versions until (auto)vacuum reuses their space; no query or dump sees them."""
     if engine.dialect.name != "sqlite":
         return
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM")
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM")
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+    except OperationalError as exc:
+        log.warning("could not rebuild the SQLite store after an erasure (%s): deleted rows' bytes stay in its "
+                    "free pages until the next erasure rebuilds it", exc.orig)
+        return
+    if busy is not None and busy[0]:
+        log.warning("another process was reading the SQLite store, so its write-ahead log could not be emptied "
+                    "after an erasure; the next erasure empties it")
 
 
 def erased_filter(engine: Engine, salt: str) -> Callable[[DomainRecord], bool]:
