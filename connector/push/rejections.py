@@ -93,8 +93,7 @@ class Attempt:
         named = [((name,), outcome) for name, outcome in self.first.items()]
         if self.written:
             return Verdict(tuple(self.first), tuple(named)) if named else None
-        assert self.stop is not None, "verdict() before the record's last answer"
-        name, outcome = self.stop
+        name, outcome = self.stop or (None, self.outcome or WriteOutcome(False, code="NO_RESULT", message="no answer"))
         if name is None:  # the system refused the record (what was left of it) without naming a field of it
             reasons = ((tuple(outcome.fields), outcome), *named)
         else:
