@@ -2,9 +2,11 @@
 
 Order: creates (upserts on the cross-reference id, so a replay cannot duplicate), then updates, with
 the cross-references to new records filled in between. Each batch's answers are committed before the
-next batch goes out. A record the system rejects for named fields is retried once in the same run
-without them, so one bad value does not hold back the record's other fields; the rejected fields are
-parked with the system's code, its message and a hint, and retried with backoff on later runs.
+next batch goes out. A record the system rejects for named fields is sent again in the same run
+without them, so one bad value does not hold back the record's other fields; each rejected field is
+parked with the first code the system gave for it, its message (scrubbed of personal data) and a hint,
+and retried with backoff on later runs. A create refused for a field it cannot do without is parked
+whole, with that field's reason (rejections.py).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 
 from ..reconcile.mapping import ContactMapping
-from ..store.pushes import Rejected, Written, record_batch, stored_emails
+from ..store.pushes import FieldReason, Rejected, Written, record_batch, stored_emails
 from ..systems.writes import COLLECTION_SIZE, COLLECTIONS_PER_CALL, HUBSPOT_BATCH, Item, WriteOutcome
-from .hints import hint_for
+from .hints import hint_for, is_personal, scrub_message
+from .rejections import MAX_RESENDS, Attempt
 from .writes import RecordWrite, WritePlan, create_key, resolve_new_ids
 
 __all__ = ["Pusher", "PushResult", "SystemWriter", "hubspot_writer", "salesforce_writer"]
@@ -105,7 +108,8 @@ class Pusher:
 
     def _send_opt_outs(self, writes: list[RecordWrite], result: PushResult) -> None:
         """Opt-outs HubSpot must learn through its subscription preferences (never an opt-in: the sync
-        never opts anyone back in, so a planned "false" is dropped)."""
+        never opts anyone back in, so a planned "false" is dropped). One that fails is parked on the
+        contact's id like any write, and the rest goes on."""
         pending: list[tuple[RecordWrite, str]] = []
         wanted = [replace(w, record_id=w.record_id or self.created.get((w.person_id, w.system, w.object_type)))
                   for w in writes if _truthy(w.values[OPT_OUT])]
@@ -124,53 +128,66 @@ class Pusher:
                 written.append(Written(write, write.record_id or ""))
                 result.fields_written["hubspot:contacts"] += 1
             else:
-                rejected.append(self._rejected(write, replace(outcome, fields=(OPT_OUT,))))
-                result.rejected["hubspot:contacts"] += 1
+                attempt = Attempt(write)
+                attempt.answer(replace(outcome, fields=(OPT_OUT,)))
+                parked = self._rejected(attempt, {"email": email})
+                if parked is not None:
+                    rejected.append(parked)
+        self._count_rejected("hubspot", "contacts", rejected, len(pending), result)
         record_batch(self.engine, written, rejected, now_ms=self.now_ms(), run_id=self.run_id)
 
     def _send(self, system: str, object_type: str, operation: str, writes: Sequence[RecordWrite],
               id_field: str | None, result: PushResult) -> Iterable[tuple[RecordWrite, WriteOutcome]]:
-        """Batches of `writes`, each answered and committed; yields every (write, final outcome)."""
+        """Batches of `writes`, each answered and committed; yields every (write, final outcome).
+
+        A record rejected for some of its fields is sent again without them (up to MAX_RESENDS times per
+        batch, one call for all such records of the batch); each rejected field keeps the first reason
+        given for it (see rejections.py)."""
         size = HUBSPOT_BATCH if system == "hubspot" else COLLECTION_SIZE * COLLECTIONS_PER_CALL
         if system == "salesforce" and len(writes) > self.bulk_threshold:
             size = len(writes)  # one Bulk API 2.0 job takes them all
+        key = f"{system}:{object_type}"
         for start in range(0, len(writes), size):
-            batch = list(writes[start:start + size])
-            outcomes = self._write(system, object_type, operation, batch, id_field)
-            retry = [_without(w, outcomes[w.key].fields) for w in batch
-                     if not outcomes[w.key].ok and _partial(w, outcomes[w.key], id_field)]
-            retried = self._write(system, object_type, operation, retry, id_field) if retry else {}
+            batch = [Attempt(w, id_field) for w in writes[start:start + size]]
+            sending = [a.sent for a in batch]
+            by_key = {a.write.key: a for a in batch}
+            for round_ in range(MAX_RESENDS + 1):
+                outcomes = self._write(system, object_type, operation, sending, id_field)
+                again = [by_key[w.key].answer(outcomes[w.key], last=round_ == MAX_RESENDS) for w in sending]
+                sending = [w for w in again if w is not None]
+                if not sending:
+                    break
             written, rejected = [], []
-            for write in batch:
-                outcome = outcomes[write.key]
-                if not outcome.ok:
-                    rejected.append(self._rejected(write, outcome))
-                    second = retried.get(write.key)
-                    if second is not None:
-                        write, outcome = next(r for r in retry if r.key == write.key), second
-                        if not outcome.ok:
-                            rejected[-1] = self._rejected(write, outcome)
-                        elif write.record_id is None:  # created without the bad fields: park them on the new record
-                            first = rejected[-1]
-                            rejected[-1] = replace(first, write=replace(first.write, record_id=outcome.record_id))
+            for a in batch:
+                outcome = a.outcome or WriteOutcome(False, code="NO_RESULT", message="no answer")
                 if outcome.ok:
+                    write = a.sent
                     written.append(Written(write, outcome.record_id or write.record_id or ""))
-                    key = f"{system}:{object_type}"
                     (result.created if write.record_id is None else result.updated)[key] += 1
                     result.fields_written[key] += len(write.values)
-                yield write, outcome
-            for r in rejected:
-                result.rejected[f"{system}:{object_type}"] += 1
-                if len(result.rejections) < 50:
-                    result.rejections.append({"system": system, "object_type": object_type,
-                                              "record": r.write.parked_id, "fields": list(r.fields), "code": r.code,
-                                              "hint": r.hint})
-            if rejected:
-                log.warning("%s %s: %d of %d records rejected and parked (`connector status` shows why)", system,
-                            object_type, len(rejected), len(batch))
+                parked = self._rejected(a)
+                if parked is not None:
+                    if outcome.ok and a.write.record_id is None:  # created without the bad fields: park them on it
+                        parked = replace(parked, write=replace(parked.write, record_id=outcome.record_id))
+                    rejected.append(parked)
+                yield (a.sent if outcome.ok else a.write), outcome
+            self._count_rejected(system, object_type, rejected, len(batch), result)
             record_batch(self.engine, written, rejected, now_ms=self.now_ms(), run_id=self.run_id)
             if self.after_batch is not None:
                 self.after_batch()
+
+    def _count_rejected(self, system: str, object_type: str, rejected: Sequence[Rejected], of: int,
+                        result: PushResult) -> None:
+        for r in rejected:
+            result.rejected[f"{system}:{object_type}"] += 1
+            if len(result.rejections) < 50:
+                result.rejections.append({"system": system, "object_type": object_type, "record": r.write.parked_id,
+                                          "fields": [f for reason in r.reasons for f in reason.fields] or list(r.fields),
+                                          "code": r.code, "hint": r.hint,
+                                          "field_codes": {f: reason.code for reason in r.reasons for f in reason.fields}})
+        if rejected:
+            log.warning("%s %s: %d of %d records rejected and parked (`connector status` shows why)", system,
+                        object_type, len(rejected), of)
 
     def _write(self, system: str, object_type: str, operation: str, batch: Sequence[RecordWrite],
                id_field: str | None) -> dict[str, WriteOutcome]:
@@ -182,11 +199,29 @@ class Pusher:
         return {w.key: outcomes.get(w.key) or WriteOutcome(False, code="NO_RESULT", message="no answer")
                 for w in batch}
 
-    def _rejected(self, write: RecordWrite, outcome: WriteOutcome) -> Rejected:
-        fields = tuple(f for f in outcome.fields if f in write.values) or outcome.fields
-        hint = hint_for(self.mapping, write.system, write.object_type, fields, outcome.code, outcome.message,
-                        write.values)
-        return Rejected(write, fields, outcome.code, outcome.message, hint)
+    def _rejected(self, attempt: Attempt, also_personal: Mapping[str, Any] | None = None) -> Rejected | None:
+        """The parking entry for a record's rejections (None: nothing was rejected): each reason with its
+        own code, the system's message scrubbed of the values it echoes, and a hint per reason."""
+        verdict = attempt.verdict()
+        if verdict is None:
+            return None
+        write = attempt.write
+        values = {**write.values, **(also_personal or {})}
+
+        def personal(name: str) -> bool:
+            return name in (also_personal or {}) or is_personal(self.mapping, write.system, write.object_type, name)
+
+        reasons = tuple(FieldReason(fields, o.code, scrub_message(o.message, values, personal),
+                                    hint_for(self.mapping, write.system, write.object_type, fields, o.code, o.message,
+                                             values))
+                        for fields, o in verdict.reasons)
+        lead = reasons[0]
+        if len(reasons) == 1:
+            message, hint = lead.message, lead.hint
+        else:
+            message = "; ".join(f"{','.join(r.fields) or write.object_type}: {r.code}: {r.message}" for r in reasons)
+            hint = lead.hint + "".join(f" Also: {r.hint}" for r in reasons[1:])
+        return Rejected(write, verdict.hold, lead.code, message, hint, reasons)
 
 
 OPT_OUT = "hs_email_optout"
@@ -212,18 +247,6 @@ def _split_opt_outs(writes: Sequence[RecordWrite]) -> tuple[list[RecordWrite], l
         if values:
             rest.append(replace(w, values=values))
     return rest, opt_outs
-
-
-def _partial(write: RecordWrite, outcome: WriteOutcome, id_field: str | None) -> bool:
-    """A rejection that names some, not all, of the fields written (never a create's own id): retry
-    without them."""
-    named = set(outcome.fields) & set(write.values)
-    return bool(named) and named < set(write.values) and id_field not in named
-
-
-def _without(write: RecordWrite, fields: Iterable[str]) -> RecordWrite:
-    drop = set(fields)
-    return replace(write, values={k: v for k, v in write.values.items() if k not in drop})
 
 
 def _grouped(writes: Iterable[RecordWrite], id_fields: Mapping[tuple[str, str], tuple[str, ...]]

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from ..reconcile.mapping import ContactMapping
 from ..reconcile.records import RecordKey
-from ..store.erasure import erase_person, mark_deleted
+from ..store.erasure import compact, erase_person, mark_deleted
 from ..store.models import ParkedRecord
 from ..systems.writes import Item, WriteOutcome, hubspot_delete, hubspot_write, salesforce_delete, salesforce_write
 from .deletions import DeletionAction
@@ -84,6 +84,8 @@ def apply_deletions(engine: Engine, actions: list[DeletionAction], *, hubspot: A
             mark_deleted(engine, a.targets, now_ms)
             counts["deleted"] += 1
     _resolve_stale(engine, parked_now, now_ms)
+    if counts["erased"]:
+        compact(engine)  # the erased people's bytes must not linger in a SQLite file's free pages
     return dict(counts)
 
 

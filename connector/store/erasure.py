@@ -9,25 +9,41 @@ recognised and never synced, without the store holding who they were.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, col
 
 from ..reconcile.identity import PERSON_OBJECTS
 from ..reconcile.records import RecordKey
 from ..reconcile.records import SourceRecord as DomainRecord
-from .models import (ErasedSubject, Engagement, FieldAudit, Link, ParkedRecord, Person, PersonField, SourceRecord,
-                     SyncCursor, WrittenValue)
+from .models import (
+    Engagement,
+    ErasedSubject,
+    FieldAudit,
+    Link,
+    Opportunity,
+    ParkedRecord,
+    Person,
+    PersonField,
+    SourceRecord,
+    SyncCursor,
+    SyncRun,
+    WrittenValue,
+)
 
 if TYPE_CHECKING:  # the push stage builds on the store, not the other way round
     from ..push.deletions import DeletionKind
 
 __all__ = ["ERASED_MARK", "erasure_salt", "subject_hash", "deleted_records", "mark_erased", "erase_person",
-           "erased_filter", "purge_erased", "mark_deleted"]
+           "erased_filter", "purge_erased", "mark_deleted", "compact", "RELATED_FIELDS", "RELATED_ASSOCIATED"]
+
+log = logging.getLogger(__name__)
 
 #: set in the snapshot of a HubSpot contact found permanently deleted (HubSpot's GDPR delete)
 ERASED_MARK = "_erased"
@@ -89,10 +105,15 @@ def erase_person(engine: Engine, person_id: str, *, salt: str, source_system: st
                  extra_keys: Iterable[RecordKey] = ()) -> int:
     """Remove everything the store knows about one person; keep salted hashes of their e-mails and ids.
 
-    Returns how many hashes were kept."""
+    Besides the person's own snapshots, unified fields, audit, links, written-value hashes and parked
+    records, that is every snapshot of a record about them (their Tasks, Events, CampaignMembers,
+    OpportunityContactRoles and HubSpot engagements), their engagement events, their id in deals'
+    association lists and in the opportunity table, and their rejected writes in the run records.
+    Returns how many hashes were kept. `compact` then clears the freed space of a SQLite file."""
     with Session(engine) as session, session.begin():
         links = session.execute(select(Link).where(Link.person_id == person_id)).scalars().all()
         keys = {RecordKey(l.system, l.object_type, l.record_id) for l in links} | set(extra_keys)
+        keys |= _merged_into(session, keys)
         ids = sorted({k.id for k in keys})
         emails: set[str] = set()
         for k in keys:
@@ -104,6 +125,7 @@ def erase_person(engine: Engine, person_id: str, *, salt: str, source_system: st
             emails.add(person.email_norm)
         hashes = {subject_hash(salt, "email", e) for e in emails}
         hashes |= {subject_hash(salt, "record", f"{k.system}:{k.id}") for k in keys}
+        hashes |= {subject_hash(salt, "record", f"{k.system}:{k.id[:15]}") for k in keys if k.system == "salesforce"}
         known = set(session.execute(select(ErasedSubject.subject_hash).where(
             ErasedSubject.subject_hash.in_(hashes))).scalars())  # type: ignore[attr-defined]
         session.add_all(ErasedSubject(subject_hash=h, erased_at=now_ms, source_system=source_system)
@@ -115,15 +137,148 @@ def erase_person(engine: Engine, person_id: str, *, salt: str, source_system: st
             session.execute(delete(SourceRecord).where(SourceRecord.system == k.system,
                                                        SourceRecord.object_type == k.object_type,
                                                        SourceRecord.record_id == k.id))
+        _forget_related(session, keys)
         if ids:
             session.execute(delete(WrittenValue).where(WrittenValue.record_id.in_(ids)))  # type: ignore[attr-defined]
-            session.execute(delete(ParkedRecord).where(ParkedRecord.record_id.in_(  # type: ignore[attr-defined]
-                ids + [f"new:{person_id}"])))
+        _forget_parked(session, person_id, set(ids))
+        _forget_in_runs(session, {*ids, f"new:{person_id}", person_id}, emails)
+        _forget_in_opportunities(session, person_id)
         session.execute(delete(FieldAudit).where(FieldAudit.person_id == person_id))
         session.execute(delete(PersonField).where(PersonField.person_id == person_id))
         session.execute(delete(Link).where(Link.person_id == person_id))
         session.execute(delete(Person).where(Person.id == person_id))
         return len(hashes - known)
+
+
+#: records about a person, by the fields that name them (Salesforce) ...
+RELATED_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("salesforce", "Task"): ("WhoId",),
+    ("salesforce", "Event"): ("WhoId",),
+    ("salesforce", "CampaignMember"): ("LeadId", "ContactId"),
+    ("salesforce", "OpportunityContactRole"): ("ContactId",),
+}
+#: ... or by their associated contacts (HubSpot engagements)
+RELATED_ASSOCIATED: frozenset[tuple[str, str]] = frozenset(
+    ("hubspot", o) for o in ("calls", "meetings", "emails", "notes", "tasks"))
+#: records that list the person among others: only the person's id is taken out
+_LISTING: frozenset[tuple[str, str]] = frozenset({("hubspot", "deals")})
+
+
+def _referenced(system: str, object_type: str, data: dict[str, Any] | None) -> set[str]:
+    """The person record ids a snapshot of a related record names (Salesforce ids on 15 characters)."""
+    data = data or {}
+    if (system, object_type) in RELATED_FIELDS:
+        return {str(data[f])[:15] for f in RELATED_FIELDS[(system, object_type)] if data.get(f)}
+    contacts = (data.get("_associations") or {}).get("contacts") or []
+    return {str(c) for c in contacts}
+
+
+def _id_forms(keys: Iterable[RecordKey]) -> set[str]:
+    return {k.id[:15] if k.system == "salesforce" else k.id for k in keys}
+
+
+def _of_kinds(kinds: Iterable[tuple[str, str]]) -> Any:
+    return or_(*[(col(SourceRecord.system) == s) & (col(SourceRecord.object_type) == o) for s, o in kinds])
+
+
+def _mentioning(ids: Iterable[str], column: Any) -> Any:
+    """A cheap SQL prefilter: the JSON text of `column` holds one of `ids` as (the start of) a string."""
+    return or_(*[cast(column, Text).like(f'%"{i}%') for i in sorted(ids)])
+
+
+def _merged_into(session: Session, keys: set[RecordKey]) -> set[RecordKey]:
+    """Records merged away into the person's records (HubSpot keeps their ids as merge markers)."""
+    if not keys:
+        return set()
+    rows = session.execute(select(col(SourceRecord.system), col(SourceRecord.object_type), col(SourceRecord.record_id))
+                           .where(col(SourceRecord.merged_into).in_(sorted({k.id for k in keys})))).all()
+    return {RecordKey(s, o, r) for s, o, r in rows}
+
+
+def _forget_related(session: Session, keys: set[RecordKey]) -> None:
+    """Delete the snapshots of records about the person; take their id out of deals' contact lists."""
+    forms = _id_forms(keys)
+    if not forms:
+        return
+    kinds = [*RELATED_FIELDS, *RELATED_ASSOCIATED, *_LISTING]
+    rows = session.execute(select(SourceRecord).where(_of_kinds(kinds), _mentioning(forms, SourceRecord.data))
+                           ).scalars().all()
+    for row in rows:
+        if not _referenced(row.system, row.object_type, row.data) & forms:
+            continue
+        if (row.system, row.object_type) in _LISTING:
+            assoc = dict(row.data.get("_associations") or {})
+            assoc["contacts"] = [c for c in assoc.get("contacts") or [] if str(c) not in forms]
+            row.data = {**row.data, "_associations": assoc}
+            session.add(row)
+        else:
+            session.delete(row)
+
+
+def _forget_parked(session: Session, person_id: str, ids: set[str]) -> None:
+    """Parked records of the person's records, of their pending creates and of deletions about them."""
+    names = {*ids, f"new:{person_id}"}
+    rows = session.execute(select(ParkedRecord).where(or_(
+        ParkedRecord.record_id.in_(sorted(names)),  # type: ignore[attr-defined]
+        _mentioning({person_id}, ParkedRecord.payload)))).scalars().all()
+    for row in rows:
+        if row.record_id in names or (row.payload or {}).get("person_id") == person_id:
+            session.delete(row)
+
+
+def _forget_in_runs(session: Session, names: set[str], emails: set[str]) -> None:
+    """Run records keep a sample of rejected writes (record ids, hints): the person's entries go, and an
+    address of theirs in a run's error is masked."""
+    rows = session.execute(select(SyncRun).where(or_(
+        _mentioning(names, SyncRun.counts),
+        *[SyncRun.error.contains(e) for e in sorted(emails)]))).scalars().all()  # type: ignore[union-attr]
+    for run in rows:
+        run.counts = _without_entries(run.counts, names)
+        if run.error:
+            for email in emails:
+                run.error = run.error.replace(email, "[erased]")
+        session.add(run)
+
+
+def _without_entries(value: Any, names: set[str]) -> Any:
+    """`value` (a run's counts) without the list entries that name one of `names`."""
+    if isinstance(value, dict):
+        return {k: _without_entries(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_entries(v, names) for v in value
+                if not (isinstance(v, dict) and any(isinstance(x, str) and x in names for x in v.values()))]
+    return value
+
+
+def _forget_in_opportunities(session: Session, person_id: str) -> None:
+    rows = session.execute(select(Opportunity).where(
+        _mentioning({person_id}, Opportunity.person_ids))).scalars().all()
+    for row in rows:
+        if person_id in (row.person_ids or []):
+            row.person_ids = [p for p in row.person_ids or [] if p != person_id]
+            session.add(row)
+
+
+def compact(engine: Engine) -> None:
+    """Clear what deleted rows leave behind in a SQLite file: their bytes stay in free pages and in the
+    write-ahead log until overwritten, so an erasure rebuilds the file (VACUUM) and empties the log.
+
+    A failure (no room for the copy VACUUM makes) or a log another process still reads is reported, not
+    raised: the erasure itself is committed, and the next compaction finishes the job. PostgreSQL keeps
+    dead row versions until (auto)vacuum reuses their space; no query or dump sees them."""
+    if engine.dialect.name != "sqlite":
+        return
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM")
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+    except OperationalError as exc:
+        log.warning("could not rebuild the SQLite store after an erasure (%s): deleted rows' bytes stay in its "
+                    "free pages until the next erasure rebuilds it", exc.orig)
+        return
+    if busy is not None and busy[0]:
+        log.warning("another process was reading the SQLite store, so its write-ahead log could not be emptied "
+                    "after an erasure; the next erasure empties it")
 
 
 def erased_filter(engine: Engine, salt: str) -> Callable[[DomainRecord], bool]:
@@ -143,18 +298,38 @@ def erased_filter(engine: Engine, salt: str) -> Callable[[DomainRecord], bool]:
 
 
 def purge_erased(engine: Engine, salt: str, run_id: int) -> int:
-    """Drop snapshots staged by run `run_id` that belong to erased people (they must not live in the store)."""
+    """Drop snapshots staged by run `run_id` that belong to erased people, or are about them (a Task or
+    CampaignMember of an erased Lead, a HubSpot call with an erased contact): they must not live in the
+    store. Salesforce reports a deleted person's records, and those deleted with them, on the next pull."""
     with Session(engine) as session:
         hashes = set(session.execute(select(ErasedSubject.subject_hash)).scalars())
         if not hashes:
             return 0
         rows = session.execute(select(SourceRecord.system, SourceRecord.object_type, SourceRecord.record_id,
                                       SourceRecord.email_norm).where(SourceRecord.run_id == run_id)).all()
-    doomed = [(s, o, r) for s, o, r, e in rows if subject_hash(salt, "record", f"{s}:{r}") in hashes
-              or (e and subject_hash(salt, "email", e) in hashes)]
+        kinds = [*RELATED_FIELDS, *RELATED_ASSOCIATED]
+        related = session.execute(select(col(SourceRecord.system), col(SourceRecord.object_type),
+                                         col(SourceRecord.record_id), col(SourceRecord.data)).where(
+            col(SourceRecord.run_id) == run_id, _of_kinds(kinds))).all()
+    doomed = {(s, o, r) for s, o, r, e in rows if subject_hash(salt, "record", f"{s}:{r}") in hashes
+              or (e and subject_hash(salt, "email", e) in hashes)}
+    for s, o, r, data in related:
+        if any(subject_hash(salt, "record", f"{s}:{i}") in hashes for i in _full_ids(s, o, data)):
+            doomed.add((s, o, r))
     if doomed:
         with Session(engine) as session, session.begin():
-            for s, o, r in doomed:
+            for s, o, r in sorted(doomed):
                 session.execute(delete(SourceRecord).where(SourceRecord.system == s, SourceRecord.object_type == o,
                                                            SourceRecord.record_id == r))
+        compact(engine)
     return len(doomed)
+
+
+def _full_ids(system: str, object_type: str, data: dict[str, Any] | None) -> set[str]:
+    """The person record ids a related record names, as the erasure hashed them (Salesforce's on 15
+    characters too: a reference may use either form)."""
+    data = data or {}
+    if (system, object_type) in RELATED_FIELDS:
+        named = {str(data[f]) for f in RELATED_FIELDS[(system, object_type)] if data.get(f)}
+        return named | {i[:15] for i in named}
+    return {str(c) for c in (data.get("_associations") or {}).get("contacts") or []}

@@ -25,7 +25,7 @@ from .staging import CREATED_MARK
 if TYPE_CHECKING:  # the push stage builds on the store, not the other way round
     from ..push.writes import ParkedKey, RecordWrite
 
-__all__ = ["Written", "Rejected", "record_batch", "value_hash", "held_fields", "requeue", "parked_rows", "retry_delay_ms",
+__all__ = ["Written", "Rejected", "FieldReason", "record_batch", "value_hash", "held_fields", "requeue", "parked_rows", "retry_delay_ms",
            "stored_emails"]
 
 #: retry delays after the 1st, 2nd, ... rejection; the last one repeats (a parked record stays visible)
@@ -53,14 +53,28 @@ class Written:
 
 
 @dataclass(frozen=True)
+class FieldReason:
+    """One reason a record was refused: the fields it named (none: the record), the system's code, its
+    message (without personal data) and our hint."""
+
+    fields: tuple[str, ...]
+    code: str
+    message: str
+    hint: str
+
+
+@dataclass(frozen=True)
 class Rejected:
-    """A write the system refused, with its own words and ours."""
+    """A write the system refused, with its own words and ours: `fields` are held back (empty: the
+    whole record), `code`/`message`/`hint` give the deciding reason, `reasons` every reason (each field
+    with the first code it got)."""
 
     write: RecordWrite
     fields: tuple[str, ...]
     code: str
     message: str
     hint: str
+    reasons: tuple[FieldReason, ...] = ()
 
 
 def record_batch(engine: Engine, written: Sequence[Written], rejected: Sequence[Rejected], *, now_ms: int,
@@ -156,7 +170,9 @@ def _resolve(session: Session, writes: Sequence[RecordWrite], now_ms: int) -> No
         if write is None:
             continue
         fields = set((row.field or "").split(",")) - {""}
-        if not fields or fields <= set(write.values):
+        # a create that went through settles its parked create (fields it was refused again are parked
+        # on the new record); an update settles the fields it wrote
+        if not fields or fields <= set(write.values) or write.record_id is None:
             row.resolved_at = now_ms
             session.add(row)
 
@@ -166,8 +182,11 @@ def _park(session: Session, r: Rejected, now_ms: int, run_id: int | None) -> Non
     row = session.execute(select(ParkedRecord).where(
         ParkedRecord.system == write.system, ParkedRecord.object_type == write.object_type,
         ParkedRecord.record_id == write.parked_id, ParkedRecord.stage == "push")).scalars().first()
-    payload = {"person_id": write.person_id, "values": {k: _plain(v) for k, v in write.values.items()},
-               "reasons": write.reasons}
+    payload: dict[str, Any] = {"person_id": write.person_id,
+                               "values": {k: _plain(v) for k, v in write.values.items()}, "reasons": write.reasons}
+    if r.reasons:
+        payload["rejections"] = [{"fields": list(x.fields), "code": x.code, "message": x.message, "hint": x.hint}
+                                 for x in r.reasons]
     field = ",".join(r.fields) or None
     if row is None:
         row = ParkedRecord(system=write.system, object_type=write.object_type, record_id=write.parked_id,
@@ -217,7 +236,16 @@ def parked_rows(engine: Engine, *, include_resolved: bool = False, limit: int = 
              "stage": r.stage, "field": r.field, "code": r.code, "message": r.message, "hint": r.hint,
              "attempts": r.attempts, "first_seen": r.first_seen, "last_seen": r.last_seen,
              "next_retry_at": r.next_retry_at, "resolved_at": r.resolved_at,
-             "person_id": (r.payload or {}).get("person_id")} for r in rows]
+             "person_id": (r.payload or {}).get("person_id"), "rejections": _reasons(r)} for r in rows]
+
+
+def _reasons(row: ParkedRecord) -> list[dict[str, Any]]:
+    """Every reason a parked record was refused, each field with its own first code."""
+    stored = (row.payload or {}).get("rejections")
+    if isinstance(stored, list) and stored:
+        return stored
+    return [{"fields": (row.field or "").split(",") if row.field else [], "code": row.code, "message": row.message,
+             "hint": row.hint}]
 
 
 def stored_emails(engine: Engine, system: str, object_type: str, ids: Sequence[str]) -> dict[str, str]:

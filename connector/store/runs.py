@@ -8,6 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from ..logs import redact
 from .lock import RunLock, StoreBusy, acquire_run_lock
 from .models import SyncRun
 
@@ -45,7 +46,10 @@ def start_run(engine: Engine, command: str, now_ms: int) -> int:
 
 def finish_run(engine: Engine, run_id: int, *, now_ms: int, status: str, api_calls: dict[str, Any],
                counts: dict[str, Any], error: str | None = None) -> None:
-    """Records how a run ended and releases its run lock (whether or not the record could be written)."""
+    """Records how a run ended and releases its run lock (whether or not the record could be written).
+
+    The error is kept with e-mail addresses and phone numbers masked: run records hold no personal data."""
+    error = redact(error) if error else error
     try:
         with Session(engine) as session, session.begin():
             run = session.get(SyncRun, run_id)

@@ -22,11 +22,13 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+from urllib.parse import unquote
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from ..errors import ConnectorError, RetryLater
+from ..logs import redact
 from .ledger import CallLedger
 from .pacing import BudgetExhausted, DailyBudget, WindowPacer
 from .tls import make_ssl_context, tls_config_error, verify_failure
@@ -212,7 +214,7 @@ class HttpLayer:
 
         With `stream`, the body is not read: the caller reads it and must close the response (use `streamed`).
         """
-        endpoint = f"{method} {url.split('?', 1)[0]}"
+        endpoint = _endpoint(method, url)
 
         def attempt() -> httpx.Response:
             return self._attempt(method, url, endpoint, object_type, pace, params, json_body, content, headers,
@@ -247,7 +249,7 @@ class HttpLayer:
 
     def json(self, method: str, url: str, *, object_type: str, **kwargs: Any) -> Any:
         """`request` and parse the JSON body; a truncated or garbled body is retried, then MalformedResponse."""
-        endpoint = f"{method} {url.split('?', 1)[0]}"
+        endpoint = _endpoint(method, url)
         last: Exception | None = None
         for _ in range(max(1, self.retry.attempts // 2)):
             response = self.request(method, url, object_type=object_type, **kwargs)
@@ -320,6 +322,12 @@ class HttpLayer:
         self.ledger.record(self.system, object_type)
         if self.budget is not None:
             self.budget.spend()
+
+
+def _endpoint(method: str, url: str) -> str:
+    """How errors and logs name a request: its path without the query, personal data in it masked (the
+    subscription preferences API takes an e-mail address as a path segment)."""
+    return f"{method} {redact(unquote(url.split('?', 1)[0]))}"
 
 
 def origin_of(url: httpx.URL) -> str:

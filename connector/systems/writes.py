@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from .http import ApiError, MalformedResponse
+from .http import ApiError, MalformedResponse, TransientApiError
 
 if TYPE_CHECKING:
     from .hubspot import HubSpotSource
@@ -224,7 +224,11 @@ def _save_result(item: Item, result: dict[str, Any]) -> WriteOutcome:
 
 def hubspot_unsubscribe_all(source: HubSpotSource, emails: Sequence[str]) -> dict[str, WriteOutcome]:
     """Opt addresses out of all e-mail (subscription preferences v4): HubSpot's ``hs_email_optout`` is
-    read-only through the CRM API and follows this. One call per address; opt-outs are rare."""
+    read-only through the CRM API and follows this. One call per address; opt-outs are rare.
+
+    Each address gets its own outcome, whatever happens to the others: a refusal, a garbled answer or a
+    failure that outlasted every retry is that address's failure, not the run's (BudgetExhausted still
+    stops the cycle). The address is the path of the call, so no outcome repeats the URL or the address."""
     from urllib.parse import quote
 
     out: dict[str, WriteOutcome] = {}
@@ -232,10 +236,27 @@ def hubspot_unsubscribe_all(source: HubSpotSource, emails: Sequence[str]) -> dic
         try:
             source.http.json("POST", f"/communication-preferences/v4/statuses/{quote(email, safe='@')}/unsubscribe-all",
                              object_type="subscriptions", params={"channel": "EMAIL"})
-            out[email] = WriteOutcome(True, email)
+            out[email] = WriteOutcome(True)
         except ApiError as exc:
-            out[email] = WriteOutcome(False, email, code=exc.code, message=exc.vendor_message)
+            out[email] = WriteOutcome(False, code=exc.code or str(exc.status),
+                                      message=_without(exc.vendor_message, email))
+        except TransientApiError:
+            out[email] = WriteOutcome(False, code="UNAVAILABLE", message=(
+                "the subscription preferences API kept failing (server errors, throttling or timeouts) after "
+                "every retry"))
+        except MalformedResponse:
+            out[email] = WriteOutcome(False, code="MALFORMED_RESPONSE", message=(
+                "the subscription preferences API answered with a body that is not JSON"))
     return out
+
+
+def _without(message: str, email: str) -> str:
+    """A vendor message with the address it may repeat (plain or URL-encoded) masked."""
+    from urllib.parse import quote
+
+    for form in {email, quote(email, safe="@"), quote(email, safe="")}:
+        message = message.replace(form, "[email]")
+    return message
 
 
 # ---------------------------------------------------------------------------------------------- links
