@@ -17,7 +17,7 @@ from .mapping import ContactMapping, FieldMapping
 from .records import FieldChange, Issue, NewRecordId, SourceRecord, System, _field_change
 from .resolve import ResolvedField, resolve_fields
 from .schema import LIFECYCLE_ORDER
-from .transforms import _MISS, TransformContext, is_blank
+from .transforms import _MISS, TransformContext, ValueMap, is_blank
 
 __all__ = ["plan_updates", "plan_person", "should_create_in_salesforce", "salesforce_object_for"]
 
@@ -123,9 +123,12 @@ def _plan_create(
     if system == "salesforce":
         out[ident.salesforce_hubspot_id_field] = _field_change(
             system, object_type, None, ident.salesforce_hubspot_id_field, None, source.id, "create: cross-reference", person_id)
-        if object_type == "Lead" and "Status" not in out:
+        if object_type == "Lead" and "Status" not in out:  # the explicit setting, before any value map's default
             out["Status"] = _field_change(system, object_type, None, "Status", None, mapping.inclusion.new_lead_status,
                                           "create: inclusion.new_lead_status", person_id)
+        for name, source_name, default, reason in _create_defaults(mapping.fields, object_type, source.object_type):
+            if name not in out and is_blank(source.fields.get(source_name)):
+                out[name] = _field_change(system, object_type, None, name, None, default, reason, person_id)
         for req in _REQUIRED.get(object_type, ()):
             if req not in out:
                 out[req] = _field_change(system, object_type, None, req, None, mapping.inclusion.placeholder,
@@ -134,6 +137,34 @@ def _plan_create(
         prop = ident.hubspot_contact_id_property if source.object_type == "Contact" else ident.hubspot_lead_id_property
         out[prop] = _field_change(system, object_type, None, prop, None, source.id, "create: cross-reference", person_id)
     return [out[k] for k in sorted(out)]
+
+
+_DEFAULTS: dict[tuple[int, str, str], tuple[Sequence[FieldMapping], tuple[tuple[str, str, Any, str], ...]]] = {}
+
+
+def _create_defaults(fields: Sequence[FieldMapping], obj: str, source_obj: str) -> tuple[tuple[str, str, Any, str], ...]:
+    """(Salesforce name, HubSpot name, default, reason) of each field that writes Salesforce and whose value
+    map has a ``default_to_salesforce``: a new Salesforce record gets that default when the HubSpot value is
+    blank, as it does for a HubSpot value the map does not list (Salesforce picklists such as Lead Source
+    are expected to hold a value). New HubSpot contacts get no such default: a blank HubSpot property is
+    normal, and a Salesforce value is there to copy.
+
+    Computed once per fields tuple and pair of objects (held in the cache, so its id stays unique)."""
+    key = (id(fields), obj, source_obj)
+    entry = _DEFAULTS.get(key)
+    if entry is None or entry[0] is not fields:
+        found = []
+        for f in fields:
+            name, source_name = f.native_name("salesforce", obj), f.native_name("hubspot", source_obj)
+            if name is None or source_name is None or not f.writes_salesforce:
+                continue
+            for t in f.chain.transforms:
+                if isinstance(t, ValueMap) and t.default_to_salesforce is not None:
+                    found.append((name, source_name, t.default_to_salesforce, f"create: {f.name} (default_to_salesforce)"))
+        if len(_DEFAULTS) >= 256:
+            _DEFAULTS.clear()
+        entry = _DEFAULTS[key] = (fields, tuple(found))
+    return entry[1]
 
 
 def _plan_xrefs(hs: SourceRecord, sf: SourceRecord, mapping: ContactMapping, person_id: str) -> list[FieldChange]:
