@@ -71,21 +71,20 @@ def _load_mappings(cfg: ConnectorConfig) -> Any:
         raise ConfigError([ConfigProblem(p.file, p.path or "-", p.message, p.hint) for p in exc.problems]) from exc
 
 
-def _validate_live(cfg: ConnectorConfig, mappings: Any) -> None:
-    """Unknown fields, type mismatches, disallowed picklist values, read-only or doubly-mapped targets."""
+def _validate_live(cfg: ConnectorConfig, mappings: Any) -> list[ConfigProblem]:
+    """Unknown fields, type mismatches, disallowed picklist values, read-only or doubly-mapped targets
+    (raised as a ConfigError); returns the suggestions (e.g. a truncate for a field of limited length)."""
     import time
 
-    from .setup import live_problems
+    from .setup import require_live_fit
     from .store import open_engine
     from .sync import open_systems
 
     systems = open_systems(cfg, open_engine(cfg.store.url), int(time.time() * 1000))
     try:
-        problems = live_problems(systems.hubspot, systems.salesforce, mappings)
+        return require_live_fit(systems.hubspot, systems.salesforce, mappings)
     finally:
         systems.close()
-    if problems:
-        raise ConfigError(problems)
 
 
 def _load(config: Path | None) -> ConnectorConfig:
@@ -118,8 +117,7 @@ def validate(live: bool, config: Path | None, as_json: bool) -> None:
     try:
         cfg = _load(config)
         mappings = _load_mappings(cfg)
-        if live:
-            _validate_live(cfg, mappings)
+        suggestions = _validate_live(cfg, mappings) if live else []
     except ConnectorError as exc:
         _fail(exc, as_json)
     mappings_dir = cfg.mappings.directory
@@ -139,6 +137,7 @@ def validate(live: bool, config: Path | None, as_json: bool) -> None:
         "mapped_fields": {"contacts": len(mappings.contacts.fields),
                           "opportunities": len(mappings.opportunities.fields) if mappings.opportunities else 0},
         "problems": [],
+        "suggestions": [{"source": p.source, "key": p.key, "message": p.message, "hint": p.hint} for p in suggestions],
     }
 
     def text() -> None:
@@ -147,6 +146,8 @@ def validate(live: bool, config: Path | None, as_json: bool) -> None:
         click.echo(f"configuration OK: syncs {target}, state in {cfg.store.url}")
         click.echo(f"mappings OK: {fields['contacts']} contact fields, {fields['opportunities']} opportunity "
                    f"fields in {mappings_dir}/")
+        for p in suggestions:
+            click.echo(f"suggestion: {p}")
 
     _emit(payload, as_json, text)
 

@@ -26,8 +26,9 @@ from .push.engine import OPT_OUT, Pusher, hubspot_writer, salesforce_writer
 from .push.removals import apply_deletions
 from .push.deals import sync_deals
 from .push.writes import RecordWrite, WritePlan, plan_writes
+from .setup import require_live_fit
 from .reconcile.engine import ReconcileResult
-from .reconcile.mapping import ContactMapping, OpportunityMapping
+from .reconcile.mapping import ContactMapping, Mappings, OpportunityMapping
 from .reconcile.records import RecordKey
 from .store.erasure import deleted_records, erased_filter, erasure_salt, mark_deleted, mark_erased, purge_erased
 from .store.models import ParkedRecord, SourceRecord, SyncCursor
@@ -111,6 +112,7 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
                 summary["pull"]["presence_check"] = check_presence(
                     engine, systems.hubspot, clock(), int(deletions.presence_check_hours * 3_600_000))
         check_setup(engine, systems.hubspot, mapping, clock())  # before anything is written or planned
+        require_live_fit(systems.hubspot, systems.salesforce, Mappings(mapping, deal_mapping))  # metadata: per run
         t = time.perf_counter()
         refine = _history_reader(engine, systems.hubspot, mapping, summary) if field_history else None
         done = reconcile_store(engine, mapping, skip=erased_filter(engine, salt), refine=refine,

@@ -321,8 +321,8 @@ def _check_field_common(
         col.add(f"{base}.decimals", "decimals applies to the 'number' transform only", "add \"number\" to transforms or remove decimals")
     if "truncate" in spec.transforms and spec.max_length is None:
         col.add(f"{base}.max_length", "transform 'truncate' needs max_length",
-                "set max_length = <the target field's length> (e.g. 128 for Salesforce's Title); "
-                "`connector validate --live` shows each field's length")
+                "set max_length = the length of the Salesforce field it writes (Setup > Object Manager > the "
+                "field; Title holds 128), e.g. max_length = 128")
     if spec.max_length is not None and "truncate" not in spec.transforms:
         col.add(f"{base}.max_length", "max_length applies to the 'truncate' transform only",
                 "add \"truncate\" to transforms or remove max_length")
