@@ -563,8 +563,9 @@ def status(include_resolved: bool, config: Path | None, as_json: bool) -> None:
         if not payload["parked"]:
             click.echo("no parked records")
         for p in payload["parked"]:
+            resolved = f" [resolved: {p['resolution']}]" if p.get("resolution") else ""
             click.echo(f"parked #{p['id']} {p['system']} {p['object_type']} {p['record_id']} ({p['attempts']} attempts): "
-                       f"{p['hint'] or p['message']}")
+                       f"{p['hint'] or p['message']}{resolved}")
 
     _emit(payload, as_json, text)
 
