@@ -343,14 +343,17 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
     WHO is an e-mail address, a person id, or the id of a linked HubSpot or Salesforce record.
     """
     from .store import open_engine
+    from .store.explain import creation_and_reconciliation
     from .store.people import explain_person
 
     try:
         cfg = _load(config)
-        found = explain_person(open_engine(cfg.store.url), who)
+        engine = open_engine(cfg.store.url)
+        found = explain_person(engine, who)
         if found is None:
             raise ConnectorError(f"no person matches {who!r}: run `connector pull` and `connector reconcile` first, "
                                  "or check the address or id")
+        found.update(creation_and_reconciliation(engine, found["person_id"], _mappings_or_none(cfg)))
     except ConnectorError as exc:
         _fail(exc, as_json)
     if as_json:
@@ -371,6 +374,26 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
     for c in found["conflicts"][:10]:
         console.print(f"conflict on {c['field']}: {c['winner']['system']} {c['winner']['value']!r} won over "
                       f"{c['loser']['system']} {c['loser']['value']!r} ({c['rule']})")
+    for n in found["not_created"]:
+        console.print(f"not in {n['system']}: {n['reason']}", markup=False)
+    rec = found["reconciled"]
+    if rec["run_id"] is not None:
+        console.print(f"reconciled by run {rec['run_id']} at {_iso(rec['at'])}; these values last changed at "
+                      f"{_iso(rec['record_changed_at'])}", markup=False)
+
+
+def _iso(ms: int | None) -> str:
+    from datetime import UTC, datetime
+
+    return "?" if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _mappings_or_none(cfg: ConnectorConfig) -> Any:
+    """The contacts mapping, or None when the files do not load (explain still shows the stored record)."""
+    try:
+        return _load_mappings(cfg).contacts
+    except ConfigError:
+        return None
 
 
 def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, sample: int = 10,
@@ -602,7 +625,7 @@ def duplicates(config: Path | None, as_json: bool) -> None:
 
     try:
         cfg = _load(config)
-        rows = duplicate_links(open_engine(cfg.store.url))
+        rows = [{**r, "reason": _duplicate_reason(r)} for r in duplicate_links(open_engine(cfg.store.url))]
     except ConnectorError as exc:
         _fail(exc, as_json)
 
@@ -615,6 +638,20 @@ def duplicates(config: Path | None, as_json: bool) -> None:
         click.echo(f"{len(rows):,} duplicate records; merge them in their system, the next sync follows the merge")
 
     _emit({"ok": True, "duplicates": rows}, as_json, text)
+
+
+#: how identity chooses the record a person keeps in one system (connector.reconcile.identity)
+_KEPT_BY = "Contact over Lead, then a record with a stored link, the most recently modified, the lowest id"
+
+
+def _duplicate_reason(row: dict[str, Any]) -> str:
+    """The stored reason (a link keeps 32 characters) with what it leaves out: which record was kept, and why."""
+    reason = str(row.get("reason") or "")
+    words = reason.split()
+    if len(words) == 4 and words[0].isdigit() and words[1] == "active" and words[3] == "records":
+        kept = row.get("kept") or "the person's primary record"
+        return f"{reason} for one person; kept {kept} (chosen by: {_KEPT_BY})"
+    return reason
 
 
 _PLANNED = {

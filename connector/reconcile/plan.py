@@ -19,7 +19,8 @@ from .resolve import ResolvedField, resolve_fields
 from .schema import LIFECYCLE_ORDER
 from .transforms import _MISS, TransformContext, ValueMap, is_blank
 
-__all__ = ["plan_updates", "plan_person", "should_create_in_salesforce", "salesforce_object_for"]
+__all__ = ["plan_updates", "plan_person", "should_create_in_salesforce", "should_create_in_hubspot",
+           "salesforce_object_for"]
 
 _new = tuple.__new__  # FieldChange(...) without its Python-level __new__, in the two hot loops below
 
@@ -90,6 +91,16 @@ def should_create_in_salesforce(hs: SourceRecord, mapping: ContactMapping) -> tu
         )
         if not allowed:
             return False, f"no lawful basis in {priv.basis_property} and no privacy.allow_when matches"
+    return True, "included"
+
+
+def should_create_in_hubspot(sf: SourceRecord, mapping: ContactMapping) -> tuple[bool, str]:
+    """Whether a Salesforce-only Lead/Contact is created in HubSpot, with the reason either way."""
+    inc = mapping.inclusion
+    if not inc.create_in_hubspot:
+        return False, "inclusion.create_in_hubspot is false"
+    if inc.require_email and is_blank(sf.fields.get("Email")):
+        return False, "no email"
     return True, "included"
 
 
@@ -201,8 +212,7 @@ def plan_person(
             created = _plan_create(resolved, "salesforce", salesforce_object_for(hs, mapping), mapping, ctx, hs, issues, person_id)
             changes += created + _echo(created, hs, mapping, ctx, person_id) + _backref(created, hs, mapping, person_id)
     elif sf is not None:
-        inc = mapping.inclusion
-        if inc.create_in_hubspot and not (inc.require_email and is_blank(sf.fields.get("Email"))):
+        if should_create_in_hubspot(sf, mapping)[0]:
             created = _plan_create(resolved, "hubspot", "contacts", mapping, ctx, sf, issues, person_id)
             changes += created + _echo(created, sf, mapping, ctx, person_id) + _backref(created, sf, mapping, person_id)
     return changes

@@ -5,7 +5,13 @@ from __future__ import annotations
 from connector.push.writes import RecordWrite
 from connector.reconcile.records import FieldChange
 from connector.store import open_engine
-from connector.store.pushes import NO_LONGER_NEEDED, Rejected, parked_rows, record_batch, resolve_unplanned
+from connector.store.pushes import (
+    NO_LONGER_NEEDED,
+    Rejected,
+    parked_rows,
+    record_batch,
+    resolve_unplanned,
+)
 
 
 def _park(engine: object, write: RecordWrite, fields: tuple[str, ...], code: str = "STRING_TOO_LONG") -> None:
