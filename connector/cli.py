@@ -71,21 +71,20 @@ def _load_mappings(cfg: ConnectorConfig) -> Any:
         raise ConfigError([ConfigProblem(p.file, p.path or "-", p.message, p.hint) for p in exc.problems]) from exc
 
 
-def _validate_live(cfg: ConnectorConfig, mappings: Any) -> None:
-    """Unknown fields, type mismatches, disallowed picklist values, read-only or doubly-mapped targets."""
+def _validate_live(cfg: ConnectorConfig, mappings: Any) -> list[ConfigProblem]:
+    """Unknown fields, type mismatches, disallowed picklist values, read-only or doubly-mapped targets
+    (raised as a ConfigError); returns the suggestions (e.g. a truncate for a field of limited length)."""
     import time
 
-    from .setup import live_problems
+    from .setup import require_live_fit
     from .store import open_engine
     from .sync import open_systems
 
     systems = open_systems(cfg, open_engine(cfg.store.url), int(time.time() * 1000))
     try:
-        problems = live_problems(systems.hubspot, systems.salesforce, mappings)
+        return require_live_fit(systems.hubspot, systems.salesforce, mappings)
     finally:
         systems.close()
-    if problems:
-        raise ConfigError(problems)
 
 
 def _load(config: Path | None) -> ConnectorConfig:
@@ -118,8 +117,7 @@ def validate(live: bool, config: Path | None, as_json: bool) -> None:
     try:
         cfg = _load(config)
         mappings = _load_mappings(cfg)
-        if live:
-            _validate_live(cfg, mappings)
+        suggestions = _validate_live(cfg, mappings) if live else []
     except ConnectorError as exc:
         _fail(exc, as_json)
     mappings_dir = cfg.mappings.directory
@@ -139,6 +137,7 @@ def validate(live: bool, config: Path | None, as_json: bool) -> None:
         "mapped_fields": {"contacts": len(mappings.contacts.fields),
                           "opportunities": len(mappings.opportunities.fields) if mappings.opportunities else 0},
         "problems": [],
+        "suggestions": [{"source": p.source, "key": p.key, "message": p.message, "hint": p.hint} for p in suggestions],
     }
 
     def text() -> None:
@@ -147,6 +146,8 @@ def validate(live: bool, config: Path | None, as_json: bool) -> None:
         click.echo(f"configuration OK: syncs {target}, state in {cfg.store.url}")
         click.echo(f"mappings OK: {fields['contacts']} contact fields, {fields['opportunities']} opportunity "
                    f"fields in {mappings_dir}/")
+        for p in suggestions:
+            click.echo(f"suggestion: {p}")
 
     _emit(payload, as_json, text)
 
@@ -338,14 +339,17 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
     WHO is an e-mail address, a person id, or the id of a linked HubSpot or Salesforce record.
     """
     from .store import open_engine
+    from .store.explain import creation_and_reconciliation
     from .store.people import explain_person
 
     try:
         cfg = _load(config)
-        found = explain_person(open_engine(cfg.store.url), who)
+        engine = open_engine(cfg.store.url)
+        found = explain_person(engine, who)
         if found is None:
             raise ConnectorError(f"no person matches {who!r}: run `connector pull` and `connector reconcile` first, "
                                  "or check the address or id")
+        found.update(creation_and_reconciliation(engine, found["person_id"], _mappings_or_none(cfg)))
     except ConnectorError as exc:
         _fail(exc, as_json)
     if as_json:
@@ -366,6 +370,26 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
     for c in found["conflicts"][:10]:
         console.print(f"conflict on {c['field']}: {c['winner']['system']} {c['winner']['value']!r} won over "
                       f"{c['loser']['system']} {c['loser']['value']!r} ({c['rule']})")
+    for n in found["not_created"]:
+        console.print(f"not in {n['system']}: {n['reason']}", markup=False)
+    rec = found["reconciled"]
+    if rec["run_id"] is not None:
+        console.print(f"reconciled by run {rec['run_id']} at {_iso(rec['at'])}; these values last changed at "
+                      f"{_iso(rec['record_changed_at'])}", markup=False)
+
+
+def _iso(ms: int | None) -> str:
+    from datetime import UTC, datetime
+
+    return "?" if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _mappings_or_none(cfg: ConnectorConfig) -> Any:
+    """The contacts mapping, or None when the files do not load (explain still shows the stored record)."""
+    try:
+        return _load_mappings(cfg).contacts
+    except ConfigError:
+        return None
 
 
 def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, sample: int = 10,
@@ -559,8 +583,9 @@ def status(include_resolved: bool, config: Path | None, as_json: bool) -> None:
         if not payload["parked"]:
             click.echo("no parked records")
         for p in payload["parked"]:
+            resolved = f" [resolved: {p['resolution']}]" if p.get("resolution") else ""
             click.echo(f"parked #{p['id']} {p['system']} {p['object_type']} {p['record_id']} ({p['attempts']} attempts): "
-                       f"{p['hint'] or p['message']}")
+                       f"{p['hint'] or p['message']}{resolved}")
 
     _emit(payload, as_json, text)
 
@@ -597,7 +622,7 @@ def duplicates(config: Path | None, as_json: bool) -> None:
 
     try:
         cfg = _load(config)
-        rows = duplicate_links(open_engine(cfg.store.url))
+        rows = [{**r, "reason": _duplicate_reason(r)} for r in duplicate_links(open_engine(cfg.store.url))]
     except ConnectorError as exc:
         _fail(exc, as_json)
 
@@ -610,6 +635,20 @@ def duplicates(config: Path | None, as_json: bool) -> None:
         click.echo(f"{len(rows):,} duplicate records; merge them in their system, the next sync follows the merge")
 
     _emit({"ok": True, "duplicates": rows}, as_json, text)
+
+
+#: how identity chooses the record a person keeps in one system (connector.reconcile.identity)
+_KEPT_BY = "Contact over Lead, then a record with a stored link, the most recently modified, the lowest id"
+
+
+def _duplicate_reason(row: dict[str, Any]) -> str:
+    """The stored reason (a link keeps 32 characters) with what it leaves out: which record was kept, and why."""
+    reason = str(row.get("reason") or "")
+    words = reason.split()
+    if len(words) == 4 and words[0].isdigit() and words[1] == "active" and words[3] == "records":
+        kept = row.get("kept") or "the person's primary record"
+        return f"{reason} for one person; kept {kept} (chosen by: {_KEPT_BY})"
+    return reason
 
 
 _PLANNED = {

@@ -20,11 +20,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigProblem
-from .reconcile.loader import suggest
+from .errors import ConfigError, ConfigProblem
+from .reconcile.loader import listing, read_only_fix, suggest
 from .reconcile.mapping import ContactMapping, FieldMapping, Mappings, OpportunityMapping
 from .reconcile.schema import CONNECTOR_STATUSES, EMPLOYEE_RANGES, HUBSPOT_PROPERTIES, SALESFORCE_FIELDS
-from .reconcile.transforms import Number, StageMap, ValueMap
+from .reconcile.transforms import Number, StageMap, Truncate, ValueMap
 from .systems.http import ApiError
 from .systems.hubspot import HubSpotSource
 from .systems.salesforce import SalesforceSource
@@ -47,7 +47,12 @@ __all__ = [
     "required_hubspot_properties",
     "required_salesforce_fields",
     "run_setup",
+    "LiveCheck",
+    "live_check",
     "live_problems",
+    "require_live_fit",
+    "length_suggestions",
+    "problem_json",
 ]
 
 CONNECTOR_GROUP = "hubspot_salesforce_connector"
@@ -69,8 +74,6 @@ SANDBOX_CUSTOM_FIELDS_PATH = "/_sandbox/salesforce/custom-fields"
 
 _HUBSPOT_OBJECT = {"contacts": "contacts", "opportunities": "deals"}
 _SETUP_HINT = "create it with `connector setup --apply` or fix the name"
-#: read-only HubSpot properties that another API changes (the CRM objects API refuses them)
-_READ_ONLY_HINTS: dict[str, str] = {}
 #: read-only through the CRM API, but written another way by the push stage: opt-outs go through the
 #: subscription preferences API (unsubscribe from all e-mail), and nobody is ever opted back in
 WRITTEN_ANOTHER_WAY = frozenset({"hs_email_optout"})
@@ -355,6 +358,9 @@ class SetupReport:
     hubspot: SystemReport = field(default_factory=SystemReport)
     salesforce: SystemReport = field(default_factory=SystemReport)
     api_calls: dict[str, int] = field(default_factory=dict)
+    #: changes to the mapping files the live metadata suggests (a truncate for a field of limited length):
+    #: {"source", "key", "message", "hint"}; they never make the report not ok
+    suggestions: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -364,7 +370,8 @@ class SetupReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"applied": self.applied, "ok": self.ok, "hubspot": self.hubspot.to_json(),
-                "salesforce": self.salesforce.to_json(), "api_calls": dict(self.api_calls)}
+                "salesforce": self.salesforce.to_json(), "api_calls": dict(self.api_calls),
+                "suggestions": list(self.suggestions)}
 
     def lines(self) -> list[str]:
         """A plain-text summary for the terminal."""
@@ -378,8 +385,15 @@ class SetupReport:
                 out.append(f"{system}: PROBLEM {_ref(e)}: {e['message']}" + (f" (fix: {e['hint']})" if e.get("hint") else ""))
             out.append(f"{system}: {len(rep.present)} present, {len(rep.created)} created, {len(rep.missing)} missing, "
                        f"{len(rep.problems)} problem(s)")
+        for e in self.suggestions:
+            out.append(f"suggestion: {e['source']}: {e['key']}: {e['message']} ({e['hint']})")
         out.append("api calls: " + ", ".join(f"{k} {v}" for k, v in self.api_calls.items()))
         return out
+
+
+def problem_json(p: ConfigProblem) -> dict[str, str]:
+    """A problem or suggestion as the CLI prints it in --json."""
+    return {"source": p.source, "key": p.key, "message": p.message, "hint": p.hint}
 
 
 def _ref(e: Mapping[str, Any]) -> str:
@@ -575,6 +589,7 @@ def run_setup(hubspot: HubSpotSource, salesforce: SalesforceSource, mappings: Ma
     _setup_hubspot(hubspot, required_hubspot_properties(mappings), apply, report.hubspot)
     _setup_salesforce(salesforce, required_salesforce_fields(mappings), apply and create_salesforce_fields,
                       report.salesforce)
+    report.suggestions = [problem_json(p) for p in length_suggestions(salesforce, mappings)]
     report.api_calls = {"hubspot": _calls(hubspot) - before["hubspot"],
                         "salesforce": _calls(salesforce) - before["salesforce"]}
     return report
@@ -617,6 +632,8 @@ class _Live:
         self._hs: dict[str, dict[str, dict[str, Any]]] = {}
         self._sf: dict[str, dict[str, dict[str, Any]]] = {}
         self.problems: list[ConfigProblem] = []
+        #: not wrong, but worth a change (e.g. a truncate for a field of limited length)
+        self.suggestions: list[ConfigProblem] = []
 
     def hs(self, object_type: str) -> dict[str, dict[str, Any]]:
         if object_type not in self._hs:
@@ -630,6 +647,9 @@ class _Live:
 
     def add(self, file: str, key: str, message: str, hint: str = "") -> None:
         self.problems.append(ConfigProblem(file, key, message, hint))
+
+    def suggest(self, file: str, key: str, message: str, hint: str = "") -> None:
+        self.suggestions.append(ConfigProblem(file, key, message, hint))
 
     def hubspot_property(self, file: str, key: str, object_type: str, name: str) -> dict[str, Any] | None:
         """The live property, or None after reporting it unknown."""
@@ -673,9 +693,8 @@ def _hs_read_only(prop: Mapping[str, Any]) -> bool:
     return bool(meta.get("readOnlyValue")) or bool(prop.get("calculated"))
 
 
-def _listing(values: Sequence[str]) -> str:
-    return ", ".join(repr(v) for v in values) if len(values) <= 15 else f"{len(values)} values, e.g. " + ", ".join(
-        repr(v) for v in values[:10])
+def _listing(values: Sequence[str], near: str | None = None) -> str:
+    return listing(values, near)
 
 
 def _check_hubspot_side(live: _Live, file: str, object_type: str, f: FieldMapping) -> dict[str, Any] | None:
@@ -685,10 +704,6 @@ def _check_hubspot_side(live: _Live, file: str, object_type: str, f: FieldMappin
     if prop is None:
         return None
     kind = _kind(f)
-    if f.writes_hubspot and _hs_read_only(prop) and f.hubspot not in WRITTEN_ANOTHER_WAY:
-        live.add(file, key, f"HubSpot property {f.hubspot!r} is read-only (calculated or set by HubSpot itself), "
-                            "but the field writes HubSpot",
-                 _READ_ONLY_HINTS.get(f.hubspot, 'set direction = "to_salesforce" (or "none"), or map another property'))
     ptype = str(prop.get("type"))
     if kind in _HS_ALLOWED and ptype not in _HS_ALLOWED[kind]:
         live.add(file, key, f"HubSpot property {f.hubspot!r} is of type {ptype!r} but the field carries "
@@ -703,7 +718,7 @@ def _check_hubspot_side(live: _Live, file: str, object_type: str, f: FieldMappin
             for k, v in targets:
                 if v not in allowed:
                     live.add(file, k, f"{v!r} is not an option of HubSpot property {f.hubspot!r}",
-                             f"{_close(v, allowed)}allowed: {_listing(allowed)}")
+                             f"{_close(v, allowed)}allowed: {_listing(allowed, v)}")
     return prop
 
 
@@ -713,10 +728,6 @@ def _check_salesforce_side(live: _Live, file: str, key: str, sobject: str, name:
     if sf_field is None:
         return None
     kind = _kind(f)
-    if f.writes_salesforce and not sf_field.get("createable") and not sf_field.get("updateable"):
-        live.add(file, key, f"Salesforce {sobject} field {name!r} is read-only (neither createable nor updateable), "
-                            "but the field writes Salesforce",
-                 'set direction = "to_hubspot" (or "none"), or map another field')
     ftype = str(sf_field.get("type"))
     if ftype not in _SF_ALLOWED[kind]:
         live.add(file, key, f"Salesforce {sobject} field {name!r} is of type {ftype!r} but the field carries "
@@ -731,8 +742,34 @@ def _check_salesforce_side(live: _Live, file: str, key: str, sobject: str, name:
             for k, v in targets:
                 if v not in allowed:
                     live.add(file, k, f"{v!r} is not a value of the {sobject}.{sf_field.get('name')} picklist",
-                             f"{_close(v, allowed)}allowed: {_listing(allowed)}")
+                             f"{_close(v, allowed)}allowed: {_listing(allowed, v)}")
+    _check_length(live, file, key, sobject, f, sf_field)
     return sf_field
+
+
+#: Salesforce text types whose values a truncate may cut (an e-mail address or a phone number cut short
+#: would be wrong, not shorter)
+_CUTTABLE = frozenset({"string", "textarea", "url"})
+
+
+def _check_length(live: _Live, file: str, key: str, sobject: str, f: FieldMapping, sf_field: Mapping[str, Any]) -> None:
+    """A text field written to a Salesforce field of limited length: suggest ``truncate`` (a longer value is
+    refused with STRING_TOO_LONG and its record parked), or report a ``max_length`` the field cannot hold."""
+    length = sf_field.get("length")
+    if not f.writes_salesforce or _kind(f) != "text" or sf_field.get("type") not in _CUTTABLE or not isinstance(
+            length, int) or length <= 0:
+        return
+    cut = next((t.max_length for t in f.chain.transforms if isinstance(t, Truncate)), None)
+    name = str(sf_field.get("name"))
+    if cut is None:
+        live.suggest(file, key, f"Salesforce {sobject} field {name!r} holds at most {length} characters: a longer "
+                                "value from HubSpot is refused (STRING_TOO_LONG) and its record parked",
+                     f'to cut longer values instead, add "truncate" to fields.{f.name}.transforms and set '
+                     f"max_length = {length}")
+    elif cut > length and not any(p.key == f"fields.{f.name}.max_length" for p in live.problems):  # once a field
+        live.add(file, f"fields.{f.name}.max_length", f"max_length = {cut} is longer than Salesforce {sobject} field "
+                                                       f"{name!r} holds ({length} characters): cut values are still refused",
+                 f"set max_length = {length}")
 
 
 def _check_passthrough(live: _Live, file: str, key: str, f: FieldMapping, prop: Mapping[str, Any] | None,
@@ -769,6 +806,22 @@ def _check_passthrough(live: _Live, file: str, key: str, f: FieldMapping, prop: 
                      f"add a value map ([fields.{f.name}.values]) or set direction = \"to_salesforce\"")
 
 
+def _check_read_only(live: _Live, file: str, f: FieldMapping, prop: Mapping[str, Any] | None,
+                     sf_read_only: Sequence[tuple[str, str, str]], all_read_only: bool) -> None:
+    """A field that writes a read-only target, with the direction that fixes it: the other way when the
+    other side can be written, "none" when it is read-only too (e.g. createdate and CreatedDate)."""
+    hs_read_only = prop is not None and _hs_read_only(prop) and f.hubspot not in WRITTEN_ANOTHER_WAY
+    if f.writes_hubspot and hs_read_only:
+        live.add(file, f"fields.{f.name}.hubspot", f"HubSpot property {f.hubspot!r} is read-only (calculated or set by "
+                                                   "HubSpot itself), but the field writes HubSpot",
+                 read_only_fix("hubspot", bool(f.salesforce), all_read_only))
+    if f.writes_salesforce:
+        for key, sobject, name in sf_read_only:
+            live.add(file, key, f"Salesforce {sobject} field {name!r} is read-only (neither createable nor "
+                                "updateable), but the field writes Salesforce",
+                     read_only_fix("salesforce", f.hubspot is not None, hs_read_only))
+
+
 def _check_mapping(live: _Live, kind: str, m: ContactMapping | OpportunityMapping) -> None:
     file, object_type = m.file, _HUBSPOT_OBJECT[kind]
     writers: dict[tuple[str, str, str], str] = {}
@@ -784,14 +837,20 @@ def _check_mapping(live: _Live, kind: str, m: ContactMapping | OpportunityMappin
         prop = _check_hubspot_side(live, file, object_type, f) if f.hubspot else None
         if prop is not None and f.writes_hubspot and f.hubspot:
             claim("hubspot", object_type, f.hubspot, f, f"fields.{f.name}.hubspot", "HubSpot property")
+        sf_read_only: list[tuple[str, str, str]] = []
+        sf_found = 0
         for sobject, name in f.salesforce.items():
             key = f"fields.{f.name}.salesforce" + (f".{sobject.lower()}" if kind == "contacts" else "")
             sf_field = _check_salesforce_side(live, file, key, sobject, name, f)
             if sf_field is None:
                 continue
+            sf_found += 1
+            if not sf_field.get("createable") and not sf_field.get("updateable"):
+                sf_read_only.append((key, sobject, name))
             _check_passthrough(live, file, key, f, prop, sf_field)
             if f.writes_salesforce:
                 claim("salesforce", sobject, str(sf_field.get("name")), f, key, f"Salesforce {sobject} field")
+        _check_read_only(live, file, f, prop, sf_read_only, all_read_only=bool(sf_found) and len(sf_read_only) == sf_found)
     if isinstance(m, ContactMapping):
         ident = m.identity
         for key, name in (("identity.hubspot_lead_id_property", ident.hubspot_lead_id_property),
@@ -812,19 +871,61 @@ def _check_mapping(live: _Live, kind: str, m: ContactMapping | OpportunityMappin
             allowed = _sf_picklist(status)
             live.add(file, "inclusion.new_lead_status",
                      f"{m.inclusion.new_lead_status!r} is not a value of the Lead.Status picklist",
-                     f"{_close(m.inclusion.new_lead_status, allowed)}allowed: {_listing(allowed)}")
+                     f"{_close(m.inclusion.new_lead_status, allowed)}allowed: {_listing(allowed, m.inclusion.new_lead_status)}")
 
 
-def live_problems(hubspot: HubSpotSource, salesforce: SalesforceSource, mappings: Mappings) -> list[ConfigProblem]:
+@dataclass(frozen=True)
+class LiveCheck:
+    """What the live metadata says of the mapping files: problems (the sync cannot run as mapped) and
+    suggestions (it can, but a change would spare parked records, e.g. a truncate)."""
+
+    problems: list[ConfigProblem]
+    suggestions: list[ConfigProblem]
+
+
+def live_check(hubspot: HubSpotSource, salesforce: SalesforceSource, mappings: Mappings) -> LiveCheck:
     """Check the mapping files against the live field metadata of both systems.
 
     Catches what the static schema cannot know: properties/fields missing from this portal or org,
     types that do not fit the transforms, value-map values the target does not allow, read-only targets
-    of a field that writes there, and one target written by two unified fields (Salesforce names compare
-    ignoring case, as Salesforce does). Reads each object's metadata once (adapter-cached).
-    An empty list means the mappings fit; the CLI raises ``ConfigError(problems)`` otherwise.
+    of a field that writes there, one target written by two unified fields (Salesforce names compare
+    ignoring case, as Salesforce does) and text longer than a Salesforce field holds. Reads each object's
+    metadata once (cached by the adapter for the run: one properties call per HubSpot object, one
+    describe per Salesforce object, fewer when the run already read them).
     """
     live = _Live(hubspot, salesforce)
     for kind, m in _files(mappings):
         _check_mapping(live, kind, m)
-    return live.problems
+    return LiveCheck(live.problems, live.suggestions)
+
+
+def live_problems(hubspot: HubSpotSource, salesforce: SalesforceSource, mappings: Mappings) -> list[ConfigProblem]:
+    """The problems of ``live_check``; an empty list means the mappings fit (the CLI raises
+    ``ConfigError(problems)`` otherwise)."""
+    return live_check(hubspot, salesforce, mappings).problems
+
+
+def require_live_fit(hubspot: HubSpotSource, salesforce: SalesforceSource, mappings: Mappings) -> list[ConfigProblem]:
+    """``live_check`` before anything is planned or written (`plan`, `sync`, `push`): raises
+    ``ConfigError`` listing every problem (exit code 2, nothing written), else returns the suggestions.
+
+    Why: a mapping into a read-only or missing target passes the static checks, and would otherwise be
+    planned as hundreds of writes and park every one of them."""
+    found = live_check(hubspot, salesforce, mappings)
+    if found.problems:
+        raise ConfigError(found.problems)
+    return found.suggestions
+
+
+def length_suggestions(salesforce: SalesforceSource, mappings: Mappings) -> list[ConfigProblem]:
+    """The truncate suggestions alone, from the Salesforce describes (what `connector setup` shows; the
+    describes setup read are cached, so this costs no call unless setup created a field)."""
+    live = _Live(None, salesforce)  # type: ignore[arg-type]  # HubSpot is not consulted
+    for _kind_name, m in _files(mappings):
+        for f in m.fields:
+            for sobject, name in f.salesforce.items():
+                found = live.sf(sobject).get(name.lower())
+                if found is not None:
+                    key = f"fields.{f.name}.salesforce" + (f".{sobject.lower()}" if isinstance(m, ContactMapping) else "")
+                    _check_length(live, m.file, key, sobject, f, found)
+    return live.suggestions

@@ -26,13 +26,14 @@ from .push.engine import OPT_OUT, Pusher, hubspot_writer, salesforce_writer
 from .push.removals import apply_deletions
 from .push.deals import sync_deals
 from .push.writes import RecordWrite, WritePlan, plan_writes
+from .setup import require_live_fit
 from .reconcile.engine import ReconcileResult
-from .reconcile.mapping import ContactMapping, OpportunityMapping
+from .reconcile.mapping import ContactMapping, Mappings, OpportunityMapping
 from .reconcile.records import RecordKey
 from .store.erasure import deleted_records, erased_filter, erasure_salt, mark_deleted, mark_erased, purge_erased
 from .store.models import ParkedRecord, SourceRecord, SyncCursor
 from .store.people import reconcile_store
-from .store.pushes import held_fields
+from .store.pushes import held_fields, resolve_unplanned
 from .store.runs import calls_since, checkpoint_calls, finish_run, start_run
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
@@ -130,6 +131,7 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
                 summary["pull"]["presence_check"] = check_presence(
                     engine, systems.hubspot, clock(), int(deletions.presence_check_hours * 3_600_000))
         check_setup(engine, systems.hubspot, mapping, clock())  # before anything is written or planned
+        require_live_fit(systems.hubspot, systems.salesforce, Mappings(mapping, deal_mapping))  # metadata: per run
         t = time.perf_counter()
         refine = _history_reader(engine, systems.hubspot, mapping, summary) if field_history else None
         done = reconcile_store(engine, mapping, skip=erased_filter(engine, salt), refine=refine,
@@ -138,12 +140,14 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
         summary["reconcile"] = {"seconds": round(time.perf_counter() - t, 3), **done.summary}
         actions = plan_deletions(result.people, deleted_records(engine), DeletionPolicy(
             hubspot_archive=deletions.hubspot_archive, salesforce_delete=deletions.salesforce_delete))
-        plan = plan_writes(without_deleted_people(result.changes, actions), held_fields(engine, now_ms=clock()))
+        planned = without_deleted_people(result.changes, actions)
+        plan = plan_writes(planned, held_fields(engine, now_ms=clock()))
         if dry_run:
             summary["plan"] = describe_plan(plan, sample=sample, full=full_plan)
             summary["plan"]["deletions"] = dict(Counter(a.action for a in actions))
             summary["forecast"] = forecast(plan, systems, bulk_threshold)
         else:
+            resolve_unplanned(engine, planned, now_ms=clock())  # parked writes no longer planned: not needed
             before = _totals(systems.ledger)
             t = time.perf_counter()
             pusher = Pusher(engine, writers={"hubspot": hubspot_writer(systems.hubspot),

@@ -14,6 +14,7 @@ invalid address) before it is kept.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import re
 from typing import Any
 
 from ..logs import redact
@@ -128,7 +129,11 @@ def hint_for(mapping: ContactMapping, system: str, object_type: str, fields: tup
     elif "EMAIL" in upper:
         fix = f"not a valid e-mail address; correct it in the source record or add a transform in {in_map}"
     elif upper == "STRING_TOO_LONG":
-        fix = f"the value is longer than the field allows; lengthen the field or truncate it in {in_map}"
+        limit = re.search(r"max length\s*=\s*(\d+)", message)
+        length = limit.group(1) if limit else "<the field's length>"
+        fix = (f"the value is longer than the field allows; lengthen the field, or cut it: add \"truncate\" to "
+               f"fields.{unified}.transforms and set max_length = {length} in {file}" if unified
+               else "the value is longer than the field allows; lengthen the field")
     elif upper == "REQUIRED_FIELD_MISSING":
         fix = f"a required field has no value; map one or set inclusion.placeholder in {file}"
     elif upper in ("DUPLICATE_VALUE", "DUPLICATES_DETECTED", "CONFLICT", "CONTACT_EXISTS"):

@@ -6,6 +6,7 @@ names the file, the key path (``fields.lead_status.rule``) and a hint ("did you 
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 import tomllib
@@ -60,10 +61,21 @@ from .transforms import (
     StageMap,
     Transform,
     Trim,
+    Truncate,
+    Url,
     ValueMap,
 )
 
-__all__ = ["load_mappings", "load_contacts", "load_opportunities", "parse_contacts", "parse_opportunities"]
+__all__ = [
+    "listing",
+    "load_contacts",
+    "load_mappings",
+    "load_opportunities",
+    "parse_contacts",
+    "parse_opportunities",
+    "read_only_fix",
+    "suggest",
+]
 
 CONTACTS_FILE = "contacts.toml"
 OPPORTUNITIES_FILE = "opportunities.toml"
@@ -75,17 +87,34 @@ _CONTACT_ROLES = (
 )
 
 
+#: lists up to this long are given whole in a hint; longer ones by their entries closest to the mistake
+LIST_WHOLE = 20
+LIST_CLOSEST = 8
+
+
+def listing(options: Sequence[str], near: str | None = None) -> str:
+    """The options for a hint: all of them when there are few, else the ones spelled closest to ``near``
+    (and how many there are in all), so a hint never says just "27 values"."""
+    if len(options) <= LIST_WHOLE or near is None:
+        shown = list(options) if len(options) <= LIST_WHOLE else list(options)[:LIST_CLOSEST]
+        rest = f" (the first {len(shown)} of {len(options)})" if len(shown) < len(options) else ""
+        return ", ".join(repr(o) for o in shown) + rest
+    needle = str(near).casefold()
+    ranked = sorted(options, key=lambda o: (-difflib.SequenceMatcher(None, needle, o.casefold()).ratio(), o))
+    return ", ".join(repr(o) for o in ranked[:LIST_CLOSEST]) + f" (the {LIST_CLOSEST} closest of {len(options)})"
+
+
 def suggest(value: str, allowed: Iterable[str], what: str = "allowed") -> str:
-    """A fix hint: the closest allowed values by spelling (ignoring case), then the full list."""
+    """A fix hint: the closest allowed values by spelling (ignoring case), then the list (whole when short,
+    else its entries closest to ``value``)."""
     options = sorted(set(allowed))
     lowered = {o.casefold(): o for o in options}
     needle = str(value).casefold()
     close = [lowered[m] for m in difflib.get_close_matches(needle, list(lowered), n=3, cutoff=0.6)]
     if not close and len(needle) >= 3:
         close = [o for k, o in lowered.items() if k.startswith(needle) or needle in k][:3]
-    listing = ", ".join(repr(o) for o in options) if len(options) <= 12 else f"{len(options)} values"
     head = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
-    return f"{head}{what}: {listing}"
+    return f"{head}{what}: {listing(options, str(value))}"
 
 
 class _Collector:
@@ -266,6 +295,10 @@ def _simple_transform(name: str, spec: ContactFieldSpec | DealFieldSpec, setting
         return Country(settings.country_format if settings.country_format in ("name", "alpha2", "alpha3") else "name")  # type: ignore[arg-type]
     if name == "number":
         return Number(spec.decimals)
+    if name == "truncate":
+        return Truncate(spec.max_length or 255)  # without max_length the field is reported (_check_field_common)
+    if name == "url":
+        return Url()
     return table[name]
 
 
@@ -286,12 +319,53 @@ def _check_field_common(
         col.add(f"{base}.rule", "most_restrictive compares true/false values", "add \"boolean\" to transforms")
     if spec.decimals is not None and "number" not in spec.transforms:
         col.add(f"{base}.decimals", "decimals applies to the 'number' transform only", "add \"number\" to transforms or remove decimals")
+    if "truncate" in spec.transforms and spec.max_length is None:
+        col.add(f"{base}.max_length", "transform 'truncate' needs max_length",
+                "set max_length = the length of the Salesforce field it writes (Setup > Object Manager > the "
+                "field; Title holds 128), e.g. max_length = 128")
+    if spec.max_length is not None and "truncate" not in spec.transforms:
+        col.add(f"{base}.max_length", "max_length applies to the 'truncate' transform only",
+                "add \"truncate\" to transforms or remove max_length")
+    _check_rule_direction(col, base, spec)
+
+
+#: a one-way direction and the rules that always keep the value its destination already holds
+_KEEPS_DESTINATION: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "to_hubspot": ("HubSpot", "Salesforce", ("prefer_hubspot_unless_blank", "always_hubspot")),
+    "to_salesforce": ("Salesforce", "HubSpot", ("prefer_salesforce_unless_blank", "always_salesforce")),
+}
+
+
+def _check_rule_direction(col: _Collector, base: str, spec: ContactFieldSpec | DealFieldSpec) -> None:
+    """A rule and a direction that cancel out: the winner is always the one system the field writes, so
+    a disagreement is never written (only blanks are filled), yet it would be reported as a conflict."""
+    found = _KEEPS_DESTINATION.get(spec.direction)
+    if found is None or spec.rule not in found[2]:
+        return
+    dest, source, _ = found
+    col.add(f"{base}.rule",
+            f"rule {spec.rule!r} keeps {dest}'s own value and direction {spec.direction!r} only writes {dest}, "
+            f"so a disagreement is never written (only blank {dest} values are filled)",
+            f"to fill blanks only, say so: rule = \"fill_blank_only\"; for {source}'s value to overwrite {dest}'s: "
+            f"rule = \"prefer_{source.lower()}_unless_blank\"")
+
+
+def read_only_fix(written: str, other_mapped: bool, other_read_only: bool) -> str:
+    """The direction that stops a field writing a read-only target in ``written`` ("hubspot" or
+    "salesforce"): the other way when the other side can be written, else "none" (read only)."""
+    if other_mapped and not other_read_only:
+        other = "to_salesforce" if written == "hubspot" else "to_hubspot"
+        return f'set direction = "{other}" (or "none"), or map another field'
+    why = "the other side is read-only too" if other_mapped else "the field maps no other side"
+    return f'set direction = "none" ({why}: the value can only be read)'
 
 
 def _check_targets(col: _Collector, fields: Sequence[FieldMapping], reserved: Mapping[tuple[str, str, str], str]) -> None:
     """A native field may be written by one unified field only (and never a connector-managed one)."""
     writers: dict[tuple[str, str, str], str] = {}
     for f in fields:
+        hs_read_only = f.hubspot is not None and f.hubspot in READ_ONLY_HUBSPOT
+        sf_read_only = bool(f.salesforce) and all(n in READ_ONLY_SALESFORCE for n in f.salesforce.values())
         targets: list[tuple[tuple[str, str, str], str]] = []
         if f.hubspot is not None and f.writes("hubspot"):
             targets.append((("hubspot", "contacts", f.hubspot), "hubspot"))
@@ -308,30 +382,73 @@ def _check_targets(col: _Collector, fields: Sequence[FieldMapping], reserved: Ma
             else:
                 writers[key] = f.name
             if key[0] == "salesforce" and key[2] in READ_ONLY_SALESFORCE:
-                col.add(f"fields.{f.name}.{sub}", f"{label} {key[2]!r} is read-only in Salesforce", "set direction = \"to_hubspot\"")
+                col.add(f"fields.{f.name}.{sub}", f"{label} {key[2]!r} is read-only in Salesforce",
+                        read_only_fix("salesforce", f.hubspot is not None, hs_read_only))
             if key[0] == "hubspot" and key[2] in READ_ONLY_HUBSPOT:
-                col.add(f"fields.{f.name}.hubspot", f"HubSpot property {key[2]!r} is read-only", "set direction = \"to_salesforce\"")
+                col.add(f"fields.{f.name}.hubspot", f"HubSpot property {key[2]!r} is read-only",
+                        read_only_fix("hubspot", bool(f.salesforce), sf_read_only))
+
+
+def _without(table: Any, locs: Sequence[Sequence[int | str]]) -> Any:
+    """A copy of ``table`` without the entries at ``locs`` (pydantic error locations): what is left is
+    validated again, so a bad key or value does not hide the problems of the rest of its table."""
+    if not isinstance(table, dict):
+        return None
+    out = copy.deepcopy(table)
+    # deepest and last first, so removing one list entry does not shift the index of another
+    for loc in sorted((tuple(loc) for loc in locs if loc), key=lambda loc: (len(loc), [str(p) for p in loc]),
+                      reverse=True):
+        parent: Any = out
+        for part in loc[:-1]:
+            child = parent.get(part) if isinstance(parent, dict) else (
+                parent[part] if isinstance(parent, list) and isinstance(part, int) and part < len(parent) else None)
+            if not isinstance(child, (dict, list)):
+                break
+            parent = child
+        else:
+            last = loc[-1]
+            if isinstance(parent, dict):
+                parent.pop(last, None)
+            elif isinstance(parent, list) and isinstance(last, int) and last < len(parent):
+                del parent[last]
+            continue
+        out.pop(loc[0], None)  # the location no longer fits the data: drop its whole top-level entry
+    return out
+
+
+def _validate_table(col: _Collector, model: type[BaseModel], table: Any, prefix: tuple[str, ...]) -> Any:
+    """``model`` validated from ``table``; on errors, each is reported and the table is validated again
+    without the offending entries (None when nothing usable is left)."""
+    try:
+        return model.model_validate(table)
+    except ValidationError as exc:
+        _pydantic_problems(col, model, exc, prefix)
+        cleaned = _without(table, [err["loc"] for err in exc.errors()])
+    if cleaned is None:
+        return None
+    try:
+        return model.model_validate(cleaned)
+    except ValidationError:
+        return None
 
 
 def _validate_model(col: _Collector, root: type[_M], raw: dict[str, Any]) -> _M:
-    """Validates the file table by table, so one bad field does not hide problems in the others."""
+    """Validates the file table by table, so one bad field does not hide problems in the others, and a
+    bad key in a table does not hide the problems of the table's other keys."""
     fields = raw.get("fields", {})
     if not isinstance(fields, dict):
         col.add("fields", "must be a table of [fields.<name>] tables", "write [fields.email] etc.")
         fields = {}
     rest = {k: v for k, v in raw.items() if k != "fields"}
-    try:
-        spec = root.model_validate(rest)
-    except ValidationError as exc:
-        _pydantic_problems(col, root, exc)
-        spec = root()  # keep checking the fields against defaults; the problems above still fail the load
+    # on errors, the rest of the file is checked as far as it is valid (defaults otherwise); the problems
+    # reported still fail the load
+    spec = _validate_table(col, root, rest, ()) or root()
     field_type = root.model_fields["fields"].annotation.__args__[1]  # type: ignore[union-attr]
     good: dict[str, Any] = {}
     for name, table in fields.items():
-        try:
-            good[name] = field_type.model_validate(table)
-        except ValidationError as exc:
-            _pydantic_problems(col, field_type, exc, prefix=("fields", name))
+        checked = _validate_table(col, field_type, table, ("fields", name))
+        if checked is not None:
+            good[name] = checked
     return spec.model_copy(update={"fields": good})
 
 

@@ -69,6 +69,8 @@ class _FieldCommon(_Spec):
     transforms: list[str] = Field(default_factory=list)
     values: ValuesSpec | None = None
     decimals: int | None = Field(default=None, ge=0, le=10)
+    #: the ``truncate`` transform's length: longer text is cut to it when written (Salesforce's field length)
+    max_length: int | None = Field(default=None, ge=1, le=131_072)
     allow_blanking: bool = False
     description: str = ""
 

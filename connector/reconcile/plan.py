@@ -17,9 +17,10 @@ from .mapping import ContactMapping, FieldMapping
 from .records import FieldChange, Issue, NewRecordId, SourceRecord, System, _field_change
 from .resolve import ResolvedField, resolve_fields
 from .schema import LIFECYCLE_ORDER
-from .transforms import _MISS, TransformContext, is_blank
+from .transforms import _MISS, TransformContext, ValueMap, is_blank
 
-__all__ = ["plan_updates", "plan_person", "should_create_in_salesforce", "salesforce_object_for"]
+__all__ = ["plan_updates", "plan_person", "should_create_in_salesforce", "should_create_in_hubspot",
+           "salesforce_object_for"]
 
 _new = tuple.__new__  # FieldChange(...) without its Python-level __new__, in the two hot loops below
 
@@ -93,6 +94,16 @@ def should_create_in_salesforce(hs: SourceRecord, mapping: ContactMapping) -> tu
     return True, "included"
 
 
+def should_create_in_hubspot(sf: SourceRecord, mapping: ContactMapping) -> tuple[bool, str]:
+    """Whether a Salesforce-only Lead/Contact is created in HubSpot, with the reason either way."""
+    inc = mapping.inclusion
+    if not inc.create_in_hubspot:
+        return False, "inclusion.create_in_hubspot is false"
+    if inc.require_email and is_blank(sf.fields.get("Email")):
+        return False, "no email"
+    return True, "included"
+
+
 def salesforce_object_for(hs: SourceRecord, mapping: ContactMapping) -> str:
     """Lead or Contact for a new Salesforce person, by inclusion.create_as and create_as_contact_when."""
     assoc = {"has_deal": "deals", "has_company": "companies"}
@@ -123,9 +134,12 @@ def _plan_create(
     if system == "salesforce":
         out[ident.salesforce_hubspot_id_field] = _field_change(
             system, object_type, None, ident.salesforce_hubspot_id_field, None, source.id, "create: cross-reference", person_id)
-        if object_type == "Lead" and "Status" not in out:
+        if object_type == "Lead" and "Status" not in out:  # the explicit setting, before any value map's default
             out["Status"] = _field_change(system, object_type, None, "Status", None, mapping.inclusion.new_lead_status,
                                           "create: inclusion.new_lead_status", person_id)
+        for name, source_name, default, reason in _create_defaults(mapping.fields, object_type, source.object_type):
+            if name not in out and is_blank(source.fields.get(source_name)):
+                out[name] = _field_change(system, object_type, None, name, None, default, reason, person_id)
         for req in _REQUIRED.get(object_type, ()):
             if req not in out:
                 out[req] = _field_change(system, object_type, None, req, None, mapping.inclusion.placeholder,
@@ -134,6 +148,34 @@ def _plan_create(
         prop = ident.hubspot_contact_id_property if source.object_type == "Contact" else ident.hubspot_lead_id_property
         out[prop] = _field_change(system, object_type, None, prop, None, source.id, "create: cross-reference", person_id)
     return [out[k] for k in sorted(out)]
+
+
+_DEFAULTS: dict[tuple[int, str, str], tuple[Sequence[FieldMapping], tuple[tuple[str, str, Any, str], ...]]] = {}
+
+
+def _create_defaults(fields: Sequence[FieldMapping], obj: str, source_obj: str) -> tuple[tuple[str, str, Any, str], ...]:
+    """(Salesforce name, HubSpot name, default, reason) of each field that writes Salesforce and whose value
+    map has a ``default_to_salesforce``: a new Salesforce record gets that default when the HubSpot value is
+    blank, as it does for a HubSpot value the map does not list (Salesforce picklists such as Lead Source
+    are expected to hold a value). New HubSpot contacts get no such default: a blank HubSpot property is
+    normal, and a Salesforce value is there to copy.
+
+    Computed once per fields tuple and pair of objects (held in the cache, so its id stays unique)."""
+    key = (id(fields), obj, source_obj)
+    entry = _DEFAULTS.get(key)
+    if entry is None or entry[0] is not fields:
+        found = []
+        for f in fields:
+            name, source_name = f.native_name("salesforce", obj), f.native_name("hubspot", source_obj)
+            if name is None or source_name is None or not f.writes_salesforce:
+                continue
+            for t in f.chain.transforms:
+                if isinstance(t, ValueMap) and t.default_to_salesforce is not None:
+                    found.append((name, source_name, t.default_to_salesforce, f"create: {f.name} (default_to_salesforce)"))
+        if len(_DEFAULTS) >= 256:
+            _DEFAULTS.clear()
+        entry = _DEFAULTS[key] = (fields, tuple(found))
+    return entry[1]
 
 
 def _plan_xrefs(hs: SourceRecord, sf: SourceRecord, mapping: ContactMapping, person_id: str) -> list[FieldChange]:
@@ -170,8 +212,7 @@ def plan_person(
             created = _plan_create(resolved, "salesforce", salesforce_object_for(hs, mapping), mapping, ctx, hs, issues, person_id)
             changes += created + _echo(created, hs, mapping, ctx, person_id) + _backref(created, hs, mapping, person_id)
     elif sf is not None:
-        inc = mapping.inclusion
-        if inc.create_in_hubspot and not (inc.require_email and is_blank(sf.fields.get("Email"))):
+        if should_create_in_hubspot(sf, mapping)[0]:
             created = _plan_create(resolved, "hubspot", "contacts", mapping, ctx, sf, issues, person_id)
             changes += created + _echo(created, sf, mapping, ctx, person_id) + _backref(created, sf, mapping, person_id)
     return changes

@@ -109,6 +109,8 @@ READ_ONLY_SALESFORCE: frozenset[str] = frozenset({
     "IsConverted", "ConvertedDate", "ConvertedContactId", "ConvertedAccountId",
     "ConvertedOpportunityId", "IsClosed", "IsWon",
 })
+# hs_analytics_source ("Original Source") is set by HubSpot's own analytics; the properties API marks it
+# ``readOnlyValue`` and the CRM objects API refuses writes to it (`connector validate --live` reads the flag).
 READ_ONLY_HUBSPOT: frozenset[str] = frozenset({
-    "hs_merged_object_ids", "createdate", "lastmodifieddate", "hs_lastmodifieddate",
+    "hs_merged_object_ids", "createdate", "lastmodifieddate", "hs_lastmodifieddate", "hs_analytics_source",
 })

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple, Self
 
 import phonenumbers
 import pycountry
@@ -44,6 +44,10 @@ __all__ = [
     "ValueMap",
     "EmployeeRange",
     "StageMap",
+    "Truncate",
+    "Url",
+    "UrlText",
+    "url_key",
     "COUNTRY_ALIASES",
     "DecodeFailure",
 ]
@@ -581,7 +585,14 @@ class ValueMap(Transform):
 
 
 class EmployeeRange(Transform):
-    """HubSpot numemployees ranges <-> Salesforce NumberOfEmployees; a count maps to its range."""
+    """HubSpot numemployees ranges <-> Salesforce NumberOfEmployees; a count maps to its range.
+
+    HubSpot's ranges share their ends ("1-5", "5-25"), so a count on a boundary fits two of them: it
+    decodes to the lower one ("1-5" holds 1 to 5, as HubSpot's own buckets are filled), and a range is
+    written to Salesforce as its lower end (5 for "5-25"), which the resolver then sees as agreeing with
+    "5-25" as well (Salesforce already holds what "5-25" encodes to). 5 and "1-5" or "5-25" are never a
+    conflict.
+    """
 
     name = "employee_range"
     _BOUNDS: ClassVar[tuple[tuple[int, str], ...]] = (
@@ -596,7 +607,7 @@ class EmployeeRange(Transform):
             return text
         count = Integer().decode(value, system, ctx)
         for upper, label in self._BOUNDS:
-            if count < upper:
+            if count <= upper:
                 return label
         return "1000+"
 
@@ -627,13 +638,113 @@ class StageMap(Transform):
         return self._map(value, ctx).encode(value, system, ctx)
 
 
+def _utf16_units(text: str) -> int:
+    """The length Salesforce counts (Java's String.length(): UTF-16 code units), never less than len()."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+
+
+class Truncate(Transform):
+    """Cuts text to ``max_length`` characters when it is written (to either system), so a long HubSpot
+    value fits a shorter Salesforce field instead of being refused (STRING_TOO_LONG) and parked.
+
+    Only writing cuts: values are compared as they are, and a side that already holds the cut form of
+    the other side's value agrees with it (nothing is written, and the longer value stays where it is).
+    Characters are counted as Salesforce counts them (UTF-16 code units), and trailing blanks left by
+    the cut are dropped, as Salesforce drops them on save.
+    """
+
+    name = "truncate"
+
+    def __init__(self, max_length: int) -> None:
+        self.max_length = max_length
+
+    def encode(self, value: Any, system: str, ctx: TransformContext) -> Any:
+        if not isinstance(value, str) or (len(value) <= self.max_length and _utf16_units(value) <= self.max_length):
+            return value
+        out: list[str] = []
+        units = 0
+        for ch in value:
+            units += 2 if ord(ch) > 0xFFFF else 1
+            if units > self.max_length:
+                break
+            out.append(ch)
+        return "".join(out).rstrip()
+
+
+_SCHEME = re.compile(r"^(?:https?:)?//", re.IGNORECASE)
+
+
+def url_key(text: str) -> str:
+    """A web address without what only formats it: the http(s) scheme, a leading ``www.``, the host's
+    letter case, a default port and trailing slashes (``https://www.X.com/`` and ``x.com`` give ``x.com``).
+    The path, query and fragment keep their case: servers may tell them apart."""
+    rest = _SCHEME.sub("", text.strip())
+    cut = len(rest)
+    for sep in "/?#":
+        at = rest.find(sep)
+        if 0 <= at < cut:
+            cut = at
+    host, tail = rest[:cut].casefold().rstrip("."), rest[cut:]
+    host = host.removeprefix("www.")
+    if host.endswith((":80", ":443")):
+        host = host.rsplit(":", 1)[0]
+    return host + (tail.rstrip("/") if tail[:1] == "/" else tail)
+
+
+class UrlText(str):
+    """A web address in unified form: its own text (what is written), compared by ``url_key``.
+
+    Two UrlTexts are equal when they differ only in formatting, so ``www.x.com`` and
+    ``https://www.x.com/`` agree and neither side is overwritten; written, each is its own full text.
+    """
+
+    key: str
+
+    def __new__(cls, text: str, key: str) -> Self:
+        made = str.__new__(cls, text)
+        made.key = key
+        return made
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, UrlText):
+            return self.key == other.key
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (UrlText, (str(self), self.key))
+
+
+class Url(Transform):
+    """Web addresses: formatting (scheme, ``www.``, host case, trailing slash) is never a conflict.
+
+    The unified value is a ``UrlText``: the address as one side holds it, equal to any other spelling
+    of the same address. Sides that agree keep what they hold; a value that is written (to a blank
+    side, or because the rule chose it) is written as its system holds it, never shortened.
+    """
+
+    name = "url"
+
+    def decode(self, value: Any, system: str, ctx: TransformContext) -> Any:
+        text = _text(self.name, value).strip()
+        return UrlText(text, url_key(text))
+
+    def encode(self, value: Any, system: str, ctx: TransformContext) -> Any:
+        return str.__str__(value) if isinstance(value, str) else value
+
+
 # Names a mapping file may list in ``transforms``; "map" and "stage" are built from their tables.
 TRANSFORM_NAMES: tuple[str, ...] = (
     "trim", "lower", "upper", "title", "phone", "country", "date", "datetime", "number", "integer",
-    "boolean", "owner", "employee_range", "map",
+    "boolean", "owner", "employee_range", "map", "truncate", "url",
 )
 
 # Transforms whose decode ignores the system: chains made only of these share one decode memo.
 _SYSTEM_FREE_DECODE: frozenset[type] = frozenset(
-    {Transform, Trim, Case, Phone, Country, DateValue, DateTimeValue, Number, Integer, Boolean}
+    {Transform, Trim, Case, Phone, Country, DateValue, DateTimeValue, Number, Integer, Boolean, Truncate, Url}
 )

@@ -133,8 +133,26 @@ def link_roles(result: ReconcileResult, history: Mapping[RecordKey, str]) -> dic
     roles = {k: ("history", why) for k, why in history.items()}
     for dup in result.duplicates:
         for k in dup.others:
-            roles.setdefault(k, ("duplicate", dup.reason[:32]))
+            roles.setdefault(k, ("duplicate", short_reason(dup.reason)))
     return roles
+
+
+#: how many characters of a reason a link keeps (``Link.reason``)
+REASON_LENGTH = 32
+
+
+def short_reason(reason: str) -> str:
+    """A duplicate's reason as a link keeps it: whole when it fits, else its first clause without what
+    `connector duplicates` adds back (who was kept, and why), never cut mid-word: "2 active salesforce
+    records", not "2 active salesforce records for "."""
+    if len(reason) <= REASON_LENGTH:
+        return reason
+    head = reason.split(";")[0].replace(" for one person", "").strip()
+    if head.startswith("stored people "):
+        head = "stored people are one person now"
+    if len(head) <= REASON_LENGTH:
+        return head
+    return head[:REASON_LENGTH - 1].rsplit(" ", 1)[0] + "…"
 
 
 def save_reconciliation(engine: Engine, people: Sequence[UnifiedPerson], *, now_ms: int,

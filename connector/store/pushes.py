@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +24,10 @@ from .staging import CREATED_MARK
 
 if TYPE_CHECKING:  # the push stage builds on the store, not the other way round
     from ..push.writes import ParkedKey, RecordWrite
+    from ..reconcile.records import FieldChange
 
-__all__ = ["Written", "Rejected", "FieldReason", "record_batch", "value_hash", "held_fields", "requeue", "parked_rows", "retry_delay_ms",
-           "stored_emails"]
+__all__ = ["Written", "Rejected", "FieldReason", "record_batch", "value_hash", "held_fields", "requeue", "parked_rows",
+           "retry_delay_ms", "stored_emails", "resolve_unplanned", "NO_LONGER_NEEDED"]
 
 #: retry delays after the 1st, 2nd, ... rejection; the last one repeats (a parked record stays visible)
 RETRY_DELAYS_MS = (15 * 60_000, 60 * 60_000, 4 * 3_600_000, 24 * 3_600_000)
@@ -177,6 +178,40 @@ def _resolve(session: Session, writes: Sequence[RecordWrite], now_ms: int) -> No
             session.add(row)
 
 
+#: how a parked write is resolved when reconciliation no longer plans it (the mapping or the data changed)
+NO_LONGER_NEEDED = "no longer needed"
+
+
+def resolve_unplanned(engine: Engine, changes: Iterable[FieldChange], *, now_ms: int) -> int:
+    """Resolve the parked writes of people that this run's plan no longer contains, as "no longer needed".
+
+    A parked write was only ever cleared by a later successful write of the same fields; one the mapping
+    stopped planning (a read-only target fixed to direction "to_salesforce") stayed parked for good,
+    through `retry` and every sync. `changes` are every person change the run plans (parked fields
+    held back included); a parked record is resolved when none of its fields (or, parked whole, none of
+    the record) is among them. Deals are planned elsewhere and left alone. Returns how many were resolved.
+    """
+    planned: dict[tuple[str, str, str], set[str]] = {}
+    for c in changes:
+        planned.setdefault((c.system, c.object_type, c.record_id or f"new:{c.person_id}"), set()).add(c.field)
+    resolved = 0
+    with Session(engine) as session, session.begin():
+        rows = session.execute(select(ParkedRecord).where(
+            ParkedRecord.stage == "push", ParkedRecord.resolved_at.is_(None))).scalars().all()  # type: ignore[arg-type,union-attr]
+        for row in rows:
+            if (row.system, row.object_type) not in PERSON_OBJECTS:
+                continue
+            fields = set((row.field or "").split(",")) - {""}
+            wanted = planned.get((row.system, row.object_type, row.record_id))
+            if wanted is not None and (not fields or fields & wanted):
+                continue
+            row.resolved_at = now_ms
+            row.payload = {**(row.payload or {}), "resolution": NO_LONGER_NEEDED}
+            session.add(row)
+            resolved += 1
+    return resolved
+
+
 def _park(session: Session, r: Rejected, now_ms: int, run_id: int | None) -> None:
     write = r.write
     row = session.execute(select(ParkedRecord).where(
@@ -236,7 +271,8 @@ def parked_rows(engine: Engine, *, include_resolved: bool = False, limit: int = 
              "stage": r.stage, "field": r.field, "code": r.code, "message": r.message, "hint": r.hint,
              "attempts": r.attempts, "first_seen": r.first_seen, "last_seen": r.last_seen,
              "next_retry_at": r.next_retry_at, "resolved_at": r.resolved_at,
-             "person_id": (r.payload or {}).get("person_id"), "rejections": _reasons(r)} for r in rows]
+             "resolution": _resolution(r), "person_id": (r.payload or {}).get("person_id"),
+             "rejections": _reasons(r)} for r in rows]
 
 
 def _reasons(row: ParkedRecord) -> list[dict[str, Any]]:
@@ -246,6 +282,13 @@ def _reasons(row: ParkedRecord) -> list[dict[str, Any]]:
         return stored
     return [{"fields": (row.field or "").split(",") if row.field else [], "code": row.code, "message": row.message,
              "hint": row.hint}]
+
+
+def _resolution(row: ParkedRecord) -> str | None:
+    """Why a parked record is resolved: written, or no longer needed (None while it is parked)."""
+    if row.resolved_at is None:
+        return None
+    return str((row.payload or {}).get("resolution") or "written")
 
 
 def stored_emails(engine: Engine, system: str, object_type: str, ids: Sequence[str]) -> dict[str, str]:

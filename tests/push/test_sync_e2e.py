@@ -167,19 +167,22 @@ def test_a_rejected_value_is_parked_with_a_hint_and_the_rest_is_written(world: W
     hs, sf = hubspot_contacts(world), salesforce_people(world)
     h, s = next((h, s) for h, s in pairs(world) if h in hs and s in sf and s.startswith("00Q"))
     world.salesforce_sdk().Lead.update(s, {"Title": None, "City": None})  # blank: HubSpot's values win
-    long_title = "Head of " + "Very Important Things, " * 8  # longer than Lead.Title's 128 characters
+    # longer than Lead.City's 40 characters (a long title no longer fails: the shipped mapping truncates it)
+    long_city = "Llanfair" + "pwllgwyngyll" * 4
     world.hubspot_sdk().crm.contacts.basic_api.update(h, SimplePublicObjectInput(properties={
-        "jobtitle": long_title, "city": "Gothenburg"}))
+        "jobtitle": "Head of Growth", "city": long_city}))
     result = world.sync()
     assert result["push"]["rejected"] == 1
     with Session(world.engine) as session:
         parked = session.exec(select(ParkedRecord).where(ParkedRecord.record_id == s)).one()
-    assert parked.field == "Title" and parked.code == "STRING_TOO_LONG" and parked.resolved_at is None
-    assert "job_title" in (parked.hint or "") and "mappings/contacts.toml" in (parked.hint or "")
-    assert world.salesforce_sdk().Lead.get(s)["City"] == "Gothenburg"  # the record's other change went through
+    assert parked.field == "City" and parked.code == "STRING_TOO_LONG" and parked.resolved_at is None
+    hint = parked.hint or ""
+    assert "city" in hint and "mappings/contacts.toml" in hint
+    assert '"truncate"' in hint and "max_length = 40" in hint  # the hint names a transform that exists
+    assert world.salesforce_sdk().Lead.get(s)["Title"] == "Head of Growth"  # the record's other change went through
     # status shows it; while its retry is not due the next sync holds it back instead of failing again
     assert main(["status", "--config", str(world.config_path)]) == 0
-    assert "STRING_TOO_LONG" in capsys.readouterr().out or True
+    assert "STRING_TOO_LONG" in capsys.readouterr().out
     held = world.sync()
     assert held["push"]["write_calls"]["salesforce"] == 0 and held["push"]["held_back"] >= 1
     # retry requeues it: the next sync tries again (and parks it again, one more attempt)
@@ -189,13 +192,13 @@ def test_a_rejected_value_is_parked_with_a_hint_and_the_rest_is_written(world: W
     with Session(world.engine) as session:
         assert session.exec(select(ParkedRecord).where(ParkedRecord.record_id == s)).one().attempts == 2
     # fixed at the source: the next (requeued) sync writes it and the parked record is resolved
-    world.hubspot_sdk().crm.contacts.basic_api.update(h, SimplePublicObjectInput(properties={"jobtitle": "Head of Data"}))
+    world.hubspot_sdk().crm.contacts.basic_api.update(h, SimplePublicObjectInput(properties={"city": "Gothenburg"}))
     assert main(["retry", "--config", str(world.config_path)]) == 0
     fixed = world.sync()
     assert fixed["push"]["rejected"] == 0
     with Session(world.engine) as session:
         assert session.exec(select(ParkedRecord).where(ParkedRecord.record_id == s)).one().resolved_at is not None
-    assert world.salesforce_sdk().Lead.get(s)["Title"] == "Head of Data"
+    assert world.salesforce_sdk().Lead.get(s)["City"] == "Gothenburg"
 
 
 def test_plan_is_a_dry_run_with_a_forecast(tmp_path_factory: pytest.TempPathFactory,

@@ -12,10 +12,14 @@ from connector.reconcile.resolve import _FAST_RULES
 from connector.reconcile.transforms import (
     CallContext,
     Chain,
+    EmployeeRange,
     Owner,
     Phone,
     TransformContext,
     Trim,
+    Truncate,
+    Url,
+    UrlText,
     ValueMap,
     _e164,
     _nanp_fast,
@@ -112,3 +116,28 @@ def test_field_change_shortcut_builds_the_same_value() -> None:
     assert type(made) is FieldChange and made.new == "Open"
     assert made._replace(old="x").old == "x"
     assert FieldChange("hubspot", "contacts", "1", "email", None, "a@b.c", "why").person_id == ""
+
+
+_CTX = TransformContext(OWNERS)
+
+
+@pytest.mark.parametrize("chain", [Chain([Trim(), Url()]), Chain([Trim(), Truncate(10)]), Chain([EmployeeRange()])],
+                         ids=["url", "truncate", "employee_range"])
+def test_memoised_paths_give_what_the_transforms_give(chain: Chain) -> None:
+    raws = ["https://www.x.com/", " www.x.com ", "a rather long job title", "5-25", 5, 25, 26, "", "x"]
+    for raw in raws:
+        for system in ("hubspot", "salesforce"):
+            outcomes = []
+            for decode in (chain.decode, chain.decode_fast, chain.decode_fast):
+                try:
+                    outcomes.append(("ok", decode(raw, system, _CTX)))
+                except Exception as exc:  # noqa: BLE001 - the same error, memoised or not
+                    outcomes.append(("error", str(exc)))
+            assert outcomes[0] == outcomes[1] == outcomes[2], (raw, system)
+            if outcomes[0][0] == "ok" and outcomes[0][1] is not None:
+                value = outcomes[0][1]
+                encoded = [chain.encode(value, system, _CTX), chain.encode_fast(value, system, _CTX),
+                           chain.encode_fast(value, system, _CTX)]
+                assert encoded[0] == encoded[1] == encoded[2] and type(encoded[0]) is type(encoded[1])
+                assert chain.holds(value, encoded[0], system, _CTX)
+    assert isinstance(Chain([Url()]).decode_fast("x.com", "hubspot", _CTX), UrlText)

@@ -26,6 +26,8 @@ EMAILS = ["a@x.com", " A@X.com", "b@x.com", "c@y.org"]
 PHONES = ["+1 (415) 555-0100", "4155550100", "+14155550199", "(212) 555-0111", "call me"]
 COUNTRIES = ["USA", "United States", "Deutschland", "DE", "France", "Atlantis"]
 BASES = ["Legitimate interest – prospect/lead", "Not applicable", "Freely given consent from contact"]
+WEBSITES = ["https://www.acme.io", "www.acme.io", "acme.io/", "https://globex.com"]
+LONG_TITLE = "Head of Revenue Operations, " * 5 + "EMEA and APAC"  # longer than Salesforce's Title (128)
 
 
 def maybe(values: Iterable[Any]) -> st.SearchStrategy[Any]:
@@ -38,8 +40,8 @@ def sf_maybe(values: Iterable[Any]) -> st.SearchStrategy[Any]:
 
 hs_fields = st.fixed_dictionaries({}, optional={
     "email": maybe(EMAILS), "firstname": maybe(["Ann", "Bob", " Ann "]), "lastname": maybe(["Lee", "Kim"]),
-    "phone": maybe(PHONES), "company": maybe(["Acme", "Globex"]), "jobtitle": maybe(["CEO", "CTO"]),
-    "country": maybe(COUNTRIES), "numemployees": maybe(["1-5", "25-50", "1000+"]),
+    "phone": maybe(PHONES), "company": maybe(["Acme", "Globex"]), "jobtitle": maybe(["CEO", "CTO", LONG_TITLE]),
+    "website": maybe(WEBSITES), "country": maybe(COUNTRIES), "numemployees": maybe(["1-5", "5-25", "25-50", "1000+"]),
     "annualrevenue": maybe(["1000", "1000.005", "12.5", "lots"]), "lifecyclestage": maybe(LIFECYCLE_ORDER),
     "hs_lead_status": maybe(["NEW", "CONNECTED", "UNQUALIFIED", "OPEN_DEAL"]),
     "hubspot_owner_id": maybe(["101", "102", "999"]), "hs_email_optout": maybe(["true", "false"]),
@@ -48,8 +50,9 @@ hs_fields = st.fixed_dictionaries({}, optional={
 })
 sf_fields = st.fixed_dictionaries({}, optional={
     "Email": sf_maybe(EMAILS), "FirstName": sf_maybe(["Ann", "Robert"]), "LastName": sf_maybe(["Lee", "Park"]),
-    "Phone": sf_maybe(PHONES), "Company": sf_maybe(["Acme", "Initech"]), "Title": sf_maybe(["CEO", "VP"]),
-    "Country": sf_maybe(COUNTRIES), "MailingCountry": sf_maybe(COUNTRIES), "NumberOfEmployees": sf_maybe([3, 37, 5000]),
+    "Phone": sf_maybe(PHONES), "Company": sf_maybe(["Acme", "Initech"]), "Title": sf_maybe(["CEO", "VP", LONG_TITLE[:128]]),
+    "Website": sf_maybe(WEBSITES), "Country": sf_maybe(COUNTRIES), "MailingCountry": sf_maybe(COUNTRIES),
+    "NumberOfEmployees": sf_maybe([3, 5, 25, 37, 1000, 5000]),
     "AnnualRevenue": sf_maybe([1000.0, 99.99]), "Status": sf_maybe(["Open - Not Contacted", "Working - Contacted", "Closed - Not Converted"]),
     "OwnerId": sf_maybe(["005000000000001AAA", "005000000000002AAA", "005000000000009AAA"]),
     "HasOptedOutOfEmail": st.booleans(), "LeadSource": sf_maybe(["Web", "Other"]), "Connector_Score__c": sf_maybe([10, 70]),

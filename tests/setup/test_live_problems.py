@@ -62,16 +62,32 @@ def test_shipped_mappings_fit_after_setup(shipped: Sandbox, mappings: Mappings, 
 
 def test_writing_a_read_only_hubspot_property_is_reported(shipped: Sandbox, mappings: Mappings,
                                                           sources_for: MakeSources, tmp_path: Path) -> None:
-    """hs_analytics_source is HubSpot's own; a mapping that writes it there is told how to fix it (while
-    hs_email_optout, read-only too, is written through the subscription API and is no problem)."""
+    """A property the portal marks read-only (which the static schema cannot know) is reported with the
+    direction that fixes it (while hs_email_optout, read-only too, is written through the subscription API
+    and is no problem). hs_analytics_source, the shipped example, is now refused by the static checks."""
     src = set_up(shipped, mappings, sources_for)
-    writes_it = copy_mappings(tmp_path, "", ('hubspot = "hs_analytics_source"\nsalesforce = { lead = "LeadSource", '
-                                             'contact = "LeadSource" }\ndirection = "to_salesforce"',
-                                             'hubspot = "hs_analytics_source"\nsalesforce = { lead = "LeadSource", '
-                                             'contact = "LeadSource" }\ndirection = "both"'))
+    writes_it = copy_mappings(
+        tmp_path, '[fields.first_conversion]\nhubspot = "first_conversion_event_name"\n'
+                  'salesforce = { lead = "Description" }\n',
+        ('[custom_fields]\nhubspot = []', '[custom_fields]\nhubspot = ["first_conversion_event_name"]'))
     (p,) = live_problems(src.hubspot, src.salesforce, writes_it)
-    assert p.key == "fields.lead_source.hubspot" and "read-only" in p.message and "direction" in p.hint
+    assert p.key == "fields.first_conversion.hubspot" and "read-only" in p.message
+    assert 'set direction = "to_salesforce" (or "none")' in p.hint
     assert writes_it.contacts.fields[[f.name for f in writes_it.contacts.fields].index("email_opt_out")].writes_hubspot
+
+
+def test_a_field_read_only_on_both_sides_is_told_to_use_none(shipped: Sandbox, mappings: Mappings,
+                                                             sources_for: MakeSources, tmp_path: Path) -> None:
+    """Before: "set direction = to_hubspot" for one side and "to_salesforce" for the other, each one wrong."""
+    src = set_up(shipped, mappings, sources_for)
+    both = copy_mappings(
+        tmp_path, '[fields.first_conversion]\nhubspot = "first_conversion_event_name"\nsalesforce = { lead = "Name" }\n',
+        ('[custom_fields]\nhubspot = []\nlead = []',
+         '[custom_fields]\nhubspot = ["first_conversion_event_name"]\nlead = ["Name"]'))
+    found = by_key(live_problems(src.hubspot, src.salesforce, both))
+    (hs_side,), (sf_side,) = found["fields.first_conversion.hubspot"], found["fields.first_conversion.salesforce.lead"]
+    for p in (hs_side, sf_side):
+        assert "read-only" in p.message and 'set direction = "none" (the other side is read-only too' in p.hint
 
 
 def test_same_mappings_on_a_bare_org_after_setup(bare: Sandbox, mappings: Mappings, sources_for: MakeSources) -> None:
@@ -153,10 +169,11 @@ def test_broken_mapping_reports_each_class(shipped: Sandbox, mappings: Mappings,
     (to_hs,) = got["fields.tier.values.to_hubspot.Silver"]
     assert "'bronze'" in to_hs.message and "'gold', 'silver'" in to_hs.hint
     # read-only targets
+    # (a field that maps one side only can only be read: "to_salesforce" would name a side it does not map)
     (hs_ro,) = got["fields.hs_score.hubspot"]
-    assert "'hubspotscore' is read-only" in hs_ro.message and "to_salesforce" in hs_ro.hint
+    assert "'hubspotscore' is read-only" in hs_ro.message and 'set direction = "none"' in hs_ro.hint
     (sf_ro,) = got["fields.full_name.salesforce.lead"]
-    assert "'Name' is read-only" in sf_ro.message and "to_hubspot" in sf_ro.hint
+    assert "'Name' is read-only" in sf_ro.message and 'set direction = "none"' in sf_ro.hint
     # type mismatches
     (flag,) = got["fields.description_flag.salesforce.lead"]
     assert "type 'textarea'" in flag.message and "boolean" in flag.message

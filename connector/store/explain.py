@@ -1,0 +1,84 @@
+"""What `connector explain` adds to a person's unified record: why they are missing from a system, and
+when the record shown was reconciled.
+
+Kept apart from ``people.explain_person`` (which finds the person and reads their values): these lines
+only read the person's primary records and the runs, and ask the reconciliation core the same question
+its planner asks (``should_create_in_salesforce`` / ``should_create_in_hubspot``), so the answer is the
+one the next sync acts on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
+
+from ..reconcile.mapping import ContactMapping
+from ..reconcile.plan import (
+    salesforce_object_for,
+    should_create_in_hubspot,
+    should_create_in_salesforce,
+)
+from .models import Link, ParkedRecord, Person, SyncRun
+from .models import SourceRecord as StoredRecord
+from .people import _domain
+
+__all__ = ["RECONCILING_COMMANDS", "creation_and_reconciliation"]
+
+#: the commands that reconcile the store and save people (a `plan` is a dry run and saves nothing)
+RECONCILING_COMMANDS = ("reconcile", "sync", "push", "demo")
+_OTHER = {"hubspot": "salesforce", "salesforce": "hubspot"}
+
+
+def creation_and_reconciliation(engine: Engine, person_id: str, mapping: ContactMapping | None) -> dict[str, Any]:
+    """``{"not_created": [{"system", "will_create", "reason"}], "reconciled": {"run_id", "at",
+    "record_changed_at"}}`` for one person.
+
+    ``not_created`` names the system a person linked in one system only is missing from, and why: the
+    inclusion rule or the lawful-basis gate that keeps them out, or that the next sync creates them (or
+    that its create was refused and parked). Without a loadable mapping the reason says so.
+    ``reconciled``: the last run that reconciled the store (the record shown is that run's outcome: a
+    person whose inputs did not change is confirmed, not rewritten) and when the shown values last changed.
+    """
+    with Session(engine) as session:
+        person = session.get(Person, person_id)
+        links = session.execute(select(Link).where(col(Link.person_id) == person_id,
+                                                   col(Link.role) == "primary")).scalars().all()
+        systems = {l.system for l in links}
+        not_created: list[dict[str, Any]] = []
+        if len(systems) == 1:
+            link = links[0]
+            row = session.get(StoredRecord, (link.system, link.object_type, link.record_id))
+            missing = _OTHER[link.system]
+            if mapping is None:
+                not_created.append({"system": missing, "will_create": False,
+                                    "reason": "unknown: the mapping files do not load (`connector validate`)"})
+            elif row is not None:
+                parked = session.execute(select(ParkedRecord).where(
+                    col(ParkedRecord.stage) == "push", col(ParkedRecord.record_id) == f"new:{person_id}",
+                    col(ParkedRecord.system) == missing, col(ParkedRecord.resolved_at).is_(None))).scalars().first()
+                not_created.append(_verdict(_domain(row), missing, mapping, parked))
+        run = session.execute(select(SyncRun).where(
+            col(SyncRun.command).in_(RECONCILING_COMMANDS), col(SyncRun.status).in_(("ok", "partial")))
+            .order_by(col(SyncRun.id).desc()).limit(1)).scalars().first()
+    reconciled = {"run_id": run.id if run else None, "at": run.finished_at if run else None,
+                  "record_changed_at": person.updated_at if person else None}
+    return {"not_created": not_created, "reconciled": reconciled}
+
+
+def _verdict(source: Any, missing: str, mapping: ContactMapping, parked: ParkedRecord | None) -> dict[str, Any]:
+    if missing == "salesforce":
+        ok, why = should_create_in_salesforce(source, mapping)
+        what = f"a {salesforce_object_for(source, mapping)}" if ok else ""
+    else:
+        ok, why = should_create_in_hubspot(source, mapping)
+        what = "a contact"
+    if not ok:
+        return {"system": missing, "will_create": False, "reason": why}
+    if parked is not None:
+        return {"system": missing, "will_create": True,
+                "reason": f"included, but the create was refused and parked (#{parked.id}, {parked.code}): "
+                          "see `connector status`"}
+    return {"system": missing, "will_create": True, "reason": f"included: the next sync creates it ({what})"}

@@ -1,0 +1,110 @@
+"""The live checks suggest a truncate from Salesforce's field lengths, and `plan`/`sync` run them before
+planning any write (metadata read once per run)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from connector.cli import main
+from connector.reconcile import Mappings
+from connector.sandbox.runner import Sandbox
+from connector.setup import live_check, run_setup
+
+from .conftest import Sources
+from .test_live_problems import copy_mappings, set_up
+
+MakeSources = Callable[[Sandbox], Sources]
+READ_ONLY_FIELD = ('[fields.first_conversion]\nhubspot = "first_conversion_event_name"\n'
+                   'salesforce = { lead = "Description" }\n')
+DECLARE_IT = ('[custom_fields]\nhubspot = []', '[custom_fields]\nhubspot = ["first_conversion_event_name"]')
+
+
+def test_a_field_of_limited_length_gets_a_truncate_suggestion(shipped: Sandbox, mappings: Mappings,
+                                                              sources_for: MakeSources, tmp_path: Path) -> None:
+    src = set_up(shipped, mappings, sources_for)
+    found = live_check(src.hubspot, src.salesforce, mappings)
+    assert found.problems == []
+    by_key = {s.key: s for s in found.suggestions}
+    first = by_key["fields.first_name.salesforce.lead"]
+    assert "holds at most 40 characters" in first.message and "STRING_TOO_LONG" in first.message
+    assert first.hint == 'to cut longer values instead, add "truncate" to fields.first_name.transforms and set max_length = 40'
+    assert "fields.name.salesforce" in by_key and "Opportunity field 'Name'" in by_key["fields.name.salesforce"].message
+    # job_title already truncates to Title's length; an e-mail address or a phone cut short would be wrong
+    assert not [k for k in by_key if k.startswith(("fields.job_title.", "fields.email.", "fields.phone."))]
+    too_long = copy_mappings(tmp_path, "", ("max_length = 128", "max_length = 200"))
+    problems = {p.key: p for p in live_check(src.hubspot, src.salesforce, too_long).problems}
+    p = problems["fields.job_title.max_length"]
+    assert "max_length = 200 is longer than Salesforce Lead field 'Title' holds (128 characters)" in p.message
+    assert p.hint == "set max_length = 128"
+
+
+def test_setup_lists_the_suggestions_without_extra_calls(shipped: Sandbox, mappings: Mappings,
+                                                        sources_for: MakeSources) -> None:
+    set_up(shipped, mappings, sources_for)
+    src = sources_for(shipped)
+    report = run_setup(src.hubspot, src.salesforce, mappings, apply=True, create_salesforce_fields=True)
+    assert report.ok and report.api_calls == {"hubspot": 2, "salesforce": 3}  # the reads setup makes anyway
+    out = report.to_json()
+    assert any(s["key"] == "fields.city.salesforce.lead" and "max_length = 40" in s["hint"] for s in out["suggestions"])
+    assert any(line.startswith("suggestion: ") and "fields.city" in line for line in report.lines())
+
+
+def _config(sb: Sandbox, tmp_path: Path, mappings_dir: Path) -> Path:
+    path = tmp_path / "connector.toml"
+    text = sb.connector_config(f"sqlite:///{tmp_path}/state.db").split("[mappings]")[0]
+    path.write_text(text + f'\n[mappings]\ndirectory = "{mappings_dir}"\n')
+    return path
+
+
+def test_validate_live_prints_the_suggestions(shipped: Sandbox, mappings: Mappings, sources_for: MakeSources,
+                                              tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    set_up(shipped, mappings, sources_for)
+    copy_mappings(tmp_path)
+    config = _config(shipped, tmp_path, tmp_path)
+    assert main(["validate", "--live", "--json", "--config", str(config)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and out["problems"] == []
+    assert {"source", "key", "message", "hint"} == set(out["suggestions"][0])
+    assert any(s["key"] == "fields.first_name.salesforce.lead" for s in out["suggestions"])
+
+
+def test_sync_refuses_a_read_only_target_before_planning_or_writing(
+        shipped: Sandbox, mappings: Mappings, sources_for: MakeSources, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: plain `validate` passed, `plan` showed the overwrites and `sync` parked every record."""
+    set_up(shipped, mappings, sources_for)
+    copy_mappings(tmp_path, READ_ONLY_FIELD, DECLARE_IT)
+    config = _config(shipped, tmp_path, tmp_path)
+    assert main(["validate", "--json", "--config", str(config)]) == 0  # the static checks cannot know
+    capsys.readouterr()
+    shipped.hubspot.counter.reset()
+    shipped.salesforce.counter.reset()
+    for command in (["plan"], ["sync", "--once"]):
+        assert main([*command, "--json", "--config", str(config)]) == 2
+        out = json.loads(capsys.readouterr().out)
+        assert out["ok"] is False and out["error"] == "ConfigError"
+        (p,) = out["problems"]
+        assert p["key"] == "fields.first_conversion.hubspot" and "read-only" in p["message"]
+    calls = {**shipped.hubspot.counter.snapshot(), **shipped.salesforce.counter.snapshot()}
+    assert all(k.startswith("GET ") or "/search" in k or "/composite" in k or "token" in k for k in calls), calls
+    assert not any("batch" in k or k.startswith(("PATCH", "DELETE")) for k in calls)
+
+
+def test_plan_reads_each_objects_metadata_once(shipped: Sandbox, mappings: Mappings, sources_for: MakeSources,
+                                               tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    set_up(shipped, mappings, sources_for)
+    copy_mappings(tmp_path)
+    config = _config(shipped, tmp_path, tmp_path)
+    shipped.hubspot.counter.reset()
+    shipped.salesforce.counter.reset()
+    assert main(["plan", "--pull", "--json", "--config", str(config)]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"]
+    hubspot, salesforce = shipped.hubspot.counter.snapshot(), shipped.salesforce.counter.snapshot()
+    assert {k: v for k, v in hubspot.items() if "/properties/" in k} == {
+        "GET /crm/v3/properties/contacts": 1, "GET /crm/v3/properties/deals": 1}
+    describes = {k.split("/sobjects/")[1]: v for k, v in salesforce.items() if k.endswith("/describe")}
+    assert describes == {"Lead/describe": 1, "Contact/describe": 1, "Opportunity/describe": 1}
