@@ -67,9 +67,17 @@ class Looked:
     deferred_writes: int = 0
 
     def to_json(self) -> dict[str, Any]:
+        """Totals, and per system the creates looked up, the e-mail addresses asked for, and the verdicts."""
         verdicts = Counter(d.verdict for d in self.decisions)
-        return {"looked_up": len(self.decisions), "created": verdicts["create"], "adopted": verdicts["adopt"],
-                "linked": verdicts["link"], "held": verdicts["hold"], "deferred_writes": self.deferred_writes}
+        out: dict[str, Any] = {"looked_up": len(self.decisions), "created": verdicts["create"],
+                               "adopted": verdicts["adopt"], "linked": verdicts["link"], "held": verdicts["hold"],
+                               "deferred_writes": self.deferred_writes}
+        for system in ("hubspot", "salesforce"):
+            mine = [d for d in self.decisions if d.wanted.write.system == system]
+            out[system] = {"looked_up": len(mine), "addresses": len({d.wanted.email for d in mine if d.wanted.email}),
+                           **{k: sum(1 for d in mine if d.verdict == v) for k, v in
+                              (("created", "create"), ("adopted", "adopt"), ("linked", "link"), ("held", "hold"))}}
+        return out
 
 
 def people_id_fields(mapping: ContactMapping) -> dict[tuple[str, str], tuple[str, ...]]:
