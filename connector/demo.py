@@ -24,6 +24,7 @@ from .store.models import Engagement, SourceRecord
 from .sync import Systems, mark_setup_done, run_cycle
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
+from .systems.lookups import hubspot_lookup_calls, salesforce_lookup_calls
 from .systems.salesforce import SalesforceSource
 
 __all__ = ["run_demo"]
@@ -129,7 +130,8 @@ def _world(engine: Any) -> dict[str, Any]:
 
 def _lower_bound(world: dict[str, Any], sync: dict[str, Any]) -> dict[str, dict[str, int]]:
     """Fewest calls anyone could need: reads at 100 records (HubSpot) or 2,000 rows (Salesforce) per call,
-    writes at 100 (HubSpot batch) or 1,000 records (Salesforce: five Collections in one Composite) per call."""
+    writes at 100 (HubSpot batch) or 1,000 records (Salesforce: five Collections in one Composite) per call,
+    and the look-ups no create goes without (connector/push/lookup.py)."""
     records = world["records"]
     hubspot = sum(-(-n // 100) for o, n in records.items() if o[0].islower())
     hubspot += -(-sum(world["marketing_events"].values()) // 1000)
@@ -141,6 +143,11 @@ def _lower_bound(world: dict[str, Any], sync: dict[str, Any]) -> dict[str, dict[
             per = 100 if system == "hubspot" else 1000
             for n in objects.values():
                 writes[system] += -(-n["created"] // per) + -(-(n["updated"] + n["rejected"]) // per)
+    # every create is looked up first: Salesforce Lead and Contact, 200 creates a query, five queries a call;
+    # HubSpot by e-mail, 100 addresses a call
+    looked = sync["push"].get("lookup") or {}
+    writes["salesforce"] += salesforce_lookup_calls((looked.get("salesforce") or {}).get("looked_up", 0))
+    writes["hubspot"] += hubspot_lookup_calls((looked.get("hubspot") or {}).get("addresses", 0))
     # HubSpot takes an opt-out only through its subscription API, one address per call
     writes["hubspot"] += sync["api_calls"].get("hubspot", {}).get("by_object", {}).get("subscriptions", 0)
     links = deals.get("links_added") or {}

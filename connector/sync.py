@@ -25,6 +25,7 @@ from .push.deletions import DeletionPolicy, plan_deletions, without_deleted_peop
 from .push.engine import OPT_OUT, Pusher, hubspot_writer, salesforce_writer
 from .push.removals import apply_deletions
 from .push.deals import sync_deals
+from .push.lookup import look_before_create, people_finders, people_id_fields
 from .push.writes import RecordWrite, WritePlan, plan_writes
 from .setup import require_live_fit
 from .reconcile.engine import ReconcileResult
@@ -38,6 +39,7 @@ from .store.runs import calls_since, checkpoint_calls, finish_run, start_run
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
 from .systems.salesforce import SalesforceSource
+from .systems.lookups import hubspot_lookup_calls, salesforce_lookup_calls
 from .systems.writes import hubspot_calls, hubspot_unsubscribe_all, salesforce_calls
 
 __all__ = ["Systems", "open_systems", "run_cycle", "forecast", "check_setup", "mark_setup_done"]
@@ -155,12 +157,18 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
                             mapping=mapping, now_ms=clock, run_id=run_id, bulk_threshold=bulk_threshold,
                             opt_out=lambda emails: hubspot_unsubscribe_all(systems.hubspot, emails),
                             after_batch=checkpoint)
-            pushed = pusher.push(plan)
+            # no create on the store's word alone: records changed within the safety lag are not pulled yet
+            looked = look_before_create(engine, plan, people_finders(systems.hubspot, systems.salesforce, mapping),
+                                        id_fields=people_id_fields(mapping), by_email=mapping.identity.match_on_email,
+                                        now_ms=clock(), run_id=run_id)
+            pusher.created.update(looked.adopted)
+            pushed = pusher.push(looked.plan)
             summary["deletions"] = apply_deletions(
                 engine, actions, hubspot=systems.hubspot, salesforce=systems.salesforce, mapping=mapping,
                 erase_action=deletions.erase_action, salt=salt, now_ms=clock(), run_id=run_id)
             after = _totals(systems.ledger)
             summary["push"] = {"seconds": round(time.perf_counter() - t, 3), **pushed.to_json(),
+                               "lookup": looked.to_json(),
                                "write_calls": {s: after.get(s, 0) - before.get(s, 0) for s in ("hubspot", "salesforce")}}
         if deal_mapping is not None and "opportunities" in (objects or ["opportunities"]):
             before = _totals(systems.ledger)
@@ -178,7 +186,8 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
                 summary["deals"]["write_calls"] = calls
                 for s_ in calls:
                     summary["push"]["write_calls"][s_] += calls[s_]
-        rejected = summary.get("push", {}).get("rejected") or summary.get("deals", {}).get("push", {}).get("rejected")
+        rejected = (summary.get("push", {}).get("rejected") or summary.get("push", {}).get("lookup", {}).get("held")
+                    or summary.get("deals", {}).get("push", {}).get("rejected"))
         status = "partial" if rejected else "ok"
     except ConnectorError as exc:
         error = str(exc)
@@ -336,6 +345,10 @@ def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int) -> dict[str
     calls = {"hubspot": 0, "salesforce": 0}
     for (system, _obj, _op), n in groups.items():
         calls[system] += hubspot_calls(n) if system == "hubspot" else salesforce_calls(n, bulk_threshold)
+    # every create is looked up in its target system first (connector/push/lookup.py)
+    calls["salesforce"] += salesforce_lookup_calls(sum(1 for w in plan.creates if w.system == "salesforce"))
+    calls["hubspot"] += hubspot_lookup_calls(len({str(w.values["email"]).strip().casefold() for w in plan.creates
+                                                   if w.system == "hubspot" and w.values.get("email")}))
     # an opt-out reaches HubSpot through the subscription API, one call per person
     calls["hubspot"] += sum(1 for w in (*plan.creates, *plan.updates) if w.system == "hubspot"
                             and str(w.values.get(OPT_OUT, "")).lower() == "true")
