@@ -23,7 +23,7 @@ from simple_salesforce.format import format_soql
 
 from ..config import SalesforceConfig
 from ..errors import ConfigError, ConfigProblem
-from ..pull.cursor import Window
+from ..pull.cursor import Window, whole_minute
 from ..pull.streams import COMPOSITE_QUERIES, ChangeProbe, ProbeResult, WindowQuery
 from ..store.staging import StagedRecord
 from .http import ApiError, ErrorInfo, HttpLayer, MalformedResponse, RetryPolicy, Verdict, make_ssl_context
@@ -53,7 +53,9 @@ _HINTS = {
 
 
 def _iso_minute(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    """A getUpdated/getDeleted bound: Salesforce ignores the seconds, so none are sent (what is asked is
+    what is answered, whichever way a server would treat them)."""
+    return datetime.fromtimestamp(whole_minute(ms) / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:00+00:00")
 
 
 def soql_datetime(ms: int) -> str:
