@@ -214,7 +214,7 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     from .pull.engine import Puller, PullSettings
     from .pull.streams import streams_for
     from .store import open_engine
-    from .store.runs import calls_since, finish_run, start_run
+    from .store.runs import call_recorder, calls_since, finish_run, start_run
     from .systems.hubspot import HubSpotSource
     from .systems.ledger import CallLedger
     from .systems.salesforce import SalesforceSource
@@ -232,6 +232,7 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     salesforce = SalesforceSource(cfg.salesforce, ledger, prior_calls_today=calls_since(engine, "salesforce", day_ago))
     try:
         run_id = start_run(engine, "pull", now_ms)  # from here on, finish_run (below) records how it ended
+        ledger.on_record = call_recorder(engine, run_id)  # and each call is on the record as it is made
     except BaseException:
         hubspot.close()
         salesforce.close()
