@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 #: getDeleted reaches back 15 days: older windows are queried instead of probed
 PROBE_REACH_MS = 14 * 86_400_000
+#: getDeleted wants its start more than a minute before its end, in whole minutes: two at least
+PROBE_SPAN_MS = 2 * MINUTE_MS
 #: how far back the first pull reads marketing events (scoring decays older touches to nothing)
 EVENT_HISTORY_MS = 365 * 86_400_000
 #: one window per run: smaller windows would make a crash cheaper but cost a call per window per stream,
@@ -306,18 +308,19 @@ class Puller:
                 continue
             assert previous.position is not None
             start = previous.position if previous.settled else max(0, previous.position - self.settings.lookback_ms)
-            if whole <= start:  # read up to the last whole minute already
-                continue
+            probe = not initial and start > probe_floor
+            if whole <= start or (probe and whole - whole_minute(start) < PROBE_SPAN_MS):
+                continue  # less than two whole minutes since the last read: a later poll probes them
             window = Window(start, whole)
             result.modes[stream.name] = mode
-            if not initial and start > probe_floor:
+            if probe:
                 reads.append(_SalesforceRead(stream, window, previous, probe=len(items)))
                 items.append(ChangeProbe(stream.object_type, window))
                 continue
-            # too far back to probe: query the window, right after a probe of its last minute whose
-            # latestDateCovered says whether the query saw everything before the window's end
+            # a first load, or too far back to probe: query the window, right after a probe of its last
+            # minutes whose latestDateCovered says whether the query saw everything before the window's end
             reads.append(_SalesforceRead(stream, window, previous, probe=len(items), query=len(items) + 1))
-            items.append(ChangeProbe(stream.object_type, Window(whole - MINUTE_MS, whole)))
+            items.append(ChangeProbe(stream.object_type, Window(whole - PROBE_SPAN_MS, whole)))
             items.append(WindowQuery(stream.object_type, stream.fields, window))
         if not items:
             return

@@ -180,7 +180,7 @@ def test_all_streams_initial_counts_and_idle_cost(world: Sandbox, tmp_path) -> N
             kinds = dict(s.exec(select(Engagement.kind, func.count()).group_by(Engagement.kind)).all())
         assert {"page_view", "email_open", "email_click"} <= set(kinds)
         assert first["hubspot:web_events"]["new"] == kinds["page_view"] + kinds.get("form_submission", 0)
-        world.clock.advance(60_000)  # the probes' window ends a whole minute later
+        world.clock.advance(120_000)  # two whole minutes later: getDeleted wants more than one
         idle, ledger = pull_all(world, url)
     hubspot_types = {"contacts", "deals", "calls", "meetings", "emails", "notes", "tasks", "web_events", "email_events"}
     assert ledger.snapshot()["hubspot"] == {"total": 9, "by_object": {t: 1 for t in hubspot_types}}
@@ -212,32 +212,32 @@ def test_a_probed_change_is_read_once_and_the_next_idle_poll_is_one_call(world: 
 
     with frozen_at_minute(world, 5) as m:
         world.clock.set(m + 10_000)
-        pull()  # initial: two Composite calls (nine queries)
+        pull()  # initial: two Composite calls (nine queries); probed objects read up to m - 60 s
         world.clock.set(m + 70_000)
-        assert pull()[1] == 1  # idle
+        assert pull()[1] == 1  # idle (one minute more: too short to probe yet)
         world.clock.set(m + 75_000)
         sf_patch(world, "Event", event, {"Subject": "Demo booked"})
-        world.clock.set(m + 200_000)  # the probes read up to m + 120 s
+        world.clock.set(m + 200_000)  # the probes read [m - 60 s, m + 120 s)
         changed, calls = pull()
         assert calls == 2 and changed["salesforce:Event"]["changed"] == 1  # the poll, then the query of what changed
         assert stored("Event", event)["Subject"] == "Demo booked"
-        world.clock.set(m + 260_000)  # the Event's change lies a lookback before this probe's start: not again
+        world.clock.set(m + 320_000)  # [m + 120 s, m + 240 s): the Event's change lies a lookback before, not again
         idle, calls = pull()
         assert calls == 1 and idle["salesforce:Event"]["mode"] == "incremental (probed)"
 
-        world.clock.set(m + 299_999)  # one millisecond before the next whole minute, and exactly on it
+        world.clock.set(m + 359_999)  # one millisecond before the next probe's end, and exactly on it
         sf_patch(world, "CampaignMember", member, {"Status": "Responded"})
-        world.clock.set(m + 300_000)
+        world.clock.set(m + 360_000)
         sf_patch(world, "Account", account, {"Industry": "Biotechnology"})
-        world.clock.set(m + 380_000)  # probes read [m + 240 s, m + 300 s): the member, not yet the Account
+        world.clock.set(m + 440_000)  # probes read [m + 240 s, m + 360 s): the member, not yet the Account
         first_edge, calls = pull()
         assert calls == 2 and first_edge["salesforce:CampaignMember"]["changed"] == 1
         assert first_edge["salesforce:Account"]["mode"] == "incremental (probed)"
-        world.clock.set(m + 440_000)  # [m + 300 s, m + 360 s): the Account
+        world.clock.set(m + 560_000)  # [m + 360 s, m + 480 s): the Account
         second_edge, calls = pull()
         assert calls == 2 and second_edge["salesforce:Account"]["changed"] == 1
         assert second_edge["salesforce:CampaignMember"]["mode"] == "incremental (probed)"
-        world.clock.set(m + 500_000)
+        world.clock.set(m + 680_000)
         assert pull()[1] == 1
     assert stored("CampaignMember", member)["Status"] == "Responded"
     assert stored("Account", account)["Industry"] == "Biotechnology"

@@ -1,8 +1,10 @@
 """Change probes against a model org with long-running transactions, which the sandbox does not emulate.
 
 Salesforce documents that getUpdated/getDeleted's ``latestDateCovered`` stops at the start of a
-transaction still running ("use this value for the startDate of your next call"):
+transaction still running ("use this value for the startDate of your next call"), and that getDeleted
+refuses a start less than a minute before the end:
 https://developer.salesforce.com/docs/atlas.en-us.api.meta/object_ref/sforce_api_calls_getupdated_getupdatedresult.htm
+https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_getdeleted.htm
 The model below answers that way; the pull must never lose a change whose transaction commits late, and
 must never move a cursor backwards.
 """
@@ -59,6 +61,7 @@ class ModelOrg:
                             "records": [{"Id": c.record_id, "SystemModstamp": c.modstamp} for c in rows]})
                 continue
             start, end = whole_minute(item.window.start), whole_minute(item.window.end)
+            assert end - start > MIN, "INVALID_REPLICATION_DATE: getDeleted wants start more than a minute before end"
             open_since = [c.modstamp for c in self.rows if c.sobject == item.sobject and not c.committed]
             covered = min([end, *(whole_minute(t) for t in open_since)])
             ids = [c.record_id for c in self.visible(item.sobject) if start <= c.modstamp < end]
@@ -119,8 +122,8 @@ def test_a_change_whose_transaction_commits_minutes_late_is_still_pulled(tmp_pat
     assert stored(url, "e-late") is not None and stored(url, "e-quick") is not None
     assert cursor(url) == Cursor(position=base + 20 * MIN, settled=True)
     before = org.composites
-    pull(org, url, base + 22 * MIN)
-    assert org.composites - before == 1  # idle again: one Composite
+    pull(org, url, base + 23 * MIN)
+    assert org.composites - before == 1 and cursor(url).position == base + 22 * MIN  # idle again: one Composite
 
 
 def test_a_probe_never_moves_an_unsettled_cursor_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
