@@ -308,12 +308,12 @@ class Puller:
                 continue
             assert previous.position is not None
             start = previous.position if previous.settled else max(0, previous.position - self.settings.lookback_ms)
-            probe = not initial and start > probe_floor
-            if whole <= start or (probe and whole - whole_minute(start) < PROBE_SPAN_MS):
+            probing = not initial and start > probe_floor
+            if whole <= start or (probing and whole - whole_minute(start) < PROBE_SPAN_MS):
                 continue  # less than two whole minutes since the last read: a later poll probes them
             window = Window(start, whole)
             result.modes[stream.name] = mode
-            if probe:
+            if probing:
                 reads.append(_SalesforceRead(stream, window, previous, probe=len(items)))
                 items.append(ChangeProbe(stream.object_type, window))
                 continue

@@ -268,8 +268,9 @@ class SalesforceSource:
                 span = f"?start={_url_quote(_iso_minute(item.window.start))}&end={_url_quote(_iso_minute(item.window.end))}"
                 subrequests.append({"method": "GET", "referenceId": f"u{i}",
                                     "url": self._path(f"sobjects/{item.sobject}/updated/") + span})
-                subrequests.append({"method": "GET", "referenceId": f"d{i}",
-                                    "url": self._path(f"sobjects/{item.sobject}/deleted/") + span})
+                if item.sobject not in NOT_DELETABLE:  # Users are deactivated (an update), never deleted
+                    subrequests.append({"method": "GET", "referenceId": f"d{i}",
+                                        "url": self._path(f"sobjects/{item.sobject}/deleted/") + span})
         label = chunk[0].sobject if len(chunk) == 1 else "composite"
         body = self.http.json("POST", self._path("composite"), object_type=label,
                               json_body={"allOrNone": False, "compositeRequest": subrequests})
@@ -279,11 +280,10 @@ class SalesforceSource:
             if isinstance(item, WindowQuery):
                 out.append(self._sub_body(responses, f"q{i}", item.sobject))
             else:
-                updated = self._sub_body(responses, f"u{i}", item.sobject)
-                deleted = self._sub_body(responses, f"d{i}", item.sobject)
-                covered = min(sf_to_ms(updated.get("latestDateCovered")) or item.window.start,
-                              sf_to_ms(deleted.get("latestDateCovered")) or item.window.start)
-                changed = bool(updated.get("ids")) or bool(deleted.get("deletedRecords"))
+                bodies = [self._sub_body(responses, f"{kind}{i}", item.sobject) for kind in ("u", "d")
+                          if kind == "u" or item.sobject not in NOT_DELETABLE]
+                covered = min(sf_to_ms(b.get("latestDateCovered")) or item.window.start for b in bodies)
+                changed = any(b.get("ids") or b.get("deletedRecords") for b in bodies)
                 out.append(ProbeResult(item.sobject, changed=changed, covered_until=min(covered, item.window.end)))
         return out
 

@@ -12,12 +12,14 @@ import httpx
 import pytest
 from sqlmodel import Session, func, select
 
+from connector.pull.cursor import Cursor
 from connector.pull.engine import Puller, PullSettings
 from connector.pull.streams import ALL_STREAMS, PEOPLE_STREAMS, Stream
 from connector.sandbox.faults import FaultRule
 from connector.sandbox.runner import Sandbox
 from connector.store import open_engine
 from connector.store.models import Engagement, SourceRecord
+from connector.store.staging import load_cursor
 from connector.systems.http import RetryPolicy, TransientApiError
 from connector.systems.hubspot import HubSpotSource
 from connector.systems.ledger import CallLedger
@@ -239,6 +241,9 @@ def test_a_probed_change_is_read_once_and_the_next_idle_poll_is_one_call(world: 
         assert second_edge["salesforce:CampaignMember"]["mode"] == "incremental (probed)"
         world.clock.set(m + 680_000)
         assert pull()[1] == 1
+    with Session(open_engine(url)) as session:  # every probed object read up to the last probe's end, settled
+        cursors = {o: load_cursor(session, f"salesforce:{o}") for o in ("User", "Account", "Event", "CampaignMember")}
+    assert cursors == {o: Cursor(position=m + 600_000, settled=True) for o in cursors}
     assert stored("CampaignMember", member)["Status"] == "Responded"
     assert stored("Account", account)["Industry"] == "Biotechnology"
 
