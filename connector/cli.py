@@ -215,7 +215,7 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     from .pull.engine import Puller, PullSettings
     from .pull.streams import streams_for
     from .store import open_engine
-    from .store.runs import finish_run, start_run
+    from .store.runs import call_recorder, finish_run, start_run
     from .sync import open_systems
 
     if cfg.sandbox.enabled or cfg.hubspot is None or cfg.salesforce is None:
@@ -229,6 +229,7 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     hubspot, salesforce, ledger = systems.hubspot, systems.salesforce, systems.ledger
     try:
         run_id = start_run(engine, "pull", now_ms)  # from here on, finish_run (below) records how it ended
+        ledger.on_record = call_recorder(engine, run_id)  # and each call is on the record as it is made
     except BaseException:
         hubspot.close()
         salesforce.close()

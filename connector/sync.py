@@ -35,7 +35,7 @@ from .store.erasure import deleted_records, erased_filter, erasure_salt, mark_de
 from .store.models import ParkedRecord, SourceRecord, SyncCursor
 from .store.people import reconcile_store
 from .store.pushes import held_fields, resolve_unplanned
-from .store.runs import calls_since, checkpoint_calls, finish_run, start_run
+from .store.runs import call_recorder, calls_since, finish_run, start_run
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
 from .systems.salesforce import SalesforceSource
@@ -108,10 +108,8 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
     started = time.perf_counter()
     now_ms = clock()
     run_id = start_run(engine, command, now_ms)  # holds the store's run lock until finish_run, below
+    systems.ledger.on_record = call_recorder(engine, run_id)  # each call is on the run's record as it is made
     summary: dict[str, Any] = {"ok": True, "run_id": run_id, "dry_run": dry_run}
-
-    def checkpoint() -> None:
-        checkpoint_calls(engine, run_id, systems.ledger.snapshot())
 
     status, error = "failed", None
     try:
@@ -127,7 +125,6 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
                 streams_for(objects or ["people", "engagement", "opportunities"], mapping))
             summary["pull"] = {"seconds": round(time.perf_counter() - t, 3), "streams": pulled.to_json(),
                                "api_calls": _totals(systems.ledger)}
-            checkpoint()
             purge_erased(engine, salt, run_id)
             if not dry_run:
                 summary["pull"]["presence_check"] = check_presence(
@@ -155,8 +152,7 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
             pusher = Pusher(engine, writers={"hubspot": hubspot_writer(systems.hubspot),
                                              "salesforce": salesforce_writer(systems.salesforce, bulk_threshold)},
                             mapping=mapping, now_ms=clock, run_id=run_id, bulk_threshold=bulk_threshold,
-                            opt_out=lambda emails: hubspot_unsubscribe_all(systems.hubspot, emails),
-                            after_batch=checkpoint)
+                            opt_out=lambda emails: hubspot_unsubscribe_all(systems.hubspot, emails))
             # no create on the store's word alone: records changed within the safety lag are not pulled yet
             looked = look_before_create(engine, plan, people_finders(systems.hubspot, systems.salesforce, mapping),
                                         id_fields=people_id_fields(mapping), by_email=mapping.identity.match_on_email,
