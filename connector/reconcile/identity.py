@@ -13,7 +13,8 @@ or Salesforce merged two records linked to different HubSpot contacts) is not ca
 other side. Both people are then ``held``: nothing is written for them until someone merges the other
 side too (followed like any merge) or gives the merged-away person a record of their own in the
 merged system. A survivor's cross-reference ids are weighed the same way, since a merge may have
-copied them from the merged-away record.
+copied them from the merged-away record; so is any cross-reference between the records of two different
+stored people.
 
 Each person gets at most one primary record per system, chosen by: Contact over Lead, then a record
 that carries a stored link, then the most recently modified, then the lowest id. Every other active
@@ -156,7 +157,6 @@ def resolve_identities(
     recs: list[SourceRecord] = []
     hs_by_id: dict[str, int] = {}
     sf_by_id: dict[str, int] = {}  # by 15-char id (a clash keeps the later record's key)
-    sf_masters: set[str] = set()  # 15-char ids of Salesforce merge survivors
     for r in records:
         if (r.system, r.object_type) in PERSON_OBJECTS:
             k, n = r.key, len(keys)
@@ -170,10 +170,6 @@ def resolve_identities(
                     sf_by_id[k.id[:15]] = i
             elif recs[i].modified_at < r.modified_at:
                 recs[i] = r
-            if r.system != "hubspot":
-                master = r.merged_into or r.fields.get("MasterRecordId")
-                if master:
-                    sf_masters.add(str(master).strip()[:15])
     uf = _UnionFind(len(keys))
     parent, union = uf.parent, uf.union
     history: set[int] = set()
@@ -189,9 +185,11 @@ def resolve_identities(
             if first != linked:
                 union(first, linked)
     # 2. cross-reference ids, 3. conversion. ``parent[a] != parent[b]`` only skips unions that are
-    # no-ops (a shared parent means one set already). 4. merges, and the cross-references of merge
-    # survivors, are collected as (kind, survivor, other) edges and followed below, once every
-    # record's history is known.
+    # no-ops (a shared parent means one set already). 4. merges are collected as (kind, survivor,
+    # other) edges and followed below, once every record's history is known; so are the
+    # cross-references of a HubSpot merge survivor (the merge may have copied them from the loser) and
+    # any cross-reference between records of two different stored people (e.g. a Salesforce master
+    # given the loser's HubSpot id).
     hs_props = (spec.hubspot_lead_id_property, spec.hubspot_contact_id_property)
     sf_prop = spec.salesforce_hubspot_id_field
     blank_hs_id = "" in hs_by_id  # only then can an absent hs_merged_object_ids (read as "") match a record
@@ -214,7 +212,7 @@ def resolve_identities(
                     ref = str(ref).strip()
                     other = sf_by_id.get(ref[:15]) if ref else None
                     if other is not None and parent[i] != parent[other]:
-                        if survivor:
+                        if survivor or (person_of and i in person_of and person_of.get(other, person_of[i]) != person_of[i]):
                             edges.append((_REFERENCE, i, other))
                         else:
                             union(i, other)
@@ -228,7 +226,7 @@ def resolve_identities(
                 ref = str(ref).strip()
                 other = hs_by_id.get(ref) if ref else None
                 if other is not None and parent[i] != parent[other]:
-                    if sf_masters and r.id[:15] in sf_masters:
+                    if person_of and i in person_of and person_of.get(other, person_of[i]) != person_of[i]:
                         edges.append((_REFERENCE, i, other))
                     else:
                         union(i, other)
@@ -292,12 +290,13 @@ def resolve_identities(
     followed_keys = {keys[i] for i in followed}
     held_groups: dict[int, PersonGroup] = {}
     for root, members in groups.items():
-        held = root in held_roots if held_roots else False
-        if not held and len(members) <= 2 and (not history or history.isdisjoint(members)):
+        if len(members) <= 2 and (not held_roots or root not in held_roots) and (
+                not history or history.isdisjoint(members)):
             group = _simple_group(members, keys, recs, person_of)
             if group is not None:
                 people.append(group)
                 continue
+        held = root in held_roots if held_roots else False
         if history_keys is None:
             history_keys = {keys[i] for i in history}
         group = _build_group(sorted(keys[i] for i in members), {keys[i]: recs[i] for i in members},
@@ -321,12 +320,12 @@ def _follow_merges(
     edges: list[tuple[int, int, int]], uf: _UnionFind, groups: dict[int, list[int]], keys: list[RecordKey],
     history: set[int], followed: set[int], clashes: list[tuple[int, int, int]],
 ) -> None:
-    """Joins the people of each merge (and of each merge survivor's cross-reference), in key order,
+    """Joins the people of each merge edge (a merge, or a cross-reference weighed like one), in key order,
     unless both have a live record in the same system (``groups`` is kept up to date).
 
     Then, if the other person still has a live record in the survivor's system, they stay apart (they
-    were given a record of their own, or were not that record's person); otherwise the merge is held.
-    A survivor's cross-references are weighed first: they name the records the survivor keeps.
+    were given a record of their own, or the reference names someone else's); otherwise the merge is
+    held. Cross-references are weighed first: a survivor's name the records it keeps.
     """
     find, union = uf.find, uf.union
     live: dict[int, int] = {}  # root -> bits of the systems with a live record
@@ -355,7 +354,8 @@ def _follow_merges(
         groups[root] += groups.pop(gone)
         live[root] = bs | bo
         live.pop(gone, None)
-        followed.add(s)
+        if kind == _MERGE:
+            followed.add(s)
 
 
 def _held_merges(
