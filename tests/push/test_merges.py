@@ -46,7 +46,15 @@ class Cases:
     before: dict[tuple[str, str], dict[str, Any]]  # records right after the merges, before any sync
     planned: list[dict[str, Any]]  # every value the first plan after the merges wanted to write
     syncs: list[dict[str, Any]]
-    survivor_c: str = ""
+    survivor: dict[str, str]  # case -> the id of the HubSpot record its merge left
+    preserved: bool  # the account keeps the primary's id on HubSpot merges (else the survivor is new)
+
+    def hubspot(self, case: str) -> str:
+        """The live HubSpot contact of a case's person after the merges."""
+        return self.survivor.get(case) or self.people[case].hubspot or ""
+
+    def salesforce(self, case: str) -> str:
+        return (self.people[case].salesforce or ("", ""))[1]
 
 
 def sync(world: World, **kwargs: Any) -> dict[str, Any]:
@@ -203,9 +211,14 @@ def pick(world: World) -> dict[str, Person]:
             "e1": salesforce_only[0], "e2": paired[5]}  # Salesforce merge of a linked Contact into an unlinked one
 
 
-@pytest.fixture(scope="module")
-def cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cases]:
+@pytest.fixture(scope="module", params=["new id", "primary id preserved"])
+def cases(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cases]:
+    """Both kinds of HubSpot account: a merge survivor with a new id (the default), or the primary's id."""
+    preserved = request.param == "primary id preserved"
     for world in make_world(tmp_path_factory.mktemp("merges"), people=200, seed=21):
+        with hubspot_control(world) as http:
+            r = http.post("/_sandbox/hubspot/account", json={"primary_id_preservation": preserved})
+            assert r.status_code == 200, r.text
         # a Salesforce-only Contact (no e-mail, so it is not created in HubSpot): case e's survivor
         world.salesforce_sdk().Contact.create({"FirstName": "Kim", "LastName": "Lindqvist", "Title": "Buyer",
                                                "MailingCity": "Uppsala"})
@@ -215,11 +228,14 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cases]:
         people = pick(world)
         snapshot(world, people)
         p = people
+        survivor: dict[str, str] = {}
         with hubspot_control(world) as http:
             for primary, other in (("a1", "a2"), ("b1", "b2")):
                 r = http.post("/crm/v3/objects/contacts/merge",
                               json={"primaryObjectId": p[primary].hubspot, "objectIdToMerge": p[other].hubspot})
                 assert r.status_code == 200, r.text
+                survivor[primary] = r.json()["id"]
+                assert (survivor[primary] == p[primary].hubspot) == preserved
         with hubspot_control(world) as http:  # the loser's HubSpot twin is the one touched last
             current = read_hubspot(world, [p["d2"].hubspot or ""])[p["d2"].hubspot or ""].get("hs_lead_status")
             r = http.patch(f"/crm/v3/objects/contacts/{p['d2'].hubspot}",
@@ -231,7 +247,7 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cases]:
                 r = http.post("/_sandbox/salesforce/merge",
                               json={"masterId": p[master].salesforce[1], "mergeIds": [p[loser].salesforce[1]]})
                 assert r.status_code == 200, r.text
-        live_hs = [p[k].hubspot for k in ("a1", "b1", "d1", "d2", "e2")]
+        live_hs = [survivor.get(k) or p[k].hubspot for k in ("a1", "b1", "d1", "d2", "e2")]
         before: dict[tuple[str, str], dict[str, Any]] = {
             ("hubspot", k): v for k, v in read_hubspot(world, [i for i in live_hs if i]).items()}
         for k in ("a1", "a2", "b1", "d1", "e1"):
@@ -243,7 +259,7 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cases]:
         syncs.append(sync(world))
         world.sandbox.clock.advance(LAG_MS + 1_000)
         syncs.append(sync(world))
-        yield Cases(world, people, before, planned, syncs)
+        yield Cases(world, people, before, planned, syncs, survivor, preserved)
 
 
 def after(cases: Cases) -> dict[tuple[str, str], dict[str, Any]]:
@@ -269,9 +285,8 @@ def linked(found: dict[str, Any]) -> set[str]:
 
 
 def test_a_hubspot_merge_of_two_linked_people_moves_no_value_between_them(cases: Cases) -> None:
-    p = cases.people
-    a1_sf, a2_sf = (p["a1"].salesforce or ("", ""))[1], (p["a2"].salesforce or ("", ""))[1]
-    records = {"a1": [("hubspot", p["a1"].hubspot or ""), ("salesforce", a1_sf)], "a2": [("salesforce", a2_sf)]}
+    a1_sf, a2_sf = cases.salesforce("a1"), cases.salesforce("a2")
+    records = {"a1": [("hubspot", cases.hubspot("a1")), ("salesforce", a1_sf)], "a2": [("salesforce", a2_sf)]}
     pairs = [("a1", "a2", records["a1"]), ("a2", "a1", records["a2"])]
     assert planned_moves(cases, pairs) == []
     assert moved_values(cases, after(cases), pairs) == []
@@ -280,7 +295,7 @@ def test_a_hubspot_merge_of_two_linked_people_moves_no_value_between_them(cases:
     for rid in (a1_sf, a2_sf):
         assert now[("salesforce", rid)]["Email"] == cases.before[("salesforce", rid)]["Email"]
         assert now[("salesforce", rid)]["HubSpot_Contact_Id__c"] == cases.before[("salesforce", rid)]["HubSpot_Contact_Id__c"]
-    involved = {r for person in cases.people.values() for r in (person.hubspot, (person.salesforce or ("", ""))[1]) if r}
+    involved = {r for c in cases.people for r in (cases.people[c].hubspot, cases.hubspot(c), cases.salesforce(c)) if r}
     assert not [r for s in cases.syncs for r in s["push"]["rejections_sample"] if r["record"] in involved]
 
 
@@ -302,13 +317,13 @@ def test_held_merges_are_parked_for_review_with_a_plain_hint(cases: Cases, capsy
         held = session.exec(select(ParkedRecord).where(ParkedRecord.stage == "identity",
                                                        ParkedRecord.resolved_at.is_(None))).all()  # type: ignore[union-attr]
     by_record = {r.record_id: r for r in held}
-    assert set(by_record) == {p["a1"].hubspot, (p["d1"].salesforce or ("", ""))[1]}
+    assert set(by_record) == {cases.hubspot("a1"), cases.salesforce("d1")}
     for row in held:
         assert row.hint and "merge" in row.hint
         text = f"{row.message} {row.hint}".casefold()
         for person in p.values():  # no personal data in messages or hints
             assert not any(e in text for e in person.emails if e)
-    assert "Salesforce" in by_record[p["a1"].hubspot].hint  # type: ignore[operator]
+    assert "Salesforce" in by_record[cases.hubspot("a1")].hint  # type: ignore[operator]
     # listed for review
     capsys.readouterr()
     assert main(["duplicates", "--json", "--config", str(world.config_path)]) == 0
@@ -318,7 +333,7 @@ def test_held_merges_are_parked_for_review_with_a_plain_hint(cases: Cases, capsy
     assert main(["retry", "--config", str(world.config_path)]) == 0
     world.sandbox.clock.advance(LAG_MS + 1_000)
     again = sync(world)
-    involved = {r for person in p.values() for r in (person.hubspot, (person.salesforce or ("", ""))[1]) if r}
+    involved = {r for c in p for r in (p[c].hubspot, cases.hubspot(c), cases.salesforce(c)) if r}
     assert not [r for r in again["push"]["rejections_sample"] if r["record"] in involved]
     with Session(world.engine) as session:
         still = session.exec(select(ParkedRecord).where(ParkedRecord.stage == "identity",
@@ -329,9 +344,15 @@ def test_held_merges_are_parked_for_review_with_a_plain_hint(cases: Cases, capsy
 def test_a_followed_hubspot_merge_moves_the_links_to_the_survivor(cases: Cases,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     p, world = cases.people, cases.world
-    survivor = explain(world, p["b1"].hubspot or "", capsys)
-    assert p["b2"].hubspot in linked(survivor)
-    assert explain(world, p["b2"].hubspot or "", capsys)["person_id"] == survivor["person_id"]
+    survivor = explain(world, cases.hubspot("b1"), capsys)
+    assert {p["b1"].hubspot, p["b2"].hubspot, cases.hubspot("b1"), cases.salesforce("b1")} <= linked(survivor)
+    assert {l["record_id"] for l in survivor["links"] if l["role"] == "primary"} == {
+        cases.hubspot("b1"), cases.salesforce("b1")}
+    for old_id in (p["b1"].hubspot or "", p["b2"].hubspot or ""):
+        assert explain(world, old_id, capsys)["person_id"] == survivor["person_id"]
+    # the Salesforce twin names the survivor, and no Salesforce record was made for the merged-away contact
+    assert read_salesforce(world, "Contact", cases.salesforce("b1"))["HubSpot_Contact_Id__c"] == cases.hubspot("b1")
+    assert read_hubspot(world, [cases.hubspot("b1")])[cases.hubspot("b1")]["salesforce_contact_id"] == cases.salesforce("b1")
     for email in p["b2"].emails:  # the merged-away contact's address now lives in hs_additional_emails
         assert explain(world, email, capsys)["person_id"] == survivor["person_id"]
 
@@ -352,12 +373,13 @@ def test_explain_finds_every_person_by_any_email_and_id(cases: Cases, capsys: py
     world, p = cases.world, cases.people
     for name in ("a1", "a2", "d1", "d2"):
         person = p[name]
-        ids = [i for i in (person.hubspot, (person.salesforce or ("", ""))[1]) if i]
+        ids = [i for i in (person.hubspot, cases.survivor.get(name), cases.salesforce(name)) if i]
         found = {explain(world, i, capsys)["person_id"] for i in ids}
         found |= {explain(world, e, capsys)["person_id"] for e in person.emails}
         assert len(found) == 1, (name, found)  # every id and address of one person: that person
         shown = explain(world, ids[0], capsys)
         assert set(ids) <= linked(shown), (name, shown["links"])
+        assert shown["held"] and all(h["hint"] for h in shown["held"])
     # and the held people are different people
-    assert explain(world, p["a1"].hubspot or "", capsys)["person_id"] != explain(
-        world, (p["a2"].salesforce or ("", ""))[1], capsys)["person_id"]
+    assert explain(world, cases.hubspot("a1"), capsys)["person_id"] != explain(
+        world, cases.salesforce("a2"), capsys)["person_id"]
