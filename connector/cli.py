@@ -339,7 +339,8 @@ def _run_reconcile(cfg: ConnectorConfig, mappings: Any) -> dict[str, Any]:
 def explain(who: str, config: Path | None, as_json: bool) -> None:
     """Show one person's unified record: every field's value, where it came from and why it won.
 
-    WHO is an e-mail address, a person id, or the id of a linked HubSpot or Salesforce record.
+    WHO is a person id, any e-mail address of the person (additional HubSpot addresses too), or the id
+    of any HubSpot or Salesforce record that is or was theirs (merged-away ones included).
     """
     from .store import open_engine
     from .store.people import explain_person
@@ -348,7 +349,8 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
         cfg = _load(config)
         found = explain_person(open_engine(cfg.store.url), who)
         if found is None:
-            raise ConnectorError(f"no person matches {who!r}: run `connector pull` and `connector reconcile` first, "
+            what = "that e-mail address" if "@" in who else repr(who)  # (an address is personal data: not echoed)
+            raise ConnectorError(f"no person matches {what}: run `connector pull` and `connector reconcile` first, "
                                  "or check the address or id")
     except ConnectorError as exc:
         _fail(exc, as_json)
@@ -370,6 +372,9 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
     for c in found["conflicts"][:10]:
         console.print(f"conflict on {c['field']}: {c['winner']['system']} {c['winner']['value']!r} won over "
                       f"{c['loser']['system']} {c['loser']['value']!r} ({c['rule']})")
+    for h in found.get("held", []):
+        console.print(f"[bold]held[/bold] ({h['code']}): {h['message']}", markup=True, highlight=False)
+        console.print(f"  to decide: {h['hint']}", highlight=False)
 
 
 def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, sample: int = 10,

@@ -383,3 +383,11 @@ def test_explain_finds_every_person_by_any_email_and_id(cases: Cases, capsys: py
     # and the held people are different people
     assert explain(world, cases.hubspot("a1"), capsys)["person_id"] != explain(
         world, cases.salesforce("a2"), capsys)["person_id"]
+    # the text form says what is held and how to decide
+    capsys.readouterr()
+    assert main(["explain", cases.hubspot("a1"), "--config", str(world.config_path)]) == 0
+    text = capsys.readouterr().out
+    assert "held (MERGED_ON_ONE_SIDE)" in text and "to decide: if they are one person" in text
+    # nobody: exit 1, and the address asked for is not echoed (personal data)
+    assert main(["explain", "nobody@example.invalid", "--json", "--config", str(world.config_path)]) == 1
+    assert "nobody@example.invalid" not in capsys.readouterr().out
