@@ -391,3 +391,30 @@ def test_explain_finds_every_person_by_any_email_and_id(cases: Cases, capsys: py
     # nobody: exit 1, and the address asked for is not echoed (personal data)
     assert main(["explain", "nobody@example.invalid", "--json", "--config", str(world.config_path)]) == 1
     assert "nobody@example.invalid" not in capsys.readouterr().out
+
+
+def test_merging_the_other_side_too_releases_a_held_merge(cases: Cases, capsys: pytest.CaptureFixture[str]) -> None:
+    """(Runs last: it changes the world.) Someone decides they are one person and merges the Salesforce
+    Contacts too: the next sync follows both merges, links everything to the survivors, writes the
+    cross-references and resolves the parked case."""
+    world = cases.world
+    with salesforce_control(world) as http:
+        r = http.post("/_sandbox/salesforce/merge", json={"masterId": cases.salesforce("a1"),
+                                                          "mergeIds": [cases.salesforce("a2")]})
+        assert r.status_code == 200, r.text
+    world.sandbox.clock.advance(LAG_MS + 1_000)
+    done = [sync(world)]
+    world.sandbox.clock.advance(LAG_MS + 1_000)
+    done.append(sync(world))
+    involved = {cases.hubspot("a1"), cases.salesforce("a1"), cases.salesforce("a2")}
+    assert not [r for s in done for r in s["push"]["rejections_sample"] if r["record"] in involved]
+    with Session(world.engine) as session:
+        rows = session.exec(select(ParkedRecord).where(ParkedRecord.stage == "identity",
+                                                       ParkedRecord.record_id == cases.hubspot("a1"))).all()
+    assert len(rows) == 1 and rows[0].resolved_at is not None
+    person = explain(world, cases.salesforce("a2"), capsys)
+    assert person["person_id"] == explain(world, cases.hubspot("a1"), capsys)["person_id"] and not person["held"]
+    assert {cases.people["a2"].hubspot, cases.salesforce("a2")} <= linked(person)
+    assert read_salesforce(world, "Contact", cases.salesforce("a1"))["HubSpot_Contact_Id__c"] == cases.hubspot("a1")
+    survivor = read_hubspot(world, [cases.hubspot("a1")])[cases.hubspot("a1")]
+    assert survivor["salesforce_contact_id"] == cases.salesforce("a1")
