@@ -11,6 +11,7 @@ from typing import Any
 
 from ..clock import SandboxClock
 from ..dataset import SeedBatch
+from .account import AccountSettings
 from .events import EventStore, accumulate, merge_summary
 from .limits import HubSpotLimits, RateLimiter
 from .properties import PropertyRegistry
@@ -42,12 +43,12 @@ class HubSpotState:
     """Everything one emulated HubSpot account holds; safe to share between server threads."""
 
     def __init__(self, data_dir: Path, clock: SandboxClock, *, rate_limits: bool = True,
-                 limits: HubSpotLimits | None = None, primary_id_preservation: bool = False) -> None:
+                 limits: HubSpotLimits | None = None, account: AccountSettings | None = None) -> None:
         self.clock = clock
-        #: the account is in HubSpot's "Primary ID Preservation for Merged Records" beta: a merge keeps
-        #: the primary's id instead of making a new record (off by default, as in most accounts)
-        self.primary_id_preservation = primary_id_preservation
-        self._account_defaults = {"primary_id_preservation": primary_id_preservation}
+        #: behaviour switches (merge ids, search lag, tier, the undocumented batch cases); a reset
+        #: restores the ones the account was made with
+        self.account = account or AccountSettings()
+        self._account_defaults = self.account.to_json()
         self.rate_limits = rate_limits
         self.limits = limits or HubSpotLimits()
         self.limiter = RateLimiter(self.limits, clock)
@@ -97,7 +98,7 @@ class HubSpotState:
     def reset(self) -> None:
         """Empty the account (records, events, custom properties, owners) and restore its settings; tokens stay valid."""
         self.db.clear()
-        self.__dict__.update(self._account_defaults)
+        self.account = AccountSettings(**self._account_defaults)
         self.registry.reload()
         self.records.refresh_counters()
         self.limiter.reset()
