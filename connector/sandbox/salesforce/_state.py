@@ -130,6 +130,8 @@ class SalesforceState:
     def load(self, batch: SeedBatch) -> None:
         """Store the Salesforce part of a seed batch as is (no validation; audit fields default to now)."""
         now = self.stamp()
+        for spec in batch.salesforce_fields:
+            self.add_custom_field(CustomField(**spec))
         for raw_name, records in batch.salesforce.items():
             obj = self.schema.obj(raw_name)
             if obj is None:
