@@ -84,7 +84,8 @@ def proc_hwm_mb(pid: int) -> float | None:
 def start_sandbox(people: int, seed: int, config_out: Path) -> tuple[subprocess.Popen[str], dict[str, Any], float]:
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "connector", "sandbox", "--people", str(people), "--seed",
-                             str(seed), "--rate-limits", "off", "--config-out", str(config_out)],
+                             str(seed), "--rate-limits", "off", "--search-lag", "0", "--bulk-jobs", "instant",
+                             "--config-out", str(config_out)],
                             stdout=subprocess.PIPE, text=True, cwd=ROOT)
     assert proc.stdout is not None
     line = proc.stdout.readline()

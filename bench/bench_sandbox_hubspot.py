@@ -21,7 +21,7 @@ from connector.sandbox.counters import CallCounter
 from connector.sandbox.dataset import SeedBatch
 from connector.sandbox.faults import FaultPlan
 from connector.sandbox.http import ServerThread
-from connector.sandbox.hubspot import HubSpotState, create_app
+from connector.sandbox.hubspot import AccountSettings, HubSpotState, create_app
 from connector.sandbox.tls import make_tls
 
 T0 = 1_700_000_000_000
@@ -69,7 +69,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        state = HubSpotState(base / "data", SandboxClock(), rate_limits=False)
+        state = HubSpotState(base / "data", SandboxClock(), rate_limits=False, account=AccountSettings(search_lag_ms=0))
         start = time.perf_counter()
         for first in range(1, args.contacts + 1, 10_000):
             state.load(SeedBatch(hubspot={"contacts": _contacts(first, min(first + 9_999, args.contacts))}))

@@ -162,8 +162,12 @@ def validate(live: bool, config: Path | None, as_json: bool) -> None:
 @click.option("--faults", default=None, help="fault spec, e.g. '503:0.02,429-retry@*/search:x3'")
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="where the emulators keep their data [default: a temporary directory]")
+@click.option("--search-lag", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              help="seconds before a HubSpot record created or changed is found by search (0: at once)")
+@click.option("--bulk-jobs", type=click.Choice(["realistic", "instant"]), default="realistic", show_default=True,
+              help="realistic: Salesforce Bulk 2.0 jobs take time scaled to their size; instant: for benchmarks")
 def sandbox(people: int, seed: int, config_out: Path | None, rate_limits: str, faults: str | None,
-            data_dir: Path | None) -> None:
+            data_dir: Path | None, search_lag: float, bulk_jobs: str) -> None:
     """Serve the HubSpot and Salesforce emulators until SIGTERM.
 
     Prints one JSON line on stdout with both base URLs, tokens and the CA file.
@@ -172,7 +176,8 @@ def sandbox(people: int, seed: int, config_out: Path | None, rate_limits: str, f
 
     try:
         serve_forever(people=people, seed=seed, config_out=config_out, rate_limits=rate_limits == "real",
-                      faults=faults, data_dir=data_dir)
+                      faults=faults, data_dir=data_dir, search_lag_ms=round(search_lag * 1000),
+                      bulk_jobs="instant" if bulk_jobs == "instant" else "realistic")
     except ConnectorError as exc:
         _fail(exc, False)
 
@@ -262,8 +267,13 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
 @click.option("--rate-limits", type=click.Choice(["real", "off"]), default="real", show_default=True)
 @click.option("--mappings", "mappings_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("mappings"),
               show_default=True, help="the mapping files to reconcile with")
+@click.option("--search-lag", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              help="seconds before a HubSpot record created or changed is found by search (0: at once)")
+@click.option("--bulk-jobs", type=click.Choice(["realistic", "instant"]), default="realistic", show_default=True,
+              help="realistic: Salesforce Bulk 2.0 jobs take time scaled to their size; instant: for benchmarks")
 @json_option
-def demo(people: int, seed: int, store_url: str, rate_limits: str, mappings_dir: Path, as_json: bool) -> None:
+def demo(people: int, seed: int, store_url: str, rate_limits: str, mappings_dir: Path, search_lag: float,
+         bulk_jobs: str, as_json: bool) -> None:
     """Start the sandbox, run the built stages against it and show what happened."""
     from .config import MappingsConfig
     from .demo import run_demo
@@ -271,7 +281,9 @@ def demo(people: int, seed: int, store_url: str, rate_limits: str, mappings_dir:
     try:
         _load_mappings(ConnectorConfig(sandbox={"enabled": True}, mappings=MappingsConfig(directory=mappings_dir)))
         summary = run_demo(people=people, seed=seed, store_url=store_url, rate_limits=rate_limits == "real",
-                           mappings_dir=mappings_dir, say=(lambda _line: None) if as_json else click.echo)
+                           mappings_dir=mappings_dir, say=(lambda _line: None) if as_json else click.echo,
+                           search_lag_ms=round(search_lag * 1000),
+                           bulk_jobs="instant" if bulk_jobs == "instant" else "realistic")
     except ConnectorError as exc:
         _fail(exc, as_json)
     if as_json:

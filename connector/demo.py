@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
@@ -40,7 +40,8 @@ def _fresh_sqlite(url: str) -> None:
             Path(parsed.database + suffix).unlink(missing_ok=True)
 
 
-def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappings_dir: Path, say: Say
+def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappings_dir: Path, say: Say,
+             search_lag_ms: int | None = None, bulk_jobs: Literal["realistic", "instant"] = "realistic"
              ) -> dict[str, Any]:
     """Run the demo; `say` prints a line for people (the CLI passes a no-op for --json)."""
     from .sandbox.runner import Sandbox
@@ -50,7 +51,8 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
         f"people (seed {seed}, rate limits {'real' if rate_limits else 'off'})...")
     mappings = load_mappings(mappings_dir)
     mapping = mappings.contacts
-    with Sandbox(people=people, seed=seed, rate_limits=rate_limits) as sandbox:
+    with Sandbox(people=people, seed=seed, rate_limits=rate_limits, search_lag_ms=search_lag_ms,
+                 bulk_jobs=bulk_jobs) as sandbox:
         info = sandbox.info()
         say(f"  seeded in {info.seconds_to_seed:.1f} s: HubSpot at {info.hubspot_base_url}, "
             f"Salesforce at {info.salesforce_instance_url}")

@@ -15,6 +15,10 @@ and ``SystemModstamp`` as ms and dates as strings; Ids come from ``salesforce.id
 sObjects: User, Account, Campaign, Lead, Contact, Opportunity, OpportunityContactRole, Task, Event,
 CampaignMember.
 
+HubSpot records may carry ``"archived": True`` and ``"archivedAt"`` (ms); Salesforce records
+``IsDeleted`` with ``_DeletedDate`` (ms) and ``MasterRecordId`` (merge losers). The first batch also
+holds the account's custom schema (``hubspot_properties``, ``salesforce_fields``).
+
 Marketing events are system-neutral so the HubSpot emulator decides how the public APIs expose them
 (events API for page views and form submissions, email events API for opens and clicks).
 """
@@ -52,6 +56,12 @@ class SeedBatch:
     hubspot_associations: list[Association] = field(default_factory=list)
     marketing_events: list[MarketingEvent] = field(default_factory=list)
     salesforce: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: (object type, merged-away id, survivor id): HubSpot ids that now read as another record
+    hubspot_merged: list[tuple[str, str, str]] = field(default_factory=list)
+    #: custom HubSpot property definitions by object type (Properties API bodies); first batch only
+    hubspot_properties: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: custom Salesforce field definitions (``CustomField`` keyword arguments); first batch only
+    salesforce_fields: list[dict[str, Any]] = field(default_factory=list)
 
     def size(self) -> int:
         return (

@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -31,6 +31,11 @@ from .counters import CallCounter
 from .faults import FaultPlan, FaultRule, FaultSpecError
 from .http import ServerThread
 from .tls import TLSFiles, make_tls
+
+if TYPE_CHECKING:
+    from .salesforce import BulkTiming, DatetimeMillis
+else:
+    BulkTiming = DatetimeMillis = str
 
 __all__ = ["Sandbox", "SandboxInfo", "serve_forever"]
 
@@ -55,6 +60,8 @@ class SandboxInfo:
     people: int
     seed: int
     seconds_to_seed: float
+    search_lag_ms: int = 0
+    bulk_jobs: str = "realistic"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +80,8 @@ class SandboxInfo:
             "people": self.people,
             "seed": self.seed,
             "seconds_to_seed": round(self.seconds_to_seed, 3),
+            "search_lag_ms": self.search_lag_ms,
+            "bulk_jobs": self.bulk_jobs,
         }
 
 
@@ -97,8 +106,15 @@ class Sandbox:
         rate_limits: bool = True,
         faults: str | None = None,
         start_ms: int | None = None,
+        search_lag_ms: int | None = None,
+        bulk_jobs: BulkTiming = "realistic",
+        soql_datetime_millis: DatetimeMillis = "truncate",
     ) -> None:
-        from .hubspot import HubSpotState
+        """`search_lag_ms` (default: HubSpot's few seconds) and `bulk_jobs` ("realistic": Bulk 2.0 jobs take
+        time scaled to their size) keep the emulators as slow to settle as the real systems; 0 and
+        "instant" are for benchmarks and for tests that are about something else. `soql_datetime_millis`
+        says whether the milliseconds of a SOQL datetime literal count ("truncate", as in Salesforce)."""
+        from .hubspot import DEFAULT_SEARCH_LAG_MS, AccountSettings, HubSpotState
         from .salesforce import SalesforceState
 
         self.people = people
@@ -114,10 +130,18 @@ class Sandbox:
         except FaultSpecError as exc:
             raise ConfigError([ConfigProblem("--faults", "-", str(exc),
                                              "use KIND[@PATH_GLOB][:RATE|xCOUNT], e.g. 503:0.02")]) from exc
-        self.hubspot = _System("hubspot", HubSpotState(self.data_dir / "hubspot", self.clock, rate_limits=rate_limits),
+        lag = DEFAULT_SEARCH_LAG_MS if search_lag_ms is None else search_lag_ms
+        if lag < 0 or bulk_jobs not in ("realistic", "instant"):
+            raise ConfigError([ConfigProblem("sandbox", "--search-lag / --bulk-jobs",
+                                             f"search lag {lag} ms and Bulk jobs {bulk_jobs!r} are not valid",
+                                             "give a search lag of 0 or more seconds and --bulk-jobs realistic|instant")])
+        self.search_lag_ms, self.bulk_jobs = lag, bulk_jobs
+        self.hubspot = _System("hubspot", HubSpotState(self.data_dir / "hubspot", self.clock, rate_limits=rate_limits,
+                                                       account=AccountSettings(search_lag_ms=lag)),
                                faults=hubspot_faults)
         self.salesforce = _System("salesforce",
-                                  SalesforceState(self.data_dir / "salesforce", self.clock, rate_limits=rate_limits),
+                                  SalesforceState(self.data_dir / "salesforce", self.clock, rate_limits=rate_limits,
+                                                  bulk_timing=bulk_jobs, soql_datetime_millis=soql_datetime_millis),
                                   faults=salesforce_faults)
         self.seconds_to_seed = 0.0
         self._seed_lock = threading.Lock()
@@ -200,6 +224,8 @@ class Sandbox:
             people=self.people,
             seed=self.seed,
             seconds_to_seed=self.seconds_to_seed,
+            search_lag_ms=self.search_lag_ms,
+            bulk_jobs=self.bulk_jobs,
         )
 
     def connector_config(self, store_url: str = "sqlite:///./connector.db") -> str:
@@ -306,12 +332,15 @@ def serve_forever(
     rate_limits: bool,
     faults: str | None,
     data_dir: Path | None,
+    search_lag_ms: int | None = None,
+    bulk_jobs: BulkTiming = "realistic",
 ) -> None:
     """Start the sandbox, print its JSON line, and serve until SIGTERM or SIGINT."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    sandbox = Sandbox(people=people, seed=seed, data_dir=data_dir, rate_limits=rate_limits, faults=faults)
+    sandbox = Sandbox(people=people, seed=seed, data_dir=data_dir, rate_limits=rate_limits, faults=faults,
+                      search_lag_ms=search_lag_ms, bulk_jobs=bulk_jobs)
     with sandbox:
         payload = sandbox.info().to_json()
         if config_out is not None:

@@ -306,15 +306,24 @@ class HubSpotSource:
         return out
 
     def present(self, object_type: str, ids: Sequence[str], *, archived: bool = False) -> set[str]:
-        """Which of `ids` exist (live, or archived), 100 per batch read; a merged-away id counts as present."""
+        """Which of `ids` exist (live, or archived), 100 per batch read; a merged-away id counts as present.
+
+        Presence is read from the records returned (an id, or one its survivor's ``hs_merged_object_ids``
+        lists), not only from the errors: HubSpot does not document that missing ids come back as errors."""
         found: set[str] = set()
         for start in range(0, len(ids), LIST_PAGE):
             chunk = list(ids[start:start + LIST_PAGE])
             body = self.http.json("POST", f"/crm/v3/objects/{object_type}/batch/read", object_type=object_type,
                                   params={"archived": str(archived).lower()},
-                                  json_body={"properties": ["hs_object_id"], "inputs": [{"id": i} for i in chunk]})
+                                  json_body={"properties": ["hs_object_id", "hs_merged_object_ids"],
+                                             "inputs": [{"id": i} for i in chunk]})
             missing = {str(i) for e in (body or {}).get("errors") or [] for i in (e.get("context") or {}).get("ids") or []}
-            found.update(i for i in chunk if i not in missing)
+            returned: set[str] = set()
+            for record in (body or {}).get("results") or []:
+                returned.add(str(record.get("id")))
+                merged = (record.get("properties") or {}).get("hs_merged_object_ids") or ""
+                returned.update(x.strip() for x in str(merged).split(";") if x.strip())
+            found.update(i for i in chunk if i in returned and i not in missing)
         return found
 
     def property_times(self, object_type: str, wanted: dict[str, set[str]]) -> dict[str, dict[str, int]]:

@@ -24,6 +24,7 @@ from connector.store import open_engine
 from connector.sync import Systems, open_systems, run_cycle
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
+SAFETY_LAG_MS = 60_000  # the shipped [sync].safety_lag_seconds
 
 
 @dataclass
@@ -40,11 +41,15 @@ class World:
         return open_systems(self.config, self.engine, self.sandbox.clock.now_ms())
 
     def sync(self, **kwargs: Any) -> dict[str, Any]:
+        """One sync as the scheduler's next run makes it: past the shipped safety lag (60 s of sandbox time)
+        since whatever the test just changed, so the systems' search lag and whole-second modstamps are met
+        as a user meets them."""
+        self.sandbox.clock.advance(SAFETY_LAG_MS + 1_000)
         systems = self.systems()
         try:
             kwargs.setdefault("deal_mapping", self.mappings.opportunities)
             return run_cycle(self.engine, systems, self.mappings.contacts, clock=self.sandbox.clock.now_ms,
-                             safety_lag_ms=0, lookback_ms=0, **kwargs)
+                             safety_lag_ms=SAFETY_LAG_MS, lookback_ms=0, **kwargs)
         finally:
             systems.close()
 
@@ -66,8 +71,9 @@ class World:
                           version=info.salesforce_api_version)
 
 
-def make_world(tmp: Path, *, people: int, seed: int, extra_config: str = "") -> Iterator[World]:
-    with Sandbox(people=people, seed=seed, rate_limits=False) as sb:
+def make_world(tmp: Path, *, people: int, seed: int, extra_config: str = "", **sandbox_options: Any
+               ) -> Iterator[World]:
+    with Sandbox(people=people, seed=seed, rate_limits=False, **sandbox_options) as sb:
         path = tmp / "connector.toml"
         text = sb.connector_config(f"sqlite:///{tmp}/state.db")
         if "[mappings]" not in text:

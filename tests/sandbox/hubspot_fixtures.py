@@ -17,7 +17,7 @@ from connector.sandbox.counters import CallCounter
 from connector.sandbox.dataset import SeedBatch
 from connector.sandbox.faults import FaultPlan
 from connector.sandbox.http import ServerThread
-from connector.sandbox.hubspot import HubSpotLimits, HubSpotState, create_app
+from connector.sandbox.hubspot import AccountSettings, HubSpotLimits, HubSpotState, create_app
 from connector.sandbox.tls import TLSFiles, make_tls
 
 __all__ = ["Hub", "hub_server", "hub", "seed_contacts", "T0"]
@@ -51,7 +51,8 @@ def hub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubSp
     base: Path = tmp_path_factory.mktemp("hubspot")
     tls = make_tls(base / "tls")
     clock = SandboxClock()
-    state = HubSpotState(base / "data", clock, rate_limits=False)
+    # searches here read right after writing and are not about index lag (test_hubspot_search_lag.py is)
+    state = HubSpotState(base / "data", clock, rate_limits=False, account=AccountSettings(search_lag_ms=0))
     counter, faults = CallCounter(), FaultPlan()
     server = ServerThread(create_app(state, counter=counter, faults=faults), tls, name="hubspot-test").start()
     try:

@@ -18,7 +18,8 @@ T0 = 1_767_225_600_000
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SalesforceSandbox]:
-    with SalesforceSandbox.start(tmp_path_factory.mktemp("sf-bulk")) as sb:
+    # these tests are about data and shapes; Bulk timing has its own tests (test_salesforce_realism.py)
+    with SalesforceSandbox.start(tmp_path_factory.mktemp("sf-bulk"), bulk_timing="instant") as sb:
         yield sb
 
 

@@ -316,6 +316,9 @@ SF_DATETIMES = (
 )
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 VALID_PHONE = re.compile(r"^\+\d{1,3}( \d+)+$")
+LOCAL_PHONE = re.compile(r"^(\(\d{3}\) \d{3}-\d{4}|0\d+ \d+)$")  # national formats, valid but not +cc
+GONE = {"IsDeleted", "MasterRecordId", "_DeletedDate"}  # recycle bin and merge losers
+MERGE_PROPS = {"hs_merged_object_ids", "hs_additional_emails"}
 
 
 @dataclass
@@ -329,6 +332,9 @@ class World:
     events: list[MarketingEvent] = field(default_factory=list)
     arrival: dict[str, int] = field(default_factory=dict)  # id -> batch number
     late_refs: list[str] = field(default_factory=list)
+    hs_custom: set[str] = field(default_factory=set)  # the account's custom contact properties
+    sf_custom: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # custom fields by sObject
+    hs_merged: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def collect(batches: Iterable[SeedBatch]) -> World:
@@ -345,6 +351,10 @@ def collect(batches: Iterable[SeedBatch]) -> World:
                 world.arrival[r["Id"]] = n
         world.assoc.extend(batch.hubspot_associations)
         world.events.extend(batch.marketing_events)
+        world.hs_custom.update(p["name"] for p in batch.hubspot_properties.get("contacts", []))
+        for spec in batch.salesforce_fields:
+            world.sf_custom[spec["sobject"]].add(spec["api_name"])
+        world.hs_merged.extend(batch.hubspot_merged)
         # every reference must already be known (this batch or an earlier one)
         for sobject, records in batch.salesforce.items():
             for r in records:
@@ -401,9 +411,11 @@ def people(world: World) -> dict[str, dict[str, Any]]:
         assert index[email]["hs"] is None, f"HubSpot email {email} twice"
         index[email]["hs"] = c
     for lead in world.sf["Lead"]:
-        index[norm(lead["Email"])]["leads"].append(lead)
+        if "MasterRecordId" not in lead:  # a merge's loser is no one of its own
+            index[norm(lead["Email"])]["leads"].append(lead)
     for contact in world.sf["Contact"]:
-        index[norm(contact["Email"])]["contacts"].append(contact)
+        if "MasterRecordId" not in contact:
+            index[norm(contact["Email"])]["contacts"].append(contact)
     return dict(index)
 
 
@@ -591,16 +603,24 @@ def test_converted_leads_point_at_their_contact_account_and_opportunity(world: W
     converted = [lead for lead in world.sf["Lead"] if lead["IsConverted"]]
     assert 0.10 < len(converted) / len(contacts) < 0.20
     with_opp = 0
+    kinds: Counter[str] = Counter()
     for lead in converted:
         assert lead["Status"] == "Closed - Converted" and DATE.match(lead["ConvertedDate"])
         contact = contacts[lead["ConvertedContactId"]]
         assert contact["AccountId"] == lead["ConvertedAccountId"] and lead["ConvertedAccountId"] in accounts
         assert norm(contact["Email"]) == norm(lead["Email"])
-        assert lead["LastModifiedDate"] == contact["CreatedDate"]  # converted in the same transaction
+        if lead["LastModifiedDate"] == contact["CreatedDate"]:  # the conversion made the Contact
+            kinds["new contact"] += 1
+        else:  # a duplicate Lead converted into the Contact that already existed
+            assert contact["CreatedDate"] < lead["LastModifiedDate"] and "ConvertedOpportunityId" not in lead
+            kinds["existing contact"] += 1
         if "ConvertedOpportunityId" in lead:
             with_opp += 1
             assert opps[lead["ConvertedOpportunityId"]]["AccountId"] == lead["ConvertedAccountId"]
     assert 0 < with_opp < len(converted)
+    assert kinds["new contact"] > 0 and kinds["existing contact"] > 0
+    shared_account = Counter(lead["ConvertedAccountId"] for lead in converted)
+    assert any(n > 1 for n in shared_account.values())  # converted into an Account that already existed
     for lead in world.sf["Lead"]:
         if not lead["IsConverted"]:
             assert lead["Status"] != "Closed - Converted" and "ConvertedContactId" not in lead
@@ -639,9 +659,12 @@ def test_some_records_share_the_exact_same_modified_millisecond(world: World) ->
 
 
 def test_hubspot_records_stay_inside_the_vocabulary(world: World) -> None:
+    assert len(world.hs_custom) >= 200  # an account's years of custom properties
     for kind, allowed in HS_PROPS.items():
+        if kind == "contacts":
+            allowed = allowed | world.hs_custom | MERGE_PROPS
         for r in world.hs[kind]:
-            assert set(r) <= {"id", "properties", "createdAt", "updatedAt", "history"}
+            assert set(r) <= {"id", "properties", "createdAt", "updatedAt", "history", "archived", "archivedAt"}
             assert set(r["properties"]) <= allowed, (kind, set(r["properties"]) - allowed)
             for prop, value in r["properties"].items():
                 assert value is None or isinstance(value, str), (kind, prop)
@@ -653,8 +676,9 @@ def test_hubspot_records_stay_inside_the_vocabulary(world: World) -> None:
 
 
 def test_salesforce_records_stay_inside_the_vocabulary(world: World) -> None:
+    assert all(len(world.sf_custom[o]) >= 100 for o in ("Lead", "Contact"))
     for sobject, records in world.sf.items():
-        allowed = SF_FIELDS[sobject] | STAMPS
+        allowed = SF_FIELDS[sobject] | STAMPS | world.sf_custom[sobject] | GONE
         for r in records:
             assert set(r) <= allowed, (sobject, set(r) - allowed)
             assert SF_REQUIRED.get(sobject, set()) <= set(r), (sobject, r)
@@ -728,10 +752,11 @@ def test_dirty_data_exists_in_realistic_amounts(world: World, people: dict[str, 
     assert 0 < sum(1 for e in sf_emails if e != e.strip()) < 0.03 * len(sf_emails)
     contacts = world.hs["contacts"]
     props = [c["properties"] for c in contacts]
-    bad_phones = sum(1 for r in props if r.get("phone") and not VALID_PHONE.match(r["phone"]))
-    bad_phones += sum(
-        1 for r in world.sf["Lead"] + world.sf["Contact"] if r.get("Phone") and not VALID_PHONE.match(r["Phone"])
-    )
+    phones = [r["phone"] for r in props if r.get("phone")]
+    phones += [r["Phone"] for r in world.sf["Lead"] + world.sf["Contact"] if r.get("Phone")]
+    local = sum(1 for p in phones if LOCAL_PHONE.match(p))
+    assert 0.2 * len(phones) < local < 0.4 * len(phones)  # "(415) 555-0134", "030 1234567"
+    bad_phones = sum(1 for p in phones if not VALID_PHONE.match(p) and not LOCAL_PHONE.match(p))
     assert 0.005 * PEOPLE < bad_phones < 0.06 * PEOPLE
     long_titles = sum(1 for r in props if len(r.get("jobtitle") or "") > 128)
     assert 0.003 * len(props) < long_titles < 0.03 * len(props)
@@ -762,7 +787,7 @@ def test_conflicts_differ_with_a_later_change_on_either_side(people: dict[str, d
         sf = (p["contacts"] or [r for r in p["leads"] if not r["IsConverted"]])[0]
         history = p["hs"].get("history", {})
         changed_hs = [k for k in ("phone", "jobtitle", "company", "hs_analytics_source") if k in history]
-        differs = hs.get("phone") != sf.get("Phone") or hs.get("jobtitle") != sf.get("Title") or changed_hs
+        differs = not same_number(hs.get("phone"), sf.get("Phone")) or hs.get("jobtitle") != sf.get("Title") or changed_hs
         if differs:
             conflicted += 1
             later["hubspot" if p["hs"]["updatedAt"] > sf["LastModifiedDate"] else "salesforce"] += 1
@@ -770,16 +795,24 @@ def test_conflicts_differ_with_a_later_change_on_either_side(people: dict[str, d
     assert later["hubspot"] > 0.25 * conflicted and later["salesforce"] > 0.25 * conflicted
 
 
+def same_number(a: str | None, b: str | None) -> bool:
+    """One number whatever the format ("+1 415 555 0134" and "(415) 555-0134"): the last seven digits."""
+    return "".join(c for c in a or "" if c.isdigit())[-7:] == "".join(c for c in b or "" if c.isdigit())[-7:]
+
+
 def test_opt_outs_sometimes_on_one_side_only(people: dict[str, dict[str, Any]]) -> None:
-    hs_out = sf_out = one_side = 0
+    hs_out = sf_out = one_side = unset = 0
     for p in people.values():
-        h = bool(p["hs"]) and p["hs"]["properties"]["hs_email_optout"] == "true"
+        h = bool(p["hs"]) and p["hs"]["properties"].get("hs_email_optout") == "true"
+        unset += bool(p["hs"]) and "hs_email_optout" not in p["hs"]["properties"]
         s = any(r["HasOptedOutOfEmail"] for r in p["contacts"] + p["leads"] if not r.get("IsConverted"))
         hs_out += h
         sf_out += s
         one_side += p["hs"] is not None and in_sf(p) and h != s
     assert 0.03 * PEOPLE < hs_out < 0.07 * PEOPLE and 0.02 * PEOPLE < sf_out < 0.07 * PEOPLE
     assert one_side > 0
+    hubspot = sum(1 for p in people.values() if p["hs"])
+    assert 0.7 * hubspot < unset < 0.9 * hubspot  # never set: null, not "false"
 
 
 def test_marketing_events_are_long_tailed_and_recent_for_mqls(world: World) -> None:
@@ -833,3 +866,59 @@ def test_peak_rss_stays_flat_from_10k_to_100k_people() -> None:
     small, large = (json.loads(line) for line in out.splitlines())
     assert large["peak_rss_mb"] - small["peak_rss_mb"] < 20, (small, large)
     assert large["seconds"] < 30 and large["records"] > 10 * PEOPLE
+
+
+# ---------------------------------------------------------------------------- a messy past
+
+
+def test_nothing_piles_up_on_the_last_millisecond(world: World) -> None:
+    """Times that would fall after `now` are spread over the time before it, never clamped onto `now`: a
+    first pull ending at `now` must not find dozens of records stamped with its last millisecond. The bulk
+    imports' shared milliseconds (deliberate ties) stay."""
+    hs_times = Counter(c["updatedAt"] for c in world.hs["contacts"])
+    sf_times = Counter(r["SystemModstamp"] for o in ("Lead", "Contact") for r in world.sf[o])
+    assert hs_times[NOW] <= 2 and sf_times[NOW // 1000 * 1000] <= 2
+    assert max(hs_times.values()) >= 10  # a bulk import
+
+
+def test_archived_and_merged_hubspot_contacts(world: World) -> None:
+    contacts = world.hs["contacts"]
+    archived = [c for c in contacts if c.get("archived")]
+    assert 0.005 * len(contacts) < len(archived) < 0.03 * len(contacts)
+    assert all(c["createdAt"] <= c["archivedAt"] == c["updatedAt"] <= NOW for c in archived)
+    live_ids = {c["id"] for c in contacts}
+    survivors = {c["id"]: c for c in contacts if "hs_merged_object_ids" in c["properties"]}
+    assert 0.003 * len(contacts) < len(survivors) < 0.03 * len(contacts)
+    assert {(t, new) for t, _, new in world.hs_merged} == {("contacts", i) for i in survivors}
+    for _, old, new in world.hs_merged:
+        assert old not in live_ids and int(old) < int(new)  # never a record of its own; the survivor is newer
+        assert old in survivors[new]["properties"]["hs_merged_object_ids"].split(";")
+    emails = {c["properties"]["email"] for c in contacts}
+    extra = [e for c in survivors.values() for e in c["properties"]["hs_additional_emails"].split(";")]
+    assert len(extra) == len(world.hs_merged) and not set(extra) & emails and len(set(extra)) == len(extra)
+
+
+def test_deleted_merged_and_restored_salesforce_records(world: World) -> None:
+    people = world.sf["Lead"] + world.sf["Contact"]
+    by_id = {r["Id"]: r for r in people}
+    losers = [r for r in people if "MasterRecordId" in r]
+    binned = [r for r in people if r.get("IsDeleted") and "MasterRecordId" not in r]
+    assert 0.003 * len(people) < len(losers) < 0.03 * len(people)
+    assert 0.005 * len(people) < len(binned) < 0.03 * len(people)
+    for r in losers + binned:
+        assert r["IsDeleted"] and r["_DeletedDate"] == r["SystemModstamp"] == r["LastModifiedDate"]
+    for loser in losers:
+        master = by_id[loser["MasterRecordId"]]
+        assert master["Id"][:3] == loser["Id"][:3]  # a Lead into a Lead, a Contact into a Contact
+        assert norm(loser["Email"]) != norm(master["Email"]) and loser["LastName"] == master["LastName"]
+    touched_later = sum(1 for r in people if not r.get("IsDeleted") and r["SystemModstamp"] > r["LastModifiedDate"])
+    assert touched_later > 0.05 * len(people)  # automation and recycle-bin restores move SystemModstamp only
+
+
+def test_dirty_values_people_leave(world: World, people: dict[str, dict[str, Any]]) -> None:
+    hs = [c["properties"] for c in world.hs["contacts"]]
+    countries = Counter(p["country"] for p in hs) + Counter(
+        r["Country"] for r in world.sf["Lead"] if "Country" in r)
+    assert countries["N/A"] > 0 and any(c != c.strip() for c in countries) and any(c.islower() for c in countries)
+    both_kinds = [p for p in people.values() if p["contacts"] and [r for r in p["leads"] if not r["IsConverted"]]]
+    assert both_kinds  # the same email on a Lead and a Contact

@@ -17,6 +17,7 @@ from .routes_assoc import association_routes
 from .routes_events import event_routes
 from .routes_meta import meta_routes
 from .routes_objects import object_routes
+from .routes_prefs import preference_routes
 from .services import Services
 from .state import HubSpotState
 
@@ -40,7 +41,7 @@ def create_app(state: HubSpotState, *, counter: CallCounter, faults: FaultPlan,
     routes: list[BaseRoute] = [*control_routes, *_control(svc)]
     for prefix in OBJECT_PREFIXES:
         routes += object_routes(svc, prefix)
-    routes += association_routes(svc) + meta_routes(svc) + event_routes(svc)
+    routes += association_routes(svc) + meta_routes(svc) + event_routes(svc) + preference_routes(svc)
     router = Router(routes=routes, redirect_slashes=False, default=_not_found)
     return CountingMiddleware(FaultMiddleware(HubSpotGate(router, state), faults, render_fault), counter)
 

@@ -136,20 +136,13 @@ def control_routes(svc: Services) -> list[BaseRoute]:
 
     @endpoint
     async def account(request: Request) -> Response:
-        """Read (GET) or change (POST) account settings an admin or a beta enrolment decides."""
+        """Read (GET) or change (POST) the account settings (hubspot/account.py)."""
         if request.method == "POST":
-            body = await json_body(request)
-            if not isinstance(body, dict):
-                raise HubSpotError(400, "VALIDATION_ERROR", "body must be an object of account settings")
-            unknown = sorted(set(body) - set(_account(state)))
-            if unknown:
-                raise HubSpotError(400, "VALIDATION_ERROR", f"unknown account settings {unknown}; known: "
-                                                            f"{sorted(_account(state))}")
-            if "primary_id_preservation" in body:
-                if not isinstance(body["primary_id_preservation"], bool):
-                    raise HubSpotError(400, "VALIDATION_ERROR", "primary_id_preservation must be true or false")
-                state.primary_id_preservation = body["primary_id_preservation"]
-        return json_response(_account(state))
+            try:
+                state.account.update(await json_body(request))
+            except ValueError as exc:
+                raise HubSpotError(400, "VALIDATION_ERROR", str(exc)) from None
+        return json_response(state.account.to_json())
 
     obj = f"{PREFIX}/objects/{{objectType}}/{{objectId}}"
     return [
@@ -167,10 +160,6 @@ def control_routes(svc: Services) -> list[BaseRoute]:
         Route(f"{obj}/restore", restore, methods=["POST"]),
         Route(f"{obj}/modified", set_modified, methods=["POST"]),
     ]
-
-
-def _account(state: Any) -> dict[str, Any]:
-    return {"primary_id_preservation": state.primary_id_preservation}
 
 
 def _raw(records: Any, row: Any) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Batch endpoints: read, create, update, upsert, archive (at most 100 inputs each).
 
 Without ``objectWriteTraceId`` on the inputs a batch write is all-or-nothing (the first invalid input
-fails the whole request with its 4xx); with trace ids, valid inputs are written and the invalid ones
-come back in ``errors`` with HTTP 207.
+fails the whole request with its 4xx; inferred, the docs are silent); with trace ids, valid inputs are
+written and the invalid ones come back in ``errors`` with HTTP 207 (documented). The account settings
+``untraced_batch`` and ``batch_read_missing`` switch the undocumented cases to their alternatives.
 """
 
 from __future__ import annotations
@@ -66,13 +67,14 @@ def batch_routes(svc: Services, prefix: str) -> list[BaseRoute]:
         results: list[Any] = []
         errors: list[dict[str, Any]] = []
         with svc.db.transaction():
-            if not traced:
+            if not traced and svc.state.account.untraced_batch == "all-or-nothing":
                 return [one(i) for i in inputs], []
             for item in inputs:
                 try:
                     results.append(one(item))
                 except HubSpotError as exc:
-                    errors.append(_error_item(exc, str(item.get("objectWriteTraceId") or "")))
+                    trace = item.get("objectWriteTraceId") if isinstance(item, dict) else None
+                    errors.append(_error_item(exc, str(trace) if trace else None))
         return results, errors
 
     @endpoint
@@ -97,7 +99,7 @@ def batch_routes(svc: Services, prefix: str) -> list[BaseRoute]:
                 seen.add(row.id)
                 results.append(records.render(row, props, with_history=history))
         errors = []
-        if missing:
+        if missing and svc.state.account.batch_read_missing == "error-207":
             errors.append({"status": "error", "category": "OBJECT_NOT_FOUND",
                            "message": f"Could not get some {SINGULAR[object_type].upper()} objects, they may be "
                                       "deleted or not exist. Check that ids are valid.",

@@ -104,11 +104,16 @@ def object_routes(svc: Services, prefix: str) -> list[BaseRoute]:
         object_type = object_type_of(request.path_params["objectType"])
         body = await json_body(request)
         query = build_search(object_type, body, svc.registry)
+        where, params = query.where, list(query.params)
+        lag = state.account.search_lag_ms
+        if lag:  # the index has not caught up with records created or changed within the lag
+            where += " AND modified <= ?"
+            params.append(state.clock.now_ms() - lag)
         with svc.db.lock:
-            total = svc.db.conn.execute(f"SELECT count(*) FROM records WHERE {query.where}", query.params).fetchone()[0]
+            total = svc.db.conn.execute(f"SELECT count(*) FROM records WHERE {where}", params).fetchone()[0]
             ids = [r[0] for r in svc.db.conn.execute(
-                f"SELECT id FROM records WHERE {query.where} ORDER BY {query.order} LIMIT ? OFFSET ?",
-                (*query.params, query.limit, query.offset))]
+                f"SELECT id FROM records WHERE {where} ORDER BY {query.order} LIMIT ? OFFSET ?",
+                (*params, query.limit, query.offset))]
         rows = records.rows(object_type, ids)
         props = query.properties or DEFAULT_RETURNED[object_type]
         out: dict[str, Any] = {"total": total, "results": [records.render(rows[i], props) for i in ids if i in rows]}

@@ -11,12 +11,12 @@ from typing import Any
 
 from ..clock import SandboxClock
 from ..dataset import SeedBatch
+from .account import AccountSettings
 from .events import EventStore, accumulate, merge_summary
 from .limits import HubSpotLimits, RateLimiter
 from .properties import PropertyRegistry
-from .schema import PropertyDef
 from .records import RecordStore, WriteSource, derive_calculated
-from .schema import ASSOCIATION_TYPE_IDS, OBJECT_TYPES
+from .schema import ASSOCIATION_TYPE_IDS, OBJECT_TYPES, PropertyDef
 from .store import Database
 from .values import normalize_value
 
@@ -42,12 +42,12 @@ class HubSpotState:
     """Everything one emulated HubSpot account holds; safe to share between server threads."""
 
     def __init__(self, data_dir: Path, clock: SandboxClock, *, rate_limits: bool = True,
-                 limits: HubSpotLimits | None = None, primary_id_preservation: bool = False) -> None:
+                 limits: HubSpotLimits | None = None, account: AccountSettings | None = None) -> None:
         self.clock = clock
-        #: the account is in HubSpot's "Primary ID Preservation for Merged Records" beta: a merge keeps
-        #: the primary's id instead of making a new record (off by default, as in most accounts)
-        self.primary_id_preservation = primary_id_preservation
-        self._account_defaults = {"primary_id_preservation": primary_id_preservation}
+        #: behaviour switches (merge ids, search lag, tier, the undocumented batch cases); a reset
+        #: restores the ones the account was made with
+        self.account = account or AccountSettings()
+        self._account_defaults = self.account.to_json()
         self.rate_limits = rate_limits
         self.limits = limits or HubSpotLimits()
         self.limiter = RateLimiter(self.limits, clock)
@@ -97,7 +97,7 @@ class HubSpotState:
     def reset(self) -> None:
         """Empty the account (records, events, custom properties, owners) and restore its settings; tokens stay valid."""
         self.db.clear()
-        self.__dict__.update(self._account_defaults)
+        self.account = AccountSettings(**self._account_defaults)
         self.registry.reload()
         self.records.refresh_counters()
         self.limiter.reset()
@@ -105,6 +105,10 @@ class HubSpotState:
     def load(self, batch: SeedBatch) -> None:
         """Insert a seed batch fast (one transaction per table); ids continue above the highest seeded."""
         owners = batch.hubspot.get("owners") or []
+        for object_type, definitions in batch.hubspot_properties.items():
+            for body in definitions:
+                if self.registry.get(object_type, str(body.get("name"))) is None:
+                    self.registry.create(object_type, body)
         folded = accumulate(list(batch.marketing_events)) if batch.marketing_events else {}
         with self.db.transaction() as conn:
             if owners:
@@ -115,7 +119,15 @@ class HubSpotState:
                 rows = [self._seed_row(object_type, r, defs, folded) for r in batch.hubspot.get(object_type) or []]
                 if rows:
                     conn.executemany("INSERT OR REPLACE INTO records (type, id, archived, created, modified, "
-                                     "archived_at, email, props, history) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)", rows)
+                                     "archived_at, email, props, history) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                    if object_type == "contacts":
+                        conn.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?)", [
+                            (alias.strip().lower(), int(r["id"])) for r in batch.hubspot.get("contacts") or []
+                            for alias in ((r.get("properties") or {}).get("hs_additional_emails") or "").split(";")
+                            if alias.strip()])
+            if batch.hubspot_merged:
+                conn.executemany("INSERT OR REPLACE INTO merged VALUES (?, ?, ?)",
+                                 [(t, int(old), int(new)) for t, old, new in batch.hubspot_merged])
             assoc_rows = []
             for from_type, from_id, to_type, to_id in batch.hubspot_associations:
                 assoc_rows.append((from_type, int(from_id), to_type, int(to_id),
@@ -137,7 +149,7 @@ class HubSpotState:
             if value is None or value == "" or name in _SERVER_MANAGED:
                 continue
             prop = defs.get(name)
-            if prop is None or (prop.type == "string" and isinstance(value, str)):
+            if prop is None or prop.read_only or (prop.type == "string" and isinstance(value, str)):
                 props[name] = value if isinstance(value, str) else str(value)
             else:
                 props[name] = normalize_value(prop, value) or ""
@@ -150,5 +162,7 @@ class HubSpotState:
             modified = max(modified, summary["_last"])
         history = record.get("history")
         email = (props.get("email", "").strip().lower() or None) if object_type == "contacts" else None
-        return (object_type, int(record["id"]), 1 if record.get("archived") else 0, created, modified, email,
+        archived = bool(record.get("archived"))
+        archived_at = int(record.get("archivedAt") or modified) if archived else None
+        return (object_type, int(record["id"]), 1 if archived else 0, created, modified, archived_at, email,
                 json.dumps(props), json.dumps(history) if history else None)

@@ -49,13 +49,17 @@ CREATE TABLE IF NOT EXISTS owners (id INTEGER PRIMARY KEY, email TEXT, json TEXT
 CREATE TABLE IF NOT EXISTS custom_props (type TEXT, name TEXT, json TEXT NOT NULL, PRIMARY KEY (type, name));
 CREATE TABLE IF NOT EXISTS custom_groups (type TEXT, name TEXT, json TEXT NOT NULL, PRIMARY KEY (type, name));
 CREATE TABLE IF NOT EXISTS subscriptions (
-    email TEXT NOT NULL, subscription_id TEXT NOT NULL, status TEXT NOT NULL, PRIMARY KEY (email, subscription_id)
+    email TEXT NOT NULL, subscription_id TEXT NOT NULL, status TEXT NOT NULL, timestamp INTEGER, source TEXT,
+    PRIMARY KEY (email, subscription_id)
 );
+CREATE TABLE IF NOT EXISTS wide_status (
+    email TEXT PRIMARY KEY, status TEXT NOT NULL, timestamp INTEGER NOT NULL, source TEXT
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blocklist (email TEXT PRIMARY KEY);
 """
 
 _TABLES = ("records", "merged", "aliases", "assoc", "events", "owners", "custom_props", "custom_groups",
-           "subscriptions", "blocklist")
+           "subscriptions", "wide_status", "blocklist")
 _TOKEN_SPLIT = re.compile(r"[^0-9a-z]+")
 
 
@@ -91,6 +95,10 @@ class Database:
         self.conn.execute("PRAGMA temp_store=MEMORY")
         self.conn.create_function("hs_token", 2, _token_match, deterministic=True)
         self.conn.executescript(_SCHEMA)
+        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(subscriptions)")}
+        for column, kind in (("timestamp", "INTEGER"), ("source", "TEXT")):  # a data dir made before they existed
+            if column not in columns:
+                self.conn.execute(f"ALTER TABLE subscriptions ADD COLUMN {column} {kind}")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

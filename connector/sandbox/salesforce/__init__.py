@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from ._app import create_app, render_fault
 from ._schema import DEFAULT_CUSTOM_FIELDS, CustomField
-from ._state import DEFAULT_API_VERSION, SUPPORTED_VERSIONS, SalesforceLimits, SalesforceState
+from ._state import (DEFAULT_API_VERSION, SUPPORTED_VERSIONS, BulkTiming, DatetimeMillis, SalesforceLimits,
+                     SalesforceState)
 
 __all__ = [
     "SalesforceState", "SalesforceLimits", "CustomField", "DEFAULT_CUSTOM_FIELDS", "create_app", "render_fault",
-    "DEFAULT_API_VERSION", "SUPPORTED_VERSIONS",
+    "DEFAULT_API_VERSION", "SUPPORTED_VERSIONS", "BulkTiming", "DatetimeMillis",
 ]

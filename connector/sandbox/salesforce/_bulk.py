@@ -1,9 +1,12 @@
 """Bulk API 2.0: query jobs (CSV results with locators) and ingest jobs (CSV uploads, per-row results).
 
-Jobs run when they are ready (query: at the first poll; ingest: when the upload is marked complete)
-after `state.bulk_delay_ms` of sandbox time, so a client sees UploadComplete/InProgress and then
-JobComplete exactly as it polls a real org. Query results are written to a CSV file in the data
-directory; a locator is the base64 row offset, like Salesforce's opaque locators.
+Jobs take time, as in a real org: with ``state.bulk_timing == "realistic"`` (the default) a job stays
+UploadComplete/InProgress for ``BULK_BASE_MS`` plus a time scaled to its rows (``bulk_job_ms``) of
+sandbox time, plus ``state.bulk_delay_ms``; results asked for before that answer 412. A query job
+reads its rows when it is created (a snapshot; the delay is then known); an ingest job writes its rows
+once the delay after UploadComplete has passed. ``"instant"`` (benchmarks) drops the scaled part.
+Query results are written to a CSV file in the data directory; a locator is the base64 row offset,
+like Salesforce's opaque locators.
 """
 
 from __future__ import annotations
@@ -25,12 +28,26 @@ from ._values import format_datetime
 from ._writes import MultipleMatches
 from .ids import make_id
 
-__all__ = ["Job"]
+__all__ = ["BULK_BASE_MS", "INGEST_ROWS_PER_MS", "Job", "QUERY_ROWS_PER_MS", "bulk_job_ms"]
 
 _DELIMS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
 _ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
 _DT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
 _CSV = "text/csv"
+
+#: a job's fixed cost: Salesforce queues every job before a worker picks it up (inferred; not documented)
+BULK_BASE_MS = 2_000
+#: rows a query job reads, and records an ingest job writes, per millisecond of sandbox time (inferred)
+QUERY_ROWS_PER_MS = 50
+INGEST_ROWS_PER_MS = 1
+
+
+def bulk_job_ms(state: Any, kind: str, rows: int) -> int:
+    """How long a job of `rows` stays in progress, in sandbox milliseconds."""
+    extra = int(state.bulk_delay_ms)
+    if state.bulk_timing != "realistic":
+        return extra
+    return extra + BULK_BASE_MS + rows // (QUERY_ROWS_PER_MS if kind == "query" else INGEST_ROWS_PER_MS)
 
 
 @dataclass
@@ -63,6 +80,7 @@ class Job:
     bad_rows: list[list[str]] = field(default_factory=list)
     unprocessed: list[list[str]] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
+    ran: bool = False  # its rows were read (query) or written (ingest)
 
     def info(self, state: Any) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -80,7 +98,9 @@ class Job:
             out["jobType"] = "V2Query"
         out.update(lineEnding=self.line_ending, columnDelimiter=self.column_delimiter)
         if self.state not in ("Open", "UploadComplete") or self.kind == "query":
-            out.update(numberRecordsProcessed=self.processed, retries=0, totalProcessingTime=self.processing_ms)
+            done = self.state in ("JobComplete", "Failed", "Aborted")
+            out.update(numberRecordsProcessed=self.processed if done else 0, retries=0,
+                       totalProcessingTime=self.processing_ms if done else 0)
             if self.kind == "ingest":
                 out.update(numberRecordsFailed=self.failed, apiActiveProcessingTime=self.processing_ms,
                            apexProcessingTime=0)
@@ -135,26 +155,41 @@ def create_query_job(ctx: Ctx) -> Resp:
         raise ApiError(400, "INVALIDJOB", "Bulk API 2.0 query jobs do not support COUNT() or OFFSET")
     now = ctx.state.stamp()
     job = Job(_new_id(ctx), "query", operation, plan.bq.sobject, ctx.version, now, now, "UploadComplete",
-              delim, ending, query=text, ready_ms=ctx.state.clock.now_ms() + ctx.state.bulk_delay_ms)
+              delim, ending, query=text)
+    created = ctx.state.clock.now_ms()
+    if ctx.state.bulk_timing == "realistic":
+        _process(ctx, job)  # read the rows now: how long the job takes depends on how many there are
+        job.state = "UploadComplete"
+        job.ready_ms = created + bulk_job_ms(ctx.state, "query", job.processed)
+    else:
+        job.ready_ms = created + bulk_job_ms(ctx.state, "query", 0)
     ctx.state.jobs[job.id] = job
     ctx.state.bulk_query_jobs_today.append(ctx.state.clock.now_ms())
     return Resp(200, job.info(ctx.state))
 
 
 def _advance(ctx: Ctx, job: Job) -> None:
-    """Run a ready job whose delay has passed."""
+    """Complete a ready job whose time has come (running it first if it has not run yet)."""
     if job.state not in ("UploadComplete", "InProgress") or job.ready_ms is None:
         return
     if ctx.state.clock.now_ms() < job.ready_ms:
         job.state = "InProgress"
         return
+    if not job.ran:
+        _process(ctx, job)
+    elif job.state in ("UploadComplete", "InProgress"):
+        job.state = "JobComplete"
+    job.modstamp_ms = ctx.state.stamp()
+
+
+def _process(ctx: Ctx, job: Job) -> None:
     start = time.monotonic()
     if job.kind == "query":
         _run_query(ctx, job)
     else:
         _run_ingest(ctx, job)
+    job.ran = True
     job.processing_ms = int((time.monotonic() - start) * 1000)
-    job.modstamp_ms = ctx.state.stamp()
 
 
 def _csv_value(v: Any) -> str:
@@ -263,7 +298,7 @@ def _set_state(ctx: Ctx, job: Job) -> Resp:
         if job.state != "Open":
             raise ApiError(400, "INVALIDJOBSTATE", f"Job {job.id} is {job.state}; only an Open job can be closed")
         job.state = "UploadComplete"
-        job.ready_ms = ctx.state.clock.now_ms() + ctx.state.bulk_delay_ms
+        job.ready_ms = ctx.state.clock.now_ms() + bulk_job_ms(ctx.state, "ingest", len(_rows(job)[1]))
         info = job.info(ctx.state)
         _advance(ctx, job)  # Salesforce starts at once; the client still sees UploadComplete here
         return Resp(200, info)

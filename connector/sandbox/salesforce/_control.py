@@ -1,8 +1,9 @@
 """Control routes under /_sandbox/salesforce/: what only a human (or the test) can do to the org.
 
 Convert and merge leads, delete and undelete, change a field as a named user, pin a record's
-SystemModstamp, expire sessions, toggle the validation and duplicate rules, add a custom field and
-set the Bulk processing delay. Never counted, faulted or rate-limited.
+SystemModstamp, expire sessions, toggle the validation and duplicate rules, add a custom field, and
+set how Bulk jobs take time and how SOQL datetime literals' milliseconds count. Never counted,
+faulted or rate-limited.
 """
 
 from __future__ import annotations
@@ -162,6 +163,26 @@ def control_routes(state: SalesforceState) -> list[BaseRoute]:
         state.bulk_delay_ms = int(body.get("ms", 0))
         return {"ms": state.bulk_delay_ms}
 
+    async def settings(request: Request) -> Any:
+        """Read or change how the org behaves where orgs (or readings of the docs) differ."""
+        if request.method == "POST":
+            body = await _json(request)
+            unknown = sorted(set(body) - {"bulk_timing", "bulk_delay_ms", "soql_datetime_millis"})
+            if unknown:
+                raise ValueError(f"unknown settings {unknown}; known: bulk_timing, bulk_delay_ms, soql_datetime_millis")
+            if "bulk_timing" in body and body["bulk_timing"] not in ("realistic", "instant"):
+                raise ValueError("bulk_timing must be 'realistic' or 'instant'")
+            if "soql_datetime_millis" in body and body["soql_datetime_millis"] not in ("truncate", "honour"):
+                raise ValueError("soql_datetime_millis must be 'truncate' or 'honour'")
+            delay = body.get("bulk_delay_ms", state.bulk_delay_ms)
+            if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+                raise ValueError("bulk_delay_ms must be a whole number of milliseconds >= 0")
+            state.bulk_timing = body.get("bulk_timing", state.bulk_timing)
+            state.soql_datetime_millis = body.get("soql_datetime_millis", state.soql_datetime_millis)
+            state.bulk_delay_ms = delay
+        return {"bulk_timing": state.bulk_timing, "bulk_delay_ms": state.bulk_delay_ms,
+                "soql_datetime_millis": state.soql_datetime_millis}
+
     async def counts(request: Request) -> Any:
         return state.store.counts()
 
@@ -181,5 +202,6 @@ def control_routes(state: SalesforceState) -> list[BaseRoute]:
         ("/rules", rules, ["POST"]),
         ("/custom-fields", custom_field, ["POST"]),
         ("/bulk-delay", bulk_delay, ["POST"]),
+        ("/settings", settings, ["GET", "POST"]),
     ]
     return [Route(PREFIX + path, _wrap(fn), methods=methods) for path, fn, methods in table]

@@ -12,13 +12,13 @@ from collections import Counter
 
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ApiError
 from ._store import INDEXED_COLUMNS
 from .ids import KEY_PREFIXES, make_id, prefix_object
-from .soql import And, BoundQuery, Comparison, Query, SoqlError, bind_query, parse_soql
+from .soql import And, BoundQuery, Comparison, Expr, Literal, Not, Or, Query, SoqlError, bind_query, parse_soql
 
 if TYPE_CHECKING:
     from ._state import SalesforceState
@@ -64,10 +64,31 @@ class Plan:
     index: str | None = None  # INDEXED BY, when the planner needs telling
 
 
+def _whole_seconds(expr: Expr) -> Expr:
+    """The condition with the milliseconds of every datetime literal dropped, as Salesforce compares them."""
+    if isinstance(expr, Comparison):
+        if isinstance(expr.value, tuple):
+            return replace(expr, value=tuple(_second(v) for v in expr.value))
+        return replace(expr, value=_second(expr.value))
+    if isinstance(expr, (And, Or)):
+        return replace(expr, items=tuple(_whole_seconds(i) for i in expr.items))
+    if isinstance(expr, Not):
+        return replace(expr, item=_whole_seconds(expr.item))
+    return expr
+
+
+def _second(lit: Literal) -> Literal:
+    if lit.kind == "datetime" and isinstance(lit.value, int):
+        return replace(lit, value=lit.value - lit.value % 1000)
+    return lit
+
+
 def plan_query(state: SalesforceState, text: str, *, all_rows: bool, version: str) -> Plan:
     """Parse, bind and plan; raises ApiError 400 with the SOQL module's error."""
     try:
         q = parse_soql(text)
+        if state.soql_datetime_millis == "truncate" and q.where is not None:
+            q = replace(q, where=_whole_seconds(q.where))
         bq = bind_query(q, state.schema, state.clock.now_ms(), api_version=version)
     except SoqlError as exc:
         raise ApiError(400, exc.error_code, exc.message) from exc

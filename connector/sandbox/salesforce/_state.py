@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..clock import SandboxClock
 from ..dataset import SeedBatch
@@ -22,11 +22,15 @@ from ._values import format_date
 from ._writes import Writer
 from .ids import KEY_PREFIXES, id_counter, make_id
 
-__all__ = ["SalesforceState", "SalesforceLimits", "Rules", "DEFAULT_API_VERSION", "SUPPORTED_VERSIONS"]
+__all__ = ["SalesforceState", "SalesforceLimits", "Rules", "DEFAULT_API_VERSION", "SUPPORTED_VERSIONS", "BulkTiming",
+           "DatetimeMillis"]
 
 DEFAULT_API_VERSION = "62.0"
 SUPPORTED_VERSIONS = tuple(f"{v}.0" for v in range(40, 67))
 _DAY_MS = 86_400_000
+
+BulkTiming = Literal["realistic", "instant"]
+DatetimeMillis = Literal["truncate", "honour"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,8 @@ class SalesforceState:
 
     def __init__(self, data_dir: Path, clock: SandboxClock, *, rate_limits: bool = True,
                  limits: SalesforceLimits | None = None,
-                 custom_fields: Sequence[CustomField] = DEFAULT_CUSTOM_FIELDS, token_ttl_seconds: int = 7200) -> None:
+                 custom_fields: Sequence[CustomField] = DEFAULT_CUSTOM_FIELDS, token_ttl_seconds: int = 7200,
+                 bulk_timing: BulkTiming = "realistic", soql_datetime_millis: DatetimeMillis = "truncate") -> None:
         self.data_dir = Path(data_dir)
         self.clock = clock
         self.rate_limits = rate_limits
@@ -84,7 +89,13 @@ class SalesforceState:
         self.cursors: dict[str, Any] = {}
         self.jobs: dict[str, Any] = {}
         self.bulk_query_jobs_today: deque[int] = deque()
-        self.bulk_delay_ms = 0  # sandbox time a Bulk job stays InProgress before it completes
+        self.bulk_delay_ms = 0  # extra sandbox time a Bulk job stays InProgress before it completes
+        #: "realistic": a Bulk job takes sandbox time scaled to its rows (BULK_* constants); "instant": none
+        self.bulk_timing: BulkTiming = bulk_timing
+        #: milliseconds in a SOQL datetime literal: "truncate" (ignored, as Salesforce compares to the
+        #: second) or "honour"; see docs/sandbox/soql.md
+        self.soql_datetime_millis: DatetimeMillis = soql_datetime_millis
+        self._settings_defaults = (bulk_timing, soql_datetime_millis)
         self.bulk_job_counter = 0
         self.query_locators = 0
         self.reset()
@@ -100,6 +111,7 @@ class SalesforceState:
             self.cursors.clear()
             self.jobs.clear()
             self.bulk_delay_ms = 0
+            self.bulk_timing, self.soql_datetime_millis = self._settings_defaults
             self.bulk_query_jobs_today.clear()
             with self._lock:
                 self._usage.clear()  # sessions survive a reset: a running connector keeps its token
@@ -118,6 +130,8 @@ class SalesforceState:
     def load(self, batch: SeedBatch) -> None:
         """Store the Salesforce part of a seed batch as is (no validation; audit fields default to now)."""
         now = self.stamp()
+        for spec in batch.salesforce_fields:
+            self.add_custom_field(CustomField(**spec))
         for raw_name, records in batch.salesforce.items():
             obj = self.schema.obj(raw_name)
             if obj is None:

@@ -25,7 +25,7 @@ from ..faults import FaultPlan
 from ..http import ServerThread
 from ..tls import TLSFiles, make_tls
 from ._app import create_app
-from ._state import DEFAULT_API_VERSION, SalesforceLimits, SalesforceState
+from ._state import DEFAULT_API_VERSION, BulkTiming, DatetimeMillis, SalesforceLimits, SalesforceState
 
 __all__ = ["SalesforceSandbox"]
 
@@ -46,9 +46,11 @@ class SalesforceSandbox:
     @classmethod
     @contextmanager
     def start(cls, directory: Path, *, limits: SalesforceLimits | None = None, rate_limits: bool = True,
-              clock: SandboxClock | None = None) -> Iterator[SalesforceSandbox]:
+              clock: SandboxClock | None = None, bulk_timing: BulkTiming = "realistic",
+              soql_datetime_millis: DatetimeMillis = "truncate") -> Iterator[SalesforceSandbox]:
         clock = clock or SandboxClock()
-        state = SalesforceState(directory / "data", clock, limits=limits, rate_limits=rate_limits)
+        state = SalesforceState(directory / "data", clock, limits=limits, rate_limits=rate_limits,
+                                bulk_timing=bulk_timing, soql_datetime_millis=soql_datetime_millis)
         counter, faults = CallCounter(), FaultPlan()
         tls = make_tls(directory / "tls")
         server = ServerThread(create_app(state, counter=counter, faults=faults), tls, name="salesforce").start()

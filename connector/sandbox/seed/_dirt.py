@@ -13,7 +13,7 @@ from ._vocab import ANALYTICS_SOURCES, LEAD_SOURCES, LEGAL_BASES, SOURCE_TO_LEAD
 if TYPE_CHECKING:
     from ._person import Person
 
-__all__ = ["Dirt", "phone_number"]
+__all__ = ["Dirt", "local_phone", "phone_number"]
 
 _CONFLICT_FIELDS = Weighted([("phone", 0.30), ("title", 0.30), ("company", 0.20), ("lead_source", 0.20)])
 _LEGAL = Weighted(LEGAL_BASES)
@@ -51,6 +51,17 @@ class Dirt:
             person.hs_lastname = "" if rq.random() < 0.33 else None
         if in_hs and rq.random() < p.long_title_share:
             person.hs_title = _long_title(rq, person.title, person.company.name)
+        # as typed: before conflicts, whose later change is recorded in the history with its own format
+        if in_hs and not person.optout_hs and rq.random() < p.null_optout_share:
+            person.hs_optout_unset = True
+        if person.hs_phone and rq.random() < p.local_phone_share:
+            person.hs_phone = local_phone(person.hs_phone)
+        if person.sf_phone and rq.random() < p.local_phone_share:
+            person.sf_phone = local_phone(person.sf_phone)
+        if rq.random() < p.messy_country_share:
+            person.hs_country = _messy_country(rq, person.hs_country, person.city)
+        if rq.random() < p.messy_country_share:
+            person.sf_country = _messy_country(rq, person.sf_country, person.city)
         if rq.random() < p.invalid_phone_share:
             bad = _bad_phone(rq, person.hs_phone or person.sf_phone)
             if in_hs and (not in_sf or rq.random() < 0.5):
@@ -62,7 +73,7 @@ class Dirt:
             if rq.random() < 0.2:
                 self._conflict(person, rq, create_src)
         if in_sf and rq.random() < p.duplicate_share:
-            person.duplicate_at = now if person.bulk else between(rq, person.sf_created, now)
+            person.duplicate_at = between(rq, person.sf_created, now)
             person.duplicate_email = person.email if rq.random() < 0.5 else _case_variant(rq, person.email)
 
     def _conflict(self, person: Person, rq: random.Random, create_src: str) -> None:
@@ -129,6 +140,26 @@ def phone_number(ri: random.Random, country: str) -> str:
     if code == "1":
         return f"+1 {between(ri, 201, 989)} 555 {between(ri, 100, 9999):04d}"
     return f"+{code} {between(ri, 20, 899)} {between(ri, 100000, 9999999)}"
+
+
+def local_phone(phone: str) -> str:
+    """A clean ``+cc ...`` number as people type it at home: (415) 555-0134 in North America, a trunk 0
+    elsewhere (030 1234567); anything else is left as it is."""
+    if not phone.startswith("+"):
+        return phone
+    code, _, rest = phone[1:].partition(" ")
+    digits = "".join(ch for ch in rest if ch.isdigit())
+    if code == "1" and len(digits) == 10:
+        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+    if code != "1" and rest:
+        area, _, number = rest.partition(" ")
+        return f"0{area} {number}" if number else f"0{rest}"
+    return phone
+
+
+def _messy_country(rq: random.Random, country: str, city: str) -> str:
+    """A country as typed into a free-text field: odd case, stray blanks, the city instead, or nothing useful."""
+    return one_of(rq, (country.lower(), country.upper(), f"{country} ", f" {country}", city, "N/A", "-"))
 
 
 def _case_variant(rq: random.Random, email: str) -> str:

@@ -13,7 +13,8 @@ from ._person import PersonFactory
 from ._profile import SeedProfile
 from ._rng import between, stream
 from ._salesforce import SalesforceRenderer
-from ._time import DAY
+from ._schema import CustomSchema
+from ._time import DAY, day_str
 from ._world import CompanyStream, MarketingContent, make_campaigns, make_reps
 
 __all__ = ["generate", "HUBSPOT_TYPES", "SALESFORCE_TYPES"]
@@ -74,8 +75,10 @@ def _generate(people: int, seed: int, now_ms: int, profile: SeedProfile, batch_p
     ids = Ids({"User": len(users), "Campaign": len(campaigns)})
     factory = PersonFactory(seed, now_ms, profile, reps)
     companies = CompanyStream(stream(seed, "company"), len(reps))
+    schema = CustomSchema(stream(seed, "schema"), profile.hubspot_custom_properties, profile.salesforce_custom_fields,
+                          day_str(now_ms - 30 * DAY))
     hubspot = HubSpotRenderer(
-        stream(seed, "hubspot-sales"), now_ms, profile.history_days, profile.sales_activity_scale, ids
+        stream(seed, "hubspot-sales"), now_ms, profile.history_days, profile.sales_activity_scale, ids, schema
     )
     marketing = MarketingRenderer(
         stream(seed, "marketing"), now_ms, profile.history_days, profile.marketing_events_per_person, content, ids
@@ -90,6 +93,7 @@ def _generate(people: int, seed: int, now_ms: int, profile: SeedProfile, batch_p
         campaigns,
         [r.sf_user_id for r in reps],
         ids,
+        schema,
     )
     bulk_rng = stream(seed, "bulk")
     bulk_start_p = profile.bulk_import_share / 20.0  # groups of 10..30 people
@@ -99,6 +103,8 @@ def _generate(people: int, seed: int, now_ms: int, profile: SeedProfile, batch_p
     batch.hubspot["owners"].extend(owners)
     batch.salesforce["User"].extend(users)
     batch.salesforce["Campaign"].extend(campaigns)
+    batch.hubspot_properties = schema.hubspot_definitions()
+    batch.salesforce_fields = schema.salesforce_definitions()
     company = companies.next()
     company_left = company.size
     in_batch = 0
@@ -114,7 +120,7 @@ def _generate(people: int, seed: int, now_ms: int, profile: SeedProfile, batch_p
         if bulk_left:
             bulk_left -= 1
         if person.presence != "salesforce":
-            contact_id = hubspot.render(person, batch.hubspot, batch.hubspot_associations)
+            contact_id = hubspot.render(person, batch.hubspot, batch.hubspot_associations, batch.hubspot_merged)
             marketing.render(person, contact_id, batch.marketing_events)
         salesforce.render(person, batch.salesforce)
         in_batch += 1

@@ -11,6 +11,7 @@ from . import _words as W
 from ._ids import Ids
 from ._person import History, Person
 from ._rng import Weighted, between, one_of
+from ._schema import CustomSchema
 from ._time import DAY, HOUR, MINUTE
 from ._vocab import NUMEMPLOYEES_BUCKETS, OPP_TO_DEAL_STAGE
 
@@ -45,6 +46,12 @@ def numemployees(n: int) -> str:
     return "1000+"
 
 
+def _old_address(person: Person, n: int) -> str:
+    """The address a merged-away duplicate had: a personal one, or the person's older work address."""
+    local = person.email.partition("@")[0]
+    return (f"{local}{person.index}@gmail.com", f"{local}.old{person.index}@{person.company.domain}")[n % 2]
+
+
 def history_json(entries: History) -> list[dict[str, Any]]:
     """HubSpot's history shape, newest first."""
     return [{"value": v, "timestamp": t, "sourceType": s} for v, t, s in reversed(entries)]
@@ -53,15 +60,20 @@ def history_json(entries: History) -> list[dict[str, Any]]:
 class HubSpotRenderer:
     """Appends one person's HubSpot records to a batch."""
 
-    def __init__(self, rng: random.Random, now_ms: int, history_days: int, sales_scale: float, ids: Ids) -> None:
+    def __init__(self, rng: random.Random, now_ms: int, history_days: int, sales_scale: float, ids: Ids,
+                 schema: CustomSchema | None = None) -> None:
         self.rng = rng
         self.now = now_ms
         self.window = history_days * DAY
         self.scale = sales_scale
         self.ids = ids
+        self.schema = schema
 
-    def render(self, person: Person, out: Records, assoc: list[Association]) -> str:
-        """Adds the contact, its deal and engagements; returns the contact id."""
+    def render(self, person: Person, out: Records, assoc: list[Association],
+               merged: list[tuple[str, str, str]] | None = None) -> str:
+        """Adds the contact, its deal and engagements; returns the contact id. Ids the contact absorbed
+        by merges are allocated first (the merge's survivor is the newer record) and added to `merged`."""
+        absorbed = [self.ids.hubspot("contacts") for _ in range(person.hs_absorbed)]
         cid = self.ids.hubspot("contacts")
         company = person.company
         owner = person.owner.hs_owner_id if person.hs_owned else None
@@ -84,12 +96,19 @@ class HubSpotRenderer:
             "hs_lead_status": person.lead_status,
             "hubspot_owner_id": owner,
             "hs_legal_basis": person.legal_basis,
-            "hs_email_optout": "true" if person.optout_hs else "false",
+            "hs_email_optout": "true" if person.optout_hs else None if person.hs_optout_unset else "false",
             "hs_analytics_source": person.hs_source,
         }
-        for key in ("mobilephone", "state", "hs_lead_status", "hubspot_owner_id", "hs_legal_basis"):
+        for key in ("mobilephone", "state", "hs_lead_status", "hubspot_owner_id", "hs_legal_basis", "hs_email_optout"):
             if props[key] is None:
                 del props[key]
+        if absorbed:
+            props["hs_merged_object_ids"] = ";".join(absorbed)
+            props["hs_additional_emails"] = ";".join(_old_address(person, n) for n in range(len(absorbed)))
+            if merged is not None:
+                merged.extend(("contacts", old, cid) for old in absorbed)
+        if self.schema is not None:
+            props.update(self.schema.hubspot_values())
         record: dict[str, Any] = {
             "id": cid,
             "properties": props,
@@ -98,6 +117,9 @@ class HubSpotRenderer:
         }
         if person.history:
             record["history"] = {k: history_json(v) for k, v in person.history.items()}
+        if person.hs_archived_at:
+            record["archived"] = True
+            record["archivedAt"] = person.hs_archived_at
         out["contacts"].append(record)
         opp = person.opp
         if opp is not None and opp.in_hubspot:

@@ -50,6 +50,9 @@ _CHECK = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _LOW = 62**5
 _MAX_COUNTER = 62**8
 _HIGH: dict[tuple[str, int], tuple[str, str]] = {}
+# two base-62 digits at once: their characters and their two case bits (for the checksum character)
+_PAIRS = tuple(_B62[i // 62] + _B62[i % 62] for i in range(62 * 62))
+_PAIR_BITS = tuple(_UPPER[i // 62] | _UPPER[i % 62] << 1 for i in range(62 * 62))
 
 
 def fast_make_id(sobject: str, counter: int) -> str:
@@ -63,11 +66,7 @@ def fast_make_id(sobject: str, counter: int) -> str:
         if len(_HIGH) > 256:
             _HIGH.clear()
         cached = _HIGH[(sobject, high)] = (full[:10], full[15:17])
-    low, d4 = divmod(low, 62)
-    low, d3 = divmod(low, 62)
-    low, d2 = divmod(low, 62)
-    d0, d1 = divmod(low, 62)
-    u = _UPPER
-    bits = u[d0] | u[d1] << 1 | u[d2] << 2 | u[d3] << 3 | u[d4] << 4
-    b = _B62
-    return cached[0] + b[d0] + b[d1] + b[d2] + b[d3] + b[d4] + cached[1] + _CHECK[bits]
+    rest, low_pair = divmod(low, 3844)
+    d0, mid_pair = divmod(rest, 3844)
+    bits = _UPPER[d0] | _PAIR_BITS[mid_pair] << 1 | _PAIR_BITS[low_pair] << 3
+    return cached[0] + _B62[d0] + _PAIRS[mid_pair] + _PAIRS[low_pair] + cached[1] + _CHECK[bits]

@@ -61,10 +61,12 @@ class MarketingRenderer:
                 props = {"email_campaign_id": campaign_id, "subject": subject}
                 events.append(_event(ids.event(), "email_delivered", contact_id, email, at, props))
                 if rng.random() < 0.45:
-                    at = min(now, at + between(rng, MINUTE, 2 * DAY - 1))
+                    opened = at + between(rng, MINUTE, 2 * DAY - 1)
+                    at = opened if opened <= now else between(rng, at, now)  # never all on `now` (capped)
                     events.append(_event(ids.event(), "email_open", contact_id, email, at, dict(props)))
                     if rng.random() < 0.3:
-                        at = min(now, at + between(rng, 5_000, 10 * MINUTE - 1))
+                        clicked = at + between(rng, 5_000, 10 * MINUTE - 1)
+                        at = clicked if clicked <= now else between(rng, at, now)
                         url, _ = one_of(rng, content.pages)
                         events.append(_event(ids.event(), "email_click", contact_id, email, at, props | {"url": url}))
             elif r < 0.92:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from . import _words as W
 from ._dirt import Dirt, phone_number
+from ._lifecycle import Fates
 from ._profile import SeedProfile
-from ._rng import Weighted, below, between, one_of, stream
+from ._rng import Weighted, below, between, capped, one_of, stream
 from ._time import DAY, HOUR, MINUTE
 from ._vocab import (
     ANALYTICS_SOURCES,
@@ -94,6 +95,15 @@ class Person:
     opp: Opp | None = None
     duplicate_at: int = 0  # creation time of a duplicate Salesforce Lead, 0 when none
     duplicate_email: str = ""
+    hs_optout_unset: bool = False  # hs_email_optout never set: null, not "false"
+    # later events (_lifecycle.Fates); 0 = did not happen
+    hs_archived_at: int = 0
+    hs_absorbed: int = 0  # how many duplicates the HubSpot contact absorbed by merges
+    hs_merged_at: int = 0
+    sf_deleted_at: int = 0
+    sf_merged_at: int = 0  # the Salesforce person record absorbed a duplicate (a loser with MasterRecordId)
+    sf_restored_at: int = 0
+    dup_converted_at: int = 0  # the duplicate Lead was converted into this person's existing Contact
 
 
 _LEAD_STATUS = {stage: Weighted(pairs) for stage, pairs in LEAD_STATUS_WEIGHTS.items()}
@@ -134,6 +144,7 @@ class PersonFactory:
         self.r_quality = stream(seed, "quality")
         self.r_deal = stream(seed, "deal")
         self.dirt = Dirt(profile, now_ms, self.r_quality)
+        self.fates = Fates(profile, now_ms, stream(seed, "lifecycle"))
         self.max_age = profile.max_age_days * DAY
 
     def draw(self, index: int, company: Company, bulk_ms: int | None) -> Person:
@@ -201,14 +212,17 @@ class PersonFactory:
             created = hs_created = sf_created = bulk_ms
         else:
             created = now - max(MINUTE, int(self.max_age * rt.random() ** 1.8))
-            hs_created = created if origin == "hubspot" else min(now, created + between(rt, MINUTE, 3 * DAY - 1))
+            hs_created = created if origin == "hubspot" else capped(rt, created + between(rt, MINUTE, 3 * DAY - 1),
+                                                                    created, now)
             sf_created = created
         path = self._path(rt, stage, hs_created, bulk_ms)
         if bulk_ms is None and presence == "both" and origin == "hubspot":
             handover = next((t for s, t in path if STAGE_RANK[s] >= 2 and s != "other"), 0)
-            sf_created = min(
-                now,
+            sf_created = capped(
+                rt,
                 handover + between(rt, MINUTE, 2 * HOUR - 1) if handover else created + between(rt, HOUR, 7 * DAY - 1),
+                handover or created,
+                now,
             )
         converted_at = 0
         if converted:
@@ -216,7 +230,8 @@ class PersonFactory:
                 converted_at = bulk_ms
             else:
                 sql_at = next((t for s, t in path if STAGE_RANK[s] >= 3 and s != "other"), 0)
-                converted_at = sql_at if sql_at > sf_created else min(now, sf_created + between(rt, HOUR, 30 * DAY - 1))
+                converted_at = (sql_at if sql_at > sf_created
+                                else capped(rt, sf_created + between(rt, HOUR, 30 * DAY - 1), sf_created, now))
         last_change = path[-1][1]
         history: dict[str, History] = {}
         create_src = _CREATE_SRC.pick(rt)
@@ -286,8 +301,10 @@ class PersonFactory:
         )
         self.dirt.apply(person, create_src)
         if bulk_ms is None and self.r_time.random() < 0.10:
-            person.sf_modstamp = min(now, person.sf_modified + between(self.r_time, 1000, DAY - 1))
+            person.sf_modstamp = capped(self.r_time, person.sf_modified + between(self.r_time, 1000, DAY - 1),
+                                        person.sf_modified, now)
         person.opp = self._opp(person, path)
+        self.fates.apply(person)
         return person
 
     def _path(self, rt: random.Random, stage: str, start: int, bulk_ms: int | None) -> list[tuple[str, int]]:

@@ -49,6 +49,28 @@ class SeedProfile:
     """Salesforce Leads/Contacts that are members of one or two campaigns."""
     bulk_import_share: float = 0.03
     """People created by bulk imports: all their records share one exact millisecond."""
+    hubspot_archived_share: float = 0.015
+    """HubSpot contacts archived (deleted, in HubSpot's 90-day recycle bin): listed only with archived=true."""
+    hubspot_merged_share: float = 0.01
+    """HubSpot contacts that absorbed a duplicate by a merge (hs_merged_object_ids; the old id reads as them)."""
+    salesforce_deleted_share: float = 0.015
+    """Salesforce Leads/Contacts deleted into the recycle bin (IsDeleted, seen by queryAll and getDeleted)."""
+    salesforce_merged_share: float = 0.01
+    """Salesforce Leads/Contacts that absorbed a duplicate by a merge (the loser: IsDeleted, MasterRecordId)."""
+    salesforce_restored_share: float = 0.005
+    """Salesforce Leads/Contacts deleted and restored from the recycle bin later (SystemModstamp moved)."""
+    converted_into_existing_share: float = 0.4
+    """Of the duplicate Leads of someone with a Contact, those converted into that existing Contact."""
+    null_optout_share: float = 0.85
+    """HubSpot contacts not opted out whose hs_email_optout was never set (null, not "false")."""
+    local_phone_share: float = 0.30
+    """Phones written in a national format ("(415) 555-0134", "030 1234567") instead of +cc; per system."""
+    messy_country_share: float = 0.05
+    """Countries typed freely (lower case, trailing blanks, a city or "N/A"); per system."""
+    hubspot_custom_properties: int = 230
+    """Custom contact properties in the HubSpot account (HubSpot-defined ones come on top)."""
+    salesforce_custom_fields: int = 120
+    """Custom fields on each of Lead and Contact (half as many on Account and Opportunity)."""
     marketing_events_per_person: float = 6.0
     """Scale of marketing events per HubSpot contact (long-tailed; the median person has fewer)."""
     sales_activity_scale: float = 1.0
@@ -74,6 +96,11 @@ class SeedProfile:
             raise ValueError(
                 f"SeedProfile needs reps >= 1 and 0 <= inactive_reps < reps, got reps={self.reps}, "
                 f"inactive_reps={self.inactive_reps}"
+            )
+        if self.hubspot_custom_properties < 0 or self.salesforce_custom_fields < 0:
+            raise ValueError(
+                "SeedProfile.hubspot_custom_properties and salesforce_custom_fields must be >= 0, got "
+                f"{self.hubspot_custom_properties} and {self.salesforce_custom_fields}"
             )
         if self.campaigns < 0:
             raise ValueError(f"SeedProfile.campaigns must be >= 0, got {self.campaigns}")

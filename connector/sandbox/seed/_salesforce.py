@@ -10,7 +10,8 @@ from . import _words as W
 from ._hubspot import SALES_MEAN
 from ._ids import Ids
 from ._person import Person
-from ._rng import Weighted, below, between, one_of
+from ._rng import Weighted, below, between, capped, one_of
+from ._schema import CustomSchema
 from ._time import DAY, HOUR, MINUTE, day_str
 from ._vocab import CONTACT_ROLES, OPP_PROBABILITY, OPP_TYPES
 
@@ -35,6 +36,20 @@ def _sec(ms: int) -> int:
     return ms - ms % 1000
 
 
+def _gone(person: Person, record: dict[str, Any]) -> dict[str, Any]:
+    """The person's own Lead/Contact, in the recycle bin when the person was deleted there."""
+    if person.sf_deleted_at:
+        at = _sec(person.sf_deleted_at)
+        record |= {"IsDeleted": True, "_DeletedDate": at, "LastModifiedDate": at, "SystemModstamp": at}
+    return _clean(record)
+
+
+def _duplicate_address(person: Person) -> str:
+    """The address a merged-away duplicate record had (its own, so the survivor's stays unique)."""
+    local, _, domain = person.email.partition("@")
+    return f"{local}.{person.index}@{domain}"
+
+
 def _stamps(created: int, modified: int, modstamp: int | None = None) -> dict[str, int]:
     return {
         "CreatedDate": _sec(created),
@@ -57,7 +72,9 @@ class SalesforceRenderer:
         campaigns: list[dict[str, Any]],
         reps: list[str],
         ids: Ids,
+        schema: CustomSchema | None = None,
     ) -> None:
+        self.schema = schema
         self.rng = rng
         self.rc = campaign_rng
         self.now = now_ms
@@ -96,19 +113,22 @@ class SalesforceRenderer:
             "AnnualRevenue": company.revenue,
             "Rating": person.rating,
         }
+        custom = self.schema.salesforce_values() if self.schema is not None else {}
         opp = person.opp if person.opp is not None and person.opp.in_salesforce else None
         if person.sf_kind == "lead":
             who = ids.salesforce("Lead")
             out["Lead"].append(
-                _clean(
+                _gone(
+                    person,
                     {
                         "Id": who,
                         **common,
                         **lead_fields,
+                        **custom,
                         "Status": person.sf_lead_status,
                         "IsConverted": False,
                         **_stamps(person.sf_created, person.sf_modified, person.sf_modstamp),
-                    }
+                    },
                 )
             )
             who_created, what = person.sf_created, None
@@ -117,10 +137,12 @@ class SalesforceRenderer:
             who = ids.salesforce("Contact")
             created = person.converted_at or person.sf_created
             out["Contact"].append(
-                _clean(
+                _gone(
+                    person,
                     {
                         "Id": who,
                         **common,
+                        **custom,
                         "Department": person.department,
                         "AccountId": account,
                         "MailingCity": person.city,
@@ -128,7 +150,7 @@ class SalesforceRenderer:
                         "MailingCountry": person.sf_country,
                         "Description": one_of(self.rng, W.DESCRIPTIONS) if self.rng.random() < 0.2 else None,
                         **_stamps(created, person.sf_modified, person.sf_modstamp),
-                    }
+                    },
                 )
             )
             what = None
@@ -187,26 +209,51 @@ class SalesforceRenderer:
                     )
                 )
             who_created = created
+        if person.sf_merged_at:
+            sobject = "Lead" if who.startswith("00Q") else "Contact"
+            loser_created = min(who_created, person.sf_merged_at)
+            loser: dict[str, Any] = {
+                "Id": ids.salesforce(sobject),
+                **common,
+                "Email": _duplicate_address(person),
+                "Phone": None,
+                "OwnerId": one_of(self.rng, self.reps),
+                "IsDeleted": True,
+                "MasterRecordId": who,
+                "_DeletedDate": _sec(person.sf_merged_at),
+                **_stamps(loser_created, person.sf_merged_at),
+            }
+            if sobject == "Lead":
+                loser |= {**lead_fields, "Status": "Open - Not Contacted", "IsConverted": False}
+            else:
+                loser["AccountId"] = person.company.account_id
+            out[sobject].append(_clean(loser))
         if person.duplicate_at:
-            out["Lead"].append(
-                _clean(
-                    {
-                        "Id": ids.salesforce("Lead"),
-                        **common,
-                        **lead_fields,
-                        "Email": person.duplicate_email,
-                        "Phone": None,
-                        "Status": "Open - Not Contacted",
-                        "LeadSource": "Purchased List",
-                        "Rating": "Cold",
-                        "OwnerId": one_of(self.rng, self.reps),
-                        "HasOptedOutOfEmail": False,
-                        "IsConverted": False,
-                        "Description": "Imported from purchased list.",
-                        **_stamps(person.duplicate_at, person.duplicate_at),
-                    }
-                )
-            )
+            duplicate = {
+                "Id": ids.salesforce("Lead"),
+                **common,
+                **lead_fields,
+                "Email": person.duplicate_email,
+                "Phone": None,
+                "Status": "Open - Not Contacted",
+                "LeadSource": "Purchased List",
+                "Rating": "Cold",
+                "OwnerId": one_of(self.rng, self.reps),
+                "HasOptedOutOfEmail": False,
+                "IsConverted": False,
+                "Description": "Imported from purchased list.",
+                **_stamps(person.duplicate_at, person.duplicate_at),
+            }
+            if person.dup_converted_at:  # converted into the Contact that already existed: no new records
+                duplicate |= {
+                    "Status": "Closed - Converted",
+                    "IsConverted": True,
+                    "ConvertedDate": day_str(person.dup_converted_at),
+                    "ConvertedContactId": who,
+                    "ConvertedAccountId": person.company.account_id,
+                    **_stamps(person.duplicate_at, person.dup_converted_at),
+                }
+            out["Lead"].append(_clean(duplicate))
         self._activities(person, who, what, who_created, owner, out)
         self._memberships(person, who, who_created, out)
 
@@ -323,9 +370,10 @@ class SalesforceRenderer:
         chosen = rc.sample(self.campaigns, min(len(self.campaigns), 1 if rc.random() < 0.7 else 2))
         key = "LeadId" if who.startswith("00Q") else "ContactId"
         for campaign in chosen:
-            joined = min(now, max(created, campaign["CreatedDate"]) + below(rc, 5 * DAY))
+            start = max(created, campaign["CreatedDate"])
+            joined = capped(rc, start + below(rc, 5 * DAY), start, now)
             responded = rc.random() < 0.35
-            first = min(now, joined + below(rc, 10 * DAY)) if responded else None
+            first = capped(rc, joined + below(rc, 10 * DAY), joined, now) if responded else None
             out["CampaignMember"].append(
                 _clean(
                     {
