@@ -44,8 +44,10 @@ def deal_inputs(engine: Engine, *, closed_within_ms: int | None = None, now_ms: 
         opportunities = _records(session, "salesforce", "Opportunity")
         roles = _records(session, "salesforce", "OpportunityContactRole")
         contacts = _records(session, "salesforce", "Contact")
-        links = session.execute(select(Link.system, Link.object_type, Link.record_id, Link.person_id).where(
-            Link.role == "primary")).all()
+        # a primary link to a record deleted since (archived, merged away, erased) is never associated with
+        links = session.execute(select(Link.system, Link.object_type, Link.record_id, Link.person_id).join(
+            SourceRecord, (SourceRecord.system == Link.system) & (SourceRecord.object_type == Link.object_type)
+            & (SourceRecord.record_id == Link.record_id)).where(Link.role == "primary", ~SourceRecord.deleted)).all()
         held = held_people(session)  # a merge held for review: their deal links wait for the decision too
     if closed_within_ms is not None:
         cutoff = now_ms - closed_within_ms

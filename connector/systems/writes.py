@@ -264,13 +264,26 @@ def _without(message: str, email: str) -> str:
 
 def hubspot_associate(source: HubSpotSource, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]]
                       ) -> dict[tuple[str, str], WriteOutcome]:
-    """Default (unlabelled) associations, 100 pairs per call (v4 batch associate)."""
+    """Default (unlabelled) associations, 100 pairs per call (v4 batch associate).
+
+    A batch refused whole (a 4xx: one record of it was archived or merged away meanwhile) is sent again
+    pair by pair, so one gone record fails alone instead of failing the run or its batch."""
     out: dict[tuple[str, str], WriteOutcome] = {}
+    path = f"/crm/v4/associations/{from_type}/{to_type}/batch/associate/default"
     for start in range(0, len(pairs), HUBSPOT_BATCH):
         chunk = list(pairs[start:start + HUBSPOT_BATCH])
-        body = source.http.json("POST", f"/crm/v4/associations/{from_type}/{to_type}/batch/associate/default",
-                                object_type=f"{from_type}>{to_type}",
-                                json_body={"inputs": [{"from": {"id": a}, "to": {"id": b}} for a, b in chunk]})
+        try:
+            body = source.http.json("POST", path, object_type=f"{from_type}>{to_type}",
+                                    json_body={"inputs": [{"from": {"id": a}, "to": {"id": b}} for a, b in chunk]})
+        except ApiError as exc:
+            if not 400 <= exc.status < 500 or exc.status in (401, 403):
+                raise
+            if len(chunk) == 1:
+                out[chunk[0]] = WriteOutcome(False, chunk[0][0], code=exc.code, message=exc.vendor_message)
+            else:
+                for pair in chunk:
+                    out.update(hubspot_associate(source, from_type, to_type, [pair]))
+            continue
         failed: dict[tuple[str, str], tuple[str, str]] = {}
         for error in (body or {}).get("errors") or []:
             ids = [str(i) for i in (error.get("context") or {}).get("ids") or []]

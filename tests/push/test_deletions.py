@@ -14,6 +14,8 @@ from connector.config import DeletionsConfig
 from connector.push.deletions import DeletionPolicy, plan_deletions, without_deleted_people
 from connector.reconcile import FieldChange, RecordKey, UnifiedPerson
 from connector.store.models import ErasedSubject, Link, ParkedRecord, Person, SourceRecord
+from connector.store.staging import CREATED_MARK
+from connector.systems.writes import hubspot_associate
 
 from .conftest import World, make_world
 from .test_sync_e2e import hubspot_contacts, salesforce_people
@@ -143,3 +145,39 @@ def test_hubspot_archive_propagates_when_configured(synced: World) -> None:
     assert result["pull"]["presence_check"]["archived"] == 1
     assert result["deletions"] == {"deleted": 1}
     assert s not in salesforce_people(synced)
+
+
+def test_a_contact_the_connector_created_and_archived_before_any_pull_is_noticed(tmp_path: Any) -> None:
+    """A HubSpot contact the connector created, archived before a pull ever read it: the presence check
+    finds it (it used to check pulled contacts only), and the deals it was associated with are not
+    associated with it again (that batch used to fail whole with 404 and end the sync)."""
+    for world in make_world(tmp_path, people=200, seed=21):
+        world.sync()
+        with Session(world.engine) as s:
+            created = [r.record_id for r in s.exec(select(SourceRecord).where(
+                SourceRecord.system == "hubspot", SourceRecord.object_type == "contacts")).all()
+                if r.data.get(CREATED_MARK)]
+            linked = {d.record_id: d.data.get("_associations", {}).get("contacts") or [] for d in s.exec(
+                select(SourceRecord).where(SourceRecord.system == "hubspot", SourceRecord.object_type == "deals"))}
+        with_deal = [c for c in created if any(c in contacts for contacts in linked.values())]
+        assert with_deal, "the seed must give a created contact a deal for this test to mean something"
+        world.hubspot_sdk().crm.contacts.basic_api.archive(with_deal[0])
+        result = sync(world, hubspot_archive="quarantine")
+        assert result["pull"]["presence_check"]["archived"] == 1
+        assert result["ok"] is True
+
+
+def test_one_gone_record_fails_its_association_alone(tmp_path: Any) -> None:
+    """HubSpot refuses a batch associate whole when one record of it is gone: the other pairs still go."""
+    for world in make_world(tmp_path, people=60, seed=3):
+        sdk = world.hubspot_sdk()
+        contacts = [c.id for c in sdk.crm.contacts.basic_api.get_page(limit=3).results]
+        deal = sdk.crm.deals.basic_api.get_page(limit=1).results[0].id
+        sdk.crm.contacts.basic_api.archive(contacts[0])
+        systems = world.systems()
+        try:
+            outcomes = hubspot_associate(systems.hubspot, "deals", "contacts", [(deal, c) for c in contacts])
+        finally:
+            systems.close()
+        assert not outcomes[(deal, contacts[0])].ok and outcomes[(deal, contacts[0])].code
+        assert all(outcomes[(deal, c)].ok for c in contacts[1:])
