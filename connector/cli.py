@@ -656,7 +656,8 @@ def duplicates(config: Path | None, as_json: bool) -> None:
 
 
 #: how identity chooses the record a person keeps in one system (connector.reconcile.identity)
-_KEPT_BY = "Contact over Lead, then a record with a stored link, the most recently modified, the lowest id"
+_KEPT_BY = ("Contact over Lead, then a record cross-referenced by the other system, then one with a stored link, "
+            "the most recently modified, the lowest id")
 
 
 def _duplicate_reason(row: dict[str, Any]) -> str:

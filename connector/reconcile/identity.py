@@ -17,7 +17,9 @@ copied them from the merged-away record; so is any cross-reference between the r
 stored people.
 
 Each person gets at most one primary record per system, chosen by: Contact over Lead, then a record
-that carries a stored link, then the most recently modified, then the lowest id. Every other active
+a cross-reference ties to the person's record in the other system (cross-reference ids are unique,
+so the primary stays put when a duplicate is edited), then a record that carries a stored link, then
+the most recently modified, then the lowest id. Every other active
 record of that system is listed in the duplicates report, never merged silently.
 """
 
@@ -300,7 +302,8 @@ def resolve_identities(
         if history_keys is None:
             history_keys = {keys[i] for i in history}
         group = _build_group(sorted(keys[i] for i in members), {keys[i]: recs[i] for i in members},
-                             stored, history_keys, duplicates, followed_keys, _HELD if held else "")
+                             stored, history_keys, duplicates, followed_keys, _HELD if held else "",
+                             (hs_props, sf_prop))
         if group is not None:
             people.append(group)
             if held:
@@ -416,15 +419,42 @@ def _join_by_email(
             joined += groups.pop(root)
 
 
-def _primary_order(stored: Mapping[RecordKey, str]):  # type: ignore[no-untyped-def]
-    def order(r: SourceRecord) -> tuple[int, int, int, tuple[int, str]]:
-        return (0 if r.object_type == "Contact" else 1, 0 if r.key in stored else 1, -r.modified_at, _id_order(r.id))
+def _primary_order(stored: Mapping[RecordKey, str], paired: set[RecordKey]):  # type: ignore[no-untyped-def]
+    def order(r: SourceRecord) -> tuple[int, int, int, int, tuple[int, str]]:
+        return (0 if r.object_type == "Contact" else 1, 0 if r.key in paired else 1, 0 if r.key in stored else 1,
+                -r.modified_at, _id_order(r.id))
     return order
+
+
+def _paired(active: list[SourceRecord], xref: tuple[tuple[str, ...], str]) -> set[RecordKey]:
+    """The records of a group that a cross-reference ties to a record of the other system in it.
+
+    Such a record stays the primary while its twins are duplicates: a cross-reference id is unique in
+    both systems, so making another record primary would plan writing that id a second time (refused
+    as a duplicate value) and would flip the primary with every edit of a duplicate.
+    """
+    hs_props, sf_prop = xref
+    hs_ids = {r.id for r in active if r.system == "hubspot"}
+    sf_ids = {r.id[:15] for r in active if r.system != "hubspot"}
+    out: set[RecordKey] = set()
+    for r in active:
+        if r.system == "hubspot":
+            refs = {str(r.fields.get(p) or "").strip()[:15] for p in hs_props} - {""}
+            if refs & sf_ids:
+                out.add(r.key)
+                out.update(o.key for o in active if o.system != "hubspot" and o.id[:15] in refs)
+        else:
+            ref = str(r.fields.get(sf_prop) or "").strip()
+            if ref and ref in hs_ids:
+                out.add(r.key)
+                out.update(o.key for o in active if o.system == "hubspot" and o.id == ref)
+    return out
 
 
 def _build_group(
     members: list[RecordKey], recs: Mapping[RecordKey, SourceRecord], stored: Mapping[RecordKey, str],
     history: set[RecordKey], duplicates: list[Duplicate], followed: set[RecordKey], held: str,
+    xref: tuple[tuple[str, ...], str],
 ) -> PersonGroup | None:
     """The person of these records (sorted keys): primaries, history, duplicates, and their person id.
 
@@ -435,15 +465,18 @@ def _build_group(
     primaries: dict[str, SourceRecord | None] = {"hubspot": None, "salesforce": None}
     dupes: list[RecordKey] = []
     pending: list[tuple[RecordKey, tuple[RecordKey, ...], str]] = []
+    live = [recs[k] for k in members if k not in history]
+    order = _primary_order(stored, _paired(live, xref))
     for system in ("hubspot", "salesforce"):
-        active = sorted((recs[k] for k in members if k.system == system and k not in history), key=_primary_order(stored))
+        active = sorted((r for r in live if r.system == system), key=order)
         if active:
             primaries[system] = active[0]
             if len(active) > 1:
                 others = tuple(sorted(r.key for r in active[1:]))
                 dupes += others
                 pending.append((active[0].key, others, f"{len(active)} active {system} records for one person; "
-                                "kept by: Contact over Lead, stored link, most recently modified, lowest id"))
+                                "kept by: Contact over Lead, cross-referenced by the other system, stored link, "
+                                "most recently modified, lowest id"))
     hs, sf = primaries["hubspot"], primaries["salesforce"]
     if hs is None and sf is None:
         return None

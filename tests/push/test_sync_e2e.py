@@ -50,9 +50,10 @@ def salesforce_people(world: World) -> dict[str, dict[str, Any]]:
 
 
 def pairs(world: World) -> list[tuple[str, str]]:
-    """(HubSpot contact id, Salesforce id) of every person linked in both systems, from the store's links."""
+    """(HubSpot contact id, Salesforce id) of every person linked in both systems: their primary records,
+    from the store's links (duplicates and history are not the records the sync writes)."""
     with Session(world.engine) as s:
-        links = s.exec(select(Link)).all()
+        links = s.exec(select(Link).where(Link.role == "primary")).all()
     by_person: dict[str, dict[str, list[str]]] = {}
     for link in links:
         by_person.setdefault(link.person_id, {}).setdefault(link.system, []).append(link.record_id)

@@ -82,6 +82,26 @@ def test_duplicate_choice_then_most_recent_then_lowest_id() -> None:
     assert one(r).salesforce.id == lead_id(2)
 
 
+def test_the_cross_referenced_record_stays_primary_when_a_duplicate_is_edited() -> None:
+    """Two Leads of one person; the older one holds the HubSpot id (unique in Salesforce). Editing the other
+    must not make it primary: the plan would write the HubSpot id onto it, which Salesforce refuses as a
+    duplicate value, and the primary would flip with every edit."""
+    links = {RecordKey("hubspot", "contacts", "1"): "p1", RecordKey("salesforce", "Lead", lead_id(1)): "p1",
+             RecordKey("salesforce", "Lead", lead_id(2)): "p1"}
+    for holder, hs_ref in ((sf(lead_id(1), t=1, Email="a@x.com", HubSpot_Contact_Id__c="1"), {}),
+                           (sf(lead_id(1), t=1, Email="a@x.com"), {"salesforce_lead_id": lead_id(1)})):
+        edited = sf(lead_id(2), t=9, Email="a@x.com")
+        r = resolve_identities([hs("1", email="a@x.com", **hs_ref), holder, edited], links)
+        p = one(r)
+        assert p.salesforce.id == lead_id(1)
+        assert p.duplicates == (RecordKey("salesforce", "Lead", lead_id(2)),)
+        assert "cross-referenced" in r.duplicates[0].reason
+    # Contact over Lead still comes first
+    r = resolve_identities([hs("1", email="a@x.com"), sf(lead_id(1), t=1, Email="a@x.com", HubSpot_Contact_Id__c="1"),
+                            sf(contact_id(2), "Contact", t=1, Email="a@x.com")], links)
+    assert one(r).salesforce.id == contact_id(2)
+
+
 def test_email_never_joins_people_kept_apart_by_links() -> None:
     links = {RecordKey("hubspot", "contacts", "1"): "p1", RecordKey("hubspot", "contacts", "2"): "p2"}
     r = resolve_identities([hs("1", email="a@x.com"), hs("2", email="a@x.com")], links)
