@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -214,9 +215,21 @@ def _save_result(item: Item, result: dict[str, Any]) -> WriteOutcome:
         rid = result.get("id") or item.record_id
         return WriteOutcome(True, str(rid) if rid else None, created=bool(result.get("created")))
     errors = [e for e in result.get("errors") or [] if isinstance(e, dict)]
-    fields = tuple(dict.fromkeys(f for e in errors for f in e.get("fields") or []))
+    fields = tuple(dict.fromkeys(f for e in errors for f in e.get("fields") or _named_field(e)))
     return WriteOutcome(False, code=str(errors[0].get("statusCode")) if errors else "ERROR",
                         message="; ".join(str(e.get("message")) for e in errors), fields=fields)
+
+
+_DUPLICATE_FIELD = re.compile(r"duplicate value found: (\w+) duplicates value on record with id")
+
+
+def _named_field(error: dict[str, Any]) -> tuple[str, ...]:
+    """The field a DUPLICATE_VALUE error names in its message only (Salesforce leaves its `fields` empty):
+    so the record can be resent without that one unique value instead of being refused whole."""
+    if error.get("statusCode") != "DUPLICATE_VALUE":
+        return ()
+    match = _DUPLICATE_FIELD.search(str(error.get("message") or ""))
+    return (match.group(1),) if match else ()
 
 
 # ---------------------------------------------------------------------------------------------- opt-outs

@@ -182,3 +182,17 @@ def test_lookup_cost_figures() -> None:
     assert salesforce_lookup_calls(200) == 1 and salesforce_lookup_calls(201) == 1  # 4 queries
     assert salesforce_lookup_calls(600) == 2  # 6 queries
     assert hubspot_lookup_calls(100) == 1 and hubspot_lookup_calls(101) == 2
+
+
+def test_a_duplicate_value_names_its_field_from_the_message() -> None:
+    """Salesforce leaves `fields` empty on DUPLICATE_VALUE and names the field in the message: the outcome
+    names it, so the push resends the record without that one value instead of losing the whole write."""
+    from connector.systems.writes import Item, _save_result
+
+    outcome = _save_result(Item("k", "00Q1", {}), {"success": False, "errors": [{
+        "statusCode": "DUPLICATE_VALUE", "fields": [],
+        "message": "duplicate value found: HubSpot_Contact_Id__c duplicates value on record with id: 00Q2"}]})
+    assert outcome.code == "DUPLICATE_VALUE" and outcome.fields == ("HubSpot_Contact_Id__c",)
+    other = _save_result(Item("k", "00Q1", {}), {"success": False, "errors": [{
+        "statusCode": "STRING_TOO_LONG", "fields": ["City"], "message": "City: data value too large"}]})
+    assert other.fields == ("City",)
