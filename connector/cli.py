@@ -215,7 +215,7 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     from .pull.engine import Puller, PullSettings
     from .pull.streams import streams_for
     from .store import open_engine
-    from .store.runs import finish_run, start_run
+    from .store.runs import abandon_run, finish_run, start_run
     from .sync import open_systems
 
     if cfg.sandbox.enabled or cfg.hubspot is None or cfg.salesforce is None:
@@ -225,14 +225,13 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     started = time.time()
     now_ms = int(started * 1000)
     engine = open_engine(cfg.store.url)
-    systems = open_systems(cfg, engine, now_ms)  # signed in to both before the first read
-    hubspot, salesforce, ledger = systems.hubspot, systems.salesforce, systems.ledger
+    run_id = start_run(engine, "pull", now_ms)  # the store's run lock first: a busy store touches neither system
     try:
-        run_id = start_run(engine, "pull", now_ms)  # from here on, finish_run (below) records how it ended
+        systems = open_systems(cfg, engine, now_ms)  # signed in to both before the first read
     except BaseException:
-        hubspot.close()
-        salesforce.close()
+        abandon_run(engine, run_id)  # refused or unreachable: the run never started
         raise
+    hubspot, salesforce, ledger = systems.hubspot, systems.salesforce, systems.ledger
     settings = PullSettings(run_started_ms=now_ms, lookback_ms=cfg.sync.lookback_seconds * 1000,
                             safety_lag_ms=cfg.sync.safety_lag_seconds * 1000, run_id=run_id,
                             deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000))
@@ -402,17 +401,15 @@ def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, samp
     cfg = _load(config)
     mappings = _load_mappings(cfg)  # a bad mapping file stops the run before any call or write
     engine = open_engine(cfg.store.url)
-    systems = open_systems(cfg, engine, int(time.time() * 1000))
-    try:
-        return run_cycle(engine, systems, mappings.contacts, command=command, objects=list(cfg.sync.objects),
-                         pull=pull, dry_run=dry_run, lookback_ms=cfg.sync.lookback_seconds * 1000,
-                         safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
-                         deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000),
-                         sample=sample, full_plan=full_plan, deletions=cfg.deletions,
-                         field_history=cfg.sync.field_history, deal_mapping=mappings.opportunities,
-                         closed_opportunities_days=cfg.sync.closed_opportunities_days)
-    finally:
-        systems.close()
+    # signed in to only once the run holds the store's lock: a busy store touches neither system
+    return run_cycle(engine, lambda: open_systems(cfg, engine, int(time.time() * 1000)), mappings.contacts,
+                     command=command, objects=list(cfg.sync.objects),
+                     pull=pull, dry_run=dry_run, lookback_ms=cfg.sync.lookback_seconds * 1000,
+                     safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
+                     deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000),
+                     sample=sample, full_plan=full_plan, deletions=cfg.deletions,
+                     field_history=cfg.sync.field_history, deal_mapping=mappings.opportunities,
+                     closed_opportunities_days=cfg.sync.closed_opportunities_days)
 
 
 def _echo_cycle(summary: dict[str, Any]) -> None:

@@ -8,11 +8,13 @@ are built. Each later stage adds its part of the story here.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, func, select
 
@@ -20,6 +22,7 @@ from .config import HubSpotConfig, SalesforceConfig
 from .reconcile import load_mappings
 from .setup import run_setup
 from .store import open_engine
+from .store.lock import RunLock, acquire_run_lock
 from .store.models import Engagement, SourceRecord
 from .sync import Systems, mark_setup_done, run_cycle
 from .systems.hubspot import HubSpotSource
@@ -39,6 +42,16 @@ def _fresh_sqlite(url: str) -> None:
             Path(parsed.database + suffix).unlink(missing_ok=True)
 
 
+@contextmanager
+def _claimed(store_url: str) -> Iterator[RunLock]:
+    """The store's run lock, held until released (at the latest on leaving): the demo empties the store."""
+    lock = acquire_run_lock(create_engine(store_url))
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
 def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappings_dir: Path, say: Say
              ) -> dict[str, Any]:
     """Run the demo; `say` prints a line for people (the CLI passes a no-op for --json)."""
@@ -49,12 +62,16 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
         f"people (seed {seed}, rate limits {'real' if rate_limits else 'off'})...")
     mappings = load_mappings(mappings_dir)
     mapping = mappings.contacts
-    with Sandbox(people=people, seed=seed, rate_limits=rate_limits) as sandbox:
+    # a store another run is using is left alone (StoreBusy), before the sandbox starts or the store is emptied
+    with _claimed(store_url) as claim, Sandbox(people=people, seed=seed, rate_limits=rate_limits) as sandbox:
         info = sandbox.info()
         say(f"  seeded in {info.seconds_to_seed:.1f} s: HubSpot at {info.hubspot_base_url}, "
             f"Salesforce at {info.salesforce_instance_url}")
-        _fresh_sqlite(store_url)
-        engine = open_engine(store_url)
+        try:
+            _fresh_sqlite(store_url)
+            engine = open_engine(store_url)
+        finally:
+            claim.release()  # each sync below takes the run lock for itself
         ledger = CallLedger()
         systems = Systems(
             HubSpotSource(HubSpotConfig(

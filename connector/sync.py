@@ -34,7 +34,7 @@ from .store.erasure import deleted_records, erased_filter, erasure_salt, mark_de
 from .store.models import ParkedRecord, SourceRecord, SyncCursor
 from .store.people import reconcile_store
 from .store.pushes import held_fields, resolve_unplanned
-from .store.runs import calls_since, checkpoint_calls, finish_run, start_run
+from .store.runs import abandon_run, calls_since, checkpoint_calls, finish_run, start_run
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
 from .systems.salesforce import SalesforceSource
@@ -93,7 +93,8 @@ def _totals(ledger: CallLedger) -> dict[str, int]:
     return {s: int(v["total"]) for s, v in ledger.snapshot().items()}  # type: ignore[call-overload]
 
 
-def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, command: str = "sync",
+def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping: ContactMapping, *,
+              command: str = "sync",
               clock: Callable[[], int] = lambda: int(time.time() * 1000), objects: list[str] | None = None,
               pull: bool = True, dry_run: bool = False, lookback_ms: int = 120_000, safety_lag_ms: int = 60_000,
               deletion_scan_ms: int = 86_400_000, bulk_threshold: int | None = None, sample: int = 10,
@@ -101,11 +102,15 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
               closed_opportunities_days: int = 365, deletions: DeletionsConfig | None = None) -> dict[str, Any]:
     """Pull (unless `pull` is False), reconcile and push once; with `dry_run`, plan instead of pushing.
 
-    Returns the run's summary (what `--json` prints); the run is recorded with its API calls either way.
+    `systems` may be a function that opens them (`open_systems`): it is called once the store's run lock
+    is held, so a run refused because the store is busy has signed in to neither system; systems opened
+    that way are closed here. Returns the run's summary (what `--json` prints); the run is recorded with
+    its API calls either way.
     """
     started = time.perf_counter()
     now_ms = clock()
     run_id = start_run(engine, command, now_ms)  # holds the store's run lock until finish_run, below
+    opener, systems = _opened_after_lock(engine, run_id, systems)
     summary: dict[str, Any] = {"ok": True, "run_id": run_id, "dry_run": dry_run}
 
     def checkpoint() -> None:
@@ -191,7 +196,22 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
         finish_run(engine, run_id, now_ms=clock(), status=status, api_calls=systems.ledger.snapshot(),
                    counts={k: v for k, v in summary.items() if k in ("pull", "reconcile", "push", "plan", "deals",
                                                                    "deletions", "field_history")}, error=error)
+        if opener:
+            systems.close()
     return summary
+
+
+def _opened_after_lock(engine: Engine, run_id: int, systems: Systems | Callable[[], Systems]
+                       ) -> tuple[bool, Systems]:
+    """(whether this run opened them, the systems): opened now, under the run lock; when a system refuses
+    the sign-in (bad credentials, an unreachable token endpoint) the run never started: it is forgotten."""
+    if isinstance(systems, Systems):
+        return False, systems
+    try:
+        return True, systems()
+    except BaseException:
+        abandon_run(engine, run_id)
+        raise
 
 
 def _history_reader(engine: Engine, hubspot: HubSpotSource, mapping: ContactMapping,

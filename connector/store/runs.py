@@ -12,7 +12,7 @@ from ..logs import redact
 from .lock import RunLock, StoreBusy, acquire_run_lock
 from .models import SyncRun
 
-__all__ = ["start_run", "finish_run", "calls_since", "recent_runs", "checkpoint_calls", "StoreBusy"]
+__all__ = ["start_run", "finish_run", "abandon_run", "calls_since", "recent_runs", "checkpoint_calls", "StoreBusy"]
 
 #: the run lock of each run this process has open (see lock.py), released by finish_run
 _HELD: dict[tuple[str, int], RunLock] = {}
@@ -57,6 +57,20 @@ def finish_run(engine: Engine, run_id: int, *, now_ms: int, status: str, api_cal
                 raise LookupError(f"sync run {run_id} does not exist")
             run.finished_at, run.status, run.api_calls, run.counts, run.error = now_ms, status, api_calls, counts, error
             session.add(run)
+    finally:
+        lock = _HELD.pop((str(engine.url), run_id), None)
+        if lock is not None:
+            lock.release()
+
+
+def abandon_run(engine: Engine, run_id: int) -> None:
+    """Forget a run that did nothing (it could not sign in to a system) and release its run lock: it was
+    never started, as far as `connector status` and the daily budgets are concerned."""
+    try:
+        with Session(engine) as session, session.begin():
+            run = session.get(SyncRun, run_id)
+            if run is not None:
+                session.delete(run)
     finally:
         lock = _HELD.pop((str(engine.url), run_id), None)
         if lock is not None:
