@@ -22,10 +22,10 @@ from .pull.engine import Puller, PullSettings
 from .pull.history import history_wanted, save_field_times
 from .pull.streams import streams_for
 from .push.deletions import DeletionPolicy, plan_deletions, without_deleted_people
-from .push.engine import OPT_OUT, Pusher, hubspot_writer, salesforce_writer
+from .push.engine import Pusher, hubspot_writer, salesforce_writer
 from .push.removals import apply_deletions
 from .push.deals import sync_deals
-from .push.writes import RecordWrite, WritePlan, plan_writes
+from .push.writes import OPT_OUT, RecordWrite, WritePlan, is_true, plan_writes
 from .setup import require_live_fit
 from .reconcile.engine import ReconcileResult
 from .reconcile.mapping import ContactMapping, Mappings, OpportunityMapping
@@ -358,7 +358,7 @@ def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int) -> dict[str
         calls[system] += hubspot_calls(n) if system == "hubspot" else salesforce_calls(n, bulk_threshold)
     # an opt-out reaches HubSpot through the subscription API, one call per person
     calls["hubspot"] += sum(1 for w in (*plan.creates, *plan.updates) if w.system == "hubspot"
-                            and str(w.values.get(OPT_OUT, "")).lower() == "true")
+                            and is_true(w.values.get(OPT_OUT)))
     out: dict[str, Any] = {}
     systems.salesforce.learn_limits()  # the org's limit, if no response of this run has reported it yet
     for system, source in (("hubspot", systems.hubspot), ("salesforce", systems.salesforce)):
