@@ -19,6 +19,7 @@ from . import __version__
 from .config import DEFAULT_CONFIG_PATH, ConnectorConfig, load_config
 from .errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, ConfigError, ConfigProblem, ConnectorError, NotBuiltYet
 from .logs import configure_logging
+from .wording import at, count
 
 __all__ = ["main", "cli"]
 
@@ -64,7 +65,8 @@ def _load_mappings(cfg: ConnectorConfig) -> Any:
     directory = cfg.mappings.directory
     if not directory.is_dir():
         raise ConfigError([ConfigProblem("config", "[mappings].directory", f"no such directory: {directory}",
-                                         "point it at your mapping files (the repository ships defaults in mappings/)")])
+                                         "point it at your mapping files, or remove the key to use the ones "
+                                         "shipped with the connector")])
     try:
         return load_mappings(directory)
     except MappingError as exc:
@@ -87,14 +89,15 @@ def _validate_live(cfg: ConnectorConfig, mappings: Any) -> list[ConfigProblem]:
         systems.close()
 
 
-def _load(config: Path | None) -> ConnectorConfig:
+def _load(config: Path | None, *, store_only: bool = False) -> ConnectorConfig:
+    """The configuration; `store_only` for commands that call neither system (no credential is needed)."""
     path = config
     if path is None:
         if not DEFAULT_CONFIG_PATH.exists():
             raise ConfigError("no configuration file: pass --config PATH, set CONNECTOR_CONFIG, or create "
                               "./connector.toml (start from config.example.toml)")
         path = DEFAULT_CONFIG_PATH
-    cfg = load_config(path)
+    cfg = load_config(path, store_only=store_only)
     configure_logging(cfg.logging.level, cfg.logging.format)
     return cfg
 
@@ -258,14 +261,16 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
 @click.option("--store", "store_url", default="sqlite:///./connector-demo.db", show_default=True,
               help="state store for the demo (a SQLite file is started afresh)")
 @click.option("--rate-limits", type=click.Choice(["real", "off"]), default="real", show_default=True)
-@click.option("--mappings", "mappings_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("mappings"),
-              show_default=True, help="the mapping files to reconcile with")
+@click.option("--mappings", "mappings_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="the mapping files to reconcile with [default: the ones shipped with the connector]")
 @json_option
-def demo(people: int, seed: int, store_url: str, rate_limits: str, mappings_dir: Path, as_json: bool) -> None:
-    """Start the sandbox, run the built stages against it and show what happened."""
-    from .config import MappingsConfig
+def demo(people: int, seed: int, store_url: str, rate_limits: str, mappings_dir: Path | None, as_json: bool) -> None:
+    """Start a sandbox of its own, set it up, sync it twice (the second sync writes nothing) and tell what
+    happened; the store stays, with a config for `explain` and `status` beside it."""
+    from .config import MappingsConfig, shipped_mappings
     from .demo import run_demo
 
+    mappings_dir = (mappings_dir or shipped_mappings()).resolve()
     try:
         _load_mappings(ConnectorConfig(sandbox={"enabled": True}, mappings=MappingsConfig(directory=mappings_dir)))
         summary = run_demo(people=people, seed=seed, store_url=store_url, rate_limits=rate_limits == "real",
@@ -282,7 +287,7 @@ def demo(people: int, seed: int, store_url: str, rate_limits: str, mappings_dir:
 def reconcile_command(config: Path | None, as_json: bool) -> None:
     """Reconcile pulled records into unified people (from the store; no API calls, nothing written to the systems)."""
     try:
-        cfg = _load(config)
+        cfg = _load(config, store_only=True)
         mappings = _load_mappings(cfg)
         summary = _run_reconcile(cfg, mappings)
     except ConnectorError as exc:
@@ -342,7 +347,7 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
     from .store.people import explain_person
 
     try:
-        cfg = _load(config)
+        cfg = _load(config, store_only=True)
         engine = open_engine(cfg.store.url)
         found = explain_person(engine, who)
         if found is None:
@@ -373,14 +378,8 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
         console.print(f"not in {n['system']}: {n['reason']}", markup=False)
     rec = found["reconciled"]
     if rec["run_id"] is not None:
-        console.print(f"reconciled by run {rec['run_id']} at {_iso(rec['at'])}; these values last changed at "
-                      f"{_iso(rec['record_changed_at'])}", markup=False)
-
-
-def _iso(ms: int | None) -> str:
-    from datetime import UTC, datetime
-
-    return "?" if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        console.print(f"reconciled by run {rec['run_id']} at {at(rec['at'])}; these values last changed at "
+                      f"{at(rec['record_changed_at'])}", markup=False)
 
 
 def _mappings_or_none(cfg: ConnectorConfig) -> Any:
@@ -413,31 +412,35 @@ def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, samp
 
 
 def _echo_cycle(summary: dict[str, Any]) -> None:
+    """What this run did, in a few lines (the standing disagreements it left alone are in `connector status`)."""
     if "pull" in summary:
         streams = summary["pull"]["streams"]
         changed = sum(s["new"] + s["changed"] - s.get("echoes", 0) for s in streams.values())
         echoes = sum(s.get("echoes", 0) for s in streams.values())
-        click.echo(f"pulled: {changed:,} new or changed records ({echoes:,} were the connector's own writes coming back)")
+        click.echo(f"pulled: {count(changed, 'new or changed record')} ({count(echoes, 'record')} "
+                   "the connector wrote itself came back)")
     rec = summary["reconcile"]
-    click.echo(f"reconciled: {rec['people']:,} people, {rec['linked_in_both']:,} linked in both systems, "
-               f"{rec['duplicates']:,} duplicates listed for review")
+    click.echo(f"reconciled: {count(rec['people'], 'person')}, {rec['linked_in_both']:,} linked in both systems, "
+               f"{count(rec['duplicates'], 'duplicate')} listed for review")
     for c in rec["conflicts"][:5]:
-        click.echo(f"  conflict on {c['field']} for {c['people']:,} people, settled by {c['rule']}")
+        click.echo(f"  decided in this run: {c['field']} for {count(c['people'], 'person')} ({c['rule']}): the "
+                   "winning value is written over the other system's")
     if "push" in summary:
         push = summary["push"]
         for system, objects in push["written"].items():
             for obj, n in objects.items():
                 click.echo(f"wrote {system} {obj}: {n['created']:,} created, {n['updated']:,} updated "
-                           f"({n['fields_written']:,} values), {n['rejected']:,} rejected")
+                           f"({count(n['fields_written'], 'value')}), {n['rejected']:,} rejected")
         if not push["written"]:
             click.echo("wrote nothing: both systems already agree")
         click.echo(f"write calls: HubSpot {push['write_calls']['hubspot']:,}, Salesforce "
-                   f"{push['write_calls']['salesforce']:,}; {push['held_back']:,} parked records wait for their retry")
+                   f"{push['write_calls']['salesforce']:,}; {count(push['held_back'], 'parked record')} "
+                   "waiting for a retry")
         for r in push["rejections_sample"][:5]:
             click.echo(f"  parked: {r['hint']}")
     calls = summary["api_calls"]
     click.echo(f"API calls in all: HubSpot {calls.get('hubspot', {}).get('total', 0):,}, Salesforce "
-               f"{calls.get('salesforce', {}).get('total', 0):,}; {summary['parked']:,} records parked "
+               f"{calls.get('salesforce', {}).get('total', 0):,}; {count(summary['parked'], 'record')} parked "
                "(`connector status`)")
 
 
@@ -558,15 +561,18 @@ def push(config: Path | None, as_json: bool) -> None:
 @config_option
 @json_option
 def status(include_resolved: bool, config: Path | None, as_json: bool) -> None:
-    """The last runs, where each stream stands, and the parked records with their reasons."""
+    """The last runs, the disagreements the mapping rules keep standing (no sync writes over them), and the
+    parked records with their reasons. Reads the store only: no credentials needed."""
     from .store import open_engine
+    from .store.disagreements import standing_conflicts
     from .store.pushes import parked_rows
     from .store.runs import recent_runs
 
     try:
-        cfg = _load(config)
+        cfg = _load(config, store_only=True)
         engine = open_engine(cfg.store.url)
         payload = {"ok": True, "runs": recent_runs(engine, limit=10),
+                   "standing_conflicts": standing_conflicts(engine, _mappings_or_none(cfg)),
                    "parked": parked_rows(engine, include_resolved=include_resolved)}
     except ConnectorError as exc:
         _fail(exc, as_json)
@@ -577,12 +583,15 @@ def status(include_resolved: bool, config: Path | None, as_json: bool) -> None:
             click.echo(f"run {run['id']} {run['command']:<9} {run['status']:<8} started {run['started']}  API calls "
                        f"HubSpot {calls.get('hubspot', {}).get('total', 0):,} Salesforce "
                        f"{calls.get('salesforce', {}).get('total', 0):,}" + (f"  error: {run['error']}" if run["error"] else ""))
+        for c in payload["standing_conflicts"]:
+            click.echo(f"standing: {c['field']} differs for {count(c['people'], 'person')}, kept as each system holds "
+                       f"it ({c['rule']})")
         if not payload["parked"]:
             click.echo("no parked records")
         for p in payload["parked"]:
             resolved = f" [resolved: {p['resolution']}]" if p.get("resolution") else ""
-            click.echo(f"parked #{p['id']} {p['system']} {p['object_type']} {p['record_id']} ({p['attempts']} attempts): "
-                       f"{p['hint'] or p['message']}{resolved}")
+            click.echo(f"parked #{p['id']} {p['system']} {p['object_type']} {p['record_id']} "
+                       f"({count(p['attempts'], 'attempt')}): {p['hint'] or p['message']}{resolved}")
 
     _emit(payload, as_json, text)
 
@@ -599,7 +608,7 @@ def retry(ids: tuple[int, ...], config: Path | None, as_json: bool) -> None:
     from .store.pushes import requeue
 
     try:
-        cfg = _load(config)
+        cfg = _load(config, store_only=True)
         n = requeue(open_engine(cfg.store.url), now_ms=int(time.time() * 1000), ids=ids)
     except ConnectorError as exc:
         _fail(exc, as_json)
@@ -618,7 +627,7 @@ def duplicates(config: Path | None, as_json: bool) -> None:
     from .store.people import duplicate_links
 
     try:
-        cfg = _load(config)
+        cfg = _load(config, store_only=True)
         rows = [{**r, "reason": _duplicate_reason(r)} for r in duplicate_links(open_engine(cfg.store.url))]
     except ConnectorError as exc:
         _fail(exc, as_json)

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..logs import redact
+from ..wording import at
 from .lock import RunLock, StoreBusy, acquire_run_lock
 from .models import SyncRun
 
@@ -82,7 +83,7 @@ def _busy_message(engine: Engine, command: str) -> str:
     with Session(engine) as session:
         holder = session.exec(select(SyncRun).where(SyncRun.status == "running").order_by(
             SyncRun.id.desc()).limit(1)).first()  # type: ignore[union-attr]
-    who = (f"run {holder.id} ({holder.command}, started at epoch ms {holder.started_at})" if holder is not None
+    who = (f"run {holder.id} ({holder.command}, started {at(holder.started_at)})" if holder is not None
            else "another run")
     return (f"{command} did not start: {who} is using this store, and two runs at once would write the same "
             "changes twice; wait for it to finish (`connector status` lists runs) or stop it, then run again")
