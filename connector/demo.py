@@ -158,8 +158,9 @@ def _world(engine: Any) -> dict[str, Any]:
 
 def _lower_bound(world: dict[str, Any], sync: dict[str, Any]) -> dict[str, dict[str, int]]:
     """Fewest calls anyone could need (connector/bounds.py): reads from the records both systems held, writes
-    from the records the sync had to create and update (and the deal-contact links it had to add), at the
-    vendors' page sizes. Opt-outs (HubSpot's subscription API, one address a call) are left out."""
+    from the records the sync had to create and update (each create looked up first, and the deal-contact
+    links it had to add), at the vendors' page sizes. Opt-outs (HubSpot's subscription API, one address a
+    call) are left out."""
     records = world["records"]
     pull = {"hubspot": hubspot_read_calls({o: n for o, n in records.items() if o[0].islower()},
                                           sum(world["marketing_events"].values())),
@@ -170,11 +171,13 @@ def _lower_bound(world: dict[str, Any], sync: dict[str, Any]) -> dict[str, dict[
         for system, objects in written.items():
             for n in objects.values():
                 counts[system] += [n["created"], n["updated"] + n["rejected"]]
+    looked = sync["push"].get("lookup") or {}
     links = deals.get("links_added") or {}
     counts["hubspot"].append(links.get("hubspot", 0))
     counts["salesforce"].append(links.get("salesforce", 0))
-    return {"pull": pull, "push": {"hubspot": hubspot_write_calls(counts["hubspot"]),
-                                   "salesforce": salesforce_write_calls(counts["salesforce"])}}
+    return {"pull": pull, "push": {
+        "hubspot": hubspot_write_calls(counts["hubspot"], (looked.get("hubspot") or {}).get("addresses", 0)),
+        "salesforce": salesforce_write_calls(counts["salesforce"], (looked.get("salesforce") or {}).get("looked_up", 0))}}
 
 
 def _tell(summary: dict[str, Any], say: Say) -> None:

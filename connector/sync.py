@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -25,11 +25,12 @@ from .push.deletions import DeletionPolicy, plan_deletions, without_deleted_peop
 from .push.engine import Pusher, hubspot_writer, salesforce_writer
 from .push.removals import apply_deletions
 from .push.deals import sync_deals
+from .push.lookup import look_before_create, people_finders, people_id_fields
 from .push.writes import OPT_OUT, RecordWrite, WritePlan, is_true, plan_writes
 from .setup import require_live_fit
 from .reconcile.engine import ReconcileResult
 from .reconcile.mapping import ContactMapping, Mappings, OpportunityMapping
-from .reconcile.records import RecordKey
+from .reconcile.records import NewRecordId, RecordKey
 from .store.erasure import deleted_records, erased_filter, erasure_salt, mark_deleted, mark_erased, purge_erased
 from .store.models import ParkedRecord, SourceRecord, SyncCursor
 from .store.people import reconcile_store
@@ -38,6 +39,7 @@ from .store.runs import abandon_run, calls_since, checkpoint_calls, finish_run, 
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
 from .systems.salesforce import SalesforceSource
+from .systems.lookups import hubspot_lookup_calls, salesforce_lookup_calls
 from .systems.writes import hubspot_calls, hubspot_unsubscribe_all, salesforce_calls
 
 __all__ = ["Systems", "open_systems", "run_cycle", "forecast", "check_setup", "mark_setup_done"]
@@ -147,10 +149,16 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
             hubspot_archive=deletions.hubspot_archive, salesforce_delete=deletions.salesforce_delete))
         planned = without_deleted_people(result.changes, actions)
         plan = plan_writes(planned, held_fields(engine, now_ms=clock()))
+        # no create on the store's word alone: records changed within the safety lag are not pulled yet. A
+        # plan looks up too (storing nothing), so that it shows what the sync will send
+        looked = look_before_create(engine, plan, people_finders(systems.hubspot, systems.salesforce, mapping),
+                                    id_fields=people_id_fields(mapping), by_email=mapping.identity.match_on_email,
+                                    now_ms=clock(), run_id=run_id, dry_run=dry_run)
         if dry_run:
-            summary["plan"] = describe_plan(plan, sample=sample, full=full_plan)
+            summary["plan"] = describe_plan(looked.plan, sample=sample, full=full_plan, adopted=looked.adopted)
+            summary["plan"]["lookup"] = looked.to_json()
             summary["plan"]["deletions"] = dict(Counter(a.action for a in actions))
-            summary["forecast"] = forecast(plan, systems, bulk_threshold)
+            summary["forecast"] = forecast(looked.plan, systems, bulk_threshold, looked_up=plan)
         else:
             resolve_unplanned(engine, planned, now_ms=clock())  # parked writes no longer planned: not needed
             before = _totals(systems.ledger)
@@ -160,12 +168,14 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
                             mapping=mapping, now_ms=clock, run_id=run_id, bulk_threshold=bulk_threshold,
                             opt_out=lambda emails: hubspot_unsubscribe_all(systems.hubspot, emails),
                             after_batch=checkpoint)
-            pushed = pusher.push(plan)
+            pusher.created.update(looked.adopted)
+            pushed = pusher.push(looked.plan)
             summary["deletions"] = apply_deletions(
                 engine, actions, hubspot=systems.hubspot, salesforce=systems.salesforce, mapping=mapping,
                 erase_action=deletions.erase_action, salt=salt, now_ms=clock(), run_id=run_id)
             after = _totals(systems.ledger)
             summary["push"] = {"seconds": round(time.perf_counter() - t, 3), **pushed.to_json(),
+                               "lookup": looked.to_json(),
                                "write_calls": {s: after.get(s, 0) - before.get(s, 0) for s in ("hubspot", "salesforce")}}
         if deal_mapping is not None and "opportunities" in (objects or ["opportunities"]):
             before = _totals(systems.ledger)
@@ -183,7 +193,8 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
                 summary["deals"]["write_calls"] = calls
                 for s_ in calls:
                     summary["push"]["write_calls"][s_] += calls[s_]
-        rejected = summary.get("push", {}).get("rejected") or summary.get("deals", {}).get("push", {}).get("rejected")
+        rejected = (summary.get("push", {}).get("rejected") or summary.get("push", {}).get("lookup", {}).get("held")
+                    or summary.get("deals", {}).get("push", {}).get("rejected"))
         status = "partial" if rejected else "ok"
     except ConnectorError as exc:
         error = str(exc)
@@ -321,21 +332,42 @@ def parked_count(engine: Engine) -> int:
             ParkedRecord.resolved_at.is_(None))).one())  # type: ignore[union-attr]
 
 
-def describe_plan(plan: WritePlan, *, sample: int = 10, full: bool = False) -> dict[str, Any]:
-    """Creates and updates per system and object, up to `sample` per-field diffs per system (old -> new,
-    and why: updates first, they show what changes), and with `full` every planned field value."""
-    out: dict[str, Any] = {"objects": plan.counts(), "held_back": len(plan.held), "sample": []}
+def describe_plan(plan: WritePlan, *, sample: int = 10, full: bool = False,
+                  adopted: Mapping[tuple[str, str, str], str] | None = None) -> dict[str, Any]:
+    """Creates and updates per system and object, the values planned per field, up to `sample` per-field
+    diffs per system (old -> new, and why: updates first, they show what changes), and with `full` every
+    planned field value. A cross-reference to a create the look-up found already done shows the found id."""
+    updates = [_with_ids(w, adopted or {}) for w in plan.updates]
+    out: dict[str, Any] = {"objects": plan.counts(), "held_back": len(plan.held), "sample": [],
+                           "fields": _field_counts(plan)}
     for system in ("hubspot", "salesforce"):
         rows: list[dict[str, Any]] = []
-        for write in (*plan.updates, *plan.creates):
+        for write in (*updates, *plan.creates):
             if write.system == system:
                 rows.extend(_diff_rows(write))
                 if len(rows) >= sample:
                     break
         out["sample"].extend(rows[:sample])
     if full:
-        out["diffs"] = [row for write in (*plan.creates, *plan.updates) for row in _diff_rows(write)]
+        out["diffs"] = [row for write in (*plan.creates, *updates) for row in _diff_rows(write)]
     return out
+
+
+def _field_counts(plan: WritePlan) -> dict[str, dict[str, int]]:
+    """Planned values per "system:object" and field, most first: a rule change shows here without --json."""
+    counts: dict[str, Counter[str]] = {}
+    for write in (*plan.creates, *plan.updates):
+        counts.setdefault(f"{write.system}:{write.object_type}", Counter()).update(write.values.keys())
+    return {key: dict(c.most_common()) for key, c in sorted(counts.items())}
+
+
+def _with_ids(write: RecordWrite, adopted: Mapping[tuple[str, str, str], str]) -> RecordWrite:
+    """The write with each NewRecordId the look-up resolved (a record found, adopted as the create) filled in."""
+    if not adopted or not write.waits_for_ids:
+        return write
+    values = {k: adopted.get((write.person_id, v.system, v.object_type), v) if isinstance(v, NewRecordId) else v
+              for k, v in write.values.items()}
+    return replace(write, values=values)
 
 
 def _diff_rows(write: RecordWrite) -> list[dict[str, Any]]:
@@ -344,9 +376,11 @@ def _diff_rows(write: RecordWrite) -> list[dict[str, Any]]:
              else value, "reason": write.reasons.get(name, "")} for name, value in sorted(write.values.items())]
 
 
-def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int) -> dict[str, Any]:
+def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int, looked_up: WritePlan | None = None
+             ) -> dict[str, Any]:
     """API calls the plan would cost per system, against what remains of the connector's daily share
-    (`DailyBudget.remaining`: the same figure before and after a pull, never above share x configured limit)."""
+    (`DailyBudget.remaining`: the same figure before and after a pull, never above share x configured limit).
+    `looked_up`: the plan whose creates are looked up first (default: `plan`)."""
     groups: dict[tuple[str, str, str], int] = {}
     for write in (*plan.creates, *plan.updates):
         # creates travel per external id they are upserted on (a HubSpot contact from a Lead or a Contact)
@@ -356,6 +390,11 @@ def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int) -> dict[str
     calls = {"hubspot": 0, "salesforce": 0}
     for (system, _obj, _op), n in groups.items():
         calls[system] += hubspot_calls(n) if system == "hubspot" else salesforce_calls(n, bulk_threshold)
+    # every create is looked up in its target system first (connector/push/lookup.py)
+    creates = (looked_up or plan).creates
+    calls["salesforce"] += salesforce_lookup_calls(sum(1 for w in creates if w.system == "salesforce"))
+    calls["hubspot"] += hubspot_lookup_calls(len({str(w.values["email"]).strip().casefold() for w in creates
+                                                   if w.system == "hubspot" and w.values.get("email")}))
     # an opt-out reaches HubSpot through the subscription API, one call per person
     calls["hubspot"] += sum(1 for w in (*plan.creates, *plan.updates) if w.system == "hubspot"
                             and is_true(w.values.get(OPT_OUT)))

@@ -62,3 +62,10 @@ def test_the_bound_is_the_cheapest_strategy(rows: list[int]) -> None:
     assert reads <= -(-sum(-(-n // 2_000) for n in rows) // 5)  # never above Composite alone
     assert reads <= 2 * sum(1 for n in rows if n)  # nor above one Bulk job per object
     assert salesforce_write_calls(rows) == _best_mix(rows, 200, 4)
+
+
+def test_creates_are_looked_up_first() -> None:
+    # 1,000 Lead creates: five Collections, and ten look-up queries (Lead and Contact, 200 keys each): three calls
+    assert salesforce_write_calls([1_000], lookups=1_000) == 3
+    assert salesforce_write_calls([], lookups=100_000) == 4  # two Bulk query jobs beat 200 Composite calls
+    assert hubspot_write_calls([150], lookups=150) == 4

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from connector.cli import main
+from connector.systems.lookups import hubspot_lookup_calls, salesforce_lookup_calls
 
 
 def test_demo_syncs_both_systems_and_a_second_sync_writes_nothing(tmp_path: Path,
@@ -53,6 +54,9 @@ def test_demo_syncs_both_systems_and_a_second_sync_writes_nothing(tmp_path: Path
                                   for n in objects.values())
     for system, per in (("hubspot", 100), ("salesforce", 1000)):
         groups[system] += -(-deals.get("links_added", {}).get(system, 0) // per)
+    looked = sync["push"]["lookup"]  # every create is looked up first
+    groups["salesforce"] += salesforce_lookup_calls(looked["salesforce"]["looked_up"])
+    groups["hubspot"] += hubspot_lookup_calls(looked["hubspot"]["addresses"])
     for system in ("hubspot", "salesforce"):
         written_calls = sync["push"]["write_calls"][system] - opt_outs[system]
         assert 0 < bound["push"][system] <= written_calls <= groups[system] + 1

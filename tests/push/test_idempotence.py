@@ -1,5 +1,6 @@
-"""Creates are idempotent: an answer lost after the system accepted a create is replayed as an upsert on
-the cross-reference id and finds the record. And the Bulk API 2.0 path writes what Composite would."""
+"""Creates are idempotent: an answer lost after the system accepted a create is replayed, the look-up
+before the creates finds the record (and, were it missed, the create is an upsert on the cross-reference
+id). And the Bulk API 2.0 path writes what Composite would."""
 
 from __future__ import annotations
 
@@ -65,10 +66,12 @@ def test_a_hubspot_create_whose_answer_was_lost_is_not_duplicated(fresh: World, 
     monkeypatch.setattr(sync_module, "hubspot_writer", real_hubspot_writer)
     assert len(hubspot_contacts(fresh)) > contacts  # the lost batch was accepted
     # replayed from the store alone (no pull, so nothing tells the connector the records exist): the
-    # upserts on salesforce_lead_id / salesforce_contact_id find them, so each person exists once
+    # look-up before the creates finds them (by e-mail, holding this create's salesforce_lead_id /
+    # salesforce_contact_id) and adopts them, so each person exists once
     replayed = fresh.sync(pull=False)
     created = replayed["push"]["written"]["hubspot"]["contacts"]["created"]
-    assert created > 0 and len(hubspot_contacts(fresh)) == contacts + created
+    adopted = replayed["push"]["lookup"]["adopted"]
+    assert created > 0 and adopted > 0 and len(hubspot_contacts(fresh)) == contacts + created + adopted
     assert_converged(fresh)
 
 
@@ -81,9 +84,10 @@ def test_a_salesforce_create_whose_answer_was_lost_is_not_duplicated(fresh: Worl
         fresh.sync()
     monkeypatch.setattr(sync_module, "salesforce_writer", real_salesforce_writer)
     assert len(salesforce_people(fresh)) > people
-    replayed = fresh.sync(pull=False)  # upserts on HubSpot_Contact_Id__c find the Leads
+    replayed = fresh.sync(pull=False)  # the look-up finds the Leads by HubSpot_Contact_Id__c and adopts them
     created = replayed["push"]["written"]["salesforce"]["Lead"]["created"]
-    assert created > 0 and len(salesforce_people(fresh)) == people + created
+    adopted = replayed["push"]["lookup"]["adopted"]
+    assert adopted > 0 and len(salesforce_people(fresh)) == people + created + adopted
     monkeypatch.setattr(sync_module, "hubspot_writer", real_hubspot_writer)
     assert_converged(fresh)
 

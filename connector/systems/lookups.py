@@ -1,0 +1,187 @@
+"""Look-ups before a create: the records a system holds for given e-mail addresses and cross-reference ids.
+
+The pull leaves records changed in the last ``safety_lag_seconds`` for the next cycle, so the store
+cannot say whether a person is new. Before a create, push asks the target system itself:
+
+- Salesforce: one SOQL query per object (Lead, Contact) for up to 200 creates,
+  ``WHERE (Email IN (...) OR HubSpot_Contact_Id__c IN (...))``, five queries to a Composite request
+  (which counts as ONE API call). Every value is escaped with simple-salesforce's ``format_soql``, and a
+  query whose URL would pass Salesforce's 16,384-byte URI limit is split.
+- HubSpot: ``batch/read`` with ``idProperty=email``, 100 addresses per call. Addresses it does not hold
+  come back as errors (207 Multi-Status) or are simply absent; both mean "not found".
+
+Records come back as the pull would stage them (same fields, same conversion), so what a look-up finds
+is indistinguishable from what the next pull will read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from simple_salesforce.format import format_soql
+
+from ..store.staging import StagedRecord
+from .http import ApiError, MalformedResponse
+
+if TYPE_CHECKING:
+    from .hubspot import HubSpotSource
+    from .salesforce import SalesforceSource
+
+__all__ = [
+    "HUBSPOT_LOOKUP_BATCH",
+    "LOOKUP_KEYS_PER_QUERY",
+    "LOOKUP_QUERIES_PER_CALL",
+    "hubspot_find_by_email",
+    "hubspot_lookup_calls",
+    "lookup_soql",
+    "salesforce_find",
+    "salesforce_lookup_calls",
+]
+
+#: creates looked up per SOQL query (each brings an e-mail address and a cross-reference id)
+LOOKUP_KEYS_PER_QUERY = 200
+#: queries per Composite request (Salesforce allows five query subrequests in one)
+LOOKUP_QUERIES_PER_CALL = 5
+#: addresses per HubSpot batch read
+HUBSPOT_LOOKUP_BATCH = 100
+#: Salesforce answers 414 to a URI over 16,384 bytes; a query's URL stays under this, with room for the path
+MAX_QUERY_URL_BYTES = 15_000
+
+#: (normalised e-mail or None, cross-reference id or None) of one create
+LookupKey = tuple[str | None, str | None]
+
+
+def salesforce_lookup_calls(creates: int, objects: int = 2) -> int:
+    """The API calls looking up `creates` Salesforce creates over `objects` objects cost (plan's forecast).
+
+    A lower bound as well: each query carries 200 creates, and five queries share one Composite call
+    (more only when addresses are so long that a query must be split, or one matches over 2,000 records)."""
+    if creates <= 0:
+        return 0
+    queries = objects * -(-creates // LOOKUP_KEYS_PER_QUERY)
+    return -(-queries // LOOKUP_QUERIES_PER_CALL)
+
+
+def hubspot_lookup_calls(addresses: int) -> int:
+    """The API calls looking up `addresses` e-mail addresses in HubSpot cost: one batch read per 100."""
+    return -(-max(addresses, 0) // HUBSPOT_LOOKUP_BATCH)
+
+
+# ---------------------------------------------------------------------------------------------- Salesforce
+
+
+def lookup_soql(sobject: str, fields: Sequence[str], keys: Sequence[LookupKey], ref_field: str, *,
+                live_only: str | None = None) -> str:
+    """The query finding `sobject` records that hold one of the keys' e-mail addresses or cross-reference
+    ids, every value escaped; `live_only` is an extra condition (a Lead's ``IsConverted = false``)."""
+    emails = sorted({e for e, _ in keys if e})
+    refs = sorted({r for _, r in keys if r})
+    if not emails and not refs:
+        raise ValueError("a look-up needs at least one e-mail address or cross-reference id")
+    terms = []
+    if emails:
+        terms.append(format_soql("Email IN {}", emails))
+    if refs:
+        terms.append(format_soql(f"{ref_field} IN {{}}", refs))
+    where = " OR ".join(terms)
+    if live_only:
+        where = f"({where}) AND {live_only}"
+    return f"SELECT {', '.join(fields)} FROM {sobject} WHERE {where}"
+
+
+def _query_url(source: SalesforceSource, soql: str) -> str:
+    return source._path("query/") + "?q=" + quote(soql, safe="")
+
+
+def _query_chunks(source: SalesforceSource, sobject: str, fields: Sequence[str], keys: Sequence[LookupKey],
+                  ref_field: str, live_only: str | None) -> Iterator[str]:
+    """The URLs of the queries covering `keys`: 200 keys each, fewer when the URL would grow too long."""
+    start = 0
+    while start < len(keys):
+        size = min(LOOKUP_KEYS_PER_QUERY, len(keys) - start)
+        while True:
+            url = _query_url(source, lookup_soql(sobject, fields, keys[start:start + size], ref_field,
+                                                 live_only=live_only))
+            if len(url.encode()) <= MAX_QUERY_URL_BYTES or size == 1:
+                break
+            size = max(1, size // 2)
+        yield url
+        start += size
+
+
+def salesforce_find(source: SalesforceSource, keys: Sequence[LookupKey], *, fields: Mapping[str, Sequence[str]],
+                    ref_field: str) -> list[StagedRecord]:
+    """Every live Lead (not converted) and Contact holding one of the keys' e-mail addresses or
+    cross-reference ids, as the pull stages them. `fields` names what to read per object (the pull's
+    fields); Id, SystemModstamp and IsDeleted are always read.
+
+    Raises ApiError when Salesforce refuses a query (the creates must then wait: none goes out unlooked)."""
+    keys = [k for k in dict.fromkeys(keys) if k[0] or k[1]]
+    if not keys:
+        return []
+    urls: list[tuple[str, str]] = []
+    for sobject, wanted in fields.items():
+        columns = list(dict.fromkeys(["Id", "SystemModstamp", "IsDeleted", *wanted]))
+        live_only = "IsConverted = false" if sobject == "Lead" else None
+        urls += [(sobject, url) for url in _query_chunks(source, sobject, columns, keys, ref_field, live_only)]
+    found: list[StagedRecord] = []
+    for start in range(0, len(urls), LOOKUP_QUERIES_PER_CALL):
+        call = urls[start:start + LOOKUP_QUERIES_PER_CALL]
+        subrequests = [{"method": "GET", "url": url, "referenceId": f"f{i}"} for i, (_, url) in enumerate(call)]
+        body = source.http.json("POST", source._path("composite"), object_type="lookup",
+                                json_body={"allOrNone": False, "compositeRequest": subrequests})
+        answers = {r.get("referenceId"): r for r in (body or {}).get("compositeResponse", []) if isinstance(r, dict)}
+        for i, (sobject, _) in enumerate(call):
+            first = _answer(answers.get(f"f{i}"), sobject)
+            for page in source.follow(first, sobject):
+                found += [source.to_staged(sobject, r) for r in page]
+    return found
+
+
+def _answer(sub: dict[str, Any] | None, sobject: str) -> dict[str, Any]:
+    if sub is None:
+        raise MalformedResponse(f"salesforce composite: no answer for the {sobject} look-up; nothing was created")
+    status = int(sub.get("httpStatusCode") or 0)
+    body = sub.get("body")
+    if status >= 400:
+        error = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
+        raise ApiError("salesforce", f"composite look-up {sobject}", status, str(error.get("errorCode") or status),
+                       str(error.get("message") or ""), "the creates wait for the next sync; if this persists, "
+                       "check that the connector's user can read Lead and Contact and the cross-reference field")
+    if not isinstance(body, dict):
+        raise MalformedResponse(f"salesforce composite: the {sobject} look-up answer has no body")
+    return body
+
+
+# ---------------------------------------------------------------------------------------------- HubSpot
+
+
+def hubspot_find_by_email(source: HubSpotSource, emails: Sequence[str], *, properties: Sequence[str]
+                          ) -> list[StagedRecord]:
+    """The live contacts holding these e-mail addresses (batch read by ``idProperty=email``, 100 per call),
+    as the pull stages them. An address HubSpot does not hold is "not found", however it says so: a 207
+    with errors, a 200 with fewer results, or (all of them missing) a 404 OBJECT_NOT_FOUND."""
+    wanted = sorted({e for e in emails if e})
+    found: list[StagedRecord] = []
+    props = sorted(set(properties) | {"email", "lastmodifieddate"})
+    for start in range(0, len(wanted), HUBSPOT_LOOKUP_BATCH):
+        chunk = wanted[start:start + HUBSPOT_LOOKUP_BATCH]
+        try:
+            body = source.http.json("POST", "/crm/v3/objects/contacts/batch/read", object_type="contacts:lookup",
+                                    params={"archived": "false"},
+                                    json_body={"idProperty": "email", "properties": props,
+                                               "inputs": [{"id": e} for e in chunk]})
+        except ApiError as exc:
+            if exc.status == 404 and exc.code == "OBJECT_NOT_FOUND":
+                continue
+            raise
+        results = (body or {}).get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list):
+            raise MalformedResponse("hubspot contacts batch read by e-mail: the response has no results list; "
+                                    "nothing was created")
+        for record in results:
+            if isinstance(record, dict) and record.get("id") is not None:
+                found += source.to_staged("contacts", record)
+    return found

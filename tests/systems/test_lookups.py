@@ -1,0 +1,184 @@
+"""Look-ups before a create: against the emulators (what is found, at what cost), and with respx for the
+vendor answers the emulators do not give (HubSpot's 200 with fewer results and 404 when nothing is found,
+a refused Salesforce query)."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+import respx
+from pydantic import SecretStr
+
+from connector.config import HubSpotConfig, SalesforceConfig
+from connector.sandbox.dataset import SeedBatch
+from connector.sandbox.runner import Sandbox
+from connector.sandbox.salesforce.ids import make_id
+from connector.systems.http import ApiError, RetryPolicy
+from connector.systems.hubspot import HubSpotSource
+from connector.systems.ledger import CallLedger
+from connector.systems.lookups import (
+    MAX_QUERY_URL_BYTES,
+    hubspot_find_by_email,
+    hubspot_lookup_calls,
+    lookup_soql,
+    salesforce_find,
+    salesforce_lookup_calls,
+)
+from connector.systems.salesforce import SalesforceSource
+
+from .conftest import hubspot_config
+from .test_salesforce_source import sf_config
+
+T0 = 1_750_000_000_000
+FIELDS = {"Lead": ["Email", "LastName", "HubSpot_Contact_Id__c", "IsConverted"],
+          "Contact": ["Email", "LastName", "HubSpot_Contact_Id__c"]}
+
+
+def people() -> SeedBatch:
+    lead = {"LastName": "L", "Company": "Acme", "Status": "Open - Not Contacted", "CreatedDate": T0,
+            "LastModifiedDate": T0, "SystemModstamp": T0}
+    return SeedBatch(salesforce={
+        "Lead": [{**lead, "Id": make_id("Lead", 1), "Email": "Ann@Example.com"},
+                 {**lead, "Id": make_id("Lead", 2), "Email": "nobody@example.com", "HubSpot_Contact_Id__c": "501"},
+                 {**lead, "Id": make_id("Lead", 3), "Email": "conv@example.com", "IsConverted": True},
+                 {**lead, "Id": make_id("Lead", 4), "Email": "o'brien@example.com"}],
+        "Contact": [{"Id": make_id("Contact", 1), "LastName": "C", "Email": "ann@example.com", "CreatedDate": T0,
+                     "LastModifiedDate": T0, "SystemModstamp": T0}]})
+
+
+def test_salesforce_finds_leads_and_contacts_by_email_or_cross_reference_in_one_call(empty_sandbox: Sandbox) -> None:
+    empty_sandbox.salesforce.state.load(people())
+    ledger = CallLedger()
+    src = SalesforceSource(sf_config(empty_sandbox), ledger)
+    found = salesforce_find(src, [("ann@example.com", "900"), (None, "501"), ("conv@example.com", None),
+                                  ("o'brien@example.com", None), ("absent@example.com", "902")],
+                            fields=FIELDS, ref_field="HubSpot_Contact_Id__c")
+    ids = sorted((r.object_type, r.record_id) for r in found)
+    assert ids == sorted([("Lead", make_id("Lead", 1)), ("Lead", make_id("Lead", 2)), ("Lead", make_id("Lead", 4)),
+                          ("Contact", make_id("Contact", 1))])  # a converted Lead is history: not found
+    lead = next(r for r in found if r.record_id == make_id("Lead", 1))
+    assert lead.modified_at == T0 and lead.email_norm == "ann@example.com" and "SystemModstamp" in lead.data
+    assert ledger.total() == 1 == salesforce_lookup_calls(5)  # two queries, one Composite call
+    api_calls = {k: v for k, v in empty_sandbox.salesforce.counter.snapshot().items() if "/oauth2/" not in k}
+    assert sum(api_calls.values()) == 1  # the emulator counted the same
+
+
+def test_salesforce_packs_five_queries_per_composite_call(empty_sandbox: Sandbox) -> None:
+    empty_sandbox.salesforce.state.load(people())
+    ledger = CallLedger()
+    src = SalesforceSource(sf_config(empty_sandbox), ledger)
+    keys = [(f"p{i}@example.com", str(10_000 + i)) for i in range(1_000)] + [("ann@example.com", None)]
+    found = salesforce_find(src, keys, fields=FIELDS, ref_field="HubSpot_Contact_Id__c")
+    assert {r.record_id for r in found} == {make_id("Lead", 1), make_id("Contact", 1)}
+    # 1,001 creates: 6 queries per object, 12 queries, 5 per Composite call
+    assert ledger.total() == 3 == salesforce_lookup_calls(1_001)
+
+
+def test_a_query_whose_url_would_pass_the_uri_limit_is_split() -> None:
+    config = SalesforceConfig.model_validate({"instance_url": "https://sf.test", "auth": "session",
+                                              "session_id": SecretStr("t"), "api_version": "62.0"})
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        for sub in body["compositeRequest"]:
+            seen.append(sub["url"])
+        return httpx.Response(200, json={"compositeResponse": [
+            {"referenceId": s["referenceId"], "httpStatusCode": 200, "body": {"done": True, "records": []}}
+            for s in body["compositeRequest"]]})
+
+    router = respx.Router(base_url="https://sf.test")
+    router.post("/services/data/v62.0/composite").mock(side_effect=answer)
+    src = SalesforceSource(config, CallLedger(), transport=httpx.MockTransport(router.handler))
+    long_addresses = [(f"{'x' * 200}{i}@example.com", str(i)) for i in range(200)]
+    salesforce_find(src, long_addresses, fields={"Lead": ["Email"]}, ref_field="HubSpot_Contact_Id__c")
+    assert len(seen) > 1 and all(len(u.encode()) <= MAX_QUERY_URL_BYTES for u in seen)
+    asked = [parse_qs(urlsplit(u).query)["q"][0] for u in seen]
+    assert sum(q.count("@example.com") for q in asked) == 200  # every address in exactly one query
+
+
+def test_soql_values_are_escaped() -> None:
+    soql = lookup_soql("Lead", ["Id"], [("o'brien@x.io", "1' OR Id != '")], "HubSpot_Contact_Id__c",
+                       live_only="IsConverted = false")
+    assert soql == ("SELECT Id FROM Lead WHERE (Email IN ('o\\'brien@x.io') OR HubSpot_Contact_Id__c IN "
+                    "('1\\' OR Id != \\'')) AND IsConverted = false")
+
+
+def test_a_refused_salesforce_lookup_raises_so_no_create_goes_out_unlooked() -> None:
+    config = SalesforceConfig.model_validate({"instance_url": "https://sf.test", "auth": "session",
+                                              "session_id": SecretStr("t"), "api_version": "62.0"})
+    router = respx.Router(base_url="https://sf.test")
+    router.post("/services/data/v62.0/composite").mock(return_value=httpx.Response(200, json={"compositeResponse": [
+        {"referenceId": "f0", "httpStatusCode": 400,
+         "body": [{"errorCode": "INVALID_FIELD", "message": "No such column 'HubSpot_Contact_Id__c' on entity 'Lead'"}]}]}))
+    src = SalesforceSource(config, CallLedger(), transport=httpx.MockTransport(router.handler))
+    with pytest.raises(ApiError) as caught:
+        salesforce_find(src, [("a@b.c", "1")], fields={"Lead": ["Email"]}, ref_field="HubSpot_Contact_Id__c")
+    assert caught.value.code == "INVALID_FIELD"
+
+
+def hubspot_people() -> SeedBatch:
+    return SeedBatch(hubspot={"contacts": [
+        {"id": "11", "createdAt": T0, "updatedAt": T0 + 5, "properties": {"email": "Ann@Example.com", "firstname": "Ann"}},
+        {"id": "12", "createdAt": T0, "updatedAt": T0, "properties": {"email": "bob@example.com", "firstname": "Bob"}}]})
+
+
+def test_hubspot_finds_contacts_by_email_100_per_call(empty_sandbox: Sandbox) -> None:
+    empty_sandbox.hubspot.state.load(hubspot_people())
+    ledger = CallLedger()
+    src = HubSpotSource(hubspot_config(empty_sandbox), ledger)
+    emails = ["ann@example.com"] + [f"p{i}@example.com" for i in range(149)] + ["ann@example.com"]
+    found = hubspot_find_by_email(src, emails, properties=["email", "firstname", "salesforce_lead_id"])
+    assert [(r.record_id, r.email_norm, r.modified_at) for r in found] == [("11", "ann@example.com", T0 + 5)]
+    assert found[0].data["firstname"] == "Ann"  # what the pull reads, as the pull stages it
+    # 150 distinct addresses: two batch reads; the emulator answers 207 naming the missing ones
+    assert ledger.total() == 2 == hubspot_lookup_calls(150)
+
+
+def hubspot_source(handler: respx.Router) -> HubSpotSource:
+    config = HubSpotConfig.model_validate({"base_url": "https://hs.test", "access_token": SecretStr("t")})
+    return HubSpotSource(config, CallLedger(), transport=httpx.MockTransport(handler.handler),
+                         retry=RetryPolicy(attempts=1))
+
+
+def contact(rid: str, email: str) -> dict[str, object]:
+    return {"id": rid, "properties": {"email": email, "lastmodifieddate": "2025-06-15T15:06:40.000Z"},
+            "createdAt": "2025-06-15T15:06:40.000Z", "updatedAt": "2025-06-15T15:06:40.000Z", "archived": False}
+
+
+@pytest.mark.parametrize("status, body", [
+    (200, {"status": "COMPLETE", "results": [contact("7", "a@x.io")]}),  # fewer results, no errors
+    (207, {"status": "COMPLETE", "results": [contact("7", "a@x.io")], "numErrors": 1, "errors": [
+        {"status": "error", "category": "OBJECT_NOT_FOUND", "message": "Could not get some CONTACT objects",
+         "context": {"ids": ["b@x.io"]}}]}),
+])
+def test_hubspot_addresses_not_held_are_not_found_however_hubspot_says_so(status: int, body: dict[str, object]
+                                                                           ) -> None:
+    router = respx.Router(base_url="https://hs.test")
+    route = router.post("/crm/v3/objects/contacts/batch/read").mock(return_value=httpx.Response(status, json=body))
+    found = hubspot_find_by_email(hubspot_source(router), ["a@x.io", "b@x.io"], properties=["email"])
+    assert [r.record_id for r in found] == ["7"]
+    sent = json.loads(route.calls[0].request.content)
+    assert sent["idProperty"] == "email" and sent["inputs"] == [{"id": "a@x.io"}, {"id": "b@x.io"}]
+
+
+def test_hubspot_404_when_none_is_held_means_none_found_but_other_errors_raise() -> None:
+    router = respx.Router(base_url="https://hs.test")
+    router.post("/crm/v3/objects/contacts/batch/read").mock(return_value=httpx.Response(404, json={
+        "status": "error", "category": "OBJECT_NOT_FOUND", "message": "Object not found"}))
+    assert hubspot_find_by_email(hubspot_source(router), ["a@x.io"], properties=["email"]) == []
+    denied = respx.Router(base_url="https://hs.test")
+    denied.post("/crm/v3/objects/contacts/batch/read").mock(return_value=httpx.Response(403, json={
+        "status": "error", "category": "MISSING_SCOPES", "message": "missing crm.objects.contacts.read"}))
+    with pytest.raises(ApiError):
+        hubspot_find_by_email(hubspot_source(denied), ["a@x.io"], properties=["email"])
+
+
+def test_lookup_cost_figures() -> None:
+    assert salesforce_lookup_calls(0) == 0 and hubspot_lookup_calls(0) == 0
+    assert salesforce_lookup_calls(200) == 1 and salesforce_lookup_calls(201) == 1  # 4 queries
+    assert salesforce_lookup_calls(600) == 2  # 6 queries
+    assert hubspot_lookup_calls(100) == 1 and hubspot_lookup_calls(101) == 2
