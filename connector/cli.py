@@ -8,6 +8,7 @@ or mappings, 1 any other failure. ``main(argv)`` is the entry point and is what 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ from . import __version__
 from .config import DEFAULT_CONFIG_PATH, ConnectorConfig, load_config
 from .errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, ConfigError, ConfigProblem, ConnectorError, NotBuiltYet
 from .logs import configure_logging
+from .progress import console, progress
 from .wording import at, count
 
 __all__ = ["main", "cli"]
@@ -56,6 +58,14 @@ def _fail(exc: ConnectorError, as_json: bool) -> NoReturn:
     else:
         click.echo(f"error: {exc}", err=True)
     raise _Exit(exc.exit_code)
+
+
+def _usage(message: str, as_json: bool) -> NoReturn:
+    """A command line that cannot work as given: said as a usage error (exit 2, nothing started)."""
+    if as_json:
+        sys.stdout.write(json.dumps({"ok": False, "error": "UsageError", "message": message}) + "\n")
+        raise _Exit(EXIT_CONFIG)
+    raise click.UsageError(message, click.get_current_context(silent=True))
 
 
 def _load_mappings(cfg: ConnectorConfig) -> Any:
@@ -107,7 +117,8 @@ def _load(config: Path | None, *, store_only: bool = False) -> ConnectorConfig:
 def cli() -> None:
     """Keep HubSpot and Salesforce in agreement: one score, one status and one set of numbers per lead.
 
-    Exit codes: 0 success, 2 bad configuration or mappings, 1 any other failure.
+    Exit codes: 0 success, 2 bad configuration, mappings or command line (nothing was started), 1 any other
+    failure.
     """
 
 
@@ -169,7 +180,8 @@ def sandbox(people: int, seed: int, config_out: Path | None, rate_limits: str, f
             data_dir: Path | None) -> None:
     """Serve the HubSpot and Salesforce emulators until SIGTERM.
 
-    Prints one JSON line on stdout with both base URLs, tokens and the CA file.
+    Prints one JSON line on stdout with both base URLs, tokens and the CA file. With --config-out, writes a
+    connector config pointing at them (absolute paths: it works from any directory).
     """
     from .sandbox.runner import serve_forever  # the sandbox is an edge: imported only when asked for
 
@@ -193,10 +205,12 @@ def _not_built(name: str, summary: str, issue: str) -> click.Command:
 @config_option
 @json_option
 def pull(config: Path | None, as_json: bool) -> None:
-    """Pull changed records from both systems into the state store (people so far)."""
+    """Pull what changed in both systems into the state store: people, their engagement and opportunities
+    (the groups in [sync] objects). Writes nothing to either system."""
     try:
         cfg = _load(config)
-        summary = _run_pull(cfg)
+        with progress(not as_json):
+            summary = _run_pull(cfg)
     except ConnectorError as exc:
         _fail(exc, as_json)
 
@@ -219,7 +233,7 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     from .pull.streams import streams_for
     from .store import open_engine
     from .store.runs import abandon_run, finish_run, start_run
-    from .sync import open_systems
+    from .sync import log_pull, open_systems
 
     if cfg.sandbox.enabled or cfg.hubspot is None or cfg.salesforce is None:
         raise ConfigError("the embedded sandbox lives for one command only, so it cannot be pulled incrementally: "
@@ -239,10 +253,15 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
                             safety_lag_ms=cfg.sync.safety_lag_seconds * 1000, run_id=run_id,
                             deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000))
     status, error, streams = "failed", None, {}
+    stages = logging.getLogger("connector.sync")
+    stages.info("pull run %d started", run_id)
+    stages.info("pull: reading what changed in both systems")
     try:
         result = Puller(engine, hubspot=hubspot, salesforce=salesforce, settings=settings).pull(
             streams_for(cfg.sync.objects))
         streams, status = result.to_json(), "ok"
+        log_pull({"seconds": time.time() - started, "streams": streams,
+                  "api_calls": {k: v["total"] for k, v in ledger.snapshot().items()}})
     except ConnectorError as exc:
         error = str(exc)
         raise
@@ -251,6 +270,7 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
         salesforce.close()
         finish_run(engine, run_id, now_ms=int(time.time() * 1000), status=status, api_calls=ledger.snapshot(),
                    counts=streams, error=error)
+        stages.info("pull run %d %s in %.1f s", run_id, status, time.time() - started)
     return {"ok": True, "run_id": run_id, "seconds": round(time.time() - started, 3), "streams": streams,
             "api_calls": ledger.snapshot()}
 
@@ -294,16 +314,17 @@ def reconcile_command(config: Path | None, as_json: bool) -> None:
         _fail(exc, as_json)
 
     def text() -> None:
-        click.echo(f"reconciled {summary['people']:,} people in {summary['seconds']:.1f} s (run {summary['run_id']}): "
-                   f"{summary['linked_in_both']:,} linked across both systems, {summary['duplicates']:,} duplicate "
-                   "records listed for review")
-        click.echo(f"  stored: {summary['fields_changed']:,} field values changed, {summary['conflicts_recorded']:,} "
-                   "settled conflicts added to the audit log")
+        click.echo(f"reconciled {count(summary['people'], 'person')} in {summary['seconds']:.1f} s (run "
+                   f"{summary['run_id']}): {summary['linked_in_both']:,} linked across both systems, "
+                   f"{count(summary['duplicates'], 'duplicate record')} listed for review")
+        click.echo(f"  stored: {count(summary['fields_changed'], 'field value')} changed, "
+                   f"{count(summary['conflicts_recorded'], 'settled conflict')} added to the audit log")
         for system, w in summary["planned_writes"].items():
-            click.echo(f"  {system}: would create {w['creates']:,} and update {w['updates']:,} records "
-                       f"({w['field_changes']:,} field changes; writing them arrives with push)")
+            click.echo(f"  {system}: would create {w['creates']:,} and update {count(w['updates'], 'record')} "
+                       f"({count(w['field_changes'], 'field change')}; `connector plan` shows them, `connector "
+                       "push` writes them)")
         if summary["issues"]:
-            click.echo(f"  {summary['issues']:,} values need attention and were left untouched")
+            click.echo(f"  {count(summary['issues'], 'value')} need attention and were left untouched")
 
     _emit(summary, as_json, text)
 
@@ -359,26 +380,25 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
     if as_json:
         _emit({"ok": True, **found}, True, lambda: None)
         return
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
-    console.print(f"[bold]{found['person_id']}[/bold]  {found['email'] or ''}")
-    console.print("linked records: " + ", ".join(f"{l['system']} {l['object_type']} {l['record_id']}"
+    out = console()
+    out.print(f"[bold]{found['person_id']}[/bold]  {found['email'] or ''}")
+    out.print("linked records: " + ", ".join(f"{l['system']} {l['object_type']} {l['record_id']}"
                                                  for l in found["links"]))
     table = Table("field", "value", "from", "record", "rule", "time basis")
     for name, f in found["fields"].items():
         table.add_row(name, "" if f["value"] is None else str(f["value"]), f["system"] or "", f["record_id"] or "",
                       f["rule"], f["time_basis"])
-    console.print(table)
+    out.print(table)
     for c in found["conflicts"][:10]:
-        console.print(f"conflict on {c['field']}: {c['winner']['system']} {c['winner']['value']!r} won over "
+        out.print(f"conflict on {c['field']}: {c['winner']['system']} {c['winner']['value']!r} won over "
                       f"{c['loser']['system']} {c['loser']['value']!r} ({c['rule']})")
     for n in found["not_created"]:
-        console.print(f"not in {n['system']}: {n['reason']}", markup=False)
+        out.print(f"not in {n['system']}: {n['reason']}", markup=False)
     rec = found["reconciled"]
     if rec["run_id"] is not None:
-        console.print(f"reconciled by run {rec['run_id']} at {at(rec['at'])}; these values last changed at "
+        out.print(f"reconciled by run {rec['run_id']} at {at(rec['at'])}; these values last changed at "
                       f"{at(rec['record_changed_at'])}", markup=False)
 
 
@@ -444,6 +464,41 @@ def _echo_cycle(summary: dict[str, Any]) -> None:
                "(`connector status`)")
 
 
+def _plan_text(summary: dict[str, Any]) -> None:
+    """`connector plan`'s text: totals, values per field (a rule change shows here), a sample, the cost."""
+    from rich.table import Table
+
+    out = console()
+    plan = summary["plan"]
+    table = Table("system", "object", "creates", "updates", "values", title="planned writes (nothing was written)")
+    for key, n in sorted(plan["objects"].items()):
+        system, obj = key.split(":", 1)
+        table.add_row(system, obj, f"{n['create']:,}", f"{n['update']:,}", f"{n['fields']:,}")
+    out.print(table if plan["objects"] else "planned writes: none, both systems agree")
+    if plan.get("fields"):
+        fields = Table("system", "object", "field", "values", title="values planned per field")
+        for key, per in plan["fields"].items():
+            system, obj = key.split(":", 1)
+            for name, n in per.items():
+                fields.add_row(system, obj, name, f"{n:,}")
+        out.print(fields)
+    if plan["sample"]:
+        diff = Table("system", "record", "field", "now", "would become", "why", title="sample of field changes")
+        for row in plan["sample"]:
+            diff.add_row(row["system"], f"{row['object_type']} {row['record']}", row["field"],
+                         "" if row["old"] is None else str(row["old"]), str(row["new"]), row["reason"])
+        out.print(diff)
+    looked = plan.get("lookup") or {}
+    if looked.get("looked_up"):
+        out.print(f"looked up before creating: {count(looked['looked_up'], 'create')}; {looked['adopted']:,} already "
+                  f"there (linked, not created), {looked['linked']:,} found and left for the next sync, "
+                  f"{looked['held']:,} held for review", markup=False)
+    for system, f in summary["forecast"].items():
+        left = "unknown" if f["remaining_today"] is None else f"{f['remaining_today']:,}"
+        out.print(f"{system}: about {count(f['write_calls'], 'write call')}; {left} left of the connector's daily "
+                  "share" + ("" if f["fits"] else " [bold red](does not fit)[/]"))
+
+
 def _is_local(url: str) -> bool:
     from urllib.parse import urlsplit
 
@@ -490,15 +545,18 @@ def setup(apply: bool, config: Path | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--once", is_flag=True, help="run one cycle and exit (scheduling arrives with `connector run`)")
+@click.option("--once", is_flag=True, help="run one cycle and exit (required: scheduling is `connector run`, not built yet)")
 @config_option
 @json_option
 def sync(once: bool, config: Path | None, as_json: bool) -> None:
-    """Pull, reconcile and push once: both systems end up agreeing on every mapped field."""
+    """Pull, reconcile and push once (--once): every create is looked up first, the agreed values are written
+    to both systems, and what a system refuses is parked with its reason (`connector status`)."""
+    if not once:
+        _usage("sync runs one cycle and needs --once: `connector sync --once`; syncing on a schedule is "
+               "`connector run`, not built yet", as_json)
     try:
-        if not once:
-            raise ConfigError("pass --once (a scheduled loop is `connector run`, not built yet)")
-        summary = _cycle(config, command="sync", pull=True, dry_run=False)
+        with progress(not as_json):
+            summary = _cycle(config, command="sync", pull=True, dry_run=False)
     except ConnectorError as exc:
         _fail(exc, as_json)
     _emit(summary, as_json, lambda: _echo_cycle(summary))
@@ -513,33 +571,19 @@ def sync(once: bool, config: Path | None, as_json: bool) -> None:
 @config_option
 @json_option
 def plan(pull: bool, sample: int, config: Path | None, as_json: bool) -> None:
-    """Dry run: what a sync would write (creates, updates, a sample of field diffs) and its API cost.
+    """Dry run: exactly what the next sync would write, and its API cost; writes nothing to either system.
 
-    With --json, every planned field value is listed under plan.diffs."""
+    Shows the creates and updates per object, the values planned per field, a sample of field changes (now,
+    would become, and the rule that decided), what the look-up before each create found, and the write
+    calls against the daily share. With --json, every planned value is listed under plan.diffs."""
     try:
-        summary = _cycle(config, command="plan", pull=pull, dry_run=True, sample=sample, full_plan=as_json)
+        with progress(not as_json):
+            summary = _cycle(config, command="plan", pull=pull, dry_run=True, sample=sample, full_plan=as_json)
     except ConnectorError as exc:
         _fail(exc, as_json)
 
     def text() -> None:
-        from rich.console import Console
-        from rich.table import Table
-
-        console = Console()
-        table = Table("system", "object", "creates", "updates", "values", title="planned writes (nothing was written)")
-        for key, n in sorted(summary["plan"]["objects"].items()):
-            system, obj = key.split(":", 1)
-            table.add_row(system, obj, f"{n['create']:,}", f"{n['update']:,}", f"{n['fields']:,}")
-        console.print(table)
-        diff = Table("system", "record", "field", "now", "would become", "why", title="sample of field changes")
-        for row in summary["plan"]["sample"]:
-            diff.add_row(row["system"], f"{row['object_type']} {row['record']}", row["field"],
-                         "" if row["old"] is None else str(row["old"]), str(row["new"]), row["reason"])
-        console.print(diff)
-        for system, f in summary["forecast"].items():
-            left = "unknown" if f["remaining_today"] is None else f"{f['remaining_today']:,}"
-            console.print(f"{system}: about {f['write_calls']:,} write calls; {left} left of the "
-                          f"connector's daily share" + ("" if f["fits"] else " [bold red](does not fit)[/]"))
+        _plan_text(summary)
 
     _emit(summary, as_json, text)
 
@@ -548,9 +592,10 @@ def plan(pull: bool, sample: int, config: Path | None, as_json: bool) -> None:
 @config_option
 @json_option
 def push(config: Path | None, as_json: bool) -> None:
-    """Reconcile what the store holds and write the changes to both systems (no pull)."""
+    """Reconcile what the store holds and write the changes to both systems: a sync without the pull."""
     try:
-        summary = _cycle(config, command="push", pull=False, dry_run=False)
+        with progress(not as_json):
+            summary = _cycle(config, command="push", pull=False, dry_run=False)
     except ConnectorError as exc:
         _fail(exc, as_json)
     _emit(summary, as_json, lambda: _echo_cycle(summary))
@@ -571,9 +616,9 @@ def status(include_resolved: bool, config: Path | None, as_json: bool) -> None:
     try:
         cfg = _load(config, store_only=True)
         engine = open_engine(cfg.store.url)
-        payload = {"ok": True, "runs": recent_runs(engine, limit=10),
-                   "standing_conflicts": standing_conflicts(engine, _mappings_or_none(cfg)),
-                   "parked": parked_rows(engine, include_resolved=include_resolved)}
+        payload: dict[str, Any] = {"ok": True, "runs": recent_runs(engine, limit=10),
+                                                   "standing_conflicts": standing_conflicts(engine, _mappings_or_none(cfg)),
+                                   "parked": parked_rows(engine, include_resolved=include_resolved)}
     except ConnectorError as exc:
         _fail(exc, as_json)
 
@@ -612,7 +657,7 @@ def retry(ids: tuple[int, ...], config: Path | None, as_json: bool) -> None:
         n = requeue(open_engine(cfg.store.url), now_ms=int(time.time() * 1000), ids=ids)
     except ConnectorError as exc:
         _fail(exc, as_json)
-    _emit({"ok": True, "requeued": n}, as_json, lambda: click.echo(f"{n:,} parked records will be retried by the next sync"))
+    _emit({"ok": True, "requeued": n}, as_json, lambda: click.echo(f"{count(n, 'parked record')} will be retried by the next sync"))
 
 
 @cli.command()
@@ -638,7 +683,8 @@ def duplicates(config: Path | None, as_json: bool) -> None:
         for r in rows:
             click.echo(f"{r['system']} {r['object_type']} {r['record_id']} duplicates {r['kept'] or '?'} "
                        f"(person {r['person_id']}): {r['reason']}")
-        click.echo(f"{len(rows):,} duplicate records; merge them in their system, the next sync follows the merge")
+        click.echo(f"{count(len(rows), 'duplicate record')}; merge them in their system, the next sync follows "
+                   "the merge")
 
     _emit({"ok": True, "duplicates": rows}, as_json, text)
 

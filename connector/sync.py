@@ -7,6 +7,7 @@ all go through `run_cycle`.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -38,11 +39,15 @@ from .store.pushes import held_fields, resolve_unplanned
 from .store.runs import abandon_run, calls_since, checkpoint_calls, finish_run, start_run
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
+from .systems.pacing import BudgetExhausted
 from .systems.salesforce import SalesforceSource
 from .systems.lookups import hubspot_lookup_calls, salesforce_lookup_calls
+from .wording import count
 from .systems.writes import hubspot_calls, hubspot_unsubscribe_all, salesforce_calls
 
-__all__ = ["Systems", "open_systems", "run_cycle", "forecast", "check_setup", "mark_setup_done"]
+__all__ = ["Systems", "open_systems", "run_cycle", "forecast", "check_setup", "mark_setup_done", "log_pull"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -124,7 +129,9 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
             bulk_threshold = systems.salesforce.bulk_threshold
         deletions = deletions or DeletionsConfig()
         salt = erasure_salt(engine, deletions.salt.get_secret_value() if deletions.salt else None)
+        log.info("%s run %d started", command, run_id)
         if pull:
+            log.info("pull: reading what changed in both systems")
             t = time.perf_counter()
             settings = PullSettings(run_started_ms=now_ms, lookback_ms=lookback_ms, safety_lag_ms=safety_lag_ms,
                                     run_id=run_id, deletion_scan_ms=deletion_scan_ms)
@@ -132,6 +139,7 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
                 streams_for(objects or ["people", "engagement", "opportunities"], mapping))
             summary["pull"] = {"seconds": round(time.perf_counter() - t, 3), "streams": pulled.to_json(),
                                "api_calls": _totals(systems.ledger)}
+            log_pull(summary["pull"])
             checkpoint()
             purge_erased(engine, salt, run_id)
             if not dry_run:
@@ -139,12 +147,14 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
                     engine, systems.hubspot, clock(), int(deletions.presence_check_hours * 3_600_000))
         check_setup(engine, systems.hubspot, mapping, clock())  # before anything is written or planned
         require_live_fit(systems.hubspot, systems.salesforce, Mappings(mapping, deal_mapping))  # metadata: per run
+        log.info("reconcile: unifying the people in the store")
         t = time.perf_counter()
         refine = _history_reader(engine, systems.hubspot, mapping, summary) if field_history else None
         done = reconcile_store(engine, mapping, skip=erased_filter(engine, salt), refine=refine,
                                save_at=None if dry_run else (clock(), run_id))
         result = done.result
         summary["reconcile"] = {"seconds": round(time.perf_counter() - t, 3), **done.summary}
+        _log_reconcile(summary["reconcile"])
         actions = plan_deletions(result.people, deleted_records(engine), DeletionPolicy(
             hubspot_archive=deletions.hubspot_archive, salesforce_delete=deletions.salesforce_delete))
         planned = without_deleted_people(result.changes, actions)
@@ -159,8 +169,10 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
             summary["plan"]["lookup"] = looked.to_json()
             summary["plan"]["deletions"] = dict(Counter(a.action for a in actions))
             summary["forecast"] = forecast(looked.plan, systems, bulk_threshold, looked_up=plan)
+            log.info("plan: %s (nothing written)", _objects_line(summary["plan"]["objects"], "create", "update"))
         else:
             resolve_unplanned(engine, planned, now_ms=clock())  # parked writes no longer planned: not needed
+            log.info("push: writing %s", _objects_line(looked.plan.counts(), "create", "update") or "nothing")
             before = _totals(systems.ledger)
             t = time.perf_counter()
             pusher = Pusher(engine, writers={"hubspot": hubspot_writer(systems.hubspot),
@@ -177,6 +189,7 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
             summary["push"] = {"seconds": round(time.perf_counter() - t, 3), **pushed.to_json(),
                                "lookup": looked.to_json(),
                                "write_calls": {s: after.get(s, 0) - before.get(s, 0) for s in ("hubspot", "salesforce")}}
+            _log_push(summary["push"])
         if deal_mapping is not None and "opportunities" in (objects or ["opportunities"]):
             before = _totals(systems.ledger)
             summary["deals"] = sync_deals(
@@ -199,6 +212,8 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
     except ConnectorError as exc:
         error = str(exc)
         summary.update(ok=False, error=type(exc).__name__, message=error)
+        if isinstance(exc, BudgetExhausted):
+            log.warning("%s run %d stopped: the daily API budget is spent (%s)", command, run_id, exc)
         raise
     finally:
         summary["api_calls"] = systems.ledger.snapshot()
@@ -209,7 +224,41 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
                                                                    "deletions", "field_history")}, error=error)
         if opener:
             systems.close()
+        log.info("%s run %d %s in %.1f s", command, run_id, status, summary["seconds"])
     return summary
+
+
+def _objects_line(objects: Mapping[str, Mapping[str, int]], create: str, update: str) -> str:
+    """"hubspot contacts 3 creates, 5 updates; ..." from per-object counts (names only, no record values)."""
+    return "; ".join(f"{key.replace(':', ' ')} {count(n.get(create, 0), 'create')}, {count(n.get(update, 0), 'update')}"
+                     for key, n in sorted(objects.items()))
+
+
+def log_pull(part: Mapping[str, Any]) -> None:
+    """The pull stage's INFO line: time, streams, records new and changed, API calls (counts only)."""
+    streams = part["streams"].values()
+    calls = part["api_calls"]
+    log.info("pull: done in %.1f s: %d streams, %d new, %d changed (%d of them the connector's own writes); API "
+             "calls so far HubSpot %d, Salesforce %d", part["seconds"], len(part["streams"]),
+             sum(s["new"] for s in streams), sum(s["changed"] for s in streams),
+             sum(s.get("echoes", 0) for s in streams), calls.get("hubspot", 0), calls.get("salesforce", 0))
+
+
+def _log_reconcile(part: Mapping[str, Any]) -> None:
+    writes = part["planned_writes"]
+    log.info("reconcile: done in %.1f s: %d people (%d unchanged), %d linked in both systems, %d duplicates, "
+             "%d conflicts decided; HubSpot needs %d creates and %d updates, Salesforce %d and %d", part["seconds"],
+             part["people"], part["unchanged"], part["linked_in_both"], part["duplicates"],
+             sum(c["people"] for c in part["conflicts"]), writes["hubspot"]["creates"], writes["hubspot"]["updates"],
+             writes["salesforce"]["creates"], writes["salesforce"]["updates"])
+
+
+def _log_push(part: Mapping[str, Any]) -> None:
+    objects = {f"{system}:{obj}": {"create": n["created"], "update": n["updated"]}
+               for system, per in part["written"].items() for obj, n in per.items()}
+    log.info("push: done in %.1f s: wrote %s; %d rejected and parked; write calls HubSpot %d, Salesforce %d",
+             part["seconds"], _objects_line(objects, "create", "update") or "nothing", part["rejected"],
+             part["write_calls"]["hubspot"], part["write_calls"]["salesforce"])
 
 
 def _opened_after_lock(engine: Engine, run_id: int, systems: Systems | Callable[[], Systems]
