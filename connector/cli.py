@@ -232,7 +232,7 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     from .pull.engine import Puller, PullSettings
     from .pull.streams import streams_for
     from .store import open_engine
-    from .store.runs import abandon_run, finish_run, start_run
+    from .store.runs import abandon_run, call_recorder, finish_run, start_run
     from .sync import log_pull, open_systems
 
     if cfg.sandbox.enabled or cfg.hubspot is None or cfg.salesforce is None:
@@ -249,6 +249,7 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
         abandon_run(engine, run_id)  # refused or unreachable: the run never started
         raise
     hubspot, salesforce, ledger = systems.hubspot, systems.salesforce, systems.ledger
+    ledger.on_record = call_recorder(engine, run_id)  # each call is on the run's record as it is made
     settings = PullSettings(run_started_ms=now_ms, lookback_ms=cfg.sync.lookback_seconds * 1000,
                             safety_lag_ms=cfg.sync.safety_lag_seconds * 1000, run_id=run_id,
                             deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000))

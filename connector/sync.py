@@ -36,7 +36,7 @@ from .store.erasure import deleted_records, erased_filter, erasure_salt, mark_de
 from .store.models import ParkedRecord, SourceRecord, SyncCursor
 from .store.people import reconcile_store
 from .store.pushes import held_fields, resolve_unplanned
-from .store.runs import abandon_run, calls_since, checkpoint_calls, finish_run, start_run
+from .store.runs import abandon_run, call_recorder, calls_since, finish_run, start_run
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
 from .systems.pacing import BudgetExhausted
@@ -118,10 +118,8 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
     now_ms = clock()
     run_id = start_run(engine, command, now_ms)  # holds the store's run lock until finish_run, below
     opener, systems = _opened_after_lock(engine, run_id, systems)
+    systems.ledger.on_record = call_recorder(engine, run_id)  # each call is on the run's record as it is made
     summary: dict[str, Any] = {"ok": True, "run_id": run_id, "dry_run": dry_run}
-
-    def checkpoint() -> None:
-        checkpoint_calls(engine, run_id, systems.ledger.snapshot())
 
     status, error = "failed", None
     try:
@@ -140,7 +138,6 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
             summary["pull"] = {"seconds": round(time.perf_counter() - t, 3), "streams": pulled.to_json(),
                                "api_calls": _totals(systems.ledger)}
             log_pull(summary["pull"])
-            checkpoint()
             purge_erased(engine, salt, run_id)
             if not dry_run:
                 summary["pull"]["presence_check"] = check_presence(
@@ -178,8 +175,7 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
             pusher = Pusher(engine, writers={"hubspot": hubspot_writer(systems.hubspot),
                                              "salesforce": salesforce_writer(systems.salesforce, bulk_threshold)},
                             mapping=mapping, now_ms=clock, run_id=run_id, bulk_threshold=bulk_threshold,
-                            opt_out=lambda emails: hubspot_unsubscribe_all(systems.hubspot, emails),
-                            after_batch=checkpoint)
+                            opt_out=lambda emails: hubspot_unsubscribe_all(systems.hubspot, emails))
             pusher.created.update(looked.adopted)
             pushed = pusher.push(looked.plan)
             summary["deletions"] = apply_deletions(

@@ -7,6 +7,10 @@ late-indexed or late-committed records) can therefore never lose a record, and d
 
 Windows are half-open ``[start, end)`` and never reach past the sync's start time minus a safety lag:
 both vendors' indexes lag a little behind their writes.
+
+A *settled* cursor goes further: Salesforce's getUpdated/getDeleted said (``latestDateCovered``) that no
+transaction can still commit a change before ``position``, so the next read starts exactly there, with
+no lookback, and a change probe from it reports only changes the store has not seen.
 """
 
 from __future__ import annotations
@@ -15,7 +19,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Cursor", "Window", "next_window", "CursorTracker"]
+__all__ = ["MINUTE_MS", "Cursor", "CursorTracker", "Window", "next_window", "whole_minute"]
+
+#: getUpdated and getDeleted ignore the seconds of their bounds: they answer in whole minutes
+MINUTE_MS = 60_000
+
+
+def whole_minute(ms: int) -> int:
+    """`ms` rounded down to a whole minute (the grain of Salesforce's change probes)."""
+    return ms // MINUTE_MS * MINUTE_MS
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,8 @@ class Cursor:
     boundary_ids: frozenset[str] = field(default_factory=frozenset)
     #: while an initial listing runs: the system's paging token to resume it after a crash
     resume_after: str | None = None
+    #: nothing modified before `position` can still commit (Salesforce's latestDateCovered said so)
+    settled: bool = False
 
     @property
     def initial_done(self) -> bool:
@@ -58,6 +72,8 @@ class Cursor:
         out: dict[str, Any] = {"position": self.position, "boundary_ids": sorted(self.boundary_ids)}
         if self.resume_after is not None:
             out["resume_after"] = self.resume_after
+        if self.settled:
+            out["settled"] = True
         return out
 
     @classmethod
@@ -67,7 +83,7 @@ class Cursor:
         position = value.get("position")
         return cls(position=int(position) if position is not None else None,
                    boundary_ids=frozenset(str(i) for i in value.get("boundary_ids", ())),
-                   resume_after=value.get("resume_after"))
+                   resume_after=value.get("resume_after"), settled=bool(value.get("settled", False)))
 
 
 def next_window(cursor: Cursor, *, run_started_ms: int, lookback_ms: int, safety_lag_ms: int) -> Window | None:
@@ -88,8 +104,10 @@ class CursorTracker:
     the window has been seen; only whole milliseconds are passed, the ids at the last one are kept.
     """
 
-    def __init__(self, window: Window, previous: Cursor) -> None:
+    def __init__(self, window: Window, previous: Cursor, *, settled: bool = False) -> None:
         self.window = window
+        #: the window's end is settled (see Cursor): `finish` says so
+        self.settled = settled
         self._position = previous.position if previous.position is not None else window.start
         self._boundary: set[str] = set(previous.boundary_ids)
         self._last_seen: tuple[int, str] | None = None
@@ -116,4 +134,4 @@ class CursorTracker:
         """The window was read to its end: everything before `end` is stored."""
         if self._position >= self.window.end:
             return self.cursor()
-        return Cursor(position=self.window.end, boundary_ids=frozenset())
+        return Cursor(position=self.window.end, boundary_ids=frozenset(), settled=self.settled)

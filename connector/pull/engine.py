@@ -24,16 +24,25 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ..store.models import SourceRecord
-from ..store.staging import StageCounts, StagedRecord, load_cursor, save_cursor, stage_engagements, stage_records
-from .cursor import Cursor, CursorTracker, Window, next_window
+from ..store.staging import (
+    StageCounts,
+    StagedRecord,
+    load_cursor,
+    save_cursor,
+    stage_engagements,
+    stage_records,
+)
+from .cursor import MINUTE_MS, Cursor, CursorTracker, Window, next_window, whole_minute
 from .streams import COMPOSITE_QUERIES, ChangeProbe, ProbeResult, Stream, WindowQuery
 
-__all__ = ["Puller", "PullSettings", "PullResult", "HubSpotReader", "SalesforceReader"]
+__all__ = ["HubSpotReader", "PullResult", "PullSettings", "Puller", "SalesforceReader"]
 
 log = logging.getLogger(__name__)
 
 #: getDeleted reaches back 15 days: older windows are queried instead of probed
 PROBE_REACH_MS = 14 * 86_400_000
+#: getDeleted wants its start more than a minute before its end, in whole minutes: two at least
+PROBE_SPAN_MS = 2 * MINUTE_MS
 #: how far back the first pull reads marketing events (scoring decays older touches to nothing)
 EVENT_HISTORY_MS = 365 * 86_400_000
 #: one window per run: smaller windows would make a crash cheaper but cost a call per window per stream,
@@ -103,6 +112,17 @@ class SalesforceReader(Protocol):
                          max_records: int = 10_000) -> Iterator[list[dict[str, Any]]]: ...
 
     def to_staged(self, sobject: str, record: dict[str, Any]) -> StagedRecord: ...
+
+
+@dataclass(frozen=True)
+class _SalesforceRead:
+    """One Salesforce stream's part of a poll: where its answers sit in the Composite items."""
+
+    stream: Stream
+    window: Window
+    previous: Cursor
+    probe: int | None = None
+    query: int | None = None
 
 
 @dataclass(frozen=True)
@@ -257,38 +277,72 @@ class Puller:
     # ------------------------------------------------------------------ Salesforce
 
     def _pull_salesforce(self, sf: SalesforceReader, streams: Sequence[Stream], result: PullResult) -> None:
-        """Five window queries and change probes for the rest in one Composite call; then what changed."""
+        """One Composite call when nothing changed: five window queries, change probes for the rest.
+
+        The query slots go to the "query" streams first (what changes most, and what the connector writes,
+        so the echo of its own writes costs no second call). A probed stream reads whole-minute windows
+        settled by getUpdated/getDeleted's latestDateCovered (see Cursor): its next probe starts exactly
+        where the last read ended, so it reports only changes the store has not seen, and one that does
+        is read in a second Composite.
+        """
+        ordered = [s for s in streams if s.poll == "query"] + [s for s in streams if s.poll != "query"]
         items: list[WindowQuery | ChangeProbe] = []
-        plans: list[tuple[Stream, CursorTracker]] = []
+        reads: list[_SalesforceRead] = []
         probe_floor = self.settings.run_started_ms - PROBE_REACH_MS
-        for stream in streams:
+        whole = whole_minute(self.settings.ceiling)
+        for slot, stream in enumerate(ordered):
             with Session(self.engine) as session:
                 cursor = load_cursor(session, stream.name)
-            start_cursor = cursor if cursor.initial_done else Cursor(position=0)
-            lookback = self.settings.lookback_ms if cursor.initial_done else 0
-            window = next_window(start_cursor, run_started_ms=self.settings.run_started_ms, lookback_ms=lookback,
-                                 safety_lag_ms=self.settings.safety_lag_ms)
-            if window is None:
-                continue
-            result.modes[stream.name] = "incremental" if cursor.initial_done else "initial"
-            queries = sum(isinstance(i, WindowQuery) for i in items)
-            if cursor.initial_done and queries >= COMPOSITE_QUERIES and window.start > probe_floor:
-                items.append(ChangeProbe(stream.object_type, window))
-            else:
+            initial = not cursor.initial_done
+            previous = Cursor(position=0) if initial else cursor
+            mode = "initial" if initial else "incremental"
+            if slot < COMPOSITE_QUERIES:
+                window = next_window(previous, run_started_ms=self.settings.run_started_ms,
+                                     lookback_ms=0 if initial else self.settings.lookback_ms,
+                                     safety_lag_ms=self.settings.safety_lag_ms)
+                if window is None:
+                    continue
+                result.modes[stream.name] = mode
+                reads.append(_SalesforceRead(stream, window, previous, query=len(items)))
                 items.append(WindowQuery(stream.object_type, stream.fields, window))
-            plans.append((stream, CursorTracker(window, start_cursor)))
+                continue
+            assert previous.position is not None
+            start = previous.position if previous.settled else max(0, previous.position - self.settings.lookback_ms)
+            probing = not initial and start > probe_floor
+            if whole <= start or (probing and whole - whole_minute(start) < PROBE_SPAN_MS):
+                continue  # less than two whole minutes since the last read: a later poll probes them
+            window = Window(start, whole)
+            result.modes[stream.name] = mode
+            if probing:
+                reads.append(_SalesforceRead(stream, window, previous, probe=len(items)))
+                items.append(ChangeProbe(stream.object_type, window))
+                continue
+            # a first load, or too far back to probe: query the window, right after a probe of its last
+            # minutes whose latestDateCovered says whether the query saw everything before the window's end
+            reads.append(_SalesforceRead(stream, window, previous, probe=len(items), query=len(items) + 1))
+            items.append(ChangeProbe(stream.object_type, Window(whole - PROBE_SPAN_MS, whole)))
+            items.append(WindowQuery(stream.object_type, stream.fields, window))
         if not items:
             return
+        answers = sf.composite(items)
         second_round: list[tuple[Stream, CursorTracker]] = []
-        for (stream, tracker), answer in zip(plans, sf.composite(items)):
-            if isinstance(answer, ProbeResult):
-                if answer.changed:
-                    second_round.append((stream, tracker))
-                else:  # nothing changed up to where the probe's whole minutes reach
-                    result.modes[stream.name] = "incremental (probed)"
-                    self._store(stream, [], Cursor(position=max(answer.covered_until, tracker.window.start)), result)
+        for read in reads:
+            probe = answers[read.probe] if read.probe is not None else None
+            assert probe is None or isinstance(probe, ProbeResult)
+            if read.query is None:
+                assert probe is not None
+                covered = probe.covered_until
+                if probe.changed and covered > read.window.start:  # read what changed, up to what is settled
+                    second_round.append((read.stream, CursorTracker(Window(read.window.start, covered), read.previous,
+                                                                    settled=True)))
+                elif not probe.changed and covered >= (read.previous.position or 0):
+                    result.modes[read.stream.name] = "incremental (probed)"
+                    self._store(read.stream, [], Cursor(position=covered, settled=True), result)
                 continue
-            self._read_query(sf, stream, tracker, answer, result)
+            body = answers[read.query]
+            assert isinstance(body, dict)
+            settled = probe is not None and probe.covered_until >= read.window.end
+            self._read_query(sf, read.stream, CursorTracker(read.window, read.previous, settled=settled), body, result)
         if second_round:
             bodies = sf.composite([WindowQuery(s.object_type, s.fields, t.window) for s, t in second_round])
             for (stream, tracker), body in zip(second_round, bodies):
@@ -316,7 +370,7 @@ class Puller:
         soql = sf.window_soql(stream.object_type, stream.fields, tracker.window).rsplit(" ORDER BY", 1)[0]
         for page in sf.bulk_query_pages(soql, object_type=stream.object_type):
             self._store(stream, [sf.to_staged(stream.object_type, r) for r in page], None, result)
-        self._store(stream, [], Cursor(position=tracker.window.end), result)
+        self._store(stream, [], tracker.finish(), result)
 
     # ------------------------------------------------------------------ staging
 

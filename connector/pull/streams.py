@@ -12,8 +12,19 @@ from typing import Any, Literal
 
 from .cursor import Window
 
-__all__ = ["Stream", "PEOPLE_STREAMS", "OPPORTUNITY_STREAMS", "ENGAGEMENT_STREAMS", "ALL_STREAMS", "streams_for", "with_mapped_fields",
-           "WindowQuery", "ChangeProbe", "ProbeResult", "COMPOSITE_QUERIES"]
+__all__ = [
+    "ALL_STREAMS",
+    "COMPOSITE_QUERIES",
+    "ENGAGEMENT_STREAMS",
+    "OPPORTUNITY_STREAMS",
+    "PEOPLE_STREAMS",
+    "ChangeProbe",
+    "ProbeResult",
+    "Stream",
+    "WindowQuery",
+    "streams_for",
+    "with_mapped_fields",
+]
 
 System = Literal["hubspot", "salesforce"]
 
@@ -30,6 +41,9 @@ class Stream:
     associations: tuple[str, ...] = ()
     #: "records" are CRM objects with a modified time; event streams are immutable, timestamped touches
     kind: Literal["records", "web_events", "email_events", "owners"] = "records"
+    #: Salesforce only: who gives up its query slot first when a Composite's five run out ("probe": objects
+    #: that change less often and that the connector never writes; a change found by a probe costs a second call)
+    poll: Literal["query", "probe"] = "query"
 
     @property
     def name(self) -> str:
@@ -64,11 +78,11 @@ PEOPLE_STREAMS: tuple[Stream, ...] = (
     # owners map across systems by e-mail: HubSpot owners (listed whole, on the deletion-scan cadence)
     # and Salesforce Users
     Stream("hubspot", "owners", (), kind="owners"),
-    Stream("salesforce", "User", ("Email", "FirstName", "LastName", "IsActive")),
+    Stream("salesforce", "User", ("Email", "FirstName", "LastName", "IsActive"), poll="probe"),
     # a Contact's company, industry and size live on its Account
     Stream("salesforce", "Account", ("Name", "Industry", "NumberOfEmployees", "AnnualRevenue", "Website",
                                      "BillingCity", "BillingState", "BillingCountry", "Type", "OwnerId",
-                                     "MasterRecordId")),
+                                     "MasterRecordId"), poll="probe"),
 )
 
 OPPORTUNITY_STREAMS: tuple[Stream, ...] = (
@@ -100,9 +114,10 @@ ENGAGEMENT_STREAMS: tuple[Stream, ...] = (
                                   "Type", "CallDurationInSeconds", "CallType", "OwnerId", "CompletedDateTime",
                                   "CreatedDate"), "engagement"),
     Stream("salesforce", "Event", ("WhoId", "WhatId", "Subject", "StartDateTime", "EndDateTime", "DurationInMinutes",
-                                   "ActivityDateTime", "EventSubtype", "Type", "OwnerId", "CreatedDate"), "engagement"),
+                                   "ActivityDateTime", "EventSubtype", "Type", "OwnerId", "CreatedDate"), "engagement",
+           poll="probe"),
     Stream("salesforce", "CampaignMember", ("CampaignId", "LeadId", "ContactId", "Status", "HasResponded",
-                                            "FirstRespondedDate", "CreatedDate"), "engagement"),
+                                            "FirstRespondedDate", "CreatedDate"), "engagement", poll="probe"),
 )
 
 ALL_STREAMS: tuple[Stream, ...] = PEOPLE_STREAMS + OPPORTUNITY_STREAMS + ENGAGEMENT_STREAMS

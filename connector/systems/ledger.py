@@ -1,13 +1,16 @@
 """Exact API call accounting, per system and per object, for one run.
 
 Every request that leaves the process is recorded, whatever its outcome (a 429 or a timeout costs the
-vendor's allowance too), so the figures on a sync run and in ``--json`` are the real cost.
+vendor's allowance too), so the figures on a sync run and in ``--json`` are the real cost. A listener
+(``on_record``) hears of each call as it is counted: the sync commits its run's count there, so a run
+killed at any point has charged the next run's daily budget with every call but the one in flight.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 
 __all__ = ["CallLedger"]
 
@@ -18,10 +21,15 @@ class CallLedger:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, str]] = Counter()
+        #: called with this ledger after each recorded call, before the caller goes on
+        self.on_record: Callable[[CallLedger], None] | None = None
 
     def record(self, system: str, object_type: str, n: int = 1) -> None:
         with self._lock:
             self._counts[(system, object_type)] += n
+        listener = self.on_record
+        if listener is not None:
+            listener(self)
 
     def total(self, system: str | None = None) -> int:
         with self._lock:

@@ -24,7 +24,7 @@ from simple_salesforce.format import format_soql
 
 from ..config import SalesforceConfig
 from ..errors import ConfigError, ConfigProblem
-from ..pull.cursor import Window
+from ..pull.cursor import Window, whole_minute
 from ..pull.streams import COMPOSITE_QUERIES, ChangeProbe, ProbeResult, WindowQuery
 from ..store.staging import StagedRecord
 from .http import DEFAULT_RETRY, ApiError, ErrorInfo, HttpLayer, MalformedResponse, RetryPolicy, Verdict
@@ -59,7 +59,9 @@ _HINTS = {
 
 
 def _iso_minute(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    """A getUpdated/getDeleted bound: Salesforce ignores the seconds, so none are sent (what is asked is
+    what is answered, whichever way a server would treat them)."""
+    return datetime.fromtimestamp(whole_minute(ms) / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:00+00:00")
 
 
 def soql_datetime(ms: int) -> str:
@@ -356,8 +358,9 @@ class SalesforceSource:
                 span = f"?start={_url_quote(_iso_minute(item.window.start))}&end={_url_quote(_iso_minute(item.window.end))}"
                 subrequests.append({"method": "GET", "referenceId": f"u{i}",
                                     "url": self._path(f"sobjects/{item.sobject}/updated/") + span})
-                subrequests.append({"method": "GET", "referenceId": f"d{i}",
-                                    "url": self._path(f"sobjects/{item.sobject}/deleted/") + span})
+                if item.sobject not in NOT_DELETABLE:  # Users are deactivated (an update), never deleted
+                    subrequests.append({"method": "GET", "referenceId": f"d{i}",
+                                        "url": self._path(f"sobjects/{item.sobject}/deleted/") + span})
         label = chunk[0].sobject if len(chunk) == 1 else "composite"
         body = self.http.json("POST", self._path("composite"), object_type=label,
                               json_body={"allOrNone": False, "compositeRequest": subrequests})
@@ -367,11 +370,10 @@ class SalesforceSource:
             if isinstance(item, WindowQuery):
                 out.append(self._sub_body(responses, f"q{i}", item.sobject))
             else:
-                updated = self._sub_body(responses, f"u{i}", item.sobject)
-                deleted = self._sub_body(responses, f"d{i}", item.sobject)
-                covered = min(sf_to_ms(updated.get("latestDateCovered")) or item.window.start,
-                              sf_to_ms(deleted.get("latestDateCovered")) or item.window.start)
-                changed = bool(updated.get("ids")) or bool(deleted.get("deletedRecords"))
+                bodies = [self._sub_body(responses, f"{kind}{i}", item.sobject) for kind in ("u", "d")
+                          if kind == "u" or item.sobject not in NOT_DELETABLE]
+                covered = min(sf_to_ms(b.get("latestDateCovered")) or item.window.start for b in bodies)
+                changed = any(b.get("ids") or b.get("deletedRecords") for b in bodies)
                 out.append(ProbeResult(item.sobject, changed=changed, covered_until=min(covered, item.window.end)))
         return out
 

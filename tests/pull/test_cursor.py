@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connector.pull.cursor import Cursor, CursorTracker, Window, next_window
+from connector.pull.cursor import (
+    Cursor,
+    CursorTracker,
+    Window,
+    next_window,
+    whole_minute,
+)
 
 
 def test_window_is_half_open_and_splits_into_adjacent_halves() -> None:
@@ -31,6 +37,17 @@ def test_cursor_round_trips_through_json() -> None:
     assert cursor.to_json() == {"position": 1_700_000_000_123, "boundary_ids": ["a", "b"]}
     assert Cursor.from_json(cursor.to_json()) == cursor
     assert Cursor.from_json(None) == Cursor() and not Cursor().initial_done
+    settled = Cursor(position=1_700_000_040_000, settled=True)  # older stores hold no "settled": False
+    assert settled.to_json() == {"position": 1_700_000_040_000, "boundary_ids": [], "settled": True}
+    assert Cursor.from_json(settled.to_json()) == settled
+
+
+def test_a_settled_window_ends_in_a_settled_cursor_only_when_read_to_its_end() -> None:
+    tracker = CursorTracker(Window(0, 120_000), Cursor(position=0), settled=True)
+    tracker.observe([("1", 30_000)])
+    assert tracker.cursor() == Cursor(position=30_000, boundary_ids=frozenset({"1"}))  # mid-window: a lookback next
+    assert tracker.finish() == Cursor(position=120_000, settled=True)
+    assert whole_minute(119_999) == 60_000 and whole_minute(120_000) == 120_000
 
 
 def test_tracker_keeps_every_id_at_the_last_millisecond() -> None:
@@ -49,6 +66,7 @@ def test_tracker_rejects_an_unsorted_system() -> None:
         tracker.observe([("2", 40)])
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # the same examples on a busy machine
 @given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 999)), min_size=1, max_size=200),
        st.integers(1, 40))
 def test_resuming_from_any_page_boundary_loses_nothing(records: list[tuple[int, int]], page: int) -> None:

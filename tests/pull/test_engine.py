@@ -4,18 +4,22 @@ crash and resume."""
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
 from sqlmodel import Session, func, select
 
+from connector.pull.cursor import Cursor
 from connector.pull.engine import Puller, PullSettings
-from connector.pull.streams import PEOPLE_STREAMS
+from connector.pull.streams import ALL_STREAMS, PEOPLE_STREAMS, Stream
 from connector.sandbox.faults import FaultRule
 from connector.sandbox.runner import Sandbox
 from connector.store import open_engine
 from connector.store.models import Engagement, SourceRecord
+from connector.store.staging import load_cursor
 from connector.systems.http import RetryPolicy, TransientApiError
 from connector.systems.hubspot import HubSpotSource
 from connector.systems.ledger import CallLedger
@@ -121,49 +125,127 @@ def test_crash_during_initial_listing_resumes_from_the_saved_page(world: Sandbox
     assert ledger.total("hubspot") == -(-server_counts(world)["contacts"] // 100) - 3 + 1  # + owners
 
 
-def test_all_streams_initial_counts_and_idle_cost(world: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from connector.pull.streams import ALL_STREAMS
-
-    url = f"sqlite:///{tmp_path}/c.db"
-
-    def pull_all() -> tuple[dict[str, object], CallLedger]:
-        ledger = CallLedger()
-        hs = HubSpotSource(hubspot_config(world), ledger)
-        sf = SalesforceSource(sf_config(world), ledger)
-        settings = PullSettings(run_started_ms=world.clock.now_ms() + 1, lookback_ms=5_000, safety_lag_ms=0)
-        try:
-            return Puller(open_engine(url), hubspot=hs, salesforce=sf, settings=settings).pull(ALL_STREAMS).to_json(), ledger
-        finally:
+def pull_all(world: Sandbox, url: str, streams: Sequence[Stream] = ALL_STREAMS, *, salesforce_only: bool = False
+             ) -> tuple[dict[str, Any], CallLedger]:
+    """One pull of `streams` with the shipped defaults (lookback 120 s, safety lag 60 s)."""
+    ledger = CallLedger()
+    hs = None if salesforce_only else HubSpotSource(hubspot_config(world), ledger)
+    sf = SalesforceSource(sf_config(world), ledger)
+    settings = PullSettings(run_started_ms=world.clock.now_ms())
+    try:
+        return Puller(open_engine(url), hubspot=hs, salesforce=sf, settings=settings).pull(streams).to_json(), ledger
+    finally:
+        if hs is not None:
             hs.close()
-            sf.close()
+        sf.close()
 
-    first, ledger = pull_all()
-    got = staged(url)
-    assert {"contacts", "deals", "calls", "meetings", "emails", "notes", "tasks", "Lead", "Contact", "Opportunity",
-            "OpportunityContactRole", "Task", "Event", "CampaignMember"} <= set(got)
-    with Session(open_engine(url)) as s:
-        call = s.exec(select(SourceRecord).where(SourceRecord.object_type == "calls")).first()
-        assert call is not None and call.data["_associations"]["contacts"]  # pulled along with the list call
-        kinds = dict(s.exec(select(Engagement.kind, func.count()).group_by(Engagement.kind)).all())
-    assert {"page_view", "email_open", "email_click"} <= set(kinds)
-    assert first["hubspot:web_events"]["new"] == kinds["page_view"] + kinds.get("form_submission", 0)  # type: ignore[index]
-    idle, ledger = pull_all()
+
+@contextmanager
+def frozen_at_minute(world: Sandbox, minutes_ahead: int) -> Iterator[int]:
+    """The sandbox clock stopped at a whole minute `minutes_ahead` from now (past every seeded change, so
+    what the test sees is what it did); yields that minute and lets the clock run again afterwards."""
+    base = (world.clock.now_ms() // 60_000 + minutes_ahead) * 60_000
+    world.clock.freeze(base)
+    try:
+        yield base
+    finally:
+        world.clock.unfreeze()
+
+
+def sf_patch(world: Sandbox, sobject: str, record_id: str, values: dict[str, Any]) -> None:
+    ctx = ssl.create_default_context(cafile=str(world.tls.ca_file))
+    headers = {"Authorization": f"Bearer {world.salesforce.state.issue_token()}"}
+    r = httpx.patch(world.salesforce_url + f"/services/data/v62.0/sobjects/{sobject}/{record_id}", json=values,
+                    headers=headers, verify=ctx)
+    assert r.status_code == 204, r.text
+
+
+def sf_first_id(world: Sandbox, sobject: str) -> str:
+    ctx = ssl.create_default_context(cafile=str(world.tls.ca_file))
+    headers = {"Authorization": f"Bearer {world.salesforce.state.issue_token()}"}
+    r = httpx.get(world.salesforce_url + "/services/data/v62.0/query", headers=headers, verify=ctx,
+                  params={"q": f"SELECT Id FROM {sobject} ORDER BY Id LIMIT 1"})
+    return str(r.json()["records"][0]["Id"])
+
+
+def test_all_streams_initial_counts_and_idle_cost(world: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path}/c.db"
+    with frozen_at_minute(world, 5) as minute:
+        world.clock.set(minute + 10_000)
+        first, ledger = pull_all(world, url)
+        got = staged(url)
+        assert {"contacts", "deals", "calls", "meetings", "emails", "notes", "tasks", "Lead", "Contact", "Opportunity",
+                "OpportunityContactRole", "Task", "Event", "CampaignMember"} <= set(got)
+        with Session(open_engine(url)) as s:
+            call = s.exec(select(SourceRecord).where(SourceRecord.object_type == "calls")).first()
+            assert call is not None and call.data["_associations"]["contacts"]  # pulled along with the list call
+            kinds = dict(s.exec(select(Engagement.kind, func.count()).group_by(Engagement.kind)).all())
+        assert {"page_view", "email_open", "email_click"} <= set(kinds)
+        assert first["hubspot:web_events"]["new"] == kinds["page_view"] + kinds.get("form_submission", 0)
+        world.clock.advance(120_000)  # two whole minutes later: getDeleted wants more than one
+        idle, ledger = pull_all(world, url)
     hubspot_types = {"contacts", "deals", "calls", "meetings", "emails", "notes", "tasks", "web_events", "email_events"}
     assert ledger.snapshot()["hubspot"] == {"total": 9, "by_object": {t: 1 for t in hubspot_types}}
-    assert ledger.snapshot()["salesforce"] == {"total": 1, "by_object": {"composite": 1}}  # 5 queries + 2 probes
-    assert idle["salesforce:Event"]["mode"] == "incremental (probed)"  # type: ignore[index]
+    assert ledger.snapshot()["salesforce"] == {"total": 1, "by_object": {"composite": 1}}  # 5 queries + 4 probes
+    assert {k: v["mode"] for k, v in idle.items() if k.startswith("salesforce:")} == {
+        "salesforce:Lead": "incremental", "salesforce:Contact": "incremental", "salesforce:Opportunity": "incremental",
+        "salesforce:OpportunityContactRole": "incremental", "salesforce:Task": "incremental",
+        "salesforce:User": "incremental (probed)", "salesforce:Account": "incremental (probed)",
+        "salesforce:Event": "incremental (probed)", "salesforce:CampaignMember": "incremental (probed)"}
 
-    ctx = ssl.create_default_context(cafile=str(world.tls.ca_file))
-    token = world.salesforce.state.issue_token()
-    with httpx.Client(verify=ctx, headers={"Authorization": f"Bearer {token}"}) as c:
-        event = c.get(world.salesforce_url + "/services/data/v62.0/query",
-                      params={"q": "SELECT Id FROM Event LIMIT 1"}).json()["records"][0]["Id"]
-        r = c.patch(world.salesforce_url + f"/services/data/v62.0/sobjects/Event/{event}", json={"Subject": "Demo"})
-        assert r.status_code == 204, r.text
-    world.clock.advance(61_000)  # the probe answers in whole minutes
-    changed, ledger = pull_all()
-    assert changed["salesforce:Event"]["changed"] == 1  # type: ignore[index]
-    assert ledger.snapshot()["salesforce"]["total"] == 2  # the poll, then the query of what changed
+
+def test_a_probed_change_is_read_once_and_the_next_idle_poll_is_one_call(world: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A probe starts where the last read of its object ended (settled by latestDateCovered), not a lookback
+    before it: a change it found and read is not found again. Changes on either side of a whole-minute
+    edge are all read, each exactly once."""
+    url = f"sqlite:///{tmp_path}/c.db"
+    sf_streams = [s for s in ALL_STREAMS if s.system == "salesforce"]
+    event, member, account = sf_first_id(world, "Event"), sf_first_id(world, "CampaignMember"), sf_first_id(world, "Account")
+
+    def pull() -> tuple[dict[str, Any], int]:
+        result, ledger = pull_all(world, url, sf_streams, salesforce_only=True)
+        return result, ledger.total("salesforce")
+
+    def stored(sobject: str, record_id: str) -> dict[str, Any]:
+        with Session(open_engine(url)) as s:
+            row = s.get(SourceRecord, ("salesforce", sobject, record_id))
+            assert row is not None
+            return dict(row.data)
+
+    with frozen_at_minute(world, 5) as m:
+        world.clock.set(m + 10_000)
+        pull()  # initial: two Composite calls (nine queries); probed objects read up to m - 60 s
+        world.clock.set(m + 70_000)
+        assert pull()[1] == 1  # idle (one minute more: too short to probe yet)
+        world.clock.set(m + 75_000)
+        sf_patch(world, "Event", event, {"Subject": "Demo booked"})
+        world.clock.set(m + 200_000)  # the probes read [m - 60 s, m + 120 s)
+        changed, calls = pull()
+        assert calls == 2 and changed["salesforce:Event"]["changed"] == 1  # the poll, then the query of what changed
+        assert stored("Event", event)["Subject"] == "Demo booked"
+        world.clock.set(m + 320_000)  # [m + 120 s, m + 240 s): the Event's change lies a lookback before, not again
+        idle, calls = pull()
+        assert calls == 1 and idle["salesforce:Event"]["mode"] == "incremental (probed)"
+
+        world.clock.set(m + 359_999)  # one millisecond before the next probe's end, and exactly on it
+        sf_patch(world, "CampaignMember", member, {"Status": "Responded"})
+        world.clock.set(m + 360_000)
+        sf_patch(world, "Account", account, {"Industry": "Biotechnology"})
+        world.clock.set(m + 440_000)  # probes read [m + 240 s, m + 360 s): the member, not yet the Account
+        first_edge, calls = pull()
+        assert calls == 2 and first_edge["salesforce:CampaignMember"]["changed"] == 1
+        assert first_edge["salesforce:Account"]["mode"] == "incremental (probed)"
+        world.clock.set(m + 560_000)  # [m + 360 s, m + 480 s): the Account
+        second_edge, calls = pull()
+        assert calls == 2 and second_edge["salesforce:Account"]["changed"] == 1
+        assert second_edge["salesforce:CampaignMember"]["mode"] == "incremental (probed)"
+        world.clock.set(m + 680_000)
+        assert pull()[1] == 1
+    with Session(open_engine(url)) as session:  # every probed object read up to the last probe's end, settled
+        cursors = {o: load_cursor(session, f"salesforce:{o}") for o in ("User", "Account", "Event", "CampaignMember")}
+    assert cursors == {o: Cursor(position=m + 600_000, settled=True) for o in cursors}
+    assert stored("CampaignMember", member)["Status"] == "Responded"
+    assert stored("Account", account)["Industry"] == "Biotechnology"
 
 
 def test_hubspot_deletions_are_found_by_the_archived_scan_on_its_cadence(world: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
