@@ -362,7 +362,8 @@ def _run_reconcile(cfg: ConnectorConfig, mappings: Any) -> dict[str, Any]:
 def explain(who: str, config: Path | None, as_json: bool) -> None:
     """Show one person's unified record: every field's value, where it came from and why it won.
 
-    WHO is an e-mail address, a person id, or the id of a linked HubSpot or Salesforce record.
+    WHO is a person id, any e-mail address of the person (additional HubSpot addresses too), or the id
+    of any HubSpot or Salesforce record that is or was theirs (merged-away ones included).
     """
     from .store import open_engine
     from .store.explain import creation_and_reconciliation
@@ -373,7 +374,8 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
         engine = open_engine(cfg.store.url)
         found = explain_person(engine, who)
         if found is None:
-            raise ConnectorError(f"no person matches {who!r}: run `connector pull` and `connector reconcile` first, "
+            what = "that e-mail address" if "@" in who else repr(who)  # (an address is personal data: not echoed)
+            raise ConnectorError(f"no person matches {what}: run `connector pull` and `connector reconcile` first, "
                                  "or check the address or id")
         found.update(creation_and_reconciliation(engine, found["person_id"], _mappings_or_none(cfg)))
     except ConnectorError as exc:
@@ -395,6 +397,9 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
     for c in found["conflicts"][:10]:
         out.print(f"conflict on {c['field']}: {c['winner']['system']} {c['winner']['value']!r} won over "
                       f"{c['loser']['system']} {c['loser']['value']!r} ({c['rule']})")
+    for h in found.get("held", []):
+        console.print(f"[bold]held[/bold] ({h['code']}): {h['message']}", markup=True, highlight=False)
+        console.print(f"  to decide: {h['hint']}", highlight=False)
     for n in found["not_created"]:
         out.print(f"not in {n['system']}: {n['reason']}", markup=False)
     rec = found["reconciled"]

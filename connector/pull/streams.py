@@ -53,7 +53,7 @@ class Stream:
 _HUBSPOT_CONTACT = (
     "email", "firstname", "lastname", "phone", "mobilephone", "company", "jobtitle", "website", "city", "state",
     "country", "industry", "numemployees", "annualrevenue", "lifecyclestage", "hs_lead_status", "hubspot_owner_id",
-    "hs_legal_basis", "hs_email_optout", "hs_analytics_source", "hs_merged_object_ids", "createdate",
+    "hs_legal_basis", "hs_email_optout", "hs_analytics_source", "hs_merged_object_ids", "hs_additional_emails", "createdate",
     "lastmodifieddate", "hs_email_open", "hs_email_click", "hs_email_last_open_date", "hs_email_last_click_date",
     "hs_analytics_num_page_views", "num_conversion_events", "recent_conversion_date",
 )

@@ -54,6 +54,8 @@ def _reconcile_group(
     hs, sf = group.hubspot, group.salesforce
     resolved = _resolve(fields_spec, hs, sf, ctx, tie, placeholder, issues, fields, contested)
     person = UnifiedPerson(group.person_id, fields, group.links)
+    if group.held:  # a merge on one side only, held for review: nothing is written for them
+        return person, [], issues
     # with both records, plan_person only plans updates (and cascades on their changes), which the
     # uncontested fields never need; creates (one record) read every resolved field
     changes = plan_person(contested if hs is not None and sf is not None else resolved, hs, sf, mapping, ctx, issues,
@@ -84,6 +86,8 @@ def reconcile(
     pause_gc: bool = True,
 ) -> ReconcileResult:
     """Reconciles person records of both systems; pure, deterministic, independent of input order.
+
+    People a merge on one side only holds (``PersonGroup.held``) are resolved but get no changes.
 
     Feed it in chunks of people (all records of a person in the same chunk) for large volumes.
     ``pause_gc`` pauses Python's cyclic garbage collector for the call (it creates no cycles).

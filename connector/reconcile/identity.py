@@ -6,6 +6,16 @@ side (HubSpot ``merged_into``/``hs_merged_object_ids``, Salesforce ``MasterRecor
 normalised email (trim + casefold). Email never joins two people that stored links keep apart, nor
 two already-paired people; such cases are reported instead.
 
+A merge is followed as the system did it: the merged-away record becomes the survivor's history and
+the survivor's person keeps the links. One exception: a merge on one side of two people who each have
+a live record on the other side (HubSpot merged two contacts linked to different Salesforce records,
+or Salesforce merged two records linked to different HubSpot contacts) is not carried over to the
+other side. Both people are then ``held``: nothing is written for them until someone merges the other
+side too (followed like any merge) or gives the merged-away person a record of their own in the
+merged system. A survivor's cross-reference ids are weighed the same way, since a merge may have
+copied them from the merged-away record; so is any cross-reference between the records of two different
+stored people.
+
 Each person gets at most one primary record per system, chosen by: Contact over Lead, then a record
 that carries a stored link, then the most recently modified, then the lowest id. Every other active
 record of that system is listed in the duplicates report, never merged silently.
@@ -13,14 +23,14 @@ record of that system is listed in the duplicates report, never merged silently.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from operator import attrgetter
 
 from .mapping import IdentitySpec
 from .records import RecordKey, SourceRecord
 
-__all__ = ["PersonGroup", "Duplicate", "IdentityResult", "resolve_identities", "PERSON_OBJECTS"]
+__all__ = ["PersonGroup", "Duplicate", "HeldMerge", "IdentityResult", "resolve_identities", "describe_held", "PERSON_OBJECTS"]
 
 PERSON_OBJECTS: frozenset[tuple[str, str]] = frozenset({("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact")})
 
@@ -34,6 +44,8 @@ class PersonGroup:
     salesforce: SourceRecord | None
     history: tuple[RecordKey, ...] = ()
     duplicates: tuple[RecordKey, ...] = ()
+    #: why nothing may be written for this person until someone decides ("" when nothing is held)
+    held: str = ""
 
     @property
     def links(self) -> tuple[RecordKey, ...]:
@@ -57,11 +69,30 @@ class Duplicate:
 
 
 @dataclass(frozen=True)
+class HeldMerge:
+    """A merge on one side of two people who each have a live record on the other side: not carried over.
+
+    ``survivor`` absorbed ``merged`` (or, ``by_reference``, names it in a cross-reference id), both in
+    ``system``; ``kept`` and ``others`` are the clashing live records of the other system, of the
+    survivor's person and of the other person. ``people`` are (survivor's person, other person).
+    """
+
+    system: str
+    survivor: RecordKey
+    merged: RecordKey
+    by_reference: bool
+    kept: tuple[RecordKey, ...]
+    others: tuple[RecordKey, ...]
+    people: tuple[str, str]
+
+
+@dataclass(frozen=True)
 class IdentityResult:
-    """People (sorted by person_id) and the duplicates report."""
+    """People (sorted by person_id), the duplicates report and the merges held for review."""
 
     people: tuple[PersonGroup, ...]
     duplicates: tuple[Duplicate, ...]
+    held: tuple[HeldMerge, ...] = ()
 
 
 class _UnionFind:
@@ -153,39 +184,52 @@ def resolve_identities(
             first = first_of_person.setdefault(person, linked)
             if first != linked:
                 union(first, linked)
-    # 2. cross-reference ids, 3. conversion, 4. merges. ``parent[a] != parent[b]`` only skips
-    # unions that are no-ops (a shared parent means one set already).
+    # 2. cross-reference ids, 3. conversion. ``parent[a] != parent[b]`` only skips unions that are
+    # no-ops (a shared parent means one set already). 4. merges are collected as (kind, survivor,
+    # other) edges and followed below, once every record's history is known; so are the
+    # cross-references of a HubSpot merge survivor (the merge may have copied them from the loser) and
+    # any cross-reference between records of two different stored people (e.g. a Salesforce master
+    # given the loser's HubSpot id).
     hs_props = (spec.hubspot_lead_id_property, spec.hubspot_contact_id_property)
     sf_prop = spec.salesforce_hubspot_id_field
     blank_hs_id = "" in hs_by_id  # only then can an absent hs_merged_object_ids (read as "") match a record
+    edges: list[tuple[int, int, int]] = []
     for i, r in enumerate(recs):
         f = r.fields
         if r.system == "hubspot":
+            survivor = False
+            merged_ids = f.get("hs_merged_object_ids")
+            if merged_ids or blank_hs_id:
+                for merged in str(merged_ids or "").split(";"):
+                    merged = merged.strip()
+                    if merged in hs_by_id and merged != r.id:
+                        edges.append((_MERGE, i, hs_by_id[merged]))
+                        history.add(hs_by_id[merged])
+                        survivor = True
             for prop in hs_props:
                 ref = f.get(prop)
                 if ref is not None:
                     ref = str(ref).strip()
                     other = sf_by_id.get(ref[:15]) if ref else None
                     if other is not None and parent[i] != parent[other]:
-                        union(i, other)
-            merged_ids = f.get("hs_merged_object_ids")
-            if merged_ids or blank_hs_id:
-                for merged in str(merged_ids or "").split(";"):
-                    merged = merged.strip()
-                    if merged in hs_by_id and merged != r.id:
-                        union(i, hs_by_id[merged])
-                        history.add(hs_by_id[merged])
+                        if survivor or (person_of and i in person_of and person_of.get(other, person_of[i]) != person_of[i]):
+                            edges.append((_REFERENCE, i, other))
+                        else:
+                            union(i, other)
             if r.merged_into is not None:
                 history.add(i)
                 if r.merged_into in hs_by_id:
-                    union(i, hs_by_id[r.merged_into])
+                    edges.append((_MERGE, hs_by_id[r.merged_into], i))
         else:
             ref = f.get(sf_prop)
             if ref is not None:
                 ref = str(ref).strip()
                 other = hs_by_id.get(ref) if ref else None
                 if other is not None and parent[i] != parent[other]:
-                    union(i, other)
+                    if person_of and i in person_of and person_of.get(other, person_of[i]) != person_of[i]:
+                        edges.append((_REFERENCE, i, other))
+                    else:
+                        union(i, other)
             if r.object_type == "Lead" and f.get("IsConverted") is True:
                 history.add(i)
                 contact = _text(f.get("ConvertedContactId"))
@@ -195,7 +239,7 @@ def resolve_identities(
             if master is not None:
                 history.add(i)
                 if master[:15] in sf_by_id:
-                    union(i, sf_by_id[master[:15]])
+                    edges.append((_MERGE, sf_by_id[master[:15]], i))
         if r.deleted:
             history.add(i)
 
@@ -228,35 +272,125 @@ def resolve_identities(
                     if parent[first] != root:  # the first one's root, found earlier in this loop
                         candidates.add(email)
 
+    followed: set[int] = set()  # survivors of the merges followed
+    clashes: list[tuple[int, int, int]] = []  # (kind, survivor, other) of the merges held
+    if edges:
+        _follow_merges(edges, uf, groups, keys, history, followed, clashes)
+
     duplicates: list[Duplicate] = []
     # 5. normalised email, joining only what stronger signals do not keep apart
+    held_roots = {find(m) for _, s, o in clashes for m in (s, o)}
     if candidates:
-        _join_by_email(candidates, shared, uf, groups, keys, person_of, history, duplicates)
+        _join_by_email(candidates, shared, uf, groups, keys, person_of, history, duplicates, held_roots)
+        if held_roots:
+            held_roots = {find(m) for _, s, o in clashes for m in (s, o)}
 
     people: list[PersonGroup] = []
     history_keys: set[RecordKey] | None = None
-    for members in groups.values():
-        if len(members) <= 2 and (not history or history.isdisjoint(members)):
+    followed_keys = {keys[i] for i in followed}
+    held_groups: dict[int, PersonGroup] = {}
+    for root, members in groups.items():
+        if len(members) <= 2 and (not held_roots or root not in held_roots) and (
+                not history or history.isdisjoint(members)):
             group = _simple_group(members, keys, recs, person_of)
             if group is not None:
                 people.append(group)
                 continue
+        held = root in held_roots if held_roots else False
         if history_keys is None:
             history_keys = {keys[i] for i in history}
         group = _build_group(sorted(keys[i] for i in members), {keys[i]: recs[i] for i in members},
-                             stored, history_keys, duplicates)
+                             stored, history_keys, duplicates, followed_keys, _HELD if held else "")
         if group is not None:
             people.append(group)
+            if held:
+                held_groups[root] = group
+    held_merges = _held_merges(clashes, find, keys, held_groups, duplicates) if clashes else ()
     people.sort(key=_person_id)
     duplicates.sort(key=lambda d: (d.person_id, d.reason, d.others))
-    return IdentityResult(tuple(people), tuple(duplicates))
+    return IdentityResult(tuple(people), tuple(duplicates), held_merges)
+
+
+_REFERENCE, _MERGE = 0, 1  # kinds of merge edges, in the order they are followed
+_HELD = "held: merged on one side only"  # (a link's reason keeps 32 characters)
+_HUBSPOT, _SALESFORCE = 1, 2  # bits of the systems a person has a live record in
+
+
+def _follow_merges(
+    edges: list[tuple[int, int, int]], uf: _UnionFind, groups: dict[int, list[int]], keys: list[RecordKey],
+    history: set[int], followed: set[int], clashes: list[tuple[int, int, int]],
+) -> None:
+    """Joins the people of each merge edge (a merge, or a cross-reference weighed like one), in key order,
+    unless both have a live record in the same system (``groups`` is kept up to date).
+
+    Then, if the other person still has a live record in the survivor's system, they stay apart (they
+    were given a record of their own, or the reference names someone else's); otherwise the merge is
+    held. Cross-references are weighed first: a survivor's name the records it keeps.
+    """
+    find, union = uf.find, uf.union
+    live: dict[int, int] = {}  # root -> bits of the systems with a live record
+
+    def systems(root: int) -> int:
+        bits = live.get(root)
+        if bits is None:
+            bits = 0
+            for j in groups[root]:
+                if j not in history:
+                    bits |= _HUBSPOT if keys[j].system == "hubspot" else _SALESFORCE
+            live[root] = bits
+        return bits
+
+    for kind, s, o in sorted(set(edges), key=lambda e: (e[0], keys[e[1]], keys[e[2]])):
+        rs, ro = find(s), find(o)
+        if rs == ro:
+            continue
+        bs, bo = systems(rs), systems(ro)
+        if bs & bo:
+            if not bo & (_HUBSPOT if keys[s].system == "hubspot" else _SALESFORCE):
+                clashes.append((kind, s, o))
+            continue
+        root = union(rs, ro)
+        gone = ro if root == rs else rs
+        groups[root] += groups.pop(gone)
+        live[root] = bs | bo
+        live.pop(gone, None)
+        if kind == _MERGE:
+            followed.add(s)
+
+
+def _held_merges(
+    clashes: list[tuple[int, int, int]], find: Callable[[int], int], keys: list[RecordKey],
+    held: Mapping[int, PersonGroup], duplicates: list[Duplicate],
+) -> tuple[HeldMerge, ...]:
+    """What each held merge is about (one per pair of people, the first in key order), with the other
+    person's clashing records listed as duplicates of the survivor person's, for review."""
+    out: dict[tuple[int, int], HeldMerge] = {}
+    for kind, s, o in clashes:
+        pair = (find(s), find(o))
+        mine, theirs = held.get(pair[0]), held.get(pair[1])
+        if mine is None or theirs is None or pair in out:
+            continue  # (no live record left on a side: nothing to hold there)
+        kept: list[RecordKey] = []
+        others: list[RecordKey] = []
+        for system in ("hubspot", "salesforce"):
+            a, b = getattr(mine, system), getattr(theirs, system)
+            if a is not None and b is not None and mine is not theirs:
+                kept.append(a.key)
+                others += [b.key, *(k for k in theirs.duplicates if k.system == system)]
+        out[pair] = HeldMerge(keys[s].system, keys[s], keys[o], kind == _REFERENCE, tuple(kept), tuple(others),
+                              (mine.person_id, theirs.person_id))
+        duplicates.append(Duplicate(theirs.person_id, kept[0] if kept else None,
+                                    tuple(sorted(others or (keys[s], keys[o]))), _HELD))
+    return tuple(sorted(out.values(), key=lambda h: (h.survivor, h.merged)))
 
 
 def _join_by_email(
     candidates: set[str], shared: Mapping[str, list[int]], uf: _UnionFind, groups: dict[int, list[int]],
     keys: list[RecordKey], person_of: Mapping[int, str], history: set[int], duplicates: list[Duplicate],
+    held: set[int],
 ) -> None:
-    """Joins the people (``groups``, by root) that share a candidate email, in email order.
+    """Joins the people (``groups``, by root) that share a candidate email, in email order; never two
+    people a held merge keeps apart (``held`` roots).
 
     A joined person stays under its smallest root, i.e. in the place of its first record.
     """
@@ -270,7 +404,7 @@ def _join_by_email(
         persons = {person_of[m] for group in members for m in group if m in person_of} if person_of else set()
         paired = [group for group in members
                   if len(group) > 1 and len({keys[m].system for m in group if m not in history}) == 2]
-        if len(persons) > 1 or len(paired) > 1:
+        if len(persons) > 1 or len(paired) > 1 or (held and len(held.intersection(roots)) > 1):
             duplicates.append(Duplicate(
                 min(persons) if persons else "", None, tuple(sorted(keys[i] for i in indices)),
                 f"email {email!r} is shared by people that links or cross-references keep apart",
@@ -290,8 +424,13 @@ def _primary_order(stored: Mapping[RecordKey, str]):  # type: ignore[no-untyped-
 
 def _build_group(
     members: list[RecordKey], recs: Mapping[RecordKey, SourceRecord], stored: Mapping[RecordKey, str],
-    history: set[RecordKey], duplicates: list[Duplicate],
+    history: set[RecordKey], duplicates: list[Duplicate], followed: set[RecordKey], held: str,
 ) -> PersonGroup | None:
+    """The person of these records (sorted keys): primaries, history, duplicates, and their person id.
+
+    Stored people joined by a followed merge keep the person of the merge survivor (else of a live
+    record); other joins of stored people keep the smallest id and are reported.
+    """
     persons = sorted({stored[k] for k in members if k in stored})
     primaries: dict[str, SourceRecord | None] = {"hubspot": None, "salesforce": None}
     dupes: list[RecordKey] = []
@@ -308,7 +447,11 @@ def _build_group(
     hs, sf = primaries["hubspot"], primaries["salesforce"]
     if hs is None and sf is None:
         return None
-    if persons:
+    merged = bool(followed) and len(persons) > 1 and not followed.isdisjoint(members)
+    if merged:  # the survivor's person keeps the links
+        person_id = min([stored[k] for k in members if k in followed and k in stored]
+                        or [stored[k] for k in members if k in stored and k not in history] or persons)
+    elif persons:
         person_id = persons[0]
         if len(persons) > 1:
             pending.append((min(members), tuple(members), f"stored people {', '.join(persons)} are one person now; kept {person_id}"))
@@ -317,7 +460,7 @@ def _build_group(
     for kept, others, reason in pending:
         duplicates.append(Duplicate(person_id, kept, others, reason))
     hist = tuple(sorted(k for k in members if k in history))
-    return PersonGroup(person_id, hs, sf, hist, tuple(sorted(dupes)))
+    return PersonGroup(person_id, hs, sf, hist, tuple(sorted(dupes)), held)
 
 
 def _simple_group(
@@ -356,10 +499,62 @@ def _person(person_id: str, hubspot: SourceRecord | None, salesforce: SourceReco
     """``PersonGroup(person_id, hubspot, salesforce)`` without the frozen ``__init__``'s per-field
     ``object.__setattr__`` calls (about half the cost of the common one-person-one-pair case)."""
     group = object.__new__(PersonGroup)
-    group.__dict__.update(person_id=person_id, hubspot=hubspot, salesforce=salesforce, history=(), duplicates=())
+    group.__dict__.update(person_id=person_id, hubspot=hubspot, salesforce=salesforce, history=(), duplicates=(),
+                          held="")
     return group
 
 
 # _person must set every field: fail at import (even under -O) if PersonGroup gains one
-if [f.name for f in fields(PersonGroup)] != ["person_id", "hubspot", "salesforce", "history", "duplicates"]:  # pragma: no cover
+if [f.name for f in fields(PersonGroup)] != ["person_id", "hubspot", "salesforce", "history", "duplicates",
+                                            "held"]:  # pragma: no cover
     raise RuntimeError("PersonGroup changed: update identity._person to match")
+
+
+def describe_held(held: HeldMerge, spec: IdentitySpec | None = None) -> tuple[str, str]:
+    """(message, hint) for a held merge: record ids and field names only, never personal data.
+
+    The hint names the two ways to decide, both done in the systems themselves: one person (merge or
+    convert on the other side too, which the next sync follows), or two people (give the merged-away
+    person a record of their own on the merged side, named in a cross-reference id).
+    """
+    spec = spec or IdentitySpec()
+    s, m = held.survivor, held.merged
+    kept = held.kept[0] if held.kept else None
+    other = held.others[0] if held.others else None
+    if held.system == "hubspot":
+        what = (f"HubSpot merged contact {m.id} into {s.id}" if not held.by_reference else
+                f"HubSpot contact {s.id} absorbed merged contacts and names Salesforce {m.object_type} {m.id}")
+        msg = (f"{what}, but the two were linked to different Salesforce records "
+               f"({_label(held.kept)} and {_label(held.others)})")
+        if kept is None or other is None:
+            hint = "merge or convert the Salesforce records of both people in Salesforce; the next sync follows it"
+        else:
+            prop = spec.hubspot_contact_id_property if other.object_type == "Contact" else spec.hubspot_lead_id_property
+            hint = (f"if they are one person, {_one_in_salesforce(kept, other)} in Salesforce and the next sync "
+                    f"follows that; if they are two people, give Salesforce {other.object_type} {other.id} a HubSpot "
+                    f"contact of its own (with {prop} = {other.id}) and the next sync keeps them apart (first take "
+                    f"off contact {s.id} the values the merge gave it from the other person)")
+    else:
+        what = (f"Salesforce merged {m.object_type} {m.id} into {s.id}" if not held.by_reference else
+                f"Salesforce {s.object_type} {s.id} absorbed merged records and names HubSpot contact {m.id}")
+        msg = f"{what}, but the two were linked to different HubSpot contacts ({_label(held.kept)} and {_label(held.others)})"
+        if kept is None or other is None:
+            hint = "merge the HubSpot contacts of both people in HubSpot; the next sync follows it"
+        else:
+            hint = (f"if they are one person, merge HubSpot contacts {other.id} and {kept.id} in HubSpot and the next "
+                    f"sync follows that; if they are two people, give HubSpot contact {other.id} a Salesforce Lead or "
+                    f"Contact of its own (put its id in {spec.hubspot_contact_id_property} or "
+                    f"{spec.hubspot_lead_id_property} of contact {other.id}) and the next sync keeps them apart (first "
+                    f"take off {s.object_type} {s.id} the values the merge gave it from the other person)")
+    return msg + "; the connector writes nothing to any of these records until someone decides", hint
+
+
+def _label(keys: tuple[RecordKey, ...]) -> str:
+    return ", ".join(f"{k.object_type} {k.id}" if k.system == "salesforce" else f"contact {k.id}" for k in keys) or "none"
+
+
+def _one_in_salesforce(kept: RecordKey, other: RecordKey) -> str:
+    if kept.object_type == other.object_type:
+        return f"merge {kept.object_type}s {other.id} and {kept.id}"
+    lead, contact = (kept, other) if kept.object_type == "Lead" else (other, kept)
+    return f"convert Lead {lead.id} into Contact {contact.id}"

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from ..reconcile.records import RecordKey
 from ..reconcile.records import SourceRecord as DomainRecord
 from .models import Link, SourceRecord
-from .people import _domain
+from .people import _domain, held_people
 from .staging import CREATED_MARK
 
 __all__ = ["DealInputs", "deal_inputs", "add_deal_contacts", "add_contact_roles"]
@@ -46,12 +46,13 @@ def deal_inputs(engine: Engine, *, closed_within_ms: int | None = None, now_ms: 
         contacts = _records(session, "salesforce", "Contact")
         links = session.execute(select(Link.system, Link.object_type, Link.record_id, Link.person_id).where(
             Link.role == "primary")).all()
+        held = held_people(session)  # a merge held for review: their deal links wait for the decision too
     if closed_within_ms is not None:
         cutoff = now_ms - closed_within_ms
         wanted = {str(d.fields.get("salesforce_opportunity_id") or "")[:15] for d in deals}
         opportunities = tuple(o for o in opportunities if o.id[:15] in wanted or o.fields.get("HubSpot_Deal_Id__c")
                               or not o.fields.get("IsClosed") or o.modified_at >= cutoff)
-    people = {RecordKey(s, o, r): p for s, o, r, p in links}
+    people = {RecordKey(s, o, r): p for s, o, r, p in links if p not in held}
     return DealInputs(deals, opportunities, roles, contacts, people)
 
 

@@ -17,21 +17,22 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from .. import __version__
 from ..reconcile.engine import ReconcileResult, group_reconciler
-from ..reconcile.identity import PersonGroup, resolve_identities
+from ..reconcile.identity import HeldMerge, PersonGroup, describe_held, resolve_identities
 from ..reconcile.transforms import CallContext
-from ..reconcile.mapping import ContactMapping
+from ..reconcile.mapping import ContactMapping, IdentitySpec
 from ..reconcile.records import FieldChange, Issue, OwnerDirectory, RecordKey, SourceRecord, UnifiedPerson
 from ..reconcile.summary import conflict_rows, count_conflicts, is_conflict, summarize
 from .db import upsert_insert
-from .models import FieldAudit, Link, Person, PersonField
+from .models import FieldAudit, Link, ParkedRecord, Person, PersonField
 from .models import SourceRecord as StoredRecord
 
 __all__ = ["stored_links", "save_reconciliation", "SaveCounts", "owner_directory", "explain_person",
-           "reconcile_stored", "reconcile_store", "Reconciled", "inputs_basis", "inputs_digest", "PERSON_OBJECTS", "link_roles", "duplicate_links"]
+           "reconcile_stored", "reconcile_store", "Reconciled", "inputs_basis", "inputs_digest", "PERSON_OBJECTS", "link_roles", "duplicate_links",
+           "park_held_merges", "held_people", "find_person", "HELD_STAGE"]
 
 PERSON_OBJECTS = (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact"))
 
@@ -269,18 +270,80 @@ def owner_directory(engine: Engine) -> OwnerDirectory:
     return OwnerDirectory(hubspot=hubspot, salesforce=salesforce)
 
 
-def explain_person(engine: Engine, key: str) -> dict[str, Any] | None:
-    """One person's unified record, where every value came from, their links and settled conflicts.
+def find_person(session: Session, key: str) -> Person | None:
+    """The person `key` names: a person id; an e-mail address (the unified one, then any record's, then a
+    HubSpot contact's additional addresses, which a merge leaves there); or the id of any linked record,
+    merged-away, deleted and converted ones included (a Salesforce id in its 15- or 18-character form)."""
+    key = key.strip()
+    person = session.get(Person, key)
+    if person is not None:
+        return _current(session, person)
+    if "@" in key:
+        email = key.casefold()
+        linked = select(col(Link.person_id)).where(col(Link.role) == "primary").scalar_subquery()
+        person = session.execute(select(Person).where(col(Person.email_norm) == email, col(Person.id).in_(linked))
+                                 .order_by(col(Person.id))).scalars().first()
+        if person is None:
+            person = _person_of_records(session, [(r.system, r.object_type, r.record_id) for r in session.execute(
+                select(col(StoredRecord.system), col(StoredRecord.object_type), col(StoredRecord.record_id)).where(
+                    col(StoredRecord.email_norm) == email).limit(50))])
+        if person is None:
+            person = _person_of_records(session, _with_additional_email(session, email))
+        return person
+    ids = [key]
+    if len(key) == 15 and key.isalnum():  # a Salesforce id as the UI shows it: match its 18-character form
+        ids += session.execute(select(col(Link.record_id)).where(
+            col(Link.system) == "salesforce", col(Link.record_id).startswith(key))).scalars().all()
+    links = session.execute(select(Link).where(col(Link.record_id).in_(ids))).scalars().all()
+    return _person_of_links(session, links)
 
-    `key` is an e-mail address, a person id, or the id of any linked record in either system.
+
+def _person_of_links(session: Session, links: Sequence[Link]) -> Person | None:
+    """The person of the first of these links: a live (primary) link before history and duplicates."""
+    link = min(links, key=lambda l: (l.role != "primary", l.system, l.record_id), default=None)
+    return session.get(Person, link.person_id) if link else None
+
+
+def _current(session: Session, person: Person) -> Person:
+    """A person whose records all went to another person (a merge followed) stands for that person now:
+    found through the records its values came from."""
+    if session.execute(select(col(Link.id)).where(col(Link.person_id) == person.id).limit(1)).first() is not None:
+        return person
+    sources = session.execute(select(col(PersonField.source_id)).where(
+        col(PersonField.person_id) == person.id).distinct()).scalars().all()
+    links = session.execute(select(Link).where(col(Link.record_id).in_([rid for rid in sources if rid]))).scalars().all()
+    return _person_of_links(session, links) or person
+
+
+def _person_of_records(session: Session, keys: Sequence[tuple[str, str, str]]) -> Person | None:
+    """The person linked to these (system, object type, id) records; a live (primary) link first."""
+    found: list[Link] = []
+    for system, object_type, record_id in keys[:50]:
+        found += session.execute(select(Link).where(col(Link.system) == system, col(Link.object_type) == object_type,
+                                                    col(Link.record_id) == record_id)).scalars().all()
+    return _person_of_links(session, found)
+
+
+def _with_additional_email(session: Session, email: str) -> list[tuple[str, str, str]]:
+    """HubSpot contacts holding `email` among their additional addresses (``hs_additional_emails``, ";"-separated).
+    Read by a text match on the stored documents, then checked exactly (explain looks up one person)."""
+    text = col(StoredRecord.data)["hs_additional_emails"].as_string()
+    rows = session.execute(select(col(StoredRecord.record_id), text).where(
+        col(StoredRecord.system) == "hubspot", col(StoredRecord.object_type) == "contacts",
+        func.lower(text).contains(email, autoescape=True))).all()
+    return [("hubspot", "contacts", rid) for rid, value in rows
+            if email in {e.strip().casefold() for e in str(value or "").split(";")}]
+
+
+def explain_person(engine: Engine, key: str) -> dict[str, Any] | None:
+    """One person's unified record, where every value came from, their links and settled conflicts, and
+    any merge held for review that involves them.
+
+    `key` is an e-mail address, a person id, or the id of any linked record in either system (see
+    `find_person`).
     """
     with Session(engine) as session:
-        person = session.get(Person, key)
-        if person is None:
-            person = session.execute(select(Person).where(Person.email_norm == key.strip().casefold())).scalars().first()
-        if person is None:
-            link = session.execute(select(Link).where(Link.record_id == key)).scalars().first()
-            person = session.get(Person, link.person_id) if link else None
+        person = find_person(session, key)
         if person is None:
             return None
         links = session.execute(select(Link).where(Link.person_id == person.id)).scalars().all()
@@ -289,6 +352,7 @@ def explain_person(engine: Engine, key: str) -> dict[str, Any] | None:
         audit = session.execute(select(FieldAudit).where(FieldAudit.person_id == person.id)
                                 .order_by(FieldAudit.decided_at.desc(), FieldAudit.id.desc()).limit(50)  # type: ignore[attr-defined]
                                 ).scalars().all()
+        held = [r for r in _held_rows(session) if person.id in ((r.payload or {}).get("people") or ())]
         return {
             "person_id": person.id,
             "email": person.email_norm,
@@ -302,6 +366,8 @@ def explain_person(engine: Engine, key: str) -> dict[str, Any] | None:
             "conflicts": [{"field": a.field, "rule": a.rule, "winner": {"system": a.winner_system, "value": a.winner_value},
                            "loser": {"system": a.loser_system, "value": a.loser_value}, "decided_at": a.decided_at}
                           for a in audit],
+            "held": [{"system": r.system, "object_type": r.object_type, "record_id": r.record_id, "code": r.code,
+                      "message": r.message, "hint": r.hint} for r in held],
         }
 
 
@@ -374,6 +440,9 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
     ident = resolve_identities(slim, stored_links(engine), mapping.identity)
     del slim
     duplicates = ident.duplicates
+    held = ident.held
+    if save_at is not None:
+        park_held_merges(engine, held, mapping.identity, now_ms=save_at[0], run_id=save_at[1])
     roles = link_roles(ReconcileResult((), (), duplicates, ()), history)
     owners = owner_directory(engine)
     ctx = CallContext(owners)
@@ -421,7 +490,8 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
     result = ReconcileResult(tuple(people), tuple(changes), duplicates, tuple(issues))
     summary = summarize(ReconcileResult((), result.changes, duplicates, result.issues))
     summary.update(people=totals["people"], linked_in_both=totals["linked_in_both"], unchanged=totals["unchanged"],
-                   conflicts=conflict_rows(totals["conflicts"]), standing_conflicts=conflict_rows(totals["standing"]))
+                   conflicts=conflict_rows(totals["conflicts"]), standing_conflicts=conflict_rows(totals["standing"]),
+                   held_merges=len(held))
     if save_at is not None:
         summary.update(fields_changed=totals["fields_changed"], conflicts_recorded=totals["conflicts_recorded"])
     return Reconciled(result, summary, roles)
@@ -443,8 +513,10 @@ def inputs_basis(mapping: ContactMapping, owners: OwnerDirectory, history: bool)
 
 def inputs_digest(group: PersonGroup, stamps: Mapping[RecordKey, Stamp], roles: LinkRoles, basis: str) -> str:
     """A digest of what one person is reconciled from: their records (as stamped by the store), each
-    link's role, and the shared basis. Equal digests mean the same inputs, hence the same outcome."""
-    parts = (basis, group.person_id, [(k, stamps.get(k), roles.get(k)) for k in group.links])
+    link's role, whether a merge holds them, and the shared basis. Equal digests mean the same inputs,
+    hence the same outcome."""
+    records = [(k, stamps.get(k), roles.get(k)) for k in group.links]
+    parts = (basis, group.person_id, records) if not group.held else (basis, group.person_id, records, group.held)
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
@@ -516,6 +588,51 @@ def _with_times(group: PersonGroup, times: Mapping[str, Mapping[str, int]]) -> P
     return replace(group, hubspot=replace(hs, field_modified_at={**hs.field_modified_at, **times[hs.id]}))
 
 
+#: the parking lot's stage for merges held for review (see identity.HeldMerge)
+HELD_STAGE = "identity"
+HELD_CODE = "MERGED_ON_ONE_SIDE"
+
+
+def park_held_merges(engine: Engine, held: Sequence[HeldMerge], identity: IdentitySpec, *, now_ms: int,
+                     run_id: int | None) -> None:
+    """Park every merge identity holds (one row per survivor, with a plain hint), and resolve the rows of
+    merges no longer held (someone decided). `connector retry` cannot release them: each reconciliation
+    finds them again from the records until the systems themselves say what happened."""
+    wanted = {(h.system, h.survivor.object_type, h.survivor.id): h for h in held}
+    with Session(engine) as session, session.begin():
+        rows = {(r.system, r.object_type, r.record_id): r for r in session.execute(select(ParkedRecord).where(
+            col(ParkedRecord.stage) == HELD_STAGE)).scalars()}
+        for key, row in rows.items():
+            if key not in wanted and row.resolved_at is None:
+                row.resolved_at = now_ms
+                session.add(row)
+        for key, h in wanted.items():
+            message, hint = describe_held(h, identity)
+            row = rows.get(key)
+            if row is None:
+                row = ParkedRecord(system=key[0], object_type=key[1], record_id=key[2], stage=HELD_STAGE, attempts=0,
+                                   first_seen=now_ms, code=HELD_CODE, message=message)
+            elif row.resolved_at is not None:  # held again: a fresh episode
+                row.attempts, row.first_seen, row.resolved_at = 0, now_ms, None
+            row.attempts += 1
+            row.code, row.message, row.hint, row.last_seen, row.next_retry_at = HELD_CODE, message, hint, now_ms, None
+            row.payload = {"person_id": h.people[1], "people": list(h.people), "merged": h.merged.id,
+                           "kept": {o.id: f"{k.object_type} {k.id}" for o in h.others for k in h.kept[:1]}}
+            row.run_id = run_id
+            session.add(row)
+
+
+def _held_rows(session: Session) -> Sequence[ParkedRecord]:
+    """The merges held for review now (unresolved parked rows of the identity stage)."""
+    return session.execute(select(ParkedRecord).where(col(ParkedRecord.stage) == HELD_STAGE,
+                                                      col(ParkedRecord.resolved_at).is_(None))).scalars().all()
+
+
+def held_people(session: Session) -> set[str]:
+    """The people a merge held for review involves (nothing is written for them, deal links included)."""
+    return {pid for row in _held_rows(session) for pid in (row.payload or {}).get("people") or ()}
+
+
 def duplicate_links(engine: Engine) -> list[dict[str, Any]]:
     """Records reconciliation listed as probable duplicates of a person (never merged silently), with the
     record each duplicates, for `connector duplicates`."""
@@ -527,7 +644,10 @@ def duplicate_links(engine: Engine) -> list[dict[str, Any]]:
                                ).scalars().all() if people else []
         emails = dict(session.execute(select(Person.id, Person.email_norm).where(
             Person.id.in_(people))).all()) if people else {}  # type: ignore[attr-defined]
+        held = [row.payload or {} for row in _held_rows(session)]
     primary: dict[tuple[str, str], str] = {(l.person_id, l.system): f"{l.object_type} {l.record_id}" for l in kept}
+    # a held merge's records are kept apart from the other person's record they clash with
+    clashing: dict[str, str] = {rid: label for payload in held for rid, label in (payload.get("kept") or {}).items()}
     return [{"person_id": d.person_id, "email": emails.get(d.person_id), "system": d.system,
              "object_type": d.object_type, "record_id": d.record_id, "reason": d.reason,
-             "kept": primary.get((d.person_id, d.system))} for d in dups]
+             "kept": primary.get((d.person_id, d.system)) or clashing.get(d.record_id)} for d in dups]

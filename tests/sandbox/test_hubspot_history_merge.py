@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hubspot.crm.contacts import ApiException, PublicGdprDeleteInput, PublicMergeInput, SimplePublicObjectInput
 
-from tests.sandbox.hubspot_fixtures import Hub, hub, hub_server  # noqa: F401
+from tests.sandbox.hubspot_fixtures import T0, Hub, hub, hub_server  # noqa: F401
 
 
 def test_history_records_api_writes_as_integration_and_ui_writes_as_crm_ui(hub: Hub) -> None:
@@ -45,7 +45,49 @@ def test_lifecycle_stage_does_not_move_backwards_through_the_api_unless_cleared(
     assert forward.json()["properties"]["lifecyclestage"] == "customer"
 
 
-def test_merge_keeps_primary_id_records_merged_ids_and_moves_associations(hub: Hub) -> None:
+# Merges. Source: HubSpot developer changelog "Updated merge functionality for contacts and companies"
+# (developers.hubspot.com/changelog/updated-merge-functionality-for-contacts-and-companies): "a new record
+# with a new ID will be created for the resulting merged record ... both of the previous IDs will point to
+# the resulting merged record, so fetching any records using the original IDs will return the new merged
+# record with the new ID"; "the property values of the resulting merged record will use the latest
+# property values of the primary record". Accounts in the "Primary ID Preservation for Merged Records"
+# beta keep the primary's id (HubSpot object API guides, merge section).
+
+
+def test_merge_gives_the_survivor_a_new_id_by_default(hub: Hub) -> None:
+    assert hub.control("GET", "/account").json() == {"primary_id_preservation": False}
+    merged = hub.sdk.crm.contacts.basic_api.merge(PublicMergeInput(primary_object_id="2", object_id_to_merge="1"))
+    new_id = merged.id
+    assert new_id not in ("1", "2") and int(new_id) > 20
+    assert merged.properties["hs_merged_object_ids"] == "2;1"
+    assert merged.properties["email"] == "person2@example.com"
+    assert merged.created_at.timestamp() * 1000 == T0 + 1  # the older of the two create times
+    for old in ("1", "2"):  # both old ids read as the survivor, under its own id
+        got = hub.sdk.crm.contacts.basic_api.get_by_id(old, properties=["email", "hs_object_id", "firstname"])
+        assert got.id == new_id and got.properties["hs_object_id"] == new_id
+        assert got.properties["firstname"] == "First2"  # the primary's values win
+    batch = hub.http.post("/crm/v3/objects/contacts/batch/read",
+                          json={"properties": ["email"], "inputs": [{"id": "1"}, {"id": "2"}, {"id": new_id}]})
+    assert batch.status_code == 200 and [r["id"] for r in batch.json()["results"]] == [new_id]
+    by_email = hub.http.get("/crm/v3/objects/contacts/person1@example.com", params={"idProperty": "email"})
+    assert by_email.json()["id"] == new_id
+    deal = hub.http.get("/crm/v3/objects/deals/7001", params={"associations": "contacts"}).json()
+    assert [r["id"] for r in deal["associations"]["contacts"]["results"]] == [new_id]
+    listed = {r["id"] for r in hub.http.get("/crm/v3/objects/contacts", params={"limit": 100}).json()["results"]}
+    assert new_id in listed and not {"1", "2"} & listed
+    assert hub.http.get("/crm/v3/objects/contacts", params={"archived": "true"}).json()["results"] == []
+    assert hub.http.get("/crm/v3/objects/contacts/1", params={"archived": "true"}).status_code == 404
+    again = hub.http.post("/crm/v3/objects/contacts/merge", json={"primaryObjectId": "3", "objectIdToMerge": "1"})
+    assert again.status_code == 200  # a merged-away id names its survivor, here merged again
+    third = again.json()["id"]
+    assert sorted(hub.http.get(f"/crm/v3/objects/contacts/{third}", params={"properties": "hs_merged_object_ids"})
+                  .json()["properties"]["hs_merged_object_ids"].split(";")) == sorted(["1", "2", "3", new_id])
+    assert hub.http.get("/crm/v3/objects/contacts/2").json()["id"] == third
+
+
+def test_merge_keeps_the_primary_id_when_the_account_preserves_it(hub: Hub) -> None:
+    assert hub.control("POST", "/account", json={"primary_id_preservation": True}).json() == {
+        "primary_id_preservation": True}
     merged = hub.sdk.crm.contacts.basic_api.merge(PublicMergeInput(primary_object_id="2", object_id_to_merge="1"))
     assert merged.id == "2"
     assert merged.properties["hs_merged_object_ids"] == "1"
@@ -61,11 +103,19 @@ def test_merge_keeps_primary_id_records_merged_ids_and_moves_associations(hub: H
     assert "1" not in ids
 
 
+def test_account_settings_are_checked_and_a_reset_restores_them(hub: Hub) -> None:
+    assert hub.control("POST", "/account", json={"primary_id_presevation": True}).status_code == 400
+    assert hub.control("POST", "/account", json={"primary_id_preservation": "yes"}).status_code == 400
+    hub.control("POST", "/account", json={"primary_id_preservation": True})
+    hub.state.reset()
+    assert hub.state.primary_id_preservation is False
+
+
 def test_merge_as_a_user_through_the_control_api(hub: Hub) -> None:
     r = hub.control("POST", "/objects/contacts/merge", json={"primaryObjectId": "5", "objectIdToMerge": "6",
                                                              "userId": 9002})
-    assert r.status_code == 200 and r.json()["properties"]["hs_merged_object_ids"] == "6"
-    raw = hub.control("GET", "/objects/contacts/5").json()
+    assert r.status_code == 200 and r.json()["properties"]["hs_merged_object_ids"] == "5;6"
+    raw = hub.control("GET", f"/objects/contacts/{r.json()['id']}").json()
     assert raw["history"]["hs_merged_object_ids"][0]["updatedByUserId"] == 9002
 
 

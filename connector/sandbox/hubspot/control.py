@@ -134,6 +134,23 @@ def control_routes(svc: Services) -> list[BaseRoute]:
             state.limiter.reset()
         return json_response({"enabled": state.rate_limits, **vars(state.limits)})
 
+    @endpoint
+    async def account(request: Request) -> Response:
+        """Read (GET) or change (POST) account settings an admin or a beta enrolment decides."""
+        if request.method == "POST":
+            body = await json_body(request)
+            if not isinstance(body, dict):
+                raise HubSpotError(400, "VALIDATION_ERROR", "body must be an object of account settings")
+            unknown = sorted(set(body) - set(_account(state)))
+            if unknown:
+                raise HubSpotError(400, "VALIDATION_ERROR", f"unknown account settings {unknown}; known: "
+                                                            f"{sorted(_account(state))}")
+            if "primary_id_preservation" in body:
+                if not isinstance(body["primary_id_preservation"], bool):
+                    raise HubSpotError(400, "VALIDATION_ERROR", "primary_id_preservation must be true or false")
+                state.primary_id_preservation = body["primary_id_preservation"]
+        return json_response(_account(state))
+
     obj = f"{PREFIX}/objects/{{objectType}}/{{objectId}}"
     return [
         Route(f"{PREFIX}/objects/{{objectType}}/merge", ui_merge, methods=["POST"]),
@@ -143,12 +160,17 @@ def control_routes(svc: Services) -> list[BaseRoute]:
         Route(f"{PREFIX}/tokens/expire", expire_tokens, methods=["POST"]),
         Route(f"{PREFIX}/credentials", credentials, methods=["GET"]),
         Route(f"{PREFIX}/limits", limits, methods=["GET", "POST"]),
+        Route(f"{PREFIX}/account", account, methods=["GET", "POST"]),
         Route(obj, raw, methods=["GET"]),
         Route(f"{obj}/ui-update", ui_update, methods=["POST"]),
         Route(f"{obj}/archive", archive, methods=["POST"]),
         Route(f"{obj}/restore", restore, methods=["POST"]),
         Route(f"{obj}/modified", set_modified, methods=["POST"]),
     ]
+
+
+def _account(state: Any) -> dict[str, Any]:
+    return {"primary_id_preservation": state.primary_id_preservation}
 
 
 def _raw(records: Any, row: Any) -> dict[str, Any]:

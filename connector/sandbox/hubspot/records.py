@@ -312,17 +312,26 @@ class RecordStore:
                 conn.execute("DELETE FROM aliases WHERE id=?", (object_id,))
                 conn.execute("DELETE FROM events WHERE contact_id=?", (object_id,))
 
-    def merge(self, object_type: str, primary: Row, secondary: Row, source: WriteSource) -> Row:
-        """Merge `secondary` into `primary`; the primary id survives (Primary ID preservation)."""
+    def merge(self, object_type: str, primary: Row, secondary: Row, source: WriteSource, *,
+              preserve_primary_id: bool = False) -> Row:
+        """Merge `secondary` into `primary` and return the survivor.
+
+        Without Primary ID preservation (HubSpot's default) the survivor is a new record with a new id,
+        and both old ids point at it; with it (the account setting), the primary keeps its id. Either
+        way the primary's values win, the secondary's fill the properties the primary lacks, and the
+        survivor's ``hs_merged_object_ids`` lists every id it absorbed.
+        """
         if primary.id == secondary.id:
             raise HubSpotError(400, "VALIDATION_ERROR", "Cannot merge an object with itself")
         full_p = self.get_row(object_type, primary.id, history=True)
         full_s = self.get_row(object_type, secondary.id, history=True)
         if full_p is None or full_s is None:
             raise not_found(object_type, str(secondary.id))
-        merged_ids = [x for x in (full_p.props.get("hs_merged_object_ids") or "").split(";") if x]
-        merged_ids += [x for x in (full_s.props.get("hs_merged_object_ids") or "").split(";") if x]
+        merged_ids = _ids(full_p.props.get("hs_merged_object_ids")) + _ids(full_s.props.get("hs_merged_object_ids"))
+        if not preserve_primary_id:
+            merged_ids.append(str(full_p.id))
         merged_ids.append(str(full_s.id))
+        merged_ids = list(dict.fromkeys(merged_ids))
         if len(merged_ids) >= 250:
             raise HubSpotError(414, "VALIDATION_ERROR", "Cannot have more than 250 identities on a profile")
         values: dict[str, str | None] = {}
@@ -332,35 +341,56 @@ class RecordStore:
         values["hs_merged_object_ids"] = ";".join(merged_ids)
         extra: list[str] = []
         if object_type == "contacts":
-            extra = [e for e in (full_p.props.get("hs_additional_emails") or "").split(";") if e]
-            extra += [e for e in (full_s.props.get("hs_additional_emails") or "").split(";") if e]
+            extra = _ids(full_p.props.get("hs_additional_emails")) + _ids(full_s.props.get("hs_additional_emails"))
             if full_s.props.get("email"):
                 extra.append(full_s.props["email"])
             if extra:
                 values["hs_additional_emails"] = ";".join(dict.fromkeys(extra))
         with self.db.transaction() as conn:
-            conn.execute("DELETE FROM records WHERE type=? AND id=?", (object_type, full_s.id))
-            conn.execute("UPDATE merged SET survivor_id=? WHERE type=? AND survivor_id=?",
-                         (full_p.id, object_type, full_s.id))
-            conn.execute("INSERT OR REPLACE INTO merged VALUES (?, ?, ?)", (object_type, full_s.id, full_p.id))
-            for from_type, to_type, to_id, type_id, cat in conn.execute(
-                    "SELECT from_type, to_type, to_id, type_id, category FROM assoc WHERE from_type=? AND from_id=?",
-                    (object_type, full_s.id)).fetchall():
-                conn.execute("INSERT OR IGNORE INTO assoc VALUES (?, ?, ?, ?, ?, ?)",
-                             (from_type, full_p.id, to_type, to_id, type_id, cat))
-            for from_type, from_id, type_id, cat in conn.execute(
-                    "SELECT from_type, from_id, type_id, category FROM assoc WHERE to_type=? AND to_id=?",
-                    (object_type, full_s.id)).fetchall():
-                conn.execute("INSERT OR IGNORE INTO assoc VALUES (?, ?, ?, ?, ?, ?)",
-                             (from_type, from_id, object_type, full_p.id, type_id, cat))
-            conn.execute("DELETE FROM assoc WHERE (from_type=? AND from_id=?) OR (to_type=? AND to_id=?)",
-                         (object_type, full_s.id, object_type, full_s.id))
+            survivor = full_p
+            if not preserve_primary_id:
+                survivor = self._fresh_survivor(conn, full_p, full_s)
+            gone = [full_s.id] if preserve_primary_id else [full_p.id, full_s.id]
+            for old in gone:
+                self._repoint(conn, object_type, old, survivor.id)
             if object_type == "contacts":
-                conn.execute("UPDATE aliases SET id=? WHERE id=?", (full_p.id, full_s.id))
                 for email in extra:
-                    conn.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (email.lower(), full_p.id))
-                conn.execute("UPDATE events SET contact_id=? WHERE contact_id=?", (full_p.id, full_s.id))
-            return self.update(full_p, values, source)
+                    conn.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (email.lower(), survivor.id))
+            return self.update(survivor, values, source)
+
+    def _fresh_survivor(self, conn: Any, primary: Row, secondary: Row) -> Row:
+        """A new record for the merge result: the primary's values and history, the older create time."""
+        new_id = self.next_id(primary.type)
+        history = dict(secondary.history or {})
+        history.update(primary.history or {})
+        created = min(primary.created, secondary.created)
+        conn.execute("DELETE FROM records WHERE type=? AND id IN (?, ?)", (primary.type, primary.id, secondary.id))
+        conn.execute("INSERT INTO records (type, id, archived, created, modified, email, props, history) "
+                     "VALUES (?, ?, 0, ?, ?, ?, ?, ?)",
+                     (primary.type, new_id, created, primary.modified, _email(primary.type, primary.props),
+                      json.dumps(primary.props), json.dumps(history)))
+        return Row(primary.type, new_id, 0, created, primary.modified, None, dict(primary.props), history)
+
+    def _repoint(self, conn: Any, object_type: str, old: int, survivor: int) -> None:
+        """Everything that named `old` (its row, merge aliases, associations, emails, events) now names `survivor`."""
+        conn.execute("DELETE FROM records WHERE type=? AND id=?", (object_type, old))
+        conn.execute("UPDATE merged SET survivor_id=? WHERE type=? AND survivor_id=?", (survivor, object_type, old))
+        conn.execute("INSERT OR REPLACE INTO merged VALUES (?, ?, ?)", (object_type, old, survivor))
+        for from_type, to_type, to_id, type_id, cat in conn.execute(
+                "SELECT from_type, to_type, to_id, type_id, category FROM assoc WHERE from_type=? AND from_id=?",
+                (object_type, old)).fetchall():
+            conn.execute("INSERT OR IGNORE INTO assoc VALUES (?, ?, ?, ?, ?, ?)",
+                         (from_type, survivor, to_type, to_id, type_id, cat))
+        for from_type, from_id, type_id, cat in conn.execute(
+                "SELECT from_type, from_id, type_id, category FROM assoc WHERE to_type=? AND to_id=?",
+                (object_type, old)).fetchall():
+            conn.execute("INSERT OR IGNORE INTO assoc VALUES (?, ?, ?, ?, ?, ?)",
+                         (from_type, from_id, object_type, survivor, type_id, cat))
+        conn.execute("DELETE FROM assoc WHERE (from_type=? AND from_id=?) OR (to_type=? AND to_id=?)",
+                     (object_type, old, object_type, old))
+        if object_type == "contacts":
+            conn.execute("UPDATE aliases SET id=? WHERE id=?", (survivor, old))
+            conn.execute("UPDATE events SET contact_id=? WHERE contact_id=?", (survivor, old))
 
     # ----- rendering -------------------------------------------------------------------------------
     def render(self, row: Row, properties: list[str], *, with_history: list[str] | None = None,
@@ -410,6 +440,11 @@ class RecordStore:
                 entries = [] if value is None else [source.entry(value, ts)]
             out[name] = [{**e, "timestamp": iso(int(e["timestamp"]))} for e in entries]
         return out
+
+
+def _ids(value: str | None) -> list[str]:
+    """The items of a ``;``-joined property value (hs_merged_object_ids, hs_additional_emails)."""
+    return [x for x in (value or "").split(";") if x]
 
 
 def _email(object_type: str, props: dict[str, str]) -> str | None:

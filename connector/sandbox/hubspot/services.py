@@ -72,7 +72,8 @@ class Services:
                 raise not_found(object_type, primary_id)
             if other is None:
                 raise not_found(object_type, other_id)
-            return self.records.merge(object_type, primary, other, source)
+            return self.records.merge(object_type, primary, other, source,
+                                      preserve_primary_id=self.state.primary_id_preservation)
 
     def gdpr_delete(self, object_id: str, id_property: str | None) -> None:
         """Permanently delete a contact; an unknown email is blocklisted (as HubSpot does)."""

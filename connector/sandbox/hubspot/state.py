@@ -42,8 +42,12 @@ class HubSpotState:
     """Everything one emulated HubSpot account holds; safe to share between server threads."""
 
     def __init__(self, data_dir: Path, clock: SandboxClock, *, rate_limits: bool = True,
-                 limits: HubSpotLimits | None = None) -> None:
+                 limits: HubSpotLimits | None = None, primary_id_preservation: bool = False) -> None:
         self.clock = clock
+        #: the account is in HubSpot's "Primary ID Preservation for Merged Records" beta: a merge keeps
+        #: the primary's id instead of making a new record (off by default, as in most accounts)
+        self.primary_id_preservation = primary_id_preservation
+        self._account_defaults = {"primary_id_preservation": primary_id_preservation}
         self.rate_limits = rate_limits
         self.limits = limits or HubSpotLimits()
         self.limiter = RateLimiter(self.limits, clock)
@@ -91,8 +95,9 @@ class HubSpotState:
 
     # ----- seeding ---------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Empty the account (records, events, custom properties, owners); tokens stay valid."""
+        """Empty the account (records, events, custom properties, owners) and restore its settings; tokens stay valid."""
         self.db.clear()
+        self.__dict__.update(self._account_defaults)
         self.registry.reload()
         self.records.refresh_counters()
         self.limiter.reset()
