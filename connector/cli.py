@@ -398,8 +398,8 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
         out.print(f"conflict on {c['field']}: {c['winner']['system']} {c['winner']['value']!r} won over "
                       f"{c['loser']['system']} {c['loser']['value']!r} ({c['rule']})")
     for h in found.get("held", []):
-        console.print(f"[bold]held[/bold] ({h['code']}): {h['message']}", markup=True, highlight=False)
-        console.print(f"  to decide: {h['hint']}", highlight=False)
+        out.print(f"[bold]held[/bold] ({h['code']}): {h['message']}", markup=True, highlight=False)
+        out.print(f"  to decide: {h['hint']}", highlight=False)
     for n in found["not_created"]:
         out.print(f"not in {n['system']}: {n['reason']}", markup=False)
     rec = found["reconciled"]
