@@ -22,7 +22,7 @@ WORKDIR /app
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels && useradd --system --uid 10001 connector && mkdir -p /data /etc/connector \
     && chown connector /data
-COPY mappings /etc/connector/mappings
+COPY connector/mappings /etc/connector/mappings
 COPY config.example.toml /etc/connector/connector.toml
 
 USER connector

@@ -28,6 +28,7 @@ from sqlmodel import Session, func, select
 from connector.config import HubSpotConfig, SalesforceConfig
 from connector.pull.engine import Puller, PullSettings
 from connector.pull.streams import ALL_STREAMS
+from connector.bounds import hubspot_read_calls, salesforce_read_calls
 from connector.store import open_engine
 from connector.store.models import Engagement, SourceRecord
 from connector.systems.hubspot import HubSpotSource
@@ -75,18 +76,18 @@ def pull(info: dict[str, Any], url: str, *, lookback_ms: int) -> tuple[CallLedge
 
 
 def lower_bound(url: str) -> dict[str, int]:
-    """Fewest calls that could read what is stored: 100 per HubSpot list call (1,000 per events call),
-    2,000 per Salesforce query call."""
+    """Fewest calls that could read what is stored (connector/bounds.py): HubSpot at search's 200 records a
+    call (owners 500, events 1,000), Salesforce at the cheapest mix of Composite (five queries of 2,000 rows
+    a call) and Bulk 2.0 query jobs (two calls each)."""
     with Session(open_engine(url)) as s:
         counts = dict(s.exec(select(SourceRecord.object_type, func.count()).where(~SourceRecord.deleted)
                              .group_by(SourceRecord.object_type)).all())
         events = dict(s.exec(select(Engagement.engagement_id.startswith("web:"), func.count())  # type: ignore[attr-defined]
                              .group_by(Engagement.engagement_id.startswith("web:"))).all())  # type: ignore[attr-defined]
-    hubspot = sum(-(-n // 100) for o, n in counts.items() if o[0].islower())
-    hubspot += sum(-(-n // 1000) for n in events.values())
-    salesforce = sum(-(-n // 2000) for o, n in counts.items() if o[0].isupper())
+    hubspot = hubspot_read_calls({o: n for o, n in counts.items() if o[0].islower()}, sum(events.values()))
+    salesforce = salesforce_read_calls({o: n for o, n in counts.items() if o[0].isupper()})
     return {"hubspot": hubspot, "salesforce": salesforce, "records": sum(counts.values()),
-            "events": sum(events.values())}
+            "events": sum(events.values()), "salesforce_rows": {o: n for o, n in counts.items() if o[0].isupper()}}
 
 
 def change_one_percent(info: dict[str, Any], people: int) -> int:

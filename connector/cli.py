@@ -8,6 +8,7 @@ or mappings, 1 any other failure. ``main(argv)`` is the entry point and is what 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,6 +20,8 @@ from . import __version__
 from .config import DEFAULT_CONFIG_PATH, ConnectorConfig, load_config
 from .errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, ConfigError, ConfigProblem, ConnectorError, NotBuiltYet
 from .logs import configure_logging
+from .progress import console, progress
+from .wording import at, count
 
 __all__ = ["main", "cli"]
 
@@ -57,6 +60,14 @@ def _fail(exc: ConnectorError, as_json: bool) -> NoReturn:
     raise _Exit(exc.exit_code)
 
 
+def _usage(message: str, as_json: bool) -> NoReturn:
+    """A command line that cannot work as given: said as a usage error (exit 2, nothing started)."""
+    if as_json:
+        sys.stdout.write(json.dumps({"ok": False, "error": "UsageError", "message": message}) + "\n")
+        raise _Exit(EXIT_CONFIG)
+    raise click.UsageError(message, click.get_current_context(silent=True))
+
+
 def _load_mappings(cfg: ConnectorConfig) -> Any:
     """The RevOps mapping files, validated; every problem becomes a configuration problem (exit 2)."""
     from .reconcile import MappingError, load_mappings
@@ -64,7 +75,8 @@ def _load_mappings(cfg: ConnectorConfig) -> Any:
     directory = cfg.mappings.directory
     if not directory.is_dir():
         raise ConfigError([ConfigProblem("config", "[mappings].directory", f"no such directory: {directory}",
-                                         "point it at your mapping files (the repository ships defaults in mappings/)")])
+                                         "point it at your mapping files, or remove the key to use the ones "
+                                         "shipped with the connector")])
     try:
         return load_mappings(directory)
     except MappingError as exc:
@@ -87,14 +99,15 @@ def _validate_live(cfg: ConnectorConfig, mappings: Any) -> list[ConfigProblem]:
         systems.close()
 
 
-def _load(config: Path | None) -> ConnectorConfig:
+def _load(config: Path | None, *, store_only: bool = False) -> ConnectorConfig:
+    """The configuration; `store_only` for commands that call neither system (no credential is needed)."""
     path = config
     if path is None:
         if not DEFAULT_CONFIG_PATH.exists():
             raise ConfigError("no configuration file: pass --config PATH, set CONNECTOR_CONFIG, or create "
                               "./connector.toml (start from config.example.toml)")
         path = DEFAULT_CONFIG_PATH
-    cfg = load_config(path)
+    cfg = load_config(path, store_only=store_only)
     configure_logging(cfg.logging.level, cfg.logging.format)
     return cfg
 
@@ -104,7 +117,8 @@ def _load(config: Path | None) -> ConnectorConfig:
 def cli() -> None:
     """Keep HubSpot and Salesforce in agreement: one score, one status and one set of numbers per lead.
 
-    Exit codes: 0 success, 2 bad configuration or mappings, 1 any other failure.
+    Exit codes: 0 success, 2 bad configuration, mappings or command line (nothing was started), 1 any other
+    failure.
     """
 
 
@@ -170,7 +184,8 @@ def sandbox(people: int, seed: int, config_out: Path | None, rate_limits: str, f
             data_dir: Path | None, search_lag: float, bulk_jobs: str) -> None:
     """Serve the HubSpot and Salesforce emulators until SIGTERM.
 
-    Prints one JSON line on stdout with both base URLs, tokens and the CA file.
+    Prints one JSON line on stdout with both base URLs, tokens and the CA file. With --config-out, writes a
+    connector config pointing at them (absolute paths: it works from any directory).
     """
     from .sandbox.runner import serve_forever  # the sandbox is an edge: imported only when asked for
 
@@ -195,10 +210,12 @@ def _not_built(name: str, summary: str, issue: str) -> click.Command:
 @config_option
 @json_option
 def pull(config: Path | None, as_json: bool) -> None:
-    """Pull changed records from both systems into the state store (people so far)."""
+    """Pull what changed in both systems into the state store: people, their engagement and opportunities
+    (the groups in [sync] objects). Writes nothing to either system."""
     try:
         cfg = _load(config)
-        summary = _run_pull(cfg)
+        with progress(not as_json):
+            summary = _run_pull(cfg)
     except ConnectorError as exc:
         _fail(exc, as_json)
 
@@ -220,8 +237,8 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     from .pull.engine import Puller, PullSettings
     from .pull.streams import streams_for
     from .store import open_engine
-    from .store.runs import call_recorder, finish_run, start_run
-    from .sync import open_systems
+    from .store.runs import abandon_run, call_recorder, finish_run, start_run
+    from .sync import log_pull, open_systems
 
     if cfg.sandbox.enabled or cfg.hubspot is None or cfg.salesforce is None:
         raise ConfigError("the embedded sandbox lives for one command only, so it cannot be pulled incrementally: "
@@ -230,23 +247,27 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     started = time.time()
     now_ms = int(started * 1000)
     engine = open_engine(cfg.store.url)
-    systems = open_systems(cfg, engine, now_ms)  # signed in to both before the first read
-    hubspot, salesforce, ledger = systems.hubspot, systems.salesforce, systems.ledger
+    run_id = start_run(engine, "pull", now_ms)  # the store's run lock first: a busy store touches neither system
     try:
-        run_id = start_run(engine, "pull", now_ms)  # from here on, finish_run (below) records how it ended
-        ledger.on_record = call_recorder(engine, run_id)  # and each call is on the record as it is made
+        systems = open_systems(cfg, engine, now_ms)  # signed in to both before the first read
     except BaseException:
-        hubspot.close()
-        salesforce.close()
+        abandon_run(engine, run_id)  # refused or unreachable: the run never started
         raise
+    hubspot, salesforce, ledger = systems.hubspot, systems.salesforce, systems.ledger
+    ledger.on_record = call_recorder(engine, run_id)  # each call is on the run's record as it is made
     settings = PullSettings(run_started_ms=now_ms, lookback_ms=cfg.sync.lookback_seconds * 1000,
                             safety_lag_ms=cfg.sync.safety_lag_seconds * 1000, run_id=run_id,
                             deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000))
     status, error, streams = "failed", None, {}
+    stages = logging.getLogger("connector.sync")
+    stages.info("pull run %d started", run_id)
+    stages.info("pull: reading what changed in both systems")
     try:
         result = Puller(engine, hubspot=hubspot, salesforce=salesforce, settings=settings).pull(
             streams_for(cfg.sync.objects))
         streams, status = result.to_json(), "ok"
+        log_pull({"seconds": time.time() - started, "streams": streams,
+                  "api_calls": {k: v["total"] for k, v in ledger.snapshot().items()}})
     except ConnectorError as exc:
         error = str(exc)
         raise
@@ -255,6 +276,7 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
         salesforce.close()
         finish_run(engine, run_id, now_ms=int(time.time() * 1000), status=status, api_calls=ledger.snapshot(),
                    counts=streams, error=error)
+        stages.info("pull run %d %s in %.1f s", run_id, status, time.time() - started)
     return {"ok": True, "run_id": run_id, "seconds": round(time.time() - started, 3), "streams": streams,
             "api_calls": ledger.snapshot()}
 
@@ -265,19 +287,21 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
 @click.option("--store", "store_url", default="sqlite:///./connector-demo.db", show_default=True,
               help="state store for the demo (a SQLite file is started afresh)")
 @click.option("--rate-limits", type=click.Choice(["real", "off"]), default="real", show_default=True)
-@click.option("--mappings", "mappings_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("mappings"),
-              show_default=True, help="the mapping files to reconcile with")
+@click.option("--mappings", "mappings_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="the mapping files to reconcile with [default: the ones shipped with the connector]")
 @click.option("--search-lag", type=click.FloatRange(min=0), default=5.0, show_default=True,
               help="seconds before a HubSpot record created or changed is found by search (0: at once)")
 @click.option("--bulk-jobs", type=click.Choice(["realistic", "instant"]), default="realistic", show_default=True,
               help="realistic: Salesforce Bulk 2.0 jobs take time scaled to their size; instant: for benchmarks")
 @json_option
-def demo(people: int, seed: int, store_url: str, rate_limits: str, mappings_dir: Path, search_lag: float,
+def demo(people: int, seed: int, store_url: str, rate_limits: str, mappings_dir: Path | None, search_lag: float,
          bulk_jobs: str, as_json: bool) -> None:
-    """Start the sandbox, run the built stages against it and show what happened."""
-    from .config import MappingsConfig
+    """Start a sandbox of its own, set it up, sync it twice (the second sync writes nothing) and tell what
+    happened; the store stays, with a config for `explain` and `status` beside it."""
+    from .config import MappingsConfig, shipped_mappings
     from .demo import run_demo
 
+    mappings_dir = (mappings_dir or shipped_mappings()).resolve()
     try:
         _load_mappings(ConnectorConfig(sandbox={"enabled": True}, mappings=MappingsConfig(directory=mappings_dir)))
         summary = run_demo(people=people, seed=seed, store_url=store_url, rate_limits=rate_limits == "real",
@@ -296,23 +320,24 @@ def demo(people: int, seed: int, store_url: str, rate_limits: str, mappings_dir:
 def reconcile_command(config: Path | None, as_json: bool) -> None:
     """Reconcile pulled records into unified people (from the store; no API calls, nothing written to the systems)."""
     try:
-        cfg = _load(config)
+        cfg = _load(config, store_only=True)
         mappings = _load_mappings(cfg)
         summary = _run_reconcile(cfg, mappings)
     except ConnectorError as exc:
         _fail(exc, as_json)
 
     def text() -> None:
-        click.echo(f"reconciled {summary['people']:,} people in {summary['seconds']:.1f} s (run {summary['run_id']}): "
-                   f"{summary['linked_in_both']:,} linked across both systems, {summary['duplicates']:,} duplicate "
-                   "records listed for review")
-        click.echo(f"  stored: {summary['fields_changed']:,} field values changed, {summary['conflicts_recorded']:,} "
-                   "settled conflicts added to the audit log")
+        click.echo(f"reconciled {count(summary['people'], 'person')} in {summary['seconds']:.1f} s (run "
+                   f"{summary['run_id']}): {summary['linked_in_both']:,} linked across both systems, "
+                   f"{count(summary['duplicates'], 'duplicate record')} listed for review")
+        click.echo(f"  stored: {count(summary['fields_changed'], 'field value')} changed, "
+                   f"{count(summary['conflicts_recorded'], 'settled conflict')} added to the audit log")
         for system, w in summary["planned_writes"].items():
-            click.echo(f"  {system}: would create {w['creates']:,} and update {w['updates']:,} records "
-                       f"({w['field_changes']:,} field changes; writing them arrives with push)")
+            click.echo(f"  {system}: would create {w['creates']:,} and update {count(w['updates'], 'record')} "
+                       f"({count(w['field_changes'], 'field change')}; `connector plan` shows them, `connector "
+                       "push` writes them)")
         if summary["issues"]:
-            click.echo(f"  {summary['issues']:,} values need attention and were left untouched")
+            click.echo(f"  {count(summary['issues'], 'value')} need attention and were left untouched")
 
     _emit(summary, as_json, text)
 
@@ -357,7 +382,7 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
     from .store.people import explain_person
 
     try:
-        cfg = _load(config)
+        cfg = _load(config, store_only=True)
         engine = open_engine(cfg.store.url)
         found = explain_person(engine, who)
         if found is None:
@@ -370,36 +395,29 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
     if as_json:
         _emit({"ok": True, **found}, True, lambda: None)
         return
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
-    console.print(f"[bold]{found['person_id']}[/bold]  {found['email'] or ''}")
-    console.print("linked records: " + ", ".join(f"{l['system']} {l['object_type']} {l['record_id']}"
+    out = console()
+    out.print(f"[bold]{found['person_id']}[/bold]  {found['email'] or ''}")
+    out.print("linked records: " + ", ".join(f"{l['system']} {l['object_type']} {l['record_id']}"
                                                  for l in found["links"]))
     table = Table("field", "value", "from", "record", "rule", "time basis")
     for name, f in found["fields"].items():
         table.add_row(name, "" if f["value"] is None else str(f["value"]), f["system"] or "", f["record_id"] or "",
                       f["rule"], f["time_basis"])
-    console.print(table)
+    out.print(table)
     for c in found["conflicts"][:10]:
-        console.print(f"conflict on {c['field']}: {c['winner']['system']} {c['winner']['value']!r} won over "
+        out.print(f"conflict on {c['field']}: {c['winner']['system']} {c['winner']['value']!r} won over "
                       f"{c['loser']['system']} {c['loser']['value']!r} ({c['rule']})")
     for h in found.get("held", []):
-        console.print(f"[bold]held[/bold] ({h['code']}): {h['message']}", markup=True, highlight=False)
-        console.print(f"  to decide: {h['hint']}", highlight=False)
+        out.print(f"[bold]held[/bold] ({h['code']}): {h['message']}", markup=True, highlight=False)
+        out.print(f"  to decide: {h['hint']}", highlight=False)
     for n in found["not_created"]:
-        console.print(f"not in {n['system']}: {n['reason']}", markup=False)
+        out.print(f"not in {n['system']}: {n['reason']}", markup=False)
     rec = found["reconciled"]
     if rec["run_id"] is not None:
-        console.print(f"reconciled by run {rec['run_id']} at {_iso(rec['at'])}; these values last changed at "
-                      f"{_iso(rec['record_changed_at'])}", markup=False)
-
-
-def _iso(ms: int | None) -> str:
-    from datetime import UTC, datetime
-
-    return "?" if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        out.print(f"reconciled by run {rec['run_id']} at {at(rec['at'])}; these values last changed at "
+                      f"{at(rec['record_changed_at'])}", markup=False)
 
 
 def _mappings_or_none(cfg: ConnectorConfig) -> Any:
@@ -420,46 +438,83 @@ def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, samp
     cfg = _load(config)
     mappings = _load_mappings(cfg)  # a bad mapping file stops the run before any call or write
     engine = open_engine(cfg.store.url)
-    systems = open_systems(cfg, engine, int(time.time() * 1000))
-    try:
-        return run_cycle(engine, systems, mappings.contacts, command=command, objects=list(cfg.sync.objects),
-                         pull=pull, dry_run=dry_run, lookback_ms=cfg.sync.lookback_seconds * 1000,
-                         safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
-                         deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000),
-                         sample=sample, full_plan=full_plan, deletions=cfg.deletions,
-                         field_history=cfg.sync.field_history, deal_mapping=mappings.opportunities,
-                         closed_opportunities_days=cfg.sync.closed_opportunities_days)
-    finally:
-        systems.close()
+    # signed in to only once the run holds the store's lock: a busy store touches neither system
+    return run_cycle(engine, lambda: open_systems(cfg, engine, int(time.time() * 1000)), mappings.contacts,
+                     command=command, objects=list(cfg.sync.objects),
+                     pull=pull, dry_run=dry_run, lookback_ms=cfg.sync.lookback_seconds * 1000,
+                     safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
+                     deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000),
+                     sample=sample, full_plan=full_plan, deletions=cfg.deletions,
+                     field_history=cfg.sync.field_history, deal_mapping=mappings.opportunities,
+                     closed_opportunities_days=cfg.sync.closed_opportunities_days)
 
 
 def _echo_cycle(summary: dict[str, Any]) -> None:
+    """What this run did, in a few lines (the standing disagreements it left alone are in `connector status`)."""
     if "pull" in summary:
         streams = summary["pull"]["streams"]
         changed = sum(s["new"] + s["changed"] - s.get("echoes", 0) for s in streams.values())
         echoes = sum(s.get("echoes", 0) for s in streams.values())
-        click.echo(f"pulled: {changed:,} new or changed records ({echoes:,} were the connector's own writes coming back)")
+        click.echo(f"pulled: {count(changed, 'new or changed record')} ({count(echoes, 'record')} "
+                   "the connector wrote itself came back)")
     rec = summary["reconcile"]
-    click.echo(f"reconciled: {rec['people']:,} people, {rec['linked_in_both']:,} linked in both systems, "
-               f"{rec['duplicates']:,} duplicates listed for review")
+    click.echo(f"reconciled: {count(rec['people'], 'person')}, {rec['linked_in_both']:,} linked in both systems, "
+               f"{count(rec['duplicates'], 'duplicate')} listed for review")
     for c in rec["conflicts"][:5]:
-        click.echo(f"  conflict on {c['field']} for {c['people']:,} people, settled by {c['rule']}")
+        click.echo(f"  decided in this run: {c['field']} for {count(c['people'], 'person')} ({c['rule']}): the "
+                   "winning value is written over the other system's")
     if "push" in summary:
         push = summary["push"]
         for system, objects in push["written"].items():
             for obj, n in objects.items():
                 click.echo(f"wrote {system} {obj}: {n['created']:,} created, {n['updated']:,} updated "
-                           f"({n['fields_written']:,} values), {n['rejected']:,} rejected")
+                           f"({count(n['fields_written'], 'value')}), {n['rejected']:,} rejected")
         if not push["written"]:
             click.echo("wrote nothing: both systems already agree")
         click.echo(f"write calls: HubSpot {push['write_calls']['hubspot']:,}, Salesforce "
-                   f"{push['write_calls']['salesforce']:,}; {push['held_back']:,} parked records wait for their retry")
+                   f"{push['write_calls']['salesforce']:,}; {count(push['held_back'], 'parked record')} "
+                   "waiting for a retry")
         for r in push["rejections_sample"][:5]:
             click.echo(f"  parked: {r['hint']}")
     calls = summary["api_calls"]
     click.echo(f"API calls in all: HubSpot {calls.get('hubspot', {}).get('total', 0):,}, Salesforce "
-               f"{calls.get('salesforce', {}).get('total', 0):,}; {summary['parked']:,} records parked "
+               f"{calls.get('salesforce', {}).get('total', 0):,}; {count(summary['parked'], 'record')} parked "
                "(`connector status`)")
+
+
+def _plan_text(summary: dict[str, Any]) -> None:
+    """`connector plan`'s text: totals, values per field (a rule change shows here), a sample, the cost."""
+    from rich.table import Table
+
+    out = console()
+    plan = summary["plan"]
+    table = Table("system", "object", "creates", "updates", "values", title="planned writes (nothing was written)")
+    for key, n in sorted(plan["objects"].items()):
+        system, obj = key.split(":", 1)
+        table.add_row(system, obj, f"{n['create']:,}", f"{n['update']:,}", f"{n['fields']:,}")
+    out.print(table if plan["objects"] else "planned writes: none, both systems agree")
+    if plan.get("fields"):
+        fields = Table("system", "object", "field", "values", title="values planned per field")
+        for key, per in plan["fields"].items():
+            system, obj = key.split(":", 1)
+            for name, n in per.items():
+                fields.add_row(system, obj, name, f"{n:,}")
+        out.print(fields)
+    if plan["sample"]:
+        diff = Table("system", "record", "field", "now", "would become", "why", title="sample of field changes")
+        for row in plan["sample"]:
+            diff.add_row(row["system"], f"{row['object_type']} {row['record']}", row["field"],
+                         "" if row["old"] is None else str(row["old"]), str(row["new"]), row["reason"])
+        out.print(diff)
+    looked = plan.get("lookup") or {}
+    if looked.get("looked_up"):
+        out.print(f"looked up before creating: {count(looked['looked_up'], 'create')}; {looked['adopted']:,} already "
+                  f"there (linked, not created), {looked['linked']:,} found and left for the next sync, "
+                  f"{looked['held']:,} held for review", markup=False)
+    for system, f in summary["forecast"].items():
+        left = "unknown" if f["remaining_today"] is None else f"{f['remaining_today']:,}"
+        out.print(f"{system}: about {count(f['write_calls'], 'write call')}; {left} left of the connector's daily "
+                  "share" + ("" if f["fits"] else " [bold red](does not fit)[/]"))
 
 
 def _is_local(url: str) -> bool:
@@ -508,15 +563,18 @@ def setup(apply: bool, config: Path | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--once", is_flag=True, help="run one cycle and exit (scheduling arrives with `connector run`)")
+@click.option("--once", is_flag=True, help="run one cycle and exit (required: scheduling is `connector run`, not built yet)")
 @config_option
 @json_option
 def sync(once: bool, config: Path | None, as_json: bool) -> None:
-    """Pull, reconcile and push once: both systems end up agreeing on every mapped field."""
+    """Pull, reconcile and push once (--once): every create is looked up first, the agreed values are written
+    to both systems, and what a system refuses is parked with its reason (`connector status`)."""
+    if not once:
+        _usage("sync runs one cycle and needs --once: `connector sync --once`; syncing on a schedule is "
+               "`connector run`, not built yet", as_json)
     try:
-        if not once:
-            raise ConfigError("pass --once (a scheduled loop is `connector run`, not built yet)")
-        summary = _cycle(config, command="sync", pull=True, dry_run=False)
+        with progress(not as_json):
+            summary = _cycle(config, command="sync", pull=True, dry_run=False)
     except ConnectorError as exc:
         _fail(exc, as_json)
     _emit(summary, as_json, lambda: _echo_cycle(summary))
@@ -531,33 +589,19 @@ def sync(once: bool, config: Path | None, as_json: bool) -> None:
 @config_option
 @json_option
 def plan(pull: bool, sample: int, config: Path | None, as_json: bool) -> None:
-    """Dry run: what a sync would write (creates, updates, a sample of field diffs) and its API cost.
+    """Dry run: exactly what the next sync would write, and its API cost; writes nothing to either system.
 
-    With --json, every planned field value is listed under plan.diffs."""
+    Shows the creates and updates per object, the values planned per field, a sample of field changes (now,
+    would become, and the rule that decided), what the look-up before each create found, and the write
+    calls against the daily share. With --json, every planned value is listed under plan.diffs."""
     try:
-        summary = _cycle(config, command="plan", pull=pull, dry_run=True, sample=sample, full_plan=as_json)
+        with progress(not as_json):
+            summary = _cycle(config, command="plan", pull=pull, dry_run=True, sample=sample, full_plan=as_json)
     except ConnectorError as exc:
         _fail(exc, as_json)
 
     def text() -> None:
-        from rich.console import Console
-        from rich.table import Table
-
-        console = Console()
-        table = Table("system", "object", "creates", "updates", "values", title="planned writes (nothing was written)")
-        for key, n in sorted(summary["plan"]["objects"].items()):
-            system, obj = key.split(":", 1)
-            table.add_row(system, obj, f"{n['create']:,}", f"{n['update']:,}", f"{n['fields']:,}")
-        console.print(table)
-        diff = Table("system", "record", "field", "now", "would become", "why", title="sample of field changes")
-        for row in summary["plan"]["sample"]:
-            diff.add_row(row["system"], f"{row['object_type']} {row['record']}", row["field"],
-                         "" if row["old"] is None else str(row["old"]), str(row["new"]), row["reason"])
-        console.print(diff)
-        for system, f in summary["forecast"].items():
-            left = "unknown" if f["remaining_today"] is None else f"{f['remaining_today']:,}"
-            console.print(f"{system}: about {f['write_calls']:,} write calls; {left} left of the "
-                          f"connector's daily share" + ("" if f["fits"] else " [bold red](does not fit)[/]"))
+        _plan_text(summary)
 
     _emit(summary, as_json, text)
 
@@ -566,9 +610,10 @@ def plan(pull: bool, sample: int, config: Path | None, as_json: bool) -> None:
 @config_option
 @json_option
 def push(config: Path | None, as_json: bool) -> None:
-    """Reconcile what the store holds and write the changes to both systems (no pull)."""
+    """Reconcile what the store holds and write the changes to both systems: a sync without the pull."""
     try:
-        summary = _cycle(config, command="push", pull=False, dry_run=False)
+        with progress(not as_json):
+            summary = _cycle(config, command="push", pull=False, dry_run=False)
     except ConnectorError as exc:
         _fail(exc, as_json)
     _emit(summary, as_json, lambda: _echo_cycle(summary))
@@ -579,16 +624,19 @@ def push(config: Path | None, as_json: bool) -> None:
 @config_option
 @json_option
 def status(include_resolved: bool, config: Path | None, as_json: bool) -> None:
-    """The last runs, where each stream stands, and the parked records with their reasons."""
+    """The last runs, the disagreements the mapping rules keep standing (no sync writes over them), and the
+    parked records with their reasons. Reads the store only: no credentials needed."""
     from .store import open_engine
+    from .store.disagreements import standing_conflicts
     from .store.pushes import parked_rows
     from .store.runs import recent_runs
 
     try:
-        cfg = _load(config)
+        cfg = _load(config, store_only=True)
         engine = open_engine(cfg.store.url)
-        payload = {"ok": True, "runs": recent_runs(engine, limit=10),
-                   "parked": parked_rows(engine, include_resolved=include_resolved)}
+        payload: dict[str, Any] = {"ok": True, "runs": recent_runs(engine, limit=10),
+                                                   "standing_conflicts": standing_conflicts(engine, _mappings_or_none(cfg)),
+                                   "parked": parked_rows(engine, include_resolved=include_resolved)}
     except ConnectorError as exc:
         _fail(exc, as_json)
 
@@ -598,12 +646,15 @@ def status(include_resolved: bool, config: Path | None, as_json: bool) -> None:
             click.echo(f"run {run['id']} {run['command']:<9} {run['status']:<8} started {run['started']}  API calls "
                        f"HubSpot {calls.get('hubspot', {}).get('total', 0):,} Salesforce "
                        f"{calls.get('salesforce', {}).get('total', 0):,}" + (f"  error: {run['error']}" if run["error"] else ""))
+        for c in payload["standing_conflicts"]:
+            click.echo(f"standing: {c['field']} differs for {count(c['people'], 'person')}, kept as each system holds "
+                       f"it ({c['rule']})")
         if not payload["parked"]:
             click.echo("no parked records")
         for p in payload["parked"]:
             resolved = f" [resolved: {p['resolution']}]" if p.get("resolution") else ""
-            click.echo(f"parked #{p['id']} {p['system']} {p['object_type']} {p['record_id']} ({p['attempts']} attempts): "
-                       f"{p['hint'] or p['message']}{resolved}")
+            click.echo(f"parked #{p['id']} {p['system']} {p['object_type']} {p['record_id']} "
+                       f"({count(p['attempts'], 'attempt')}): {p['hint'] or p['message']}{resolved}")
 
     _emit(payload, as_json, text)
 
@@ -620,11 +671,11 @@ def retry(ids: tuple[int, ...], config: Path | None, as_json: bool) -> None:
     from .store.pushes import requeue
 
     try:
-        cfg = _load(config)
+        cfg = _load(config, store_only=True)
         n = requeue(open_engine(cfg.store.url), now_ms=int(time.time() * 1000), ids=ids)
     except ConnectorError as exc:
         _fail(exc, as_json)
-    _emit({"ok": True, "requeued": n}, as_json, lambda: click.echo(f"{n:,} parked records will be retried by the next sync"))
+    _emit({"ok": True, "requeued": n}, as_json, lambda: click.echo(f"{count(n, 'parked record')} will be retried by the next sync"))
 
 
 @cli.command()
@@ -639,7 +690,7 @@ def duplicates(config: Path | None, as_json: bool) -> None:
     from .store.people import duplicate_links
 
     try:
-        cfg = _load(config)
+        cfg = _load(config, store_only=True)
         rows = [{**r, "reason": _duplicate_reason(r)} for r in duplicate_links(open_engine(cfg.store.url))]
     except ConnectorError as exc:
         _fail(exc, as_json)
@@ -650,7 +701,8 @@ def duplicates(config: Path | None, as_json: bool) -> None:
         for r in rows:
             click.echo(f"{r['system']} {r['object_type']} {r['record_id']} duplicates {r['kept'] or '?'} "
                        f"(person {r['person_id']}): {r['reason']}")
-        click.echo(f"{len(rows):,} duplicate records; merge them in their system, the next sync follows the merge")
+        click.echo(f"{count(len(rows), 'duplicate record')}; merge them in their system, the next sync follows "
+                   "the merge")
 
     _emit({"ok": True, "duplicates": rows}, as_json, text)
 

@@ -35,6 +35,7 @@ __all__ = [
     "SandboxConfig",
     "LoggingConfig",
     "load_config",
+    "shipped_mappings",
     "ENV_PREFIX",
     "DEFAULT_CONFIG_PATH",
 ]
@@ -146,9 +147,15 @@ class DeletionsConfig(_Section):
 
 
 class MappingsConfig(_Section):
-    """Where the RevOps-owned mapping files live."""
+    """Where the RevOps-owned mapping files live (unset: ./mappings next to the config file or in the working
+    directory, else the defaults shipped inside the package)."""
 
     directory: Path = Path("mappings")
+
+
+def shipped_mappings() -> Path:
+    """The default mapping files, shipped inside the package: found wherever it is installed."""
+    return Path(__file__).resolve().parent / "mappings"
 
 
 class SandboxConfig(_Section):
@@ -189,8 +196,9 @@ class ConnectorConfig(_Section):
 
 
 def _sandboxed(info: ValidationInfo) -> bool:
-    """With the sandbox enabled the connection settings are checked for form only, not for secrets."""
-    return bool(info.context and info.context.get("sandbox"))
+    """With the sandbox enabled, or for a command that works from the store alone (`status`, `explain`, ...),
+    the connection settings are checked for form only, not for secrets."""
+    return bool(info.context and (info.context.get("sandbox") or info.context.get("store_only")))
 
 
 def _require(section: BaseModel, keys: tuple[str, ...], mode: str) -> None:
@@ -212,8 +220,12 @@ class _MissingSettings(ValueError):
 # loading
 
 
-def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> ConnectorConfig:
-    """Read `path` (TOML), apply environment overrides and validate; raises ConfigError listing all problems."""
+def load_config(path: Path | None, environ: Mapping[str, str] | None = None, *, store_only: bool = False
+                ) -> ConnectorConfig:
+    """Read `path` (TOML), apply environment overrides and validate; raises ConfigError listing all problems.
+
+    `store_only`: for commands that never call either system (status, explain, duplicates, retry,
+    reconcile): a file with only `[store]` will do, as no credential is required."""
     environ = os.environ if environ is None else environ
     problems: list[ConfigProblem] = []
     data: dict[str, Any] = {}
@@ -230,7 +242,8 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
     _apply_environment(data, environ, problems, origins)
     try:
         sandbox = data.get("sandbox") if isinstance(data.get("sandbox"), dict) else {}
-        config = ConnectorConfig.model_validate(data, context={"sandbox": sandbox.get("enabled") is True})
+        config = ConnectorConfig.model_validate(data, context={"sandbox": sandbox.get("enabled") is True,
+                                                               "store_only": store_only})
     except ValidationError as exc:
         raise ConfigError(problems + _translate(exc, source, origins)) from None
     if not problems:
@@ -241,11 +254,14 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
 
 
 def _resolve_mappings_directory(config: ConnectorConfig, path: Path | None) -> ConnectorConfig:
-    """A relative mappings directory is found next to the config file first, then in the working directory."""
+    """A relative mappings directory is found next to the config file first, then in the working directory;
+    when the key is not set at all, the shipped defaults come last."""
     directory = config.mappings.directory
     if directory.is_absolute():
         return config
     candidates = ([path.parent / directory] if path is not None else []) + [Path.cwd() / directory]
+    if "directory" not in config.mappings.model_fields_set:
+        candidates.append(shipped_mappings())
     found = next((c for c in candidates if c.is_dir()), candidates[0])
     return config.model_copy(update={"mappings": MappingsConfig(directory=found.resolve())})
 

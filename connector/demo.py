@@ -7,25 +7,36 @@ are built. Each later stage adds its part of the story here.
 
 from __future__ import annotations
 
+import json
+import shlex
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import SecretStr
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, func, select
 
+from .bounds import (
+    hubspot_read_calls,
+    hubspot_write_calls,
+    salesforce_read_calls,
+    salesforce_write_calls,
+)
 from .config import HubSpotConfig, SalesforceConfig
 from .reconcile import load_mappings
 from .setup import run_setup
 from .store import open_engine
-from .store.models import Engagement, SourceRecord
+from .store.lock import RunLock, acquire_run_lock
+from .store.models import Engagement, Link, SourceRecord
 from .sync import Systems, mark_setup_done, run_cycle
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
-from .systems.lookups import hubspot_lookup_calls, salesforce_lookup_calls
 from .systems.salesforce import SalesforceSource
+from .wording import count
 
 __all__ = ["run_demo"]
 
@@ -40,6 +51,16 @@ def _fresh_sqlite(url: str) -> None:
             Path(parsed.database + suffix).unlink(missing_ok=True)
 
 
+@contextmanager
+def _claimed(store_url: str) -> Iterator[RunLock]:
+    """The store's run lock, held until released (at the latest on leaving): the demo empties the store."""
+    lock = acquire_run_lock(create_engine(store_url))
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
 def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappings_dir: Path, say: Say,
              search_lag_ms: int | None = None, bulk_jobs: Literal["realistic", "instant"] = "realistic"
              ) -> dict[str, Any]:
@@ -51,13 +72,17 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
         f"people (seed {seed}, rate limits {'real' if rate_limits else 'off'})...")
     mappings = load_mappings(mappings_dir)
     mapping = mappings.contacts
-    with Sandbox(people=people, seed=seed, rate_limits=rate_limits, search_lag_ms=search_lag_ms,
-                 bulk_jobs=bulk_jobs) as sandbox:
+    # a store another run is using is left alone (StoreBusy), before the sandbox starts or the store is emptied
+    with _claimed(store_url) as claim, Sandbox(people=people, seed=seed, rate_limits=rate_limits,
+                                               search_lag_ms=search_lag_ms, bulk_jobs=bulk_jobs) as sandbox:
         info = sandbox.info()
         say(f"  seeded in {info.seconds_to_seed:.1f} s: HubSpot at {info.hubspot_base_url}, "
             f"Salesforce at {info.salesforce_instance_url}")
-        _fresh_sqlite(store_url)
-        engine = open_engine(store_url)
+        try:
+            _fresh_sqlite(store_url)
+            engine = open_engine(store_url)
+        finally:
+            claim.release()  # each sync below takes the run lock for itself
         ledger = CallLedger()
         systems = Systems(
             HubSpotSource(HubSpotConfig(
@@ -83,6 +108,7 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
                                lookback_ms=0, deal_mapping=mappings.opportunities)
         finally:
             systems.close()
+    config = _store_config(store_url, mappings_dir)
     summary = {
         "ok": True,
         "people_seeded": people,
@@ -97,6 +123,8 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
         "api_calls_lower_bound": _lower_bound(world, first),
         "seconds": round(time.perf_counter() - started, 2),
         "not_built_yet": ["scoring", "reports"],
+        "config": str(config),
+        "someone": _someone(engine),
     }
     _tell(summary, say)
     return summary
@@ -131,31 +159,27 @@ def _world(engine: Any) -> dict[str, Any]:
 
 
 def _lower_bound(world: dict[str, Any], sync: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """Fewest calls anyone could need: reads at 100 records (HubSpot) or 2,000 rows (Salesforce) per call,
-    writes at 100 (HubSpot batch) or 1,000 records (Salesforce: five Collections in one Composite) per call,
-    and the look-ups no create goes without (connector/push/lookup.py)."""
+    """Fewest calls anyone could need (connector/bounds.py): reads from the records both systems held, writes
+    from the records the sync had to create and update (each create looked up first, and the deal-contact
+    links it had to add), at the vendors' page sizes. Opt-outs (HubSpot's subscription API, one address a
+    call) are left out."""
     records = world["records"]
-    hubspot = sum(-(-n // 100) for o, n in records.items() if o[0].islower())
-    hubspot += -(-sum(world["marketing_events"].values()) // 1000)
-    salesforce = sum(-(-n // 2000) for o, n in records.items() if o[0].isupper())
-    writes = {"hubspot": 0, "salesforce": 0}
+    pull = {"hubspot": hubspot_read_calls({o: n for o, n in records.items() if o[0].islower()},
+                                          sum(world["marketing_events"].values())),
+            "salesforce": salesforce_read_calls({o: n for o, n in records.items() if o[0].isupper()})}
+    counts: dict[str, list[int]] = {"hubspot": [], "salesforce": []}
     deals = sync.get("deals") or {}
     for written in (sync["push"]["written"], (deals.get("push") or {}).get("written") or {}):
         for system, objects in written.items():
-            per = 100 if system == "hubspot" else 1000
             for n in objects.values():
-                writes[system] += -(-n["created"] // per) + -(-(n["updated"] + n["rejected"]) // per)
-    # every create is looked up first: Salesforce Lead and Contact, 200 creates a query, five queries a call;
-    # HubSpot by e-mail, 100 addresses a call
+                counts[system] += [n["created"], n["updated"] + n["rejected"]]
     looked = sync["push"].get("lookup") or {}
-    writes["salesforce"] += salesforce_lookup_calls((looked.get("salesforce") or {}).get("looked_up", 0))
-    writes["hubspot"] += hubspot_lookup_calls((looked.get("hubspot") or {}).get("addresses", 0))
-    # HubSpot takes an opt-out only through its subscription API, one address per call
-    writes["hubspot"] += sync["api_calls"].get("hubspot", {}).get("by_object", {}).get("subscriptions", 0)
     links = deals.get("links_added") or {}
-    writes["hubspot"] += -(-links.get("hubspot", 0) // 100)
-    writes["salesforce"] += -(-links.get("salesforce", 0) // 1000)
-    return {"pull": {"hubspot": hubspot, "salesforce": salesforce}, "push": writes}
+    counts["hubspot"].append(links.get("hubspot", 0))
+    counts["salesforce"].append(links.get("salesforce", 0))
+    return {"pull": pull, "push": {
+        "hubspot": hubspot_write_calls(counts["hubspot"], (looked.get("hubspot") or {}).get("addresses", 0)),
+        "salesforce": salesforce_write_calls(counts["salesforce"], (looked.get("salesforce") or {}).get("looked_up", 0))}}
 
 
 def _tell(summary: dict[str, Any], say: Say) -> None:
@@ -172,8 +196,8 @@ def _tell(summary: dict[str, Any], say: Say) -> None:
     say(f"Reconciled into {rec['people']:,} people ({rec['linked_in_both']:,} linked across both systems; "
         f"{rec['duplicates']:,} duplicate records listed for review, never merged silently).")
     if rec["conflicts"]:
-        top = ", ".join(f"{c['field']} for {c['people']:,} ({c['rule']})" for c in rec["conflicts"][:4])
-        say(f"Conflicting values settled by the mapping rules: {top}.")
+        top = ", ".join(f"{c['field']} for {count(c['people'], 'person')} ({c['rule']})" for c in rec["conflicts"][:4])
+        say(f"Conflicts the mapping rules decided, the winning value written over the other system's: {top}.")
     for system, objects in sorted(sync["push"]["written"].items()):
         name = "HubSpot" if system == "hubspot" else "Salesforce"
         for obj, n in sorted(objects.items()):
@@ -201,5 +225,35 @@ def _tell(summary: dict[str, Any], say: Say) -> None:
     say(f"The second sync made {sum(second['write_calls'].values()):,} write calls "
         f"(HubSpot {second['write_calls']['hubspot']}, Salesforce {second['write_calls']['salesforce']}): "
         "both systems agree.")
-    say(f"Done in {summary['seconds']:.1f} s. Try `connector explain <email>` with --config pointing at the store "
-        f"({summary['store']}); scoring and reports are the next stages to land.")
+    say(f"Done in {summary['seconds']:.1f} s. The store stays; {summary['config']} points at it, for the commands "
+        "that need no system (the sandbox is gone). Try:")
+    who = shlex.quote(summary["someone"] or "<e-mail, person id or record id>")
+    config = shlex.quote(summary["config"])
+    say(f"  connector explain {who} --config {config}")
+    say(f"  connector status --config {config}")
+    say("Scoring and reports are the next stages to land.")
+
+
+def _store_config(store_url: str, mappings_dir: Path) -> Path:
+    """A config holding only the demo's store and mappings (absolute: it works from any directory), for the
+    commands that read the store alone (`explain`, `status`, `duplicates`): written beside a SQLite store,
+    else in the working directory."""
+    url = make_url(store_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        database = Path(url.database).expanduser().resolve()
+        store_url, path = url.set(database=str(database)).render_as_string(hide_password=False), database.with_suffix(".toml")
+    else:
+        path = Path.cwd() / "connector-demo.toml"
+    path.write_text("# Written by `connector demo`: its state store, for the commands that read the store alone\n"
+                    "# (explain, status, duplicates); the sandbox it synced is gone.\n"
+                    f"[store]\nurl = {json.dumps(store_url)}\n\n[mappings]\n"
+                    f"directory = {json.dumps(str(mappings_dir.resolve()))}\n", encoding="utf-8")
+    return path
+
+
+def _someone(engine: Any) -> str | None:
+    """A person linked in both systems, by person id (no personal data on the screen), for the explain tip."""
+    with Session(engine) as s:
+        row = s.exec(select(Link.person_id).group_by(Link.person_id)
+                     .having(func.count(func.distinct(Link.system)) == 2).order_by(Link.person_id).limit(1)).first()
+    return str(row) if row is not None else None

@@ -7,10 +7,11 @@ all go through `run_cycle`.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -22,27 +23,31 @@ from .pull.engine import Puller, PullSettings
 from .pull.history import history_wanted, save_field_times
 from .pull.streams import streams_for
 from .push.deletions import DeletionPolicy, plan_deletions, without_deleted_people
-from .push.engine import OPT_OUT, Pusher, hubspot_writer, salesforce_writer
+from .push.engine import Pusher, hubspot_writer, salesforce_writer
 from .push.removals import apply_deletions
 from .push.deals import sync_deals
 from .push.lookup import look_before_create, people_finders, people_id_fields
-from .push.writes import RecordWrite, WritePlan, plan_writes
+from .push.writes import OPT_OUT, RecordWrite, WritePlan, is_true, plan_writes
 from .setup import require_live_fit
 from .reconcile.engine import ReconcileResult
 from .reconcile.mapping import ContactMapping, Mappings, OpportunityMapping
-from .reconcile.records import RecordKey
+from .reconcile.records import NewRecordId, RecordKey
 from .store.erasure import deleted_records, erased_filter, erasure_salt, mark_deleted, mark_erased, purge_erased
 from .store.models import ParkedRecord, SourceRecord, SyncCursor
 from .store.people import reconcile_store
 from .store.pushes import held_fields, resolve_unplanned
-from .store.runs import call_recorder, calls_since, finish_run, start_run
+from .store.runs import abandon_run, call_recorder, calls_since, finish_run, start_run
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
+from .systems.pacing import BudgetExhausted
 from .systems.salesforce import SalesforceSource
 from .systems.lookups import hubspot_lookup_calls, salesforce_lookup_calls
+from .wording import count
 from .systems.writes import hubspot_calls, hubspot_unsubscribe_all, salesforce_calls
 
-__all__ = ["Systems", "open_systems", "run_cycle", "forecast", "check_setup", "mark_setup_done"]
+__all__ = ["Systems", "open_systems", "run_cycle", "forecast", "check_setup", "mark_setup_done", "log_pull"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -95,7 +100,8 @@ def _totals(ledger: CallLedger) -> dict[str, int]:
     return {s: int(v["total"]) for s, v in ledger.snapshot().items()}  # type: ignore[call-overload]
 
 
-def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, command: str = "sync",
+def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping: ContactMapping, *,
+              command: str = "sync",
               clock: Callable[[], int] = lambda: int(time.time() * 1000), objects: list[str] | None = None,
               pull: bool = True, dry_run: bool = False, lookback_ms: int = 120_000, safety_lag_ms: int = 60_000,
               deletion_scan_ms: int = 86_400_000, bulk_threshold: int | None = None, sample: int = 10,
@@ -103,11 +109,15 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
               closed_opportunities_days: int = 365, deletions: DeletionsConfig | None = None) -> dict[str, Any]:
     """Pull (unless `pull` is False), reconcile and push once; with `dry_run`, plan instead of pushing.
 
-    Returns the run's summary (what `--json` prints); the run is recorded with its API calls either way.
+    `systems` may be a function that opens them (`open_systems`): it is called once the store's run lock
+    is held, so a run refused because the store is busy has signed in to neither system; systems opened
+    that way are closed here. Returns the run's summary (what `--json` prints); the run is recorded with
+    its API calls either way.
     """
     started = time.perf_counter()
     now_ms = clock()
     run_id = start_run(engine, command, now_ms)  # holds the store's run lock until finish_run, below
+    opener, systems = _opened_after_lock(engine, run_id, systems)
     systems.ledger.on_record = call_recorder(engine, run_id)  # each call is on the run's record as it is made
     summary: dict[str, Any] = {"ok": True, "run_id": run_id, "dry_run": dry_run}
 
@@ -117,7 +127,9 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
             bulk_threshold = systems.salesforce.bulk_threshold
         deletions = deletions or DeletionsConfig()
         salt = erasure_salt(engine, deletions.salt.get_secret_value() if deletions.salt else None)
+        log.info("%s run %d started", command, run_id)
         if pull:
+            log.info("pull: reading what changed in both systems")
             t = time.perf_counter()
             settings = PullSettings(run_started_ms=now_ms, lookback_ms=lookback_ms, safety_lag_ms=safety_lag_ms,
                                     run_id=run_id, deletion_scan_ms=deletion_scan_ms)
@@ -125,38 +137,45 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
                 streams_for(objects or ["people", "engagement", "opportunities"], mapping))
             summary["pull"] = {"seconds": round(time.perf_counter() - t, 3), "streams": pulled.to_json(),
                                "api_calls": _totals(systems.ledger)}
+            log_pull(summary["pull"])
             purge_erased(engine, salt, run_id)
             if not dry_run:
                 summary["pull"]["presence_check"] = check_presence(
                     engine, systems.hubspot, clock(), int(deletions.presence_check_hours * 3_600_000))
         check_setup(engine, systems.hubspot, mapping, clock())  # before anything is written or planned
         require_live_fit(systems.hubspot, systems.salesforce, Mappings(mapping, deal_mapping))  # metadata: per run
+        log.info("reconcile: unifying the people in the store")
         t = time.perf_counter()
         refine = _history_reader(engine, systems.hubspot, mapping, summary) if field_history else None
         done = reconcile_store(engine, mapping, skip=erased_filter(engine, salt), refine=refine,
                                save_at=None if dry_run else (clock(), run_id))
         result = done.result
         summary["reconcile"] = {"seconds": round(time.perf_counter() - t, 3), **done.summary}
+        _log_reconcile(summary["reconcile"])
         actions = plan_deletions(result.people, deleted_records(engine), DeletionPolicy(
             hubspot_archive=deletions.hubspot_archive, salesforce_delete=deletions.salesforce_delete))
         planned = without_deleted_people(result.changes, actions)
         plan = plan_writes(planned, held_fields(engine, now_ms=clock()))
+        # no create on the store's word alone: records changed within the safety lag are not pulled yet. A
+        # plan looks up too (storing nothing), so that it shows what the sync will send
+        looked = look_before_create(engine, plan, people_finders(systems.hubspot, systems.salesforce, mapping),
+                                    id_fields=people_id_fields(mapping), by_email=mapping.identity.match_on_email,
+                                    now_ms=clock(), run_id=run_id, dry_run=dry_run)
         if dry_run:
-            summary["plan"] = describe_plan(plan, sample=sample, full=full_plan)
+            summary["plan"] = describe_plan(looked.plan, sample=sample, full=full_plan, adopted=looked.adopted)
+            summary["plan"]["lookup"] = looked.to_json()
             summary["plan"]["deletions"] = dict(Counter(a.action for a in actions))
-            summary["forecast"] = forecast(plan, systems, bulk_threshold)
+            summary["forecast"] = forecast(looked.plan, systems, bulk_threshold, looked_up=plan)
+            log.info("plan: %s (nothing written)", _objects_line(summary["plan"]["objects"], "create", "update"))
         else:
             resolve_unplanned(engine, planned, now_ms=clock())  # parked writes no longer planned: not needed
+            log.info("push: writing %s", _objects_line(looked.plan.counts(), "create", "update") or "nothing")
             before = _totals(systems.ledger)
             t = time.perf_counter()
             pusher = Pusher(engine, writers={"hubspot": hubspot_writer(systems.hubspot),
                                              "salesforce": salesforce_writer(systems.salesforce, bulk_threshold)},
                             mapping=mapping, now_ms=clock, run_id=run_id, bulk_threshold=bulk_threshold,
                             opt_out=lambda emails: hubspot_unsubscribe_all(systems.hubspot, emails))
-            # no create on the store's word alone: records changed within the safety lag are not pulled yet
-            looked = look_before_create(engine, plan, people_finders(systems.hubspot, systems.salesforce, mapping),
-                                        id_fields=people_id_fields(mapping), by_email=mapping.identity.match_on_email,
-                                        now_ms=clock(), run_id=run_id)
             pusher.created.update(looked.adopted)
             pushed = pusher.push(looked.plan)
             summary["deletions"] = apply_deletions(
@@ -166,6 +185,7 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
             summary["push"] = {"seconds": round(time.perf_counter() - t, 3), **pushed.to_json(),
                                "lookup": looked.to_json(),
                                "write_calls": {s: after.get(s, 0) - before.get(s, 0) for s in ("hubspot", "salesforce")}}
+            _log_push(summary["push"])
         if deal_mapping is not None and "opportunities" in (objects or ["opportunities"]):
             before = _totals(systems.ledger)
             summary["deals"] = sync_deals(
@@ -188,6 +208,8 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
     except ConnectorError as exc:
         error = str(exc)
         summary.update(ok=False, error=type(exc).__name__, message=error)
+        if isinstance(exc, BudgetExhausted):
+            log.warning("%s run %d stopped: the daily API budget is spent (%s)", command, run_id, exc)
         raise
     finally:
         summary["api_calls"] = systems.ledger.snapshot()
@@ -196,7 +218,56 @@ def run_cycle(engine: Engine, systems: Systems, mapping: ContactMapping, *, comm
         finish_run(engine, run_id, now_ms=clock(), status=status, api_calls=systems.ledger.snapshot(),
                    counts={k: v for k, v in summary.items() if k in ("pull", "reconcile", "push", "plan", "deals",
                                                                    "deletions", "field_history")}, error=error)
+        if opener:
+            systems.close()
+        log.info("%s run %d %s in %.1f s", command, run_id, status, summary["seconds"])
     return summary
+
+
+def _objects_line(objects: Mapping[str, Mapping[str, int]], create: str, update: str) -> str:
+    """"hubspot contacts 3 creates, 5 updates; ..." from per-object counts (names only, no record values)."""
+    return "; ".join(f"{key.replace(':', ' ')} {count(n.get(create, 0), 'create')}, {count(n.get(update, 0), 'update')}"
+                     for key, n in sorted(objects.items()))
+
+
+def log_pull(part: Mapping[str, Any]) -> None:
+    """The pull stage's INFO line: time, streams, records new and changed, API calls (counts only)."""
+    streams = part["streams"].values()
+    calls = part["api_calls"]
+    log.info("pull: done in %.1f s: %d streams, %d new, %d changed (%d of them the connector's own writes); API "
+             "calls so far HubSpot %d, Salesforce %d", part["seconds"], len(part["streams"]),
+             sum(s["new"] for s in streams), sum(s["changed"] for s in streams),
+             sum(s.get("echoes", 0) for s in streams), calls.get("hubspot", 0), calls.get("salesforce", 0))
+
+
+def _log_reconcile(part: Mapping[str, Any]) -> None:
+    writes = part["planned_writes"]
+    log.info("reconcile: done in %.1f s: %d people (%d unchanged), %d linked in both systems, %d duplicates, "
+             "%d conflicts decided; HubSpot needs %d creates and %d updates, Salesforce %d and %d", part["seconds"],
+             part["people"], part["unchanged"], part["linked_in_both"], part["duplicates"],
+             sum(c["people"] for c in part["conflicts"]), writes["hubspot"]["creates"], writes["hubspot"]["updates"],
+             writes["salesforce"]["creates"], writes["salesforce"]["updates"])
+
+
+def _log_push(part: Mapping[str, Any]) -> None:
+    objects = {f"{system}:{obj}": {"create": n["created"], "update": n["updated"]}
+               for system, per in part["written"].items() for obj, n in per.items()}
+    log.info("push: done in %.1f s: wrote %s; %d rejected and parked; write calls HubSpot %d, Salesforce %d",
+             part["seconds"], _objects_line(objects, "create", "update") or "nothing", part["rejected"],
+             part["write_calls"]["hubspot"], part["write_calls"]["salesforce"])
+
+
+def _opened_after_lock(engine: Engine, run_id: int, systems: Systems | Callable[[], Systems]
+                       ) -> tuple[bool, Systems]:
+    """(whether this run opened them, the systems): opened now, under the run lock; when a system refuses
+    the sign-in (bad credentials, an unreachable token endpoint) the run never started: it is forgotten."""
+    if isinstance(systems, Systems):
+        return False, systems
+    try:
+        return True, systems()
+    except BaseException:
+        abandon_run(engine, run_id)
+        raise
 
 
 def _history_reader(engine: Engine, hubspot: HubSpotSource, mapping: ContactMapping,
@@ -306,21 +377,42 @@ def parked_count(engine: Engine) -> int:
             ParkedRecord.resolved_at.is_(None))).one())  # type: ignore[union-attr]
 
 
-def describe_plan(plan: WritePlan, *, sample: int = 10, full: bool = False) -> dict[str, Any]:
-    """Creates and updates per system and object, up to `sample` per-field diffs per system (old -> new,
-    and why: updates first, they show what changes), and with `full` every planned field value."""
-    out: dict[str, Any] = {"objects": plan.counts(), "held_back": len(plan.held), "sample": []}
+def describe_plan(plan: WritePlan, *, sample: int = 10, full: bool = False,
+                  adopted: Mapping[tuple[str, str, str], str] | None = None) -> dict[str, Any]:
+    """Creates and updates per system and object, the values planned per field, up to `sample` per-field
+    diffs per system (old -> new, and why: updates first, they show what changes), and with `full` every
+    planned field value. A cross-reference to a create the look-up found already done shows the found id."""
+    updates = [_with_ids(w, adopted or {}) for w in plan.updates]
+    out: dict[str, Any] = {"objects": plan.counts(), "held_back": len(plan.held), "sample": [],
+                           "fields": _field_counts(plan)}
     for system in ("hubspot", "salesforce"):
         rows: list[dict[str, Any]] = []
-        for write in (*plan.updates, *plan.creates):
+        for write in (*updates, *plan.creates):
             if write.system == system:
                 rows.extend(_diff_rows(write))
                 if len(rows) >= sample:
                     break
         out["sample"].extend(rows[:sample])
     if full:
-        out["diffs"] = [row for write in (*plan.creates, *plan.updates) for row in _diff_rows(write)]
+        out["diffs"] = [row for write in (*plan.creates, *updates) for row in _diff_rows(write)]
     return out
+
+
+def _field_counts(plan: WritePlan) -> dict[str, dict[str, int]]:
+    """Planned values per "system:object" and field, most first: a rule change shows here without --json."""
+    counts: dict[str, Counter[str]] = {}
+    for write in (*plan.creates, *plan.updates):
+        counts.setdefault(f"{write.system}:{write.object_type}", Counter()).update(write.values.keys())
+    return {key: dict(c.most_common()) for key, c in sorted(counts.items())}
+
+
+def _with_ids(write: RecordWrite, adopted: Mapping[tuple[str, str, str], str]) -> RecordWrite:
+    """The write with each NewRecordId the look-up resolved (a record found, adopted as the create) filled in."""
+    if not adopted or not write.waits_for_ids:
+        return write
+    values = {k: adopted.get((write.person_id, v.system, v.object_type), v) if isinstance(v, NewRecordId) else v
+              for k, v in write.values.items()}
+    return replace(write, values=values)
 
 
 def _diff_rows(write: RecordWrite) -> list[dict[str, Any]]:
@@ -329,9 +421,11 @@ def _diff_rows(write: RecordWrite) -> list[dict[str, Any]]:
              else value, "reason": write.reasons.get(name, "")} for name, value in sorted(write.values.items())]
 
 
-def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int) -> dict[str, Any]:
+def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int, looked_up: WritePlan | None = None
+             ) -> dict[str, Any]:
     """API calls the plan would cost per system, against what remains of the connector's daily share
-    (`DailyBudget.remaining`: the same figure before and after a pull, never above share x configured limit)."""
+    (`DailyBudget.remaining`: the same figure before and after a pull, never above share x configured limit).
+    `looked_up`: the plan whose creates are looked up first (default: `plan`)."""
     groups: dict[tuple[str, str, str], int] = {}
     for write in (*plan.creates, *plan.updates):
         # creates travel per external id they are upserted on (a HubSpot contact from a Lead or a Contact)
@@ -342,12 +436,13 @@ def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int) -> dict[str
     for (system, _obj, _op), n in groups.items():
         calls[system] += hubspot_calls(n) if system == "hubspot" else salesforce_calls(n, bulk_threshold)
     # every create is looked up in its target system first (connector/push/lookup.py)
-    calls["salesforce"] += salesforce_lookup_calls(sum(1 for w in plan.creates if w.system == "salesforce"))
-    calls["hubspot"] += hubspot_lookup_calls(len({str(w.values["email"]).strip().casefold() for w in plan.creates
+    creates = (looked_up or plan).creates
+    calls["salesforce"] += salesforce_lookup_calls(sum(1 for w in creates if w.system == "salesforce"))
+    calls["hubspot"] += hubspot_lookup_calls(len({str(w.values["email"]).strip().casefold() for w in creates
                                                    if w.system == "hubspot" and w.values.get("email")}))
     # an opt-out reaches HubSpot through the subscription API, one call per person
     calls["hubspot"] += sum(1 for w in (*plan.creates, *plan.updates) if w.system == "hubspot"
-                            and str(w.values.get(OPT_OUT, "")).lower() == "true")
+                            and is_true(w.values.get(OPT_OUT)))
     out: dict[str, Any] = {}
     systems.salesforce.learn_limits()  # the org's limit, if no response of this run has reported it yet
     for system, source in (("hubspot", systems.hubspot), ("salesforce", systems.salesforce)):

@@ -50,7 +50,7 @@ def test_image_environment_and_config_validate(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv("CONNECTOR_CONFIG", str(ROOT / "config.example.toml"))
     monkeypatch.setenv("CONNECTOR_STORE_URL", env["CONNECTOR_STORE_URL"].replace("/data", str(tmp_path)))
     assert env["CONNECTOR_MAPPINGS_DIRECTORY"] == "/etc/connector/mappings"
-    assert "COPY mappings /etc/connector/mappings" in _dockerfile()
+    assert "COPY connector/mappings /etc/connector/mappings" in _dockerfile()  # not the root's symlink to them
     monkeypatch.setenv("CONNECTOR_MAPPINGS_DIRECTORY", str(ROOT / "mappings"))
     assert main(["validate", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -24,7 +24,7 @@ from ..store.pushes import FieldReason, Rejected, Written, record_batch, stored_
 from ..systems.writes import COLLECTION_SIZE, COLLECTIONS_PER_CALL, HUBSPOT_BATCH, Item, WriteOutcome
 from .hints import hint_for, is_personal, scrub_message
 from .rejections import MAX_RESENDS, Attempt
-from .writes import RecordWrite, WritePlan, create_key, resolve_new_ids
+from .writes import OPT_OUT, RecordWrite, WritePlan, create_key, is_true, resolve_new_ids
 
 __all__ = ["Pusher", "PushResult", "SystemWriter", "hubspot_writer", "salesforce_writer"]
 
@@ -107,12 +107,12 @@ class Pusher:
         return result
 
     def _send_opt_outs(self, writes: list[RecordWrite], result: PushResult) -> None:
-        """Opt-outs HubSpot must learn through its subscription preferences (never an opt-in: the sync
-        never opts anyone back in, so a planned "false" is dropped). One that fails is parked on the
-        contact's id like any write, and the rest goes on."""
+        """Opt-outs HubSpot must learn through its subscription preferences (never an opt-in: plan_writes
+        leaves no "false" in a plan, and none is ever sent). One that fails is parked on the contact's id
+        like any write, and the rest goes on."""
         pending: list[tuple[RecordWrite, str]] = []
         wanted = [replace(w, record_id=w.record_id or self.created.get((w.person_id, w.system, w.object_type)))
-                  for w in writes if _truthy(w.values[OPT_OUT])]
+                  for w in writes if is_true(w.values[OPT_OUT])]
         known = stored_emails(self.engine, "hubspot", "contacts", [w.record_id for w in wanted if w.record_id])
         for w in wanted:
             email = w.old.get("email") or known.get(w.record_id or "")
@@ -222,13 +222,6 @@ class Pusher:
             message = "; ".join(f"{','.join(r.fields) or write.object_type}: {r.code}: {r.message}" for r in reasons)
             hint = lead.hint + "".join(f" Also: {r.hint}" for r in reasons[1:])
         return Rejected(write, verdict.hold, lead.code, message, hint, reasons)
-
-
-OPT_OUT = "hs_email_optout"
-
-
-def _truthy(value: Any) -> bool:
-    return value is True or str(value).strip().lower() == "true"
 
 
 def _split_opt_outs(writes: Sequence[RecordWrite]) -> tuple[list[RecordWrite], list[RecordWrite]]:

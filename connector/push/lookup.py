@@ -111,8 +111,9 @@ def people_finders(hubspot: Any, salesforce: Any, mapping: ContactMapping) -> di
 
 def look_before_create(engine: Engine, plan: WritePlan, finders: Mapping[str, Finder], *,
                        id_fields: Mapping[tuple[str, str], Sequence[str]], by_email: bool = True,
-                       now_ms: int, run_id: int | None) -> Looked:
-    """Look every planned create up in its target system and act on the decisions (see the module doc).
+                       now_ms: int, run_id: int | None, dry_run: bool = False) -> Looked:
+    """Look every planned create up in its target system and act on the decisions (see the module doc);
+    with `dry_run` (`connector plan`), decide the same and store nothing.
 
     Raises what the finders raise (ApiError, MalformedResponse): no create is sent unlooked, so a failed
     look-up stops the run before any write; the next cycle looks again."""
@@ -145,11 +146,12 @@ def look_before_create(engine: Engine, plan: WritePlan, finders: Mapping[str, Fi
     asked |= {ref_key("salesforce" if c.key.system == "hubspot" else "hubspot", v) for c in candidates
               for v in c.refs.values()}
     decisions = decide(wanted, candidates, linked_people(engine, asked) if asked else {})
-    return _carry_out(engine, plan, decisions, found, now_ms=now_ms, run_id=run_id)
+    return _carry_out(engine, plan, decisions, found, now_ms=now_ms, run_id=run_id, dry_run=dry_run)
 
 
 def _carry_out(engine: Engine, plan: WritePlan, decisions: Sequence[Decision],
-               found: Mapping[RecordKey, Sequence[StagedRecord]], *, now_ms: int, run_id: int | None) -> Looked:
+               found: Mapping[RecordKey, Sequence[StagedRecord]], *, now_ms: int, run_id: int | None,
+               dry_run: bool = False) -> Looked:
     adopted: dict[tuple[str, str, str], str] = {}
     to_adopt: list[tuple[str, Sequence[StagedRecord]]] = []
     to_link: list[tuple[str, Sequence[StagedRecord]]] = []
@@ -166,16 +168,16 @@ def _carry_out(engine: Engine, plan: WritePlan, decisions: Sequence[Decision],
         elif d.verdict == "hold":
             held.append(Rejected(write, (), HELD_CODE, f"not created: {d.reason}", _hint(write.system, d)))
             deferred.add(write.person_id)
-    if to_adopt or to_link:
+    if (to_adopt or to_link) and not dry_run:
         record_found(engine, linked=to_link, adopted=to_adopt, now_ms=now_ms, run_id=run_id)
-    if held:
+    if held and not dry_run:
         record_batch(engine, [], held, now_ms=now_ms, run_id=run_id)
     left = without_people(plan, deferred, {d.wanted.write.key for d in decisions if d.verdict == "adopt"})
     looked = Looked(left, adopted, list(decisions),
                     deferred_writes=len(plan.creates) + len(plan.updates) - len(left.creates) - len(left.updates)
                     - len(adopted))
     counts = looked.to_json()
-    if counts["adopted"] or counts["linked"] or counts["held"]:
+    if (counts["adopted"] or counts["linked"] or counts["held"]) and not dry_run:
         log.info("looked up %d creates: %d created, %d adopted (already there), %d linked to records found "
                  "(their writes wait for the next sync), %d held for review", counts["looked_up"],
                  counts["created"], counts["adopted"], counts["linked"], counts["held"])

@@ -17,8 +17,12 @@ from typing import Any
 
 from ..reconcile.records import FieldChange, NewRecordId, System
 
-__all__ = ["RecordWrite", "group_writes", "resolve_new_ids", "hold_parked", "ParkedKey", "create_key",
-           "WritePlan", "plan_writes"]
+__all__ = ["RecordWrite", "group_writes", "is_true", "resolve_new_ids", "hold_parked", "ParkedKey", "create_key",
+           "WritePlan", "plan_writes", "sendable", "OPT_OUT"]
+
+#: HubSpot's e-mail opt-out: read-only through the CRM API, so the push opts people out through the
+#: subscription preferences API, and never opts anyone in
+OPT_OUT = "hs_email_optout"
 
 
 @dataclass(frozen=True)
@@ -121,12 +125,37 @@ class WritePlan:
         return out
 
 
+def is_true(value: Any) -> bool:
+    """A boolean in any of its native forms (True, "true", " TRUE ")."""
+    return value is True or str(value).strip().lower() == "true"
+
+
+def sendable(write: RecordWrite) -> RecordWrite | None:
+    """The write as the push can make it (None: nothing is left to send).
+
+    A HubSpot contact's opt-out is sent only as an opt-out: a planned "false" is no write, since HubSpot's
+    blank already means "not opted out" and the connector never opts anyone back in. Deciding it here,
+    where the plan is made, keeps `connector plan` equal to what `connector sync` sends."""
+    if write.system != "hubspot" or write.object_type != "contacts" or OPT_OUT not in write.values \
+            or is_true(write.values[OPT_OUT]):
+        return write
+    if len(write.values) == 1:
+        return None
+    return replace(write, values={k: v for k, v in write.values.items() if k != OPT_OUT},
+                   old={k: v for k, v in write.old.items() if k != OPT_OUT},
+                   reasons={k: v for k, v in write.reasons.items() if k != OPT_OUT})
+
+
 def plan_writes(changes: Iterable[FieldChange], held: Mapping[ParkedKey, frozenset[str]] | None = None) -> WritePlan:
-    """Group the changes per record and set aside what the parking lot holds back."""
+    """Group the changes per record, keep what the push can send (`sendable`), and set aside what the
+    parking lot holds back. The one place that decides what a push writes: `connector plan` shows it."""
     creates: list[RecordWrite] = []
     updates: list[RecordWrite] = []
     waiting: list[RecordWrite] = []
-    for write in group_writes(changes):
+    for grouped in group_writes(changes):
+        write = sendable(grouped)
+        if write is None:
+            continue
         kept = hold_parked(write, held or {})
         if kept is None:
             waiting.append(write)

@@ -228,8 +228,11 @@ class Sandbox:
             bulk_jobs=self.bulk_jobs,
         )
 
-    def connector_config(self, store_url: str = "sqlite:///./connector.db") -> str:
-        """A connector config (TOML) that points at this sandbox; sandbox credentials are not secrets."""
+    def connector_config(self, store_url: str | None = None) -> str:
+        """A connector config (TOML) that points at this sandbox; sandbox credentials are not secrets. Paths
+        are absolute, so the file works from any directory: the store defaults to ./connector.db as it is
+        now, and without a ./mappings directory the connector uses the mappings shipped with it."""
+        store_url = store_url or f"sqlite:///{Path.cwd().resolve() / 'connector.db'}"
         i = self.info()
         return "\n".join([
             "# Written by `connector sandbox`: a connector config pointing at the running sandbox.",
@@ -251,7 +254,8 @@ class Sandbox:
             "[store]",
             f'url = "{store_url}"',
             "",
-            *(["[mappings]", f'directory = "{mappings}"', ""] if (mappings := Path.cwd() / "mappings").is_dir() else []),
+            *(["[mappings]", f'directory = "{mappings}"', ""] if (mappings := Path.cwd().resolve() / "mappings").is_dir()
+              else []),
         ])
 
     # ---------------------------------------------------------------- control API

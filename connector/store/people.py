@@ -25,7 +25,7 @@ from ..reconcile.identity import HeldMerge, PersonGroup, describe_held, resolve_
 from ..reconcile.transforms import CallContext
 from ..reconcile.mapping import ContactMapping, IdentitySpec
 from ..reconcile.records import FieldChange, Issue, OwnerDirectory, RecordKey, SourceRecord, UnifiedPerson
-from ..reconcile.summary import summarize
+from ..reconcile.summary import conflict_rows, count_conflicts, is_conflict, summarize
 from .db import upsert_insert
 from .models import FieldAudit, Link, ParkedRecord, Person, PersonField
 from .models import SourceRecord as StoredRecord
@@ -218,11 +218,11 @@ def _save_chunk(session: Session, people: Sequence[UnifiedPerson], now_ms: int, 
                                "source_system": prov.system or "", "source_id": prov.source_id or "",
                                "source_time": prov.source_time, "rule": prov.rule, "time_basis": prov.time_basis,
                                "updated_at": now_ms})
-            if prov.rule != "agreement":
+            if is_conflict(prov):  # the conflict audit: a fill of a blank side is none
                 audit_rows.extend({"person_id": person.person_id, "field": name, "rule": prov.rule,
                                    "winner_system": prov.system or "", "winner_value": value,
                                    "loser_system": system, "loser_value": _jsonable(lost), "decided_at": now_ms,
-                                   "run_id": run_id} for system, lost, _time in prov.losing)
+                                   "run_id": run_id} for system, lost, _time in prov.losing if lost is not None)
     person_table = Person.__table__  # type: ignore[attr-defined]
     stmt = insert(person_table)
     session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={
@@ -450,7 +450,8 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
     people: list[UnifiedPerson] = []
     changes: list[FieldChange] = []
     issues: list[Issue] = []
-    totals: dict[str, Any] = {"people": 0, "linked_in_both": 0, "conflicts": Counter(), "issue_kinds": Counter(),
+    totals: dict[str, Any] = {"people": 0, "linked_in_both": 0, "conflicts": Counter(), "standing": Counter(),
+                              "issue_kinds": Counter(),
                               "fields_changed": 0, "conflicts_recorded": 0, "unchanged": 0}
     pending = list(ident.people)
     del ident
@@ -489,7 +490,7 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
     result = ReconcileResult(tuple(people), tuple(changes), duplicates, tuple(issues))
     summary = summarize(ReconcileResult((), result.changes, duplicates, result.issues))
     summary.update(people=totals["people"], linked_in_both=totals["linked_in_both"], unchanged=totals["unchanged"],
-                   conflicts=[{"field": f, "rule": r, "people": n} for (f, r), n in totals["conflicts"].most_common()],
+                   conflicts=conflict_rows(totals["conflicts"]), standing_conflicts=conflict_rows(totals["standing"]),
                    held_merges=len(held))
     if save_at is not None:
         summary.update(fields_changed=totals["fields_changed"], conflicts_recorded=totals["conflicts_recorded"])
@@ -557,10 +558,7 @@ def _reconcile_groups(groups: Sequence[PersonGroup], mapping: ContactMapping,
 def _tally(totals: dict[str, Any], part: ReconcileResult) -> None:
     totals["people"] += len(part.people)
     totals["linked_in_both"] += sum(1 for p in part.people if {k.system for k in p.links} == {"hubspot", "salesforce"})
-    for person in part.people:
-        for name, prov in person.fields.items():
-            if prov.losing and prov.rule != "agreement":
-                totals["conflicts"][(name, prov.rule)] += 1
+    count_conflicts(part, totals["conflicts"], totals["standing"])
 
 
 def _with_full_records(engine: Engine, groups: Sequence[PersonGroup]) -> list[PersonGroup]:

@@ -13,10 +13,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from ..logs import redact
+from ..wording import at
 from .lock import RunLock, StoreBusy, acquire_run_lock
 from .models import SyncRun
 
-__all__ = ["StoreBusy", "call_recorder", "calls_since", "checkpoint_calls", "finish_run", "recent_runs", "start_run"]
+__all__ = ["StoreBusy", "abandon_run", "call_recorder", "calls_since", "checkpoint_calls", "finish_run", "recent_runs",
+           "start_run"]
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +71,26 @@ def finish_run(engine: Engine, run_id: int, *, now_ms: int, status: str, api_cal
             lock.release()
 
 
+def abandon_run(engine: Engine, run_id: int) -> None:
+    """Forget a run that did nothing (it could not sign in to a system) and release its run lock: it was
+    never started, as far as `connector status` and the daily budgets are concerned."""
+    try:
+        with Session(engine) as session, session.begin():
+            run = session.get(SyncRun, run_id)
+            if run is not None:
+                session.delete(run)
+    finally:
+        lock = _HELD.pop((str(engine.url), run_id), None)
+        if lock is not None:
+            lock.release()
+
+
 def _busy_message(engine: Engine, command: str) -> str:
     """Why `command` cannot start: the run that holds the lock (the newest one still marked running)."""
     with Session(engine) as session:
         holder = session.exec(select(SyncRun).where(SyncRun.status == "running").order_by(
             SyncRun.id.desc()).limit(1)).first()  # type: ignore[union-attr]
-    who = (f"run {holder.id} ({holder.command}, started at epoch ms {holder.started_at})" if holder is not None
+    who = (f"run {holder.id} ({holder.command}, started {at(holder.started_at)})" if holder is not None
            else "another run")
     return (f"{command} did not start: {who} is using this store, and two runs at once would write the same "
             "changes twice; wait for it to finish (`connector status` lists runs) or stop it, then run again")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from ..errors import RetryLater
 
 __all__ = ["WindowPacer", "DailyBudget", "BudgetExhausted", "parse_sforce_limit_info"]
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -59,11 +62,15 @@ class WindowPacer:
         return wait
 
     def acquire(self) -> None:
-        """Block until a request may go, then count it."""
+        """Block until a request may go, then count it (a pause of a second or more is logged as a warning:
+        an admin sees why a run slows down; shorter ones are the steady pace of a large read)."""
         with self._lock:
             wait = self.delay()
             if wait > 0:
                 self.waited += wait
+                (log.warning if wait >= 1.0 else log.debug)(
+                    "rate limit: pausing %.1f s (%d requests per %g s%s)", wait, self.limit, self.window,
+                    ", as the server asked" if self._server_pause_until > self._clock() else "")
                 self._sleep(wait)
             self._sent.append(self._clock())
 

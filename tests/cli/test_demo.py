@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
 
 from connector.cli import main
+from connector.systems.lookups import hubspot_lookup_calls, salesforce_lookup_calls
 
 
 def test_demo_syncs_both_systems_and_a_second_sync_writes_nothing(tmp_path: Path,
@@ -27,17 +29,37 @@ def test_demo_syncs_both_systems_and_a_second_sync_writes_nothing(tmp_path: Path
     # inclusion and lawful-basis rules, so fewer of them
     assert written["hubspot"]["contacts"]["created"] >= people["salesforce_only"] - people["salesforce_duplicates"]
     assert 0 < written["salesforce"]["Lead"]["created"] < people["hubspot_only"]
-    # reading costs the lower bound on HubSpot (plus setup's metadata calls, and the sync's live check of the
-    # mappings: one properties read per HubSpot object, read again since setup created properties in them),
-    # at most it on Salesforce
+    # a lower bound never exceeds the calls made; HubSpot reads its records with list pages of 100, half the
+    # bound's search pages (plus setup's metadata calls, and the sync's live check of the mappings: one
+    # properties read per HubSpot object, read again since setup created properties in them)
     calls, bound = sync["api_calls"], out["api_calls_lower_bound"]
     hs_reads = calls["hubspot"]["total"] - sync["push"]["write_calls"]["hubspot"]
+    sf_reads = calls["salesforce"]["total"] - sync["push"]["write_calls"]["salesforce"]
     history = calls["hubspot"]["by_object"].get("contacts:history", 0)  # property history, 50 records a call
     assert history == -(-sync["field_history"]["records"] // 50)
     live_check = 2  # GET /crm/v3/properties/contacts and /deals
-    assert hs_reads - history <= bound["pull"]["hubspot"] + out["setup"]["api_calls"]["hubspot"] + live_check
+    assert bound["pull"]["hubspot"] <= hs_reads - history
+    assert hs_reads - history <= 2 * bound["pull"]["hubspot"] + out["setup"]["api_calls"]["hubspot"] + live_check
+    assert 0 < bound["pull"]["salesforce"] <= sf_reads
+    # opt-outs travel one address a call (HubSpot's subscription API): outside the write bound
+    opt_outs = {"hubspot": calls["hubspot"]["by_object"].get("subscriptions", 0), "salesforce": 0}
+    # the push sends each object and operation on its own (100 a HubSpot batch, 1,000 a Salesforce Composite
+    # call); the bound would pack Salesforce's objects together, five Collections a call
+    groups = {"hubspot": 0, "salesforce": 0}
+    deals = sync.get("deals") or {}
+    for written in (sync["push"]["written"], deals.get("push", {}).get("written", {})):
+        for system, objects in written.items():
+            per = 100 if system == "hubspot" else 1000
+            groups[system] += sum(-(-n["created"] // per) + -(-(n["updated"] + n["rejected"]) // per)
+                                  for n in objects.values())
+    for system, per in (("hubspot", 100), ("salesforce", 1000)):
+        groups[system] += -(-deals.get("links_added", {}).get(system, 0) // per)
+    looked = sync["push"]["lookup"]  # every create is looked up first
+    groups["salesforce"] += salesforce_lookup_calls(looked["salesforce"]["looked_up"])
+    groups["hubspot"] += hubspot_lookup_calls(looked["hubspot"]["addresses"])
     for system in ("hubspot", "salesforce"):
-        assert sync["push"]["write_calls"][system] <= bound["push"][system] + 1
+        written_calls = sync["push"]["write_calls"][system] - opt_outs[system]
+        assert 0 < bound["push"][system] <= written_calls <= groups[system] + 1
     assert out["second_sync"]["write_calls"] == {"hubspot": 0, "salesforce": 0}
     assert out["seconds"] < 120
 
@@ -47,6 +69,25 @@ def test_demo_text_output_tells_the_story(tmp_path: Path, capsys: pytest.Capture
     text = capsys.readouterr().out
     assert "linked across both systems" in text and "API calls for the sync" in text
     assert "The second sync made 0 write calls" in text
+
+
+def test_the_demo_tip_works_as_written_from_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Outside the repository (no ./mappings), the demo finds the shipped mappings, and the commands its
+    last lines suggest run as printed: a config with only the store and the mappings, no credentials."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--people", "60", "--rate-limits", "off"]) == 0
+    text = capsys.readouterr().out
+    tips = [line.strip() for line in text.splitlines() if line.startswith("  connector ")]
+    assert len(tips) == 2 and "<" not in tips[0], text
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for tip in tips:
+        assert main([*shlex.split(tip)[1:], "--json"]) == 0, tip
+        out = json.loads(capsys.readouterr().out)
+        assert out["ok"]
+    assert out["runs"][0]["command"] == "demo"
 
 
 def test_demo_refuses_broken_mappings_before_starting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -184,7 +184,7 @@ def test_a_rejected_value_is_parked_with_a_hint_and_the_rest_is_written(world: W
     # status shows it; while its retry is not due the next sync holds it back instead of failing again
     assert main(["status", "--config", str(world.config_path)]) == 0
     shown = capsys.readouterr().out  # the record, and the hint naming the fix (its code is in `--json`)
-    assert f"salesforce Lead {s} (1 attempts): {parked.hint}" in shown
+    assert f"salesforce Lead {s} (1 attempt): {parked.hint}" in shown
     held = world.sync()
     assert held["push"]["write_calls"]["salesforce"] == 0 and held["push"]["held_back"] >= 1
     # retry requeues it: the next sync tries again (and parks it again, one more attempt)
