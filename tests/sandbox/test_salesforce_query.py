@@ -163,21 +163,18 @@ def test_candidate_scans_use_indexes(sb: SalesforceSandbox, soql: str, all_rows:
 
 
 @pytest.mark.slow
-def test_incremental_query_is_fast_at_a_million_records(sb: SalesforceSandbox) -> None:
-    import time
-
+def test_incremental_query_at_a_million_records(sb: SalesforceSandbox) -> None:
+    """Right at a million records (the store filters through indexes it names, `INDEXED BY`, which SQLite
+    refuses to run without; speed itself: bench/bench_sandbox_salesforce.py)."""
     for start in range(0, 1_000_000, 50_000):
         leads = [{"Id": make_id("Lead", i + 1), "LastName": f"L{i}", "Company": "Co", "Email": f"l{i}@example.com",
                   "CreatedDate": T0, "LastModifiedDate": T0, "SystemModstamp": T0 + i * 1000}
                  for i in range(start, start + 50_000)]
         sb.state.load(SeedBatch(salesforce={"Lead": leads}))
     sf = sb.simple_salesforce()
-    t = time.perf_counter()
     res = sf.query("SELECT Id, Email FROM Lead WHERE SystemModstamp > 2026-01-12T13:45:00Z ORDER BY SystemModstamp, Id")
-    assert res["totalSize"] == 1_000_000 - 999_901 and time.perf_counter() - t < 1.0
-    t = time.perf_counter()
+    assert res["totalSize"] == 1_000_000 - 999_901
     assert sf.query("SELECT Id FROM Lead WHERE Email = 'l777777@example.com'")["totalSize"] == 1
-    assert time.perf_counter() - t < 0.5
 
 
 def test_count_with_a_date_literal_still_applies_the_other_filters() -> None:

@@ -865,7 +865,7 @@ def test_peak_rss_stays_flat_from_10k_to_100k_people() -> None:
     ).stdout
     small, large = (json.loads(line) for line in out.splitlines())
     assert large["peak_rss_mb"] - small["peak_rss_mb"] < 20, (small, large)
-    assert large["seconds"] < 30 and large["records"] > 10 * PEOPLE
+    assert large["records"] > 10 * PEOPLE  # (how fast: bench/bench_seed.py, never a timed test)
 
 
 # ---------------------------------------------------------------------------- a messy past
