@@ -96,8 +96,8 @@ def open_systems(cfg: ConnectorConfig, engine: Engine, now_ms: int) -> Systems:
     return systems
 
 
-def _totals(ledger: CallLedger) -> dict[str, int]:
-    return {s: int(v["total"]) for s, v in ledger.snapshot().items()}  # type: ignore[call-overload]
+def _totals(ledger: CallLedger, since: Mapping[tuple[str, str], int] | None = None) -> dict[str, int]:
+    return {s: int(v["total"]) for s, v in ledger.snapshot(since).items()}  # type: ignore[call-overload]
 
 
 def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping: ContactMapping, *,
@@ -118,7 +118,8 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
     now_ms = clock()
     run_id = start_run(engine, command, now_ms)  # holds the store's run lock until finish_run, below
     opener, systems = _opened_after_lock(engine, run_id, systems)
-    systems.ledger.on_record = call_recorder(engine, run_id)  # each call is on the run's record as it is made
+    base = systems.ledger.mark()  # the adapters may serve several runs: this run's calls are those after it
+    systems.ledger.on_record = call_recorder(engine, run_id, base)  # on the run's record as each is made
     summary: dict[str, Any] = {"ok": True, "run_id": run_id, "dry_run": dry_run}
 
     status, error = "failed", None
@@ -136,7 +137,7 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
             pulled = Puller(engine, hubspot=systems.hubspot, salesforce=systems.salesforce, settings=settings).pull(
                 streams_for(objects or ["people", "engagement", "opportunities"], mapping))
             summary["pull"] = {"seconds": round(time.perf_counter() - t, 3), "streams": pulled.to_json(),
-                               "api_calls": _totals(systems.ledger)}
+                               "api_calls": _totals(systems.ledger, base)}
             log_pull(summary["pull"])
             purge_erased(engine, salt, run_id)
             if not dry_run:
@@ -212,10 +213,11 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
             log.warning("%s run %d stopped: the daily API budget is spent (%s)", command, run_id, exc)
         raise
     finally:
-        summary["api_calls"] = systems.ledger.snapshot()
+        systems.ledger.on_record = None  # calls after this run (another run's, setup's) are not this run's
+        summary["api_calls"] = systems.ledger.snapshot(base)
         summary["parked"] = parked_count(engine)
         summary["seconds"] = round(time.perf_counter() - started, 3)
-        finish_run(engine, run_id, now_ms=clock(), status=status, api_calls=systems.ledger.snapshot(),
+        finish_run(engine, run_id, now_ms=clock(), status=status, api_calls=summary["api_calls"],
                    counts={k: v for k, v in summary.items() if k in ("pull", "reconcile", "push", "plan", "deals",
                                                                    "deletions", "field_history")}, error=error)
         if opener:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC
 from typing import Any, Protocol
 
@@ -107,10 +107,11 @@ def checkpoint_calls(engine: Engine, run_id: int, api_calls: dict[str, Any]) -> 
 
 
 class _Counted(Protocol):
-    def snapshot(self) -> dict[str, dict[str, object]]: ...
+    def snapshot(self, since: Mapping[tuple[str, str], int] | None = None) -> dict[str, dict[str, object]]: ...
 
 
-def call_recorder(engine: Engine, run_id: int) -> Callable[[_Counted], None]:
+def call_recorder(engine: Engine, run_id: int, since: Mapping[tuple[str, str], int] | None = None
+                  ) -> Callable[[_Counted], None]:
     """A call ledger's listener that commits the run's count after every API call, before the next is sent.
 
     A run killed at any moment has then recorded all its calls but at most one (the call in flight, or the
@@ -123,7 +124,7 @@ def call_recorder(engine: Engine, run_id: int) -> Callable[[_Counted], None]:
     def record(ledger: _Counted) -> None:
         nonlocal failed
         try:
-            checkpoint_calls(engine, run_id, ledger.snapshot())
+            checkpoint_calls(engine, run_id, ledger.snapshot(since))
         except SQLAlchemyError as exc:
             if not failed:
                 log.warning("run %d: could not record its API calls so far (%s); the next call tries again",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 __all__ = ["CallLedger"]
 
@@ -35,11 +35,19 @@ class CallLedger:
         with self._lock:
             return sum(n for (s, _), n in self._counts.items() if system is None or s == system)
 
-    def snapshot(self) -> dict[str, dict[str, object]]:
-        """``{"hubspot": {"total": 12, "by_object": {"contacts": 10, ...}}, ...}`` (for runs and --json)."""
+    def mark(self) -> Counter[tuple[str, str]]:
+        """The counts so far, to count one run's calls from (``snapshot(since=mark)``) when the adapters and
+        their ledger serve several runs (the demo's two syncs; a scheduler's cycles)."""
         with self._lock:
+            return Counter(self._counts)
+
+    def snapshot(self, since: Mapping[tuple[str, str], int] | None = None) -> dict[str, dict[str, object]]:
+        """``{"hubspot": {"total": 12, "by_object": {"contacts": 10, ...}}, ...}`` (for runs and --json);
+        with `since` (a `mark`), only the calls made after it."""
+        with self._lock:
+            counts = self._counts - Counter(since) if since else self._counts
             out: dict[str, dict[str, object]] = {}
-            for (system, object_type), n in sorted(self._counts.items()):
+            for (system, object_type), n in sorted(counts.items()):
                 entry = out.setdefault(system, {"total": 0, "by_object": {}})
                 entry["total"] = int(entry["total"]) + n  # type: ignore[call-overload]
                 entry["by_object"][object_type] = n  # type: ignore[index]
