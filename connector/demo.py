@@ -26,7 +26,7 @@ from .bounds import (
     salesforce_read_calls,
     salesforce_write_calls,
 )
-from .config import HubSpotConfig, SalesforceConfig
+from .config import HubSpotConfig, SalesforceConfig, SyncConfig
 from .reconcile import load_mappings
 from .setup import run_setup
 from .store import open_engine
@@ -100,12 +100,22 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
             mark_setup_done(engine, mapping, sandbox.clock.now_ms())
             say(f"Syncing: pull both systems into the state store ({make_url(store_url).render_as_string(hide_password=True)}), "
                 f"reconcile with the mapping files in {mappings_dir}/, write the changes back...")
-            first = run_cycle(engine, systems, mapping, command="demo", clock=sandbox.clock.now_ms, safety_lag_ms=0,
-                              lookback_ms=0, deal_mapping=mappings.opportunities)
+            timing = SyncConfig()  # the shipped defaults, as a user's sync runs (safety lag, lookback)
+            lag_ms, lookback_ms = timing.safety_lag_seconds * 1000, timing.lookback_seconds * 1000
+            first = run_cycle(engine, systems, mapping, command="demo", clock=sandbox.clock.now_ms,
+                              safety_lag_ms=lag_ms, lookback_ms=lookback_ms, deal_mapping=mappings.opportunities)
             world = _world(engine)
-            say("Syncing again, to show that two systems in agreement cost no writes...")
-            second = run_cycle(engine, systems, mapping, command="demo", clock=sandbox.clock.now_ms, safety_lag_ms=0,
-                               lookback_ms=0, deal_mapping=mappings.opportunities)
+            # the next scheduled syncs, each after the safety lag (the sandbox's clock moves, nobody waits): the
+            # second writes what the first left to it, the third shows that agreement costs no writes
+            later = []
+            for words in ("again, as the next scheduled run would, for what the first left to it",
+                          "a third time, to show that two systems in agreement cost no writes"):
+                sandbox.clock.advance(lag_ms + 1_000)
+                say(f"Syncing {words}...")
+                later.append(run_cycle(engine, systems, mapping, command="demo", clock=sandbox.clock.now_ms,
+                                       safety_lag_ms=lag_ms, lookback_ms=lookback_ms,
+                                       deal_mapping=mappings.opportunities))
+            second, third = later
         finally:
             systems.close()
     config = _store_config(store_url, mappings_dir)
@@ -117,8 +127,9 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
         "setup": setup,
         "world": world,
         "sync": first,
-        "second_sync": {"write_calls": second["push"]["write_calls"], "written": second["push"]["written"],
-                        "api_calls": second["api_calls"]},
+        "second_sync": _later(second),
+        "third_sync": _later(third),
+        "safety_lag_seconds": lag_ms // 1000,
         "api_calls": ledger.snapshot(),
         "api_calls_lower_bound": _lower_bound(world, first),
         "seconds": round(time.perf_counter() - started, 2),
@@ -182,6 +193,11 @@ def _lower_bound(world: dict[str, Any], sync: dict[str, Any]) -> dict[str, dict[
         "salesforce": salesforce_write_calls(counts["salesforce"], (looked.get("salesforce") or {}).get("looked_up", 0))}}
 
 
+def _later(run: dict[str, Any]) -> dict[str, Any]:
+    """What a later sync of the demo wrote and cost (its whole summary is in the store's run record)."""
+    return {"write_calls": run["push"]["write_calls"], "written": run["push"]["written"], "api_calls": run["api_calls"]}
+
+
 def _tell(summary: dict[str, Any], say: Say) -> None:
     world, sync = summary["world"], summary["sync"]
     r = world["records"]
@@ -221,10 +237,15 @@ def _tell(summary: dict[str, Any], say: Say) -> None:
                  "whose most_recent conflicts needed real change times") if history else ""
         say(f"{name} API calls for the sync: {used:,} ({used - writes - history:,} reading, lower bound "
             f"{bound['pull'][system]:,}; {writes:,} writing, lower bound {bound['push'][system]:,}{extra}).")
-    second = summary["second_sync"]
-    say(f"The second sync made {sum(second['write_calls'].values()):,} write calls "
-        f"(HubSpot {second['write_calls']['hubspot']}, Salesforce {second['write_calls']['salesforce']}): "
-        "both systems agree.")
+    second, third = summary["second_sync"], summary["third_sync"]
+    records = sum(n["created"] + n["updated"] for objects in second["written"].values() for n in objects.values())
+    say(f"The second sync, the next scheduled run, wrote {count(records, 'record')} in "
+        f"{count(sum(second['write_calls'].values()), 'write call')}: what the first left to it (records changed "
+        f"within its safety lag of {summary['safety_lag_seconds']} s, and people its look-up before creating "
+        "found and linked instead).")
+    calls = third["write_calls"]
+    say(f"The third sync made {count(sum(calls.values()), 'write call')} (HubSpot {calls['hubspot']}, Salesforce "
+        f"{calls['salesforce']})" + (": both systems agree." if not sum(calls.values()) else "."))
     say(f"Done in {summary['seconds']:.1f} s. The store stays; {summary['config']} points at it, for the commands "
         "that need no system (the sandbox is gone). Try:")
     who = shlex.quote(summary["someone"] or "<e-mail, person id or record id>")
