@@ -16,13 +16,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..reconcile.records import FieldChange, NewRecordId, System
+from ..reconcile.schema import HUBSPOT_OPT_OUT
 
 __all__ = ["RecordWrite", "group_writes", "is_true", "resolve_new_ids", "hold_parked", "ParkedKey", "create_key",
            "WritePlan", "plan_writes", "sendable", "OPT_OUT"]
 
 #: HubSpot's e-mail opt-out: read-only through the CRM API, so the push opts people out through the
 #: subscription preferences API, and never opts anyone in
-OPT_OUT = "hs_email_optout"
+OPT_OUT = HUBSPOT_OPT_OUT
 
 
 @dataclass(frozen=True)

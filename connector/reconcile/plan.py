@@ -16,7 +16,7 @@ from .errors import TransformError
 from .mapping import ContactMapping, FieldMapping
 from .records import FieldChange, Issue, NewRecordId, SourceRecord, System, _field_change
 from .resolve import ResolvedField, resolve_fields
-from .schema import LIFECYCLE_ORDER
+from .schema import HUBSPOT_OPT_OUT, LIFECYCLE_ORDER
 from .transforms import _MISS, TransformContext, ValueMap, is_blank
 
 __all__ = ["plan_updates", "plan_person", "should_create_in_salesforce", "should_create_in_hubspot",
@@ -65,8 +65,8 @@ def plan_updates(
             ok, new = _encode(r, system, ctx, side.record.id, side.name, issues)
             if not ok:
                 continue
-        if new == side.native:
-            continue
+        if new == side.native or (hubspot and new == "false" and side.name == HUBSPOT_OPT_OUT):
+            continue  # (an opt-out is never written "false": the connector opts no one in)
         reason = f"{f.name}: {prov.rule} chose {prov.system}" if prov.system != system else f"{f.name}: normalised ({prov.rule})"
         rec = side.record
         out.append(_new(FieldChange, (system, rec.object_type, rec.id, side.name, side.native, new, reason, person_id)))
@@ -129,6 +129,8 @@ def _plan_create(
             ok, new = _encode(r, system, ctx, source.id, name, issues)
             if not ok:
                 continue
+        if hubspot and new == "false" and name == HUBSPOT_OPT_OUT:
+            continue  # a new contact's blank opt-out already means "not opted out"
         out[name] = _new(FieldChange, (system, object_type, None, name, None, new, _create_reason(f), person_id))
     ident = mapping.identity
     if system == "salesforce":

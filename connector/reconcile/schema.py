@@ -36,6 +36,11 @@ LEGAL_BASES: tuple[str, ...] = (
 CONVERTED_LEAD_STATUSES: frozenset[str] = frozenset({"Closed - Converted"})
 CONNECTOR_STATUSES: tuple[str, ...] = ("MQL", "SAL", "SQL", "Opportunity", "Customer", "Recycled", "Disqualified")
 
+#: HubSpot's "unsubscribed from all e-mail": read-only through the CRM API (the push opts people out through
+#: the subscription preferences API) and never written "false" (the connector never opts anyone in; a
+#: blank already means "not opted out"), so no such change is planned.
+HUBSPOT_OPT_OUT = "hs_email_optout"
+
 # HubSpot properties per object type (the dataset vocabulary plus the connector's own properties).
 HUBSPOT_PROPERTIES: Mapping[str, frozenset[str]] = {
     "contacts": frozenset({

@@ -59,6 +59,19 @@ def test_an_opt_out_in_hubspot_reaches_salesforce() -> None:
     assert chs[("salesforce", "HasOptedOutOfEmail")].new is True and ("hubspot", "hs_email_optout") not in chs
 
 
+def test_a_blank_hubspot_opt_out_is_never_written_false() -> None:
+    """HubSpot's blank hs_email_optout already means "not opted out", and writing "false" would be an opt-in
+    (which the push never sends): no change is planned, so the person settles instead of being planned for
+    every cycle. A new HubSpot contact gets no "false" either; an opt-out still goes."""
+    assert ("hubspot", "hs_email_optout") not in by_field(changes(paired(t=9), sfl(t=1, HasOptedOutOfEmail=False)))
+    assert ("hubspot", "hs_email_optout") not in by_field(changes(
+        paired(t=1, hs_email_optout="true"), sfl(t=9, HasOptedOutOfEmail=False)))
+    created = by_field(changes(sf(contact_id(5), "Contact", Email="c@x.com", LastName="C", HasOptedOutOfEmail=False)))
+    assert ("hubspot", "email") in created and ("hubspot", "hs_email_optout") not in created
+    created = by_field(changes(sf(contact_id(5), "Contact", Email="c@x.com", LastName="C", HasOptedOutOfEmail=True)))
+    assert created[("hubspot", "hs_email_optout")].new == "true"
+
+
 def test_one_way_fields_follow_their_direction() -> None:
     # lead_source writes Salesforce only; a HubSpot blank is never filled from Salesforce.
     chs = by_field(changes(paired(hs_analytics_source="REFERRALS"), sfl(LeadSource=None)))
