@@ -22,14 +22,14 @@ def _live() -> tuple[Any, ...]:
 def live_record_counts(engine: Engine) -> dict[str, int]:
     """Pulled, undeleted records per object type."""
     with Session(engine) as s:
-        return {str(k): int(n) for k, n in s.execute(select(SourceRecord.object_type, func.count()).where(
+        return {str(k): int(n) for k, n in s.execute(select(col(SourceRecord.object_type), func.count()).where(
             *_live()).group_by(col(SourceRecord.object_type))).all()}
 
 
 def engagement_counts(engine: Engine) -> dict[str, int]:
     """Engagement events per kind."""
     with Session(engine) as s:
-        return {str(k): int(n) for k, n in s.execute(select(Engagement.kind, func.count()).group_by(
+        return {str(k): int(n) for k, n in s.execute(select(col(Engagement.kind), func.count()).group_by(
             col(Engagement.kind))).all()}
 
 
@@ -38,7 +38,7 @@ def live_addresses(engine: Engine, system: str, object_types: Sequence[str]
     """(normalised e-mail, object type, data) of the pulled, undeleted records of these objects that have one."""
     with Session(engine) as s:
         return [(str(e), str(o), d) for e, o, d in s.execute(select(
-            SourceRecord.email_norm, SourceRecord.object_type, SourceRecord.data).where(
+            col(SourceRecord.email_norm), col(SourceRecord.object_type), col(SourceRecord.data)).where(
             col(SourceRecord.system) == system, col(SourceRecord.object_type).in_(list(object_types)), *_live(),
             col(SourceRecord.email_norm).is_not(None))).all()]
 
@@ -46,6 +46,6 @@ def live_addresses(engine: Engine, system: str, object_types: Sequence[str]
 def person_in_both(engine: Engine) -> str | None:
     """The first person (by id) linked to records in both systems."""
     with Session(engine) as s:
-        row = s.execute(select(Link.person_id).group_by(col(Link.person_id)).having(
-            func.count(func.distinct(Link.system)) == 2).order_by(col(Link.person_id)).limit(1)).first()
+        row = s.execute(select(col(Link.person_id)).group_by(col(Link.person_id)).having(
+            func.count(func.distinct(col(Link.system))) == 2).order_by(col(Link.person_id)).limit(1)).first()
     return str(row[0]) if row is not None else None
