@@ -49,7 +49,7 @@ import httpx
 import connector.push.engine as push_engine
 from connector.config import ConnectorConfig, load_config
 from connector.push.engine import Pusher, hubspot_writer, salesforce_writer
-from connector.push.writes import RecordWrite, WritePlan
+from connector.reconcile.writes import RecordWrite, WritePlan
 from connector.reconcile import load_mappings
 from connector.store import open_engine
 from connector.sync import Systems, open_systems

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_reconcile import OWNERS, build  # noqa: E402
 from connector.reconcile import load_mappings  # noqa: E402
 from connector.store import open_engine  # noqa: E402
-from connector.store.people import reconcile_store  # noqa: E402
+from connector.sync.reconciling import reconcile_store  # noqa: E402
 from connector.store.staging import StagedRecord, stage_records  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     t1 = time.perf_counter()
     done = reconcile_store(engine, mapping, save_at=(1, None), chunk=args.chunk)
     seconds = time.perf_counter() - t1
-    people = done.summary["people"]
+    people = done.summary.people
     del done
     t2 = time.perf_counter()  # the next cycle: nothing new to save, nothing written yet
     again = reconcile_store(engine, mapping, save_at=(2, None), chunk=args.chunk)
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
            "records_updated_as_push_would": applied,
            "after_push_run_s": round(converge_s, 1), "after_push_changes": after_push_changes,
            "steady_run_s": round(settled_s, 1), "steady_people_per_s": round(people / settled_s),
-           "steady_unchanged_people": settled.summary["unchanged"], "steady_changes": len(settled.result.changes),
+           "steady_unchanged_people": settled.summary.unchanged, "steady_changes": len(settled.result.changes),
            "rss_before_mb": round(base), "peak_rss_mb_first_two_runs": round(peak_two_runs),
            "peak_rss_mb": round(rss_mb())}
     print(json.dumps(out))

@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -22,6 +22,9 @@ from .errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, ConfigError, ConfigProbl
 from .logs import configure_logging
 from .progress import console, progress
 from .wording import at, count
+
+if TYPE_CHECKING:  # the commands import what they run when they run it (a fast `--help`)
+    from .sync.results import RunResult
 
 __all__ = ["main", "cli"]
 
@@ -240,16 +243,13 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     from .store.runs import abandon_run, call_recorder, finish_run, start_run
     from .sync import log_pull, open_systems
 
-    if cfg.sandbox.enabled or cfg.hubspot is None or cfg.salesforce is None:
-        raise ConfigError("the embedded sandbox lives for one command only, so it cannot be pulled incrementally: "
-                          "start `connector sandbox --config-out sandbox.toml` and pass --config sandbox.toml "
-                          "(or set [sandbox] enabled = false and configure both systems)")
+    mappings = _load_mappings(cfg)  # the people streams read what the mappings name, as the sync's pull does
     started = time.time()
     now_ms = int(started * 1000)
     engine = open_engine(cfg.store.url)
     run_id = start_run(engine, "pull", now_ms)  # the store's run lock first: a busy store touches neither system
     try:
-        systems = open_systems(cfg, engine, now_ms)  # signed in to both before the first read
+        systems = open_systems(cfg, engine, now_ms, action="pulled")  # signed in to both before the first read
     except BaseException:
         abandon_run(engine, run_id)  # refused or unreachable: the run never started
         raise
@@ -264,7 +264,7 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     stages.info("pull: reading what changed in both systems")
     try:
         result = Puller(engine, hubspot=hubspot, salesforce=salesforce, settings=settings).pull(
-            streams_for(cfg.sync.objects))
+            streams_for(cfg.sync.objects, mappings.contacts))
         streams, status = result.to_json(), "ok"
         log_pull({"seconds": time.time() - started, "streams": streams,
                   "api_calls": {k: v["total"] for k, v in ledger.snapshot().items()}})
@@ -346,7 +346,7 @@ def _run_reconcile(cfg: ConnectorConfig, mappings: Any) -> dict[str, Any]:
     import time
 
     from .store import open_engine
-    from .store.people import reconcile_stored
+    from .sync import reconcile_stored
     from .store.runs import finish_run, start_run
 
     started = time.time()
@@ -429,24 +429,18 @@ def _mappings_or_none(cfg: ConnectorConfig) -> Any:
 
 
 def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, sample: int = 10,
-           full_plan: bool = False) -> dict[str, Any]:
+           full_plan: bool = False) -> RunResult:
     import time
 
     from .store import open_engine
-    from .sync import open_systems, run_cycle
+    from .sync import CycleOptions, open_systems, run_once
 
     cfg = _load(config)
     mappings = _load_mappings(cfg)  # a bad mapping file stops the run before any call or write
     engine = open_engine(cfg.store.url)
     # signed in to only once the run holds the store's lock: a busy store touches neither system
-    return run_cycle(engine, lambda: open_systems(cfg, engine, int(time.time() * 1000)), mappings.contacts,
-                     command=command, objects=list(cfg.sync.objects),
-                     pull=pull, dry_run=dry_run, lookback_ms=cfg.sync.lookback_seconds * 1000,
-                     safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
-                     deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000),
-                     sample=sample, full_plan=full_plan, deletions=cfg.deletions,
-                     field_history=cfg.sync.field_history, deal_mapping=mappings.opportunities,
-                     closed_opportunities_days=cfg.sync.closed_opportunities_days)
+    return run_once(engine, lambda: open_systems(cfg, engine, int(time.time() * 1000)), CycleOptions.from_config(
+        cfg, mappings, command=command, pull=pull, dry_run=dry_run, sample=sample, full_plan=full_plan))
 
 
 def _echo_cycle(summary: dict[str, Any]) -> None:
@@ -574,11 +568,12 @@ def sync(once: bool, config: Path | None, as_json: bool) -> None:
                "`connector run`, not built yet", as_json)
     try:
         with progress(not as_json):
-            summary = _cycle(config, command="sync", pull=True, dry_run=False)
+            run = _cycle(config, command="sync", pull=True, dry_run=False)
     except ConnectorError as exc:
         _fail(exc, as_json)
+    summary = run.to_json()
     _emit(summary, as_json, lambda: _echo_cycle(summary))
-    if summary.get("push", {}).get("rejected"):
+    if run.push is not None and run.push.rejected:
         raise _Exit(EXIT_OK)  # rejected records are parked with reasons: the run itself succeeded
 
 
@@ -596,7 +591,8 @@ def plan(pull: bool, sample: int, config: Path | None, as_json: bool) -> None:
     calls against the daily share. With --json, every planned value is listed under plan.diffs."""
     try:
         with progress(not as_json):
-            summary = _cycle(config, command="plan", pull=pull, dry_run=True, sample=sample, full_plan=as_json)
+            summary = _cycle(config, command="plan", pull=pull, dry_run=True, sample=sample,
+                             full_plan=as_json).to_json()
     except ConnectorError as exc:
         _fail(exc, as_json)
 
@@ -613,7 +609,7 @@ def push(config: Path | None, as_json: bool) -> None:
     """Reconcile what the store holds and write the changes to both systems: a sync without the pull."""
     try:
         with progress(not as_json):
-            summary = _cycle(config, command="push", pull=False, dry_run=False)
+            summary = _cycle(config, command="push", pull=False, dry_run=False).to_json()
     except ConnectorError as exc:
         _fail(exc, as_json)
     _emit(summary, as_json, lambda: _echo_cycle(summary))

@@ -18,7 +18,6 @@ from typing import Any, Literal
 from pydantic import SecretStr
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, func, select
 
 from .bounds import (
     hubspot_read_calls,
@@ -31,8 +30,8 @@ from .reconcile import load_mappings
 from .setup import run_setup
 from .store import open_engine
 from .store.lock import RunLock, acquire_run_lock
-from .store.models import Engagement, Link, SourceRecord
-from .sync import Systems, mark_setup_done, run_cycle
+from .store.census import engagement_counts, live_addresses, live_record_counts, person_in_both
+from .sync import CycleOptions, Systems, mark_setup_done, run_once
 from .systems.hubspot import HubSpotSource
 from .systems.ledger import CallLedger
 from .systems.salesforce import SalesforceSource
@@ -102,8 +101,9 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
                 f"reconcile with the mapping files in {mappings_dir}/, write the changes back...")
             timing = SyncConfig()  # the shipped defaults, as a user's sync runs (safety lag, lookback)
             lag_ms, lookback_ms = timing.safety_lag_seconds * 1000, timing.lookback_seconds * 1000
-            first = run_cycle(engine, systems, mapping, command="demo", clock=sandbox.clock.now_ms,
-                              safety_lag_ms=lag_ms, lookback_ms=lookback_ms, deal_mapping=mappings.opportunities)
+            options = CycleOptions(mapping, command="demo", clock=sandbox.clock.now_ms, safety_lag_ms=lag_ms,
+                                   lookback_ms=lookback_ms, deal_mapping=mappings.opportunities)
+            first = run_once(engine, systems, options).to_json()
             world = _world(engine)
             # the next scheduled syncs, each after the safety lag (the sandbox's clock moves, nobody waits): the
             # second writes what the first left to it, the third shows that agreement costs no writes
@@ -112,9 +112,7 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
                           "a third time, to show that two systems in agreement cost no writes"):
                 sandbox.clock.advance(lag_ms + 1_000)
                 say(f"Syncing {words}...")
-                later.append(run_cycle(engine, systems, mapping, command="demo", clock=sandbox.clock.now_ms,
-                                       safety_lag_ms=lag_ms, lookback_ms=lookback_ms,
-                                       deal_mapping=mappings.opportunities))
+                later.append(run_once(engine, systems, options).to_json())
             second, third = later
         finally:
             systems.close()
@@ -144,17 +142,10 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
 def _world(engine: Any) -> dict[str, Any]:
     """What the two systems held before the sync wrote anything, and how far they agreed on who is who (by
     normalised e-mail). Records the sync created are stored with modified_at 0 until a pull brings them."""
-    with Session(engine) as s:
-        counts = dict(s.exec(select(SourceRecord.object_type, func.count()).where(~SourceRecord.deleted, SourceRecord.modified_at > 0)
-                             .group_by(SourceRecord.object_type)).all())
-        events = dict(s.exec(select(Engagement.kind, func.count()).group_by(Engagement.kind)).all())
-        hs = set(s.exec(select(SourceRecord.email_norm).where(
-            SourceRecord.system == "hubspot", SourceRecord.object_type == "contacts", ~SourceRecord.deleted,
-            SourceRecord.modified_at > 0,
-            SourceRecord.email_norm.is_not(None))).all())  # type: ignore[union-attr]
-        sf_rows = s.exec(select(SourceRecord.email_norm, SourceRecord.object_type, SourceRecord.data).where(
-            SourceRecord.system == "salesforce", SourceRecord.object_type.in_(["Lead", "Contact"]),  # type: ignore[attr-defined]
-            ~SourceRecord.deleted, SourceRecord.modified_at > 0, SourceRecord.email_norm.is_not(None))).all()  # type: ignore[union-attr]
+    counts = live_record_counts(engine)
+    events = engagement_counts(engine)
+    hs = {email for email, _obj, _data in live_addresses(engine, "hubspot", ["contacts"])}
+    sf_rows = live_addresses(engine, "salesforce", ["Lead", "Contact"])
     sf_people: dict[str, int] = {}
     for email, object_type, data in sf_rows:
         if object_type == "Lead" and data.get("IsConverted"):
@@ -274,7 +265,4 @@ def _store_config(store_url: str, mappings_dir: Path) -> Path:
 
 def _someone(engine: Any) -> str | None:
     """A person linked in both systems, by person id (no personal data on the screen), for the explain tip."""
-    with Session(engine) as s:
-        row = s.exec(select(Link.person_id).group_by(Link.person_id)
-                     .having(func.count(func.distinct(Link.system)) == 2).order_by(Link.person_id).limit(1)).first()
-    return str(row) if row is not None else None
+    return person_in_both(engine)

@@ -19,7 +19,7 @@ from ..store.deals import add_contact_roles, add_deal_contacts, deal_inputs
 from ..store.people import owner_directory
 from ..systems.writes import Item, hubspot_associate, salesforce_create
 from .engine import Pusher, SystemWriter
-from .writes import plan_writes
+from ..reconcile.writes import plan_writes
 
 __all__ = ["sync_deals", "DEAL_ID_FIELDS"]
 

@@ -24,7 +24,7 @@ from ..store.pushes import FieldReason, Rejected, Written, record_batch, stored_
 from ..systems.writes import COLLECTION_SIZE, COLLECTIONS_PER_CALL, HUBSPOT_BATCH, Item, WriteOutcome
 from .hints import hint_for, is_personal, scrub_message
 from .rejections import MAX_RESENDS, Attempt
-from .writes import OPT_OUT, RecordWrite, WritePlan, create_key, is_true, resolve_new_ids
+from ..reconcile.writes import OPT_OUT, RecordWrite, WritePlan, create_key, is_true, resolve_new_ids
 
 __all__ = ["Pusher", "PushResult", "SystemWriter", "hubspot_writer", "salesforce_writer"]
 

@@ -43,7 +43,7 @@ from .matching import (
     wanted_creates,
     without_people,
 )
-from .writes import WritePlan
+from ..reconcile.writes import WritePlan
 
 __all__ = ["HELD_CODE", "Finder", "Looked", "look_before_create", "people_finders", "people_id_fields"]
 

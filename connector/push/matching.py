@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from ..reconcile.records import RecordKey
-from .writes import RecordWrite, WritePlan, create_key
+from ..reconcile.writes import RecordWrite, WritePlan, create_key
 
 __all__ = [
     "EMAIL_FIELD",

@@ -21,7 +21,7 @@ from ..reconcile.records import RecordKey
 from ..store.erasure import compact, erase_person, mark_deleted
 from ..store.models import ParkedRecord
 from ..systems.writes import Item, WriteOutcome, hubspot_delete, hubspot_write, salesforce_delete, salesforce_write
-from .deletions import DeletionAction
+from ..reconcile.deletions import DeletionAction
 
 __all__ = ["apply_deletions", "anonymised_values", "ERASED_PLACEHOLDER"]
 

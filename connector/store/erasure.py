@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.engine import Engine
@@ -20,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
 from ..reconcile.identity import PERSON_OBJECTS
+from ..reconcile.deletions import DeletionKind
 from ..reconcile.records import RecordKey
 from ..reconcile.records import SourceRecord as DomainRecord
 from .models import (
@@ -32,34 +32,18 @@ from .models import (
     Person,
     PersonField,
     SourceRecord,
-    SyncCursor,
     SyncRun,
     WrittenValue,
 )
 
-if TYPE_CHECKING:  # the push stage builds on the store, not the other way round
-    from ..push.deletions import DeletionKind
 
-__all__ = ["ERASED_MARK", "erasure_salt", "subject_hash", "deleted_records", "mark_erased", "erase_person",
+__all__ = ["ERASED_MARK", "live_record_ids", "subject_hash", "deleted_records", "mark_erased", "erase_person",
            "erased_filter", "purge_erased", "mark_deleted", "compact", "RELATED_FIELDS", "RELATED_ASSOCIATED"]
 
 log = logging.getLogger(__name__)
 
 #: set in the snapshot of a HubSpot contact found permanently deleted (HubSpot's GDPR delete)
 ERASED_MARK = "_erased"
-_SALT_ROW = "connector:erasure-salt"
-
-
-def erasure_salt(engine: Engine, configured: str | None = None) -> str:
-    """The configured salt, or one generated on first use and kept in the store."""
-    if configured:
-        return configured
-    with Session(engine) as session, session.begin():
-        row = session.get(SyncCursor, _SALT_ROW)
-        if row is None:
-            row = SyncCursor(stream=_SALT_ROW, value={"salt": secrets.token_hex(16)}, updated_at=0)
-            session.add(row)
-        return str(row.value["salt"])
 
 
 def subject_hash(salt: str, kind: str, value: str) -> str:
@@ -99,6 +83,14 @@ def mark_deleted(engine: Engine, keys: Iterable[RecordKey], now_ms: int) -> None
             if row is not None and not row.deleted:
                 row.deleted, row.fetched_at = True, now_ms
                 session.add(row)
+
+
+def live_record_ids(engine: Engine, system: str, object_type: str) -> list[str]:
+    """The ids of the stored records of this kind not known to be deleted (those the connector created too)."""
+    with Session(engine) as session:
+        return list(session.execute(select(SourceRecord.record_id).where(
+            SourceRecord.system == system, SourceRecord.object_type == object_type, ~col(SourceRecord.deleted)
+        )).scalars().all())
 
 
 def erase_person(engine: Engine, person_id: str, *, salt: str, source_system: str, now_ms: int,

@@ -8,6 +8,7 @@ reduce to that without time-zone ambiguity, and it is the unit the cursors compa
   every conflict that was settled (winner, loser, rule).
 - ``engagement`` and ``opportunity``: activity and deals normalised for scoring and reports.
 - ``sync_cursor``: incremental positions per stream; ``sync_run``: every run with its API calls.
+- ``store_state``: the erasure salt and when the store's checks (setup, presence) last ran.
 - ``parked_record``: records that could not be processed, with the system's reason and retry state.
 - ``written_value``: hashes of what the connector itself wrote, so its own echo is not a change.
 - ``erased_subject``: salted hashes of erased people, so sync never re-creates them.
@@ -30,6 +31,7 @@ __all__ = [
     "Engagement",
     "Opportunity",
     "SyncCursor",
+    "StoreState",
     "SyncRun",
     "ParkedRecord",
     "WrittenValue",
@@ -181,6 +183,17 @@ class SyncCursor(SQLModel, table=True):
     value: dict[str, Any] = _json()
     updated_at: int = _ms()
     run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+
+
+class StoreState(SQLModel, table=True):
+    """What the store knows besides the streams' positions: the erasure salt, when setup and the presence
+    check last ran (kept apart from ``sync_cursor``, which holds only cursors)."""
+
+    __tablename__ = "store_state"
+
+    name: str = Field(primary_key=True, max_length=128)  # e.g. "setup:hubspot-properties"
+    value: dict[str, Any] = _json()
+    updated_at: int = _ms()
 
 
 class SyncRun(SQLModel, table=True):

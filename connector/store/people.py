@@ -6,33 +6,27 @@ so identity can follow them, are read slim for identity and whole, a chunk at a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-import gc
+from collections.abc import Iterator, Mapping, Sequence
 import hashlib
 import json
-from collections import Counter
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from .. import __version__
-from ..reconcile.engine import ReconcileResult, group_reconciler
-from ..reconcile.identity import HeldMerge, PersonGroup, describe_held, resolve_identities
-from ..reconcile.transforms import CallContext
-from ..reconcile.mapping import ContactMapping, IdentitySpec
-from ..reconcile.records import FieldChange, Issue, OwnerDirectory, RecordKey, SourceRecord, UnifiedPerson
-from ..reconcile.summary import conflict_rows, count_conflicts, is_conflict, summarize
+from ..reconcile.identity import HeldMerge, describe_held
+from ..reconcile.mapping import IdentitySpec
+from ..reconcile.records import OwnerDirectory, RecordKey, SourceRecord, UnifiedPerson
+from ..reconcile.summary import is_conflict
 from .db import upsert_insert
 from .models import FieldAudit, Link, ParkedRecord, Person, PersonField
 from .models import SourceRecord as StoredRecord
 
-__all__ = ["stored_links", "save_reconciliation", "SaveCounts", "owner_directory", "explain_person",
-           "reconcile_stored", "reconcile_store", "Reconciled", "inputs_basis", "inputs_digest", "PERSON_OBJECTS", "link_roles", "duplicate_links",
-           "park_held_merges", "held_people", "find_person", "HELD_STAGE"]
+__all__ = ["stored_links", "save_reconciliation", "SaveCounts", "owner_directory", "explain_person", "PERSON_OBJECTS",
+           "duplicate_links", "park_held_merges", "held_people", "find_person", "HELD_STAGE", "LinkRoles", "Stamp",
+           "slim_person_records", "full_records", "stored_inputs", "REASON_LENGTH", "short_reason"]
 
 PERSON_OBJECTS = (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact"))
 
@@ -60,7 +54,7 @@ def _wanted_values(engine: Engine, wanted: Sequence[str]) -> Any:
     return func.json_extract(StoredRecord.data, *(f'$."{k}"' for k in wanted))
 
 
-def _slim_person_records(engine: Engine, wanted: Sequence[str]) -> Iterator[tuple[SourceRecord, Stamp]]:
+def slim_person_records(engine: Engine, wanted: Sequence[str]) -> Iterator[tuple[SourceRecord, Stamp]]:
     """Every staged person record with only the `wanted` fields (what identity reads), and its stamp.
     Streamed, one batch of rows at a time: never the whole table in memory."""
     values = _wanted_values(engine, wanted)
@@ -125,17 +119,6 @@ def stored_links(engine: Engine) -> dict[RecordKey, str]:
 
 
 LinkRoles = Mapping[RecordKey, tuple[str, str]]
-
-
-def link_roles(result: ReconcileResult, history: Mapping[RecordKey, str]) -> dict[RecordKey, tuple[str, str]]:
-    """(role, reason) of every non-primary link: history (deleted, merged, converted) or a listed duplicate.
-
-    `history` maps a record key to why it is history, as read from the records reconciled."""
-    roles = {k: ("history", why) for k, why in history.items()}
-    for dup in result.duplicates:
-        for k in dup.others:
-            roles.setdefault(k, ("duplicate", short_reason(dup.reason)))
-    return roles
 
 
 #: how many characters of a reason a link keeps (``Link.reason``)
@@ -371,156 +354,7 @@ def explain_person(engine: Engine, key: str) -> dict[str, Any] | None:
         }
 
 
-def _history_reason(r: SourceRecord) -> str | None:
-    if r.merged_into or r.fields.get("MasterRecordId"):
-        return "merged"
-    if r.deleted:
-        return "deleted"
-    if r.object_type == "Lead" and r.fields.get("IsConverted") is True:
-        return "converted"
-    return None
-
-
-def reconcile_stored(engine: Engine, mapping: ContactMapping, *, now_ms: int,
-                     run_id: int | None = None) -> dict[str, Any]:
-    """The reconcile stage on the store: staged records, stored links and owners in; people, provenance and
-    audit saved; the result summarised (no API calls)."""
-    return reconcile_store(engine, mapping, save_at=(now_ms, run_id)).summary
-
-
-@dataclass
-class Reconciled:
-    """One reconciliation of the store: its result and summary. The result's people carry only their
-    links (their fields were saved chunk by chunk, or, for a dry run, shown and let go); its changes
-    are what push writes."""
-
-    result: ReconcileResult
-    summary: dict[str, Any]
-    roles: dict[RecordKey, tuple[str, str]]
-
-
-#: times of field changes for HubSpot contacts, asked for by a chunk's result (property history)
-Refine = Callable[[ReconcileResult], Mapping[str, Mapping[str, int]]]
-
-
-def _identity_fields(mapping: ContactMapping) -> frozenset[str]:
-    """The only fields identity resolution reads; the rest of a record waits for its chunk."""
-    ident = mapping.identity
-    return frozenset({"email", "Email", "hs_merged_object_ids", "IsConverted", "ConvertedContactId", "MasterRecordId",
-                      ident.hubspot_lead_id_property, ident.hubspot_contact_id_property,
-                      ident.salesforce_hubspot_id_field})
-
-
-def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[SourceRecord], bool] | None = None,
-                    save_at: tuple[int, int | None] | None = None, refine: Refine | None = None,
-                    chunk: int = 5_000) -> Reconciled:
-    """Reconcile every stored person record (no API calls of its own), in bounded memory.
-
-    Identity resolution sees every record, but only its identifying fields; people are then resolved
-    and planned `chunk` at a time with their full records, and saved as they go when `save_at` gives
-    (now_ms, run_id). Only the changes (what push writes) and each person's links are kept, so memory
-    follows the number of changes, not the number of people. `refine` may return field change times
-    for a chunk (HubSpot property history); the chunk is then resolved again with them. Records `skip`
-    picks (those of erased people) are left out entirely.
-
-    A person whose last reconciliation left nothing to write and nothing to report is not resolved
-    again while its inputs stay the same (see `inputs_digest`): a steady-state cycle costs what changed.
-    """
-    history: dict[RecordKey, str] = {}
-    stamps: dict[RecordKey, Stamp] = {}
-    slim: list[SourceRecord] = []
-    for r, stamp in _slim_person_records(engine, sorted(_identity_fields(mapping))):
-        if skip is not None and skip(r):
-            continue
-        why = _history_reason(r)
-        if why:
-            history[r.key] = why
-        stamps[r.key] = stamp
-        slim.append(r)
-    ident = resolve_identities(slim, stored_links(engine), mapping.identity)
-    del slim
-    duplicates = ident.duplicates
-    held = ident.held
-    if save_at is not None:
-        park_held_merges(engine, held, mapping.identity, now_ms=save_at[0], run_id=save_at[1])
-    roles = link_roles(ReconcileResult((), (), duplicates, ()), history)
-    owners = owner_directory(engine)
-    ctx = CallContext(owners)
-    basis = inputs_basis(mapping, owners, refine is not None)
-    people: list[UnifiedPerson] = []
-    changes: list[FieldChange] = []
-    issues: list[Issue] = []
-    totals: dict[str, Any] = {"people": 0, "linked_in_both": 0, "conflicts": Counter(), "standing": Counter(),
-                              "issue_kinds": Counter(),
-                              "fields_changed": 0, "conflicts_recorded": 0, "unchanged": 0}
-    pending = list(ident.people)
-    del ident
-    for start in range(0, len(pending), chunk):
-        part_groups = pending[start:start + chunk]
-        pending[start:start + chunk] = [None] * len(part_groups)  # type: ignore[list-item]  # done: let them go
-        digests = {g.person_id: inputs_digest(g, stamps, roles, basis) for g in part_groups}
-        settled_before = _stored_inputs(engine, list(digests))
-        unchanged: list[PersonGroup] = []
-        todo: list[PersonGroup] = []
-        for g in part_groups:
-            (unchanged if settled_before.get(g.person_id) == digests[g.person_id] else todo).append(g)
-        totals["unchanged"] += len(unchanged)
-        totals["people"] += len(unchanged)
-        totals["linked_in_both"] += sum(1 for g in unchanged if g.hubspot is not None and g.salesforce is not None)
-        people += [UnifiedPerson(g.person_id, {}, g.links) for g in unchanged]
-        if not todo:
-            continue
-        groups = _with_full_records(engine, todo)
-        part, settled = _reconcile_groups(groups, mapping, ctx)
-        if refine is not None:
-            times = refine(part)
-            if times:
-                groups = [_with_times(g, times) for g in groups]
-                part, settled = _reconcile_groups(groups, mapping, ctx)
-        if save_at is not None:
-            saved = save_reconciliation(engine, part.people, now_ms=save_at[0], run_id=save_at[1], roles=roles,
-                                        inputs={pid: digests[pid] for pid in settled})
-            totals["fields_changed"] += saved.fields_changed
-            totals["conflicts_recorded"] += saved.conflicts_recorded
-        _tally(totals, part)
-        changes += part.changes
-        issues += part.issues
-        # a person's links are all later stages need of them (deletions); the fields are saved or shown
-        people += [UnifiedPerson(p.person_id, {}, p.links) for p in part.people]
-    result = ReconcileResult(tuple(people), tuple(changes), duplicates, tuple(issues))
-    summary = summarize(ReconcileResult((), result.changes, duplicates, result.issues))
-    summary.update(people=totals["people"], linked_in_both=totals["linked_in_both"], unchanged=totals["unchanged"],
-                   conflicts=conflict_rows(totals["conflicts"]), standing_conflicts=conflict_rows(totals["standing"]),
-                   held_merges=len(held))
-    if save_at is not None:
-        summary.update(fields_changed=totals["fields_changed"], conflicts_recorded=totals["conflicts_recorded"])
-    return Reconciled(result, summary, roles)
-
-
-def inputs_basis(mapping: ContactMapping, owners: OwnerDirectory, history: bool) -> str:
-    """What every person's reconciliation depends on besides their own records: the connector's version,
-    the mapping file, the owners of both systems and whether property history is read. A change to any
-    of them makes every person's inputs new."""
-    try:
-        mapping_text = Path(mapping.file).read_bytes()
-    except OSError:  # a mapping built in memory: its compiled form's field names, rules and directions
-        mapping_text = repr([(f.name, f.hubspot, sorted(f.salesforce.items()), f.direction, f.rule, f.chain.names,
-                              f.allow_blanking) for f in mapping.fields]).encode()
-    parts = (__version__, hashlib.blake2b(mapping_text).hexdigest(), sorted(owners.hubspot.items()),
-             sorted(owners.salesforce.items()), history)
-    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
-
-
-def inputs_digest(group: PersonGroup, stamps: Mapping[RecordKey, Stamp], roles: LinkRoles, basis: str) -> str:
-    """A digest of what one person is reconciled from: their records (as stamped by the store), each
-    link's role, whether a merge holds them, and the shared basis. Equal digests mean the same inputs,
-    hence the same outcome."""
-    records = [(k, stamps.get(k), roles.get(k)) for k in group.links]
-    parts = (basis, group.person_id, records) if not group.held else (basis, group.person_id, records, group.held)
-    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
-
-
-def _stored_inputs(engine: Engine, person_ids: Sequence[str]) -> dict[str, str]:
+def stored_inputs(engine: Engine, person_ids: Sequence[str]) -> dict[str, str]:
     """The stored inputs digests of these people (only settled people have one)."""
     found: dict[str, str] = {}
     with Session(engine) as session:
@@ -530,44 +364,8 @@ def _stored_inputs(engine: Engine, person_ids: Sequence[str]) -> dict[str, str]:
     return found
 
 
-def _reconcile_groups(groups: Sequence[PersonGroup], mapping: ContactMapping,
-                      ctx: CallContext) -> tuple[ReconcileResult, list[str]]:
-    """The groups reconciled, and the ids of the settled people among them (nothing to write or report)."""
-    people: list[UnifiedPerson] = []
-    changes: list[FieldChange] = []
-    issues: list[Issue] = []
-    settled: list[str] = []
-    was_enabled = gc.isenabled()
-    gc.disable()  # many small acyclic objects: the cyclic collector would only rescan them
-    try:
-        reconcile_one = group_reconciler(mapping, ctx)
-        for group in groups:
-            person, ch, iss = reconcile_one(group)
-            people.append(person)
-            if ch or iss:
-                changes += ch
-                issues += iss
-            else:
-                settled.append(person.person_id)
-    finally:
-        if was_enabled:
-            gc.enable()
-    return ReconcileResult(tuple(people), tuple(changes), (), tuple(issues)), settled
-
-
-def _tally(totals: dict[str, Any], part: ReconcileResult) -> None:
-    totals["people"] += len(part.people)
-    totals["linked_in_both"] += sum(1 for p in part.people if {k.system for k in p.links} == {"hubspot", "salesforce"})
-    count_conflicts(part, totals["conflicts"], totals["standing"])
-
-
-def _with_full_records(engine: Engine, groups: Sequence[PersonGroup]) -> list[PersonGroup]:
-    """The chunk's groups with their primary records whole again (identity worked on slim copies)."""
-    wanted: dict[tuple[str, str], list[str]] = {}
-    for g in groups:
-        for r in (g.hubspot, g.salesforce):
-            if r is not None:
-                wanted.setdefault((r.system, r.object_type), []).append(r.id)
+def full_records(engine: Engine, wanted: Mapping[tuple[str, str], Sequence[str]]) -> dict[RecordKey, SourceRecord]:
+    """The whole stored records of these ids per (system, object type) (identity worked on slim copies)."""
     full: dict[RecordKey, SourceRecord] = {}
     with Session(engine) as session:
         for (system, object_type), ids in wanted.items():
@@ -577,15 +375,7 @@ def _with_full_records(engine: Engine, groups: Sequence[PersonGroup]) -> list[Pe
                         StoredRecord.record_id.in_(ids[i:i + 500]))):  # type: ignore[attr-defined]
                     rec = _domain(row)
                     full[rec.key] = rec
-    return [replace(g, hubspot=full.get(g.hubspot.key, g.hubspot) if g.hubspot else None,
-                    salesforce=full.get(g.salesforce.key, g.salesforce) if g.salesforce else None) for g in groups]
-
-
-def _with_times(group: PersonGroup, times: Mapping[str, Mapping[str, int]]) -> PersonGroup:
-    hs = group.hubspot
-    if hs is None or hs.id not in times:
-        return group
-    return replace(group, hubspot=replace(hs, field_modified_at={**hs.field_modified_at, **times[hs.id]}))
+    return full
 
 
 #: the parking lot's stage for merges held for review (see identity.HeldMerge)

@@ -11,23 +11,22 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..reconcile.identity import PERSON_OBJECTS
+from ..reconcile.records import FieldChange
+from ..reconcile.writes import ParkedKey, RecordWrite
 from .db import upsert_insert
 from .models import Link, ParkedRecord, SourceRecord, WrittenValue
 from .staging import CREATED_MARK
 
-if TYPE_CHECKING:  # the push stage builds on the store, not the other way round
-    from ..push.writes import ParkedKey, RecordWrite
-    from ..reconcile.records import FieldChange
-
 __all__ = ["Written", "Rejected", "FieldReason", "record_batch", "value_hash", "held_fields", "requeue", "parked_rows",
-           "retry_delay_ms", "stored_emails", "resolve_unplanned", "NO_LONGER_NEEDED"]
+           "retry_delay_ms", "stored_emails", "resolve_unplanned", "NO_LONGER_NEEDED",
+           "parked_count"]
 
 #: retry delays after the 1st, 2nd, ... rejection; the last one repeats (a parked record stays visible)
 RETRY_DELAYS_MS = (15 * 60_000, 60 * 60_000, 4 * 3_600_000, 24 * 3_600_000)
@@ -300,3 +299,10 @@ def stored_emails(engine: Engine, system: str, object_type: str, ids: Sequence[s
                 SourceRecord.system == system, SourceRecord.object_type == object_type,
                 SourceRecord.record_id.in_(list(ids[start:start + _CHUNK])))).all() if e)  # type: ignore[attr-defined]
     return out
+
+
+def parked_count(engine: Engine) -> int:
+    """How many records wait in the parking lot (not resolved)."""
+    with Session(engine) as session:
+        return int(session.execute(select(func.count()).select_from(ParkedRecord).where(
+            col(ParkedRecord.resolved_at).is_(None))).scalar_one())

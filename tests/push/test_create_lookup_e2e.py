@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-import connector.sync as sync_module
+import connector.sync.cycle as sync_module
 from connector.push.engine import hubspot_writer as real_hubspot_writer
 from connector.push.engine import salesforce_writer as real_salesforce_writer
 from connector.reconcile.plan import should_create_in_salesforce

@@ -11,7 +11,7 @@ from hubspot.crm.contacts import PublicGdprDeleteInput
 from sqlmodel import Session, func, select
 
 from connector.config import DeletionsConfig
-from connector.push.deletions import DeletionPolicy, plan_deletions, without_deleted_people
+from connector.reconcile.deletions import DeletionPolicy, plan_deletions, without_deleted_people
 from connector.reconcile import FieldChange, RecordKey, UnifiedPerson
 from connector.store.models import ErasedSubject, Link, ParkedRecord, Person, SourceRecord
 from connector.store.staging import CREATED_MARK

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import connector.sync as sync_module
+import connector.sync.cycle as sync_module
 from connector.push.engine import hubspot_writer as real_hubspot_writer
 from connector.push.engine import salesforce_writer as real_salesforce_writer
 from connector.systems.writes import Item, WriteOutcome

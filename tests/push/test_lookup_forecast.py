@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from connector.push.writes import RecordWrite, WritePlan
+from connector.reconcile.writes import RecordWrite, WritePlan
 from connector.sync import forecast
 
 

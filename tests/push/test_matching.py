@@ -13,7 +13,7 @@ from connector.push.matching import (
     wanted_creates,
     without_people,
 )
-from connector.push.writes import RecordWrite, WritePlan
+from connector.reconcile.writes import RecordWrite, WritePlan
 from connector.reconcile.records import NewRecordId, RecordKey
 
 ID_FIELDS = {("salesforce", "Lead"): ("HubSpot_Contact_Id__c",), ("salesforce", "Contact"): ("HubSpot_Contact_Id__c",),

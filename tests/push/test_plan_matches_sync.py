@@ -253,7 +253,7 @@ def test_plan_is_what_sync_and_push_write(scene: Scene) -> None:
 def test_a_hubspot_opt_in_is_never_planned() -> None:
     """HubSpot's blank opt-out already means "not opted out", and the connector never opts anyone in:
     plan_writes (what both `plan` and the push use) keeps an opt-out and drops a "false"."""
-    from connector.push.writes import plan_writes
+    from connector.reconcile.writes import plan_writes
     from connector.reconcile.records import FieldChange
 
     def change(record: str | None, person: str, field: str, new: Any) -> FieldChange:

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from connector.push.engine import Pusher
 from connector.push.hints import QUOTE_LIMIT, hint_for, quote_value, scrub_message
 from connector.push.rejections import MAX_RESENDS
-from connector.push.writes import RecordWrite, WritePlan
+from connector.reconcile.writes import RecordWrite, WritePlan
 from connector.reconcile import load_mappings
 from connector.store import open_engine
 from connector.store.models import ParkedRecord, WrittenValue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connector.push.hints import hint_for
-from connector.push.writes import group_writes, hold_parked, plan_writes, resolve_new_ids
+from connector.reconcile.writes import group_writes, hold_parked, plan_writes, resolve_new_ids
 from connector.store.pushes import value_hash
 from connector.reconcile import FieldChange, NewRecordId, load_mappings
 from connector.store.staging import CREATED_MARK, same_content

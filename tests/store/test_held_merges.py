@@ -13,7 +13,8 @@ from connector.reconcile import SourceRecord
 from connector.store import open_engine
 from connector.store.deals import deal_inputs
 from connector.store.models import ParkedRecord
-from connector.store.people import duplicate_links, explain_person, reconcile_store
+from connector.store.people import duplicate_links, explain_person
+from connector.sync.reconciling import reconcile_store
 from connector.store.staging import StagedRecord, stage_records
 
 from ..reconcile.factories import contact_id, contacts_mapping, hs, sf
@@ -61,7 +62,7 @@ def test_a_hubspot_merge_of_two_linked_people_is_held_then_released(store_url: s
                       hs_additional_emails="matthew@x.com"),
                    SourceRecord("hubspot", "contacts", "2", 30, {}, deleted=True, merged_into="1348")], now=31)
     held = cycle(engine, 40)
-    assert held.result.changes == () and held.summary["held_merges"] == 1
+    assert held.result.changes == () and held.summary.held_merges == 1
     [row] = held_rows(engine)
     assert (row.system, row.record_id, row.code) == ("hubspot", "1348", "MERGED_ON_ONE_SIDE")
     assert contact_id(2) in (row.hint or "") and "salesforce_contact_id" in (row.hint or "")
@@ -80,7 +81,7 @@ def test_a_hubspot_merge_of_two_linked_people_is_held_then_released(store_url: s
         assert found and found["person_id"] == person["person_id"], who
     # settled while held (nothing to write): the next cycle skips them, still held
     again = cycle(engine, 50)
-    assert again.summary["unchanged"] == 2 and again.result.changes == () and len(held_rows(engine)) == 1
+    assert again.summary.unchanged == 2 and again.result.changes == () and len(held_rows(engine)) == 1
     # decided: two people. Matthew gets a HubSpot contact of his own, named by its cross-reference
     stage(engine, [hs("77", t=60, firstname="Matthew", lastname="Moss", salesforce_contact_id=contact_id(2))], now=61)
     released = cycle(engine, 70)
@@ -105,7 +106,7 @@ def test_a_followed_merge_moves_the_links_and_the_old_person_points_at_the_survi
                       hs_additional_emails="h.work@x.com"),
                    SourceRecord("hubspot", "contacts", "9", 30, {}, deleted=True, merged_into="1348")], now=31)
     done = cycle(engine, 40)
-    assert not held_rows(engine) and done.summary["duplicates"] == 0
+    assert not held_rows(engine) and done.summary.duplicates == 0
     for who in ("9", "hs-9", "h.work@x.com", "heather@x.com", contact_id(1)):
         found = explain_person(engine, who)
         assert found and found["person_id"] == "hs-1348", who

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from connector.reconcile import ContactMapping, SourceRecord, load_mappings
 from connector.store import open_engine
 from connector.store.models import Person
-from connector.store.people import Reconciled, reconcile_store
+from connector.sync.reconciling import Reconciled, reconcile_store
 from connector.store.runs import finish_run, start_run
 from connector.store.staging import StagedRecord, stage_records
 
@@ -62,7 +62,7 @@ def _full(engine: Engine, mapping: ContactMapping) -> Reconciled:
         session.execute(update(Person).values(inputs_digest=None))
     try:
         done = reconcile_store(engine, mapping)
-        assert done.summary["unchanged"] == 0
+        assert done.summary.unchanged == 0
         return done
     finally:
         with Session(engine) as session, session.begin():
@@ -76,10 +76,10 @@ def test_settled_people_are_skipped_until_their_inputs_change(store_url: str) ->
     _stage_owners(engine)
     _stage(engine, _pair(1) + _pair(2) + [hs("3", email="solo@acme.io", lastname="Solo", lifecyclestage="lead")])
     first = reconcile_store(engine, mapping, save_at=(10, None))
-    assert first.summary["unchanged"] == 0 and first.summary["people"] == 3 and not first.result.changes
+    assert first.summary.unchanged == 0 and first.summary.people == 3 and not first.result.changes
 
     again = reconcile_store(engine, mapping, save_at=(20, None))
-    assert again.summary["unchanged"] == 3 and again.summary["people"] == 3
+    assert again.summary.unchanged == 3 and again.summary.people == 3
     assert _outcome(again) == _outcome(first)  # the same people and links, still nothing to write
 
     # someone edits the first person's title in HubSpot: only that person is reconciled again
@@ -87,12 +87,12 @@ def test_settled_people_are_skipped_until_their_inputs_change(store_url: str) ->
     _stage(engine, [hs("1", t=2_000, **{**_pair(1)[0].fields, "jobtitle": "CTO"})], run_id=run, now=30)
     edited = reconcile_store(engine, mapping, save_at=(30, run))
     finish_run(engine, run, now_ms=30, status="ok", api_calls={}, counts={})
-    assert edited.summary["unchanged"] == 2
+    assert edited.summary.unchanged == 2
     assert [(c.system, c.field, c.new) for c in edited.result.changes] == [("salesforce", "Title", "CTO")]
     assert _outcome(edited) == _outcome(_full(engine, mapping))
 
     # the change is still pending (push has not written it): the person is not settled yet
-    assert reconcile_store(engine, mapping, save_at=(40, None)).summary["unchanged"] == 2
+    assert reconcile_store(engine, mapping, save_at=(40, None)).summary.unchanged == 2
 
 
 def test_a_person_with_an_issue_is_reconciled_every_time(store_url: str) -> None:
@@ -103,7 +103,7 @@ def test_a_person_with_an_issue_is_reconciled_every_time(store_url: str) -> None
     first = reconcile_store(engine, mapping, save_at=(10, None))
     assert [i.field for i in first.result.issues] == ["hubspot_owner_id"]
     again = reconcile_store(engine, mapping, save_at=(20, None))
-    assert again.summary["unchanged"] == 1 and [i.field for i in again.result.issues] == ["hubspot_owner_id"]
+    assert again.summary.unchanged == 1 and [i.field for i in again.result.issues] == ["hubspot_owner_id"]
 
 
 def test_new_mapping_or_owners_reconcile_everyone_again(store_url: str, tmp_path: Any) -> None:
@@ -112,11 +112,11 @@ def test_new_mapping_or_owners_reconcile_everyone_again(store_url: str, tmp_path
     _stage_owners(engine)
     _stage(engine, _pair(1) + _pair(2))
     reconcile_store(engine, mapping, save_at=(10, None))
-    assert reconcile_store(engine, mapping, save_at=(20, None)).summary["unchanged"] == 2
+    assert reconcile_store(engine, mapping, save_at=(20, None)).summary.unchanged == 2
 
     _stage_owners(engine, {"103": "new@corp.example"})  # a new owner in HubSpot
-    assert reconcile_store(engine, mapping, save_at=(30, None)).summary["unchanged"] == 0
-    assert reconcile_store(engine, mapping, save_at=(40, None)).summary["unchanged"] == 2
+    assert reconcile_store(engine, mapping, save_at=(30, None)).summary.unchanged == 0
+    assert reconcile_store(engine, mapping, save_at=(40, None)).summary.unchanged == 2
 
     edited = tmp_path / "mappings"
     edited.mkdir()
@@ -124,7 +124,7 @@ def test_new_mapping_or_owners_reconcile_everyone_again(store_url: str, tmp_path
         (edited / f.name).write_text(f.read_text())
     (edited / "contacts.toml").write_text((edited / "contacts.toml").read_text() + "\n# RevOps touched this file\n")
     changed = load_mappings(edited).contacts
-    assert reconcile_store(engine, changed, save_at=(50, None)).summary["unchanged"] == 0
+    assert reconcile_store(engine, changed, save_at=(50, None)).summary.unchanged == 0
 
 
 def test_a_dry_run_skips_settled_people_but_saves_nothing(store_url: str) -> None:
@@ -132,10 +132,10 @@ def test_a_dry_run_skips_settled_people_but_saves_nothing(store_url: str) -> Non
     mapping = contacts_mapping()
     _stage_owners(engine)
     _stage(engine, _pair(1))
-    assert reconcile_store(engine, mapping).summary["unchanged"] == 0  # nothing saved yet
-    assert reconcile_store(engine, mapping).summary["unchanged"] == 0
+    assert reconcile_store(engine, mapping).summary.unchanged == 0  # nothing saved yet
+    assert reconcile_store(engine, mapping).summary.unchanged == 0
     reconcile_store(engine, mapping, save_at=(10, None))
-    assert reconcile_store(engine, mapping).summary["unchanged"] == 1
+    assert reconcile_store(engine, mapping).summary.unchanged == 1
 
 
 def test_skipping_never_changes_the_outcome(store_url: str) -> None:
@@ -164,7 +164,7 @@ def test_skipping_never_changes_the_outcome(store_url: str) -> None:
         finish_run(engine, run, now_ms=now, status="ok", api_calls={}, counts={})
         assert _outcome(done) == _outcome(_full(engine, mapping)), f"cycle {cycle}"
         if cycle:
-            assert done.summary["unchanged"] > 0
+            assert done.summary.unchanged > 0
         # what push would write, pulled back; plus someone else's edits and a deletion
         touched: dict[tuple[str, str, str], dict[str, Any]] = {}
         for c in done.result.changes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connector.push.writes import RecordWrite
+from connector.reconcile.writes import RecordWrite
 from connector.reconcile.records import FieldChange
 from connector.store import open_engine
 from connector.store.pushes import (

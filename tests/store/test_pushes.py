@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from connector.push.writes import RecordWrite
+from connector.reconcile.writes import RecordWrite
 from connector.store import open_engine
 from connector.store.models import Link, ParkedRecord, Person, SourceRecord, WrittenValue
 from connector.store.pushes import Rejected, Written, held_fields, parked_rows, record_batch, requeue, retry_delay_ms

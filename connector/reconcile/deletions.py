@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from ..reconcile.identity import PERSON_OBJECTS
-from ..reconcile.records import FieldChange, RecordKey, UnifiedPerson
+from .identity import PERSON_OBJECTS
+from .records import FieldChange, RecordKey, UnifiedPerson
 
 __all__ = ["DeletionKind", "DeletionAction", "DeletionPolicy", "plan_deletions", "without_deleted_people"]
 

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..reconcile.records import FieldChange, NewRecordId, System
-from ..reconcile.schema import HUBSPOT_OPT_OUT
+from .records import FieldChange, NewRecordId, System
+from .schema import HUBSPOT_OPT_OUT
 
 __all__ = ["RecordWrite", "group_writes", "is_true", "resolve_new_ids", "hold_parked", "ParkedKey", "create_key",
            "WritePlan", "plan_writes", "sendable", "OPT_OUT"]

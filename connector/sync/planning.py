@@ -1,0 +1,108 @@
+"""What a dry run shows: the planned writes described per system and field, and the API calls they would cost."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from ..reconcile.records import NewRecordId
+from ..reconcile.writes import OPT_OUT, RecordWrite, WritePlan, is_true
+from ..systems.lookups import hubspot_lookup_calls, salesforce_lookup_calls
+from ..systems.writes import hubspot_calls, salesforce_calls
+from .systems import Systems
+
+__all__ = ["add_deal_forecast", "describe_plan", "forecast"]
+
+
+def describe_plan(plan: WritePlan, *, sample: int = 10, full: bool = False,
+                  adopted: Mapping[tuple[str, str, str], str] | None = None) -> dict[str, Any]:
+    """Creates and updates per system and object, the values planned per field, up to `sample` per-field
+    diffs per system (old -> new, and why: updates first, they show what changes), and with `full` every
+    planned field value. A cross-reference to a create the look-up found already done shows the found id."""
+    updates = [_with_ids(w, adopted or {}) for w in plan.updates]
+    out: dict[str, Any] = {"objects": plan.counts(), "held_back": len(plan.held), "sample": [],
+                           "fields": _field_counts(plan)}
+    for system in ("hubspot", "salesforce"):
+        rows: list[dict[str, Any]] = []
+        for write in (*updates, *plan.creates):
+            if write.system == system:
+                rows.extend(_diff_rows(write))
+                if len(rows) >= sample:
+                    break
+        out["sample"].extend(rows[:sample])
+    if full:
+        out["diffs"] = [row for write in (*plan.creates, *updates) for row in _diff_rows(write)]
+    return out
+
+
+def _field_counts(plan: WritePlan) -> dict[str, dict[str, int]]:
+    """Planned values per "system:object" and field, most first: a rule change shows here without --json."""
+    counts: dict[str, Counter[str]] = {}
+    for write in (*plan.creates, *plan.updates):
+        counts.setdefault(f"{write.system}:{write.object_type}", Counter()).update(write.values.keys())
+    return {key: dict(c.most_common()) for key, c in sorted(counts.items())}
+
+
+def _with_ids(write: RecordWrite, adopted: Mapping[tuple[str, str, str], str]) -> RecordWrite:
+    """The write with each NewRecordId the look-up resolved (a record found, adopted as the create) filled in."""
+    if not adopted or not write.waits_for_ids:
+        return write
+    values = {k: adopted.get((write.person_id, v.system, v.object_type), v) if isinstance(v, NewRecordId) else v
+              for k, v in write.values.items()}
+    return replace(write, values=values)
+
+
+def _diff_rows(write: RecordWrite) -> list[dict[str, Any]]:
+    return [{"system": write.system, "object_type": write.object_type, "record": write.parked_id, "field": name,
+             "old": write.old.get(name), "new": str(value) if not isinstance(value, (str, int, float, bool, type(None)))
+             else value, "reason": write.reasons.get(name, "")} for name, value in sorted(write.values.items())]
+
+
+def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int, looked_up: WritePlan | None = None
+             ) -> dict[str, Any]:
+    """API calls the plan would cost per system, against what remains of the connector's daily share
+    (`DailyBudget.remaining`: the same figure before and after a pull, never above share x configured limit).
+    `looked_up`: the plan whose creates are looked up first (default: `plan`)."""
+    groups: dict[tuple[str, str, str], int] = {}
+    for write in (*plan.creates, *plan.updates):
+        # creates travel per external id they are upserted on (a HubSpot contact from a Lead or a Contact)
+        op = "update" if write.record_id is not None else "create:" + ",".join(
+            k for k in write.values if k.startswith("salesforce_") or k.startswith("HubSpot_"))
+        groups[(write.system, write.object_type, op)] = groups.get((write.system, write.object_type, op), 0) + 1
+    calls = {"hubspot": 0, "salesforce": 0}
+    for (system, _obj, _op), n in groups.items():
+        calls[system] += hubspot_calls(n) if system == "hubspot" else salesforce_calls(n, bulk_threshold)
+    # every create is looked up in its target system first (connector/push/lookup.py)
+    creates = (looked_up or plan).creates
+    calls["salesforce"] += salesforce_lookup_calls(sum(1 for w in creates if w.system == "salesforce"))
+    calls["hubspot"] += hubspot_lookup_calls(len({str(w.values["email"]).strip().casefold() for w in creates
+                                                   if w.system == "hubspot" and w.values.get("email")}))
+    # an opt-out reaches HubSpot through the subscription API, one call per person
+    calls["hubspot"] += sum(1 for w in (*plan.creates, *plan.updates) if w.system == "hubspot"
+                            and is_true(w.values.get(OPT_OUT)))
+    out: dict[str, Any] = {}
+    systems.salesforce.learn_limits()  # the org's limit, if no response of this run has reported it yet
+    for system, source in (("hubspot", systems.hubspot), ("salesforce", systems.salesforce)):
+        budget = source.http.budget
+        remaining = budget.remaining() if budget is not None else None  # DailyBudget's one definition
+        out[system] = {"write_calls": calls[system], "remaining_today": remaining,
+                       "fits": remaining is None or calls[system] <= remaining}
+    return out
+
+
+def add_deal_forecast(out: dict[str, Any], deals: dict[str, Any], bulk_threshold: int) -> None:
+    """Deal writes and deal-contact links, added to a plan's forecast."""
+    for key, n in deals["planned"].items():
+        system = key.split(":", 1)[0]
+        for op in ("create", "update"):
+            if n[op]:
+                out[system]["write_calls"] += (hubspot_calls(n[op]) if system == "hubspot"
+                                               else salesforce_calls(n[op], bulk_threshold))
+    links = deals["links_to_add"]
+    out["hubspot"]["write_calls"] += hubspot_calls(links.get("hubspot", 0))
+    out["salesforce"]["write_calls"] += salesforce_calls(links.get("salesforce", 0), 10**9)
+    for system in ("hubspot", "salesforce"):
+        remaining = out[system]["remaining_today"]
+        out[system]["fits"] = remaining is None or out[system]["write_calls"] <= remaining
