@@ -475,8 +475,8 @@ def _validate_contacts(col: _Collector, raw: dict[str, Any]) -> ContactMapping |
     compiled: list[FieldMapping] = []
     for name, f in spec.fields.items():
         base = f"fields.{name}"
-        sf_names = {obj: n for obj,
-                    n in (("Lead", f.salesforce.lead), ("Contact", f.salesforce.contact)) if n is not None}
+        sf_names = {obj: n for obj, n in (("Lead", f.salesforce.lead), ("Contact", f.salesforce.contact))
+                    if n is not None}
         _check_field_common(col, base, name, f, bool(sf_names))
         if f.hubspot is not None:
             _check_name(col, f"{base}.hubspot", f.hubspot, hs_known, "HubSpot contact property", custom_hint)
@@ -485,8 +485,8 @@ def _validate_contacts(col: _Collector, raw: dict[str, Any]) -> ContactMapping |
                         f"API names are case-sensitive; {custom_hint}")
         if f.values is not None:
             hs_enum = HUBSPOT_ENUMS.get(("contacts", f.hubspot)) if f.hubspot else None
-            sf_lists = {obj: SALESFORCE_PICKLISTS[(obj, n)] for obj,
-                        n in sf_names.items() if (obj, n) in SALESFORCE_PICKLISTS}
+            sf_lists = {obj: SALESFORCE_PICKLISTS[(obj, n)] for obj, n in sf_names.items()
+                        if (obj, n) in SALESFORCE_PICKLISTS}
             writes_sf = f.direction in ("both", "to_salesforce") and bool(sf_names)
             _check_values(col, f"{base}.values", f.values, hs_enum, sf_lists, writes_sf, bool(sf_names))
         chain = _build_transforms(col, base, f, spec.settings, None)

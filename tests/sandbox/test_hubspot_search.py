@@ -114,7 +114,7 @@ def test_ten_thousand_result_cap(hub: Hub) -> None:
 @pytest.mark.parametrize(("object_type", "body", "index"), [
     ("contacts",
      {"filterGroups": [{"filters": [{"propertyName": "lastmodifieddate", "operator": "GTE", "value": "1"}]}],
-                  "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}]}, "records_modified"),
+      "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}]}, "records_modified"),
     ("deals", {"filterGroups": [{"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "BETWEEN",
                                               "value": "1", "highValue": "9"}]}]}, "records_modified"),
     ("contacts", {"filterGroups": [{"filters": [{"propertyName": "createdate", "operator": "LT", "value": "9"}]}],
