@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from setuptools import setup
+from setuptools import Extension, setup
 
 #: the modules that dominate reconciliation time (identity, field resolution, planning)
 COMPILED_MODULES = [
@@ -24,7 +24,7 @@ COMPILED_MODULES = [
 ]
 
 
-def _extensions() -> list[object]:
+def _extensions() -> list[Extension]:
     if os.environ.get("CONNECTOR_COMPILE", "") != "1":
         return []
     from Cython.Build import cythonize  # a build requirement (pyproject.toml)

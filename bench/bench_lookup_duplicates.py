@@ -85,7 +85,8 @@ def salesforce_people(salesforce: httpx.Client, base: str) -> dict[str, dict[str
 def duplicate_emails(hubspot: httpx.Client, salesforce: httpx.Client, base: str) -> dict[str, set[str]]:
     hs = Counter(str(p.get("email") or "").strip().casefold() for p in hubspot_contacts(hubspot).values())
     sf = Counter(str(r.get("Email") or "").strip().casefold() for r in salesforce_people(salesforce, base).values())
-    return {"hubspot": {e for e, n in hs.items() if e and n > 1}, "salesforce": {e for e, n in sf.items() if e and n > 1}}
+    return {"hubspot": {e for e, n in hs.items() if e and n > 1},
+            "salesforce": {e for e, n in sf.items() if e and n > 1}}
 
 
 def one_delay(people: int, seed: int, delay_s: int, edits: int) -> dict[str, Any]:

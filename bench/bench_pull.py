@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 from pydantic import SecretStr
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from connector.config import HubSpotConfig, SalesforceConfig
 from connector.pull.engine import Puller, PullSettings
@@ -75,15 +75,15 @@ def pull(info: dict[str, Any], url: str, *, lookback_ms: int) -> tuple[CallLedge
     return ledger, time.perf_counter() - started, result.to_json()
 
 
-def lower_bound(url: str) -> dict[str, int]:
+def lower_bound(url: str) -> dict[str, Any]:
     """Fewest calls that could read what is stored (connector/bounds.py): HubSpot at search's 200 records a
     call (owners 500, events 1,000), Salesforce at the cheapest mix of Composite (five queries of 2,000 rows
     a call) and Bulk 2.0 query jobs (two calls each)."""
     with Session(open_engine(url)) as s:
-        counts = dict(s.exec(select(SourceRecord.object_type, func.count()).where(~SourceRecord.deleted)
+        counts = dict(s.exec(select(SourceRecord.object_type, func.count()).where(~col(SourceRecord.deleted))
                              .group_by(SourceRecord.object_type)).all())
-        events = dict(s.exec(select(Engagement.engagement_id.startswith("web:"), func.count())  # type: ignore[attr-defined]
-                             .group_by(Engagement.engagement_id.startswith("web:"))).all())  # type: ignore[attr-defined]
+        web = col(Engagement.engagement_id).startswith("web:")
+        events = dict(s.exec(select(web, func.count()).group_by(web)).all())
     hubspot = hubspot_read_calls({o: n for o, n in counts.items() if o[0].islower()}, sum(events.values()))
     salesforce = salesforce_read_calls({o: n for o, n in counts.items() if o[0].isupper()})
     return {"hubspot": hubspot, "salesforce": salesforce, "records": sum(counts.values()),
@@ -99,7 +99,8 @@ def change_one_percent(info: dict[str, Any], people: int) -> int:
         ids = [str(i) for i in range(1, n + 1)]
         for start in range(0, len(ids), 100):
             r = c.post(info["hubspot"]["base_url"] + "/crm/v3/objects/contacts/batch/update", headers=hs,
-                       json={"inputs": [{"id": i, "properties": {"jobtitle": "Changed"}} for i in ids[start:start + 100]]})
+                       json={"inputs": [{"id": i,
+                                         "properties": {"jobtitle": "Changed"}} for i in ids[start:start + 100]]})
             r.raise_for_status()
         sf = {"Authorization": f"Bearer {info['salesforce']['access_token']}"}
         base = info["salesforce"]["instance_url"] + "/services/data/v62.0"
@@ -107,7 +108,8 @@ def change_one_percent(info: dict[str, Any], people: int) -> int:
                       params={"q": f"SELECT Id FROM Lead WHERE IsConverted = false LIMIT {n}"}).json()["records"]
         for start in range(0, len(leads), 200):
             r = c.patch(base + "/composite/sobjects", headers=sf, json={"allOrNone": False, "records": [
-                {"attributes": {"type": "Lead"}, "id": lead["Id"], "Title": "Changed"} for lead in leads[start:start + 200]]})
+                {"attributes": {"type": "Lead"}, "id": lead["Id"],
+                 "Title": "Changed"} for lead in leads[start:start + 200]]})
             r.raise_for_status()
     return n
 
@@ -144,7 +146,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, action="append", help="population size (repeatable)")
     parser.add_argument("--rate-limits", choices=["off", "real"], default="off")
-    parser.add_argument("--bulk-threshold", type=int, default=BULK_THRESHOLD, help="Salesforce rows above which Bulk 2.0 reads")
+    parser.add_argument("--bulk-threshold", type=int, default=BULK_THRESHOLD,
+                        help="Salesforce rows above which Bulk 2.0 reads")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     results = []

@@ -151,7 +151,8 @@ def make_plan(ids: dict[tuple[str, str], list[str]], tag: str) -> WritePlan:
         title, city = FIELDS[(system, object_type)]
         for n, record_id in enumerate(record_ids):
             values = {title: f"Bench {tag} title {n}", city: f"Bench {tag} {n % 9973}"}
-            updates.append(RecordWrite(system, object_type, record_id, f"bench:{system}:{record_id}", values,  # type: ignore[arg-type]
+            updates.append(RecordWrite(system, object_type, record_id,  # type: ignore[arg-type]
+                                       f"bench:{system}:{record_id}", values,
                                        reasons={k: "bench" for k in values}))
     return WritePlan(creates=(), updates=tuple(updates), held=())
 
@@ -209,7 +210,8 @@ def verify(setup: Systems, ids: dict[tuple[str, str], list[str]], tag: str, seed
         wanted = {record_ids[n]: (f"Bench {tag} title {n}", f"Bench {tag} {n % 9973}") for n in picks}
         if system == "hubspot":
             body = setup.hubspot.http.json("POST", f"/crm/v3/objects/{object_type}/batch/read", object_type=object_type,
-                                           json_body={"inputs": [{"id": i} for i in wanted], "properties": [title, city]})
+                                           json_body={"inputs": [{"id": i} for i in wanted],
+                                                      "properties": [title, city]})
             got = {str(r["id"]): (r["properties"].get(title), r["properties"].get(city)) for r in body["results"]}
         else:
             soql = (f"SELECT Id, {title}, {city} FROM {object_type} WHERE Id IN ("

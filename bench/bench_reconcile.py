@@ -19,6 +19,7 @@ import time
 from functools import lru_cache
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -28,7 +29,8 @@ from connector.reconcile import COMPILED, ContactMapping, OwnerDirectory, Source
 FIRST = ["Ann", "Bob", "Chen", "Dana", "Eli", "Fay", "Gus", "Hana"]
 LAST = ["Lee", "Kim", "Park", "Smith", "Jones", "Garcia", "Müller", "Rossi"]
 COUNTRIES = [("United States", "USA"), ("Germany", "Deutschland"), ("France", "FR"), ("United Kingdom", "UK")]
-STATUS = [("NEW", "Open - Not Contacted"), ("CONNECTED", "Working - Contacted"), ("UNQUALIFIED", "Closed - Not Converted")]
+STATUS = [("NEW", "Open - Not Contacted"), ("CONNECTED", "Working - Contacted"),
+          ("UNQUALIFIED", "Closed - Not Converted")]
 STAGES = ["lead", "marketingqualifiedlead", "salesqualifiedlead", "customer"]
 OWNERS = OwnerDirectory(
     hubspot={str(100 + i): f"owner{i}@corp.example" for i in range(20)},
@@ -63,7 +65,7 @@ def person(n: int, rnd: random.Random) -> list[SourceRecord]:
     t = 1_700_000_000_000 + n
     records = [SourceRecord("hubspot", "contacts", hs_id, t, hs_fields, {"email": t - 5, "phone": t - 9})]
     if kind < 0.8:
-        sf_fields = {
+        sf_fields: dict[str, Any] = {
             "Email": email, "FirstName": hs_fields["firstname"] if rnd.random() < 0.8 else rnd.choice(FIRST),
             "LastName": hs_fields["lastname"], "Phone": f"(415) {phone[5:8]}-{phone[8:]}",
             "Title": "Engineer" if rnd.random() < 0.7 else "Senior Engineer",

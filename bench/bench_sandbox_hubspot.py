@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -44,7 +45,7 @@ class _NoDelayServerThread(ServerThread):
         self._sock.bind(("127.0.0.1", port))
 
 
-def _contacts(first: int, last: int) -> list[dict]:
+def _contacts(first: int, last: int) -> list[dict[str, Any]]:
     stages = ["subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer"]
     return [{"id": str(i), "createdAt": T0 + i * 1000, "updatedAt": T0 + i * 1000 + 500, "properties": {
         "email": f"person{i}@example.com", "firstname": f"First{i}", "lastname": f"Last{i % 977}",
@@ -92,7 +93,8 @@ def main() -> None:
 
             def search_email(n: int) -> None:
                 http.post("/crm/v3/objects/contacts/search", json={"filterGroups": [{"filters": [
-                    {"propertyName": "email", "operator": "EQ", "value": f"person{n % args.contacts + 1}@example.com"}]}]
+                    {"propertyName": "email", "operator": "EQ",
+                     "value": f"person{n % args.contacts + 1}@example.com"}]}]
                 }).raise_for_status()
 
             def batch_read(n: int) -> None:

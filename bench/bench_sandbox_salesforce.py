@@ -50,12 +50,14 @@ def main(argv: list[str] | None = None) -> None:
         for start in range(0, args.people, 10_000):
             sb.state.load(_people(start, min(10_000, args.people - start)))
         load_s = time.perf_counter() - t
-        print(f"seed load: {args.people:,} people ({sum(sb.state.store.counts().values()):,} records) in {load_s:.1f} s")
+        records = sum(sb.state.store.counts().values())
+        print(f"seed load: {args.people:,} people ({records:,} records) in {load_s:.1f} s")
 
         sf = sb.simple_salesforce()
         t = time.perf_counter()
         pages = rows = 0
-        res = sf.query("SELECT Id, Email, LastName, SystemModstamp, Account.Name FROM Contact ORDER BY SystemModstamp, Id")
+        res = sf.query("SELECT Id, Email, LastName, SystemModstamp, Account.Name FROM Contact "
+                       "ORDER BY SystemModstamp, Id")
         while True:
             pages += 1
             rows += len(res["records"])
@@ -67,7 +69,8 @@ def main(argv: list[str] | None = None) -> None:
 
         cutoff = T0 + (args.people - 2_000) * 1000
         t = time.perf_counter()
-        inc = sf.query(f"SELECT Id FROM Lead WHERE SystemModstamp > {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(cutoff / 1000))}")
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(cutoff / 1000))
+        inc = sf.query(f"SELECT Id FROM Lead WHERE SystemModstamp > {since}")
         print(f"incremental query (index): {inc['totalSize']:,} rows in {(time.perf_counter() - t) * 1000:.0f} ms")
 
         ids = [make_id("Lead", i + 1) for i in range(1, min(args.people, 20_000), 2)]
@@ -76,7 +79,8 @@ def main(argv: list[str] | None = None) -> None:
         n = 0
         for i in range(0, len(ids), 200):
             chunk = ids[i:i + 200]
-            body = {"allOrNone": False, "records": [{"attributes": {"type": "Lead"}, "id": x, "Rating": "Hot"} for x in chunk]}
+            body = {"allOrNone": False,
+                    "records": [{"attributes": {"type": "Lead"}, "id": x, "Rating": "Hot"} for x in chunk]}
             r = http.patch("/services/data/v62.0/composite/sobjects", json=body)
             r.raise_for_status()
             n += len(chunk)

@@ -125,7 +125,8 @@ class SyncConfig(_Section):
     safety_lag_seconds: int = Field(60, ge=0, description="cursors never pass start time minus this")
     deletion_scan_hours: float = Field(24, ge=0, description="how often HubSpot's archived records are listed")
     field_history: bool = Field(True, description="read HubSpot property history where most_recent must decide")
-    closed_opportunities_days: int = Field(365, ge=0, description="older closed Opportunities are not copied to HubSpot")
+    closed_opportunities_days: int = Field(365, ge=0,
+                                           description="older closed Opportunities are not copied to HubSpot")
 
 
 class DeletionsConfig(_Section):
@@ -235,15 +236,17 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None, *, 
             with open(path, "rb") as fh:
                 data = tomllib.load(fh)
         except FileNotFoundError:
-            raise ConfigError([ConfigProblem(source, "-", "file not found", "pass --config PATH or set CONNECTOR_CONFIG")])
+            raise ConfigError([ConfigProblem(source, "-", "file not found",
+                                             "pass --config PATH or set CONNECTOR_CONFIG")]) from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError([ConfigProblem(source, "-", f"not valid TOML: {exc}", "check the syntax at that line")])
+            raise ConfigError([ConfigProblem(source, "-", f"not valid TOML: {exc}",
+                                             "check the syntax at that line")]) from None
     origins: dict[tuple[str, ...], str] = {}
     _apply_environment(data, environ, problems, origins)
     try:
-        sandbox = data.get("sandbox") if isinstance(data.get("sandbox"), dict) else {}
-        config = ConnectorConfig.model_validate(data, context={"sandbox": sandbox.get("enabled") is True,
-                                                               "store_only": store_only})
+        sandbox = data.get("sandbox")
+        sandbox_on = isinstance(sandbox, dict) and sandbox.get("enabled") is True
+        config = ConnectorConfig.model_validate(data, context={"sandbox": sandbox_on, "store_only": store_only})
     except ValidationError as exc:
         raise ConfigError(problems + _translate(exc, source, origins)) from None
     if not problems:
@@ -310,7 +313,7 @@ def _apply_environment(
 
 def _all_keys() -> set[str]:
     keys: set[str] = set()
-    for section, field in ConnectorConfig.model_fields.items():
+    for section in ConnectorConfig.model_fields:
         model = _section_model(section)
         if model is not None:
             keys.update(f"{section}_{k}" for k in model.model_fields)
@@ -328,7 +331,8 @@ def _section_model(section: str) -> type[BaseModel] | None:
 
 
 def _is_text_field(annotation: Any) -> bool:
-    args = typing.get_args(annotation) if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union else (annotation,)
+    union = isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union
+    args = typing.get_args(annotation) if union else (annotation,)
     return any(a in (str, SecretStr, Path) for a in args)
 
 
@@ -359,10 +363,10 @@ def _translate(exc: ValidationError, source: str, origins: dict[tuple[str, ...],
         ctx_error = (err.get("ctx") or {}).get("error")
         if isinstance(ctx_error, _MissingSettings):
             section = loc[0] if loc else "?"
-            model = _section_model(section)
+            section_model = _section_model(section)
             for key in ctx_error.keys:
                 env = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
-                secret = model is not None and _is_secret(model.model_fields[key].annotation)
+                secret = section_model is not None and _is_secret(section_model.model_fields[key].annotation)
                 hint = (f"set {env} or {env}_FILE (secrets do not belong in the file)" if secret
                         else f"set {key} in [{section}] or {env}")
                 problems.append(ConfigProblem(source, f"[{section}].{key}",
@@ -405,7 +409,8 @@ def _check_files(config: ConnectorConfig, source: str, problems: list[ConfigProb
         if section.ca_bundle is not None and not section.ca_bundle.is_file():
             problems.append(ConfigProblem(source, f"[{name}].ca_bundle", f"no such file: {section.ca_bundle}",
                                           "point it at a PEM file of trusted CAs, or remove the key"))
-    if config.salesforce and config.salesforce.private_key_file is not None and not config.salesforce.private_key_file.is_file():
+    key_file = config.salesforce.private_key_file if config.salesforce else None
+    if key_file is not None and not key_file.is_file():
         problems.append(ConfigProblem(source, "[salesforce].private_key_file",
-                                      f"no such file: {config.salesforce.private_key_file}",
+                                      f"no such file: {key_file}",
                                       "point it at the connected app's private key (PEM)"))

@@ -19,7 +19,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=!-]{8,}"), r"\1[secret]"),
     (re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{20,}"), "[secret]"),  # Salesforce session id
     (re.compile(r"\bpat-[a-z0-9]{2,4}-[A-Za-z0-9-]{8,}"), "[secret]"),  # HubSpot private app token
-    (re.compile(r"(?i)((?:access_token|refresh_token|client_secret|password|session_id|security_token)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"), r"\1[secret]"),
+    (re.compile(r"(?i)((?:access_token|refresh_token|client_secret|password|session_id|security_token)"
+                r"[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"), r"\1[secret]"),
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
 
 ]
@@ -72,7 +73,8 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     """Send logs to stderr (stdout is reserved for command output and --json)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(_JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_JsonFormatter() if fmt == "json"
+                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

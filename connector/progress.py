@@ -53,7 +53,7 @@ def progress(enabled: bool, stream: IO[str] | None = None) -> Iterator[None]:
         # the log lines print above the spinner, through the console, instead of across it
         streams = [(h, h.stream) for h in root.handlers if isinstance(h, logging.StreamHandler)]
         for h, _ in streams:
-            h.setStream(_ConsoleStream(term))  # type: ignore[arg-type]
+            h.setStream(_ConsoleStream(term))
         logging.getLogger("connector").addHandler(handler)
         try:
             yield

@@ -65,7 +65,8 @@ OPPORTUNITY_DEAL_ID_FIELD = "HubSpot_Deal_Id__c"
 DEFAULT_PIPELINE = "default"
 
 #: Fields a create cannot do without (the systems reject the record): not created, reported instead
-_REQUIRED: dict[str, tuple[str, ...]] = {"deals": ("dealname", "dealstage"), "Opportunity": ("Name", "StageName", "CloseDate")}
+_REQUIRED: dict[str, tuple[str, ...]] = {"deals": ("dealname", "dealstage"),
+                                         "Opportunity": ("Name", "StageName", "CloseDate")}
 _ASSOC_FIELD = "associations.contacts"
 _ROLE_FIELD = "OpportunityContactRole"
 
@@ -147,11 +148,13 @@ def reconcile_deals(
             continue
         blocked = _blocked(opp, hs_all, claimed_by_dead.get(("salesforce", o)))
         if blocked:
-            run.issues.append(Issue("salesforce", opp.id, OPPORTUNITY_DEAL_ID_FIELD, opp.fields.get(OPPORTUNITY_DEAL_ID_FIELD),
+            run.issues.append(Issue("salesforce", opp.id, OPPORTUNITY_DEAL_ID_FIELD,
+                                    opp.fields.get(OPPORTUNITY_DEAL_ID_FIELD),
                                     f"Opportunity has no HubSpot deal: {blocked}; not re-created"))
         elif not create_in_hubspot:
             run.issues.append(Issue("salesforce", opp.id, OPPORTUNITY_DEAL_ID_FIELD, None,
-                                    "Opportunity only in Salesforce; not created in HubSpot (create_in_hubspot is false)"))
+                                    "Opportunity only in Salesforce; not created in HubSpot "
+                                    "(create_in_hubspot is false)"))
         elif run.create_deal(opp):
             created["hubspot"] += 1
     for d in sorted(hs_all):
@@ -284,7 +287,8 @@ def _report_conflicts(
             issues.append(Issue("hubspot", deal.id, DEAL_ID_PROPERTY, deal.fields.get(DEAL_ID_PROPERTY),
                                 f"conflicting cross-reference to Opportunity {opp.id} ignored: {where}"))
         if "salesforce" in by:
-            issues.append(Issue("salesforce", opp.id, OPPORTUNITY_DEAL_ID_FIELD, opp.fields.get(OPPORTUNITY_DEAL_ID_FIELD),
+            issues.append(Issue("salesforce", opp.id, OPPORTUNITY_DEAL_ID_FIELD,
+                                opp.fields.get(OPPORTUNITY_DEAL_ID_FIELD),
                                 f"conflicting cross-reference to deal {deal.id} ignored: {where}"))
 
 
@@ -323,7 +327,8 @@ def _blocked(rec: SourceRecord, others: Mapping[str, SourceRecord], dead_claim: 
 class _Contacts:
     """Translates contacts between systems through person ids, and holds the contact roles per Opportunity."""
 
-    def __init__(self, people: Mapping[RecordKey, str], roles: Iterable[SourceRecord], sf_contacts: Iterable[SourceRecord]) -> None:
+    def __init__(self, people: Mapping[RecordKey, str], roles: Iterable[SourceRecord],
+                 sf_contacts: Iterable[SourceRecord]) -> None:
         self.person_of_hs: dict[str, str] = {}
         self.person_of_sf: dict[str, str] = {}  # Contact 15-char id -> person
         self.hs_of: dict[str, list[str]] = {}
@@ -398,7 +403,8 @@ class _Run:
                                             "cross-reference", group))
         held = opp.fields.get(OPPORTUNITY_DEAL_ID_FIELD)
         if _hs_id(held) != deal.id:
-            self.changes.append(FieldChange("salesforce", opp.object_type, opp.id, OPPORTUNITY_DEAL_ID_FIELD, held, deal.id,
+            self.changes.append(FieldChange("salesforce", opp.object_type, opp.id,
+                                            OPPORTUNITY_DEAL_ID_FIELD, held, deal.id,
                                             "cross-reference", group))
         self.plan_contacts(group, deal, deal.id, opp, opp.id)
 
@@ -409,7 +415,8 @@ class _Run:
         created = self._create(opp, "hubspot", "deals", self.ctx(pipeline), group)
         if not created:
             return False
-        created.setdefault("pipeline", FieldChange("hubspot", "deals", None, "pipeline", None, pipeline, "create: pipeline", group))
+        created.setdefault("pipeline",
+                           FieldChange("hubspot", "deals", None, "pipeline", None, pipeline, "create: pipeline", group))
         created[DEAL_ID_PROPERTY] = FieldChange("hubspot", "deals", None, DEAL_ID_PROPERTY, None, opp.id,
                                                 "create: cross-reference", group)
         self.changes += created.values()
@@ -425,7 +432,8 @@ class _Run:
         created = self._create(deal, "salesforce", "Opportunity", self.ctx(_pipeline_of(deal)), group)
         if not created:
             return False
-        created[OPPORTUNITY_DEAL_ID_FIELD] = FieldChange("salesforce", "Opportunity", None, OPPORTUNITY_DEAL_ID_FIELD, None,
+        created[OPPORTUNITY_DEAL_ID_FIELD] = FieldChange("salesforce", "Opportunity", None,
+                                                         OPPORTUNITY_DEAL_ID_FIELD, None,
                                                          deal.id, "create: cross-reference", group)
         account = self._account_for(deal)
         if account is not None and "AccountId" not in created:
@@ -433,9 +441,11 @@ class _Run:
                                                "create: Account of an associated Contact", group)
         elif account is None:
             self.issues.append(Issue("hubspot", deal.id, _ASSOC_FIELD, None,
-                                     "Opportunity created without an Account: no associated contact has a Salesforce Contact with an Account"))
+                                     "Opportunity created without an Account: no associated contact has a "
+                                     "Salesforce Contact with an Account"))
         self.changes += created.values()
-        self.changes.append(FieldChange("hubspot", deal.object_type, deal.id, DEAL_ID_PROPERTY, deal.fields.get(DEAL_ID_PROPERTY),
+        self.changes.append(FieldChange("hubspot", deal.object_type, deal.id, DEAL_ID_PROPERTY,
+                                        deal.fields.get(DEAL_ID_PROPERTY),
                                         NewRecordId("salesforce", "Opportunity"),
                                         "cross-reference: id of the Opportunity created for this deal", group))
         self.plan_contacts(group, deal, deal.id, None, None)
@@ -460,11 +470,13 @@ class _Run:
         missing = [n for n in _REQUIRED.get(object_type, ()) if n not in out]
         if missing:
             self.issues.append(Issue(source.system, source.id, "", None,
-                                     f"cannot create the {system} {object_type} record: no value for {', '.join(missing)}"))
+                                     f"cannot create the {system} {object_type} record: "
+                                     f"no value for {', '.join(missing)}"))
             return {}
         return out
 
-    def _encode(self, r: ResolvedField, system: System, ctx: TransformContext, source: SourceRecord, name: str) -> tuple[bool, Any]:
+    def _encode(self, r: ResolvedField, system: System, ctx: TransformContext, source: SourceRecord,
+                name: str) -> tuple[bool, Any]:
         try:
             return True, r.mapping.chain.encode(r.provenance.value, system, ctx)
         except TransformError as exc:
@@ -509,14 +521,16 @@ class _Run:
             pid = c.person_of_contact(cid)
             if pid is None:
                 self.issues.append(Issue("salesforce", opp.id if opp else "", _ROLE_FIELD, cid,
-                                         "contact role of a Contact unknown to identity resolution; not associated in HubSpot"))
+                                         "contact role of a Contact unknown to identity resolution; "
+                                         "not associated in HubSpot"))
                 continue
             wanted.setdefault(pid, cid)
         for pid, cid in sorted(wanted.items(), key=lambda kv: kv[1]):
             hs_ids = c.hs_of.get(pid, [])
             if hs_ids and not have_hs.intersection(hs_ids):
                 self.associations.append(AssociationChange(
-                    "hubspot", deal_id, group, hs_ids[0], None, False, f"contact role of Contact {cid} on Opportunity {opp_id}"))
+                    "hubspot", deal_id, group, hs_ids[0], None, False,
+                    f"contact role of Contact {cid} on Opportunity {opp_id}"))
         # Salesforce side: persons associated to the deal
         have_sf = {str(r.fields.get("ContactId")).strip()[:15] for r in roles}
         has_primary = any(r.fields.get("IsPrimary") is True for r in roles)
@@ -532,8 +546,8 @@ class _Run:
                 leads = c.leads_of.get(pid)
                 if leads:
                     self.issues.append(Issue("hubspot", deal.id if deal else "", _ASSOC_FIELD, hs_id,
-                                             f"associated person is a Salesforce Lead ({leads[0]}), which cannot hold an "
-                                             "OpportunityContactRole; convert the Lead to add the role"))
+                                             f"associated person is a Salesforce Lead ({leads[0]}), which "
+                                             "cannot hold an OpportunityContactRole; convert the Lead to add the role"))
                 continue
             if any(s[:15] in have_sf for s in sf_ids):
                 continue

@@ -32,9 +32,11 @@ from operator import attrgetter
 from .mapping import IdentitySpec
 from .records import RecordKey, SourceRecord
 
-__all__ = ["PersonGroup", "Duplicate", "HeldMerge", "IdentityResult", "resolve_identities", "describe_held", "PERSON_OBJECTS"]
+__all__ = ["PersonGroup", "Duplicate", "HeldMerge", "IdentityResult", "resolve_identities", "describe_held",
+           "PERSON_OBJECTS"]
 
-PERSON_OBJECTS: frozenset[tuple[str, str]] = frozenset({("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact")})
+PERSON_OBJECTS: frozenset[tuple[str, str]] = frozenset({("hubspot", "contacts"), ("salesforce", "Lead"),
+                                                        ("salesforce", "Contact")})
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,8 @@ def resolve_identities(
                     ref = str(ref).strip()
                     other = sf_by_id.get(ref[:15]) if ref else None
                     if other is not None and parent[i] != parent[other]:
-                        if survivor or (person_of and i in person_of and person_of.get(other, person_of[i]) != person_of[i]):
+                        if survivor or (person_of and i in person_of
+                                        and person_of.get(other, person_of[i]) != person_of[i]):
                             edges.append((_REFERENCE, i, other))
                         else:
                             union(i, other)
@@ -487,7 +490,8 @@ def _build_group(
     elif persons:
         person_id = persons[0]
         if len(persons) > 1:
-            pending.append((min(members), tuple(members), f"stored people {', '.join(persons)} are one person now; kept {person_id}"))
+            pending.append((min(members), tuple(members),
+                            f"stored people {', '.join(persons)} are one person now; kept {person_id}"))
     else:
         person_id = f"hs-{hs.id}" if hs is not None else f"sf-{sf.id}"  # type: ignore[union-attr]
     for kept, others, reason in pending:
@@ -570,7 +574,8 @@ def describe_held(held: HeldMerge, spec: IdentitySpec | None = None) -> tuple[st
     else:
         what = (f"Salesforce merged {m.object_type} {m.id} into {s.id}" if not held.by_reference else
                 f"Salesforce {s.object_type} {s.id} absorbed merged records and names HubSpot contact {m.id}")
-        msg = f"{what}, but the two were linked to different HubSpot contacts ({_label(held.kept)} and {_label(held.others)})"
+        msg = (f"{what}, but the two were linked to different HubSpot contacts "
+               f"({_label(held.kept)} and {_label(held.others)})")
         if kept is None or other is None:
             hint = "merge the HubSpot contacts of both people in HubSpot; the next sync follows it"
         else:
@@ -583,7 +588,8 @@ def describe_held(held: HeldMerge, spec: IdentitySpec | None = None) -> tuple[st
 
 
 def _label(keys: tuple[RecordKey, ...]) -> str:
-    return ", ".join(f"{k.object_type} {k.id}" if k.system == "salesforce" else f"contact {k.id}" for k in keys) or "none"
+    return ", ".join(f"{k.object_type} {k.id}" if k.system == "salesforce" else f"contact {k.id}"
+                     for k in keys) or "none"
 
 
 def _one_in_salesforce(kept: RecordKey, other: RecordKey) -> str:

@@ -195,7 +195,8 @@ def _check_settings(col: _Collector, s: SettingsSpec) -> None:
         col.add("settings.country_format", f"unknown country format {s.country_format!r}",
                 suggest(s.country_format, ("name", "alpha2", "alpha3")))
     if s.tie_breaker not in ("hubspot", "salesforce"):
-        col.add("settings.tie_breaker", f"unknown system {s.tie_breaker!r}", suggest(s.tie_breaker, ("hubspot", "salesforce")))
+        col.add("settings.tie_breaker", f"unknown system {s.tie_breaker!r}",
+                suggest(s.tie_breaker, ("hubspot", "salesforce")))
 
 
 def _check_choice(col: _Collector, path: str, value: str, allowed: Sequence[str], what: str) -> bool:
@@ -226,32 +227,39 @@ def _check_values(
     """Every value-map key and value must exist in the enumeration/picklist it names."""
     for key, target in values.to_salesforce.items():
         if hs_enum is not None and key not in hs_enum:
-            col.add(f"{base}.to_salesforce.{key}", f"{key!r} is not a HubSpot value of this property", suggest(key, hs_enum))
+            col.add(f"{base}.to_salesforce.{key}", f"{key!r} is not a HubSpot value of this property",
+                    suggest(key, hs_enum))
         for obj, picklist in sf_lists.items():
             if target not in picklist:
-                col.add(f"{base}.to_salesforce.{key}", f"{target!r} is not a {obj} picklist value", suggest(target, picklist))
+                col.add(f"{base}.to_salesforce.{key}", f"{target!r} is not a {obj} picklist value",
+                        suggest(target, picklist))
             elif target in CONVERTED_LEAD_STATUSES and obj == "Lead":
-                col.add(f"{base}.to_salesforce.{key}", f"{target!r} is a converted status; Salesforce sets it only by converting the lead",
+                col.add(f"{base}.to_salesforce.{key}",
+                        f"{target!r} is a converted status; Salesforce sets it only by converting the lead",
                         "map to an open or closed-not-converted status instead")
     for key, target in values.to_hubspot.items():
         if hs_enum is not None and target not in hs_enum:
-            col.add(f"{base}.to_hubspot.{key}", f"{target!r} is not a HubSpot value of this property", suggest(target, hs_enum))
+            col.add(f"{base}.to_hubspot.{key}", f"{target!r} is not a HubSpot value of this property",
+                    suggest(target, hs_enum))
         lists = list(sf_lists.values())
         if lists and all(key not in pl for pl in lists):
-            col.add(f"{base}.to_hubspot.{key}", f"{key!r} is not a Salesforce picklist value of this field", suggest(key, lists[0]))
+            col.add(f"{base}.to_hubspot.{key}", f"{key!r} is not a Salesforce picklist value of this field",
+                    suggest(key, lists[0]))
     if values.default_to_hubspot is not None and hs_enum is not None and values.default_to_hubspot not in hs_enum:
         col.add(f"{base}.default_to_hubspot", f"{values.default_to_hubspot!r} is not a HubSpot value of this property",
                 suggest(values.default_to_hubspot, hs_enum))
     if values.default_to_salesforce is not None:
         for obj, picklist in sf_lists.items():
             if values.default_to_salesforce not in picklist:
-                col.add(f"{base}.default_to_salesforce", f"{values.default_to_salesforce!r} is not a {obj} picklist value",
+                col.add(f"{base}.default_to_salesforce",
+                        f"{values.default_to_salesforce!r} is not a {obj} picklist value",
                         suggest(values.default_to_salesforce, picklist))
     if writes_sf and not values.to_salesforce and values.default_to_salesforce is None:
         col.add(f"{base}.to_salesforce", "the field writes Salesforce but the value map has no to_salesforce entries",
                 "add to_salesforce = { ... } or default_to_salesforce, or set direction = \"to_hubspot\"")
     if reads_sf and not values.to_hubspot and values.default_to_hubspot is None:
-        col.add(f"{base}.to_hubspot", "Salesforce values are read through to_hubspot (to compare and to write HubSpot) but it is empty",
+        col.add(f"{base}.to_hubspot",
+                "Salesforce values are read through to_hubspot (to compare and to write HubSpot) but it is empty",
                 "add to_hubspot = { ... } or default_to_hubspot")
 
 
@@ -292,7 +300,8 @@ def _simple_transform(name: str, spec: ContactFieldSpec | DealFieldSpec, setting
     if name == "phone":
         return Phone(settings.default_region)
     if name == "country":
-        return Country(settings.country_format if settings.country_format in ("name", "alpha2", "alpha3") else "name")  # type: ignore[arg-type]
+        fmt = settings.country_format if settings.country_format in ("name", "alpha2", "alpha3") else "name"
+        return Country(fmt)  # type: ignore[arg-type]
     if name == "number":
         return Number(spec.decimals)
     if name == "truncate":
@@ -306,7 +315,8 @@ def _check_field_common(
     col: _Collector, base: str, name: str, spec: ContactFieldSpec | DealFieldSpec, has_sf: bool,
 ) -> None:
     if not _NAME_RE.match(name):
-        col.add(base, f"field name {name!r} must be lower_snake_case", "use letters, digits and underscores, starting with a letter")
+        col.add(base, f"field name {name!r} must be lower_snake_case",
+                "use letters, digits and underscores, starting with a letter")
     _check_choice(col, f"{base}.rule", spec.rule, RULE_NAMES, "rule")
     _check_choice(col, f"{base}.direction", spec.direction, DIRECTIONS, "direction")
     if spec.hubspot is None and not has_sf:
@@ -318,7 +328,8 @@ def _check_field_common(
     if spec.rule == "most_restrictive" and "boolean" not in spec.transforms:
         col.add(f"{base}.rule", "most_restrictive compares true/false values", "add \"boolean\" to transforms")
     if spec.decimals is not None and "number" not in spec.transforms:
-        col.add(f"{base}.decimals", "decimals applies to the 'number' transform only", "add \"number\" to transforms or remove decimals")
+        col.add(f"{base}.decimals", "decimals applies to the 'number' transform only",
+                "add \"number\" to transforms or remove decimals")
     if "truncate" in spec.transforms and spec.max_length is None:
         col.add(f"{base}.max_length", "transform 'truncate' needs max_length",
                 "set max_length = the length of the Salesforce field it writes (Setup > Object Manager > the "
@@ -360,7 +371,8 @@ def read_only_fix(written: str, other_mapped: bool, other_read_only: bool) -> st
     return f'set direction = "none" ({why}: the value can only be read)'
 
 
-def _check_targets(col: _Collector, fields: Sequence[FieldMapping], reserved: Mapping[tuple[str, str, str], str]) -> None:
+def _check_targets(col: _Collector, fields: Sequence[FieldMapping],
+                   reserved: Mapping[tuple[str, str, str], str]) -> None:
     """A native field may be written by one unified field only (and never a connector-managed one)."""
     writers: dict[tuple[str, str, str], str] = {}
     for f in fields:
@@ -457,12 +469,14 @@ def _validate_contacts(col: _Collector, raw: dict[str, Any]) -> ContactMapping |
     _check_settings(col, spec.settings)
     custom = spec.custom_fields
     hs_known = HUBSPOT_PROPERTIES["contacts"] | set(custom.hubspot)
-    sf_known = {"Lead": SALESFORCE_FIELDS["Lead"] | set(custom.lead), "Contact": SALESFORCE_FIELDS["Contact"] | set(custom.contact)}
+    sf_known = {"Lead": SALESFORCE_FIELDS["Lead"] | set(custom.lead),
+                "Contact": SALESFORCE_FIELDS["Contact"] | set(custom.contact)}
     custom_hint = "declare custom ones under [custom_fields]"
     compiled: list[FieldMapping] = []
     for name, f in spec.fields.items():
         base = f"fields.{name}"
-        sf_names = {obj: n for obj, n in (("Lead", f.salesforce.lead), ("Contact", f.salesforce.contact)) if n is not None}
+        sf_names = {obj: n for obj, n in (("Lead", f.salesforce.lead), ("Contact", f.salesforce.contact))
+                    if n is not None}
         _check_field_common(col, base, name, f, bool(sf_names))
         if f.hubspot is not None:
             _check_name(col, f"{base}.hubspot", f.hubspot, hs_known, "HubSpot contact property", custom_hint)
@@ -471,16 +485,20 @@ def _validate_contacts(col: _Collector, raw: dict[str, Any]) -> ContactMapping |
                         f"API names are case-sensitive; {custom_hint}")
         if f.values is not None:
             hs_enum = HUBSPOT_ENUMS.get(("contacts", f.hubspot)) if f.hubspot else None
-            sf_lists = {obj: SALESFORCE_PICKLISTS[(obj, n)] for obj, n in sf_names.items() if (obj, n) in SALESFORCE_PICKLISTS}
+            sf_lists = {obj: SALESFORCE_PICKLISTS[(obj, n)] for obj, n in sf_names.items()
+                        if (obj, n) in SALESFORCE_PICKLISTS}
             writes_sf = f.direction in ("both", "to_salesforce") and bool(sf_names)
             _check_values(col, f"{base}.values", f.values, hs_enum, sf_lists, writes_sf, bool(sf_names))
         chain = _build_transforms(col, base, f, spec.settings, None)
         compiled.append(FieldMapping(name, f.hubspot, sf_names, f.direction, f.rule, chain, f.allow_blanking))
     ident = spec.identity
-    _check_name(col, "identity.hubspot_lead_id_property", ident.hubspot_lead_id_property, hs_known, "HubSpot contact property", custom_hint)
-    _check_name(col, "identity.hubspot_contact_id_property", ident.hubspot_contact_id_property, hs_known, "HubSpot contact property", custom_hint)
+    _check_name(col, "identity.hubspot_lead_id_property", ident.hubspot_lead_id_property, hs_known,
+                "HubSpot contact property", custom_hint)
+    _check_name(col, "identity.hubspot_contact_id_property", ident.hubspot_contact_id_property, hs_known,
+                "HubSpot contact property", custom_hint)
     for obj in ("Lead", "Contact"):
-        _check_name(col, "identity.salesforce_hubspot_id_field", ident.salesforce_hubspot_id_field, sf_known[obj], f"Salesforce {obj} field", custom_hint)
+        _check_name(col, "identity.salesforce_hubspot_id_field", ident.salesforce_hubspot_id_field, sf_known[obj],
+                    f"Salesforce {obj} field", custom_hint)
     reserved = {
         ("hubspot", "contacts", ident.hubspot_lead_id_property): "[identity] hubspot_lead_id_property",
         ("hubspot", "contacts", ident.hubspot_contact_id_property): "[identity] hubspot_contact_id_property",
@@ -502,7 +520,8 @@ def _validate_contacts(col: _Collector, raw: dict[str, Any]) -> ContactMapping |
             col.add(f"privacy.allowed_bases[{i}]", f"unknown legal basis {basis!r}",
                     suggest(basis, LEGAL_BASES) + " (HubSpot uses an en dash '–' in two of them)")
     for i, allow in enumerate(priv.allow_when):
-        _check_name(col, f"privacy.allow_when[{i}].property", allow.property, hs_known, "HubSpot contact property", custom_hint)
+        _check_name(col, f"privacy.allow_when[{i}].property", allow.property, hs_known,
+                    "HubSpot contact property", custom_hint)
     fields = tuple(compiled)
     return ContactMapping(col.file, fields, spec.settings, ident, inc, priv, shared_sources(fields))
 
@@ -518,14 +537,16 @@ def _validate_opportunities(col: _Collector, raw: dict[str, Any]) -> Opportunity
         base = f"stages.{pipeline}"
         hs_enum = DEFAULT_PIPELINE_STAGES if pipeline == "default" else None
         _check_values(col, base, values, hs_enum, {"Opportunity": stage_picklist}, True, True)
-        pipelines[pipeline] = ValueMap(values.to_salesforce, values.to_hubspot, values.default_to_salesforce, values.default_to_hubspot)
+        pipelines[pipeline] = ValueMap(values.to_salesforce, values.to_hubspot, values.default_to_salesforce,
+                                       values.default_to_hubspot)
     stage = StageMap(pipelines) if pipelines else None
     compiled: list[FieldMapping] = []
     for name, f in spec.fields.items():
         base = f"fields.{name}"
         _check_field_common(col, base, name, f, f.salesforce is not None)
         if f.hubspot is not None:
-            _check_name(col, f"{base}.hubspot", f.hubspot, hs_known, "HubSpot deal property", "declare custom ones under [custom_fields]")
+            _check_name(col, f"{base}.hubspot", f.hubspot, hs_known, "HubSpot deal property",
+                        "declare custom ones under [custom_fields]")
         if f.salesforce is not None:
             _check_name(col, f"{base}.salesforce", f.salesforce, sf_known, "Salesforce Opportunity field",
                         "API names are case-sensitive; declare custom ones under [custom_fields]")
@@ -540,11 +561,13 @@ def _validate_opportunities(col: _Collector, raw: dict[str, Any]) -> Opportunity
             if target is None or not fm.writes(system):
                 continue
             if (system, target) in writers:
-                col.add(f"fields.{fm.name}.{system}", f"{target!r} is already written by fields.{writers[(system, target)]}",
+                col.add(f"fields.{fm.name}.{system}",
+                        f"{target!r} is already written by fields.{writers[(system, target)]}",
                         "a target may be written by one field only")
             writers[(system, target)] = fm.name
     _check_choice(col, "contact_roles.default_role", spec.contact_roles.default_role, _CONTACT_ROLES, "contact role")
-    _check_choice(col, "contact_roles.primary", spec.contact_roles.primary, ("first_associated", "none"), "primary rule")
+    _check_choice(col, "contact_roles.primary", spec.contact_roles.primary, ("first_associated", "none"),
+                  "primary rule")
     return OpportunityMapping(col.file, tuple(compiled), spec.settings, spec.contact_roles, tuple(pipelines))
 
 
@@ -575,7 +598,8 @@ def load_contacts(path: str | Path) -> ContactMapping:
 
 def load_opportunities(path: str | Path) -> OpportunityMapping:
     """Loads and validates one opportunities mapping file; raises MappingError."""
-    return parse_opportunities(Path(path).read_text(encoding="utf-8") if Path(path).is_file() else _missing(path), str(path))
+    return parse_opportunities(Path(path).read_text(encoding="utf-8") if Path(path).is_file() else _missing(path),
+                               str(path))
 
 
 def _missing(path: str | Path) -> str:

@@ -67,7 +67,8 @@ def plan_updates(
                 continue
         if new == side.native or (hubspot and new == "false" and side.name == HUBSPOT_OPT_OUT):
             continue  # (an opt-out is never written "false": the connector opts no one in)
-        reason = f"{f.name}: {prov.rule} chose {prov.system}" if prov.system != system else f"{f.name}: normalised ({prov.rule})"
+        reason = (f"{f.name}: {prov.rule} chose {prov.system}" if prov.system != system
+                  else f"{f.name}: normalised ({prov.rule})")
         rec = side.record
         out.append(_new(FieldChange, (system, rec.object_type, rec.id, side.name, side.native, new, reason, person_id)))
     return out
@@ -135,7 +136,8 @@ def _plan_create(
     ident = mapping.identity
     if system == "salesforce":
         out[ident.salesforce_hubspot_id_field] = _field_change(
-            system, object_type, None, ident.salesforce_hubspot_id_field, None, source.id, "create: cross-reference", person_id)
+            system, object_type, None, ident.salesforce_hubspot_id_field, None, source.id,
+            "create: cross-reference", person_id)
         if object_type == "Lead" and "Status" not in out:  # the explicit setting, before any value map's default
             out["Status"] = _field_change(system, object_type, None, "Status", None, mapping.inclusion.new_lead_status,
                                           "create: inclusion.new_lead_status", person_id)
@@ -148,14 +150,16 @@ def _plan_create(
                                          "create: required field placeholder", person_id)
     else:
         prop = ident.hubspot_contact_id_property if source.object_type == "Contact" else ident.hubspot_lead_id_property
-        out[prop] = _field_change(system, object_type, None, prop, None, source.id, "create: cross-reference", person_id)
+        out[prop] = _field_change(system, object_type, None, prop, None, source.id,
+                                  "create: cross-reference", person_id)
     return [out[k] for k in sorted(out)]
 
 
 _DEFAULTS: dict[tuple[int, str, str], tuple[Sequence[FieldMapping], tuple[tuple[str, str, Any, str], ...]]] = {}
 
 
-def _create_defaults(fields: Sequence[FieldMapping], obj: str, source_obj: str) -> tuple[tuple[str, str, Any, str], ...]:
+def _create_defaults(fields: Sequence[FieldMapping], obj: str,
+                     source_obj: str) -> tuple[tuple[str, str, Any, str], ...]:
     """(Salesforce name, HubSpot name, default, reason) of each field that writes Salesforce and whose value
     map has a ``default_to_salesforce``: a new Salesforce record gets that default when the HubSpot value is
     blank, as it does for a HubSpot value the map does not list (Salesforce picklists such as Lead Source
@@ -173,7 +177,8 @@ def _create_defaults(fields: Sequence[FieldMapping], obj: str, source_obj: str) 
                 continue
             for t in f.chain.transforms:
                 if isinstance(t, ValueMap) and t.default_to_salesforce is not None:
-                    found.append((name, source_name, t.default_to_salesforce, f"create: {f.name} (default_to_salesforce)"))
+                    found.append((name, source_name, t.default_to_salesforce,
+                                  f"create: {f.name} (default_to_salesforce)"))
         if len(_DEFAULTS) >= 256:
             _DEFAULTS.clear()
         entry = _DEFAULTS[key] = (fields, tuple(found))
@@ -190,7 +195,8 @@ def _plan_xrefs(hs: SourceRecord, sf: SourceRecord, mapping: ContactMapping, per
     field = ident.salesforce_hubspot_id_field
     held_sf = sf.fields.get(field)
     if held_sf is None or str(held_sf).strip() != hs.id:
-        out.append(_field_change("salesforce", sf.object_type, sf.id, field, held_sf, hs.id, "cross-reference", person_id))
+        out.append(_field_change("salesforce", sf.object_type, sf.id, field, held_sf, hs.id,
+                                 "cross-reference", person_id))
     return out
 
 
@@ -211,7 +217,8 @@ def plan_person(
     elif hs is not None:
         ok, _ = should_create_in_salesforce(hs, mapping)
         if ok:
-            created = _plan_create(resolved, "salesforce", salesforce_object_for(hs, mapping), mapping, ctx, hs, issues, person_id)
+            created = _plan_create(resolved, "salesforce", salesforce_object_for(hs, mapping), mapping, ctx, hs,
+                                   issues, person_id)
             changes += created + _echo(created, hs, mapping, ctx, person_id) + _backref(created, hs, mapping, person_id)
     elif sf is not None:
         if should_create_in_hubspot(sf, mapping)[0]:
@@ -227,7 +234,8 @@ def _applied(rec: SourceRecord, changes: Sequence[FieldChange], now: int) -> Sou
     times = dict(rec.field_modified_at)
     if rec.system == "hubspot":
         times.update({c.field: now for c in mine})
-    return replace(rec, fields={**rec.fields, **{c.field: c.new for c in mine}}, modified_at=now, field_modified_at=times)
+    return replace(rec, fields={**rec.fields, **{c.field: c.new for c in mine}}, modified_at=now,
+                   field_modified_at=times)
 
 
 def _cascade(
@@ -249,7 +257,8 @@ def _cascade(
         done = list(planned.values())
         hs2, sf2 = _applied(hs, done, now), _applied(sf, done, now)
         resolved, _ = resolve_fields(mapping.fields, hs2, sf2, ctx, tie, mapping.inclusion.placeholder)
-        more = plan_updates(resolved, "hubspot", ctx, [], person_id) + plan_updates(resolved, "salesforce", ctx, [], person_id)
+        more = (plan_updates(resolved, "hubspot", ctx, [], person_id)
+                + plan_updates(resolved, "salesforce", ctx, [], person_id))
         if not more:
             break
         for c in more:
@@ -258,7 +267,8 @@ def _cascade(
     return [c for c in planned.values() if c.new != c.old]
 
 
-def _backref(created: list[FieldChange], source: SourceRecord, mapping: ContactMapping, person_id: str) -> list[FieldChange]:
+def _backref(created: list[FieldChange], source: SourceRecord, mapping: ContactMapping,
+             person_id: str) -> list[FieldChange]:
     """The source's cross-reference to the record being created; its value is a NewRecordId placeholder."""
     if not created:
         return []
@@ -310,7 +320,8 @@ def _create_reason(f: FieldMapping) -> str:
     return reason
 
 
-def _echo_fields(candidates: tuple[tuple[FieldMapping, str, str], ...], chosen: tuple[int, ...]) -> tuple[FieldMapping, ...]:
+def _echo_fields(candidates: tuple[tuple[FieldMapping, str, str], ...],
+                 chosen: tuple[int, ...]) -> tuple[FieldMapping, ...]:
     """The chosen echo candidates as one tuple per combination, kept so the resolver's compiled plan
     for it is reused across people (a fresh list would be compiled again for every create)."""
     key = (id(candidates), chosen)

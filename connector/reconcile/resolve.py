@@ -98,7 +98,8 @@ def _contest(
     if fast is not None:  # a built-in rule: the same decision without building Candidates and a Decision
         hs_wins, basis = fast(hv, sv, ht, st, hb, sb, tie_breaker, f.direction)
         if hs_wins:
-            return _new(Provenance, (hv, "hubspot", hid, ht, rule, basis, (("salesforce", sv, st),) if sv != hv else ()))
+            return _new(Provenance,
+                        (hv, "hubspot", hid, ht, rule, basis, (("salesforce", sv, st),) if sv != hv else ()))
         return _new(Provenance, (sv, "salesforce", sid, st, rule, basis, (("hubspot", hv, ht),) if hv != sv else ()))
     hc = Candidate("hubspot", hv, hid, ht, hb)  # type: ignore[arg-type]
     sc = Candidate("salesforce", sv, sid, st, sb)  # type: ignore[arg-type]
@@ -188,7 +189,8 @@ def resolve_fields(
 # (HubSpot record present, Salesforce object type or None): one flat tuple per field that either side
 # maps, with the native names and memo dicts resolved once instead of once per field per person.
 # The native names come as two tuples too, so both records' values are fetched with one C-level map each.
-_FieldStep = tuple[FieldMapping, str, str, str | None, str | None, dict[Any, Any], dict[Any, Any], Any, Any, Chain | None, Chain]
+_FieldStep = tuple[FieldMapping, str, str, str | None, str | None, dict[Any, Any], dict[Any, Any], Any, Any,
+                   Chain | None, Chain]
 _FieldPlan = tuple[tuple[_FieldStep, ...], tuple[str | None, ...], tuple[str | None, ...]]
 _PLANS: dict[int, tuple[Sequence[FieldMapping], dict[tuple[bool, str | None], _FieldPlan]]] = {}
 
@@ -263,7 +265,7 @@ def _resolve(
     steps, hnames, snames = _plan_for(fields, hs is not None, sobj)
     # an unmapped name is None, which no record holds as a key: its value reads as None
     for (f, fname, rule, hname, sname, hcache, scache, hlook, slook, dep, chain), hn, sn in zip(
-            steps, map(hget, hnames), map(sget, snames)):  # type: ignore[arg-type]
+            steps, map(hget, hnames), map(sget, snames), strict=True):  # type: ignore[arg-type]
         if (hn is None or hn == "") and (sn is None or sn == ""):
             continue  # blank on both sides (or unmapped): nothing to resolve, nothing to write
         if dep is not None and call_ctx:  # context-dependent chain (owners): this call's memo

@@ -146,7 +146,8 @@ class Chain:
         # memo of encoded values (or _EncodeFailure) by unified value, for str/int/bool values of cacheable chains
         self.hubspot_encoded: dict[Any, Any] = {}
         self.salesforce_encoded: dict[Any, Any] = {}
-        self._encoded: dict[str, dict[Any, Any]] = {"hubspot": self.hubspot_encoded, "salesforce": self.salesforce_encoded}
+        self._encoded: dict[str, dict[Any, Any]] = {"hubspot": self.hubspot_encoded,
+                                                    "salesforce": self.salesforce_encoded}
         # (context, decode memos, encode memos) of the one reconcile() call being served, for context-dependent chains
         self._scoped: tuple[CallContext, dict[str, dict[Any, Any]], dict[str, dict[Any, Any]]] | None = None
 
@@ -329,7 +330,8 @@ def _nanp_fast(raw: str, region: str) -> str | None:
     if raw.isdigit() or (raw[:1] == "+" and raw[1:].isdigit()):
         digits = raw  # nothing to strip (the common E.164 form)
     else:  # strip the separators "( ) - . /" and spaces: chained replace is 2x faster than a regex here
-        digits = raw.replace(" ", "").replace("(", "").replace(")", "").replace("-", "").replace(".", "").replace("/", "")
+        digits = (raw.replace(" ", "").replace("(", "").replace(")", "").replace("-", "").replace(".", "")
+                  .replace("/", ""))
     if digits.startswith("+1"):
         digits = digits[2:]
     elif digits.startswith("+") or region not in ("US", "CA"):
@@ -461,7 +463,8 @@ def _decimal(name: str, value: Any) -> Decimal:
     if isinstance(value, Decimal):
         return value
     try:
-        text = value.strip().replace(",", "") if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value)
+        text = (value.strip().replace(",", "") if isinstance(value, str)
+                else repr(value) if isinstance(value, float) else str(value))
         result = Decimal(text)
     except (InvalidOperation, AttributeError) as exc:
         raise TransformError(name, value, "expected a number") from exc

@@ -134,7 +134,8 @@ class Sandbox:
         if lag < 0 or bulk_jobs not in ("realistic", "instant"):
             raise ConfigError([ConfigProblem("sandbox", "--search-lag / --bulk-jobs",
                                              f"search lag {lag} ms and Bulk jobs {bulk_jobs!r} are not valid",
-                                             "give a search lag of 0 or more seconds and --bulk-jobs realistic|instant")])
+                                             "give a search lag of 0 or more seconds "
+                                             "and --bulk-jobs realistic|instant")])
         self.search_lag_ms, self.bulk_jobs = lag, bulk_jobs
         self.hubspot = _System("hubspot", HubSpotState(self.data_dir / "hubspot", self.clock, rate_limits=rate_limits,
                                                        account=AccountSettings(search_lag_ms=lag)),
@@ -254,7 +255,8 @@ class Sandbox:
             "[store]",
             f'url = "{store_url}"',
             "",
-            *(["[mappings]", f'directory = "{mappings}"', ""] if (mappings := Path.cwd().resolve() / "mappings").is_dir()
+            *(["[mappings]", f'directory = "{mappings}"',
+               ""] if (mappings := Path.cwd().resolve() / "mappings").is_dir()
               else []),
         ])
 

@@ -40,7 +40,8 @@ def mapping() -> OpportunityMapping:
 
 def deal(id: str, t: int = 1_000, contacts: Sequence[str] = (), **props: Any) -> SourceRecord:
     """A HubSpot deal: string properties, contact associations."""
-    return SourceRecord("hubspot", "deals", id, t, {"pipeline": "default", **props}, associations={"contacts": tuple(contacts)})
+    return SourceRecord("hubspot", "deals", id, t, {"pipeline": "default", **props},
+                        associations={"contacts": tuple(contacts)})
 
 
 def opp(id: str, t: int = 1_000, **fields: Any) -> SourceRecord:
@@ -49,7 +50,8 @@ def opp(id: str, t: int = 1_000, **fields: Any) -> SourceRecord:
 
 def role(n: int, opportunity: str, contact: str, primary: bool = False) -> SourceRecord:
     return SourceRecord("salesforce", "OpportunityContactRole", f"00K{n:012d}AAA", 1_000,
-                        {"OpportunityId": opportunity, "ContactId": contact, "Role": "Decision Maker", "IsPrimary": primary})
+                        {"OpportunityId": opportunity, "ContactId": contact, "Role": "Decision Maker",
+                         "IsPrimary": primary})
 
 
 # people: p1 has a HubSpot contact and a Salesforce Contact; p2 likewise; p3 is only a Lead in Salesforce
@@ -67,7 +69,8 @@ DEAL_FIELDS: dict[str, Any] = {"dealname": "Big deal", "amount": "1000.50", "clo
 
 def run(deals: Iterable[SourceRecord] = (), opps: Iterable[SourceRecord] = (), roles: Iterable[SourceRecord] = (),
         people: dict[RecordKey, str] | None = None, m: OpportunityMapping | None = None, **kw: Any) -> DealResult:
-    return reconcile_deals(list(deals), list(opps), list(roles), PEOPLE if people is None else people, m or mapping(), OWNERS, **kw)
+    return reconcile_deals(list(deals), list(opps), list(roles), PEOPLE if people is None else people,
+                           m or mapping(), OWNERS, **kw)
 
 
 def by_field(result: DealResult) -> dict[tuple[str, str], FieldChange]:
@@ -114,14 +117,16 @@ def test_wrong_cross_references_are_repaired() -> None:
     r = run([deal("9001", **DEAL_FIELDS, salesforce_opportunity_id=opp_id(1))],
             [opp(opp_id(1), **OPP_FIELDS, HubSpot_Deal_Id__c="123")])
     [c] = r.changes
-    assert (c.system, c.record_id, c.field, c.old, c.new) == ("salesforce", opp_id(1), OPPORTUNITY_DEAL_ID_FIELD, "123", "9001")
+    assert ((c.system, c.record_id, c.field, c.old, c.new)
+            == ("salesforce", opp_id(1), OPPORTUNITY_DEAL_ID_FIELD, "123", "9001"))
 
 
 def test_a_cloned_opportunity_gets_its_own_deal() -> None:
     """A Salesforce clone keeps HubSpot_Deal_Id__c: the pair confirmed by both sides wins, the clone is reported
     and gets a new deal whose back-reference replaces the copied id."""
     r = run([deal("9001", **DEAL_FIELDS, salesforce_opportunity_id=opp_id(1))],
-            [opp(opp_id(1), **OPP_FIELDS, HubSpot_Deal_Id__c="9001"), opp(opp_id(2), **OPP_FIELDS, HubSpot_Deal_Id__c="9001")])
+            [opp(opp_id(1), **OPP_FIELDS, HubSpot_Deal_Id__c="9001"),
+             opp(opp_id(2), **OPP_FIELDS, HubSpot_Deal_Id__c="9001")])
     assert r.linked == 1 and r.created["hubspot"] == 1
     assert any(i.record_id == opp_id(2) and "conflicting cross-reference" in i.message for i in r.issues)
     backref = by_field(r)[("salesforce", OPPORTUNITY_DEAL_ID_FIELD)]
@@ -130,7 +135,8 @@ def test_a_cloned_opportunity_gets_its_own_deal() -> None:
 
 def test_deleted_records_never_match_and_are_never_recreated() -> None:
     deleted_opp = replace(opp(opp_id(1), **OPP_FIELDS, HubSpot_Deal_Id__c="9001"), deleted=True)
-    r = run([deal("9001", **DEAL_FIELDS, salesforce_opportunity_id=opp_id(1))], [deleted_opp], create_in_salesforce=True)
+    r = run([deal("9001", **DEAL_FIELDS, salesforce_opportunity_id=opp_id(1))], [deleted_opp],
+            create_in_salesforce=True)
     assert r.linked == 0 and r.changes == () and r.created == {"hubspot": 0, "salesforce": 0}
     assert any(i.record_id == "9001" and "was deleted" in i.message for i in r.issues)
     # the other way round, and a deleted deal that only the deal side remembers
@@ -153,7 +159,8 @@ def test_merged_away_records_are_skipped_and_references_follow_the_survivor() ->
     r = run([merged, survivor], [opp(opp_id(1), **OPP_FIELDS, HubSpot_Deal_Id__c="9001")])
     assert r.linked == 1 and r.created == {"hubspot": 0, "salesforce": 0}
     chs = by_field(r)
-    assert (chs[("salesforce", OPPORTUNITY_DEAL_ID_FIELD)].new, chs[("hubspot", DEAL_ID_PROPERTY)].record_id) == ("9002", "9002")
+    assert (chs[("salesforce", OPPORTUNITY_DEAL_ID_FIELD)].new,
+            chs[("hubspot", DEAL_ID_PROPERTY)].record_id) == ("9002", "9002")
     assert all(c.record_id != "9001" for c in r.changes)
 
 
@@ -204,7 +211,8 @@ def test_an_opportunity_only_in_salesforce_becomes_a_hubspot_deal() -> None:
     assert creates == {"dealname": "Big deal", "amount": "1000.50", "closedate": "1572480000000",
                        "dealstage": "contractsent", "hubspot_owner_id": "101", "pipeline": "default",
                        DEAL_ID_PROPERTY: opp_id(1)}
-    assert all((c.system, c.object_type, c.person_id) == ("hubspot", "deals", group) for c in r.changes if c.record_id is None)
+    assert all((c.system, c.object_type, c.person_id) == ("hubspot", "deals",
+                                                          group) for c in r.changes if c.record_id is None)
     [backref] = [c for c in r.changes if c.record_id is not None]
     assert (backref.system, backref.record_id, backref.field, backref.new, backref.person_id) == (
         "salesforce", opp_id(1), OPPORTUNITY_DEAL_ID_FIELD, NewRecordId("hubspot", "deals"), group)
@@ -235,10 +243,12 @@ def test_a_deal_only_in_hubspot_is_reported_by_default() -> None:
 def test_a_deal_only_in_hubspot_is_created_in_salesforce_on_request() -> None:
     contacts = [SourceRecord("salesforce", "Contact", contact_id(2), 1, {"AccountId": "001000000000002AAA"}),
                 SourceRecord("salesforce", "Contact", contact_id(1), 1, {"AccountId": None})]
-    r = run([deal("9001", contacts=["52", "51"], **DEAL_FIELDS)], [], create_in_salesforce=True, salesforce_contacts=contacts)
+    r = run([deal("9001", contacts=["52", "51"], **DEAL_FIELDS)], [], create_in_salesforce=True,
+            salesforce_contacts=contacts)
     group = "deal-9001"
     creates = {c.field: c.new for c in r.changes if c.record_id is None}
-    assert creates == {"Name": "Big deal", "Amount": 1000.5, "CloseDate": "2019-10-31", "StageName": "Proposal/Price Quote",
+    assert creates == {"Name": "Big deal", "Amount": 1000.5, "CloseDate": "2019-10-31",
+                       "StageName": "Proposal/Price Quote",
                        "OwnerId": ANN_SF, OPPORTUNITY_DEAL_ID_FIELD: "9001", "AccountId": "001000000000002AAA"}
     [backref] = [c for c in r.changes if c.record_id is not None]
     assert (backref.system, backref.record_id, backref.field, backref.new) == (
@@ -260,7 +270,8 @@ def test_a_hubspot_association_adds_a_contact_role_and_a_lead_is_reported() -> N
     d, o = linked_pair(contacts=["51", "53"])
     r = run([d], [o])
     assert r.changes == ()
-    assert r.associations == (AssociationChange("salesforce", opp_id(1), f"opp-{opp_id(1)}", contact_id(1), "Business User",
+    assert r.associations == (AssociationChange("salesforce", opp_id(1), f"opp-{opp_id(1)}", contact_id(1),
+                                                "Business User",
                                                 True, "HubSpot contact 51 is associated to deal 9001"),)
     [issue] = r.issues
     assert (issue.system, issue.record_id, issue.value) == ("hubspot", "9001", "53") and "Lead" in issue.message
@@ -277,14 +288,16 @@ def test_no_primary_when_the_opportunity_has_one() -> None:
 def test_a_contact_role_adds_a_hubspot_association() -> None:
     d, o = linked_pair()
     r = run([d], [o], [role(1, opp_id(1)[:15], contact_id(2)[:15])])
-    assert [(a.system, a.deal_id, a.contact_id, a.role, a.primary) for a in r.associations] == [("hubspot", "9001", "52", None, False)]
+    assert ([(a.system, a.deal_id, a.contact_id, a.role, a.primary) for a in r.associations]
+            == [("hubspot", "9001", "52", None, False)])
 
 
 def test_links_are_only_added_never_removed() -> None:
     # HubSpot has p1 only, Salesforce has a role for p2 only: each side gains the other's, neither loses its own
     d, o = linked_pair(contacts=["51"])
     r = run([d], [o], [role(1, opp_id(1), contact_id(2), primary=True)])
-    assert {(a.system, a.contact_id, a.primary) for a in r.associations} == {("hubspot", "52", False), ("salesforce", contact_id(1), False)}
+    assert ({(a.system, a.contact_id, a.primary) for a in r.associations}
+            == {("hubspot", "52", False), ("salesforce", contact_id(1), False)})
     # a role on an already associated person (through its 15-char id) adds nothing
     d, o = linked_pair(contacts=["51"])
     assert run([d], [o], [role(1, opp_id(1), contact_id(1)[:15])]).associations == ()
@@ -323,7 +336,8 @@ def scenario() -> tuple[list[SourceRecord], list[SourceRecord], list[SourceRecor
         opp(opp_id(4), **OPP_FIELDS, HubSpot_Deal_Id__c="9004"),  # its deal was deleted
         opp(opp_id(5), **OPP_FIELDS, HubSpot_Deal_Id__c="9001"),  # a clone
     ]
-    roles = [role(1, opp_id(1), contact_id(2), primary=True), role(2, opp_id(3), contact_id(1)), role(3, opp_id(3), contact_id(2))]
+    roles = [role(1, opp_id(1), contact_id(2), primary=True), role(2, opp_id(3), contact_id(1)),
+             role(3, opp_id(3), contact_id(2))]
     return deals, opps, roles
 
 
@@ -351,7 +365,8 @@ def apply(result: DealResult, deals: list[SourceRecord], opps: list[SourceRecord
     for n, ((system, obj, group), fields) in enumerate(sorted(creates.items())):
         rid = f"8{n:03d}" if system == "hubspot" else opp_id(900 + n)
         new_ids[(system, obj, group)] = rid
-        records[(system, rid)] = SourceRecord(system, obj, rid, 3_000, fields, associations={"contacts": ()} if system == "hubspot" else {})
+        records[(system, rid)] = SourceRecord(system, obj, rid, 3_000, fields,
+                                              associations={"contacts": ()} if system == "hubspot" else {})
     for c in result.changes:
         if c.record_id is not None:
             value = new_ids[(c.new.system, c.new.object_type, c.person_id)] if isinstance(c.new, NewRecordId) else c.new
@@ -367,7 +382,8 @@ def apply(result: DealResult, deals: list[SourceRecord], opps: list[SourceRecord
         else:
             oid = a.deal_id or new_ids[("salesforce", "Opportunity", a.deal_group)]
             roles.append(SourceRecord("salesforce", "OpportunityContactRole", f"00K{len(roles):012d}ZZZ", 3_000,
-                                      {"OpportunityId": oid, "ContactId": a.contact_id, "Role": a.role, "IsPrimary": a.primary}))
+                                      {"OpportunityId": oid, "ContactId": a.contact_id, "Role": a.role,
+                                       "IsPrimary": a.primary}))
     out = list(records.values())
     return [r for r in out if r.system == "hubspot"], [r for r in out if r.system == "salesforce"], roles
 
@@ -379,7 +395,8 @@ def test_applying_the_plan_converges() -> None:
     deals2, opps2, roles2 = apply(first, deals, opps, roles)
     second = run(deals2, opps2, roles2, create_in_salesforce=True)
     assert second.changes == () and second.associations == ()
-    assert second.linked == first.linked + sum(first.created.values()) and second.created == {"hubspot": 0, "salesforce": 0}
+    assert second.linked == first.linked + sum(first.created.values())
+    assert second.created == {"hubspot": 0, "salesforce": 0}
     # what remains are the reports an operator must act on: the Lead-only person and the deleted deal
     assert {(i.record_id, i.field) for i in second.issues} == {("9001", "associations.contacts"),
                                                                (opp_id(4), OPPORTUNITY_DEAL_ID_FIELD)}

@@ -13,7 +13,8 @@ HEAVY = {"httpx", "requests", "simple_salesforce", "hubspot", "sqlalchemy", "sql
 def test_all_names_exist() -> None:
     missing = [name for name in reconcile.__all__ if not hasattr(reconcile, name)]
     assert missing == []
-    assert {"reconcile", "load_mappings", "SourceRecord", "Provenance", "FieldChange", "MappingError"} <= set(reconcile.__all__)
+    assert {"reconcile", "load_mappings", "SourceRecord", "Provenance", "FieldChange",
+            "MappingError"} <= set(reconcile.__all__)
 
 
 def test_core_imports_no_sdk_http_or_database() -> None:

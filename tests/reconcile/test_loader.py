@@ -48,7 +48,8 @@ def test_unknown_key_is_an_error_with_suggestion() -> None:
 def test_unknown_fields_in_the_schema() -> None:
     ps = problems('[fields.email]\nhubspot = "emial"\nsalesforce = { lead = "email", contact = "Emial" }\n')
     assert any("fields.email.hubspot: unknown HubSpot contact property 'emial'" in p and "'email'" in p for p in ps)
-    assert any("fields.email.salesforce.lead: unknown Salesforce Lead field 'email'" in p and "'Email'" in p for p in ps)
+    assert any("fields.email.salesforce.lead: unknown Salesforce Lead field 'email'" in p and "'Email'" in p
+               for p in ps)
     assert any("fields.email.salesforce.contact" in p for p in ps)
 
 
@@ -65,7 +66,8 @@ def test_bad_value_map() -> None:
         '[fields.status.values]\nto_salesforce = { NEW = "Working", OPN = "Closed - Converted" }\n'
     )
     joined = "\n".join(ps)
-    assert "fields.status.values.to_salesforce.NEW: 'Working' is not a Lead picklist value (did you mean 'Working - Contacted'?" in joined
+    assert ("fields.status.values.to_salesforce.NEW: 'Working' is not a Lead picklist value "
+            "(did you mean 'Working - Contacted'?") in joined
     assert "fields.status.values.to_salesforce.OPN: 'OPN' is not a HubSpot value" in joined
     assert "'Closed - Converted' is a converted status" in joined
     assert "fields.status.values.to_hubspot" in joined  # Salesforce values cannot be read back
@@ -77,7 +79,8 @@ def test_target_mapped_twice() -> None:
 
 
 def test_target_mapped_twice_is_fine_when_only_one_writes() -> None:
-    m = parse_contacts('[fields.a]\nhubspot = "email"\n[fields.b]\nhubspot = "email"\nsalesforce = { lead = "Email" }\ndirection = "to_salesforce"\n')
+    m = parse_contacts('[fields.a]\nhubspot = "email"\n'
+                       '[fields.b]\nhubspot = "email"\nsalesforce = { lead = "Email" }\ndirection = "to_salesforce"\n')
     assert len(m.fields) == 2
 
 
@@ -90,7 +93,8 @@ def test_connector_managed_and_read_only_targets() -> None:
 def test_every_problem_of_every_file_is_reported_at_once(tmp_path: Path) -> None:
     (tmp_path / "contacts.toml").write_text(
         '[settings]\ndefault_region = "XX"\n[fields.email]\nhubspot = "email"\nrule = "newest"\ndirection = "up"\n'
-        '[fields.phone]\nhubspot = "phone"\ntransforms = ["phon"]\n[privacy]\nallowed_bases = ["Legitimate interest - prospect/lead"]\n'
+        '[fields.phone]\nhubspot = "phone"\ntransforms = ["phon"]\n'
+        '[privacy]\nallowed_bases = ["Legitimate interest - prospect/lead"]\n'
     )
     (tmp_path / "opportunities.toml").write_text(
         '[fields.stage]\nhubspot = "dealstage"\nsalesforce = "Stage"\ntransforms = ["stage"]\n'
@@ -147,7 +151,8 @@ def test_opportunity_stage_maps_are_validated() -> None:
     with pytest.raises(MappingError) as info:
         parse_opportunities(
             '[fields.stage]\nhubspot = "dealstage"\nsalesforce = "StageName"\ntransforms = ["stage"]\n'
-            '[stages.default]\nto_salesforce = { closedwin = "Closed Won" }\nto_hubspot = { "Closed Wun" = "closedwon" }\n'
+            '[stages.default]\nto_salesforce = { closedwin = "Closed Won" }\n'
+            'to_hubspot = { "Closed Wun" = "closedwon" }\n'
             '[contact_roles]\ndefault_role = "Buyer"\n'
         )
     text = str(info.value)

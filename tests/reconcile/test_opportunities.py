@@ -24,8 +24,10 @@ def test_deal_and_opportunity_agree_across_forms() -> None:
     ctx = TransformContext(OWNERS, pipeline="default")
     resolved, issues = resolve_fields(
         mapping.fields,
-        deal(dealname="Big deal", amount="1000.50", closedate="1572480000000", dealstage="contractsent", hubspot_owner_id="101"),
-        opp(Name="Big deal", Amount=1000.5, CloseDate="2019-10-31", StageName="Negotiation/Review", OwnerId="005000000000001AAA"),
+        deal(dealname="Big deal", amount="1000.50", closedate="1572480000000", dealstage="contractsent",
+             hubspot_owner_id="101"),
+        opp(Name="Big deal", Amount=1000.5, CloseDate="2019-10-31", StageName="Negotiation/Review",
+            OwnerId="005000000000001AAA"),
         ctx,
     )
     values = {r.mapping.name: r.provenance.value for r in resolved}
@@ -39,7 +41,8 @@ def test_stage_conflict_prefers_salesforce_and_writes_hubspot_stage_id() -> None
     mapping = shipped().opportunities
     assert mapping is not None
     ctx = TransformContext(OWNERS)
-    resolved, _ = resolve_fields(mapping.fields, deal(dealstage="appointmentscheduled"), opp(StageName="Closed Won"), ctx)
+    resolved, _ = resolve_fields(mapping.fields, deal(dealstage="appointmentscheduled"),
+                                 opp(StageName="Closed Won"), ctx)
     [change] = plan_updates(resolved, "hubspot", ctx, [])
     assert (change.field, change.new) == ("dealstage", "closedwon")
 
@@ -47,5 +50,6 @@ def test_stage_conflict_prefers_salesforce_and_writes_hubspot_stage_id() -> None
 def test_unknown_pipeline_is_an_issue() -> None:
     mapping = shipped().opportunities
     assert mapping is not None
-    _, issues = resolve_fields(mapping.fields, deal(dealstage="x1"), opp(StageName="Prospecting"), TransformContext(OWNERS, pipeline="partners"))
+    _, issues = resolve_fields(mapping.fields, deal(dealstage="x1"), opp(StageName="Prospecting"),
+                               TransformContext(OWNERS, pipeline="partners"))
     assert {i.field for i in issues} == {"dealstage", "StageName"}

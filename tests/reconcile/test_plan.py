@@ -2,39 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import Any
 
-from connector.reconcile import FieldChange, NewRecordId, RecordKey, parse_contacts, reconcile
+from connector.reconcile import (ContactMapping, FieldChange, NewRecordId, RecordKey, SourceRecord, parse_contacts,
+                                 reconcile)
 
 from .factories import OWNERS, contact_id, contacts_mapping, hs, lead_id, sf
 
 BASIS = "Legitimate interest – prospect/lead"
 
 
-def changes(*records, mapping=None, links=None):  # type: ignore[no-untyped-def]
+def changes(*records: SourceRecord, mapping: ContactMapping | None = None,
+            links: Mapping[RecordKey, str] | None = None) -> tuple[FieldChange, ...]:
     return reconcile(list(records), mapping or contacts_mapping(), links=links, owners=OWNERS).changes
 
 
-def by_field(chs):  # type: ignore[no-untyped-def]
+def by_field(chs: Iterable[FieldChange]) -> dict[tuple[str, str], FieldChange]:
     return {(c.system, c.field): c for c in chs}
 
 
-def paired(**hs_fields):  # type: ignore[no-untyped-def]
+def paired(**hs_fields: Any) -> SourceRecord:
     return hs("1", salesforce_lead_id=lead_id(1), **hs_fields)
 
 
-def sfl(**fields):  # type: ignore[no-untyped-def]
+def sfl(**fields: Any) -> SourceRecord:
     return sf(lead_id(1), HubSpot_Contact_Id__c="1", **fields)
 
 
 def test_agreeing_records_need_no_changes() -> None:
     assert changes(paired(email="a@x.com", phone="+1 415 555 0100", hs_lead_status="CONNECTED", country="USA",
                           lifecyclestage="marketingqualifiedlead"),
-                   sfl(Email="A@x.com", Phone="(415) 555-0100", Status="Working - Contacted", Country="United States")) == ()
+                   sfl(Email="A@x.com", Phone="(415) 555-0100", Status="Working - Contacted",
+                       Country="United States")) == ()
 
 
 def test_update_contains_only_differing_fields() -> None:
-    chs = by_field(changes(paired(t=1, firstname="Bob", email="a@x.com"), sfl(t=2, FirstName="Robert", Email="a@x.com")))
+    chs = by_field(changes(paired(t=1, firstname="Bob", email="a@x.com"),
+                           sfl(t=2, FirstName="Robert", Email="a@x.com")))
     assert set(chs) == {("hubspot", "firstname")}
     c = chs[("hubspot", "firstname")]
     assert (c.record_id, c.old, c.new) == ("1", "Bob", "Robert") and "prefer_salesforce_unless_blank" in c.reason
@@ -90,7 +96,8 @@ def test_fill_blank_only_fills_but_never_overwrites() -> None:
 def test_blank_is_never_written_over_a_value_without_allow_blanking() -> None:
     chs = changes(paired(t=9, email="", jobtitle="CEO"), sfl(t=1, Email="a@x.com", Title=None))
     assert all(c.new not in (None, "") for c in chs)
-    m = parse_contacts('[fields.title]\nhubspot = "jobtitle"\nsalesforce = { lead = "Title" }\nrule = "always_salesforce"\nallow_blanking = true\n')
+    m = parse_contacts('[fields.title]\nhubspot = "jobtitle"\nsalesforce = { lead = "Title" }\n'
+                       'rule = "always_salesforce"\nallow_blanking = true\n')
     [c] = [c for c in changes(paired(jobtitle="CEO"), sfl(Title=None), mapping=m) if c.field == "jobtitle"]
     assert c.new == ""  # HubSpot clears a property with an empty string
 
@@ -103,10 +110,12 @@ def test_broken_values_are_not_overwritten() -> None:
 
 def test_unknown_owner_email_is_an_issue_not_a_write() -> None:
     owners = replace(OWNERS, hubspot={"101": "ann@corp.example"})
-    result = reconcile([paired(t=1, hubspot_owner_id="101"), sfl(t=2, OwnerId="005000000000002AAA")], contacts_mapping(), owners=owners)
+    result = reconcile([paired(t=1, hubspot_owner_id="101"), sfl(t=2, OwnerId="005000000000002AAA")],
+                       contacts_mapping(), owners=owners)
     assert not any(c.field == "hubspot_owner_id" for c in result.changes)
     [issue] = [i for i in result.issues if "no hubspot owner has this email" in i.message]
-    assert (issue.system, issue.record_id, issue.field, issue.value) == ("hubspot", "1", "hubspot_owner_id", "bo@corp.example")
+    assert ((issue.system, issue.record_id, issue.field, issue.value)
+            == ("hubspot", "1", "hubspot_owner_id", "bo@corp.example"))
 
 
 def test_cross_references_are_kept_in_step() -> None:
@@ -115,8 +124,9 @@ def test_cross_references_are_kept_in_step() -> None:
     assert chs[("salesforce", "HubSpot_Contact_Id__c")].new == "1"
 
 
-def mql(**extra):  # type: ignore[no-untyped-def]
-    fields = dict(email="a@x.com", firstname="Ann", lifecyclestage="marketingqualifiedlead", hs_legal_basis=BASIS, phone="4155550100")
+def mql(**extra: Any) -> SourceRecord:
+    fields: dict[str, Any] = dict(email="a@x.com", firstname="Ann", lifecyclestage="marketingqualifiedlead",
+                                  hs_legal_basis=BASIS, phone="4155550100")
     fields.update(extra)
     return hs("1", **fields)
 
@@ -133,7 +143,8 @@ def test_create_in_salesforce_as_lead_with_placeholders() -> None:
     assert {c.person_id for c in chs} == {"hs-1"}
     f = by_field(chs)
     assert f[("salesforce", "Email")].new == "a@x.com" and f[("salesforce", "Phone")].new == "+14155550100"
-    assert f[("salesforce", "LastName")].new == "[not provided]" and f[("salesforce", "Company")].new == "[not provided]"
+    assert f[("salesforce", "LastName")].new == "[not provided]"
+    assert f[("salesforce", "Company")].new == "[not provided]"
     assert f[("salesforce", "HubSpot_Contact_Id__c")].new == "1"
     assert f[("salesforce", "Status")].new == "Open - Not Contacted"
     f = by_field(changes(mql(hs_lead_status="CONNECTED")))
@@ -157,7 +168,8 @@ def test_privacy_requires_a_lawful_basis_or_rule() -> None:
     assert changes(mql(hs_legal_basis=None)) == ()
     assert changes(mql(hs_legal_basis="Not applicable")) == ()
     assert changes(mql(hs_legal_basis=f"Not applicable;{BASIS}")) != ()
-    m = parse_contacts('[privacy]\nallow_when = [{ property = "country", values = ["United States"] }]\n[fields.email]\nhubspot = "email"\nsalesforce = { lead = "Email" }\n')
+    m = parse_contacts('[privacy]\nallow_when = [{ property = "country", values = ["United States"] }]\n'
+                       '[fields.email]\nhubspot = "email"\nsalesforce = { lead = "Email" }\n')
     assert changes(mql(hs_legal_basis=None, country="United States"), mapping=m) != ()
 
 
@@ -171,7 +183,8 @@ def test_every_salesforce_person_with_email_goes_to_hubspot() -> None:
 
 
 def test_converted_lead_is_never_written() -> None:
-    lead = sf(lead_id(1), Email="a@x.com", FirstName="Old", IsConverted=True, ConvertedContactId=contact_id(1), HubSpot_Contact_Id__c="1")
+    lead = sf(lead_id(1), Email="a@x.com", FirstName="Old", IsConverted=True, ConvertedContactId=contact_id(1),
+              HubSpot_Contact_Id__c="1")
     contact = sf(contact_id(1), "Contact", Email="a@x.com", FirstName="New", HubSpot_Contact_Id__c="1")
     chs = changes(hs("1", email="a@x.com", firstname="New", salesforce_contact_id=contact_id(1)), lead, contact)
     assert all(c.record_id != lead_id(1) for c in chs)

@@ -50,12 +50,15 @@ hs_fields = st.fixed_dictionaries({}, optional={
 })
 sf_fields = st.fixed_dictionaries({}, optional={
     "Email": sf_maybe(EMAILS), "FirstName": sf_maybe(["Ann", "Robert"]), "LastName": sf_maybe(["Lee", "Park"]),
-    "Phone": sf_maybe(PHONES), "Company": sf_maybe(["Acme", "Initech"]), "Title": sf_maybe(["CEO", "VP", LONG_TITLE[:128]]),
+    "Phone": sf_maybe(PHONES), "Company": sf_maybe(["Acme", "Initech"]),
+    "Title": sf_maybe(["CEO", "VP", LONG_TITLE[:128]]),
     "Website": sf_maybe(WEBSITES), "Country": sf_maybe(COUNTRIES), "MailingCountry": sf_maybe(COUNTRIES),
     "NumberOfEmployees": sf_maybe([3, 5, 25, 37, 1000, 5000]),
-    "AnnualRevenue": sf_maybe([1000.0, 99.99]), "Status": sf_maybe(["Open - Not Contacted", "Working - Contacted", "Closed - Not Converted"]),
+    "AnnualRevenue": sf_maybe([1000.0, 99.99]),
+    "Status": sf_maybe(["Open - Not Contacted", "Working - Contacted", "Closed - Not Converted"]),
     "OwnerId": sf_maybe(["005000000000001AAA", "005000000000002AAA", "005000000000009AAA"]),
-    "HasOptedOutOfEmail": st.booleans(), "LeadSource": sf_maybe(["Web", "Other"]), "Connector_Score__c": sf_maybe([10, 70]),
+    "HasOptedOutOfEmail": st.booleans(), "LeadSource": sf_maybe(["Web", "Other"]),
+    "Connector_Score__c": sf_maybe([10, 70]),
 })
 
 
@@ -74,7 +77,8 @@ def worlds(draw: st.DrawFn) -> list[SourceRecord]:
             if xref and has_sf:
                 f["salesforce_lead_id" if obj == "Lead" else "salesforce_contact_id"] = sf_id
             assoc = {"deals": ("9",)} if draw(st.booleans()) else {}
-            records.append(SourceRecord("hubspot", "contacts", hs_id, draw(st.integers(1, 5)), f, times, associations=assoc))
+            records.append(SourceRecord("hubspot", "contacts", hs_id, draw(st.integers(1, 5)), f, times,
+                                        associations=assoc))
         if has_sf:
             f = draw(sf_fields)
             if xref and has_hs:
@@ -125,7 +129,8 @@ def apply_all(records: list[SourceRecord], result: Any, now: int) -> tuple[list[
     return list(by_key.values()), links
 
 
-SETTINGS = settings(max_examples=int(os.environ.get('RECONCILE_EXAMPLES', '150')), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=int(os.environ.get('RECONCILE_EXAMPLES', '150')), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -140,8 +145,10 @@ def test_deterministic_and_independent_of_input_order(records: list[SourceRecord
 
 BLANKING = parse_contacts(
     (MAPPINGS_DIR / "contacts.toml").read_text().replace(
-        '[fields.job_title]\nhubspot = "jobtitle"\nsalesforce = { lead = "Title", contact = "Title" }\nrule = "prefer_salesforce_unless_blank"',
-        '[fields.job_title]\nhubspot = "jobtitle"\nsalesforce = { lead = "Title", contact = "Title" }\nrule = "always_salesforce"\nallow_blanking = true',
+        '[fields.job_title]\nhubspot = "jobtitle"\nsalesforce = { lead = "Title", contact = "Title" }\n'
+        'rule = "prefer_salesforce_unless_blank"',
+        '[fields.job_title]\nhubspot = "jobtitle"\nsalesforce = { lead = "Title", contact = "Title" }\n'
+        'rule = "always_salesforce"\nallow_blanking = true',
     )
 )
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from connector.reconcile import Provenance, TransformContext, parse_contacts, resolve_fields
+from connector.reconcile import (ContactMapping, Issue, Provenance, SourceRecord, TransformContext, parse_contacts,
+                                 resolve_fields)
 
 from .factories import OWNERS, contacts_mapping, hs, lead_id, sf
 
 CTX = TransformContext(OWNERS)
 
 
-def resolved(hs_rec, sf_rec, mapping=None):  # type: ignore[no-untyped-def]
+def resolved(hs_rec: SourceRecord | None, sf_rec: SourceRecord | None,
+             mapping: ContactMapping | None = None) -> tuple[dict[str, Provenance], list[Issue]]:
     fields, issues = resolve_fields((mapping or contacts_mapping()).fields, hs_rec, sf_rec, CTX)
     return {r.mapping.name: r.provenance for r in fields}, issues
 
@@ -47,10 +49,12 @@ def test_blank_never_wins_over_a_value() -> None:
 
 
 def test_allow_blanking_lets_a_blank_win() -> None:
-    m = parse_contacts('[fields.title]\nhubspot = "jobtitle"\nsalesforce = { lead = "Title" }\nrule = "always_salesforce"\nallow_blanking = true\n')
+    m = parse_contacts('[fields.title]\nhubspot = "jobtitle"\nsalesforce = { lead = "Title" }\n'
+                       'rule = "always_salesforce"\nallow_blanking = true\n')
     prov, _ = resolved(hs("1", jobtitle="CEO"), sf(lead_id(1), Title=None), m)
     assert prov["title"].value is None and prov["title"].losing == (("hubspot", "CEO", 1_000),)
-    m2 = parse_contacts('[fields.title]\nhubspot = "jobtitle"\nsalesforce = { lead = "Title" }\nrule = "always_salesforce"\n')
+    m2 = parse_contacts('[fields.title]\nhubspot = "jobtitle"\nsalesforce = { lead = "Title" }\n'
+                        'rule = "always_salesforce"\n')
     assert resolved(hs("1", jobtitle="CEO"), sf(lead_id(1), Title=None), m2)[0]["title"].value == "CEO"
 
 

@@ -72,7 +72,8 @@ def test_an_unknown_key_does_not_hide_the_fields_other_problems() -> None:
 
 def test_an_unknown_key_in_a_settings_table_keeps_the_tables_other_checks() -> None:
     ps = "\n".join(problems('[inclusion]\ncreate_ass = "Lead"\nmin_lifecyclestage = "mql"\n'))
-    assert "inclusion.create_ass: unknown key" in ps and "inclusion.min_lifecyclestage: unknown lifecycle stage 'mql'" in ps
+    assert "inclusion.create_ass: unknown key" in ps
+    assert "inclusion.min_lifecyclestage: unknown lifecycle stage 'mql'" in ps
 
 
 def test_long_lists_are_named_not_counted() -> None:
@@ -224,4 +225,5 @@ def test_an_employee_count_on_a_range_boundary_agrees_with_both_ranges(count: in
 def test_an_employee_count_inside_another_range_still_differs() -> None:
     result = reconcile([paired(numemployees="1-5"), lead(NumberOfEmployees=6)], contacts_mapping(), owners=OWNERS)
     assert [(c.field, c.new) for c in result.changes] == [("numemployees", "5-25")]
-    assert EmployeeRange().decode(5, "salesforce", CTX) == "1-5" and EmployeeRange().decode(6, "salesforce", CTX) == "5-25"
+    assert EmployeeRange().decode(5, "salesforce", CTX) == "1-5"
+    assert EmployeeRange().decode(6, "salesforce", CTX) == "5-25"

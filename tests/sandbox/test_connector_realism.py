@@ -8,6 +8,7 @@ emulators' own behaviour is tested in test_hubspot_realism.py and test_salesforc
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -116,7 +117,7 @@ def test_batch_update_reports_each_record_under_both_readings(sb: Sandbox, readi
 
 
 def test_with_the_shipped_safety_lag_an_edit_inside_the_search_lag_is_pulled_by_the_next_run(
-        sb: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        sb: Sandbox, tmp_path: Path) -> None:
     """Source: HubSpot's search guide (records changed a moment ago may not be in search yet)."""
     _contacts(sb, 5, updated=T0)
     url = f"sqlite:///{tmp_path}/c.db"
@@ -150,11 +151,11 @@ def test_with_the_shipped_safety_lag_an_edit_inside_the_search_lag_is_pulled_by_
 @pytest.mark.parametrize("millis", ["truncate", "honour"])
 @pytest.mark.parametrize("safety_lag_ms", [SAFETY_LAG_MS, 1_000])
 def test_whole_second_modstamps_and_window_ends_inside_a_second_lose_nothing(
-        sb: Sandbox, tmp_path, millis: str, safety_lag_ms: int) -> None:  # type: ignore[no-untyped-def]
+        sb: Sandbox, tmp_path: Path, millis: str, safety_lag_ms: int) -> None:
     """Each run's window ends at a millisecond inside a second; records are stamped to the second, some in
     that very second before the run and some after it. Every record is pulled, under both readings of a
     literal's milliseconds, with the shipped safety lag and with a lag of one second."""
-    sb.salesforce.state.soql_datetime_millis = millis  # type: ignore[assignment]
+    sb.salesforce.state.soql_datetime_millis = millis
     url = f"sqlite:///{tmp_path}/c.db"
     lead = 0
 

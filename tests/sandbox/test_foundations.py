@@ -100,7 +100,8 @@ def test_served_app_counts_calls_and_applies_faults(tls) -> None:  # type: ignor
     plan = FaultPlan()
     app = Starlette(routes=[Route("/objects/{recordId}", record), Route("/_sandbox/info", control)])
     served = CountingMiddleware(FaultMiddleware(app, plan, render), counter)
-    with ServerThread(served, tls) as server, httpx.Client(base_url=server.url, verify=ssl.create_default_context(cafile=str(tls.ca_file))) as client:
+    verify = ssl.create_default_context(cafile=str(tls.ca_file))
+    with ServerThread(served, tls) as server, httpx.Client(base_url=server.url, verify=verify) as client:
         assert client.get("/objects/7").json()["id"] == "7"
         plan.add(FaultRule(kind="429-retry", path="/objects/*", count=1, retry_after=3))
         limited = client.get("/objects/8")

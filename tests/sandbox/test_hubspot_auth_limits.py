@@ -8,7 +8,7 @@ import pytest
 from hubspot.crm.contacts import ApiException
 
 from connector.sandbox.faults import FaultRule
-from tests.sandbox.hubspot_fixtures import Hub, hub, hub_server  # noqa: F401
+from tests.sandbox.hubspot_fixtures import Hub
 
 
 def test_missing_or_unknown_token_is_401_invalid_authentication(hub: Hub) -> None:

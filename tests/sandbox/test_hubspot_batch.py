@@ -12,7 +12,7 @@ from hubspot.crm.contacts import (ApiException, BatchInputSimplePublicObjectBatc
                                   SimplePublicObjectBatchInputForCreate, SimplePublicObjectBatchInputUpsert,
                                   SimplePublicObjectId)
 
-from tests.sandbox.hubspot_fixtures import Hub, hub, hub_server  # noqa: F401
+from tests.sandbox.hubspot_fixtures import Hub
 
 
 def test_batch_create_then_read_returns_every_record(hub: Hub) -> None:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hubspot.communication_preferences import PublicUpdateSubscriptionStatusRequest
 
-from connector.sandbox.dataset import SeedBatch
-from tests.sandbox.hubspot_fixtures import T0, Hub, hub, hub_server  # noqa: F401
+from connector.sandbox.dataset import MarketingEvent, MarketingEventKind, SeedBatch
+from tests.sandbox.hubspot_fixtures import T0, Hub
 
 
-def _event(eid: str, kind: str, contact: int, at: int, **props: str) -> dict:
+def _event(eid: str, kind: MarketingEventKind, contact: int, at: int, **props: str) -> MarketingEvent:
     return {"id": eid, "kind": kind, "contact_id": str(contact), "email": f"person{contact}@example.com",
             "occurred_at": at, "properties": props}
 
@@ -32,7 +32,7 @@ def test_events_api_lists_page_views_and_form_submissions(hub: Hub) -> None:
     assert [(e.event_type, e.id) for e in page.results] == [
         ("e_submitted_form", "fs1"), ("e_visited_page", "pv2"), ("e_visited_page", "pv1")]
     assert page.results[1].properties["hs_page_title"] == "Demo"
-    after = datetime.fromtimestamp((T0 + 15_000) / 1000, tz=timezone.utc)
+    after = datetime.fromtimestamp((T0 + 15_000) / 1000, tz=UTC)
     views = hub.sdk.events.events_api.get_page(object_type="contact", object_id=1, event_type="e_visited_page",
                                                occurred_after=after)
     assert [e.id for e in views.results] == ["pv2"]

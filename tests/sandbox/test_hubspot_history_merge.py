@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hubspot.crm.contacts import ApiException, PublicGdprDeleteInput, PublicMergeInput, SimplePublicObjectInput
 
-from tests.sandbox.hubspot_fixtures import T0, Hub, hub, hub_server  # noqa: F401
+from tests.sandbox.hubspot_fixtures import T0, Hub
 
 
 def test_history_records_api_writes_as_integration_and_ui_writes_as_crm_ui(hub: Hub) -> None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hubspot.crm.contacts import ApiException, SimplePublicObjectInput, SimplePublicObjectInputForCreate
 
-from tests.sandbox.hubspot_fixtures import Hub, hub, hub_server  # noqa: F401
+from tests.sandbox.hubspot_fixtures import Hub
 
 
-def _error(exc: ApiException) -> dict:
+def _error(exc: ApiException) -> dict[str, Any]:
     return json.loads(exc.body)
 
 
@@ -82,7 +83,7 @@ def test_duplicate_email_is_409_conflict_naming_the_existing_id(hub: Hub) -> Non
     ({"annualrevenue": "lots"}, "INVALID_INTEGER"),
     ({"hubspot_owner_id": "999"}, "INVALID_OPTION"),
 ])
-def test_invalid_property_values_are_validation_errors(hub: Hub, props: dict, code: str) -> None:
+def test_invalid_property_values_are_validation_errors(hub: Hub, props: dict[str, Any], code: str) -> None:
     with pytest.raises(ApiException) as err:
         hub.sdk.crm.contacts.basic_api.update("5", SimplePublicObjectInput(properties=props))
     assert err.value.status == 400
@@ -153,7 +154,8 @@ def test_deals_require_stage_and_derive_probability(hub: Hub) -> None:
 
 def test_engagement_created_with_association_to_contact(hub: Hub) -> None:
     r = hub.http.post("/crm/v3/objects/calls", json={
-        "properties": {"hs_timestamp": "2024-01-02T03:04:05Z", "hs_call_title": "Intro", "hs_call_direction": "OUTBOUND"},
+        "properties": {"hs_timestamp": "2024-01-02T03:04:05Z", "hs_call_title": "Intro",
+                       "hs_call_direction": "OUTBOUND"},
         "associations": [{"to": {"id": "2"}, "types": [{"associationCategory": "HUBSPOT_DEFINED",
                                                          "associationTypeId": 194}]}]})
     assert r.status_code == 201, r.text

@@ -9,7 +9,7 @@ from typing import Any
 from hubspot.crm.contacts import PublicObjectSearchRequest, SimplePublicObjectInputForCreate
 
 from connector.sandbox.hubspot import DEFAULT_SEARCH_LAG_MS
-from tests.sandbox.hubspot_fixtures import Hub, hub, hub_server  # noqa: F401
+from tests.sandbox.hubspot_fixtures import Hub
 
 
 def _search_ids(hub: Hub, **body: Any) -> list[str]:

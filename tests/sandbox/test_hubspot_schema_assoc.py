@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from hubspot.crm.associations.v4 import (BatchInputPublicAssociationMultiPost, BatchInputPublicDefaultAssociationMultiPost,
+from hubspot.crm.associations.v4 import (BatchInputPublicAssociationMultiPost,
+                                         BatchInputPublicDefaultAssociationMultiPost,
                                          BatchInputPublicFetchAssociationsBatchRequest, PublicAssociationMultiPost,
                                          PublicDefaultAssociationMultiPost, PublicFetchAssociationsBatchRequest,
                                          PublicObjectId)
 from hubspot.crm.properties import ApiException, OptionInput, PropertyCreate
 
-from tests.sandbox.hubspot_fixtures import Hub, hub, hub_server  # noqa: F401
+from tests.sandbox.hubspot_fixtures import Hub
 
 
 def test_created_property_is_listed_and_usable_at_once(hub: Hub) -> None:
@@ -19,8 +20,9 @@ def test_created_property_is_listed_and_usable_at_once(hub: Hub) -> None:
     assert created.name == "connector_score" and created.modification_metadata.read_only_value is False
     enum = hub.sdk.crm.properties.core_api.create("contacts", PropertyCreate(
         name="connector_status", label="Status", type="enumeration", field_type="select",
-        group_name="contactinformation", options=[OptionInput(label="MQL", value="MQL", display_order=0, hidden=False),
-                                                  OptionInput(label="SQL", value="SQL", display_order=1, hidden=False)]))
+        group_name="contactinformation",
+        options=[OptionInput(label="MQL", value="MQL", display_order=0, hidden=False),
+                 OptionInput(label="SQL", value="SQL", display_order=1, hidden=False)]))
     assert [o.value for o in enum.options] == ["MQL", "SQL"]
     names = {p.name for p in hub.sdk.crm.properties.core_api.get_all("contacts").results}
     assert {"connector_score", "connector_status", "email", "lifecyclestage"} <= names

@@ -9,7 +9,7 @@ import pytest
 from hubspot.crm.contacts import ApiException, Filter, FilterGroup, PublicObjectSearchRequest
 
 from connector.sandbox.dataset import SeedBatch
-from tests.sandbox.hubspot_fixtures import T0, Hub, hub, hub_server, seed_contacts  # noqa: F401
+from tests.sandbox.hubspot_fixtures import T0, Hub, seed_contacts
 
 
 def _ids(hub: Hub, filters: list[dict[str, Any]], **extra: Any) -> list[str]:
@@ -112,8 +112,9 @@ def test_ten_thousand_result_cap(hub: Hub) -> None:
 
 
 @pytest.mark.parametrize(("object_type", "body", "index"), [
-    ("contacts", {"filterGroups": [{"filters": [{"propertyName": "lastmodifieddate", "operator": "GTE", "value": "1"}]}],
-                  "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}]}, "records_modified"),
+    ("contacts",
+     {"filterGroups": [{"filters": [{"propertyName": "lastmodifieddate", "operator": "GTE", "value": "1"}]}],
+      "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}]}, "records_modified"),
     ("deals", {"filterGroups": [{"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "BETWEEN",
                                               "value": "1", "highValue": "9"}]}]}, "records_modified"),
     ("contacts", {"filterGroups": [{"filters": [{"propertyName": "createdate", "operator": "LT", "value": "9"}]}],
@@ -121,7 +122,7 @@ def test_ten_thousand_result_cap(hub: Hub) -> None:
     ("contacts", {"filterGroups": [{"filters": [{"propertyName": "email", "operator": "EQ", "value": "a@b.c"}]}]},
      "records_email_lookup"),
 ])
-def test_date_id_and_email_searches_use_an_index(hub: Hub, object_type: str, body: dict, index: str) -> None:
+def test_date_id_and_email_searches_use_an_index(hub: Hub, object_type: str, body: dict[str, Any], index: str) -> None:
     from connector.sandbox.hubspot.search import build_search
 
     q = build_search(object_type, body, hub.state.registry)

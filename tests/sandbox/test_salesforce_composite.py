@@ -40,7 +40,8 @@ def test_collection_create_partial_failure_in_input_order(sb: SalesforceSandbox)
 
 
 def test_collection_all_or_none_rolls_back(sb: SalesforceSandbox) -> None:
-    r = sb.http.post(f"{V}/composite/sobjects", json={"allOrNone": True, "records": [_lead(1), _lead(2, LastName=None)]})
+    r = sb.http.post(f"{V}/composite/sobjects",
+                     json={"allOrNone": True, "records": [_lead(1), _lead(2, LastName=None)]})
     out = r.json()
     assert out[0] == {"id": None, "success": False, "errors": [{
         "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",

@@ -43,7 +43,8 @@ def test_request_limit_exceeded_then_rolls_over(sb: SalesforceSandbox) -> None:
     with pytest.raises(SalesforceRefusedRequest) as exc:
         sf.query("SELECT Id FROM User")
     assert exc.value.status == 403
-    assert exc.value.content == [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+    content: object = exc.value.content  # simple-salesforce types it bytes; it holds the parsed JSON errors
+    assert content == [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
     sb.clock.advance(86_400_000)
     sb.token = sb.state.issue_token()
     assert sb.simple_salesforce().query("SELECT Id FROM User")["totalSize"] == 1

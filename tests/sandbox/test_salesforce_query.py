@@ -34,7 +34,8 @@ def seed(sb: SalesforceSandbox, n: int, *, accounts: int = 3) -> list[str]:
     contacts = [{"Id": make_id("Contact", i + 1), "LastName": f"C{i}", "AccountId": accs[i]["Id"],
                  "Email": f"c{i}@example.com", "CreatedDate": T0, "LastModifiedDate": T0, "SystemModstamp": T0}
                 for i in range(accounts)]
-    leads: list[dict[str, Any]] = [{"Id": make_id("Lead", i + 1), "LastName": f"L{i:05d}", "Company": "Co", "Email": f"l{i}@example.com",
+    leads: list[dict[str, Any]] = [{"Id": make_id("Lead", i + 1), "LastName": f"L{i:05d}", "Company": "Co",
+                                    "Email": f"l{i}@example.com",
               "Status": "Open - Not Contacted", "CreatedDate": T0 + i * 1000, "LastModifiedDate": T0 + i * 1000,
               "SystemModstamp": T0 + i * 1000, "HubSpot_Contact_Id__c": str(i)} for i in range(n)]
     sb.state.load(SeedBatch(salesforce={"Account": accs, "Contact": contacts, "Lead": leads}))
@@ -188,5 +189,6 @@ def test_count_with_a_date_literal_still_applies_the_other_filters() -> None:
         sf = sb.simple_salesforce()
         for status in ("Open - Not Contacted", "Working - Contacted", "Working - Contacted"):
             sf.Lead.create({"LastName": "X", "Company": "C", "Status": status, "Email": "x@y.io"})
-        result = sf.query("SELECT COUNT() FROM Lead WHERE CreatedDate = LAST_N_DAYS:7 AND Status = 'Working - Contacted'")
+        result = sf.query("SELECT COUNT() FROM Lead WHERE CreatedDate = LAST_N_DAYS:7 "
+                          "AND Status = 'Working - Contacted'")
         assert result["totalSize"] == 2

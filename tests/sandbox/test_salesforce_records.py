@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -190,7 +190,7 @@ def test_converted_lead_cannot_be_updated(sb: SalesforceSandbox) -> None:
 
 
 def test_get_updated_and_get_deleted(sb: SalesforceSandbox) -> None:
-    t0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     sb.freeze(int(t0.timestamp() * 1000))
     sf = sb.simple_salesforce()
     keep = sf.Lead.create(LEAD)["id"]

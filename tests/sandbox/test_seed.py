@@ -787,7 +787,8 @@ def test_conflicts_differ_with_a_later_change_on_either_side(people: dict[str, d
         sf = (p["contacts"] or [r for r in p["leads"] if not r["IsConverted"]])[0]
         history = p["hs"].get("history", {})
         changed_hs = [k for k in ("phone", "jobtitle", "company", "hs_analytics_source") if k in history]
-        differs = not same_number(hs.get("phone"), sf.get("Phone")) or hs.get("jobtitle") != sf.get("Title") or changed_hs
+        differs = not same_number(hs.get("phone"),
+                                  sf.get("Phone")) or hs.get("jobtitle") != sf.get("Title") or changed_hs
         if differs:
             conflicted += 1
             later["hubspot" if p["hs"]["updatedAt"] > sf["LastModifiedDate"] else "salesforce"] += 1

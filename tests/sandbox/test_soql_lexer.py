@@ -135,11 +135,11 @@ def test_datetime_without_zone_is_rejected_like_salesforce() -> None:
 
 
 def test_format_soql_datetime_and_bool_and_none() -> None:
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     q = format_soql(
         "SELECT Id FROM Lead WHERE CreatedDate > {} AND IsDeleted = {} AND Email = {}",
-        datetime(2024, 1, 1, tzinfo=timezone.utc), False, None,
+        datetime(2024, 1, 1, tzinfo=UTC), False, None,
     )
     where = parse_soql(q).where
     assert isinstance(where, And)

@@ -99,7 +99,8 @@ class EventStore:
                 "GROUP BY contact_id, kind", ids).fetchall()
             forms = sorted(self.db.conn.execute(
                 f"SELECT contact_id, occurred, seq, props FROM events INDEXED BY events_contact "
-                f"WHERE kind='form_submission' AND contact_id IN ({marks})", ids).fetchall(), key=lambda r: (r[1], r[2]))
+                f"WHERE kind='form_submission' AND contact_id IN ({marks})", ids).fetchall(),
+                           key=lambda r: (r[1], r[2]))
         for cid, kind, count, last in grouped:
             count_prop, last_prop = _COUNTS[kind]
             out[cid][count_prop] = str(count)
@@ -120,7 +121,8 @@ class EventStore:
 
     # ----- the public read APIs --------------------------------------------------------------------
     def web_events(self, *, object_id: int | None, event_type: str | None, after_ms: int | None,
-                   before_ms: int | None, offset: int, limit: int, ascending: bool) -> tuple[list[dict[str, Any]], bool]:
+                   before_ms: int | None, offset: int, limit: int,
+                   ascending: bool) -> tuple[list[dict[str, Any]], bool]:
         kinds = [k for k, name in EVENT_TYPE_NAMES.items() if event_type in (None, name)]
         if not kinds:
             return [], False

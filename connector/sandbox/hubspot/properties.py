@@ -87,8 +87,10 @@ class PropertyRegistry:
                                    context={"name": [name]})
             prop = PropertyDef.from_api(body, self._clock.now_ms())
             if type_ == "bool" and not prop.options:
-                prop.options = [{"label": "Yes", "value": "true", "displayOrder": 0, "hidden": False, "description": ""},
-                                {"label": "No", "value": "false", "displayOrder": 1, "hidden": False, "description": ""}]
+                prop.options = [{"label": "Yes", "value": "true", "displayOrder": 0, "hidden": False,
+                                 "description": ""},
+                                {"label": "No", "value": "false", "displayOrder": 1, "hidden": False,
+                                 "description": ""}]
             self._save(object_type, prop)
             self._props[object_type][name] = prop
         if prop.unique:

@@ -71,7 +71,8 @@ def association_routes(svc: Services) -> list[BaseRoute]:
                                "context": {"fromObjectId": [raw]}})
                 continue
             result: dict[str, Any] = {"from": {"id": raw},
-                                      "to": [{"toObjectId": to_id, "associationTypes": types} for to_id, types in items]}
+                                      "to": [{"toObjectId": to_id, "associationTypes": types}
+                                             for to_id, types in items]}
             if next_after is not None:
                 result["paging"] = {"next": {"after": encode_cursor(next_after)}}
             results.append(result)

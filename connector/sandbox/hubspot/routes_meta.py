@@ -24,7 +24,8 @@ _EPOCH = 1_577_836_800_000  # when the sandbox account's built-in definitions we
 def _pipeline() -> dict[str, Any]:
     stages = [{"id": sid, "label": label, "displayOrder": i,
                "metadata": {"isClosed": "true" if closed else "false", "probability": prob},
-               "createdAt": iso(_EPOCH), "updatedAt": iso(_EPOCH), "archived": False, "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT"}
+               "createdAt": iso(_EPOCH), "updatedAt": iso(_EPOCH), "archived": False,
+               "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT"}
               for i, (sid, label, prob, closed) in enumerate(DEAL_PIPELINE["stages"])]
     return {"id": DEAL_PIPELINE["id"], "label": DEAL_PIPELINE["label"], "displayOrder": 0, "stages": stages,
             "createdAt": iso(_EPOCH), "updatedAt": iso(_EPOCH), "archived": False}

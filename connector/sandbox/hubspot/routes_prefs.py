@@ -93,7 +93,8 @@ def preference_routes(svc: Services) -> list[BaseRoute]:
     def unsubscribe_all(email: str) -> None:
         now = state.clock.now_ms()
         with svc.db.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO wide_status VALUES (?, 'UNSUBSCRIBED', ?, ?)", (email, now, API_SOURCE))
+            conn.execute("INSERT OR REPLACE INTO wide_status VALUES (?, 'UNSUBSCRIBED', ?, ?)",
+                         (email, now, API_SOURCE))
             for s in SUBSCRIPTIONS:
                 conn.execute("INSERT OR REPLACE INTO subscriptions VALUES (?, ?, 'NOT_SUBSCRIBED', ?, ?)",
                              (email, s["id"], now, API_SOURCE))

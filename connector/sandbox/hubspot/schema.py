@@ -130,7 +130,8 @@ DEAL_PIPELINE = {"id": "default", "label": "Sales Pipeline", "stages": DEAL_STAG
 
 DEFAULT_GROUPS: dict[str, list[tuple[str, str]]] = {
     "contacts": [("contactinformation", "Contact information"), ("emailinformation", "Email information"),
-                 ("analyticsinformation", "Web analytics history"), ("conversioninformation", "Conversion information")],
+                 ("analyticsinformation", "Web analytics history"),
+                 ("conversioninformation", "Conversion information")],
     "deals": [("dealinformation", "Deal information")],
     "calls": [("callinformation", "Call information")],
     "meetings": [("meetinginformation", "Meeting information")],

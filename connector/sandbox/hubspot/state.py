@@ -95,7 +95,7 @@ class HubSpotState:
 
     # ----- seeding ---------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Empty the account (records, events, custom properties, owners) and restore its settings; tokens stay valid."""
+        """Empty the account (records, events, custom properties, owners), restore its settings; tokens stay valid."""
         self.db.clear()
         self.account = AccountSettings(**self._account_defaults)
         self.registry.reload()

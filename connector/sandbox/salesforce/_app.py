@@ -60,7 +60,8 @@ def _api(state: SalesforceState) -> Any:
         allowed, used = state.consume_call()
         limit_info = f"api-usage={used}/{state.limits.daily_api_requests}"
         if not allowed:
-            return _error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", {"Sforce-Limit-Info": limit_info})
+            return _error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.",
+                          {"Sforce-Limit-Info": limit_info})
         path = "/" + request.path_params.get("rest", "") if request.path_params.get("rest") else ""
         ctx = Ctx(state, request.method, version, path, dict(request.query_params), await request.body(),
                   {k.lower(): v for k, v in request.headers.items()}, f"{request.url.scheme}://{request.url.netloc}")

@@ -67,7 +67,17 @@ def token_endpoint(state: SalesforceState):  # type: ignore[no-untyped-def]
     return endpoint
 
 
-_FAULT = """<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>sf:INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: Invalid username, password, security token; or user locked out.</faultstring><detail><sf:LoginFault xsi:type="sf:LoginFault"><sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode><sf:exceptionMessage>Invalid username, password, security token; or user locked out.</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>"""
+_FAULT = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+    'xmlns:sf="urn:fault.partner.soap.sforce.com" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+    '<soapenv:Body><soapenv:Fault><faultcode>sf:INVALID_LOGIN</faultcode>'
+    '<faultstring>INVALID_LOGIN: Invalid username, password, security token; or user locked out.</faultstring>'
+    '<detail><sf:LoginFault xsi:type="sf:LoginFault"><sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode>'
+    '<sf:exceptionMessage>Invalid username, password, security token; or user locked out.</sf:exceptionMessage>'
+    '</sf:LoginFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>'
+)
 
 
 def _tag(xml: str, name: str) -> str | None:
@@ -87,7 +97,8 @@ def soap_login(state: SalesforceState):  # type: ignore[no-untyped-def]
         token = state.issue_token()
         base = _base_url(request)
         body = (
-            '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
             'xmlns="urn:partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>'
             "<loginResponse><result>"
             f"<metadataServerUrl>{base}/services/Soap/m/{version}/{state.org_id[:15]}</metadataServerUrl>"

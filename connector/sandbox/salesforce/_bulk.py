@@ -410,7 +410,7 @@ def _run_ingest(ctx: Ctx, job: Job) -> None:
             job.failed += 1
             job.processed += 1
             continue
-        values = dict(zip(header, row))
+        values = dict(zip(header, row, strict=True))
         rid, created = "", "false"
         try:
             with ctx.state.store.transaction():

@@ -35,7 +35,8 @@ def _records(ctx: Ctx) -> tuple[list[Any], bool]:
         raise ApiError(400, "JSON_PARSER_ERROR", "The request body must be an object with a 'records' array")
     records = body["records"]
     if len(records) > MAX_RECORDS:
-        raise ApiError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into this call")
+        raise ApiError(400, "EXCEEDED_ID_LIMIT",
+                       "record limit reached. cannot submit more than 200 records into this call")
     all_or_none = bool(body.get("allOrNone", False)) or ctx.all_or_none
     return records, all_or_none
 
@@ -114,7 +115,7 @@ def update_many(ctx: Ctx) -> Resp:
         return w.update(kind, str(rid), body), None
 
     results = _run(ctx, records, op, aon)
-    for item, r in zip(records, results):
+    for item, r in zip(records, results, strict=True):
         if not r["success"] and r["id"] is None and isinstance(item, dict) and r["errors"][0]["statusCode"] != \
                 ROLLED_BACK.code:
             r["id"] = next((v for k, v in item.items() if k.lower() == "id"), None)
@@ -127,7 +128,8 @@ def delete_many(ctx: Ctx) -> Resp:
     if not ids:
         raise ApiError(400, "MISSING_ARGUMENT", "ids parameter is required")
     if len(ids) > MAX_RECORDS:
-        raise ApiError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into this call")
+        raise ApiError(400, "EXCEEDED_ID_LIMIT",
+                       "record limit reached. cannot submit more than 200 records into this call")
     aon = ctx.params.get("allOrNone", "false").lower() == "true" or ctx.all_or_none
     w = ctx.state.writer
 
@@ -167,7 +169,8 @@ def _retrieve(ctx: Ctx, sobject: str, ids: list[str], fields: list[str]) -> Resp
     if not fields:
         raise ApiError(400, "MISSING_ARGUMENT", "fields parameter is required")
     if len(ids) > 2000:
-        raise ApiError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 2000 records into this call")
+        raise ApiError(400, "EXCEEDED_ID_LIMIT",
+                       "record limit reached. cannot submit more than 2000 records into this call")
     names = []
     for name in fields:
         fd = obj.get(name.strip())
@@ -239,7 +242,8 @@ def composite(ctx: Ctx) -> Resp:
         if not isinstance(sub, dict) or not sub.get("method") or not sub.get("url") or not sub.get("referenceId"):
             raise ApiError(400, "INVALID_FIELD", "Each subrequest needs method, url and referenceId")
         if sub["referenceId"] in refs:
-            raise ApiError(400, "DUPLICATE_VALUE", f"Duplicate referenceId provided in the request: {sub['referenceId']}")
+            raise ApiError(400, "DUPLICATE_VALUE",
+                           f"Duplicate referenceId provided in the request: {sub['referenceId']}")
         refs.add(sub["referenceId"])
         _, path, _ = split_url(str(sub["url"]).split("@{")[0] + "x" if "@{" in str(sub["url"]) else str(sub["url"]))
         found = _safe_find(str(sub["method"]).upper(), path)
@@ -247,7 +251,8 @@ def composite(ctx: Ctx) -> Resp:
             queries += 1
     if queries > MAX_QUERY_SUBREQUESTS:
         raise ApiError(400, "LIMIT_EXCEEDED",
-                       f"A composite request can have at most {MAX_QUERY_SUBREQUESTS} query or sObject Collections subrequests")
+                       f"A composite request can have at most {MAX_QUERY_SUBREQUESTS} query or "
+                       "sObject Collections subrequests")
     out: list[dict[str, Any]] = []
     results: dict[str, Any] = {}
     store = ctx.state.store
@@ -260,7 +265,8 @@ def composite(ctx: Ctx) -> Resp:
                     sub_body = _substitute(sub.get("body"), results)
                 except (KeyError, IndexError, TypeError):
                     out.append(_entry(400, [{"errorCode": "PROCESSING_HALTED",
-                                             "message": f"Invalid reference specified. No value for {sub['url']} found"}],
+                                             "message": "Invalid reference specified. "
+                                                        f"No value for {sub['url']} found"}],
                                       ref))
                     if aon:
                         raise _Rollback from None

@@ -97,7 +97,8 @@ def find(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
                 return r, m.groupdict()
             allowed = True
     if allowed:
-        raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are GET,PATCH,POST,DELETE")
+        raise ApiError(405, "METHOD_NOT_ALLOWED",
+                       f"HTTP Method '{method}' not allowed. Allowed are GET,PATCH,POST,DELETE")
     return None
 
 

@@ -259,7 +259,8 @@ class Cursor:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def run_query(state: SalesforceState, text: str, *, all_rows: bool, version: str, batch_size: int = 2000) -> dict[str, Any]:
+def run_query(state: SalesforceState, text: str, *, all_rows: bool, version: str,
+              batch_size: int = 2000) -> dict[str, Any]:
     """The first page of a REST query."""
     if not text or not text.strip():
         raise ApiError(400, "MALFORMED_QUERY", "SOQL statements cannot be empty or null")

@@ -36,7 +36,8 @@ def obj_or_404(ctx: Ctx, name: str) -> SObjectDef:
     return obj
 
 
-def render_record(obj: SObjectDef, rec: dict[str, Any], version: str, fields: list[str] | None = None) -> dict[str, Any]:
+def render_record(obj: SObjectDef, rec: dict[str, Any], version: str,
+                  fields: list[str] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = OrderedDict()
     out["attributes"] = {"type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{rec['Id']}"}
     names = fields if fields is not None else list(obj.fields)
@@ -46,7 +47,8 @@ def render_record(obj: SObjectDef, rec: dict[str, Any], version: str, fields: li
     return out
 
 
-def save_result(rid: str | None, errors: list[RecordError] | None = None, created: bool | None = None) -> dict[str, Any]:
+def save_result(rid: str | None, errors: list[RecordError] | None = None,
+                created: bool | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"id": rid, "success": not errors, "errors": [e.save() for e in errors or []]}
     if created is not None:
         out["created"] = created
@@ -58,7 +60,8 @@ def save_result(rid: str | None, errors: list[RecordError] | None = None, create
 def resources(ctx: Ctx) -> Resp:
     base = f"/services/data/v{ctx.version}"
     names = ("tooling", "metadata", "eclair", "folders", "prechatForms", "chatter", "tabs", "appMenu", "quickActions",
-             "queryAll", "commerce", "wave", "iot", "analytics", "search", "identity", "composite", "parameterizedSearch",
+             "queryAll", "commerce", "wave", "iot", "analytics", "search", "identity", "composite",
+             "parameterizedSearch",
              "fingerprint", "theme", "nouns", "event", "serviceTemplates", "recent", "connect", "licensing", "limits",
              "process", "async-queries", "query", "match", "emailConnect", "compactLayouts", "knowledgeManagement",
              "sobjects", "actions", "support", "jobs")
@@ -249,7 +252,8 @@ def upsert(ctx: Ctx, sobject: str, extField: str, externalId: str) -> Resp:  # n
         bad = next(k for k in body if k.lower() in ("id", f.name.lower()))
         raise ApiError(400, "INVALID_FIELD",
                        f"The field {bad} cannot be specified in the body of an upsert by {f.name}", [bad])
-    if ctx.params.get("updateOnly", "").lower() == "true" and not ctx.state.writer.find_by_external_id(obj, f, externalId):
+    if (ctx.params.get("updateOnly", "").lower() == "true"
+            and not ctx.state.writer.find_by_external_id(obj, f, externalId)):
         raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
     try:
         out = ctx.state.writer.upsert(obj.name, f.name, externalId, body)

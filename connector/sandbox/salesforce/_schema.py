@@ -74,7 +74,8 @@ class FieldDef:
         return self.createable and not self.nillable and not self.defaulted and self.type != "boolean"
 
     def info(self) -> FieldInfo:
-        return FieldInfo(self.name, self.type, self.relationship_name, self.reference_to, self.custom)  # type: ignore[arg-type]
+        return FieldInfo(self.name, self.type,  # type: ignore[arg-type]
+                         self.relationship_name, self.reference_to, self.custom)
 
     def describe(self) -> dict[str, Any]:
         """The field entry of a describe response (the subset clients read)."""
@@ -186,7 +187,8 @@ DEFAULT_CUSTOM_FIELDS: tuple[CustomField, ...] = tuple(
     cf
     for obj in ("Lead", "Contact")
     for cf in (
-        CustomField(obj, "HubSpot_Contact_Id__c", "Text", "HubSpot Contact Id", length=32, external_id=True, unique=True),
+        CustomField(obj, "HubSpot_Contact_Id__c", "Text", "HubSpot Contact Id", length=32,
+                    external_id=True, unique=True),
         CustomField(obj, "Connector_Score__c", "Number", "Connector Score", precision=5, scale=0),
         CustomField(obj, "Connector_Status__c", "Picklist", "Connector Status", picklist_values=_CONNECTOR_STATUSES),
     )
@@ -289,7 +291,8 @@ def _standard_objects() -> dict[str, list[FieldDef]]:
             FieldDef("IsPrimary", "boolean", nillable=False, defaulted=True),
         ],
         "Task": _system("Task") + [
-            _ref("WhoId", "Contact", "Lead", rel="Who"), _ref("WhatId", "Account", "Opportunity", "Campaign", rel="What"),
+            _ref("WhoId", "Contact", "Lead", rel="Who"),
+            _ref("WhatId", "Account", "Opportunity", "Campaign", rel="What"),
             FieldDef("Subject", "string", length=255),
             _pick("Status", ("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred"),
                   nillable=False, defaulted=True, default_value="Not Started"),
@@ -303,7 +306,8 @@ def _standard_objects() -> dict[str, list[FieldDef]]:
             desc,
         ],
         "Event": _system("Event") + [
-            _ref("WhoId", "Contact", "Lead", rel="Who"), _ref("WhatId", "Account", "Opportunity", "Campaign", rel="What"),
+            _ref("WhoId", "Contact", "Lead", rel="Who"),
+            _ref("WhatId", "Account", "Opportunity", "Campaign", rel="What"),
             FieldDef("Subject", "string", length=255), FieldDef("StartDateTime", "datetime"),
             FieldDef("EndDateTime", "datetime"), FieldDef("DurationInMinutes", "int"),
             FieldDef("ActivityDateTime", "datetime"), FieldDef("ActivityDate", "date"),

@@ -263,7 +263,8 @@ class SalesforceState:
 
     def reparent(self, children: list[tuple[str, str]], old: str, new: str) -> None:
         for sobject, fld in children:
-            for rec in list(self.store.scan("sobject = ? AND json_extract(data, ?) = ?", [sobject, f"$.{fld}", old], "id")):
+            for rec in list(self.store.scan("sobject = ? AND json_extract(data, ?) = ?",
+                                            [sobject, f"$.{fld}", old], "id")):
                 rec[fld] = new
                 rec["SystemModstamp"] = self.stamp()
                 obj = self.schema.objects[sobject]

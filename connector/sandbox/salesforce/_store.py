@@ -142,7 +142,8 @@ class Store:
     def count(self, sql_where: str, params: Sequence[Any], index: str | None = None) -> int:
         using = f" INDEXED BY {index}" if index else ""
         with self.lock:
-            return int(self._db.execute(f"SELECT COUNT(*) FROM rec{using} WHERE {sql_where}", list(params)).fetchone()[0])
+            return int(self._db.execute(f"SELECT COUNT(*) FROM rec{using} WHERE {sql_where}",
+                                        list(params)).fetchone()[0])
 
     def ids(self, sql_where: str, params: Sequence[Any], order: str, limit: int) -> list[tuple[str, Any]]:
         with self.lock:
@@ -151,7 +152,8 @@ class Store:
 
     def max_id(self, prefix: str) -> str | None:
         with self.lock:
-            row = self._db.execute("SELECT MAX(id) FROM rec WHERE id >= ? AND id < ?", (prefix, prefix + "~")).fetchone()
+            row = self._db.execute("SELECT MAX(id) FROM rec WHERE id >= ? AND id < ?",
+                                   (prefix, prefix + "~")).fetchone()
         return row[0] if row else None
 
     def ext_lookup(self, sobject: str, field: str, value: str) -> list[str]:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ._errors import RecordError
 from ._schema import FieldDef
 from .ids import KEY_PREFIXES, to_18
 
-__all__ = ["coerce", "render", "render_csv", "format_datetime", "parse_datetime", "format_date", "normalize_id", "EMAIL_RE", "KEEP"]
+__all__ = ["coerce", "render", "render_csv", "format_datetime", "parse_datetime", "format_date", "normalize_id",
+           "EMAIL_RE", "KEEP"]
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
@@ -35,12 +36,12 @@ _KEEP = KEEP
 
 def format_datetime(ms: int) -> str:
     """Salesforce's REST datetime form: ``2024-05-01T12:00:00.000+0000``."""
-    dt = datetime.fromtimestamp(ms // 1000, tz=timezone.utc)
+    dt = datetime.fromtimestamp(ms // 1000, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}+0000"
 
 
 def format_date(ms: int) -> str:
-    return datetime.fromtimestamp(ms // 1000, tz=timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y-%m-%d")
 
 
 def parse_datetime(text: str) -> int | None:
@@ -50,7 +51,7 @@ def parse_datetime(text: str) -> int | None:
         return None
     y, mo, d, h, mi, s, frac, tz = m.groups()
     try:
-        dt = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), tzinfo=timezone.utc)
+        dt = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), tzinfo=UTC)
     except ValueError:
         return None
     ms = int(dt.timestamp()) * 1000 + (int((frac or "0")[:3].ljust(3, "0")))
@@ -113,7 +114,8 @@ def coerce(f: FieldDef, value: Any, *, csv: bool = False) -> Any:
         if text == "":
             return None
         rid = normalize_id(text)
-        if rid is None or (f.reference_to and not any(rid.startswith(KEY_PREFIXES.get(o, "~")) for o in f.reference_to)):
+        if rid is None or (f.reference_to
+                           and not any(rid.startswith(KEY_PREFIXES.get(o, "~")) for o in f.reference_to)):
             raise RecordError("MALFORMED_ID", f"{_label(f)}: id value of incorrect type: {text}", [f.name])
         return rid
     if text == "" and t != "textarea":

@@ -215,7 +215,8 @@ class Writer:
             prob, closed, won = OPPORTUNITY_STAGES.get(rec.get("StageName") or "", (0, False, False))
             rec["IsClosed"], rec["IsWon"] = closed, won
             stage_changed = old is None or old.get("StageName") != rec.get("StageName")
-            if rec.get("Probability") is None or (stage_changed and (old is None or rec.get("Probability") == old.get("Probability"))):
+            probability_kept = old is None or rec.get("Probability") == old.get("Probability")
+            if rec.get("Probability") is None or (stage_changed and probability_kept):
                 rec["Probability"] = float(prob)
         elif obj.name == "Task":
             rec["IsClosed"] = rec.get("Status") == "Completed"
@@ -243,10 +244,12 @@ class Writer:
                     rec["DurationInMinutes"] = (int(rec["EndDateTime"]) - int(start)) // 60_000
         elif obj.name == "Lead" and rec.get("Status") in LEAD_STATUSES and LEAD_STATUSES[rec["Status"]] \
                 and not rec.get("IsConverted"):
-            raise RecordError("INVALID_STATUS", "Lead Status: a converted status can only be set by converting the lead",
+            raise RecordError("INVALID_STATUS",
+                              "Lead Status: a converted status can only be set by converting the lead",
                               ["Status"])
 
-    def _check(self, obj: SObjectDef, rec: dict[str, Any], changed: Mapping[str, Any], old: dict[str, Any] | None) -> None:
+    def _check(self, obj: SObjectDef, rec: dict[str, Any], changed: Mapping[str, Any],
+               old: dict[str, Any] | None) -> None:
         for name, value in changed.items():
             f = obj.fields.get(name)
             if f is None or f.type != "reference" or value is None or name in SYSTEM_FIELDS:
@@ -269,7 +272,8 @@ class Writer:
             others = [i for i in self.state.store.ext_lookup(obj.name, f.name, str(value)) if i != rec["Id"]]
             if others:
                 raise RecordError("DUPLICATE_VALUE",
-                                  f"duplicate value found: {f.name} duplicates value on record with id: {others[0]}", [])
+                                  f"duplicate value found: {f.name} duplicates value on record with id: {others[0]}",
+                                  [])
         if rules.duplicate_rule and obj.name in ("Lead", "Contact") and rec.get("Email") \
                 and (old is None or (old.get("Email") or "").lower() != str(rec["Email"]).lower()):
             dupes = [r for r in self.state.find_by_email(obj.name, str(rec["Email"])) if r != rec["Id"]]
@@ -292,7 +296,8 @@ class Writer:
                     "additionalInformation": [],
                     "fieldDiffs": [],
                     "matchConfidence": 100.0,
-                    "record": {"attributes": {"type": sobject, "url": f"/services/data/v{version}/sobjects/{sobject}/{i}"},
+                    "record": {"attributes": {"type": sobject,
+                                              "url": f"/services/data/v{version}/sobjects/{sobject}/{i}"},
                                "Id": i},
                 } for i in ids[:5]],
                 "rule": f"Standard_{sobject}_Match_Rule_v1_0",
@@ -311,7 +316,8 @@ class Writer:
     def _reparent(self, sobject: str, loser: str, master: str) -> None:
         """Point children of a merged loser at the master (Contacts, Opportunities, activities, members)."""
         children = {
-            "Account": [("Contact", "AccountId"), ("Opportunity", "AccountId"), ("Task", "WhatId"), ("Event", "WhatId")],
+            "Account": [("Contact", "AccountId"), ("Opportunity", "AccountId"), ("Task", "WhatId"),
+                        ("Event", "WhatId")],
             "Contact": [("OpportunityContactRole", "ContactId"), ("Task", "WhoId"), ("Event", "WhoId"),
                         ("CampaignMember", "ContactId")],
             "Lead": [("Task", "WhoId"), ("Event", "WhoId"), ("CampaignMember", "LeadId")],

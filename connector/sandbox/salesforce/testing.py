@@ -97,12 +97,14 @@ class SalesforceSandbox:
 
     @property
     def http(self) -> httpx.Client:
-        client = httpx.Client(base_url=self.url, verify=ssl.create_default_context(cafile=str(self.tls.ca_file)), trust_env=False,
+        client = httpx.Client(base_url=self.url, verify=ssl.create_default_context(cafile=str(self.tls.ca_file)),
+                              trust_env=False,
                               headers={"Authorization": f"Bearer {self.token}"}, timeout=30)
         self._clients.append(client)
         return client
 
     def control(self) -> httpx.Client:
-        client = httpx.Client(base_url=self.url, verify=ssl.create_default_context(cafile=str(self.tls.ca_file)), trust_env=False, timeout=30)
+        client = httpx.Client(base_url=self.url, verify=ssl.create_default_context(cafile=str(self.tls.ca_file)),
+                              trust_env=False, timeout=30)
         self._clients.append(client)
         return client

@@ -12,7 +12,7 @@ __all__ = [
 ]
 
 from dataclasses import dataclass, field
-from typing import Literal as _L, Union
+from typing import Literal as _L
 
 CompareOp = _L["=", "!=", "<", "<=", ">", ">=", "LIKE", "IN", "NOT IN", "INCLUDES", "EXCLUDES"]
 LiteralKind = _L["string", "number", "boolean", "null", "date", "datetime", "date_literal"]
@@ -45,7 +45,7 @@ class FieldsItem:
     pos: int = 0
 
 
-SelectItem = Union[FieldRef, CountItem, FieldsItem]
+SelectItem = FieldRef | CountItem | FieldsItem
 
 
 @dataclass(frozen=True)
@@ -81,24 +81,24 @@ class Comparison:
 class And:
     """Conjunction of two or more conditions."""
 
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
 class Or:
     """Disjunction of two or more conditions."""
 
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
 class Not:
     """``NOT condition``."""
 
-    item: "Expr"
+    item: Expr
 
 
-Expr = Union[Comparison, And, Or, Not]
+Expr = Comparison | And | Or | Not
 
 
 @dataclass(frozen=True)

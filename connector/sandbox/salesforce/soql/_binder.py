@@ -9,8 +9,9 @@ from __future__ import annotations
 
 __all__ = ["bind_query", "BoundQuery", "IndexHint", "Resolver", "HintOp", "MAX_OFFSET", "FIELDS_LIMIT"]
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Literal as _L, Mapping, Sequence
+from typing import Any, Literal as _L
 
 from ._ast import And, Comparison, CountItem, Expr, FieldRef, FieldsItem, Not, OrderItem, Query
 from ._errors import SoqlError
@@ -54,10 +55,10 @@ class _Desc:
     def __init__(self, v: Any) -> None:
         self.v = v
 
-    def __lt__(self, other: "_Desc") -> bool:
+    def __lt__(self, other: _Desc) -> bool:
         return bool(other.v < self.v)
 
-    def __gt__(self, other: "_Desc") -> bool:
+    def __gt__(self, other: _Desc) -> bool:
         return bool(other.v > self.v)
 
     def __eq__(self, other: object) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 __all__ = ["literal_range", "day_start_ms", "format_datetime_ms"]
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 _EPOCH = date(1970, 1, 1)
 
@@ -21,7 +21,7 @@ def day_start_ms(d: date) -> int:
 
 def format_datetime_ms(ms: int) -> str:
     """Salesforce's JSON datetime form: 2024-01-02T03:04:05.000+0000."""
-    dt = datetime.fromtimestamp(ms // 1000, tz=timezone.utc)
+    dt = datetime.fromtimestamp(ms // 1000, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}+0000"
 
 
@@ -32,7 +32,7 @@ def _add_months(d: date, months: int) -> date:
 
 def literal_range(name: str, n: int | None, now_ms: int) -> tuple[date, date]:
     """[start, end) days of date literal `name` (with `n` for the ``:n`` forms) at `now_ms` in UTC."""
-    today = (datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc)).date()
+    today = (datetime.fromtimestamp(now_ms / 1000, tz=UTC)).date()
     week = today - timedelta(days=(today.weekday() + 1) % 7)
     month = today.replace(day=1)
     quarter = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)

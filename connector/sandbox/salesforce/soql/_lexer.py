@@ -12,7 +12,7 @@ __all__ = ["Token", "TokenKind", "tokenize"]
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from ._errors import SoqlError
@@ -168,7 +168,7 @@ def _datetime_ms(m: re.Match[str], text: str, pos: int) -> int:
     frac = m.group(7) or ""
     zone = m.group(8)
     try:
-        dt = datetime(y, mo, d, hh, mi, ss, tzinfo=timezone.utc)
+        dt = datetime(y, mo, d, hh, mi, ss, tzinfo=UTC)
     except ValueError:
         raise _error(text, pos, f"Invalid datetime: {m.group()}") from None
     ms = int((frac + "000")[:3]) if frac else 0

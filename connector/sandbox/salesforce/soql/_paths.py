@@ -10,8 +10,9 @@ from __future__ import annotations
 
 __all__ = ["Hop", "FieldPath", "Walk", "resolve_path", "MAX_HOPS", "no_such_column"]
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..ids import prefix_object
 from ._errors import SoqlError

@@ -11,7 +11,8 @@ from __future__ import annotations
 __all__ = ["compile_comparison", "Pred", "TEXT_TYPES", "ID_TYPES", "sort_norm", "like_regex", "Range"]
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..ids import to_18
 from ._ast import Comparison, Literal

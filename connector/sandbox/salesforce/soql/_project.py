@@ -16,7 +16,7 @@ class _Rel:
     """A parent relationship in the output: {"Account": {"attributes": ..., <children>}}."""
 
     hops: tuple[Hop, ...]
-    children: list["_Rel | FieldPath"] = field(default_factory=list)
+    children: list[_Rel | FieldPath] = field(default_factory=list)
 
 
 class Projection:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 __all__ = ["FieldInfo", "FieldType", "SchemaLookup", "FieldLister"]
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, Sequence, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 FieldType = Literal[
     "id", "string", "email", "phone", "url", "textarea", "picklist", "multipicklist", "boolean",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __all__ = ["StaticSchema"]
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from ._schema import FieldInfo
 
