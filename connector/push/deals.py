@@ -17,7 +17,8 @@ from ..reconcile.deals import DEAL_ID_PROPERTY, OPPORTUNITY_DEAL_ID_FIELD, Assoc
 from ..reconcile.mapping import ContactMapping, OpportunityMapping
 from ..store.deals import add_contact_roles, add_deal_contacts, deal_inputs
 from ..store.people import owner_directory
-from ..systems.writes import Item, hubspot_associate, salesforce_create
+from ..systems.writes import hubspot_associate, salesforce_create
+from ..systems.ports import Item
 from .engine import Pusher, SystemWriter
 from .writes import plan_writes
 

@@ -21,7 +21,8 @@ from sqlalchemy.engine import Engine
 
 from ..reconcile.mapping import ContactMapping
 from ..store.pushes import FieldReason, Rejected, Written, record_batch, stored_emails
-from ..systems.writes import COLLECTION_SIZE, COLLECTIONS_PER_CALL, HUBSPOT_BATCH, Item, WriteOutcome
+from ..systems.writes import COLLECTION_SIZE, COLLECTIONS_PER_CALL, HUBSPOT_BATCH
+from ..systems.ports import Item, WriteOutcome
 from .hints import hint_for, is_personal, scrub_message
 from .rejections import MAX_RESENDS, Attempt
 from .writes import OPT_OUT, RecordWrite, WritePlan, create_key, is_true, resolve_new_ids

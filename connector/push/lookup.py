@@ -31,7 +31,7 @@ from ..reconcile.mapping import ContactMapping
 from ..reconcile.records import RecordKey
 from ..store.found import linked_people, record_found
 from ..store.pushes import Rejected, record_batch
-from ..store.staging import StagedRecord
+from ..systems.ports import StagedRecord
 from .matching import (
     EMAIL_FIELD,
     Candidate,

@@ -20,7 +20,8 @@ from ..reconcile.mapping import ContactMapping
 from ..reconcile.records import RecordKey
 from ..store.erasure import compact, erase_person, mark_deleted
 from ..store.models import ParkedRecord
-from ..systems.writes import Item, WriteOutcome, hubspot_delete, hubspot_write, salesforce_delete, salesforce_write
+from ..systems.writes import hubspot_delete, hubspot_write, salesforce_delete, salesforce_write
+from ..systems.ports import Item, WriteOutcome
 from .deletions import DeletionAction
 
 __all__ = ["apply_deletions", "anonymised_values", "ERASED_PLACEHOLDER"]

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,15 +22,23 @@ import httpx
 
 from ..config import HubSpotConfig
 from ..errors import ConfigError, ConfigProblem
-from ..pull.cursor import Window
-from ..store.staging import StagedRecord
-from .http import DEFAULT_RETRY, ApiError, ErrorInfo, HttpLayer, RetryPolicy, StaticToken, Verdict, default_classify
+from .http import (
+    DEFAULT_RETRY,
+    ApiError,
+    ErrorInfo,
+    HttpLayer,
+    RetryPolicy,
+    StaticToken,
+    Verdict,
+    default_classify,
+)
 from .ledger import CallLedger
 from .pacing import DailyBudget, WindowPacer
+from .ports import Engagement, LookupKey, StagedRecord, Window
 from .tls import make_ssl_context
 from .tokens import request_token, safe_code, safe_text
 
-__all__ = ["HubSpotSource", "HubSpotOAuth", "MODIFIED_PROPERTY", "SEARCH_PAGE", "LIST_PAGE", "to_ms"]
+__all__ = ["LIST_PAGE", "MODIFIED_PROPERTY", "SEARCH_PAGE", "HubSpotOAuth", "HubSpotSource", "to_ms"]
 
 SYSTEM = "hubspot"
 LIST_PAGE = 100
@@ -49,6 +57,33 @@ _HINTS = {
     "VALIDATION_ERROR": "a value does not fit the HubSpot property; check the mapping for that property",
     "OBJECT_NOT_FOUND": "the record was deleted or merged in HubSpot",
 }
+
+
+_WEB_EVENT_KINDS = {"e_visited_page": "page_view", "e_submitted_form": "form_submission"}
+_EMAIL_EVENT_KINDS = {"OPEN": "email_open", "CLICK": "email_click", "DELIVERED": "email_delivered"}
+
+
+def _web_event(event: dict[str, Any]) -> Engagement | None:
+    """A page view or form submission of a contact, as the store keeps it (None: not one the connector reads)."""
+    kind = _WEB_EVENT_KINDS.get(str(event.get("eventType")))
+    occurred = to_ms(event.get("occurredAt"))
+    if kind is None or occurred is None or not event.get("objectId"):
+        return None
+    return {"system": "hubspot", "engagement_id": f"web:{event['id']}", "kind": kind, "direction": "marketing",
+            "subject_system": "hubspot", "subject_id": str(event["objectId"]), "occurred_at": occurred,
+            "data": dict(event.get("properties") or {})}
+
+
+def _email_event(event: dict[str, Any]) -> Engagement | None:
+    """A marketing e-mail event of an address, as the store keeps it (None: not one the connector reads)."""
+    kind = _EMAIL_EVENT_KINDS.get(str(event.get("type")))
+    recipient = str(event.get("recipient") or "").strip().casefold()
+    if kind is None or not recipient or event.get("created") is None:
+        return None
+    return {"system": "hubspot", "engagement_id": f"email:{event['id']}", "kind": kind, "direction": "marketing",
+            "subject_system": "email", "subject_id": recipient, "occurred_at": int(event["created"]),
+            "data": {k: event[k] for k in ("emailCampaignId", "url") if k in event}}
+
 
 
 def modified_property(object_type: str) -> str:
@@ -372,6 +407,42 @@ class HubSpotSource:
             offset = body.get("offset")
             if not body.get("hasMore") or not offset:
                 return
+
+    # ------------------------------------------------------------------ the Source port
+
+    def list_records(self, object_type: str, properties: Sequence[str], *, archived: bool = False,
+                     after: str | None = None, associations: Sequence[str] = ()
+                     ) -> Iterator[tuple[list[StagedRecord], str | None]]:
+        """`list_pages`, staged (an archived record's modified time is when it was archived)."""
+        for page, token in self.list_pages(object_type, properties, archived=archived, after=after,
+                                           associations=associations):
+            staged: list[StagedRecord] = []
+            for record in page:
+                if archived:
+                    record.setdefault("updatedAt", record.get("archivedAt"))
+                staged.extend(self.to_staged(object_type, record, archived=archived))
+            yield staged, token
+
+    def changed_records(self, object_type: str, window: Window, properties: Sequence[str]
+                        ) -> Iterator[list[StagedRecord]]:
+        """`changed_pages`, staged: each record followed by a merged-away marker per id it absorbed."""
+        for page in self.changed_pages(object_type, window, properties):
+            yield [s for record in page for s in self.to_staged(object_type, record)]
+
+    def event_pages(self, kind: str, window: Window) -> Iterator[list[Engagement]]:
+        """Web ("web_events") or marketing e-mail ("email_events") touches in `window`, as the store keeps them."""
+        pages = self.web_event_pages(window) if kind == "web_events" else self.email_event_pages(window)
+        convert = _web_event if kind == "web_events" else _email_event
+        for page in pages:
+            yield [row for row in (convert(e) for e in page) if row is not None]
+
+    def find(self, keys: Sequence[LookupKey], *, fields: Mapping[str, Sequence[str]], ref_field: str
+             ) -> list[StagedRecord]:
+        """The live contacts holding the keys' e-mail addresses (a create is an upsert on its cross-reference
+        property, unique in HubSpot: that is its look-up by cross-reference, at the moment of writing)."""
+        from .lookups import hubspot_find_by_email
+
+        return hubspot_find_by_email(self, [e for e, _ in keys if e], properties=fields["contacts"])
 
     # ------------------------------------------------------------------ conversion
 

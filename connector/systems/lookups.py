@@ -22,8 +22,8 @@ from urllib.parse import quote
 
 from simple_salesforce.format import format_soql
 
-from ..store.staging import StagedRecord
 from .http import ApiError, MalformedResponse
+from .ports import StagedRecord
 
 if TYPE_CHECKING:
     from .hubspot import HubSpotSource

@@ -15,8 +15,8 @@ import csv
 import itertools
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -24,16 +24,22 @@ from simple_salesforce.format import format_soql
 
 from ..config import SalesforceConfig
 from ..errors import ConfigError, ConfigProblem
-from ..pull.cursor import Window, whole_minute
-from ..pull.streams import COMPOSITE_QUERIES, ChangeProbe, ProbeResult, WindowQuery
-from ..store.staging import StagedRecord
-from .http import DEFAULT_RETRY, ApiError, ErrorInfo, HttpLayer, MalformedResponse, RetryPolicy, Verdict
+from .http import (
+    DEFAULT_RETRY,
+    ApiError,
+    ErrorInfo,
+    HttpLayer,
+    MalformedResponse,
+    RetryPolicy,
+    Verdict,
+)
 from .ledger import CallLedger
 from .pacing import DailyBudget, parse_sforce_limit_info
+from .ports import ChangeProbe, LookupKey, ProbeResult, StagedRecord, Window, WindowRead
 from .tls import make_ssl_context
 from .tokens import TokenReply, request_token, safe_code, safe_text
 
-__all__ = ["SalesforceSource", "SalesforceAuth", "soql_datetime", "sf_to_ms", "QUERY_PAGE"]
+__all__ = ["QUERY_PAGE", "SalesforceAuth", "SalesforceSource", "sf_to_ms", "soql_datetime"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +47,10 @@ SYSTEM = "salesforce"
 TOKEN_PATH = "/services/oauth2/token"
 QUERY_PAGE = 2000
 COMPOSITE_SUBREQUESTS = 25
+#: a Composite call carries at most this many query (or collection) subrequests
+COMPOSITE_QUERIES = 5
+#: getUpdated and getDeleted ignore the seconds of their bounds: they answer in whole minutes
+MINUTE_MS = 60_000
 #: objects without IsDeleted (Users are deactivated, never deleted)
 NOT_DELETABLE = frozenset({"User"})
 BULK_POLL_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
@@ -61,12 +71,12 @@ _HINTS = {
 def _iso_minute(ms: int) -> str:
     """A getUpdated/getDeleted bound: Salesforce ignores the seconds, so none are sent (what is asked is
     what is answered, whichever way a server would treat them)."""
-    return datetime.fromtimestamp(whole_minute(ms) / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:00+00:00")
+    return datetime.fromtimestamp(ms // MINUTE_MS * MINUTE_MS / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:00+00:00")
 
 
 def soql_datetime(ms: int) -> str:
     """A SOQL datetime literal (unquoted, UTC, millisecond precision)."""
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def sf_to_ms(value: str | None) -> int | None:
@@ -237,6 +247,8 @@ class SalesforceSource:
     """Reads Salesforce for one run; counts every call in `ledger`."""
 
     system = SYSTEM
+    #: window reads one Composite call answers; a poll probes further objects instead
+    reads_per_call = COMPOSITE_QUERIES
 
     def __init__(self, config: SalesforceConfig, ledger: CallLedger, *, prior_calls_today: int = 0,
                  daily_limit: int | None = None, transport: httpx.BaseTransport | None = None,
@@ -323,7 +335,7 @@ class SalesforceSource:
             body = self.http.json("GET", next_url, object_type=object_type,
                                   headers={"Sforce-Query-Options": f"batchSize={QUERY_PAGE}"})
 
-    def composite(self, items: Sequence[WindowQuery | ChangeProbe]) -> list[dict[str, Any] | ProbeResult]:
+    def composite(self, items: Sequence[WindowRead | ChangeProbe]) -> list[dict[str, Any] | ProbeResult]:
         """Run window queries and change probes packed into as few Composite calls as the limits allow.
 
         A Composite call counts as ONE API call and carries at most 5 queries and 25 subrequests. A probe
@@ -332,10 +344,10 @@ class SalesforceSource:
         Returns, per item: the query's first body (continue it with `follow`) or a ProbeResult.
         """
         results: list[dict[str, Any] | ProbeResult] = []
-        chunk: list[WindowQuery | ChangeProbe] = []
+        chunk: list[WindowRead | ChangeProbe] = []
         queries = subrequests = 0
         for item in items:
-            q, n = (1, 1) if isinstance(item, WindowQuery) else (0, 2)
+            q, n = (1, 1) if isinstance(item, WindowRead) else (0, 2)
             if chunk and (queries + q > COMPOSITE_QUERIES or subrequests + n > COMPOSITE_SUBREQUESTS):
                 results.extend(self._composite_call(chunk))
                 chunk, queries, subrequests = [], 0, 0
@@ -345,36 +357,36 @@ class SalesforceSource:
             results.extend(self._composite_call(chunk))
         return results
 
-    def _composite_call(self, chunk: Sequence[WindowQuery | ChangeProbe]) -> list[dict[str, Any] | ProbeResult]:
+    def _composite_call(self, chunk: Sequence[WindowRead | ChangeProbe]) -> list[dict[str, Any] | ProbeResult]:
         subrequests: list[dict[str, Any]] = []
         for i, item in enumerate(chunk):
-            if isinstance(item, WindowQuery):
+            if isinstance(item, WindowRead):
                 subrequests.append({
                     "method": "GET", "referenceId": f"q{i}",
-                    "url": self._path("queryAll/") + "?q=" + _url_quote(self.window_soql(item.sobject, item.fields,
+                    "url": self._path("queryAll/") + "?q=" + _url_quote(self.window_soql(item.object_type, item.fields,
                                                                                           item.window)),
                     "httpHeaders": {"Sforce-Query-Options": f"batchSize={QUERY_PAGE}"}})
             else:
                 span = f"?start={_url_quote(_iso_minute(item.window.start))}&end={_url_quote(_iso_minute(item.window.end))}"
                 subrequests.append({"method": "GET", "referenceId": f"u{i}",
-                                    "url": self._path(f"sobjects/{item.sobject}/updated/") + span})
-                if item.sobject not in NOT_DELETABLE:  # Users are deactivated (an update), never deleted
+                                    "url": self._path(f"sobjects/{item.object_type}/updated/") + span})
+                if item.object_type not in NOT_DELETABLE:  # Users are deactivated (an update), never deleted
                     subrequests.append({"method": "GET", "referenceId": f"d{i}",
-                                        "url": self._path(f"sobjects/{item.sobject}/deleted/") + span})
-        label = chunk[0].sobject if len(chunk) == 1 else "composite"
+                                        "url": self._path(f"sobjects/{item.object_type}/deleted/") + span})
+        label = chunk[0].object_type if len(chunk) == 1 else "composite"
         body = self.http.json("POST", self._path("composite"), object_type=label,
                               json_body={"allOrNone": False, "compositeRequest": subrequests})
         responses = {r.get("referenceId"): r for r in (body or {}).get("compositeResponse", [])}
         out: list[dict[str, Any] | ProbeResult] = []
         for i, item in enumerate(chunk):
-            if isinstance(item, WindowQuery):
-                out.append(self._sub_body(responses, f"q{i}", item.sobject))
+            if isinstance(item, WindowRead):
+                out.append(self._sub_body(responses, f"q{i}", item.object_type))
             else:
-                bodies = [self._sub_body(responses, f"{kind}{i}", item.sobject) for kind in ("u", "d")
-                          if kind == "u" or item.sobject not in NOT_DELETABLE]
+                bodies = [self._sub_body(responses, f"{kind}{i}", item.object_type) for kind in ("u", "d")
+                          if kind == "u" or item.object_type not in NOT_DELETABLE]
                 covered = min(sf_to_ms(b.get("latestDateCovered")) or item.window.start for b in bodies)
                 changed = any(b.get("ids") or b.get("deletedRecords") for b in bodies)
-                out.append(ProbeResult(item.sobject, changed=changed, covered_until=min(covered, item.window.end)))
+                out.append(ProbeResult(item.object_type, changed=changed, covered_until=min(covered, item.window.end)))
         return out
 
     def _sub_body(self, responses: dict[Any, dict[str, Any]], ref: str, sobject: str) -> dict[str, Any]:
@@ -391,7 +403,7 @@ class SalesforceSource:
 
     def first_pages(self, requests: Sequence[tuple[str, Sequence[str], Window]]) -> list[tuple[str, dict[str, Any]]]:
         """Each window query's first page (five per Composite call); continue a body with `follow`."""
-        bodies = self.composite([WindowQuery(o, tuple(f), w) for o, f, w in requests])
+        bodies = self.composite([WindowRead(o, tuple(f), w) for o, f, w in requests])
         return [(o, b) for (o, _, _), b in zip(requests, bodies) if isinstance(b, dict)]
 
     def follow(self, body: dict[str, Any], sobject: str) -> Iterator[list[dict[str, Any]]]:
@@ -404,6 +416,21 @@ class SalesforceSource:
         for sobject, body in self.first_pages(requests):
             for page in self._follow(body, sobject):
                 yield sobject, page
+
+    def read_windows(self, requests: Sequence[WindowRead | ChangeProbe]) -> list[_WindowPages | ProbeResult]:
+        """The Source port's reads: first pages and probes packed into Composite calls (`composite`), the rest
+        of each read by query-more as it is iterated, or, for a first load above the bulk threshold, as one
+        Bulk 2.0 query job."""
+        answers = self.composite(requests)
+        return [_WindowPages(self, request, answer) if isinstance(request, WindowRead) and isinstance(answer, dict)
+                else answer for request, answer in zip(requests, answers)]  # type: ignore[misc]
+
+    def find(self, keys: Sequence[LookupKey], *, fields: Mapping[str, Sequence[str]], ref_field: str
+             ) -> list[StagedRecord]:
+        """Every live Lead and Contact holding one of the keys' e-mail addresses or cross-reference ids."""
+        from .lookups import salesforce_find
+
+        return salesforce_find(self, keys, fields=fields, ref_field=ref_field)
 
     # ------------------------------------------------------------------ bulk 2.0
 
@@ -455,6 +482,24 @@ class SalesforceSource:
     def email_soql(self, sobject: str, fields: Sequence[str], emails: Sequence[str]) -> str:
         """A lookup by e-mail address, every value escaped (quotes and backslashes cannot change the query)."""
         return format_soql(f"SELECT {', '.join(fields)} FROM {sobject} WHERE Email IN {{}}", list(emails))
+
+
+class _WindowPages:
+    """One window read's pages: REST pages in modified order, or a first load's Bulk 2.0 export (unordered)."""
+
+    def __init__(self, source: SalesforceSource, request: WindowRead, first: dict[str, Any]) -> None:
+        self._source, self._request, self._first = source, request, first
+        self.ordered = not (request.initial and int(first.get("totalSize") or 0) > source.bulk_threshold)
+
+    def __iter__(self) -> Iterator[list[StagedRecord]]:
+        source, sobject = self._source, self._request.object_type
+        if self.ordered:
+            pages = source.follow(self._first, sobject)
+        else:
+            soql = source.window_soql(sobject, self._request.fields, self._request.window).rsplit(" ORDER BY", 1)[0]
+            pages = source.bulk_query_pages(soql, object_type=sobject)
+        for page in pages:
+            yield [source.to_staged(sobject, r) for r in page]
 
 
 def _url_quote(soql: str) -> str:

@@ -18,47 +18,34 @@ import io
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from .http import ApiError, MalformedResponse, TransientApiError
+from .ports import Item, Operation, WriteOutcome
 
 if TYPE_CHECKING:
     from .hubspot import HubSpotSource
     from .salesforce import SalesforceSource
 
-__all__ = ["WriteOutcome", "Item", "hubspot_write", "salesforce_write", "hubspot_delete", "salesforce_delete",
-           "hubspot_associate", "salesforce_create", "hubspot_unsubscribe_all", "HUBSPOT_BATCH", "COLLECTION_SIZE",
-           "COLLECTIONS_PER_CALL", "salesforce_calls", "hubspot_calls"]
+__all__ = [
+    "COLLECTIONS_PER_CALL",
+    "COLLECTION_SIZE",
+    "HUBSPOT_BATCH",
+    "hubspot_associate",
+    "hubspot_calls",
+    "hubspot_delete",
+    "hubspot_unsubscribe_all",
+    "hubspot_write",
+    "salesforce_calls",
+    "salesforce_create",
+    "salesforce_delete",
+    "salesforce_write",
+]
 
 HUBSPOT_BATCH = 100
 COLLECTION_SIZE = 200
 COLLECTIONS_PER_CALL = 5
 BULK_POLL_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
-
-Operation = Literal["update", "upsert"]
-
-
-@dataclass(frozen=True)
-class WriteOutcome:
-    """What a system answered for one record: its id when written, else its own code and message."""
-
-    ok: bool
-    record_id: str | None = None
-    created: bool = False
-    code: str = ""
-    message: str = ""
-    fields: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Item:
-    """One record to write: the caller's key, the target id (updates) and the native field values."""
-
-    key: str
-    record_id: str | None
-    values: dict[str, Any]
-
 
 def _chunks(items: Sequence[Item], size: int) -> Iterator[Sequence[Item]]:
     for start in range(0, len(items), size):

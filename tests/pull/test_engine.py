@@ -12,14 +12,13 @@ import httpx
 import pytest
 from sqlmodel import Session, func, select
 
-from connector.pull.cursor import Cursor
 from connector.pull.engine import Puller, PullSettings
 from connector.pull.streams import ALL_STREAMS, PEOPLE_STREAMS, Stream
 from connector.sandbox.faults import FaultRule
 from connector.sandbox.runner import Sandbox
 from connector.store import open_engine
+from connector.store.cursors import Cursor, load_cursor
 from connector.store.models import Engagement, SourceRecord
-from connector.store.staging import load_cursor
 from connector.systems.http import RetryPolicy, TransientApiError
 from connector.systems.hubspot import HubSpotSource
 from connector.systems.ledger import CallLedger

@@ -13,7 +13,7 @@ import pytest
 import connector.sync as sync_module
 from connector.push.engine import hubspot_writer as real_hubspot_writer
 from connector.push.engine import salesforce_writer as real_salesforce_writer
-from connector.systems.writes import Item, WriteOutcome
+from connector.systems.ports import Item, WriteOutcome
 
 from .conftest import World, make_world
 from .test_sync_e2e import hubspot_contacts, salesforce_people

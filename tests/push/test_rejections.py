@@ -23,7 +23,7 @@ from connector.reconcile import load_mappings
 from connector.store import open_engine
 from connector.store.models import ParkedRecord, WrittenValue
 from connector.store.pushes import parked_rows
-from connector.systems.writes import Item, WriteOutcome
+from connector.systems.ports import Item, WriteOutcome
 
 from .conftest import MAPPINGS, World, make_world
 from .test_sync_e2e import hubspot_contacts, pairs, salesforce_people

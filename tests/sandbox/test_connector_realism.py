@@ -22,7 +22,8 @@ from connector.store.models import SourceRecord
 from connector.systems.hubspot import HubSpotSource
 from connector.systems.ledger import CallLedger
 from connector.systems.salesforce import SalesforceSource
-from connector.systems.writes import Item, hubspot_write, salesforce_write
+from connector.systems.writes import hubspot_write, salesforce_write
+from connector.systems.ports import Item
 
 from tests.systems.conftest import hubspot_config
 from tests.systems.test_salesforce_source import sf_config

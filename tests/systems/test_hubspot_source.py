@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from connector.pull.cursor import Window
 from connector.sandbox.dataset import SeedBatch
 from connector.sandbox.runner import Sandbox
 from connector.systems.hubspot import LIST_PAGE, SEARCH_PAGE, HubSpotSource
 from connector.systems.ledger import CallLedger
+from connector.systems.ports import Window
 
 from .conftest import hubspot_config
 
