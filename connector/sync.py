@@ -23,7 +23,7 @@ from .pull.engine import Puller, PullSettings
 from .pull.history import history_wanted, save_field_times
 from .pull.streams import streams_for
 from .push.deletions import DeletionPolicy, plan_deletions, without_deleted_people
-from .push.engine import Pusher, hubspot_writer, salesforce_writer
+from .push.engine import Pusher
 from .push.removals import apply_deletions
 from .push.deals import sync_deals
 from .push.lookup import look_before_create, people_finders, people_id_fields
@@ -37,13 +37,11 @@ from .store.models import ParkedRecord, SourceRecord, SyncCursor
 from .store.people import reconcile_store
 from .store.pushes import held_fields, resolve_unplanned
 from .store.runs import abandon_run, call_recorder, calls_since, finish_run, start_run
-from .systems.hubspot import HubSpotSource
+from .systems.hubspot import HubSpotSink, HubSpotSource, hubspot_calls, hubspot_lookup_calls
 from .systems.ledger import CallLedger
 from .systems.pacing import BudgetExhausted
-from .systems.salesforce import SalesforceSource
-from .systems.lookups import hubspot_lookup_calls, salesforce_lookup_calls
+from .systems.salesforce import SalesforceSink, SalesforceSource, salesforce_calls, salesforce_lookup_calls
 from .wording import count
-from .systems.writes import hubspot_calls, hubspot_unsubscribe_all, salesforce_calls
 
 __all__ = ["Systems", "open_systems", "run_cycle", "forecast", "check_setup", "mark_setup_done", "log_pull"]
 
@@ -173,14 +171,14 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
             log.info("push: writing %s", _objects_line(looked.plan.counts(), "create", "update") or "nothing")
             before = _totals(systems.ledger)
             t = time.perf_counter()
-            pusher = Pusher(engine, writers={"hubspot": hubspot_writer(systems.hubspot),
-                                             "salesforce": salesforce_writer(systems.salesforce, bulk_threshold)},
-                            mapping=mapping, now_ms=clock, run_id=run_id, bulk_threshold=bulk_threshold,
-                            opt_out=lambda emails: hubspot_unsubscribe_all(systems.hubspot, emails))
+            sinks = {"hubspot": HubSpotSink(systems.hubspot), "salesforce": SalesforceSink(systems.salesforce, bulk_threshold)}
+            pusher = Pusher(engine, sinks=sinks, mapping=mapping, now_ms=clock, run_id=run_id,
+                            bulk_threshold=bulk_threshold)
             pusher.created.update(looked.adopted)
             pushed = pusher.push(looked.plan)
             summary["deletions"] = apply_deletions(
-                engine, actions, hubspot=systems.hubspot, salesforce=systems.salesforce, mapping=mapping,
+                engine, actions, sinks={**sinks, "salesforce": SalesforceSink(systems.salesforce, 10**9)},  # one by one
+                mapping=mapping,
                 erase_action=deletions.erase_action, salt=salt, now_ms=clock(), run_id=run_id)
             after = _totals(systems.ledger)
             summary["push"] = {"seconds": round(time.perf_counter() - t, 3), **pushed.to_json(),
@@ -190,9 +188,8 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
         if deal_mapping is not None and "opportunities" in (objects or ["opportunities"]):
             before = _totals(systems.ledger)
             summary["deals"] = sync_deals(
-                engine, hubspot=systems.hubspot, salesforce=systems.salesforce,
-                writers={"hubspot": hubspot_writer(systems.hubspot),
-                         "salesforce": salesforce_writer(systems.salesforce, bulk_threshold)},
+                engine, sinks={"hubspot": HubSpotSink(systems.hubspot),
+                               "salesforce": SalesforceSink(systems.salesforce, bulk_threshold)},
                 contacts=mapping, mapping=deal_mapping, now_ms=clock, run_id=run_id, bulk_threshold=bulk_threshold,
                 closed_within_days=closed_opportunities_days, dry_run=dry_run)
             if dry_run:

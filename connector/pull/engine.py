@@ -267,8 +267,8 @@ class Puller:
             settled = probe is not None and probe.covered_until >= read.window.end
             self._read_window(read.stream, CursorTracker(read.window, read.previous, settled=settled), pages, result)
         if second_round:
-            reads = sf.read_windows([WindowRead(s.object_type, s.fields, t.window) for s, t in second_round])
-            for (stream, tracker), answer in zip(second_round, reads):
+            answers = sf.read_windows([WindowRead(s.object_type, s.fields, t.window) for s, t in second_round])
+            for (stream, tracker), answer in zip(second_round, answers):
                 if not isinstance(answer, ProbeResult):
                     self._read_window(stream, tracker, answer, result)
 

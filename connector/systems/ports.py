@@ -207,6 +207,8 @@ class Sink(Protocol):
     """What every system offers the push: batches of writes, each record answered by its own outcome."""
 
     system: str
+    #: records one call writes at most (the push sends batches of this size, each committed on its own)
+    batch_size: int
 
     def write(self, object_type: str, operation: Operation, items: Sequence[Item], *, id_field: str | None
               ) -> dict[str, WriteOutcome]:

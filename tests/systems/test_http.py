@@ -216,7 +216,7 @@ def test_streamed_response_is_retried_before_reading_and_closed_after() -> None:
 def test_csv_lines_keep_their_endings_across_chunks() -> None:
     import csv
 
-    from connector.systems.salesforce import _lines
+    from connector.systems.salesforce.bulk import _lines
 
     chunks = iter(['Id,Desc\n1,"a\nb"\n2,', 'plain\r\n3,"x,y"', "\n"])
     assert list(csv.DictReader(_lines(chunks))) == [

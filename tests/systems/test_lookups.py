@@ -19,15 +19,10 @@ from connector.sandbox.salesforce.ids import make_id
 from connector.systems.http import ApiError, RetryPolicy
 from connector.systems.hubspot import HubSpotSource
 from connector.systems.ledger import CallLedger
-from connector.systems.lookups import (
-    MAX_QUERY_URL_BYTES,
-    hubspot_find_by_email,
-    hubspot_lookup_calls,
-    lookup_soql,
-    salesforce_find,
-    salesforce_lookup_calls,
-)
-from connector.systems.salesforce import SalesforceSource
+from connector.systems.hubspot import hubspot_lookup_calls
+from connector.systems.hubspot.lookups import find_by_email
+from connector.systems.salesforce import SalesforceSource, salesforce_lookup_calls
+from connector.systems.salesforce.lookups import MAX_QUERY_URL_BYTES, lookup_soql, salesforce_find
 
 from .conftest import hubspot_config
 from .test_salesforce_source import sf_config
@@ -131,7 +126,7 @@ def test_hubspot_finds_contacts_by_email_100_per_call(empty_sandbox: Sandbox) ->
     ledger = CallLedger()
     src = HubSpotSource(hubspot_config(empty_sandbox), ledger)
     emails = ["ann@example.com"] + [f"p{i}@example.com" for i in range(149)] + ["ann@example.com"]
-    found = hubspot_find_by_email(src, emails, properties=["email", "firstname", "salesforce_lead_id"])
+    found = find_by_email(src.http, emails, properties=["email", "firstname", "salesforce_lead_id"])
     assert [(r.record_id, r.email_norm, r.modified_at) for r in found] == [("11", "ann@example.com", T0 + 5)]
     assert found[0].data["firstname"] == "Ann"  # what the pull reads, as the pull stages it
     # 150 distinct addresses: two batch reads; the emulator answers 207 naming the missing ones
@@ -159,7 +154,7 @@ def test_hubspot_addresses_not_held_are_not_found_however_hubspot_says_so(status
                                                                            ) -> None:
     router = respx.Router(base_url="https://hs.test")
     route = router.post("/crm/v3/objects/contacts/batch/read").mock(return_value=httpx.Response(status, json=body))
-    found = hubspot_find_by_email(hubspot_source(router), ["a@x.io", "b@x.io"], properties=["email"])
+    found = find_by_email(hubspot_source(router).http, ["a@x.io", "b@x.io"], properties=["email"])
     assert [r.record_id for r in found] == ["7"]
     sent = json.loads(route.calls[0].request.content)
     assert sent["idProperty"] == "email" and sent["inputs"] == [{"id": "a@x.io"}, {"id": "b@x.io"}]
@@ -169,12 +164,12 @@ def test_hubspot_404_when_none_is_held_means_none_found_but_other_errors_raise()
     router = respx.Router(base_url="https://hs.test")
     router.post("/crm/v3/objects/contacts/batch/read").mock(return_value=httpx.Response(404, json={
         "status": "error", "category": "OBJECT_NOT_FOUND", "message": "Object not found"}))
-    assert hubspot_find_by_email(hubspot_source(router), ["a@x.io"], properties=["email"]) == []
+    assert find_by_email(hubspot_source(router).http, ["a@x.io"], properties=["email"]) == []
     denied = respx.Router(base_url="https://hs.test")
     denied.post("/crm/v3/objects/contacts/batch/read").mock(return_value=httpx.Response(403, json={
         "status": "error", "category": "MISSING_SCOPES", "message": "missing crm.objects.contacts.read"}))
     with pytest.raises(ApiError):
-        hubspot_find_by_email(hubspot_source(denied), ["a@x.io"], properties=["email"])
+        find_by_email(hubspot_source(denied).http, ["a@x.io"], properties=["email"])
 
 
 def test_lookup_cost_figures() -> None:
@@ -187,7 +182,8 @@ def test_lookup_cost_figures() -> None:
 def test_a_duplicate_value_names_its_field_from_the_message() -> None:
     """Salesforce leaves `fields` empty on DUPLICATE_VALUE and names the field in the message: the outcome
     names it, so the push resends the record without that one value instead of losing the whole write."""
-    from connector.systems.writes import Item, _save_result
+    from connector.systems.ports import Item
+    from connector.systems.salesforce.sink import _save_result
 
     outcome = _save_result(Item("k", "00Q1", {}), {"success": False, "errors": [{
         "statusCode": "DUPLICATE_VALUE", "fields": [],
