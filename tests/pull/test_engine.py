@@ -25,7 +25,7 @@ from connector.systems.ledger import CallLedger
 from connector.systems.salesforce import SalesforceSource
 
 from ..systems.conftest import hubspot_config
-from ..systems.test_salesforce_source import sf_config
+from ..systems.salesforce.test_source import sf_config
 
 PEOPLE = 600
 

@@ -25,7 +25,7 @@ from connector.systems.salesforce import SalesforceSink, SalesforceSource
 from connector.systems.ports import Item
 
 from tests.systems.conftest import hubspot_config
-from tests.systems.test_salesforce_source import sf_config
+from tests.systems.salesforce.test_source import sf_config
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z, a whole second
 SAFETY_LAG_MS = 60_000  # the shipped [sync].safety_lag_seconds

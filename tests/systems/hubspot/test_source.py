@@ -9,7 +9,7 @@ from connector.systems.hubspot.records import modified_at, to_staged
 from connector.systems.ledger import CallLedger
 from connector.systems.ports import Window
 
-from .conftest import hubspot_config
+from ..conftest import hubspot_config
 
 T0 = 1_750_000_000_000
 
