@@ -24,7 +24,7 @@ adapters' ledger, cross-checked against the sandbox's own per-endpoint counters.
 
 Lower bound per system, object and operation: ceil(n / 100) HubSpot calls; ceil(n / 1,000) Salesforce
 calls through Collections; 6 calls per Bulk 2.0 job (create, upload, close, one status poll, successful
-and failed results: `connector.systems.writes.salesforce_calls`).
+and failed results: `connector.systems.salesforce.salesforce_calls`).
 """
 
 from __future__ import annotations
@@ -48,12 +48,13 @@ import httpx
 
 import connector.push.engine as push_engine
 from connector.config import ConnectorConfig, load_config
-from connector.push.engine import Pusher, hubspot_writer, salesforce_writer
+from connector.push.engine import Pusher
 from connector.reconcile.writes import RecordWrite, WritePlan
 from connector.reconcile import load_mappings
 from connector.store import open_engine
 from connector.sync import Systems, open_systems
-from connector.systems.writes import HUBSPOT_BATCH, salesforce_calls
+from connector.systems.hubspot import HUBSPOT_BATCH, HubSpotSink
+from connector.systems.salesforce import SalesforceSink, salesforce_calls
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BULK_THRESHOLD = 10_000
@@ -173,18 +174,21 @@ def totals(systems: Systems) -> dict[str, int]:
     return {s: int(snap.get(s, {}).get("total", 0)) for s in ("hubspot", "salesforce")}  # type: ignore[call-overload]
 
 
-def timed_writers(systems: Systems, seconds: dict[str, float]) -> dict[str, Any]:
-    """The push's writers, timing the time spent inside each system's adapter (requests and waits)."""
-    def wrap(system: str, writer: Any) -> Any:
+def timed_sinks(systems: Systems, seconds: dict[str, float]) -> dict[str, Any]:
+    """The push's sinks, timing the time spent inside each system's adapter (requests and waits)."""
+    def wrap(system: str, sink: Any) -> Any:
+        real = sink.write
+
         def write(*args: Any, **kwargs: Any) -> Any:
             t = time.perf_counter()
             try:
-                return writer(*args, **kwargs)
+                return real(*args, **kwargs)
             finally:
                 seconds[system] = seconds.get(system, 0.0) + time.perf_counter() - t
-        return write
-    return {"hubspot": wrap("hubspot", hubspot_writer(systems.hubspot)),
-            "salesforce": wrap("salesforce", salesforce_writer(systems.salesforce))}
+        sink.write = write
+        return sink
+    return {"hubspot": wrap("hubspot", HubSpotSink(systems.hubspot)),
+            "salesforce": wrap("salesforce", SalesforceSink(systems.salesforce))}
 
 
 def timed_store(seconds: dict[str, float]) -> Any:
@@ -245,7 +249,7 @@ def push_once(spec: dict[str, Any]) -> dict[str, Any]:
     writer_seconds: dict[str, float] = {}
     original, push_engine.record_batch = timed_store(writer_seconds)
     try:
-        pusher = Pusher(engine, writers=timed_writers(systems, writer_seconds), mapping=mapping,
+        pusher = Pusher(engine, sinks=timed_sinks(systems, writer_seconds), mapping=mapping,
                         now_ms=lambda: int(time.time() * 1000), bulk_threshold=bulk_threshold)
         counters.reset()
         before = totals(systems)

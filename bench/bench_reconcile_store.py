@@ -29,7 +29,8 @@ from bench.bench_reconcile import OWNERS, build  # noqa: E402
 from connector.reconcile import load_mappings  # noqa: E402
 from connector.store import open_engine  # noqa: E402
 from connector.sync.reconciling import reconcile_store  # noqa: E402
-from connector.store.staging import StagedRecord, stage_records  # noqa: E402
+from connector.store.staging import stage_records  # noqa: E402
+from connector.systems.ports import StagedRecord  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session  # noqa: E402

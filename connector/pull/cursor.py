@@ -1,4 +1,4 @@
-"""Incremental cursors and windows, as pure values (after dlt's ``incremental``).
+"""Incremental windows and how a cursor moves through them, as pure functions (after dlt's ``incremental``).
 
 A stream's cursor says: every record modified before ``position`` is stored, and so are the records
 at exactly ``position`` whose ids are in ``boundary_ids``. Re-reading from there (minus a lookback for
@@ -16,10 +16,11 @@ no lookback, and a change probe from it reports only changes the store has not s
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
-__all__ = ["MINUTE_MS", "Cursor", "CursorTracker", "Window", "next_window", "whole_minute"]
+from ..store.cursors import Cursor
+from ..systems.ports import Window
+
+__all__ = ["MINUTE_MS", "CursorTracker", "next_window", "whole_minute"]
 
 #: getUpdated and getDeleted ignore the seconds of their bounds: they answer in whole minutes
 MINUTE_MS = 60_000
@@ -28,62 +29,6 @@ MINUTE_MS = 60_000
 def whole_minute(ms: int) -> int:
     """`ms` rounded down to a whole minute (the grain of Salesforce's change probes)."""
     return ms // MINUTE_MS * MINUTE_MS
-
-
-@dataclass(frozen=True)
-class Window:
-    """The half-open time range [start, end) of one incremental read, in epoch ms."""
-
-    start: int
-    end: int
-
-    def __post_init__(self) -> None:
-        if self.end <= self.start:
-            raise ValueError(f"empty window [{self.start}, {self.end})")
-
-    def halves(self) -> tuple[Window, Window]:
-        """Two adjacent windows covering this one (for result caps); a 1 ms window cannot be split."""
-        if self.end - self.start < 2:
-            raise ValueError("a window of one millisecond cannot be split")
-        middle = self.start + (self.end - self.start) // 2
-        return Window(self.start, middle), Window(middle, self.end)
-
-    @property
-    def span_ms(self) -> int:
-        return self.end - self.start
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where one stream stands; ``position`` None means the initial load has not completed."""
-
-    position: int | None = None
-    boundary_ids: frozenset[str] = field(default_factory=frozenset)
-    #: while an initial listing runs: the system's paging token to resume it after a crash
-    resume_after: str | None = None
-    #: nothing modified before `position` can still commit (Salesforce's latestDateCovered said so)
-    settled: bool = False
-
-    @property
-    def initial_done(self) -> bool:
-        return self.position is not None
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"position": self.position, "boundary_ids": sorted(self.boundary_ids)}
-        if self.resume_after is not None:
-            out["resume_after"] = self.resume_after
-        if self.settled:
-            out["settled"] = True
-        return out
-
-    @classmethod
-    def from_json(cls, value: dict[str, Any] | None) -> Cursor:
-        if not value:
-            return cls()
-        position = value.get("position")
-        return cls(position=int(position) if position is not None else None,
-                   boundary_ids=frozenset(str(i) for i in value.get("boundary_ids", ())),
-                   resume_after=value.get("resume_after"), settled=bool(value.get("settled", False)))
 
 
 def next_window(cursor: Cursor, *, run_started_ms: int, lookback_ms: int, safety_lag_ms: int) -> Window | None:

@@ -10,18 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from .cursor import Window
-
 __all__ = [
     "ALL_STREAMS",
-    "COMPOSITE_QUERIES",
     "ENGAGEMENT_STREAMS",
     "OPPORTUNITY_STREAMS",
     "PEOPLE_STREAMS",
-    "ChangeProbe",
-    "ProbeResult",
     "Stream",
-    "WindowQuery",
     "streams_for",
     "with_mapped_fields",
 ]
@@ -149,35 +143,3 @@ def with_mapped_fields(stream: Stream, mapping: Any) -> Stream:
     else:
         extra.append(ident.salesforce_hubspot_id_field)
     return replace(stream, fields=tuple(dict.fromkeys((*stream.fields, *extra))))
-
-
-# what the pull stage asks of Salesforce per poll (the adapter packs these into Composite calls)
-
-#: a Composite call carries at most this many query (or collection) subrequests; further objects are probed
-COMPOSITE_QUERIES = 5
-
-
-@dataclass(frozen=True)
-class WindowQuery:
-    """Read an object's records modified in a window (queryAll: deletions and merges included)."""
-
-    sobject: str
-    fields: tuple[str, ...]
-    window: Window
-
-
-@dataclass(frozen=True)
-class ChangeProbe:
-    """Ask whether an object changed in a window, without a query (getUpdated + getDeleted)."""
-
-    sobject: str
-    window: Window
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    """A probe's answer; `covered_until` is how far the answer is complete (whole minutes)."""
-
-    sobject: str
-    changed: bool
-    covered_until: int

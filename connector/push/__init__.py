@@ -1,7 +1,6 @@
 """Push: write what reconciliation planned into both systems, minimally, in batches, idempotently."""
 
-from .engine import Pusher, PushResult, hubspot_writer, salesforce_writer
+from .engine import Pusher, PushResult
 from ..reconcile.writes import RecordWrite, WritePlan, group_writes, plan_writes, resolve_new_ids
 
-__all__ = ["Pusher", "PushResult", "RecordWrite", "WritePlan", "group_writes", "plan_writes", "resolve_new_ids",
-           "hubspot_writer", "salesforce_writer"]
+__all__ = ["Pusher", "PushResult", "RecordWrite", "WritePlan", "group_writes", "plan_writes", "resolve_new_ids"]

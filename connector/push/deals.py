@@ -9,6 +9,7 @@ added; what was added is recorded in the store so the next cycle does not add it
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -17,8 +18,8 @@ from ..reconcile.deals import DEAL_ID_PROPERTY, OPPORTUNITY_DEAL_ID_FIELD, Assoc
 from ..reconcile.mapping import ContactMapping, OpportunityMapping
 from ..store.deals import add_contact_roles, add_deal_contacts, deal_inputs
 from ..store.people import owner_directory
-from ..systems.writes import Item, hubspot_associate, salesforce_create
-from .engine import Pusher, SystemWriter
+from ..systems.ports import Item, Sink
+from .engine import Pusher
 from ..reconcile.writes import plan_writes
 
 __all__ = ["sync_deals", "DEAL_ID_FIELDS"]
@@ -26,7 +27,7 @@ __all__ = ["sync_deals", "DEAL_ID_FIELDS"]
 DEAL_ID_FIELDS = {("hubspot", "deals"): (DEAL_ID_PROPERTY,), ("salesforce", "Opportunity"): (OPPORTUNITY_DEAL_ID_FIELD,)}
 
 
-def sync_deals(engine: Engine, *, hubspot: Any, salesforce: Any, writers: dict[str, SystemWriter],
+def sync_deals(engine: Engine, *, sinks: Mapping[str, Sink],
                contacts: ContactMapping, mapping: OpportunityMapping, now_ms: Any, run_id: int | None,
                bulk_threshold: int, closed_within_days: int, dry_run: bool = False) -> dict[str, Any]:
     """Reconcile deals with Opportunities and (unless `dry_run`) write the result; returns the summary."""
@@ -41,14 +42,14 @@ def sync_deals(engine: Engine, *, hubspot: Any, salesforce: Any, writers: dict[s
         "issue_kinds": dict(Counter(i.message.split(":")[0][:80] for i in result.issues).most_common(5))}
     if dry_run:
         return summary
-    pusher = Pusher(engine, writers=writers, mapping=contacts, now_ms=now_ms, run_id=run_id,
+    pusher = Pusher(engine, sinks=sinks, mapping=contacts, now_ms=now_ms, run_id=run_id,
                     bulk_threshold=bulk_threshold, id_fields=DEAL_ID_FIELDS)
     summary["push"] = pusher.push(plan).to_json()
-    summary["links_added"] = _links(engine, hubspot, salesforce, result.associations, pusher.created, now_ms())
+    summary["links_added"] = _links(engine, sinks, result.associations, pusher.created, now_ms())
     return summary
 
 
-def _links(engine: Engine, hubspot: Any, salesforce: Any, changes: tuple[AssociationChange, ...],
+def _links(engine: Engine, sinks: Mapping[str, Sink], changes: tuple[AssociationChange, ...],
            created: dict[tuple[str, str, str], str], now_ms: int) -> dict[str, int]:
     """Add deal-contact associations (HubSpot) and contact roles (Salesforce) for existing or new deals."""
     counts: Counter[str] = Counter()
@@ -66,14 +67,14 @@ def _links(engine: Engine, hubspot: Any, salesforce: Any, changes: tuple[Associa
             sf_items.append(Item(f"{deal}:{a.contact_id}", None, {"OpportunityId": deal, "ContactId": a.contact_id,
                                                                   "Role": a.role, "IsPrimary": a.primary}))
     if hs_pairs:
-        outcomes = hubspot_associate(hubspot, "deals", "contacts", hs_pairs)
+        outcomes = sinks["hubspot"].associate("deals", "contacts", hs_pairs)
         done = [p for p, o in outcomes.items() if o.ok]
         add_deal_contacts(engine, done)
         counts["hubspot"] += len(done)
         counts["hubspot_failed"] += len(outcomes) - len(done)
     if sf_items:
-        outcomes = salesforce_create(salesforce, "OpportunityContactRole", sf_items)
-        made = [(o.record_id, item.values) for item in sf_items if (o := outcomes[item.key]).ok and o.record_id]
+        roles = sinks["salesforce"].create("OpportunityContactRole", sf_items)
+        made = [(o.record_id, item.values) for item in sf_items if (o := roles[item.key]).ok and o.record_id]
         add_contact_roles(engine, made, now_ms)
         counts["salesforce"] += len(made)
         counts["salesforce_failed"] += len(sf_items) - len(made)

@@ -15,27 +15,20 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from ..reconcile.mapping import ContactMapping
 from ..store.pushes import FieldReason, Rejected, Written, record_batch, stored_emails
-from ..systems.writes import COLLECTION_SIZE, COLLECTIONS_PER_CALL, HUBSPOT_BATCH, Item, WriteOutcome
+from ..systems.ports import Item, Operation, Sink, WriteOutcome
 from .hints import hint_for, is_personal, scrub_message
 from .rejections import MAX_RESENDS, Attempt
 from ..reconcile.writes import OPT_OUT, RecordWrite, WritePlan, create_key, is_true, resolve_new_ids
 
-__all__ = ["Pusher", "PushResult", "SystemWriter", "hubspot_writer", "salesforce_writer"]
+__all__ = ["PushResult", "Pusher"]
 
 log = logging.getLogger(__name__)
-
-
-class SystemWriter(Protocol):
-    """Writes one object type's records in one system: the adapters' write side, as push needs it."""
-
-    def __call__(self, object_type: str, operation: str, items: Sequence[Item], id_field: str | None
-                 ) -> dict[str, WriteOutcome]: ...
 
 
 @dataclass
@@ -62,15 +55,14 @@ class PushResult:
 
 
 class Pusher:
-    """Applies write plans through two SystemWriters and records the outcome in the store."""
+    """Applies write plans through each system's Sink port and records the outcome in the store."""
 
-    def __init__(self, engine: Engine, *, writers: dict[str, SystemWriter], mapping: ContactMapping,
+    def __init__(self, engine: Engine, *, sinks: Mapping[str, Sink], mapping: ContactMapping,
                  now_ms: Callable[[], int], run_id: int | None = None, bulk_threshold: int = 10_000,
                  id_fields: Mapping[tuple[str, str], tuple[str, ...]] | None = None,
-                 opt_out: Callable[[list[str]], dict[str, WriteOutcome]] | None = None,
                  after_batch: Callable[[], None] | None = None) -> None:
         self.engine = engine
-        self.writers = writers
+        self.sinks = sinks
         self.bulk_threshold = bulk_threshold
         self.mapping = mapping
         self.now_ms = now_ms
@@ -84,8 +76,6 @@ class Pusher:
             **(id_fields or {})}
         #: (group id, system, object type) -> id of the record created for it by this Pusher
         self.created: dict[tuple[str, str, str], str] = {}
-        #: opts e-mail addresses out in HubSpot (whose hs_email_optout the CRM API cannot write)
-        self.opt_out = opt_out
         #: called once each batch's answers are committed (the sync records its API calls so far)
         self.after_batch = after_batch
 
@@ -118,9 +108,9 @@ class Pusher:
             email = w.old.get("email") or known.get(w.record_id or "")
             if w.record_id and isinstance(email, str) and email.strip():
                 pending.append((w, email.strip()))
-        if not pending or self.opt_out is None:
+        if not pending or "hubspot" not in self.sinks:
             return
-        outcomes = self.opt_out([email for _, email in pending])
+        outcomes = self.sinks["hubspot"].opt_out([email for _, email in pending])
         written, rejected = [], []
         for write, email in pending:
             outcome = outcomes.get(email) or WriteOutcome(False, code="NO_RESULT", message="no answer")
@@ -136,14 +126,14 @@ class Pusher:
         self._count_rejected("hubspot", "contacts", rejected, len(pending), result)
         record_batch(self.engine, written, rejected, now_ms=self.now_ms(), run_id=self.run_id)
 
-    def _send(self, system: str, object_type: str, operation: str, writes: Sequence[RecordWrite],
+    def _send(self, system: str, object_type: str, operation: Operation, writes: Sequence[RecordWrite],
               id_field: str | None, result: PushResult) -> Iterable[tuple[RecordWrite, WriteOutcome]]:
         """Batches of `writes`, each answered and committed; yields every (write, final outcome).
 
         A record rejected for some of its fields is sent again without them (up to MAX_RESENDS times per
         batch, one call for all such records of the batch); each rejected field keeps the first reason
         given for it (see rejections.py)."""
-        size = HUBSPOT_BATCH if system == "hubspot" else COLLECTION_SIZE * COLLECTIONS_PER_CALL
+        size = self.sinks[system].batch_size
         if system == "salesforce" and len(writes) > self.bulk_threshold:
             size = len(writes)  # one Bulk API 2.0 job takes them all
         key = f"{system}:{object_type}"
@@ -189,13 +179,13 @@ class Pusher:
             log.warning("%s %s: %d of %d records rejected and parked (`connector status` shows why)", system,
                         object_type, len(rejected), of)
 
-    def _write(self, system: str, object_type: str, operation: str, batch: Sequence[RecordWrite],
+    def _write(self, system: str, object_type: str, operation: Operation, batch: Sequence[RecordWrite],
                id_field: str | None) -> dict[str, WriteOutcome]:
         if operation == "upsert" and id_field is None:
             return {w.key: WriteOutcome(False, code="NO_EXTERNAL_ID", message="a new record needs its cross-reference "
                                         "id, so that replaying the create cannot duplicate it") for w in batch}
         items = [Item(w.key, w.record_id, w.values) for w in batch]
-        outcomes = self.writers[system](object_type, operation, items, id_field)
+        outcomes = self.sinks[system].write(object_type, operation, items, id_field=id_field)
         return {w.key: outcomes.get(w.key) or WriteOutcome(False, code="NO_RESULT", message="no answer")
                 for w in batch}
 
@@ -249,25 +239,3 @@ def _grouped(writes: Iterable[RecordWrite], id_fields: Mapping[tuple[str, str], 
         id_field = create_key(w, id_fields.get((w.system, w.object_type), ())) if w.record_id is None else None
         out.setdefault((w.system, w.object_type, id_field), []).append(w)
     return out
-
-
-
-def hubspot_writer(source: Any) -> SystemWriter:
-    """The HubSpot adapter's batch writes, as push calls them."""
-    from ..systems.writes import hubspot_write
-
-    def write(object_type: str, operation: str, items: Sequence[Item], id_field: str | None) -> dict[str, WriteOutcome]:
-        return hubspot_write(source, object_type, operation, items, id_property=id_field)  # type: ignore[arg-type]
-
-    return write
-
-
-def salesforce_writer(source: Any, bulk_threshold: int | None = None) -> SystemWriter:
-    """The Salesforce adapter's Collections/Composite and Bulk writes, as push calls them."""
-    from ..systems.writes import salesforce_write
-
-    def write(object_type: str, operation: str, items: Sequence[Item], id_field: str | None) -> dict[str, WriteOutcome]:
-        return salesforce_write(source, object_type, operation, items, external_id=id_field,  # type: ignore[arg-type]
-                                bulk_threshold=bulk_threshold)
-
-    return write

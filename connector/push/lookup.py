@@ -31,7 +31,7 @@ from ..reconcile.mapping import ContactMapping
 from ..reconcile.records import RecordKey
 from ..store.found import linked_people, record_found
 from ..store.pushes import Rejected, record_batch
-from ..store.staging import StagedRecord
+from ..systems.ports import Source, StagedRecord
 from .matching import (
     EMAIL_FIELD,
     Candidate,
@@ -88,23 +88,21 @@ def people_id_fields(mapping: ContactMapping) -> dict[tuple[str, str], tuple[str
             ("hubspot", "contacts"): (ident.hubspot_contact_id_property, ident.hubspot_lead_id_property)}
 
 
-def people_finders(hubspot: Any, salesforce: Any, mapping: ContactMapping) -> dict[str, Finder]:
+def people_finders(hubspot: Source, salesforce: Source, mapping: ContactMapping) -> dict[str, Finder]:
     """Look-ups of person records in both systems, reading what the pull reads."""
     from ..pull.streams import PEOPLE_STREAMS, with_mapped_fields
-    from ..systems.lookups import hubspot_find_by_email, salesforce_find
 
     fields = {s.object_type: with_mapped_fields(s, mapping).fields for s in PEOPLE_STREAMS
               if s.object_type in ("contacts", "Lead", "Contact")}
     ref_field = mapping.identity.salesforce_hubspot_id_field
 
     def in_salesforce(wanted: Sequence[Wanted]) -> list[StagedRecord]:
-        return salesforce_find(salesforce, [(w.email, w.ref) for w in wanted],
+        return salesforce.find([(w.email, w.ref) for w in wanted],
                                fields={"Lead": fields["Lead"], "Contact": fields["Contact"]}, ref_field=ref_field)
 
     def in_hubspot(wanted: Sequence[Wanted]) -> list[StagedRecord]:
-        # the create is an upsert on its cross-reference property (unique in HubSpot): that is its look-up
-        # by cross-reference, at the moment of writing; the e-mail is looked up here
-        return hubspot_find_by_email(hubspot, [w.email for w in wanted if w.email], properties=fields["contacts"])
+        return hubspot.find([(w.email, w.ref) for w in wanted], fields={"contacts": fields["contacts"]},
+                            ref_field=ref_field)
 
     return {"salesforce": in_salesforce, "hubspot": in_hubspot}
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ..systems.writes import WriteOutcome
+from ..systems.ports import WriteOutcome
 from ..reconcile.writes import RecordWrite
 
 __all__ = ["MAX_RESENDS", "REQUIRED_ON_CREATE", "Attempt", "Verdict"]

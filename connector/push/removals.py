@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from ..reconcile.mapping import ContactMapping
 from ..reconcile.records import RecordKey
 from ..store.erasure import compact, erase_person, mark_deleted
-from ..store.models import ParkedRecord
-from ..systems.writes import Item, WriteOutcome, hubspot_delete, hubspot_write, salesforce_delete, salesforce_write
+from ..store.removals import park_deletion, resolve_stale_deletions
+from ..systems.ports import Item, Sink
 from ..reconcile.deletions import DeletionAction
 
 __all__ = ["apply_deletions", "anonymised_values", "ERASED_PLACEHOLDER"]
@@ -53,7 +52,7 @@ def anonymised_values(mapping: ContactMapping, key: RecordKey) -> dict[str, Any]
     return values
 
 
-def apply_deletions(engine: Engine, actions: list[DeletionAction], *, hubspot: Any, salesforce: Any,
+def apply_deletions(engine: Engine, actions: list[DeletionAction], *, sinks: Mapping[str, Sink],
                     mapping: ContactMapping, erase_action: str, salt: str, now_ms: int,
                     run_id: int | None = None) -> dict[str, Any]:
     """Carry out `actions`; returns counts per action and outcome (for the run summary)."""
@@ -68,7 +67,7 @@ def apply_deletions(engine: Engine, actions: list[DeletionAction], *, hubspot: A
             parked_now.add((a.trigger.system, a.trigger.object_type, a.trigger.id))
             counts["quarantined"] += 1
             continue
-        failures = _remove(a, hubspot, salesforce, mapping, erase=a.action == "erase", anonymise=erase_action == "anonymise")
+        failures = _remove(a, sinks, mapping, erase=a.action == "erase", anonymise=erase_action == "anonymise")
         if failures:
             code, message = failures[0]
             _park(engine, a, code, f"{a.reason}; removing the person's other records failed ({code}: {message}); "
@@ -83,27 +82,23 @@ def apply_deletions(engine: Engine, actions: list[DeletionAction], *, hubspot: A
         else:
             mark_deleted(engine, a.targets, now_ms)
             counts["deleted"] += 1
-    _resolve_stale(engine, parked_now, now_ms)
+    resolve_stale_deletions(engine, parked_now, now_ms)
     if counts["erased"]:
         compact(engine)  # the erased people's bytes must not linger in a SQLite file's free pages
     return dict(counts)
 
 
-def _remove(a: DeletionAction, hubspot: Any, salesforce: Any, mapping: ContactMapping, *, erase: bool,
+def _remove(a: DeletionAction, sinks: Mapping[str, Sink], mapping: ContactMapping, *, erase: bool,
             anonymise: bool) -> list[tuple[str, str]]:
+    """Each target record anonymised (an update) or deleted, one at a time; the failures' codes and messages."""
     failures: list[tuple[str, str]] = []
     for key in a.targets:
-        outcome: WriteOutcome
+        sink = sinks[key.system]
         if erase and anonymise:
             item = Item(key.id, key.id, anonymised_values(mapping, key))
-            if key.system == "hubspot":
-                outcome = hubspot_write(hubspot, key.object_type, "update", [item])[key.id]
-            else:
-                outcome = salesforce_write(salesforce, key.object_type, "update", [item], bulk_threshold=10**9)[key.id]
-        elif key.system == "hubspot":
-            outcome = hubspot_delete(hubspot, key.object_type, [key.id], gdpr=erase)[key.id]
+            outcome = sink.write(key.object_type, "update", [item], id_field=None)[key.id]
         else:
-            outcome = salesforce_delete(salesforce, key.object_type, [key.id])[key.id]
+            outcome = sink.delete(key.object_type, [key.id], erase=erase)[key.id]
         if not outcome.ok:
             failures.append((outcome.code, outcome.message))
     return failures
@@ -119,29 +114,9 @@ def _quarantine_hint(a: DeletionAction) -> str:
 
 
 def _park(engine: Engine, a: DeletionAction, code: str, hint: str, now_ms: int, run_id: int | None) -> None:
-    with Session(engine) as session, session.begin():
-        row = session.execute(select(ParkedRecord).where(
-            ParkedRecord.system == a.trigger.system, ParkedRecord.object_type == a.trigger.object_type,
-            ParkedRecord.record_id == a.trigger.id, ParkedRecord.stage == "delete")).scalars().first()
-        if row is None:
-            row = ParkedRecord(system=a.trigger.system, object_type=a.trigger.object_type, record_id=a.trigger.id,
-                               stage="delete", attempts=0, first_seen=now_ms, code=code, message=a.reason)
-        row.attempts += 1
-        row.code, row.message, row.hint, row.last_seen, row.resolved_at = code, a.reason, hint, now_ms, None
-        row.next_retry_at, row.run_id = None, run_id
-        row.payload = {"person_id": a.person_id, "action": a.action,
-                       "targets": [f"{k.system}:{k.object_type}:{k.id}" for k in a.targets]}
-        session.add(row)
-        if code == "QUARANTINED":
-            log.info("%s: held for review", a.reason)
-
-
-def _resolve_stale(engine: Engine, current: set[tuple[str, str, str]], now_ms: int) -> None:
-    """A deletion no longer in question (restored, deleted on both sides, or done) is no longer parked."""
-    with Session(engine) as session, session.begin():
-        rows = session.execute(select(ParkedRecord).where(
-            ParkedRecord.stage == "delete", ParkedRecord.resolved_at.is_(None))).scalars().all()  # type: ignore[union-attr]
-        for row in rows:
-            if (row.system, row.object_type, row.record_id) not in current:
-                row.resolved_at = now_ms
-                session.add(row)
+    payload = {"person_id": a.person_id, "action": a.action,
+               "targets": [f"{k.system}:{k.object_type}:{k.id}" for k in a.targets]}
+    park_deletion(engine, a.trigger, code=code, reason=a.reason, hint=hint, payload=payload, now_ms=now_ms,
+                  run_id=run_id)
+    if code == "QUARANTINED":
+        log.info("%s: held for review", a.reason)

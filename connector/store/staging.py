@@ -1,4 +1,4 @@
-"""Staging pulled records and moving cursors, in one transaction.
+"""Staging pulled records and moving cursors, in one transaction (a repository: takes port values, runs SQL).
 
 A cursor moves only together with the records it covers: callers stage a page and save the cursor in
 the same session/transaction, so a crash leaves either both or neither. Re-read records with the same
@@ -12,14 +12,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from ..pull.cursor import Cursor
+from ..systems.ports import Engagement as EngagementRow
+from ..systems.ports import StagedRecord
+from .cursors import Cursor, save_cursor
 from .db import upsert_insert
-from .models import Engagement, SourceRecord, SyncCursor
+from .models import Engagement, SourceRecord
 
-__all__ = ["StagedRecord", "StageCounts", "stage_records", "stage_engagements", "save_cursor", "load_cursor",
-           "CREATED_MARK", "VOLATILE_FIELDS", "same_content"]
+__all__ = [
+    "CREATED_MARK",
+    "VOLATILE_FIELDS",
+    "StageCounts",
+    "known_versions",
+    "same_content",
+    "stage_engagements",
+    "stage_events",
+    "stage_page",
+    "stage_records",
+]
 
 #: set in the snapshot of a record the connector created, until the first pull brings the real one
 CREATED_MARK = "_created_by_connector"
@@ -49,21 +61,6 @@ def same_content(new: dict[str, Any], old: dict[str, Any]) -> bool:
         if held != value and not (held in (None, "") and value in (None, "")):
             return False
     return True
-
-
-@dataclass(frozen=True)
-class StagedRecord:
-    """One record as pulled: raw fields in the system's own vocabulary, plus what the store indexes."""
-
-    system: str
-    object_type: str
-    record_id: str
-    modified_at: int
-    data: dict[str, Any]
-    deleted: bool = False
-    merged_into: str | None = None
-    email_norm: str | None = None
-    field_times: dict[str, int] | None = None
 
 
 @dataclass
@@ -153,24 +150,7 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(upsert, rows[start:start + _ROWS_PER_STATEMENT])
 
 
-def save_cursor(session: Session, stream: str, cursor: Cursor, *, now_ms: int, run_id: int | None = None) -> None:
-    """Record where `stream` stands; call in the same transaction as the records it covers."""
-    row = session.get(SyncCursor, stream)
-    if row is None:
-        session.add(SyncCursor(stream=stream, value=cursor.to_json(), updated_at=now_ms, run_id=run_id))
-    else:
-        row.value = cursor.to_json()
-        row.updated_at = now_ms
-        row.run_id = run_id
-        session.add(row)
-
-
-def load_cursor(session: Session, stream: str) -> Cursor:
-    row = session.get(SyncCursor, stream)
-    return Cursor.from_json(row.value if row else None)
-
-
-def stage_engagements(session: Session, rows: Sequence[dict[str, Any]]) -> StageCounts:
+def stage_engagements(session: Session, rows: Sequence[EngagementRow]) -> StageCounts:
     """Insert immutable engagement events; an event already stored (same system and id) is skipped."""
     counts = StageCounts()
     if not rows:
@@ -187,3 +167,32 @@ def stage_engagements(session: Session, rows: Sequence[dict[str, Any]]) -> Stage
     for start in range(0, len(fresh), _ROWS_PER_STATEMENT):
         session.execute(statement, fresh[start:start + _ROWS_PER_STATEMENT])
     return counts
+
+
+def stage_page(engine: Engine, stream: str, records: Sequence[StagedRecord], cursor: Cursor | None, *,
+               now_ms: int, run_id: int | None = None) -> StageCounts:
+    """Stage one page and move `stream`'s cursor to what it proves, in one transaction (either may be empty)."""
+    with Session(engine) as session, session.begin():
+        counts = stage_records(session, records, fetched_at=now_ms, run_id=run_id) if records else StageCounts()
+        if cursor is not None:
+            save_cursor(session, stream, cursor, now_ms=now_ms, run_id=run_id)
+    return counts
+
+
+def stage_events(engine: Engine, rows: Sequence[EngagementRow]) -> StageCounts:
+    """Stage one page of immutable engagement events in its own transaction."""
+    with Session(engine) as session, session.begin():
+        return stage_engagements(session, rows)
+
+
+def known_versions(engine: Engine, system: str, object_type: str, versions: Sequence[tuple[str, int]]
+                   ) -> set[tuple[str, int]]:
+    """Which (id, modified) pairs the store already holds: re-reading them changes nothing."""
+    if not versions:
+        return set()
+    with Session(engine) as session:
+        rows = session.execute(select(SourceRecord.record_id, SourceRecord.modified_at).where(
+            SourceRecord.system == system, SourceRecord.object_type == object_type,
+            SourceRecord.record_id.in_([i for i, _ in versions]),  # type: ignore[attr-defined]
+        )).all()
+    return {(rid, modified) for rid, modified in rows}

@@ -22,7 +22,7 @@ from ..pull.engine import Puller, PullSettings
 from ..pull.history import history_wanted, save_field_times
 from ..pull.streams import streams_for
 from ..push.deals import sync_deals
-from ..push.engine import Pusher, hubspot_writer, salesforce_writer
+from ..push.engine import Pusher
 from ..push.lookup import look_before_create, people_finders, people_id_fields
 from ..push.removals import apply_deletions
 from ..reconcile.deletions import DeletionPolicy, plan_deletions, without_deleted_people
@@ -34,10 +34,11 @@ from ..store.erasure import deleted_records, erased_filter, purge_erased
 from ..store.pushes import held_fields, parked_count, resolve_unplanned
 from ..store.runs import abandon_run, call_recorder, finish_run, start_run
 from ..store.state import erasure_salt
-from ..systems.hubspot import HubSpotSource
+from ..systems.hubspot import HubSpotSink, HubSpotSource
 from ..systems.ledger import CallLedger
 from ..systems.pacing import BudgetExhausted
-from ..systems.writes import hubspot_unsubscribe_all
+from ..systems.ports import Sink
+from ..systems.salesforce import SalesforceSink
 from ..wording import count
 from .checks import check_presence, check_setup
 from .planning import add_deal_forecast, describe_plan, forecast
@@ -165,14 +166,15 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
             log.info("push: writing %s", _objects_line(looked.plan.counts(), "create", "update") or "nothing")
             before = _totals(systems.ledger)
             t = time.perf_counter()
-            pusher = Pusher(engine, writers={"hubspot": hubspot_writer(systems.hubspot),
-                                             "salesforce": salesforce_writer(systems.salesforce, bulk_threshold)},
-                            mapping=mapping, now_ms=clock, run_id=run_id, bulk_threshold=bulk_threshold,
-                            opt_out=lambda emails: hubspot_unsubscribe_all(systems.hubspot, emails))
+            sinks: dict[str, Sink] = {"hubspot": HubSpotSink(systems.hubspot),
+                                      "salesforce": SalesforceSink(systems.salesforce, bulk_threshold)}
+            pusher = Pusher(engine, sinks=sinks, mapping=mapping, now_ms=clock, run_id=run_id,
+                            bulk_threshold=bulk_threshold)
             pusher.created.update(looked.adopted)
             pushed = pusher.push(looked.plan)
             run.deletions = apply_deletions(
-                engine, actions, hubspot=systems.hubspot, salesforce=systems.salesforce, mapping=mapping,
+                engine, actions, mapping=mapping,  # deletions go one by one: never through Bulk
+                sinks={**sinks, "salesforce": SalesforceSink(systems.salesforce, 10**9)},
                 erase_action=deletions.erase_action, salt=salt, now_ms=clock(), run_id=run_id)
             after = _totals(systems.ledger)
             run.push = PushResult(seconds=round(time.perf_counter() - t, 3), pushed=pushed.to_json(),
@@ -182,9 +184,8 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
         if options.deal_mapping is not None and "opportunities" in (options.objects or ["opportunities"]):
             before = _totals(systems.ledger)
             run.deals = DealsResult(sync_deals(
-                engine, hubspot=systems.hubspot, salesforce=systems.salesforce,
-                writers={"hubspot": hubspot_writer(systems.hubspot),
-                         "salesforce": salesforce_writer(systems.salesforce, bulk_threshold)},
+                engine, sinks={"hubspot": HubSpotSink(systems.hubspot),
+                               "salesforce": SalesforceSink(systems.salesforce, bulk_threshold)},
                 contacts=mapping, mapping=options.deal_mapping, now_ms=clock, run_id=run_id,
                 bulk_threshold=bulk_threshold, closed_within_days=options.closed_opportunities_days,
                 dry_run=options.dry_run))

@@ -9,8 +9,8 @@ from typing import Any
 
 from ..reconcile.records import NewRecordId
 from ..reconcile.writes import OPT_OUT, RecordWrite, WritePlan, is_true
-from ..systems.lookups import hubspot_lookup_calls, salesforce_lookup_calls
-from ..systems.writes import hubspot_calls, salesforce_calls
+from ..systems.hubspot import hubspot_calls, hubspot_lookup_calls
+from ..systems.salesforce import salesforce_calls, salesforce_lookup_calls
 from .systems import Systems
 
 __all__ = ["add_deal_forecast", "describe_plan", "forecast"]

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from connector.cli import main
-from connector.systems.lookups import hubspot_lookup_calls, salesforce_lookup_calls
+from connector.systems.hubspot import hubspot_lookup_calls
+from connector.systems.salesforce import salesforce_lookup_calls
 
 
 def test_demo_syncs_both_systems_and_a_third_sync_writes_nothing(tmp_path: Path,

@@ -13,7 +13,8 @@ from sqlmodel import Session
 from connector.cli import main
 from connector.store import open_engine
 from connector.store.people import REASON_LENGTH, short_reason
-from connector.store.staging import StagedRecord, stage_records
+from connector.store.staging import stage_records
+from connector.systems.ports import StagedRecord
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 BASIS = "Legitimate interest – prospect/lead"

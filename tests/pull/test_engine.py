@@ -12,21 +12,20 @@ import httpx
 import pytest
 from sqlmodel import Session, func, select
 
-from connector.pull.cursor import Cursor
 from connector.pull.engine import Puller, PullSettings
 from connector.pull.streams import ALL_STREAMS, PEOPLE_STREAMS, Stream
 from connector.sandbox.faults import FaultRule
 from connector.sandbox.runner import Sandbox
 from connector.store import open_engine
+from connector.store.cursors import Cursor, load_cursor
 from connector.store.models import Engagement, SourceRecord
-from connector.store.staging import load_cursor
 from connector.systems.http import RetryPolicy, TransientApiError
 from connector.systems.hubspot import HubSpotSource
 from connector.systems.ledger import CallLedger
 from connector.systems.salesforce import SalesforceSource
 
 from ..systems.conftest import hubspot_config
-from ..systems.test_salesforce_source import sf_config
+from ..systems.salesforce.test_source import sf_config
 
 PEOPLE = 600
 

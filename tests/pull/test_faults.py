@@ -11,19 +11,19 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import Session, func, select
 
-from connector.pull.cursor import Cursor, Window
 from connector.pull.engine import Puller, PullSettings
 from connector.pull.streams import PEOPLE_STREAMS
 from connector.sandbox.dataset import SeedBatch
 from connector.sandbox.faults import FaultRule
 from connector.sandbox.runner import Sandbox
 from connector.store import open_engine
+from connector.store.cursors import Cursor, load_cursor
 from connector.store.models import SourceRecord
-from connector.store.staging import load_cursor
 from connector.systems.http import MalformedResponse, RetryPolicy
 from connector.systems.hubspot import HubSpotSource
 from connector.systems.ledger import CallLedger
 from connector.systems.pacing import BudgetExhausted
+from connector.systems.ports import Window
 
 from ..systems.conftest import hubspot_config
 

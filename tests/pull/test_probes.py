@@ -11,18 +11,19 @@ must never move a cursor backwards.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
 
-from connector.pull.cursor import Cursor, Window, whole_minute
+from connector.pull.cursor import whole_minute
 from connector.pull.engine import Puller, PullSettings
-from connector.pull.streams import ALL_STREAMS, ChangeProbe, ProbeResult, WindowQuery
+from connector.pull.streams import ALL_STREAMS
 from connector.store import open_engine
+from connector.store.cursors import Cursor, load_cursor, save_cursor
 from connector.store.models import SourceRecord
-from connector.store.staging import StagedRecord, load_cursor, save_cursor
+from connector.systems.ports import ChangeProbe, LookupKey, ProbeResult, StagedRecord, Window, WindowRead
 
 MIN = 60_000
 SF_STREAMS = [s for s in ALL_STREAMS if s.system == "salesforce"]
@@ -36,11 +37,23 @@ class Change:
     committed: bool = True
 
 
+@dataclass
+class Pages:
+    """One window read's answer: every page at once, in modified order."""
+
+    pages: list[list[StagedRecord]]
+    ordered: bool = True
+
+    def __iter__(self) -> Iterator[list[StagedRecord]]:
+        return iter(self.pages)
+
+
 class ModelOrg:
     """getUpdated/getDeleted in whole minutes, latestDateCovered held back by open transactions, queryAll
-    seeing only committed rows; every Composite counted."""
+    seeing only committed rows; every Composite counted (a WindowSource, as the Salesforce adapter is)."""
 
-    bulk_threshold = 1_000_000
+    system = "salesforce"
+    reads_per_call = 5
 
     def __init__(self) -> None:
         self.rows: list[Change] = []
@@ -50,38 +63,35 @@ class ModelOrg:
     def visible(self, sobject: str) -> list[Change]:
         return sorted((c for c in self.rows if c.sobject == sobject and c.committed), key=lambda c: (c.modstamp, c.record_id))
 
-    def composite(self, items: Sequence[WindowQuery | ChangeProbe]) -> list[dict[str, Any] | ProbeResult]:
-        self.composites += -(-sum(isinstance(i, WindowQuery) for i in items) // 5) or 1
-        out: list[dict[str, Any] | ProbeResult] = []
+    def read_windows(self, items: Sequence[WindowRead | ChangeProbe]) -> list[Pages | ProbeResult]:
+        self.composites += -(-sum(isinstance(i, WindowRead) for i in items) // 5) or 1
+        out: list[Pages | ProbeResult] = []
         for item in items:
-            if isinstance(item, WindowQuery):
-                self.queried.append((item.sobject, item.window))
-                rows = [c for c in self.visible(item.sobject) if item.window.start <= c.modstamp < item.window.end]
-                out.append({"done": True, "totalSize": len(rows),
-                            "records": [{"Id": c.record_id, "SystemModstamp": c.modstamp} for c in rows]})
+            if isinstance(item, WindowRead):
+                self.queried.append((item.object_type, item.window))
+                rows = [c for c in self.visible(item.object_type) if item.window.start <= c.modstamp < item.window.end]
+                staged = [StagedRecord(system="salesforce", object_type=item.object_type, record_id=c.record_id,
+                                       modified_at=c.modstamp, data={"Id": c.record_id, "SystemModstamp": c.modstamp})
+                          for c in rows]
+                out.append(Pages([staged] if staged else []))
                 continue
             start, end = whole_minute(item.window.start), whole_minute(item.window.end)
             assert end - start > MIN, "INVALID_REPLICATION_DATE: getDeleted wants start more than a minute before end"
-            open_since = [c.modstamp for c in self.rows if c.sobject == item.sobject and not c.committed]
+            open_since = [c.modstamp for c in self.rows if c.sobject == item.object_type and not c.committed]
             covered = min([end, *(whole_minute(t) for t in open_since)])
-            ids = [c.record_id for c in self.visible(item.sobject) if start <= c.modstamp < end]
-            out.append(ProbeResult(item.sobject, changed=bool(ids), covered_until=covered))
+            ids = [c.record_id for c in self.visible(item.object_type) if start <= c.modstamp < end]
+            out.append(ProbeResult(item.object_type, changed=bool(ids), covered_until=covered))
         return out
 
-    def follow(self, body: dict[str, Any], sobject: str) -> Iterator[list[dict[str, Any]]]:
-        if body["records"]:
-            yield body["records"]
+    def find(self, keys: Sequence[LookupKey], *, fields: Mapping[str, Sequence[str]], ref_field: str
+             ) -> list[StagedRecord]:
+        raise AssertionError("no look-ups here")
 
-    def window_soql(self, sobject: str, fields: Sequence[str], window: Window) -> str:
-        raise AssertionError("no bulk here")
+    def authenticate(self) -> None:
+        pass
 
-    def bulk_query_pages(self, soql: str, *, object_type: str, all_rows: bool = True,
-                         max_records: int = 10_000) -> Iterator[list[dict[str, Any]]]:
-        raise AssertionError("no bulk here")
-
-    def to_staged(self, sobject: str, record: dict[str, Any]) -> StagedRecord:
-        return StagedRecord(system="salesforce", object_type=sobject, record_id=record["Id"],
-                            modified_at=int(record["SystemModstamp"]), data=dict(record))
+    def close(self) -> None:
+        pass
 
 
 def pull(org: ModelOrg, url: str, at: int) -> dict[str, Any]:

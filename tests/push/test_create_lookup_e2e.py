@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 import connector.sync.cycle as sync_module
-from connector.push.engine import hubspot_writer as real_hubspot_writer
-from connector.push.engine import salesforce_writer as real_salesforce_writer
+from connector.systems.hubspot import HubSpotSink
+from connector.systems.salesforce import SalesforceSink
 from connector.reconcile.plan import should_create_in_salesforce
 from connector.reconcile.records import SourceRecord
 from connector.sync import run_cycle
@@ -184,15 +184,15 @@ def test_a_later_sync_seconds_after_people_were_added_on_the_other_side_links_th
 def test_a_rerun_after_a_lost_create_answer_adopts_the_record(world: World, system: str,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     if system == "hubspot":
-        monkeypatch.setattr(sync_module, "hubspot_writer", losing(real_hubspot_writer))
+        monkeypatch.setattr(sync_module, "HubSpotSink", losing(HubSpotSink))
     else:  # HubSpot's creates go first: refuse them, so that Salesforce's get their turn and lose the answer
-        monkeypatch.setattr(sync_module, "hubspot_writer", refusing(real_hubspot_writer))
-        monkeypatch.setattr(sync_module, "salesforce_writer", losing(real_salesforce_writer))
+        monkeypatch.setattr(sync_module, "HubSpotSink", refusing(HubSpotSink))
+        monkeypatch.setattr(sync_module, "SalesforceSink", losing(SalesforceSink))
     before = duplicates(world)
     with pytest.raises(LostAnswer):
         user_sync(world)
-    monkeypatch.setattr(sync_module, "hubspot_writer", real_hubspot_writer)
-    monkeypatch.setattr(sync_module, "salesforce_writer", real_salesforce_writer)
+    monkeypatch.setattr(sync_module, "HubSpotSink", HubSpotSink)
+    monkeypatch.setattr(sync_module, "SalesforceSink", SalesforceSink)
     # the accepted records were made within the lag: the rerun's pull does not see them, the look-up does
     rerun = user_sync(world)
     assert rerun["ok"] and rerun["push"]["lookup"]["adopted"] > 0 and duplicates(world) == before

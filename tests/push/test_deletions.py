@@ -15,7 +15,7 @@ from connector.reconcile.deletions import DeletionPolicy, plan_deletions, withou
 from connector.reconcile import FieldChange, RecordKey, UnifiedPerson
 from connector.store.models import ErasedSubject, Link, ParkedRecord, Person, SourceRecord
 from connector.store.staging import CREATED_MARK
-from connector.systems.writes import hubspot_associate
+from connector.systems.hubspot import HubSpotSink
 
 from .conftest import World, make_world
 from .test_sync_e2e import hubspot_contacts, salesforce_people
@@ -176,7 +176,7 @@ def test_one_gone_record_fails_its_association_alone(tmp_path: Any) -> None:
         sdk.crm.contacts.basic_api.archive(contacts[0])
         systems = world.systems()
         try:
-            outcomes = hubspot_associate(systems.hubspot, "deals", "contacts", [(deal, c) for c in contacts])
+            outcomes = HubSpotSink(systems.hubspot).associate("deals", "contacts", [(deal, c) for c in contacts])
         finally:
             systems.close()
         assert not outcomes[(deal, contacts[0])].ok and outcomes[(deal, contacts[0])].code

@@ -26,7 +26,7 @@ from connector.systems.http import (
     TransientApiError,
 )
 from connector.systems.ledger import CallLedger
-from connector.systems.writes import hubspot_unsubscribe_all
+from connector.systems.hubspot import HubSpotSink
 
 from .conftest import World, make_world
 from .test_sync_e2e import hubspot_contacts, pairs, salesforce_people
@@ -66,10 +66,10 @@ def test_the_http_layer_names_no_address_in_its_errors_or_log_lines(caplog: pyte
 
 def test_each_address_gets_its_own_outcome_without_the_address_in_it() -> None:
     source = SimpleNamespace(http=layer(503, {"category": "UNAVAILABLE", "message": "down"}))
-    (outcome,) = hubspot_unsubscribe_all(source, [ADDRESS]).values()  # type: ignore[arg-type]
+    (outcome,) = HubSpotSink(source).opt_out([ADDRESS]).values()  # type: ignore[arg-type]
     assert not outcome.ok and outcome.code == "UNAVAILABLE" and "jane" not in outcome.message
     source = SimpleNamespace(http=layer(400, {"category": "INVALID_EMAIL", "message": f"{ADDRESS} is not valid"}))
-    (outcome,) = hubspot_unsubscribe_all(source, [ADDRESS]).values()  # type: ignore[arg-type]
+    (outcome,) = HubSpotSink(source).opt_out([ADDRESS]).values()  # type: ignore[arg-type]
     assert outcome.code == "INVALID_EMAIL" and outcome.message == "[email] is not valid"
     assert outcome.record_id is None
 

@@ -23,7 +23,8 @@ from connector.reconcile import load_mappings
 from connector.store import open_engine
 from connector.store.models import ParkedRecord, WrittenValue
 from connector.store.pushes import parked_rows
-from connector.systems.writes import Item, WriteOutcome
+from connector.systems.fakes import FakeSink
+from connector.systems.ports import Item, Operation, WriteOutcome
 
 from .conftest import MAPPINGS, World, make_world
 from .test_sync_e2e import hubspot_contacts, pairs, salesforce_people
@@ -31,17 +32,18 @@ from .test_sync_e2e import hubspot_contacts, pairs, salesforce_people
 CONTACTS = load_mappings(MAPPINGS).contacts
 
 
-class FakeCollections:
+class FakeCollections(FakeSink):
     """Answers like Salesforce's sObject Collections: each record's first bad field, in the order sent (one
     field error at a time), else REQUIRED_FIELD_MISSING for a create without a required field."""
 
     def __init__(self, bad: dict[str, str], required: Sequence[str] = ("LastName", "Company")) -> None:
+        super().__init__()
         self.bad = bad
         self.required = required
         self.calls: list[list[dict[str, Any]]] = []
 
-    def __call__(self, object_type: str, operation: str, items: Sequence[Item], id_field: str | None
-                 ) -> dict[str, WriteOutcome]:
+    def write(self, object_type: str, operation: Operation, items: Sequence[Item], *, id_field: str | None
+              ) -> dict[str, WriteOutcome]:
         self.calls.append([dict(i.values) for i in items])
         out: dict[str, WriteOutcome] = {}
         for n, item in enumerate(items):
@@ -60,7 +62,7 @@ class FakeCollections:
 
 def push(store_url: str, writer: FakeCollections, *writes: RecordWrite) -> tuple[Any, Any]:
     engine = open_engine(store_url)
-    pusher = Pusher(engine, writers={"salesforce": writer}, mapping=CONTACTS, now_ms=lambda: 1_000)
+    pusher = Pusher(engine, sinks={"salesforce": writer}, mapping=CONTACTS, now_ms=lambda: 1_000)
     creates = tuple(w for w in writes if w.record_id is None)
     updates = tuple(w for w in writes if w.record_id is not None)
     return engine, pusher.push(WritePlan(creates, updates, ()))

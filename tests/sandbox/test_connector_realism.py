@@ -20,13 +20,13 @@ from connector.sandbox.runner import Sandbox
 from connector.sandbox.salesforce.ids import make_id
 from connector.store import open_engine
 from connector.store.models import SourceRecord
-from connector.systems.hubspot import HubSpotSource
+from connector.systems.hubspot import HubSpotSink, HubSpotSource
 from connector.systems.ledger import CallLedger
-from connector.systems.salesforce import SalesforceSource
-from connector.systems.writes import Item, hubspot_write, salesforce_write
+from connector.systems.salesforce import SalesforceSink, SalesforceSource
+from connector.systems.ports import Item
 
 from tests.systems.conftest import hubspot_config
-from tests.systems.test_salesforce_source import sf_config
+from tests.systems.salesforce.test_source import sf_config
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z, a whole second
 SAFETY_LAG_MS = 60_000  # the shipped [sync].safety_lag_seconds
@@ -104,9 +104,9 @@ def test_batch_update_reports_each_record_under_both_readings(sb: Sandbox, readi
     sb.hubspot.state.account.update({"untraced_batch": reading})
     src = _hubspot(sb)
     try:
-        out = hubspot_write(src, "contacts", "update", [
+        out = HubSpotSink(src).write("contacts", "update", [
             Item("a", "1", {"jobtitle": "CTO"}), Item("b", "2", {"no_such_property": "x"}),
-            Item("c", "3", {"jobtitle": "CFO"})])
+            Item("c", "3", {"jobtitle": "CFO"})], id_field=None)
     finally:
         src.close()
     assert (out["a"].ok, out["b"].ok, out["c"].ok) == (True, False, True)
@@ -219,7 +219,7 @@ def test_a_bulk_ingest_is_polled_until_complete_and_every_record_reported(sb: Sa
     items = [Item(f"k{i}", make_id("Lead", i), {"Title": f"T{i}"}) for i in range(1, 301)]
     items.append(Item("bad", make_id("Lead", 301), {"Title": "nobody"}))
     try:
-        out = salesforce_write(src, "Lead", "update", items, bulk_threshold=10)
+        out = SalesforceSink(src, bulk_threshold=10).write("Lead", "update", items, id_field=None)
     finally:
         src.close()
     assert sum(o.ok for o in out.values()) == 300 and not out["bad"].ok

@@ -121,7 +121,7 @@ def test_salesforce_fields_created_in_the_sandbox(bare: Sandbox, mappings: Mappi
     assert lead["Connector_Score__c"]["type"] == "double"
     assert [v["value"] for v in lead["Connector_Status__c"]["picklistValues"]] == list(CONNECTOR_STATUS_VALUES)
     # and the id field works as an upsert key
-    path = src.salesforce._path("sobjects/Lead/HubSpot_Contact_Id__c/12345")
+    path = src.salesforce.path("sobjects/Lead/HubSpot_Contact_Id__c/12345")
     body = {"LastName": "Upsert", "Company": "Acme", "Email": "upsert@example.com"}
     created = src.salesforce.http.request("PATCH", path, object_type="Lead", json_body=body)
     updated = src.salesforce.http.request("PATCH", path, object_type="Lead", json_body=body)

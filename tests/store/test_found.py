@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 from connector.store import open_engine
 from connector.store.found import linked_people, record_found
 from connector.store.models import Link, Person, SourceRecord
-from connector.store.staging import CREATED_MARK, StagedRecord, stage_records
+from connector.store.staging import CREATED_MARK, stage_records
+from connector.systems.ports import StagedRecord
 
 LEAD = "00Q000000000001AAA"
 CONTACT = "003000000000001AAA"

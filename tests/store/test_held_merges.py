@@ -15,7 +15,8 @@ from connector.store.deals import deal_inputs
 from connector.store.models import ParkedRecord
 from connector.store.people import duplicate_links, explain_person
 from connector.sync.reconciling import reconcile_store
-from connector.store.staging import StagedRecord, stage_records
+from connector.store.staging import stage_records
+from connector.systems.ports import StagedRecord
 
 from ..reconcile.factories import contact_id, contacts_mapping, hs, sf
 

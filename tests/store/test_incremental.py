@@ -16,7 +16,8 @@ from connector.store import open_engine
 from connector.store.models import Person
 from connector.sync.reconciling import Reconciled, reconcile_store
 from connector.store.runs import finish_run, start_run
-from connector.store.staging import StagedRecord, stage_records
+from connector.store.staging import stage_records
+from connector.systems.ports import StagedRecord
 
 from ..reconcile.factories import MAPPINGS_DIR, OWNERS, contacts_mapping, hs, lead_id, sf
 

@@ -8,7 +8,8 @@ from connector.reconcile.writes import RecordWrite
 from connector.store import open_engine
 from connector.store.models import Link, ParkedRecord, Person, SourceRecord, WrittenValue
 from connector.store.pushes import Rejected, Written, held_fields, parked_rows, record_batch, requeue, retry_delay_ms
-from connector.store.staging import CREATED_MARK, StagedRecord, stage_records
+from connector.store.staging import CREATED_MARK, stage_records
+from connector.systems.ports import StagedRecord
 
 
 def test_written_records_patch_the_snapshot_so_their_echo_is_no_change(store_url: str) -> None:

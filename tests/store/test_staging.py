@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from connector.pull.cursor import Cursor
+from connector.store.cursors import Cursor
 from connector.store import open_engine
 from connector.store.models import SourceRecord
-from connector.store.staging import StagedRecord, load_cursor, save_cursor, stage_records
+from connector.store.staging import stage_records
+from connector.systems.ports import StagedRecord
+from connector.store.cursors import load_cursor, save_cursor
 
 
 def rec(record_id: str, modified: int, **data: object) -> StagedRecord:

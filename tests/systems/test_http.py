@@ -211,13 +211,3 @@ def test_streamed_response_is_retried_before_reading_and_closed_after() -> None:
     with layer.streamed("GET", "/results", object_type="Lead") as response:
         lines = sum(1 for _ in response.iter_lines())
     assert lines == 10_000 and response.is_closed and ledger.total() == 2
-
-
-def test_csv_lines_keep_their_endings_across_chunks() -> None:
-    import csv
-
-    from connector.systems.salesforce import _lines
-
-    chunks = iter(['Id,Desc\n1,"a\nb"\n2,', 'plain\r\n3,"x,y"', "\n"])
-    assert list(csv.DictReader(_lines(chunks))) == [
-        {"Id": "1", "Desc": "a\nb"}, {"Id": "2", "Desc": "plain"}, {"Id": "3", "Desc": "x,y"}]

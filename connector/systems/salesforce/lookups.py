@@ -1,17 +1,10 @@
-"""Look-ups before a create: the records a system holds for given e-mail addresses and cross-reference ids.
+"""Look-ups before a create: the live Leads and Contacts Salesforce holds for given e-mail addresses and
+cross-reference ids.
 
-The pull leaves records changed in the last ``safety_lag_seconds`` for the next cycle, so the store
-cannot say whether a person is new. Before a create, push asks the target system itself:
-
-- Salesforce: one SOQL query per object (Lead, Contact) for up to 200 creates,
-  ``WHERE (Email IN (...) OR HubSpot_Contact_Id__c IN (...))``, five queries to a Composite request
-  (which counts as ONE API call). Every value is escaped with simple-salesforce's ``format_soql``, and a
-  query whose URL would pass Salesforce's 16,384-byte URI limit is split.
-- HubSpot: ``batch/read`` with ``idProperty=email``, 100 addresses per call. Addresses it does not hold
-  come back as errors (207 Multi-Status) or are simply absent; both mean "not found".
-
-Records come back as the pull would stage them (same fields, same conversion), so what a look-up finds
-is indistinguishable from what the next pull will read.
+One SOQL query per object for up to 200 creates, ``WHERE (Email IN (...) OR HubSpot_Contact_Id__c IN
+(...))``, five queries to a Composite request (which counts as ONE API call). Every value is escaped
+with simple-salesforce's ``format_soql``, and a query whose URL would pass Salesforce's 16,384-byte URI
+limit is split. Records come back as the pull would stage them.
 """
 
 from __future__ import annotations
@@ -22,35 +15,23 @@ from urllib.parse import quote
 
 from simple_salesforce.format import format_soql
 
-from ..store.staging import StagedRecord
-from .http import ApiError, MalformedResponse
+from ..http import ApiError, MalformedResponse
+from ..ports import LookupKey, StagedRecord
+from .records import to_staged
 
 if TYPE_CHECKING:
-    from .hubspot import HubSpotSource
-    from .salesforce import SalesforceSource
+    from .source import SalesforceSource
 
-__all__ = [
-    "HUBSPOT_LOOKUP_BATCH",
-    "LOOKUP_KEYS_PER_QUERY",
-    "LOOKUP_QUERIES_PER_CALL",
-    "hubspot_find_by_email",
-    "hubspot_lookup_calls",
-    "lookup_soql",
-    "salesforce_find",
-    "salesforce_lookup_calls",
-]
+__all__ = ["LOOKUP_KEYS_PER_QUERY", "LOOKUP_QUERIES_PER_CALL", "lookup_soql", "salesforce_find",
+           "salesforce_lookup_calls"]
 
 #: creates looked up per SOQL query (each brings an e-mail address and a cross-reference id)
 LOOKUP_KEYS_PER_QUERY = 200
 #: queries per Composite request (Salesforce allows five query subrequests in one)
 LOOKUP_QUERIES_PER_CALL = 5
-#: addresses per HubSpot batch read
-HUBSPOT_LOOKUP_BATCH = 100
 #: Salesforce answers 414 to a URI over 16,384 bytes; a query's URL stays under this, with room for the path
 MAX_QUERY_URL_BYTES = 15_000
 
-#: (normalised e-mail or None, cross-reference id or None) of one create
-LookupKey = tuple[str | None, str | None]
 
 
 def salesforce_lookup_calls(creates: int, objects: int = 2) -> int:
@@ -62,14 +43,6 @@ def salesforce_lookup_calls(creates: int, objects: int = 2) -> int:
         return 0
     queries = objects * -(-creates // LOOKUP_KEYS_PER_QUERY)
     return -(-queries // LOOKUP_QUERIES_PER_CALL)
-
-
-def hubspot_lookup_calls(addresses: int) -> int:
-    """The API calls looking up `addresses` e-mail addresses in HubSpot cost: one batch read per 100."""
-    return -(-max(addresses, 0) // HUBSPOT_LOOKUP_BATCH)
-
-
-# ---------------------------------------------------------------------------------------------- Salesforce
 
 
 def lookup_soql(sobject: str, fields: Sequence[str], keys: Sequence[LookupKey], ref_field: str, *,
@@ -92,7 +65,7 @@ def lookup_soql(sobject: str, fields: Sequence[str], keys: Sequence[LookupKey], 
 
 
 def _query_url(source: SalesforceSource, soql: str) -> str:
-    return source._path("query/") + "?q=" + quote(soql, safe="")
+    return source.path("query/") + "?q=" + quote(soql, safe="")
 
 
 def _query_chunks(source: SalesforceSource, sobject: str, fields: Sequence[str], keys: Sequence[LookupKey],
@@ -130,13 +103,13 @@ def salesforce_find(source: SalesforceSource, keys: Sequence[LookupKey], *, fiel
     for start in range(0, len(urls), LOOKUP_QUERIES_PER_CALL):
         call = urls[start:start + LOOKUP_QUERIES_PER_CALL]
         subrequests = [{"method": "GET", "url": url, "referenceId": f"f{i}"} for i, (_, url) in enumerate(call)]
-        body = source.http.json("POST", source._path("composite"), object_type="lookup",
+        body = source.http.json("POST", source.path("composite"), object_type="lookup",
                                 json_body={"allOrNone": False, "compositeRequest": subrequests})
         answers = {r.get("referenceId"): r for r in (body or {}).get("compositeResponse", []) if isinstance(r, dict)}
         for i, (sobject, _) in enumerate(call):
             first = _answer(answers.get(f"f{i}"), sobject)
             for page in source.follow(first, sobject):
-                found += [source.to_staged(sobject, r) for r in page]
+                found += [to_staged(sobject, r) for r in page]
     return found
 
 
@@ -153,35 +126,3 @@ def _answer(sub: dict[str, Any] | None, sobject: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise MalformedResponse(f"salesforce composite: the {sobject} look-up answer has no body")
     return body
-
-
-# ---------------------------------------------------------------------------------------------- HubSpot
-
-
-def hubspot_find_by_email(source: HubSpotSource, emails: Sequence[str], *, properties: Sequence[str]
-                          ) -> list[StagedRecord]:
-    """The live contacts holding these e-mail addresses (batch read by ``idProperty=email``, 100 per call),
-    as the pull stages them. An address HubSpot does not hold is "not found", however it says so: a 207
-    with errors, a 200 with fewer results, or (all of them missing) a 404 OBJECT_NOT_FOUND."""
-    wanted = sorted({e for e in emails if e})
-    found: list[StagedRecord] = []
-    props = sorted(set(properties) | {"email", "lastmodifieddate"})
-    for start in range(0, len(wanted), HUBSPOT_LOOKUP_BATCH):
-        chunk = wanted[start:start + HUBSPOT_LOOKUP_BATCH]
-        try:
-            body = source.http.json("POST", "/crm/v3/objects/contacts/batch/read", object_type="contacts:lookup",
-                                    params={"archived": "false"},
-                                    json_body={"idProperty": "email", "properties": props,
-                                               "inputs": [{"id": e} for e in chunk]})
-        except ApiError as exc:
-            if exc.status == 404 and exc.code == "OBJECT_NOT_FOUND":
-                continue
-            raise
-        results = (body or {}).get("results") if isinstance(body, dict) else None
-        if not isinstance(results, list):
-            raise MalformedResponse("hubspot contacts batch read by e-mail: the response has no results list; "
-                                    "nothing was created")
-        for record in results:
-            if isinstance(record, dict) and record.get("id") is not None:
-                found += source.to_staged("contacts", record)
-    return found

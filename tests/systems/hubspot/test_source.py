@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from connector.pull.cursor import Window
 from connector.sandbox.dataset import SeedBatch
 from connector.sandbox.runner import Sandbox
 from connector.systems.hubspot import LIST_PAGE, SEARCH_PAGE, HubSpotSource
+from connector.systems.hubspot.records import modified_at, to_staged
 from connector.systems.ledger import CallLedger
+from connector.systems.ports import Window
 
-from .conftest import hubspot_config
+from ..conftest import hubspot_config
 
 T0 = 1_750_000_000_000
 
@@ -44,7 +45,7 @@ def test_window_is_read_ascending_exactly_once_by_keyset(empty_sandbox: Sandbox)
     pages = list(src.changed_pages("contacts", window, ["email"]))
     got = [r["id"] for page in pages for r in page]
     assert got == [str(i) for i in range(201, 901)]
-    times = [src.modified_at("contacts", r) for page in pages for r in page]
+    times = [modified_at("contacts", r) for page in pages for r in page]
     assert times == sorted(times) and all(window.start <= t < window.end for t in times)
     assert ledger.total() <= -(-700 // SEARCH_PAGE) + 1
 
@@ -65,6 +66,6 @@ def test_merge_survivor_marks_absorbed_ids_as_merged(empty_sandbox: Sandbox) -> 
     record = {"id": "51", "updatedAt": "2026-01-01T00:00:00.000Z",
               "properties": {"email": " Ann@X.io ", "hs_merged_object_ids": "12;34",
                              "lastmodifieddate": "2026-01-01T00:00:00.000Z"}}
-    staged = src.to_staged("contacts", record)
+    staged = to_staged("contacts", record)
     assert staged[0].email_norm == "ann@x.io" and not staged[0].deleted
     assert [(s.record_id, s.deleted, s.merged_into) for s in staged[1:]] == [("12", True, "51"), ("34", True, "51")]

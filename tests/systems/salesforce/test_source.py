@@ -6,11 +6,11 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from connector.config import SalesforceConfig
-from connector.pull.cursor import Window
 from connector.sandbox.dataset import SeedBatch
 from connector.sandbox.runner import Sandbox
 from connector.sandbox.salesforce.ids import make_id
 from connector.systems.ledger import CallLedger
+from connector.systems.ports import Window
 from connector.systems.salesforce import SalesforceSource, sf_to_ms, soql_datetime
 
 T0 = 1_750_000_000_000

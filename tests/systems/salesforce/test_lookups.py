@@ -1,6 +1,5 @@
-"""Look-ups before a create: against the emulators (what is found, at what cost), and with respx for the
-vendor answers the emulators do not give (HubSpot's 200 with fewer results and 404 when nothing is found,
-a refused Salesforce query)."""
+"""Salesforce look-ups before a create: against the emulator (what is found, at what cost), and with respx
+for a refused query."""
 
 from __future__ import annotations
 
@@ -12,25 +11,16 @@ import pytest
 import respx
 from pydantic import SecretStr
 
-from connector.config import HubSpotConfig, SalesforceConfig
+from connector.config import SalesforceConfig
 from connector.sandbox.dataset import SeedBatch
 from connector.sandbox.runner import Sandbox
 from connector.sandbox.salesforce.ids import make_id
-from connector.systems.http import ApiError, RetryPolicy
-from connector.systems.hubspot import HubSpotSource
+from connector.systems.http import ApiError
 from connector.systems.ledger import CallLedger
-from connector.systems.lookups import (
-    MAX_QUERY_URL_BYTES,
-    hubspot_find_by_email,
-    hubspot_lookup_calls,
-    lookup_soql,
-    salesforce_find,
-    salesforce_lookup_calls,
-)
-from connector.systems.salesforce import SalesforceSource
+from connector.systems.salesforce import SalesforceSource, salesforce_lookup_calls
+from connector.systems.salesforce.lookups import MAX_QUERY_URL_BYTES, lookup_soql, salesforce_find
 
-from .conftest import hubspot_config
-from .test_salesforce_source import sf_config
+from .test_source import sf_config
 
 T0 = 1_750_000_000_000
 FIELDS = {"Lead": ["Email", "LastName", "HubSpot_Contact_Id__c", "IsConverted"],
@@ -120,79 +110,7 @@ def test_a_refused_salesforce_lookup_raises_so_no_create_goes_out_unlooked() -> 
     assert caught.value.code == "INVALID_FIELD"
 
 
-def hubspot_people() -> SeedBatch:
-    return SeedBatch(hubspot={"contacts": [
-        {"id": "11", "createdAt": T0, "updatedAt": T0 + 5, "properties": {"email": "Ann@Example.com", "firstname": "Ann"}},
-        {"id": "12", "createdAt": T0, "updatedAt": T0, "properties": {"email": "bob@example.com", "firstname": "Bob"}}]})
-
-
-def test_hubspot_finds_contacts_by_email_100_per_call(empty_sandbox: Sandbox) -> None:
-    empty_sandbox.hubspot.state.load(hubspot_people())
-    ledger = CallLedger()
-    src = HubSpotSource(hubspot_config(empty_sandbox), ledger)
-    emails = ["ann@example.com"] + [f"p{i}@example.com" for i in range(149)] + ["ann@example.com"]
-    found = hubspot_find_by_email(src, emails, properties=["email", "firstname", "salesforce_lead_id"])
-    assert [(r.record_id, r.email_norm, r.modified_at) for r in found] == [("11", "ann@example.com", T0 + 5)]
-    assert found[0].data["firstname"] == "Ann"  # what the pull reads, as the pull stages it
-    # 150 distinct addresses: two batch reads; the emulator answers 207 naming the missing ones
-    assert ledger.total() == 2 == hubspot_lookup_calls(150)
-
-
-def hubspot_source(handler: respx.Router) -> HubSpotSource:
-    config = HubSpotConfig.model_validate({"base_url": "https://hs.test", "access_token": SecretStr("t")})
-    return HubSpotSource(config, CallLedger(), transport=httpx.MockTransport(handler.handler),
-                         retry=RetryPolicy(attempts=1))
-
-
-def contact(rid: str, email: str) -> dict[str, object]:
-    return {"id": rid, "properties": {"email": email, "lastmodifieddate": "2025-06-15T15:06:40.000Z"},
-            "createdAt": "2025-06-15T15:06:40.000Z", "updatedAt": "2025-06-15T15:06:40.000Z", "archived": False}
-
-
-@pytest.mark.parametrize("status, body", [
-    (200, {"status": "COMPLETE", "results": [contact("7", "a@x.io")]}),  # fewer results, no errors
-    (207, {"status": "COMPLETE", "results": [contact("7", "a@x.io")], "numErrors": 1, "errors": [
-        {"status": "error", "category": "OBJECT_NOT_FOUND", "message": "Could not get some CONTACT objects",
-         "context": {"ids": ["b@x.io"]}}]}),
-])
-def test_hubspot_addresses_not_held_are_not_found_however_hubspot_says_so(status: int, body: dict[str, object]
-                                                                           ) -> None:
-    router = respx.Router(base_url="https://hs.test")
-    route = router.post("/crm/v3/objects/contacts/batch/read").mock(return_value=httpx.Response(status, json=body))
-    found = hubspot_find_by_email(hubspot_source(router), ["a@x.io", "b@x.io"], properties=["email"])
-    assert [r.record_id for r in found] == ["7"]
-    sent = json.loads(route.calls[0].request.content)
-    assert sent["idProperty"] == "email" and sent["inputs"] == [{"id": "a@x.io"}, {"id": "b@x.io"}]
-
-
-def test_hubspot_404_when_none_is_held_means_none_found_but_other_errors_raise() -> None:
-    router = respx.Router(base_url="https://hs.test")
-    router.post("/crm/v3/objects/contacts/batch/read").mock(return_value=httpx.Response(404, json={
-        "status": "error", "category": "OBJECT_NOT_FOUND", "message": "Object not found"}))
-    assert hubspot_find_by_email(hubspot_source(router), ["a@x.io"], properties=["email"]) == []
-    denied = respx.Router(base_url="https://hs.test")
-    denied.post("/crm/v3/objects/contacts/batch/read").mock(return_value=httpx.Response(403, json={
-        "status": "error", "category": "MISSING_SCOPES", "message": "missing crm.objects.contacts.read"}))
-    with pytest.raises(ApiError):
-        hubspot_find_by_email(hubspot_source(denied), ["a@x.io"], properties=["email"])
-
-
 def test_lookup_cost_figures() -> None:
-    assert salesforce_lookup_calls(0) == 0 and hubspot_lookup_calls(0) == 0
+    assert salesforce_lookup_calls(0) == 0
     assert salesforce_lookup_calls(200) == 1 and salesforce_lookup_calls(201) == 1  # 4 queries
     assert salesforce_lookup_calls(600) == 2  # 6 queries
-    assert hubspot_lookup_calls(100) == 1 and hubspot_lookup_calls(101) == 2
-
-
-def test_a_duplicate_value_names_its_field_from_the_message() -> None:
-    """Salesforce leaves `fields` empty on DUPLICATE_VALUE and names the field in the message: the outcome
-    names it, so the push resends the record without that one value instead of losing the whole write."""
-    from connector.systems.writes import Item, _save_result
-
-    outcome = _save_result(Item("k", "00Q1", {}), {"success": False, "errors": [{
-        "statusCode": "DUPLICATE_VALUE", "fields": [],
-        "message": "duplicate value found: HubSpot_Contact_Id__c duplicates value on record with id: 00Q2"}]})
-    assert outcome.code == "DUPLICATE_VALUE" and outcome.fields == ("HubSpot_Contact_Id__c",)
-    other = _save_result(Item("k", "00Q1", {}), {"success": False, "errors": [{
-        "statusCode": "STRING_TOO_LONG", "fields": ["City"], "message": "City: data value too large"}]})
-    assert other.fields == ("City",)

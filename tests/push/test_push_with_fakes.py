@@ -1,0 +1,35 @@
+"""The push stage against fake Sink ports: batches of the sink's size, and HubSpot opt-outs sent apart."""
+
+from __future__ import annotations
+
+from connector.push.engine import Pusher
+from connector.reconcile.writes import RecordWrite, WritePlan
+from connector.reconcile.loader import load_mappings
+from connector.store import open_engine
+from connector.systems.fakes import FakeSink
+
+from .conftest import MAPPINGS
+
+CONTACTS = load_mappings(MAPPINGS).contacts
+
+
+def test_writes_go_in_batches_of_the_sinks_size_one_object_at_a_time(store_url: str) -> None:
+    salesforce = FakeSink("salesforce", batch_size=2)
+    pusher = Pusher(open_engine(store_url), sinks={"salesforce": salesforce}, mapping=CONTACTS, now_ms=lambda: 1_000)
+    leads = tuple(RecordWrite("salesforce", "Lead", f"00Q00000000000{n}", f"p{n}", {"Title": f"T{n}"}) for n in range(3))
+    contact = RecordWrite("salesforce", "Contact", "003000000000001", "p9", {"Title": "CTO"})
+    result = pusher.push(WritePlan((), (*leads, contact), ()))
+    assert [(object_type, operation, len(items)) for object_type, operation, items in salesforce.writes] == [
+        ("Lead", "update", 2), ("Lead", "update", 1), ("Contact", "update", 1)]
+    assert result.updated == {"salesforce:Lead": 3, "salesforce:Contact": 1} and result.rejected == {}
+
+
+def test_a_hubspot_opt_out_goes_through_the_sinks_opt_out_not_a_property_write(store_url: str) -> None:
+    hubspot = FakeSink("hubspot", batch_size=100)
+    pusher = Pusher(open_engine(store_url), sinks={"hubspot": hubspot}, mapping=CONTACTS, now_ms=lambda: 1_000)
+    write = RecordWrite("hubspot", "contacts", "101", "p1", {"hs_email_optout": True, "jobtitle": "CTO"},
+                        old={"email": "ann@example.com"})
+    result = pusher.push(WritePlan((), (write,), ()))
+    assert hubspot.opted_out == ["ann@example.com"]
+    assert [items[0].values for _, _, items in hubspot.writes] == [{"jobtitle": "CTO"}]
+    assert result.fields_written["hubspot:contacts"] == 2  # the job title, and the opt-out
