@@ -198,6 +198,10 @@ class HubSpotSource:
             self._properties[object_type] = list(_field(body, "results", list, "properties"))
         return self._properties[object_type]
 
+    def refresh_properties(self, object_type: str) -> None:
+        """Forget the cached property definitions of ``object_type``: the next ``properties()`` reads them again."""
+        self._properties.pop(object_type, None)
+
     def owners(self) -> dict[str, str]:
         """Owner id -> e-mail, so owner fields map across systems by the person behind them."""
         return {str(o["id"]): str(o["email"]) for page, _ in self._paged("/crm/v3/owners", {"limit": 500}, "owners")

@@ -293,6 +293,10 @@ class SalesforceSource:
             self._describes[sobject] = body
         return self._describes[sobject]
 
+    def refresh_describe(self, sobject: str) -> None:
+        """Forget the cached describe of ``sobject``: the next ``describe()`` reads it again."""
+        self._describes.pop(sobject, None)
+
     def field_types(self, sobject: str) -> dict[str, str]:
         return {f["name"]: f["type"] for f in self.describe(sobject)["fields"]}
 
