@@ -146,7 +146,7 @@ def _check_passthrough(live: LiveMetadata, file: str, key: str, f: FieldMapping,
                          f"property {f.hubspot!r}",
                          f"add a value map ([fields.{f.name}.values]) or add the options in HubSpot; "
                          f"allowed: {listing(hs_options(prop))}")
-        elif sf_field.get("type") not in ("boolean",):
+        elif sf_field.get("type") != "boolean":
             live.add(file, f"fields.{f.name}.hubspot",
                      f"free text from Salesforce {name!r} is written to the HubSpot enumeration {f.hubspot!r}",
                      f"add a value map ([fields.{f.name}.values]) or set direction = \"to_salesforce\"")

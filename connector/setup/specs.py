@@ -31,6 +31,7 @@ HUBSPOT_ID_LENGTH = 32
 #: the Salesforce emulator's control route that adds a custom field (real orgs: Setup or Metadata API)
 SANDBOX_CUSTOM_FIELDS_PATH = "/_sandbox/salesforce/custom-fields"
 
+#: mapping kind -> the HubSpot object type its file maps
 HUBSPOT_OBJECT = {"contacts": "contacts", "opportunities": "deals"}
 
 

@@ -114,8 +114,8 @@ transforms = ["number"]
 salesforce = { lead = "phone" }
 '''
 BROKEN_CUSTOM = ('[custom_fields]\nhubspot = []\nlead = []',
-                 '[custom_fields]\nhubspot = ["favourite_colour", "tier", "hubspotscore"]\n'
-                 'lead = ["Favourite_Colour__c", "Tier__c", "Name", "phone"]')
+                 ('[custom_fields]\nhubspot = ["favourite_colour", "tier", "hubspotscore"]\n'
+                  'lead = ["Favourite_Colour__c", "Tier__c", "Name", "phone"]'))
 
 
 def test_broken_mapping_reports_each_class(shipped: Sandbox, mappings: Mappings, sources_for: MakeSources,

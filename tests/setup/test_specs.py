@@ -111,8 +111,8 @@ hubspot = "nickname"
 '''
     m = with_contacts(tmp_path, extra, (
         '[custom_fields]\nhubspot = []\nlead = []\ncontact = []',
-        '[custom_fields]\nhubspot = ["renewal_date", "is_vip", "seats", "tier", "nickname"]\n'
-        'lead = ["Renewal_Date__c", "Seats__c", "Tier__c"]\ncontact = ["Renewal_Date__c", "VIP__c"]'))
+        ('[custom_fields]\nhubspot = ["renewal_date", "is_vip", "seats", "tier", "nickname"]\n'
+         'lead = ["Renewal_Date__c", "Seats__c", "Tier__c"]\ncontact = ["Renewal_Date__c", "VIP__c"]')))
     hs = {s.name: s for s in required_hubspot_properties(m)}
     assert (hs["renewal_date"].type, hs["renewal_date"].field_type) == ("date", "date")
     assert (hs["is_vip"].type, hs["is_vip"].field_type) == ("bool", "booleancheckbox")
