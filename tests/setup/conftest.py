@@ -3,15 +3,18 @@ one whose Salesforce org starts without them (a fresh customer org)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import hubspot
 import pytest
 from pydantic import SecretStr
 
 from connector.config import HubSpotConfig, SalesforceConfig
 from connector.reconcile import Mappings, load_mappings
 from connector.sandbox.runner import Sandbox
+from connector.setup import run_setup
 from connector.systems.hubspot import HubSpotSource
 from connector.systems.ledger import CallLedger
 from connector.systems.salesforce import SalesforceSource
@@ -47,6 +50,43 @@ class Sources:
     def close(self) -> None:
         self.hubspot.close()
         self.salesforce.close()
+
+
+MakeSources = Callable[[Sandbox], Sources]
+#: the HubSpot properties the shipped mappings need, as (object, name)
+HS_NAMES = {("contacts", "salesforce_lead_id"), ("contacts", "salesforce_contact_id"),
+            ("contacts", "connector_score"), ("contacts", "connector_status"), ("deals", "salesforce_opportunity_id")}
+
+
+def sdk(sb: Sandbox) -> hubspot.Client:
+    """HubSpot's official client on the sandbox: sees what setup did through another implementation."""
+    info = sb.info()
+    return hubspot.Client.create(access_token=info.hubspot_access_token, host=info.hubspot_base_url,
+                                 ssl_ca_cert=info.ca_file)
+
+
+def names(entries: list[dict[str, object]], key: str = "name") -> set[tuple[str, str]]:
+    """(object, name) of the report entries that are not groups."""
+    return {(str(e["object"]), str(e[key])) for e in entries if e.get("kind") != "group"}
+
+
+def copy_mappings(tmp_path: Path, extra: str = "", *replace: tuple[str, str]) -> Mappings:
+    """The shipped mapping files copied to tmp_path, contacts.toml edited."""
+    shutil.copy(MAPPINGS_DIR / "opportunities.toml", tmp_path / "opportunities.toml")
+    text = (MAPPINGS_DIR / "contacts.toml").read_text(encoding="utf-8")
+    for old, new in replace:
+        assert old in text
+        text = text.replace(old, new)
+    (tmp_path / "contacts.toml").write_text(text + extra, encoding="utf-8")
+    return load_mappings(tmp_path)
+
+
+def set_up(sb: Sandbox, mappings: Mappings, sources_for: MakeSources) -> Sources:
+    """Fresh sources on ``sb`` after a full `connector setup --apply` (sandbox: Salesforce fields too)."""
+    src = sources_for(sb)
+    report = run_setup(src.hubspot, src.salesforce, mappings, apply=True, create_salesforce_fields=True)
+    assert report.ok, report.to_json()
+    return src
 
 
 @pytest.fixture

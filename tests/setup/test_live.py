@@ -4,7 +4,6 @@ planning any write (metadata read once per run)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,10 @@ import pytest
 from connector.cli import main
 from connector.reconcile import Mappings
 from connector.sandbox.runner import Sandbox
-from connector.setup import live_check, run_setup
+from connector.setup import live_check
 
-from .conftest import Sources
-from .test_live_problems import copy_mappings, set_up
+from .conftest import MakeSources, copy_mappings, set_up
 
-MakeSources = Callable[[Sandbox], Sources]
 READ_ONLY_FIELD = ('[fields.first_conversion]\nhubspot = "first_conversion_event_name"\n'
                    'salesforce = { lead = "Description" }\n')
 DECLARE_IT = ('[custom_fields]\nhubspot = []', '[custom_fields]\nhubspot = ["first_conversion_event_name"]')
@@ -40,17 +37,6 @@ def test_a_field_of_limited_length_gets_a_truncate_suggestion(shipped: Sandbox, 
     p = problems["fields.job_title.max_length"]
     assert "max_length = 200 is longer than Salesforce Lead field 'Title' holds (128 characters)" in p.message
     assert p.hint == "set max_length = 128"
-
-
-def test_setup_lists_the_suggestions_without_extra_calls(shipped: Sandbox, mappings: Mappings,
-                                                        sources_for: MakeSources) -> None:
-    set_up(shipped, mappings, sources_for)
-    src = sources_for(shipped)
-    report = run_setup(src.hubspot, src.salesforce, mappings, apply=True, create_salesforce_fields=True)
-    assert report.ok and report.api_calls == {"hubspot": 2, "salesforce": 3}  # the reads setup makes anyway
-    out = report.to_json()
-    assert any(s["key"] == "fields.city.salesforce.lead" and "max_length = 40" in s["hint"] for s in out["suggestions"])
-    assert any(line.startswith("suggestion: ") and "fields.city" in line for line in report.lines())
 
 
 def _config(sb: Sandbox, tmp_path: Path, mappings_dir: Path) -> Path:

@@ -111,8 +111,8 @@ hubspot = "nickname"
 '''
     m = with_contacts(tmp_path, extra, (
         '[custom_fields]\nhubspot = []\nlead = []\ncontact = []',
-        '[custom_fields]\nhubspot = ["renewal_date", "is_vip", "seats", "tier", "nickname"]\n'
-        'lead = ["Renewal_Date__c", "Seats__c", "Tier__c"]\ncontact = ["Renewal_Date__c", "VIP__c"]'))
+        ('[custom_fields]\nhubspot = ["renewal_date", "is_vip", "seats", "tier", "nickname"]\n'
+         'lead = ["Renewal_Date__c", "Seats__c", "Tier__c"]\ncontact = ["Renewal_Date__c", "VIP__c"]')))
     hs = {s.name: s for s in required_hubspot_properties(m)}
     assert (hs["renewal_date"].type, hs["renewal_date"].field_type) == ("date", "date")
     assert (hs["is_vip"].type, hs["is_vip"].field_type) == ("bool", "booleancheckbox")
@@ -126,3 +126,18 @@ hubspot = "nickname"
     assert (sf[("Lead", "Seats__c")].type, sf[("Lead", "Seats__c")].scale) == ("Number", 0)
     assert sf[("Lead", "Tier__c")].type == "Picklist"
     assert set(sf[("Lead", "Tier__c")].picklist_values) == {"Gold", "Silver", "Bronze"}
+
+
+def test_boolean_property_options_are_labelled_yes_and_no() -> None:
+    body = PropertySpec("contacts", "is_vip", "Is vip", "bool", "booleancheckbox", options=("true", "false")).body()
+    assert [(o["label"], o["value"]) for o in body["options"]] == [("Yes", "true"), ("No", "false")]
+
+
+def test_sandbox_body_is_the_custom_field_route_shape() -> None:
+    status = FieldSpec("Lead", "Connector_Status__c", "Connector Status", "Picklist", picklist_values=("MQL", "SQL"))
+    assert status.sandbox_body() == {"sobject": "Lead", "apiName": "Connector_Status__c", "type": "Picklist",
+                                     "label": "Connector Status", "externalId": False, "unique": False,
+                                     "picklistValues": ["MQL", "SQL"], "restricted": True}
+    score = FieldSpec("Lead", "Connector_Score__c", "Connector Score", "Number", precision=5)
+    assert (score.sandbox_body()["precision"], score.sandbox_body()["scale"]) == (5, 0)
+    assert score.describe_types == frozenset({"double", "int"})

@@ -1,33 +1,18 @@
-"""`connector validate --live`: the mapping files checked against the sandbox's live metadata."""
+"""The live checks (`connector validate --live`): each class of problem a mapping file can have against
+the sandbox's live metadata."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable
 from pathlib import Path
 
-import hubspot
 from hubspot.crm.properties import OptionInput, PropertyCreate
 
 from connector.errors import ConfigError, ConfigProblem
-from connector.reconcile import Mappings, load_mappings
+from connector.reconcile import Mappings
 from connector.sandbox.runner import Sandbox
-from connector.setup import SANDBOX_CUSTOM_FIELDS_PATH, live_problems, run_setup
+from connector.setup import SANDBOX_CUSTOM_FIELDS_PATH, live_problems
 
-from .conftest import MAPPINGS_DIR, Sources
-
-MakeSources = Callable[[Sandbox], Sources]
-
-
-def copy_mappings(tmp_path: Path, extra: str = "", *replace: tuple[str, str]) -> Mappings:
-    """The shipped mapping files copied to tmp_path, contacts.toml edited."""
-    shutil.copy(MAPPINGS_DIR / "opportunities.toml", tmp_path / "opportunities.toml")
-    text = (MAPPINGS_DIR / "contacts.toml").read_text(encoding="utf-8")
-    for old, new in replace:
-        assert old in text
-        text = text.replace(old, new)
-    (tmp_path / "contacts.toml").write_text(text + extra, encoding="utf-8")
-    return load_mappings(tmp_path)
+from .conftest import MakeSources, copy_mappings, sdk, set_up
 
 
 def by_key(problems: list[ConfigProblem]) -> dict[str, list[ConfigProblem]]:
@@ -35,13 +20,6 @@ def by_key(problems: list[ConfigProblem]) -> dict[str, list[ConfigProblem]]:
     for p in problems:
         out.setdefault(p.key, []).append(p)
     return out
-
-
-def set_up(sb: Sandbox, mappings: Mappings, sources_for: MakeSources) -> Sources:
-    src = sources_for(sb)
-    report = run_setup(src.hubspot, src.salesforce, mappings, apply=True, create_salesforce_fields=True)
-    assert report.ok, report.to_json()
-    return src
 
 
 def test_before_setup_the_connector_properties_are_unknown(shipped: Sandbox, mappings: Mappings,
@@ -136,16 +114,14 @@ transforms = ["number"]
 salesforce = { lead = "phone" }
 '''
 BROKEN_CUSTOM = ('[custom_fields]\nhubspot = []\nlead = []',
-                 '[custom_fields]\nhubspot = ["favourite_colour", "tier", "hubspotscore"]\n'
-                 'lead = ["Favourite_Colour__c", "Tier__c", "Name", "phone"]')
+                 ('[custom_fields]\nhubspot = ["favourite_colour", "tier", "hubspotscore"]\n'
+                  'lead = ["Favourite_Colour__c", "Tier__c", "Name", "phone"]'))
 
 
 def test_broken_mapping_reports_each_class(shipped: Sandbox, mappings: Mappings, sources_for: MakeSources,
                                            tmp_path: Path) -> None:
     src = set_up(shipped, mappings, sources_for)
-    info = shipped.info()
-    client = hubspot.Client.create(access_token=info.hubspot_access_token, host=info.hubspot_base_url,
-                                   ssl_ca_cert=info.ca_file)
+    client = sdk(shipped)
     client.crm.properties.core_api.create("contacts", PropertyCreate(
         name="tier", label="Tier", type="enumeration", field_type="select", group_name="contactinformation",
         options=[OptionInput(label=v.title(), value=v, display_order=i, hidden=False)

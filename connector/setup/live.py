@@ -1,0 +1,70 @@
+"""Live checks of the mapping files against both systems' metadata, before anything is planned or written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ConfigError, ConfigProblem
+from ..reconcile.mapping import ContactMapping, Mappings
+from ..systems.hubspot import HubSpotSource
+from ..systems.salesforce import SalesforceSource
+from .checks import check_length, check_mapping
+from .metadata import LiveMetadata
+from .specs import mapping_files
+
+
+@dataclass(frozen=True)
+class LiveCheck:
+    """What the live metadata says of the mapping files: problems (the sync cannot run as mapped) and
+    suggestions (it can, but a change would spare parked records, e.g. a truncate)."""
+
+    problems: list[ConfigProblem]
+    suggestions: list[ConfigProblem]
+
+
+def live_check(hubspot: HubSpotSource, salesforce: SalesforceSource, mappings: Mappings) -> LiveCheck:
+    """Check the mapping files against the live field metadata of both systems.
+
+    Catches what the static schema cannot know: properties/fields missing from this portal or org,
+    types that do not fit the transforms, value-map values the target does not allow, read-only targets
+    of a field that writes there, one target written by two unified fields (Salesforce names compare
+    ignoring case, as Salesforce does) and text longer than a Salesforce field holds. Reads each object's
+    metadata once (cached by the adapter for the run: one properties call per HubSpot object, one
+    describe per Salesforce object, fewer when the run already read them).
+    """
+    live = LiveMetadata(hubspot, salesforce)
+    for kind, m in mapping_files(mappings):
+        check_mapping(live, kind, m)
+    return LiveCheck(live.problems, live.suggestions)
+
+
+def live_problems(hubspot: HubSpotSource, salesforce: SalesforceSource, mappings: Mappings) -> list[ConfigProblem]:
+    """The problems of ``live_check``; an empty list means the mappings fit (the CLI raises
+    ``ConfigError(problems)`` otherwise)."""
+    return live_check(hubspot, salesforce, mappings).problems
+
+
+def require_live_fit(hubspot: HubSpotSource, salesforce: SalesforceSource, mappings: Mappings) -> list[ConfigProblem]:
+    """``live_check`` before anything is planned or written (`plan`, `sync`, `push`): raises
+    ``ConfigError`` listing every problem (exit code 2, nothing written), else returns the suggestions.
+
+    Why: a mapping into a read-only or missing target passes the static checks, and would otherwise be
+    planned as hundreds of writes and park every one of them."""
+    found = live_check(hubspot, salesforce, mappings)
+    if found.problems:
+        raise ConfigError(found.problems)
+    return found.suggestions
+
+
+def length_suggestions(salesforce: SalesforceSource, mappings: Mappings) -> list[ConfigProblem]:
+    """The truncate suggestions alone, from the Salesforce describes (what `connector setup` shows; the
+    describes setup read are cached, so this costs no call unless setup created a field)."""
+    live = LiveMetadata(None, salesforce)  # HubSpot is not consulted
+    for _kind_name, m in mapping_files(mappings):
+        for f in m.fields:
+            for sobject, name in f.salesforce.items():
+                found = live.sf(sobject).get(name.lower())
+                if found is not None:
+                    key = f"fields.{f.name}.salesforce" + (f".{sobject.lower()}" if isinstance(m, ContactMapping) else "")
+                    check_length(live, m.file, key, sobject, f, found)
+    return live.suggestions

@@ -1,0 +1,79 @@
+"""`connector setup` in HubSpot, against the sandbox: the group and properties created once, clashes reported."""
+
+from __future__ import annotations
+
+from hubspot.crm.properties import OptionInput, PropertyCreate
+
+from connector.reconcile import Mappings
+from connector.sandbox.runner import Sandbox
+from connector.setup import CONNECTOR_GROUP, CONNECTOR_STATUS_VALUES, required_hubspot_properties, run_setup
+
+from .conftest import HS_NAMES, MakeSources, names, sdk
+
+
+def test_fresh_portal_gets_group_and_properties(bare: Sandbox, mappings: Mappings, sources_for: MakeSources) -> None:
+    src = sources_for(bare)
+    report = run_setup(src.hubspot, src.salesforce, mappings, apply=True, create_salesforce_fields=False)
+    out = report.to_json()
+    assert names(out["hubspot"]["created"]) == HS_NAMES
+    assert {(e["object"], e["name"]) for e in out["hubspot"]["created"] if e.get("kind") == "group"} == {
+        ("contacts", CONNECTOR_GROUP), ("deals", CONNECTOR_GROUP)}
+    assert out["hubspot"]["problems"] == [] and out["hubspot"]["missing"] == []
+    # seen through the plain properties API ...
+    listed = {p["name"]: p for p in src.hubspot.http.json("GET", "/crm/v3/properties/contacts",
+                                                          object_type="contacts")["results"]}
+    assert listed["salesforce_lead_id"]["hasUniqueValue"] is True
+    assert listed["salesforce_contact_id"]["groupName"] == CONNECTOR_GROUP
+    assert [o["value"] for o in listed["connector_status"]["options"]] == list(CONNECTOR_STATUS_VALUES)
+    # ... and through the official SDK
+    client = sdk(bare)
+    score = client.crm.properties.core_api.get_by_name("contacts", "connector_score")
+    assert score.type == "number" and score.group_name == CONNECTOR_GROUP
+    groups = {g.name: g.label for g in client.crm.properties.groups_api.get_all("contacts").results}
+    assert groups[CONNECTOR_GROUP] == "HubSpot–Salesforce connector"
+    deal = client.crm.properties.core_api.get_by_name("deals", "salesforce_opportunity_id")
+    assert deal.has_unique_value is True
+    # every call is counted: 2 property lists, 2 group lists, 2 group creates, 5 property creates
+    assert out["api_calls"]["hubspot"] == 11
+
+
+def test_unique_property_makes_upserts_idempotent(bare: Sandbox, mappings: Mappings, sources_for: MakeSources) -> None:
+    src = sources_for(bare)
+    run_setup(src.hubspot, src.salesforce, mappings, apply=True, create_salesforce_fields=False)
+    body = {"inputs": [{"idProperty": "salesforce_lead_id", "id": "00Q000000000001AAA",
+                        "properties": {"email": "upsert-once@example.com", "salesforce_lead_id": "00Q000000000001AAA"}}]}
+    first = src.hubspot.http.json("POST", "/crm/v3/objects/contacts/batch/upsert", object_type="contacts", json_body=body)
+    again = src.hubspot.http.json("POST", "/crm/v3/objects/contacts/batch/upsert", object_type="contacts", json_body=body)
+    assert first["results"][0]["new"] is True and again["results"][0]["new"] is False
+    assert first["results"][0]["id"] == again["results"][0]["id"]
+
+
+def test_incompatible_existing_property_is_reported_not_changed(bare: Sandbox, mappings: Mappings,
+                                                                sources_for: MakeSources) -> None:
+    client = sdk(bare)
+    client.crm.properties.core_api.create("contacts", PropertyCreate(
+        name="connector_score", label="Score (text)", type="string", field_type="text", group_name="contactinformation"))
+    client.crm.properties.core_api.create("contacts", PropertyCreate(
+        name="salesforce_lead_id", label="Lead id", type="string", field_type="text", group_name="contactinformation"))
+    client.crm.properties.core_api.create("contacts", PropertyCreate(
+        name="connector_status", label="Status", type="enumeration", field_type="select",
+        group_name="contactinformation", options=[OptionInput(label="MQL", value="MQL", display_order=0, hidden=False)]))
+    src = sources_for(bare)
+    report = run_setup(src.hubspot, src.salesforce, mappings, apply=True, create_salesforce_fields=False)
+    problems = {p["name"]: p for p in report.hubspot.problems}
+    assert set(problems) == {"connector_score", "salesforce_lead_id", "connector_status"}
+    assert "type 'string'" in problems["connector_score"]["message"]
+    assert "unique" in problems["salesforce_lead_id"]["message"]
+    assert "'SAL'" in problems["connector_status"]["message"]
+    assert {e["name"] for e in report.hubspot.created if e.get("kind") != "group"} == {
+        "salesforce_contact_id", "salesforce_opportunity_id"}
+    assert client.crm.properties.core_api.get_by_name("contacts", "connector_score").type == "string"
+
+
+def test_required_properties_are_all_creatable(bare: Sandbox, mappings: Mappings, sources_for: MakeSources) -> None:
+    """Every spec's body is accepted as is (types and field types agree with HubSpot's combinations)."""
+    src = sources_for(bare)
+    run_setup(src.hubspot, src.salesforce, mappings, apply=True, create_salesforce_fields=False)
+    for spec in required_hubspot_properties(mappings):
+        got = {p["name"]: p for p in src.hubspot.properties(spec.object_type)}[spec.name]
+        assert (got["type"], got["fieldType"], got["groupName"]) == (spec.type, spec.field_type, spec.group)
