@@ -25,7 +25,7 @@ from connector.store import open_engine
 from connector.store.cursors import Cursor, load_cursor, save_cursor
 from connector.store.models import SourceRecord
 from connector.systems.ports import (ChangeProbe, LookupKey, ProbeResult, StagedRecord, Window, WindowPages,
-                                    WindowRead)
+                                     WindowRead)
 
 MIN = 60_000
 SF_STREAMS = [s for s in ALL_STREAMS if s.system == "salesforce"]
