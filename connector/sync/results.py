@@ -109,7 +109,7 @@ class PlanResult:
 
     @property
     def objects(self) -> dict[str, dict[str, int]]:
-        return self.described["objects"]  # type: ignore[no-any-return]
+        return self.described["objects"]
 
     def to_json(self) -> dict[str, Any]:
         return {**self.described, "lookup": self.lookup, "deletions": self.deletions}
