@@ -22,7 +22,7 @@ from .live import LiveCheck, length_suggestions, live_check, live_problems, requ
 from .report import SetupReport, SystemReport, problem_json
 from .run import run_setup
 from .specs import (CONNECTOR_GROUP, CONNECTOR_GROUP_LABEL, CONNECTOR_STATUS_VALUES, DEAL_ID_FIELD, DEAL_ID_PROPERTY,
-                    SANDBOX_CUSTOM_FIELDS_PATH, SCORE_FIELD, SCORE_PROPERTY, STATUS_FIELD, STATUS_PROPERTY, FieldSpec,
+                    SCORE_FIELD, SCORE_PROPERTY, STATUS_FIELD, STATUS_PROPERTY, FieldSpec,
                     PropertySpec, required_hubspot_properties, required_salesforce_fields)
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "STATUS_FIELD",
     "DEAL_ID_PROPERTY",
     "DEAL_ID_FIELD",
-    "SANDBOX_CUSTOM_FIELDS_PATH",
     "PropertySpec",
     "FieldSpec",
     "SystemReport",

@@ -62,38 +62,28 @@ def setup_hubspot(hubspot: HubSpotSource, specs: Sequence[PropertySpec], apply: 
         _ensure_hubspot_group(hubspot, object_type, live.values(), rep)
         for spec in missing:
             try:
-                hubspot.http.json("POST", f"/crm/v3/properties/{object_type}", object_type=object_type,
-                                  json_body=spec.body())
+                created = hubspot.create_property(object_type, spec.body())
             except ApiError as exc:
-                if exc.status == 409:  # created meanwhile (another setup run): it is there now
-                    rep.present.append({"object": object_type, "name": spec.name})
-                    continue
-                scope = f"give the private app the crm.schemas.{object_type}.write scope"
                 rep.problems.append({"object": object_type, "name": spec.name,
                                      "message": f"HubSpot refused to create it ({exc.status} {exc.code}): "
                                                 f"{exc.vendor_message}",
-                                     "hint": scope if exc.status == 403 else (exc.hint or scope)})
+                                     "hint": exc.hint})
                 continue
-            rep.created.append({"object": object_type, "name": spec.name})
+            # not created: made meanwhile (another setup run), so it is there now
+            (rep.created if created else rep.present).append({"object": object_type, "name": spec.name})
         hubspot.refresh_properties(object_type)
 
 
 def _hubspot_group_exists(hubspot: HubSpotSource, object_type: str, props: Iterable[Mapping[str, Any]]) -> bool:
     if any(p.get("groupName") == CONNECTOR_GROUP for p in props):
         return True  # no extra call when a property already lives in it
-    body = hubspot.http.json("GET", f"/crm/v3/properties/{object_type}/groups", object_type=object_type)
-    return any(g.get("name") == CONNECTOR_GROUP for g in (body or {}).get("results") or [])
+    return any(g.get("name") == CONNECTOR_GROUP for g in hubspot.property_groups(object_type))
 
 
 def _ensure_hubspot_group(hubspot: HubSpotSource, object_type: str, props: Iterable[Mapping[str, Any]],
                           rep: SystemReport) -> None:
     if _hubspot_group_exists(hubspot, object_type, props):
         return
-    try:
-        hubspot.http.json("POST", f"/crm/v3/properties/{object_type}/groups", object_type=object_type,
-                          json_body={"name": CONNECTOR_GROUP, "label": CONNECTOR_GROUP_LABEL, "displayOrder": -1})
-    except ApiError as exc:
-        if exc.status != 409:
-            raise
-        return
-    rep.created.append({"object": object_type, "name": CONNECTOR_GROUP, "kind": "group"})
+    group = {"name": CONNECTOR_GROUP, "label": CONNECTOR_GROUP_LABEL, "displayOrder": -1}
+    if hubspot.create_property_group(object_type, group):
+        rep.created.append({"object": object_type, "name": CONNECTOR_GROUP, "kind": "group"})

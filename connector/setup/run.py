@@ -12,11 +12,6 @@ from .salesforce import setup_salesforce
 from .specs import required_hubspot_properties, required_salesforce_fields
 
 
-def _calls(source: HubSpotSource | SalesforceSource) -> int:
-    """The calls this source's system has made so far, from the shared ledger."""
-    return source.http.ledger.total(source.system)
-
-
 def run_setup(hubspot: HubSpotSource, salesforce: SalesforceSource, mappings: Mappings, *, apply: bool,
               create_salesforce_fields: bool) -> SetupReport:
     """Compare what the connector needs with the live metadata and create what is missing.
@@ -27,12 +22,12 @@ def run_setup(hubspot: HubSpotSource, salesforce: SalesforceSource, mappings: Ma
     CLI sets it when the target is the sandbox). Idempotent: a second run finds everything present.
     Existing properties or fields with the wrong type are reported as problems, never changed.
     """
-    before = {"hubspot": _calls(hubspot), "salesforce": _calls(salesforce)}
+    before = {"hubspot": hubspot.calls_made(), "salesforce": salesforce.calls_made()}
     report = SetupReport(applied=apply)
     setup_hubspot(hubspot, required_hubspot_properties(mappings), apply, report.hubspot)
     setup_salesforce(salesforce, required_salesforce_fields(mappings), apply and create_salesforce_fields,
                       report.salesforce)
     report.suggestions = [problem_json(p) for p in length_suggestions(salesforce, mappings)]
-    report.api_calls = {"hubspot": _calls(hubspot) - before["hubspot"],
-                        "salesforce": _calls(salesforce) - before["salesforce"]}
+    report.api_calls = {"hubspot": hubspot.calls_made() - before["hubspot"],
+                        "salesforce": salesforce.calls_made() - before["salesforce"]}
     return report

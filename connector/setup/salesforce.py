@@ -12,7 +12,7 @@ from typing import Any
 from ..systems.http import ApiError
 from ..systems.salesforce import SalesforceSource
 from .report import SystemReport
-from .specs import SANDBOX_CUSTOM_FIELDS_PATH, FieldSpec
+from .specs import FieldSpec
 
 
 def _salesforce_clash(spec: FieldSpec, f: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -59,14 +59,12 @@ def setup_salesforce(salesforce: SalesforceSource, specs: Sequence[FieldSpec], c
                 rep.missing.append(spec.to_json())
                 continue
             try:
-                salesforce.http.json("POST", SANDBOX_CUSTOM_FIELDS_PATH, object_type=sobject,
-                                     json_body=spec.sandbox_body())
+                salesforce.create_custom_field(sobject, spec.sandbox_body())
             except ApiError as exc:
                 rep.missing.append(spec.to_json())
                 rep.problems.append({"object": sobject, "api_name": spec.api_name,
                                      "message": f"could not create it ({exc.status} {exc.code}): {exc.vendor_message}",
-                                     "hint": "only the sandbox can add fields through the connector; "
-                                             "in a real org an admin adds it (docs/setup.md)"})
+                                     "hint": exc.hint})
                 continue
             created_any = True
             rep.created.append({"object": sobject, "api_name": spec.api_name})

@@ -28,8 +28,6 @@ DEAL_ID_PROPERTY = "salesforce_opportunity_id"
 DEAL_ID_FIELD = "HubSpot_Deal_Id__c"
 #: HubSpot record ids are numeric strings (int64 today); 32 leaves room and matches the sandbox org
 HUBSPOT_ID_LENGTH = 32
-#: the Salesforce emulator's control route that adds a custom field (real orgs: Setup or Metadata API)
-SANDBOX_CUSTOM_FIELDS_PATH = "/_sandbox/salesforce/custom-fields"
 
 #: mapping kind -> the HubSpot object type its file maps
 HUBSPOT_OBJECT = {"contacts": "contacts", "opportunities": "deals"}
@@ -50,7 +48,7 @@ class PropertySpec:
     group: str = CONNECTOR_GROUP
 
     def body(self) -> dict[str, Any]:
-        """The POST /crm/v3/properties/{objectType} body."""
+        """The body HubSpot's properties API takes to create it."""
         out: dict[str, Any] = {
             "name": self.name, "label": self.label, "type": self.type, "fieldType": self.field_type,
             "groupName": self.group, "description": self.description, "hasUniqueValue": self.has_unique_value,

@@ -10,7 +10,7 @@ from hubspot.crm.properties import OptionInput, PropertyCreate
 from connector.errors import ConfigError, ConfigProblem
 from connector.reconcile import Mappings
 from connector.sandbox.runner import Sandbox
-from connector.setup import SANDBOX_CUSTOM_FIELDS_PATH, live_problems
+from connector.setup import live_problems
 
 from .conftest import MakeSources, copy_mappings, sdk, set_up
 
@@ -127,7 +127,7 @@ def test_broken_mapping_reports_each_class(shipped: Sandbox, mappings: Mappings,
         name="tier", label="Tier", type="enumeration", field_type="select", group_name="contactinformation",
         options=[OptionInput(label=v.title(), value=v, display_order=i, hidden=False)
                  for i, v in enumerate(("gold", "silver"))]))
-    src.salesforce.http.json("POST", SANDBOX_CUSTOM_FIELDS_PATH, object_type="Lead", json_body={
+    src.salesforce.create_custom_field("Lead", {
         "sobject": "Lead", "apiName": "Tier__c", "type": "Picklist", "picklistValues": ["Gold", "Silver"]})
     broken = copy_mappings(tmp_path, BROKEN, BROKEN_CUSTOM)
     fresh = sources_for(shipped)
@@ -179,7 +179,7 @@ def test_passthrough_values_must_exist_on_both_sides(shipped: Sandbox, mappings:
     """connector_status is copied as is: a HubSpot option the restricted picklist lacks is a problem."""
     set_up(shipped, mappings, sources_for)
     src = sources_for(shipped)
-    src.salesforce.http.json("POST", SANDBOX_CUSTOM_FIELDS_PATH, object_type="Lead", json_body={
+    src.salesforce.create_custom_field("Lead", {
         "sobject": "Lead", "apiName": "Connector_Status__c", "type": "Picklist", "picklistValues": ["MQL", "SQL"]})
     problems = by_key(live_problems(src.hubspot, src.salesforce, mappings))
     (p,) = problems["fields.connector_status.salesforce.lead"]

@@ -1,8 +1,8 @@
 """The HubSpot adapter: a `HubSpotSource` (read port) and a `HubSpotSink` (write port) over one connection.
 
 Everything HubSpot-specific lives in this package: auth and answer classification (`_client`), keyset
-search windows (`search`), events (`events`), record staging (`records`), look-ups (`lookups`) and the
-batch writes (`sink`).
+search windows (`search`), events (`events`), record staging (`records`), look-ups (`lookups`), the
+batch writes (`sink`) and properties and property groups (`metadata`).
 """
 
 from ._client import MODIFIED_PROPERTY, HubSpotOAuth, to_ms

@@ -3,7 +3,8 @@
 - A first load pages through the list API (100 per call, the higher rate limit), associated ids along.
 - Incremental reads use CRM search by modified-time window, paged by keyset (`search`).
 - Deletions come from ``archived=true`` listings; merges from the survivor's ``hs_merged_object_ids``.
-- Property metadata is read once per run (`refresh_properties` forgets an object's copy).
+- Property metadata is read once per run (`refresh_properties` forgets an object's copy); properties and
+  groups are created through `metadata`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ...config import HubSpotConfig
 from ..http import DEFAULT_RETRY, RetryPolicy
 from ..ledger import CallLedger
 from ..ports import Engagement, LookupKey, StagedRecord, Window
-from . import _client, events, search
+from . import _client, events, metadata, search
 from ._client import SYSTEM, field, paged, to_ms
 from .lookups import find_by_email
 from .records import to_staged
@@ -56,14 +57,30 @@ class HubSpotSource:
     def properties(self, object_type: str) -> list[dict[str, Any]]:
         """The object's property definitions (cached for the run)."""
         if object_type not in self._properties:
-            body = self.http.json("GET", f"/crm/v3/properties/{object_type}", object_type=object_type)
-            self._properties[object_type] = list(field(body, "results", list, "properties"))
+            self._properties[object_type] = metadata.properties(self.http, object_type)
         return self._properties[object_type]
 
     def refresh_properties(self, object_type: str) -> None:
         """Forget the cached property list of `object_type`: the next `properties` reads it again (after a
         setup created properties)."""
         self._properties.pop(object_type, None)
+
+    def property_groups(self, object_type: str) -> list[dict[str, Any]]:
+        """The object's property groups (one call, not cached)."""
+        return metadata.property_groups(self.http, object_type)
+
+    def create_property(self, object_type: str, body: dict[str, Any]) -> bool:
+        """Create a property from its properties-API `body`; False when it exists already. Raises ApiError
+        (its hint naming the missing scope) when HubSpot refuses. The cached list is not refreshed."""
+        return metadata.create_property(self.http, object_type, body)
+
+    def create_property_group(self, object_type: str, body: dict[str, Any]) -> bool:
+        """Create a property group from its `body`; False when it exists already. Raises ApiError otherwise."""
+        return metadata.create_property_group(self.http, object_type, body)
+
+    def calls_made(self) -> int:
+        """The calls HubSpot has been sent so far in this run (from the shared ledger)."""
+        return self.http.ledger.total(self.system)
 
     def owners(self) -> dict[str, str]:
         """Owner id -> e-mail, so owner fields map across systems by the person behind them."""

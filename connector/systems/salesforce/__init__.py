@@ -3,7 +3,8 @@ connection.
 
 Everything Salesforce-specific lives in this package: auth and answer classification (`_client`),
 Composite packing and change probes (`composite`), Bulk API 2.0 query and ingest jobs (`bulk`),
-record staging (`records`), look-ups (`lookups`) and the Collections writes (`sink`).
+record staging (`records`), look-ups (`lookups`), the Collections writes (`sink`) and the sandbox's
+custom-field route (`metadata`).
 """
 
 from ._client import QUERY_PAGE, SalesforceAuth, sf_to_ms, soql_datetime

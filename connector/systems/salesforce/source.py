@@ -24,6 +24,7 @@ from ._client import QUERY_PAGE, SYSTEM, connect
 from .bulk import BULK_RESULT_ROWS, bulk_query_pages
 from .composite import COMPOSITE_QUERIES, composite, window_soql
 from .lookups import salesforce_find
+from .metadata import create_custom_field
 from .records import to_staged
 
 __all__ = ["SalesforceSource"]
@@ -91,6 +92,15 @@ class SalesforceSource:
         """Forget the cached describe of `sobject`: the next `describe` reads it again (after a setup created
         fields)."""
         self._describes.pop(sobject, None)
+
+    def create_custom_field(self, sobject: str, body: dict[str, Any]) -> None:
+        """Add a custom field (the sandbox only: see `metadata`); raises ApiError when refused. The cached
+        describe is not refreshed."""
+        create_custom_field(self.http, sobject, body)
+
+    def calls_made(self) -> int:
+        """The calls Salesforce has been sent so far in this run (from the shared ledger)."""
+        return self.http.ledger.total(self.system)
 
     def field_types(self, sobject: str) -> dict[str, str]:
         return {f["name"]: f["type"] for f in self.describe(sobject)["fields"]}

@@ -1,5 +1,5 @@
-"""Salesforce look-ups before a create: against the emulator (what is found, at what cost), and with respx
-for a refused query."""
+"""Salesforce look-ups before a create: against the emulator (what is found, at what cost), and with respx for a
+query split under the URI limit (a refused query: test_lookups_respx.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 import respx
 from pydantic import SecretStr
 
@@ -15,7 +14,6 @@ from connector.config import SalesforceConfig
 from connector.sandbox.dataset import SeedBatch
 from connector.sandbox.runner import Sandbox
 from connector.sandbox.salesforce.ids import make_id
-from connector.systems.http import ApiError
 from connector.systems.ledger import CallLedger
 from connector.systems.salesforce import SalesforceSource, salesforce_lookup_calls
 from connector.systems.salesforce.lookups import MAX_QUERY_URL_BYTES, lookup_soql, salesforce_find
@@ -95,20 +93,6 @@ def test_soql_values_are_escaped() -> None:
                        live_only="IsConverted = false")
     assert soql == ("SELECT Id FROM Lead WHERE (Email IN ('o\\'brien@x.io') OR HubSpot_Contact_Id__c IN "
                     "('1\\' OR Id != \\'')) AND IsConverted = false")
-
-
-def test_a_refused_salesforce_lookup_raises_so_no_create_goes_out_unlooked() -> None:
-    config = SalesforceConfig.model_validate({"instance_url": "https://sf.test", "auth": "session",
-                                              "session_id": SecretStr("t"), "api_version": "62.0"})
-    router = respx.Router(base_url="https://sf.test")
-    router.post("/services/data/v62.0/composite").mock(return_value=httpx.Response(200, json={"compositeResponse": [
-        {"referenceId": "f0", "httpStatusCode": 400,
-         "body": [{"errorCode": "INVALID_FIELD",
-                   "message": "No such column 'HubSpot_Contact_Id__c' on entity 'Lead'"}]}]}))
-    src = SalesforceSource(config, CallLedger(), transport=httpx.MockTransport(router.handler))
-    with pytest.raises(ApiError) as caught:
-        salesforce_find(src, [("a@b.c", "1")], fields={"Lead": ["Email"]}, ref_field="HubSpot_Contact_Id__c")
-    assert caught.value.code == "INVALID_FIELD"
 
 
 def test_lookup_cost_figures() -> None:
