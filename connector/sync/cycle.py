@@ -20,7 +20,7 @@ from ..config import ConnectorConfig, DeletionsConfig
 from ..errors import ConnectorError
 from ..pull.engine import Puller, PullSettings
 from ..pull.history import history_wanted, save_field_times
-from ..pull.streams import streams_for
+from ..objects.streams import streams_for
 from ..push.deals import sync_deals
 from ..push.engine import Pusher
 from ..push.lookup import look_before_create, people_finders, people_id_fields

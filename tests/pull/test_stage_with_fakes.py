@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connector.pull.engine import Puller, PullSettings
-from connector.pull.streams import Stream
+from connector.objects.streams import Stream
 from connector.store import open_engine
 from connector.store.cursors import read_cursor
 from connector.systems.fakes import FakeSource
