@@ -16,7 +16,7 @@ This module imports no stage that imports it back: the run's own types (`Systems
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -150,11 +150,12 @@ class ObjectSpec:
     #: links to it, and its parts are the run summary's own stages, to which the others' writes are added
     primary: bool = False
 
-    def runs(self, run: ObjectRun) -> bool:
-        """Whether this run syncs the object: its group is configured (or it always runs) and so is its mapping."""
-        if self.mapping == "opportunities" and run.mappings.opportunities is None:
+    def runs(self, mappings: Mappings, groups: Sequence[str] | None) -> bool:
+        """Whether a run syncs the object: its mapping is configured, and so is its group (`[sync] objects`;
+        None: every group), unless it is the primary object."""
+        if self.mapping == "opportunities" and mappings.opportunities is None:
             return False
-        return self.primary or self.group in (run.options.objects or [self.group])
+        return self.primary or groups is None or self.group in groups
 
 
 def object_summary(outcome: Outcome) -> dict[str, Any]:

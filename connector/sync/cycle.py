@@ -38,7 +38,7 @@ from .planning import add_deal_forecast
 from .results import DealsResult, PullResult, RunResult
 from .systems import Systems
 
-__all__ = ["CycleOptions", "log_pull", "pulled_streams", "run_cycle", "run_once", "sync_object"]
+__all__ = ["CycleOptions", "log_pull", "pulled_streams", "run_cycle", "run_objects", "run_once", "sync_object"]
 
 #: the stages' INFO lines are the package's (`progress.py` listens to "connector.sync")
 log = logging.getLogger("connector.sync")
@@ -79,10 +79,10 @@ class CycleOptions:
                    closed_opportunities_days=cfg.sync.closed_opportunities_days, **overrides)
 
 
-def pulled_streams(groups: Sequence[str], mapping: ContactMapping) -> list[Stream]:
-    """The streams of the configured groups: each registered object's (people first), then engagement (the
-    activity scoring reads); the people streams also read every field the contact mapping writes."""
-    chosen = [s for spec in registry.registered() if spec.group in groups for s in spec.streams]
+def pulled_streams(specs: Sequence[ObjectSpec], groups: Sequence[str], mapping: ContactMapping) -> list[Stream]:
+    """The streams of the configured groups: each object's (in run order), then engagement (the activity
+    scoring reads); the people streams also read every field the contact mapping writes."""
+    chosen = [s for spec in specs if spec.group in groups for s in spec.streams]
     chosen += [s for s in ENGAGEMENT_STREAMS if "engagement" in groups]
     return [with_mapped_fields(s, mapping) for s in chosen]
 
@@ -114,6 +114,7 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
     base = systems.ledger.mark()  # the adapters may serve several runs: this run's calls are those after it
     systems.ledger.on_record = call_recorder(engine, run_id, base)  # on the run's record as each is made
     run = RunResult(run_id=run_id, dry_run=options.dry_run)
+    specs = registry.registered()
     try:
         bulk_threshold = (systems.salesforce.bulk_threshold if options.bulk_threshold is None
                           else options.bulk_threshold)
@@ -127,7 +128,7 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
                                     safety_lag_ms=options.safety_lag_ms, run_id=run_id,
                                     deletion_scan_ms=options.deletion_scan_ms)
             pulled = Puller(engine, hubspot=systems.hubspot, salesforce=systems.salesforce, settings=settings).pull(
-                pulled_streams(options.objects or list(ALL_OBJECTS), mapping))
+                pulled_streams(specs, options.objects or list(ALL_OBJECTS), mapping))
             run.pull = PullResult(seconds=round(time.perf_counter() - t, 3), streams=pulled.to_json(),
                                   api_calls=_totals(systems.ledger, base))
             log_pull(run.pull.to_json())
@@ -141,9 +142,7 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
         sinks: dict[str, Sink] = {"hubspot": HubSpotSink(systems.hubspot),
                                   "salesforce": SalesforceSink(systems.salesforce, bulk_threshold)}
         context = ObjectRun(engine, systems, sinks, mappings, options, run, run_id, clock, bulk_threshold, salt)
-        for spec in registry.registered():
-            if spec.runs(context):
-                _report(spec, context, sync_object(spec, context))
+        run_objects(specs, context)
         run.completed = True
     except ConnectorError as exc:
         run.error, run.message = type(exc).__name__, str(exc)
@@ -171,6 +170,13 @@ def log_pull(part: Mapping[str, Any]) -> None:
              "calls so far HubSpot %d, Salesforce %d", part["seconds"], len(part["streams"]),
              sum(s["new"] for s in streams), sum(s["changed"] for s in streams),
              sum(s.get("echoes", 0) for s in streams), calls.get("hubspot", 0), calls.get("salesforce", 0))
+
+
+def run_objects(specs: Sequence[ObjectSpec], run: ObjectRun) -> None:
+    """Every spec this run syncs, in order, through the same stages, each filed in the run's result."""
+    for spec in specs:
+        if spec.runs(run.mappings, run.options.objects):
+            _report(spec, run, sync_object(spec, run))
 
 
 def sync_object(spec: ObjectSpec, run: ObjectRun) -> Outcome:
