@@ -5,7 +5,7 @@ creates are upserted on, and how it reconciles (a function of the run: the store
 clock, to the changes to write). What only some objects need is a hook whose default does nothing, as
 singer-sdk's streams have: people look records up before creating them and carry out deletions, deals
 add their contact links once the creates are done. The cycle (`sync/cycle.py`) runs, for each spec in
-`registry.OBJECTS` order:
+`registry.registered()` order (`sync_object`):
 
     reconcile -> plan -> look_up -> (dry run: report) | (before_push -> push -> after_push -> report)
 
@@ -124,7 +124,7 @@ def _nothing_after(run: ObjectRun, reconciled: Reconciled, created: Mapping[tupl
 class ObjectSpec:
     """One synced object, described once: the stages read everything they do for it from here."""
 
-    #: the object's key in the run summary
+    #: the object's key in the run summary (the primary object's parts are the summary's own stages)
     name: str
     #: the `[sync] objects` group whose streams it reads (people's are always reconciled: others link to them)
     group: str
@@ -144,10 +144,11 @@ class ObjectSpec:
     #: what follows the writes, given the ids of the records created (default: nothing)
     after_push: Callable[[ObjectRun, Reconciled, Mapping[tuple[str, str, str], str]],
                          dict[str, Any] | None] = _nothing_after
-    #: puts the object's part in the run's result (None: the cycle files it under `name`, deals-style)
+    #: puts the object's part in the run's result (None: the cycle files `object_summary` under `name`, and
+    #: adds its writes to the run's forecast or push write calls)
     report: Callable[[ObjectRun, Outcome], None] | None = None
     #: the run's own object (people): reconciled whatever `[sync] objects` says, since every other object
-    #: links to it, and its parts are the run summary's own stages, to which the others' writes are added
+    #: links to its records
     primary: bool = False
 
     def runs(self, mappings: Mappings, groups: Sequence[str] | None) -> bool:

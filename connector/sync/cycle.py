@@ -202,16 +202,14 @@ def sync_object(spec: ObjectSpec, run: ObjectRun) -> Outcome:
 
 
 def _report(spec: ObjectSpec, run: ObjectRun, outcome: Outcome) -> None:
-    """The object's part of the run's result; an object other than the primary one (people) also adds its
-    writes to the run's: the plan's forecast, or the push's write calls."""
+    """The object's part of the run's result: the spec's own `report` (people's parts are the summary's
+    stages), or its summary filed under its name, its writes added to the run's forecast or write calls."""
     if spec.report is not None:
         spec.report(run, outcome)
-    if spec.primary:
         return
     part = DealsResult(object_summary(outcome), outcome.write_calls)
-    if spec.report is None:
-        run.result.add_object(spec.name, part)
     result = run.result
+    result.add_object(spec.name, part)
     if result.forecast is not None:
         add_deal_forecast(result.forecast, part.report, run.bulk_threshold)
     if result.push is not None and outcome.write_calls is not None:
