@@ -143,7 +143,7 @@ def validate(live: bool, config: Path | None, as_json: bool) -> None:
     salesforce = None if cfg.sandbox.enabled or cfg.salesforce is None else {
         "instance_url": cfg.salesforce.instance_url, "auth": cfg.salesforce.auth,
         "api_version": cfg.salesforce.api_version}
-    payload = {
+    payload: dict[str, Any] = {
         "ok": True,
         "config": str(config or DEFAULT_CONFIG_PATH),
         "sandbox": cfg.sandbox.enabled,
@@ -303,7 +303,9 @@ def demo(people: int, seed: int, store_url: str, rate_limits: str, mappings_dir:
 
     mappings_dir = (mappings_dir or shipped_mappings()).resolve()
     try:
-        _load_mappings(ConnectorConfig(sandbox={"enabled": True}, mappings=MappingsConfig(directory=mappings_dir)))
+        # a mapping (not a SandboxConfig): the config's before-validator reads `sandbox` as one
+        _load_mappings(ConnectorConfig.model_validate({"sandbox": {"enabled": True},
+                                                       "mappings": MappingsConfig(directory=mappings_dir)}))
         summary = run_demo(people=people, seed=seed, store_url=store_url, rate_limits=rate_limits == "real",
                            mappings_dir=mappings_dir, say=(lambda _line: None) if as_json else click.echo,
                            search_lag_ms=round(search_lag * 1000),
@@ -399,8 +401,8 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
 
     out = console()
     out.print(f"[bold]{found['person_id']}[/bold]  {found['email'] or ''}")
-    out.print("linked records: " + ", ".join(f"{l['system']} {l['object_type']} {l['record_id']}"
-                                                 for l in found["links"]))
+    out.print("linked records: " + ", ".join(f"{link['system']} {link['object_type']} {link['record_id']}"
+                                                 for link in found["links"]))
     table = Table("field", "value", "from", "record", "rule", "time basis")
     for name, f in found["fields"].items():
         table.add_row(name, "" if f["value"] is None else str(f["value"]), f["system"] or "", f["record_id"] or "",
@@ -557,7 +559,8 @@ def setup(apply: bool, config: Path | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--once", is_flag=True, help="run one cycle and exit (required: scheduling is `connector run`, not built yet)")
+@click.option("--once", is_flag=True,
+              help="run one cycle and exit (required: scheduling is `connector run`, not built yet)")
 @config_option
 @json_option
 def sync(once: bool, config: Path | None, as_json: bool) -> None:
@@ -631,7 +634,8 @@ def status(include_resolved: bool, config: Path | None, as_json: bool) -> None:
         cfg = _load(config, store_only=True)
         engine = open_engine(cfg.store.url)
         payload: dict[str, Any] = {"ok": True, "runs": recent_runs(engine, limit=10),
-                                                   "standing_conflicts": standing_conflicts(engine, _mappings_or_none(cfg)),
+                                                   "standing_conflicts": standing_conflicts(engine,
+                                                                                            _mappings_or_none(cfg)),
                                    "parked": parked_rows(engine, include_resolved=include_resolved)}
     except ConnectorError as exc:
         _fail(exc, as_json)
@@ -641,7 +645,8 @@ def status(include_resolved: bool, config: Path | None, as_json: bool) -> None:
             calls = run["api_calls"]
             click.echo(f"run {run['id']} {run['command']:<9} {run['status']:<8} started {run['started']}  API calls "
                        f"HubSpot {calls.get('hubspot', {}).get('total', 0):,} Salesforce "
-                       f"{calls.get('salesforce', {}).get('total', 0):,}" + (f"  error: {run['error']}" if run["error"] else ""))
+                       f"{calls.get('salesforce', {}).get('total', 0):,}"
+                       + (f"  error: {run['error']}" if run["error"] else ""))
         for c in payload["standing_conflicts"]:
             click.echo(f"standing: {c['field']} differs for {count(c['people'], 'person')}, kept as each system holds "
                        f"it ({c['rule']})")
@@ -671,7 +676,8 @@ def retry(ids: tuple[int, ...], config: Path | None, as_json: bool) -> None:
         n = requeue(open_engine(cfg.store.url), now_ms=int(time.time() * 1000), ids=ids)
     except ConnectorError as exc:
         _fail(exc, as_json)
-    _emit({"ok": True, "requeued": n}, as_json, lambda: click.echo(f"{count(n, 'parked record')} will be retried by the next sync"))
+    _emit({"ok": True, "requeued": n}, as_json,
+          lambda: click.echo(f"{count(n, 'parked record')} will be retried by the next sync"))
 
 
 @cli.command()

@@ -97,7 +97,8 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
             setup = run_setup(systems.hubspot, systems.salesforce, mappings, apply=True,
                               create_salesforce_fields=True).to_json()
             mark_setup_done(engine, mapping, sandbox.clock.now_ms())
-            say(f"Syncing: pull both systems into the state store ({make_url(store_url).render_as_string(hide_password=True)}), "
+            shown = make_url(store_url).render_as_string(hide_password=True)
+            say(f"Syncing: pull both systems into the state store ({shown}), "
                 f"reconcile with the mapping files in {mappings_dir}/, write the changes back...")
             timing = SyncConfig()  # the shipped defaults, as a user's sync runs (safety lag, lookback)
             lag_ms, lookback_ms = timing.safety_lag_seconds * 1000, timing.lookback_seconds * 1000
@@ -181,7 +182,8 @@ def _lower_bound(world: dict[str, Any], sync: dict[str, Any]) -> dict[str, dict[
     counts["salesforce"].append(links.get("salesforce", 0))
     return {"pull": pull, "push": {
         "hubspot": hubspot_write_calls(counts["hubspot"], (looked.get("hubspot") or {}).get("addresses", 0)),
-        "salesforce": salesforce_write_calls(counts["salesforce"], (looked.get("salesforce") or {}).get("looked_up", 0))}}
+        "salesforce": salesforce_write_calls(counts["salesforce"],
+                                             (looked.get("salesforce") or {}).get("looked_up", 0))}}
 
 
 def _later(run: dict[str, Any]) -> dict[str, Any]:
@@ -213,8 +215,9 @@ def _tell(summary: dict[str, Any], say: Say) -> None:
     deals = sync.get("deals")
     if deals and "push" in deals:
         made = deals["push"]["written"].get("hubspot", {}).get("deals", {}).get("created", 0)
-        say(f"Deals: {deals['linked']:,} Opportunity-deal pairs already linked, {made:,} Opportunities copied to HubSpot "
-            f"as deals, {sum(v for k, v in deals.get('links_added', {}).items() if k in ('hubspot', 'salesforce')):,} contact links added; {deals['issues']:,} notes "
+        added = sum(v for k, v in deals.get("links_added", {}).items() if k in ("hubspot", "salesforce"))
+        say(f"Deals: {deals['linked']:,} Opportunity-deal pairs already linked, {made:,} Opportunities copied to "
+            f"HubSpot as deals, {added:,} contact links added; {deals['issues']:,} notes "
             f"for review ({', '.join(deals['issue_kinds']) or 'none'}).")
     for rej in sync["push"]["rejections_sample"][:3]:
         say(f"  parked: {rej['hint']}")
@@ -253,7 +256,8 @@ def _store_config(store_url: str, mappings_dir: Path) -> Path:
     url = make_url(store_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         database = Path(url.database).expanduser().resolve()
-        store_url, path = url.set(database=str(database)).render_as_string(hide_password=False), database.with_suffix(".toml")
+        store_url = url.set(database=str(database)).render_as_string(hide_password=False)
+        path = database.with_suffix(".toml")
     else:
         path = Path.cwd() / "connector-demo.toml"
     path.write_text("# Written by `connector demo`: its state store, for the commands that read the store alone\n"

@@ -7,11 +7,13 @@
     ├── RetryLater                 transient (rate limit, budget spent, outage); the next cycle resumes
     │   ├── BudgetExhausted        (systems.pacing) the connector's share of a daily allowance is spent
     │   └── TransientApiError      (systems.http) a call or token request still failing after every retry
-    ├── RecordRejected             one record cannot be processed; it is parked, the rest goes on
     ├── NotBuiltYet                the command's stage is not implemented in this version
     ├── ApiError                   (systems.http) a system refused a call for good; carries its code and a fix
     ├── MalformedResponse          (systems.http) an answer that cannot be parsed; nothing from it was kept
     └── StoreBusy                  (store.lock) another run holds the store
+
+A record a system refuses is not an error of the run: it is an outcome (``systems.ports.WriteOutcome``),
+parked with its reason in the store while the rest goes on, so no exception stands for it.
 
 Vendor and library errors are translated into these at the edges (``raise ... from exc``); the pure
 reconciliation core has its own small tree (``connector.reconcile.errors``), whose MappingError the CLI
@@ -27,7 +29,6 @@ __all__ = [
     "ConfigError",
     "ConfigProblem",
     "RetryLater",
-    "RecordRejected",
     "NotBuiltYet",
     "EXIT_OK",
     "EXIT_FAILURE",
@@ -77,10 +78,6 @@ class ConfigError(ConnectorError):
 
 class RetryLater(ConnectorError):
     """A transient condition; the work resumes on the next cycle without loss."""
-
-
-class RecordRejected(ConnectorError):
-    """A single record could not be processed; it is parked with this reason."""
 
 
 class NotBuiltYet(ConnectorError):

@@ -152,7 +152,8 @@ class Puller:
             result.counts(stream.name).unchanged += len(versions) - len(fresh)
             staged = [r for r in page if (r.merged_into or r.record_id) in fresh]
             for kind in stream.associations if fresh else ():  # search has no associations: one batch read
-                linked = hs.associations(stream.object_type, kind, [r.record_id for r in staged if r.merged_into is None])
+                linked = hs.associations(stream.object_type, kind,
+                                         [r.record_id for r in staged if r.merged_into is None])
                 staged = [_with_associations(r, kind, linked) for r in staged]
             tracker.observe(versions)
             self._store(stream, staged, tracker.cursor(), result)
@@ -172,7 +173,8 @@ class Puller:
 
     def _pull_hubspot_owners(self, hs: ListingSource, stream: Stream, cursor: Cursor, result: PullResult) -> None:
         """The owner list has no modified-time search: it is read whole, on the deletion-scan cadence."""
-        if cursor.position is not None and self.settings.run_started_ms - cursor.position < self.settings.deletion_scan_ms:
+        settings = self.settings
+        if cursor.position is not None and settings.run_started_ms - cursor.position < settings.deletion_scan_ms:
             return
         result.modes[stream.name] = "full"
         now = self.settings.run_started_ms
@@ -268,7 +270,7 @@ class Puller:
             self._read_window(read.stream, CursorTracker(read.window, read.previous, settled=settled), pages, result)
         if second_round:
             answers = sf.read_windows([WindowRead(s.object_type, s.fields, t.window) for s, t in second_round])
-            for (stream, tracker), answer in zip(second_round, answers):
+            for (stream, tracker), answer in zip(second_round, answers, strict=True):
                 if not isinstance(answer, ProbeResult):
                     self._read_window(stream, tracker, answer, result)
 
@@ -286,7 +288,8 @@ class Puller:
     # ------------------------------------------------------------------ staging
 
     def _store(self, stream: Stream, staged: list[StagedRecord], cursor: Cursor | None, result: PullResult) -> None:
-        counts = stage_page(self.engine, stream.name, staged, cursor, now_ms=self._now_ms(), run_id=self.settings.run_id)
+        counts = stage_page(self.engine, stream.name, staged, cursor, now_ms=self._now_ms(),
+                            run_id=self.settings.run_id)
         result.counts(stream.name).add(counts)
 
 

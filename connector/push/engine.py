@@ -171,10 +171,11 @@ class Pusher:
         for r in rejected:
             result.rejected[f"{system}:{object_type}"] += 1
             if len(result.rejections) < 50:
+                refused = [f for reason in r.reasons for f in reason.fields]
+                codes = {f: reason.code for reason in r.reasons for f in reason.fields}
                 result.rejections.append({"system": system, "object_type": object_type, "record": r.write.parked_id,
-                                          "fields": [f for reason in r.reasons for f in reason.fields] or list(r.fields),
-                                          "code": r.code, "hint": r.hint,
-                                          "field_codes": {f: reason.code for reason in r.reasons for f in reason.fields}})
+                                          "fields": refused or list(r.fields), "code": r.code, "hint": r.hint,
+                                          "field_codes": codes})
         if rejected:
             log.warning("%s %s: %d of %d records rejected and parked (`connector status` shows why)", system,
                         object_type, len(rejected), of)
@@ -224,7 +225,8 @@ def _split_opt_outs(writes: Sequence[RecordWrite]) -> tuple[list[RecordWrite], l
             rest.append(w)
             continue
         email = w.values.get("email") or w.old.get("email")
-        opt_outs.append(replace(w, values={OPT_OUT: w.values[OPT_OUT]}, old={"email": email, OPT_OUT: w.old.get(OPT_OUT)},
+        opt_outs.append(replace(w, values={OPT_OUT: w.values[OPT_OUT]},
+                                old={"email": email, OPT_OUT: w.old.get(OPT_OUT)},
                                 reasons={OPT_OUT: w.reasons.get(OPT_OUT, "")}))
         values = {k: v for k, v in w.values.items() if k != OPT_OUT}
         if values:

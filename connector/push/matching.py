@@ -159,7 +159,8 @@ def decide(wanted: Sequence[Wanted], candidates: Sequence[Candidate], owners: Ma
             by_email.setdefault(c.email, []).append(c)
         for field, held in c.refs.items():
             if held:
-                by_ref.setdefault((c.key.system, field, ref_key(_other_system(c.key.system), str(held))[1]), []).append(c)
+                by_ref.setdefault((c.key.system, field,
+                                   ref_key(_other_system(c.key.system), str(held))[1]), []).append(c)
     claimed: dict[RecordKey, str] = {}
     out: list[Decision] = []
     for w in sorted(wanted, key=lambda w: (w.write.person_id, w.write.system, w.write.object_type)):

@@ -74,7 +74,8 @@ def plan_deletions(people: Iterable[UnifiedPerson], deleted: Mapping[RecordKey, 
     return out
 
 
-def _action(system: str, kind: DeletionKind, policy: DeletionPolicy) -> Literal["erase", "delete", "quarantine", "ignore"]:
+def _action(system: str, kind: DeletionKind,
+            policy: DeletionPolicy) -> Literal["erase", "delete", "quarantine", "ignore"]:
     if kind == "erased":
         return "erase"
     setting = policy.hubspot_archive if system == "hubspot" else policy.salesforce_delete

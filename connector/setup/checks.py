@@ -98,7 +98,8 @@ def _check_salesforce_side(live: LiveMetadata, file: str, key: str, sobject: str
 _CUTTABLE = frozenset({"string", "textarea", "url"})
 
 
-def check_length(live: LiveMetadata, file: str, key: str, sobject: str, f: FieldMapping, sf_field: Mapping[str, Any]) -> None:
+def check_length(live: LiveMetadata, file: str, key: str, sobject: str, f: FieldMapping,
+                 sf_field: Mapping[str, Any]) -> None:
     """A text field written to a Salesforce field of limited length: suggest ``truncate`` (a longer value is
     refused with STRING_TOO_LONG and its record parked), or report a ``max_length`` the field cannot hold."""
     length = sf_field.get("length")
@@ -113,9 +114,9 @@ def check_length(live: LiveMetadata, file: str, key: str, sobject: str, f: Field
                      f'to cut longer values instead, add "truncate" to fields.{f.name}.transforms and set '
                      f"max_length = {length}")
     elif cut > length and not any(p.key == f"fields.{f.name}.max_length" for p in live.problems):  # once a field
-        live.add(file, f"fields.{f.name}.max_length", f"max_length = {cut} is longer than Salesforce {sobject} field "
-                                                       f"{name!r} holds ({length} characters): cut values are still refused",
-                 f"set max_length = {length}")
+        live.add(file, f"fields.{f.name}.max_length",
+                 f"max_length = {cut} is longer than Salesforce {sobject} field {name!r} holds ({length} characters): "
+                 "cut values are still refused", f"set max_length = {length}")
 
 
 def _check_passthrough(live: LiveMetadata, file: str, key: str, f: FieldMapping, prop: Mapping[str, Any] | None,
@@ -197,7 +198,8 @@ def check_mapping(live: LiveMetadata, kind: str, m: ContactMapping | Opportunity
             _check_passthrough(live, file, key, f, prop, sf_field)
             if f.writes_salesforce:
                 claim("salesforce", sobject, str(sf_field.get("name")), f, key, f"Salesforce {sobject} field")
-        _check_read_only(live, file, f, prop, sf_read_only, all_read_only=bool(sf_found) and len(sf_read_only) == sf_found)
+        _check_read_only(live, file, f, prop, sf_read_only,
+                         all_read_only=bool(sf_found) and len(sf_read_only) == sf_found)
     if isinstance(m, ContactMapping):
         ident = m.identity
         for key, name in (("identity.hubspot_lead_id_property", ident.hubspot_lead_id_property),
@@ -218,4 +220,5 @@ def check_mapping(live: LiveMetadata, kind: str, m: ContactMapping | Opportunity
             allowed = sf_picklist(status)
             live.add(file, "inclusion.new_lead_status",
                      f"{m.inclusion.new_lead_status!r} is not a value of the Lead.Status picklist",
-                     f"{close_hint(m.inclusion.new_lead_status, allowed)}allowed: {listing(allowed, m.inclusion.new_lead_status)}")
+                     f"{close_hint(m.inclusion.new_lead_status, allowed)}"
+                     f"allowed: {listing(allowed, m.inclusion.new_lead_status)}")

@@ -65,6 +65,7 @@ def length_suggestions(salesforce: SalesforceSource, mappings: Mappings) -> list
             for sobject, name in f.salesforce.items():
                 found = live.sf(sobject).get(name.lower())
                 if found is not None:
-                    key = f"fields.{f.name}.salesforce" + (f".{sobject.lower()}" if isinstance(m, ContactMapping) else "")
+                    side = f".{sobject.lower()}" if isinstance(m, ContactMapping) else ""
+                    key = f"fields.{f.name}.salesforce{side}"
                     check_length(live, m.file, key, sobject, f, found)
     return live.suggestions

@@ -59,7 +59,8 @@ class SetupReport:
             for e in rep.missing:
                 out.append(f"{system}: missing {_ref(e)}" + (f" ({_sf_type(e)})" if "api_name" in e else ""))
             for e in rep.problems:
-                out.append(f"{system}: PROBLEM {_ref(e)}: {e['message']}" + (f" (fix: {e['hint']})" if e.get("hint") else ""))
+                out.append(f"{system}: PROBLEM {_ref(e)}: {e['message']}"
+                           + (f" (fix: {e['hint']})" if e.get("hint") else ""))
             out.append(f"{system}: {len(rep.present)} present, {len(rep.created)} created, {len(rep.missing)} missing, "
                        f"{len(rep.problems)} problem(s)")
         for e in self.suggestions:

@@ -171,7 +171,8 @@ def _label(name: str) -> str:
 
 def _custom_property(object_type: str, name: str, f: FieldMapping | None) -> PropertySpec:
     kind = value_kind(f) if f is not None else "text"
-    desc = f"Declared in the connector's mapping (fields.{f.name})." if f is not None else "Used by the connector's mapping."
+    desc = (f"Declared in the connector's mapping (fields.{f.name})." if f is not None
+            else "Used by the connector's mapping.")
     text = PropertySpec(object_type, name, _label(name), type="string", field_type="text", description=desc)
     if kind == "boolean":
         return replace(text, type="bool", field_type="booleancheckbox", options=("true", "false"))

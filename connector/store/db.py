@@ -70,7 +70,8 @@ def _sqlite_directory(database: Path) -> None:
             "config", "[store].url", f"cannot create the directory {directory} for the SQLite store {database}: "
             f"{reason}", "point [store].url at a writable place, e.g. sqlite:///./connector.db or "
             "sqlite:////data/connector.db (CONNECTOR_STORE_URL)")]) from exc
-    if not os.access(directory, os.W_OK | os.X_OK) or (database.exists() and not os.access(database, os.R_OK | os.W_OK)):
+    if not os.access(directory, os.W_OK | os.X_OK) or (
+            database.exists() and not os.access(database, os.R_OK | os.W_OK)):
         where = database if database.exists() else directory
         raise ConfigError([ConfigProblem(
             "config", "[store].url", f"the SQLite store {database} is not writable: no write permission on {where}",

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..reconcile.mapping import ContactMapping
 from .models import FieldAudit, PersonField
@@ -28,12 +28,13 @@ def standing_conflicts(engine: Engine, mapping: ContactMapping | None) -> list[d
     writes = {f.name: {"hubspot": f.writes_hubspot, "salesforce": f.writes_salesforce}
               for f in (mapping.fields if mapping is not None else ())}
     audit, field = FieldAudit, PersonField
-    same = and_(audit.person_id == field.person_id, audit.field == field.field,  # type: ignore[arg-type]
-                audit.decided_at == field.updated_at, audit.rule == field.rule)  # type: ignore[arg-type]
-    query = (select(field.field, field.rule, audit.loser_system, func.count(func.distinct(field.person_id)))
+    same = and_(col(audit.person_id) == col(field.person_id), col(audit.field) == col(field.field),
+                col(audit.decided_at) == col(field.updated_at), col(audit.rule) == col(field.rule))
+    query = (select(col(field.field), col(field.rule), col(audit.loser_system),
+                    func.count(func.distinct(col(field.person_id))))
              .join(audit, same)
-             .where(field.rule != "agreement", audit.loser_value.is_not(None))  # type: ignore[union-attr]
-             .group_by(field.field, field.rule, audit.loser_system))
+             .where(col(field.rule) != "agreement", col(audit.loser_value).is_not(None))
+             .group_by(col(field.field), col(field.rule), col(audit.loser_system)))
     counts: Counter[tuple[str, str]] = Counter()
     with Session(engine) as session:
         for name, rule, loser, people in session.execute(query).all():

@@ -54,10 +54,10 @@ def subject_hash(salt: str, kind: str, value: str) -> str:
 def deleted_records(engine: Engine) -> dict[RecordKey, DeletionKind]:
     """Person records deleted in their system (merge losers are not deletions), and whether erased."""
     with Session(engine) as session:
-        rows = session.execute(select(SourceRecord.system, SourceRecord.object_type, SourceRecord.record_id,
-                                      SourceRecord.data).where(
-            SourceRecord.deleted, SourceRecord.merged_into.is_(None),  # type: ignore[union-attr]
-            or_(*[(SourceRecord.system == s) & (SourceRecord.object_type == o) for s, o in sorted(PERSON_OBJECTS)]))).all()
+        rows = session.execute(select(col(SourceRecord.system), col(SourceRecord.object_type),
+                                      col(SourceRecord.record_id), col(SourceRecord.data)).where(
+            col(SourceRecord.deleted), col(SourceRecord.merged_into).is_(None),
+            _of_kinds(sorted(PERSON_OBJECTS)))).all()
     return {RecordKey(s, o, r): ("erased" if (d or {}).get(ERASED_MARK) else "deleted") for s, o, r, d in rows}
 
 
@@ -88,8 +88,8 @@ def mark_deleted(engine: Engine, keys: Iterable[RecordKey], now_ms: int) -> None
 def live_record_ids(engine: Engine, system: str, object_type: str) -> list[str]:
     """The ids of the stored records of this kind not known to be deleted (those the connector created too)."""
     with Session(engine) as session:
-        return list(session.execute(select(SourceRecord.record_id).where(
-            SourceRecord.system == system, SourceRecord.object_type == object_type, ~col(SourceRecord.deleted)
+        return list(session.execute(select(col(SourceRecord.record_id)).where(
+            col(SourceRecord.system) == system, col(SourceRecord.object_type) == object_type, ~col(SourceRecord.deleted)
         )).scalars().all())
 
 
@@ -103,8 +103,8 @@ def erase_person(engine: Engine, person_id: str, *, salt: str, source_system: st
     association lists and in the opportunity table, and their rejected writes in the run records.
     Returns how many hashes were kept. `compact` then clears the freed space of a SQLite file."""
     with Session(engine) as session, session.begin():
-        links = session.execute(select(Link).where(Link.person_id == person_id)).scalars().all()
-        keys = {RecordKey(l.system, l.object_type, l.record_id) for l in links} | set(extra_keys)
+        links = session.execute(select(Link).where(col(Link.person_id) == person_id)).scalars().all()
+        keys = {RecordKey(link.system, link.object_type, link.record_id) for link in links} | set(extra_keys)
         keys |= _merged_into(session, keys)
         ids = sorted({k.id for k in keys})
         emails: set[str] = set()
@@ -118,27 +118,27 @@ def erase_person(engine: Engine, person_id: str, *, salt: str, source_system: st
         hashes = {subject_hash(salt, "email", e) for e in emails}
         hashes |= {subject_hash(salt, "record", f"{k.system}:{k.id}") for k in keys}
         hashes |= {subject_hash(salt, "record", f"{k.system}:{k.id[:15]}") for k in keys if k.system == "salesforce"}
-        known = set(session.execute(select(ErasedSubject.subject_hash).where(
-            ErasedSubject.subject_hash.in_(hashes))).scalars())  # type: ignore[attr-defined]
+        known = set(session.execute(select(col(ErasedSubject.subject_hash)).where(
+            col(ErasedSubject.subject_hash).in_(hashes))).scalars())
         session.add_all(ErasedSubject(subject_hash=h, erased_at=now_ms, source_system=source_system)
                         for h in sorted(hashes - known))
         subjects = ids + sorted(emails)
         if subjects:
-            session.execute(delete(Engagement).where(Engagement.subject_id.in_(subjects)))  # type: ignore[attr-defined]
+            session.execute(delete(Engagement).where(col(Engagement.subject_id).in_(subjects)))
         for k in keys:
-            session.execute(delete(SourceRecord).where(SourceRecord.system == k.system,
-                                                       SourceRecord.object_type == k.object_type,
-                                                       SourceRecord.record_id == k.id))
+            session.execute(delete(SourceRecord).where(col(SourceRecord.system) == k.system,
+                                                       col(SourceRecord.object_type) == k.object_type,
+                                                       col(SourceRecord.record_id) == k.id))
         _forget_related(session, keys)
         if ids:
-            session.execute(delete(WrittenValue).where(WrittenValue.record_id.in_(ids)))  # type: ignore[attr-defined]
+            session.execute(delete(WrittenValue).where(col(WrittenValue.record_id).in_(ids)))
         _forget_parked(session, person_id, set(ids))
         _forget_in_runs(session, {*ids, f"new:{person_id}", person_id}, emails)
         _forget_in_opportunities(session, person_id)
-        session.execute(delete(FieldAudit).where(FieldAudit.person_id == person_id))
-        session.execute(delete(PersonField).where(PersonField.person_id == person_id))
-        session.execute(delete(Link).where(Link.person_id == person_id))
-        session.execute(delete(Person).where(Person.id == person_id))
+        session.execute(delete(FieldAudit).where(col(FieldAudit.person_id) == person_id))
+        session.execute(delete(PersonField).where(col(PersonField.person_id) == person_id))
+        session.execute(delete(Link).where(col(Link.person_id) == person_id))
+        session.execute(delete(Person).where(col(Person.id) == person_id))
         return len(hashes - known)
 
 
@@ -193,7 +193,7 @@ def _forget_related(session: Session, keys: set[RecordKey]) -> None:
     if not forms:
         return
     kinds = [*RELATED_FIELDS, *RELATED_ASSOCIATED, *_LISTING]
-    rows = session.execute(select(SourceRecord).where(_of_kinds(kinds), _mentioning(forms, SourceRecord.data))
+    rows = session.execute(select(SourceRecord).where(_of_kinds(kinds), _mentioning(forms, col(SourceRecord.data)))
                            ).scalars().all()
     for row in rows:
         if not _referenced(row.system, row.object_type, row.data) & forms:
@@ -211,8 +211,8 @@ def _forget_parked(session: Session, person_id: str, ids: set[str]) -> None:
     """Parked records of the person's records, of their pending creates and of deletions about them."""
     names = {*ids, f"new:{person_id}"}
     rows = session.execute(select(ParkedRecord).where(or_(
-        ParkedRecord.record_id.in_(sorted(names)),  # type: ignore[attr-defined]
-        _mentioning({person_id}, ParkedRecord.payload)))).scalars().all()
+        col(ParkedRecord.record_id).in_(sorted(names)),
+        _mentioning({person_id}, col(ParkedRecord.payload))))).scalars().all()
     for row in rows:
         if row.record_id in names or (row.payload or {}).get("person_id") == person_id:
             session.delete(row)
@@ -222,8 +222,8 @@ def _forget_in_runs(session: Session, names: set[str], emails: set[str]) -> None
     """Run records keep a sample of rejected writes (record ids, hints): the person's entries go, and an
     address of theirs in a run's error is masked."""
     rows = session.execute(select(SyncRun).where(or_(
-        _mentioning(names, SyncRun.counts),
-        *[SyncRun.error.contains(e) for e in sorted(emails)]))).scalars().all()  # type: ignore[union-attr]
+        _mentioning(names, col(SyncRun.counts)),
+        *[col(SyncRun.error).contains(e) for e in sorted(emails)]))).scalars().all()
     for run in rows:
         run.counts = _without_entries(run.counts, names)
         if run.error:
@@ -244,7 +244,7 @@ def _without_entries(value: Any, names: set[str]) -> Any:
 
 def _forget_in_opportunities(session: Session, person_id: str) -> None:
     rows = session.execute(select(Opportunity).where(
-        _mentioning({person_id}, Opportunity.person_ids))).scalars().all()
+        _mentioning({person_id}, col(Opportunity.person_ids)))).scalars().all()
     for row in rows:
         if person_id in (row.person_ids or []):
             row.person_ids = [p for p in row.person_ids or [] if p != person_id]
@@ -276,7 +276,7 @@ def compact(engine: Engine) -> None:
 def erased_filter(engine: Engine, salt: str) -> Callable[[DomainRecord], bool]:
     """A predicate: does this record belong to an erased person (by its id or e-mail)?"""
     with Session(engine) as session:
-        hashes = set(session.execute(select(ErasedSubject.subject_hash)).scalars())
+        hashes = set(session.execute(select(col(ErasedSubject.subject_hash))).scalars())
     if not hashes:
         return lambda _record: False
 
@@ -294,11 +294,12 @@ def purge_erased(engine: Engine, salt: str, run_id: int) -> int:
     CampaignMember of an erased Lead, a HubSpot call with an erased contact): they must not live in the
     store. Salesforce reports a deleted person's records, and those deleted with them, on the next pull."""
     with Session(engine) as session:
-        hashes = set(session.execute(select(ErasedSubject.subject_hash)).scalars())
+        hashes = set(session.execute(select(col(ErasedSubject.subject_hash))).scalars())
         if not hashes:
             return 0
-        rows = session.execute(select(SourceRecord.system, SourceRecord.object_type, SourceRecord.record_id,
-                                      SourceRecord.email_norm).where(SourceRecord.run_id == run_id)).all()
+        rows = session.execute(select(col(SourceRecord.system), col(SourceRecord.object_type),
+                                      col(SourceRecord.record_id), col(SourceRecord.email_norm)).where(
+            col(SourceRecord.run_id) == run_id)).all()
         kinds = [*RELATED_FIELDS, *RELATED_ASSOCIATED]
         related = session.execute(select(col(SourceRecord.system), col(SourceRecord.object_type),
                                          col(SourceRecord.record_id), col(SourceRecord.data)).where(
@@ -311,8 +312,9 @@ def purge_erased(engine: Engine, salt: str, run_id: int) -> int:
     if doomed:
         with Session(engine) as session, session.begin():
             for s, o, r in sorted(doomed):
-                session.execute(delete(SourceRecord).where(SourceRecord.system == s, SourceRecord.object_type == o,
-                                                           SourceRecord.record_id == r))
+                session.execute(delete(SourceRecord).where(col(SourceRecord.system) == s,
+                                                           col(SourceRecord.object_type) == o,
+                                                           col(SourceRecord.record_id) == r))
         compact(engine)
     return len(doomed)
 

@@ -46,7 +46,7 @@ def creation_and_reconciliation(engine: Engine, person_id: str, mapping: Contact
         person = session.get(Person, person_id)
         links = session.execute(select(Link).where(col(Link.person_id) == person_id,
                                                    col(Link.role) == "primary")).scalars().all()
-        systems = {l.system for l in links}
+        systems = {link.system for link in links}
         not_created: list[dict[str, Any]] = []
         if len(systems) == 1:
             link = links[0]

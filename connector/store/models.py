@@ -148,7 +148,8 @@ class Engagement(SQLModel, table=True):
 
     system: str = Field(primary_key=True, max_length=16)
     engagement_id: str = Field(primary_key=True, max_length=128)
-    kind: str = Field(max_length=32)  # email_open | email_click | form_submission | page_view | call | meeting | task | email
+    # email_open | email_click | form_submission | page_view | call | meeting | task | email
+    kind: str = Field(max_length=32)
     direction: str | None = Field(default=None, max_length=16)  # marketing | sales
     subject_system: str = Field(max_length=16)
     subject_id: str = Field(max_length=320)  # a record id, or an e-mail address for email events

@@ -33,9 +33,9 @@ PERSON_OBJECTS = (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce"
 
 #: the columns a domain record is made of, selected as plain rows: building ORM objects for every stored
 #: record cost more than reconciling it
-_COLUMNS = (StoredRecord.system, StoredRecord.object_type, StoredRecord.record_id, StoredRecord.modified_at,
-            StoredRecord.changed_at, StoredRecord.data, StoredRecord.field_times, StoredRecord.deleted,
-            StoredRecord.merged_into)
+_COLUMNS = (col(StoredRecord.system), col(StoredRecord.object_type), col(StoredRecord.record_id),
+            col(StoredRecord.modified_at), col(StoredRecord.changed_at), col(StoredRecord.data),
+            col(StoredRecord.field_times), col(StoredRecord.deleted), col(StoredRecord.merged_into))
 
 
 #: what changes whenever the store's copy of a record does: a new snapshot (run, fetch time, content time),
@@ -50,22 +50,22 @@ def _wanted_values(engine: Engine, wanted: Sequence[str]) -> Any:
     if len(wanted) < 2 or any(not k or '"' in k or "\\" in k for k in wanted):
         return None  # (SQLite's json_extract returns an array only for two paths or more)
     if engine.dialect.name == "postgresql":
-        return func.jsonb_build_array(*(StoredRecord.data[k] for k in wanted))
-    return func.json_extract(StoredRecord.data, *(f'$."{k}"' for k in wanted))
+        return func.jsonb_build_array(*(col(StoredRecord.data)[k] for k in wanted))
+    return func.json_extract(col(StoredRecord.data), *(f'$."{k}"' for k in wanted))
 
 
 def slim_person_records(engine: Engine, wanted: Sequence[str]) -> Iterator[tuple[SourceRecord, Stamp]]:
     """Every staged person record with only the `wanted` fields (what identity reads), and its stamp.
     Streamed, one batch of rows at a time: never the whole table in memory."""
     values = _wanted_values(engine, wanted)
-    data = StoredRecord.data if values is None else values.label("data")
-    columns = (StoredRecord.system, StoredRecord.object_type, StoredRecord.record_id, StoredRecord.modified_at,
-               StoredRecord.changed_at, data, StoredRecord.deleted, StoredRecord.merged_into, StoredRecord.fetched_at,
-               StoredRecord.run_id)
+    data = col(StoredRecord.data) if values is None else values.label("data")
+    columns = (col(StoredRecord.system), col(StoredRecord.object_type), col(StoredRecord.record_id),
+               col(StoredRecord.modified_at), col(StoredRecord.changed_at), data, col(StoredRecord.deleted),
+               col(StoredRecord.merged_into), col(StoredRecord.fetched_at), col(StoredRecord.run_id))
     with Session(engine) as session:
         for system, object_type in PERSON_OBJECTS:
             for row in session.execute(select(*columns).where(
-                    StoredRecord.system == system, StoredRecord.object_type == object_type).execution_options(
+                    col(StoredRecord.system) == system, col(StoredRecord.object_type) == object_type).execution_options(
                     yield_per=2_000)):
                 # JSON null and absent read alike (as None) for identity: both are left out, either way
                 if values is None:
@@ -73,7 +73,7 @@ def slim_person_records(engine: Engine, wanted: Sequence[str]) -> Iterator[tuple
                     fields = {k: doc[k] for k in wanted if doc.get(k) is not None}
                 else:
                     found = json.loads(row.data) if isinstance(row.data, str) else row.data
-                    fields = {k: v for k, v in zip(wanted, found) if v is not None}
+                    fields = {k: v for k, v in zip(wanted, found, strict=True) if v is not None}
                 record = SourceRecord(system=row.system, object_type=row.object_type, id=row.record_id,
                                       modified_at=row.modified_at if row.changed_at is None else row.changed_at,
                                       fields=fields, deleted=row.deleted, merged_into=row.merged_into)
@@ -113,7 +113,8 @@ def stored_links(engine: Engine) -> dict[RecordKey, str]:
     """Which person each linked record belongs to: identity's first and strongest evidence."""
     new = tuple.__new__  # a RecordKey without its Python-level __new__: one per stored link
     with Session(engine) as session:
-        rows = session.execute(select(Link.system, Link.object_type, Link.record_id, Link.person_id)).all()
+        rows = session.execute(select(col(Link.system), col(Link.object_type), col(Link.record_id),
+                                      col(Link.person_id))).all()
     return {new(RecordKey, (system, object_type, record_id)): person_id
             for system, object_type, record_id, person_id in rows}
 
@@ -165,8 +166,8 @@ def _save_chunk(session: Session, people: Sequence[UnifiedPerson], now_ms: int, 
                 counts: SaveCounts, roles: LinkRoles, inputs: Mapping[str, str]) -> None:
     digests = {p.person_id: person_digest(p, roles) for p in people}
     known = {pid: (fields, settled) for pid, fields, settled in session.execute(
-        select(Person.id, Person.fields_digest, Person.inputs_digest).where(
-            Person.id.in_(list(digests)))).all()}  # type: ignore[attr-defined]
+        select(col(Person.id), col(Person.fields_digest), col(Person.inputs_digest)).where(
+            col(Person.id).in_(list(digests)))).all()}
     # same fields, but settled now or no longer: only the person row's inputs digest changes
     restamped = [{"pid": p.person_id, "inputs": inputs.get(p.person_id)} for p in people
                  if p.person_id in known and known[p.person_id][0] == digests[p.person_id]
@@ -180,10 +181,13 @@ def _save_chunk(session: Session, people: Sequence[UnifiedPerson], now_ms: int, 
         return
     ids = [p.person_id for p in people]
     stored = {(pid, name): (value, system, rule) for pid, name, value, system, rule in session.execute(
-        select(PersonField.person_id, PersonField.field, PersonField.value, PersonField.source_system,
-               PersonField.rule).where(PersonField.person_id.in_(ids)))}  # type: ignore[attr-defined]
+        select(col(PersonField.person_id), col(PersonField.field), col(PersonField.value),
+               col(PersonField.source_system), col(PersonField.rule)).where(col(PersonField.person_id).in_(ids)))}
     insert = upsert_insert(session)
-    person_rows, link_rows, field_rows, audit_rows = [], [], [], []
+    person_rows: list[dict[str, Any]] = []
+    link_rows: list[dict[str, Any]] = []
+    field_rows: list[dict[str, Any]] = []
+    audit_rows: list[dict[str, Any]] = []
     for person in people:
         email = person.value("email")
         person_rows.append({"id": person.person_id, "created_at": now_ms, "updated_at": now_ms,
@@ -246,8 +250,9 @@ def _jsonable(value: Any) -> Any:
 def owner_directory(engine: Engine) -> OwnerDirectory:
     """Owners of both systems as pulled (HubSpot owners, Salesforce Users), by id -> e-mail."""
     with Session(engine) as session:
-        rows = session.execute(select(StoredRecord.system, StoredRecord.record_id, StoredRecord.data).where(
-            StoredRecord.object_type.in_(["owners", "User"]))).all()  # type: ignore[attr-defined]
+        rows = session.execute(select(col(StoredRecord.system), col(StoredRecord.record_id),
+                                      col(StoredRecord.data)).where(
+            col(StoredRecord.object_type).in_(["owners", "User"]))).all()
     hubspot = {rid: d.get("email") for system, rid, d in rows if system == "hubspot" and d.get("email")}
     salesforce = {rid: d.get("Email") for system, rid, d in rows if system == "salesforce" and d.get("Email")}
     return OwnerDirectory(hubspot=hubspot, salesforce=salesforce)
@@ -283,7 +288,7 @@ def find_person(session: Session, key: str) -> Person | None:
 
 def _person_of_links(session: Session, links: Sequence[Link]) -> Person | None:
     """The person of the first of these links: a live (primary) link before history and duplicates."""
-    link = min(links, key=lambda l: (l.role != "primary", l.system, l.record_id), default=None)
+    link = min(links, key=lambda each: (each.role != "primary", each.system, each.record_id), default=None)
     return session.get(Person, link.person_id) if link else None
 
 
@@ -294,7 +299,8 @@ def _current(session: Session, person: Person) -> Person:
         return person
     sources = session.execute(select(col(PersonField.source_id)).where(
         col(PersonField.person_id) == person.id).distinct()).scalars().all()
-    links = session.execute(select(Link).where(col(Link.record_id).in_([rid for rid in sources if rid]))).scalars().all()
+    links = session.execute(select(Link).where(col(Link.record_id).in_([rid for rid in sources if rid]))
+                            ).scalars().all()
     return _person_of_links(session, links) or person
 
 
@@ -329,11 +335,11 @@ def explain_person(engine: Engine, key: str) -> dict[str, Any] | None:
         person = find_person(session, key)
         if person is None:
             return None
-        links = session.execute(select(Link).where(Link.person_id == person.id)).scalars().all()
-        fields = session.execute(select(PersonField).where(PersonField.person_id == person.id)
-                                 .order_by(PersonField.field)).scalars().all()
-        audit = session.execute(select(FieldAudit).where(FieldAudit.person_id == person.id)
-                                .order_by(FieldAudit.decided_at.desc(), FieldAudit.id.desc()).limit(50)  # type: ignore[attr-defined]
+        links = session.execute(select(Link).where(col(Link.person_id) == person.id)).scalars().all()
+        fields = session.execute(select(PersonField).where(col(PersonField.person_id) == person.id)
+                                 .order_by(col(PersonField.field))).scalars().all()
+        audit = session.execute(select(FieldAudit).where(col(FieldAudit.person_id) == person.id)
+                                .order_by(col(FieldAudit.decided_at).desc(), col(FieldAudit.id).desc()).limit(50)
                                 ).scalars().all()
         held = [r for r in _held_rows(session) if person.id in ((r.payload or {}).get("people") or ())]
         return {
@@ -341,12 +347,13 @@ def explain_person(engine: Engine, key: str) -> dict[str, Any] | None:
             "email": person.email_norm,
             "score": person.score,
             "status": person.status,
-            "links": [{"system": l.system, "object_type": l.object_type, "record_id": l.record_id, "role": l.role}
-                      for l in links],
+            "links": [{"system": link.system, "object_type": link.object_type, "record_id": link.record_id,
+                       "role": link.role} for link in links],
             "fields": {f.field: {"value": f.value, "system": f.source_system or None, "record_id": f.source_id or None,
                                  "source_time": f.source_time, "rule": f.rule, "time_basis": f.time_basis}
                        for f in fields},
-            "conflicts": [{"field": a.field, "rule": a.rule, "winner": {"system": a.winner_system, "value": a.winner_value},
+            "conflicts": [{"field": a.field, "rule": a.rule,
+                           "winner": {"system": a.winner_system, "value": a.winner_value},
                            "loser": {"system": a.loser_system, "value": a.loser_value}, "decided_at": a.decided_at}
                           for a in audit],
             "held": [{"system": r.system, "object_type": r.object_type, "record_id": r.record_id, "code": r.code,
@@ -359,8 +366,9 @@ def stored_inputs(engine: Engine, person_ids: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     with Session(engine) as session:
         for i in range(0, len(person_ids), 500):
-            found.update((pid, digest) for pid, digest in session.execute(select(Person.id, Person.inputs_digest).where(
-                Person.id.in_(person_ids[i:i + 500]), Person.inputs_digest.is_not(None))))  # type: ignore[attr-defined,union-attr]
+            found.update((pid, digest) for pid, digest in session.execute(
+                select(col(Person.id), col(Person.inputs_digest)).where(
+                    col(Person.id).in_(person_ids[i:i + 500]), col(Person.inputs_digest).is_not(None))))
     return found
 
 
@@ -371,8 +379,8 @@ def full_records(engine: Engine, wanted: Mapping[tuple[str, str], Sequence[str]]
         for (system, object_type), ids in wanted.items():
             for i in range(0, len(ids), 500):
                 for row in session.execute(select(*_COLUMNS).where(
-                        StoredRecord.system == system, StoredRecord.object_type == object_type,
-                        StoredRecord.record_id.in_(ids[i:i + 500]))):  # type: ignore[attr-defined]
+                        col(StoredRecord.system) == system, col(StoredRecord.object_type) == object_type,
+                        col(StoredRecord.record_id).in_(ids[i:i + 500]))):
                     rec = _domain(row)
                     full[rec.key] = rec
     return full
@@ -427,15 +435,16 @@ def duplicate_links(engine: Engine) -> list[dict[str, Any]]:
     """Records reconciliation listed as probable duplicates of a person (never merged silently), with the
     record each duplicates, for `connector duplicates`."""
     with Session(engine) as session:
-        dups = session.execute(select(Link).where(Link.role == "duplicate").order_by(Link.person_id, Link.record_id)
-                               ).scalars().all()
-        people = {l.person_id for l in dups}
-        kept = session.execute(select(Link).where(Link.person_id.in_(people), Link.role == "primary")  # type: ignore[attr-defined]
+        dups = session.execute(select(Link).where(col(Link.role) == "duplicate")
+                               .order_by(col(Link.person_id), col(Link.record_id))).scalars().all()
+        people = {link.person_id for link in dups}
+        kept = session.execute(select(Link).where(col(Link.person_id).in_(people), col(Link.role) == "primary")
                                ).scalars().all() if people else []
-        emails = dict(session.execute(select(Person.id, Person.email_norm).where(
-            Person.id.in_(people))).all()) if people else {}  # type: ignore[attr-defined]
+        emails = dict(session.execute(select(col(Person.id), col(Person.email_norm)).where(
+            col(Person.id).in_(people))).all()) if people else {}
         held = [row.payload or {} for row in _held_rows(session)]
-    primary: dict[tuple[str, str], str] = {(l.person_id, l.system): f"{l.object_type} {l.record_id}" for l in kept}
+    primary: dict[tuple[str, str], str] = {(link.person_id, link.system): f"{link.object_type} {link.record_id}"
+                                           for link in kept}
     # a held merge's records are kept apart from the other person's record they clash with
     clashing: dict[str, str] = {rid: label for payload in held for rid, label in (payload.get("kept") or {}).items()}
     return [{"person_id": d.person_id, "email": emails.get(d.person_id), "system": d.system,

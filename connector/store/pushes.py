@@ -128,8 +128,8 @@ def _patch_snapshots(session: Session, written: Sequence[Written]) -> None:
         groups.setdefault((w.write.system, w.write.object_type), {}).setdefault(w.record_id, {}).update(w.write.values)
     for (system, object_type), by_id in groups.items():
         rows = session.execute(select(SourceRecord).where(
-            SourceRecord.system == system, SourceRecord.object_type == object_type,
-            SourceRecord.record_id.in_(list(by_id)))).scalars().all()  # type: ignore[attr-defined]
+            col(SourceRecord.system) == system, col(SourceRecord.object_type) == object_type,
+            col(SourceRecord.record_id).in_(list(by_id)))).scalars().all()
         for row in rows:
             row.data = {**row.data, **by_id[row.record_id]}
             session.add(row)
@@ -162,8 +162,8 @@ def _resolve(session: Session, writes: Sequence[RecordWrite], now_ms: int) -> No
         return
     ids = {w.parked_id for w in writes}
     rows = session.execute(select(ParkedRecord).where(
-        ParkedRecord.stage == "push", ParkedRecord.resolved_at.is_(None),  # type: ignore[union-attr]
-        ParkedRecord.record_id.in_(ids))).scalars().all()  # type: ignore[attr-defined]
+        col(ParkedRecord.stage) == "push", col(ParkedRecord.resolved_at).is_(None),
+        col(ParkedRecord.record_id).in_(ids))).scalars().all()
     by_key = {(w.system, w.object_type, w.parked_id): w for w in writes}
     for row in rows:
         write = by_key.get((row.system, row.object_type, row.record_id))
@@ -196,7 +196,7 @@ def resolve_unplanned(engine: Engine, changes: Iterable[FieldChange], *, now_ms:
     resolved = 0
     with Session(engine) as session, session.begin():
         rows = session.execute(select(ParkedRecord).where(
-            ParkedRecord.stage == "push", ParkedRecord.resolved_at.is_(None))).scalars().all()  # type: ignore[arg-type,union-attr]
+            col(ParkedRecord.stage) == "push", col(ParkedRecord.resolved_at).is_(None))).scalars().all()
         for row in rows:
             if (row.system, row.object_type) not in PERSON_OBJECTS:
                 continue
@@ -214,8 +214,8 @@ def resolve_unplanned(engine: Engine, changes: Iterable[FieldChange], *, now_ms:
 def _park(session: Session, r: Rejected, now_ms: int, run_id: int | None) -> None:
     write = r.write
     row = session.execute(select(ParkedRecord).where(
-        ParkedRecord.system == write.system, ParkedRecord.object_type == write.object_type,
-        ParkedRecord.record_id == write.parked_id, ParkedRecord.stage == "push")).scalars().first()
+        col(ParkedRecord.system) == write.system, col(ParkedRecord.object_type) == write.object_type,
+        col(ParkedRecord.record_id) == write.parked_id, col(ParkedRecord.stage) == "push")).scalars().first()
     payload: dict[str, Any] = {"person_id": write.person_id,
                                "values": {k: _plain(v) for k, v in write.values.items()}, "reasons": write.reasons}
     if r.reasons:
@@ -241,19 +241,19 @@ def _plain(value: Any) -> Any:
 def held_fields(engine: Engine, *, now_ms: int) -> dict[ParkedKey, frozenset[str]]:
     """Parked push records whose retry is not yet due, with the fields to hold back (empty: all of it)."""
     with Session(engine) as session:
-        rows = session.execute(select(ParkedRecord.system, ParkedRecord.object_type, ParkedRecord.record_id,
-                                      ParkedRecord.field).where(
-            ParkedRecord.stage == "push", ParkedRecord.resolved_at.is_(None),  # type: ignore[union-attr]
-            ParkedRecord.next_retry_at > now_ms)).all()  # type: ignore[operator]
+        rows = session.execute(select(col(ParkedRecord.system), col(ParkedRecord.object_type),
+                                      col(ParkedRecord.record_id), col(ParkedRecord.field)).where(
+            col(ParkedRecord.stage) == "push", col(ParkedRecord.resolved_at).is_(None),
+            col(ParkedRecord.next_retry_at) > now_ms)).all()
     return {(s, o, r): frozenset((f or "").split(",")) - {""} for s, o, r, f in rows}
 
 
 def requeue(engine: Engine, *, now_ms: int, ids: Sequence[int] = ()) -> int:
     """Make parked records due now (all unresolved ones, or the given parked-record ids); returns how many."""
     with Session(engine) as session, session.begin():
-        stmt = update(ParkedRecord).where(ParkedRecord.resolved_at.is_(None))  # type: ignore[union-attr]
+        stmt = update(ParkedRecord).where(col(ParkedRecord.resolved_at).is_(None))
         if ids:
-            stmt = stmt.where(ParkedRecord.id.in_(list(ids)))  # type: ignore[union-attr]
+            stmt = stmt.where(col(ParkedRecord.id).in_(list(ids)))
         result = session.execute(stmt.values(next_retry_at=now_ms))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -263,8 +263,8 @@ def parked_rows(engine: Engine, *, include_resolved: bool = False, limit: int = 
     with Session(engine) as session:
         stmt = select(ParkedRecord)
         if not include_resolved:
-            stmt = stmt.where(ParkedRecord.resolved_at.is_(None))  # type: ignore[union-attr]
-        rows = session.execute(stmt.order_by(ParkedRecord.last_seen.desc(), ParkedRecord.id)  # type: ignore[attr-defined]
+            stmt = stmt.where(col(ParkedRecord.resolved_at).is_(None))
+        rows = session.execute(stmt.order_by(col(ParkedRecord.last_seen).desc(), col(ParkedRecord.id))
                                .limit(limit)).scalars().all()
     return [{"id": r.id, "system": r.system, "object_type": r.object_type, "record_id": r.record_id,
              "stage": r.stage, "field": r.field, "code": r.code, "message": r.message, "hint": r.hint,
@@ -295,9 +295,10 @@ def stored_emails(engine: Engine, system: str, object_type: str, ids: Sequence[s
     out: dict[str, str] = {}
     with Session(engine) as session:
         for start in range(0, len(ids), _CHUNK):
-            out.update((r, e) for r, e in session.execute(select(SourceRecord.record_id, SourceRecord.email_norm).where(
-                SourceRecord.system == system, SourceRecord.object_type == object_type,
-                SourceRecord.record_id.in_(list(ids[start:start + _CHUNK])))).all() if e)  # type: ignore[attr-defined]
+            out.update((r, e) for r, e in session.execute(
+                select(col(SourceRecord.record_id), col(SourceRecord.email_norm)).where(
+                    col(SourceRecord.system) == system, col(SourceRecord.object_type) == object_type,
+                    col(SourceRecord.record_id).in_(list(ids[start:start + _CHUNK])))).all() if e)
     return out
 
 

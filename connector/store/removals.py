@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..reconcile.records import RecordKey
 from .models import ParkedRecord
@@ -24,8 +24,8 @@ def park_deletion(engine: Engine, trigger: RecordKey, *, code: str, reason: str,
     """Park the deletion `trigger` set off (one row per record, counted on each new attempt)."""
     with Session(engine) as session, session.begin():
         row = session.execute(select(ParkedRecord).where(
-            ParkedRecord.system == trigger.system, ParkedRecord.object_type == trigger.object_type,
-            ParkedRecord.record_id == trigger.id, ParkedRecord.stage == "delete")).scalars().first()
+            col(ParkedRecord.system) == trigger.system, col(ParkedRecord.object_type) == trigger.object_type,
+            col(ParkedRecord.record_id) == trigger.id, col(ParkedRecord.stage) == "delete")).scalars().first()
         if row is None:
             row = ParkedRecord(system=trigger.system, object_type=trigger.object_type, record_id=trigger.id,
                                stage="delete", attempts=0, first_seen=now_ms, code=code, message=reason)
@@ -40,7 +40,7 @@ def resolve_stale_deletions(engine: Engine, current: Set[tuple[str, str, str]], 
     """A deletion no longer in question (restored, deleted on both sides, or done) is no longer parked."""
     with Session(engine) as session, session.begin():
         rows = session.execute(select(ParkedRecord).where(
-            ParkedRecord.stage == "delete", ParkedRecord.resolved_at.is_(None))).scalars().all()  # type: ignore[union-attr]
+            col(ParkedRecord.stage) == "delete", col(ParkedRecord.resolved_at).is_(None))).scalars().all()
         for row in rows:
             if (row.system, row.object_type, row.record_id) not in current:
                 row.resolved_at = now_ms

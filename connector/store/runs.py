@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..logs import redact
 from ..wording import at
@@ -38,7 +38,7 @@ def start_run(engine: Engine, command: str, now_ms: int) -> int:
         raise StoreBusy(_busy_message(engine, command)) from None
     try:
         with Session(engine) as session, session.begin():
-            session.execute(update(SyncRun).where(SyncRun.status == "running").values(  # type: ignore[arg-type]
+            session.execute(update(SyncRun).where(col(SyncRun.status) == "running").values(
                 status="interrupted", error=INTERRUPTED))
             run = SyncRun(command=command, started_at=now_ms, api_calls={}, counts={})
             session.add(run)
@@ -88,8 +88,8 @@ def abandon_run(engine: Engine, run_id: int) -> None:
 def _busy_message(engine: Engine, command: str) -> str:
     """Why `command` cannot start: the run that holds the lock (the newest one still marked running)."""
     with Session(engine) as session:
-        holder = session.exec(select(SyncRun).where(SyncRun.status == "running").order_by(
-            SyncRun.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+        holder = session.exec(select(SyncRun).where(col(SyncRun.status) == "running").order_by(
+            col(SyncRun.id).desc()).limit(1)).first()
     who = (f"run {holder.id} ({holder.command}, started {at(holder.started_at)})" if holder is not None
            else "another run")
     return (f"{command} did not start: {who} is using this store, and two runs at once would write the same "
@@ -102,7 +102,7 @@ def checkpoint_calls(engine: Engine, run_id: int, api_calls: dict[str, Any]) -> 
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":  # a count, not data: no need to wait for the disk on every call
             connection.execute(text("SET LOCAL synchronous_commit = off"))
-        connection.execute(update(SyncRun).where(SyncRun.id == run_id).values(  # type: ignore[arg-type]
+        connection.execute(update(SyncRun).where(col(SyncRun.id) == run_id).values(
             api_calls=api_calls))
 
 
@@ -137,7 +137,7 @@ def call_recorder(engine: Engine, run_id: int, since: Mapping[tuple[str, str], i
 def calls_since(engine: Engine, system: str, since_ms: int) -> int:
     """API calls this connector made to `system` in runs started since `since_ms` (for the daily budget)."""
     with Session(engine) as session:
-        runs = session.exec(select(SyncRun.api_calls).where(SyncRun.started_at >= since_ms)).all()
+        runs = session.exec(select(col(SyncRun.api_calls)).where(col(SyncRun.started_at) >= since_ms)).all()
     return sum(int((calls or {}).get(system, {}).get("total", 0)) for calls in runs)
 
 
@@ -147,7 +147,7 @@ def recent_runs(engine: Engine, *, limit: int = 10) -> list[dict[str, Any]]:
     from datetime import datetime
 
     with Session(engine) as session:
-        rows = session.exec(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
+        rows = session.exec(select(SyncRun).order_by(col(SyncRun.id).desc()).limit(limit)).all()
     return [{"id": r.id, "command": r.command, "status": r.status, "started_at": r.started_at,
              "started": datetime.fromtimestamp(r.started_at / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
              "finished_at": r.finished_at, "api_calls": r.api_calls or {}, "error": r.error} for r in rows]

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..systems.ports import Engagement as EngagementRow
 from ..systems.ports import StagedRecord
@@ -96,10 +96,10 @@ def stage_records(session: Session, records: Sequence[StagedRecord], *, fetched_
         if seen is None or record.modified_at >= seen.modified_at:
             latest[record.record_id] = record
     stored = {rid: (modified, deleted, changed, data) for rid, modified, deleted, changed, data in session.execute(
-        select(SourceRecord.record_id, SourceRecord.modified_at, SourceRecord.deleted, SourceRecord.changed_at,
-               SourceRecord.data).where(
-            SourceRecord.system == system, SourceRecord.object_type == object_type,
-            SourceRecord.record_id.in_(list(latest)),  # type: ignore[attr-defined]
+        select(col(SourceRecord.record_id), col(SourceRecord.modified_at), col(SourceRecord.deleted),
+               col(SourceRecord.changed_at), col(SourceRecord.data)).where(
+            col(SourceRecord.system) == system, col(SourceRecord.object_type) == object_type,
+            col(SourceRecord.record_id).in_(list(latest)),
         )
     ).all()}
     rows: list[dict[str, Any]] = []
@@ -120,9 +120,9 @@ def stage_records(session: Session, records: Sequence[StagedRecord], *, fetched_
         counts.ids_written.append(record.record_id)
         rows.append({
             "system": system, "object_type": object_type, "record_id": record.record_id,
-            "modified_at": record.modified_at, "changed_at": changed_at, "fetched_at": fetched_at, "deleted": record.deleted,
-            "merged_into": record.merged_into, "email_norm": record.email_norm, "data": record.data,
-            "field_times": record.field_times, "run_id": run_id,
+            "modified_at": record.modified_at, "changed_at": changed_at, "fetched_at": fetched_at,
+            "deleted": record.deleted, "merged_into": record.merged_into, "email_norm": record.email_norm,
+            "data": record.data, "field_times": record.field_times, "run_id": run_id,
         })
     if rows:
         _upsert(session, rows)
@@ -140,8 +140,8 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     insert = upsert_insert(session)
     statement = insert(table)
     excluded = statement.excluded
-    updates = {c: excluded[c] for c in ("modified_at", "changed_at", "fetched_at", "deleted", "merged_into", "email_norm",
-                                         "data", "field_times", "run_id")}
+    updates = {c: excluded[c] for c in ("modified_at", "changed_at", "fetched_at", "deleted", "merged_into",
+                                        "email_norm", "data", "field_times", "run_id")}
     newer = or_(excluded.modified_at > table.c.modified_at,
                 and_(excluded.modified_at == table.c.modified_at, excluded.deleted != table.c.deleted))
     upsert = statement.on_conflict_do_update(
@@ -158,8 +158,8 @@ def stage_engagements(session: Session, rows: Sequence[EngagementRow]) -> StageC
     table = Engagement.__table__  # type: ignore[attr-defined]
     unique = {(r["system"], r["engagement_id"]): r for r in rows}
     existing = {(sys_, eid) for sys_, eid in session.execute(
-        select(Engagement.system, Engagement.engagement_id).where(
-            Engagement.engagement_id.in_([k[1] for k in unique]))).all()}  # type: ignore[attr-defined]
+        select(col(Engagement.system), col(Engagement.engagement_id)).where(
+            col(Engagement.engagement_id).in_([k[1] for k in unique]))).all()}
     fresh = [r for k, r in unique.items() if k not in existing]
     counts.new, counts.unchanged = len(fresh), len(rows) - len(fresh)
     insert = upsert_insert(session)
@@ -191,8 +191,8 @@ def known_versions(engine: Engine, system: str, object_type: str, versions: Sequ
     if not versions:
         return set()
     with Session(engine) as session:
-        rows = session.execute(select(SourceRecord.record_id, SourceRecord.modified_at).where(
-            SourceRecord.system == system, SourceRecord.object_type == object_type,
-            SourceRecord.record_id.in_([i for i, _ in versions]),  # type: ignore[attr-defined]
+        rows = session.execute(select(col(SourceRecord.record_id), col(SourceRecord.modified_at)).where(
+            col(SourceRecord.system) == system, col(SourceRecord.object_type) == object_type,
+            col(SourceRecord.record_id).in_([i for i, _ in versions]),
         )).all()
     return {(rid, modified) for rid, modified in rows}

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .ports import ChangeProbe, Item, LookupKey, Operation, ProbeResult, StagedRecord, WindowRead, WriteOutcome
+from .ports import (ChangeProbe, Item, LookupKey, Operation, ProbeResult, StagedRecord, WindowPages, WindowRead,
+                    WriteOutcome)
 
 __all__ = ["FakePages", "FakeSink", "FakeSource"]
 
@@ -40,9 +41,9 @@ class FakeSource:
         for record in records:
             self.records.setdefault(record.object_type, []).append(record)
 
-    def read_windows(self, requests: Sequence[WindowRead | ChangeProbe]) -> list[FakePages | ProbeResult]:
+    def read_windows(self, requests: Sequence[WindowRead | ChangeProbe]) -> list[WindowPages | ProbeResult]:
         self.asked.append(list(requests))
-        out: list[FakePages | ProbeResult] = []
+        out: list[WindowPages | ProbeResult] = []
         for request in requests:
             inside = sorted((r for r in self.records.get(request.object_type, [])
                              if request.window.start <= r.modified_at < request.window.end),

@@ -55,7 +55,8 @@ def test_misspelled_key_fails_with_exit_2_and_names_it(tmp_path: Path, capsys: p
     assert "interval_minutes" in keys["[sync].intervall_minutes"]["hint"]
 
 
-def test_missing_secret_fails_with_exit_2_and_says_how_to_set_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_secret_fails_with_exit_2_and_says_how_to_set_it(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     cfg = _production_config(tmp_path)
     assert main(["validate", "--config", str(cfg)]) == 2
     err = capsys.readouterr().err

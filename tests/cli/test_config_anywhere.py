@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ from connector.sandbox.runner import Sandbox
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, object]]:
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
     code = main([*args, "--json"])
     return code, json.loads(capsys.readouterr().out)
 
@@ -42,7 +43,7 @@ def test_store_only_commands_need_no_credentials(tmp_path: Path, monkeypatch: py
     # a command that calls the systems still names every credential it lacks
     code, out = run(["sync", "--once", "--config", str(config)], capsys)
     assert code == 2 and out["error"] == "ConfigError"
-    keys = {p["key"] for p in out["problems"]}  # type: ignore[union-attr]
+    keys = {p["key"] for p in out["problems"]}
     assert {"[hubspot].access_token", "[salesforce].client_id", "[salesforce].client_secret"} <= keys
 
 

@@ -28,8 +28,9 @@ from connector.store.models import FieldAudit
 def test_a_fill_is_no_conflict_and_standing_disagreements_are_apart() -> None:
     links = (RecordKey("hubspot", "contacts", "1"), RecordKey("salesforce", "Lead", "00Q1"))
     people = (
-        UnifiedPerson("p1", {"lead_status": Provenance("Open", "salesforce", "00Q1", 5, "prefer_salesforce_unless_blank",
-                                                       "record", (("hubspot", None, 4),))}, links),  # a fill
+        UnifiedPerson("p1", {"lead_status": Provenance("Open", "salesforce", "00Q1", 5,
+                                                       "prefer_salesforce_unless_blank", "record",
+                                                       (("hubspot", None, 4),))}, links),  # a fill
         UnifiedPerson("p2", {"job_title": Provenance("CTO", "salesforce", "00Q2", 5, "prefer_salesforce_unless_blank",
                                                      "record", (("hubspot", "CEO", 4),))}, links),  # decided: written
         UnifiedPerson("p3", {"lifecycle_stage": Provenance("lead", "hubspot", "3", 5, "fill_blank_only", "record",
@@ -64,7 +65,7 @@ def test_syncs_tell_what_they_decided_and_status_keeps_what_stands(
     assert first["reconcile"]["conflicts"], "the first sync decides conflicts"
     with Session(open_engine(str(info["store"]))) as s:  # the conflict audit holds no fills
         assert s.exec(select(FieldAudit)).first() is not None
-        assert s.exec(select(FieldAudit).where(FieldAudit.loser_value.is_(None))).first() is None  # type: ignore[union-attr]
+        assert s.exec(select(FieldAudit).where(FieldAudit.loser_value.is_(None))).first() is None
     assert main(["sync", "--once", "--config", str(config)]) == 0  # the text a person reads
     text = capsys.readouterr().out
     assert "wrote nothing" in text and "conflict" not in text and "decided" not in text, text

@@ -70,7 +70,8 @@ def test_demo_syncs_both_systems_and_a_third_sync_writes_nothing(tmp_path: Path,
     assert out["third_sync"]["write_calls"] == {"hubspot": 0, "salesforce": 0}
     # one ledger serves setup and the three syncs: each run's record holds its own calls, which add up
     for system in ("hubspot", "salesforce"):
-        runs = sum(r["api_calls"].get(system, {}).get("total", 0) for r in (sync, out["second_sync"], out["third_sync"]))
+        syncs = (sync, out["second_sync"], out["third_sync"])
+        runs = sum(r["api_calls"].get(system, {}).get("total", 0) for r in syncs)
         assert runs + out["setup"]["api_calls"][system] == out["api_calls"][system]["total"], system
 
 

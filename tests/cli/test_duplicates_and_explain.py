@@ -61,7 +61,8 @@ def test_a_stored_reason_fits_without_being_cut_mid_clause() -> None:
     assert short_reason("2 active salesforce records for one person; kept by: Contact over Lead") == \
         "2 active salesforce records"
     assert short_reason("12 active salesforce records for one person; kept by: x") == "12 active salesforce records"
-    assert short_reason("stored people hs-1, sf-00Q1 are one person now; kept hs-1") == "stored people are one person now"
+    assert short_reason("stored people hs-1, sf-00Q1 are one person now; kept hs-1") == \
+        "stored people are one person now"
     assert short_reason("held: merged on one side only") == "held: merged on one side only"
     long = short_reason("a reason in many words that no clause of fits in thirty-two characters")
     assert len(long) <= REASON_LENGTH and long.endswith("…") and not long.endswith(" …")
@@ -72,7 +73,8 @@ def test_explain_says_why_a_person_was_not_created_and_when_reconciled(tmp_path:
     """Before: explain showed the values and said nothing about the lawful-basis gate or the inclusion rule."""
     no_basis = {"email": "nobasis@x.io", "lastname": "N", "lifecyclestage": "marketingqualifiedlead"}
     early = {"email": "early@x.io", "lastname": "E", "lifecyclestage": "subscriber", "hs_legal_basis": BASIS}
-    included = {"email": "in@x.io", "lastname": "I", "lifecyclestage": "marketingqualifiedlead", "hs_legal_basis": BASIS}
+    included = {"email": "in@x.io", "lastname": "I", "lifecyclestage": "marketingqualifiedlead",
+                "hs_legal_basis": BASIS}
     no_email = {"Email": None, "LastName": "Q", "Company": "X", "Status": "Open - Not Contacted"}
     config = _store(tmp_path, [("101", no_basis), ("102", early), ("103", included)],
                     [("00Q000000000009AAA", no_email)])

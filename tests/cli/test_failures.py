@@ -8,6 +8,7 @@ import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,7 @@ def write_config(sb: Sandbox, tmp_path: Path, *, replace: dict[str, str] | None 
     return path
 
 
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, object], str]:
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any], str]:
     """Exit code, the one JSON object on stdout (asserted to be exactly one), and stderr."""
     code = main(args)
     out, err = capsys.readouterr()
@@ -63,7 +64,7 @@ def test_a_salesforce_concurrency_limit_does_not_abort_the_pull(tmp_path: Path,
         code, out, _ = run(["pull", "--config", str(write_config(sb, tmp_path)), "--json"], capsys)
         fired = sb.salesforce.faults.rules()[0]["fired"]
     assert code == 0 and out["ok"] is True and fired == 2
-    assert out["streams"]["salesforce:Lead"]["new"] > 0  # type: ignore[index]
+    assert out["streams"]["salesforce:Lead"]["new"] > 0
 
 
 def test_a_503_on_the_token_endpoint_is_ridden_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,7 +82,7 @@ def test_a_wrong_salesforce_secret_stops_before_anything_is_read(shared: Sandbox
     code, out, _ = run(["pull", "--config", str(config), "--json"], capsys)
     assert code == 2 and out["error"] == "ConfigError"
     assert shared.hubspot.counter.total() == 0 and api_calls(shared.salesforce.counter.snapshot()) == 0
-    problem = out["problems"][0]  # type: ignore[index]
+    problem = out["problems"][0]
     assert "invalid_client" in problem["message"] and "client_secret" in problem["hint"]
     assert "wrong-secret" not in json.dumps(out)
     code, status, _ = run(["status", "--config", str(config), "--json"], capsys)
@@ -110,7 +111,7 @@ def test_an_untrusted_certificate_is_a_configuration_error_naming_ca_bundle(shar
     config = write_config(shared, tmp_path, replace={ca_line: ""})  # the system store does not know the sandbox CA
     code, out, _ = run(["pull", "--config", str(config), "--json"], capsys)
     assert code == 2 and out["error"] == "ConfigError"
-    assert out["problems"][0]["key"] == "[salesforce].ca_bundle"  # type: ignore[index]
+    assert out["problems"][0]["key"] == "[salesforce].ca_bundle"
     assert "temporar" not in str(out["message"])
 
 
@@ -119,7 +120,7 @@ def test_an_unwritable_store_path_says_what_and_where(capsys: pytest.CaptureFixt
     monkeypatch.setenv("CONNECTOR_STORE_URL", "sqlite:////proc/nope/x.db")
     code, out, _ = run(["status", "--config", str(ROOT / "config.example.toml"), "--json"], capsys)
     assert code == 2 and out["error"] == "ConfigError"
-    problem = out["problems"][0]  # type: ignore[index]
+    problem = out["problems"][0]
     assert problem["key"] == "[store].url" and "/proc/nope" in problem["message"]
     code = main(["status", "--config", str(ROOT / "config.example.toml")])
     err = capsys.readouterr().err
@@ -150,12 +151,13 @@ def test_remaining_today_is_one_figure_before_and_after_a_pull(shared: Sandbox, 
         code, out, _ = run([*args, "--config", config, "--json"], capsys)
         assert code == 0, out
         plans.append(out)
-    ceiling = {"hubspot": int(250_000 * 0.5), "salesforce": int(shared.salesforce.state.limits.daily_api_requests * 0.5)}
+    ceiling = {"hubspot": int(250_000 * 0.5),
+               "salesforce": int(shared.salesforce.state.limits.daily_api_requests * 0.5)}
     for system in ("hubspot", "salesforce"):
-        left = [int(p["forecast"][system]["remaining_today"]) for p in plans]  # type: ignore[index]
-        calls = [int(p["api_calls"].get(system, {}).get("total", 0)) for p in plans]  # type: ignore[attr-defined]
+        left = [int(p["forecast"][system]["remaining_today"]) for p in plans]
+        calls = [int(p["api_calls"].get(system, {}).get("total", 0)) for p in plans]
         assert all(0 < n <= ceiling[system] for n in left), (system, left)
-        for before, after, spent_before, spent_after in zip(left, left[1:], calls, calls[1:]):
+        for before, after, spent_before, spent_after in zip(left, left[1:], calls, calls[1:], strict=False):
             # it never rises, and falls by no more than the calls of the two runs (the earlier one's after its
             # forecast, the later one's before its own)
             assert before - spent_before - spent_after <= after <= before, (system, left, calls)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -74,10 +75,10 @@ def server_counts(sb: Sandbox) -> dict[str, int]:
 def staged(store_url: str) -> dict[str, int]:
     with Session(open_engine(store_url)) as s:
         rows = s.exec(select(SourceRecord.object_type, func.count()).group_by(SourceRecord.object_type)).all()
-    return dict(rows)  # type: ignore[arg-type]
+    return dict(rows)
 
 
-def test_initial_then_idle_then_incremental(world: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_initial_then_idle_then_incremental(world: Sandbox, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/c.db"
     expected = server_counts(world)
     first, ledger = run(world, url)
@@ -117,7 +118,7 @@ def test_initial_then_idle_then_incremental(world: Sandbox, tmp_path) -> None:  
         assert s.get(SourceRecord, ("salesforce", "Lead", lead)).data["Title"] == "CFO"  # type: ignore[union-attr]
 
 
-def test_crash_during_initial_listing_resumes_from_the_saved_page(world: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_crash_during_initial_listing_resumes_from_the_saved_page(world: Sandbox, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/c.db"
     world.hubspot.faults.add(FaultRule(kind="503", path="/crm/v3/objects/contacts", method="GET", count=10, after=3))
     with pytest.raises(TransientApiError):
@@ -177,7 +178,7 @@ def sf_first_id(world: Sandbox, sobject: str) -> str:
     return str(r.json()["records"][0]["Id"])
 
 
-def test_all_streams_initial_counts_and_idle_cost(world: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_all_streams_initial_counts_and_idle_cost(world: Sandbox, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/c.db"
     with frozen_at_minute(world, 5) as minute:
         world.clock.set(minute + 10_000)
@@ -203,13 +204,13 @@ def test_all_streams_initial_counts_and_idle_cost(world: Sandbox, tmp_path) -> N
         "salesforce:Event": "incremental (probed)", "salesforce:CampaignMember": "incremental (probed)"}
 
 
-def test_a_probed_change_is_read_once_and_the_next_idle_poll_is_one_call(world: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_probed_change_is_read_once_and_the_next_idle_poll_is_one_call(world: Sandbox, tmp_path: Path) -> None:
     """A probe starts where the last read of its object ended (settled by latestDateCovered), not a lookback
     before it: a change it found and read is not found again. Changes on either side of a whole-minute
     edge are all read, each exactly once."""
     url = f"sqlite:///{tmp_path}/c.db"
     sf_streams = [s for s in ALL_STREAMS if s.system == "salesforce"]
-    event, member, account = sf_first_id(world, "Event"), sf_first_id(world, "CampaignMember"), sf_first_id(world, "Account")
+    event, member, account = (sf_first_id(world, sobject) for sobject in ("Event", "CampaignMember", "Account"))
 
     def pull() -> tuple[dict[str, Any], int]:
         result, ledger = pull_all(world, url, sf_streams, salesforce_only=True)
@@ -257,7 +258,7 @@ def test_a_probed_change_is_read_once_and_the_next_idle_poll_is_one_call(world: 
     assert stored("Account", account)["Industry"] == "Biotechnology"
 
 
-def test_hubspot_deletions_are_found_by_the_archived_scan_on_its_cadence(world: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_hubspot_deletions_are_found_by_the_archived_scan_on_its_cadence(world: Sandbox, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/c.db"
     contacts = [s for s in PEOPLE_STREAMS if s.object_type == "contacts"]
 
@@ -286,7 +287,7 @@ def test_hubspot_deletions_are_found_by_the_archived_scan_on_its_cadence(world: 
         assert s.get(SourceRecord, ("hubspot", "contacts", "2")).deleted  # type: ignore[union-attr]
 
 
-def test_lead_conversion_and_bulk_first_load(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_lead_conversion_and_bulk_first_load(tmp_path: Path) -> None:
     with Sandbox(people=700, seed=11, rate_limits=False) as sb:
         url = f"sqlite:///{tmp_path}/c.db"
         ledger = CallLedger()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -65,7 +66,7 @@ def fast_retry() -> RetryPolicy:
     return RetryPolicy(attempts=4, initial=0.01, maximum=0.05)
 
 
-def test_429_with_and_without_retry_after_are_ridden_out(fresh: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_429_with_and_without_retry_after_are_ridden_out(fresh: Sandbox, tmp_path: Path) -> None:
     load(fresh, 450)
     fresh.hubspot.faults.add(FaultRule(kind="429-retry", path="/crm/v3/objects/contacts", count=1, after=1,
                                        retry_after=1))
@@ -79,7 +80,7 @@ def test_429_with_and_without_retry_after_are_ridden_out(fresh: Sandbox, tmp_pat
     assert ledger.total() == 5 + 3 and 1.0 in slept  # five pages, three refused calls, Retry-After honoured
 
 
-def test_budget_spent_mid_pull_stops_cleanly_and_the_next_run_resumes(fresh: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_budget_spent_mid_pull_stops_cleanly_and_the_next_run_resumes(fresh: Sandbox, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/c.db"
     first = HubSpotSource(hubspot_config(fresh), CallLedger())
     puller(fresh, url, source=first, started=T0 + 100).pull(CONTACTS)  # initial load of an empty account
@@ -97,7 +98,7 @@ def test_budget_spent_mid_pull_stops_cleanly_and_the_next_run_resumes(fresh: San
     assert stored(url) == 950
 
 
-def test_malformed_body_fails_clearly_and_moves_no_cursor(fresh: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_body_fails_clearly_and_moves_no_cursor(fresh: Sandbox, tmp_path: Path) -> None:
     load(fresh, 50)
     url = f"sqlite:///{tmp_path}/c.db"
     fresh.hubspot.faults.add(FaultRule(kind="malformed", path="/crm/v3/objects/contacts", count=10))
@@ -109,7 +110,7 @@ def test_malformed_body_fails_clearly_and_moves_no_cursor(fresh: Sandbox, tmp_pa
     assert stored(url) == 0
 
 
-def test_expired_oauth_token_mid_pull_is_refreshed(fresh: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_expired_oauth_token_mid_pull_is_refreshed(fresh: Sandbox, tmp_path: Path) -> None:
     load(fresh, 250)
     state = fresh.hubspot.state
     config = hubspot_config(fresh, auth="oauth", access_token=None, client_id=state.oauth_client_id,
@@ -126,7 +127,7 @@ def test_expired_oauth_token_mid_pull_is_refreshed(fresh: Sandbox, tmp_path) -> 
     fresh.clock.advance(-31 * 60 * 1000)
 
 
-def test_records_changing_during_a_pull_shift_nothing(fresh: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_records_changing_during_a_pull_shift_nothing(fresh: Sandbox, tmp_path: Path) -> None:
     load(fresh, 600, step=10)
     src = HubSpotSource(hubspot_config(fresh), CallLedger())
     ctx = ssl.create_default_context(cafile=str(fresh.tls.ca_file))
@@ -142,7 +143,7 @@ def test_records_changing_during_a_pull_shift_nothing(fresh: Sandbox, tmp_path) 
     assert set(seen) == expected and len(seen) == len(expected)
 
 
-def test_a_window_holding_more_than_10000_records_is_read_whole(fresh: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_window_holding_more_than_10000_records_is_read_whole(fresh: Sandbox, tmp_path: Path) -> None:
     load(fresh, 10_450)
     ledger = CallLedger()
     src = HubSpotSource(hubspot_config(fresh), ledger)
@@ -151,7 +152,7 @@ def test_a_window_holding_more_than_10000_records_is_read_whole(fresh: Sandbox, 
     assert ledger.total() <= 10_450 // 200 + 2  # keyset paging never asks past the cap, and wastes nothing
 
 
-def test_pacing_keeps_a_steady_pull_under_the_burst_limit(fresh: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_pacing_keeps_a_steady_pull_under_the_burst_limit(fresh: Sandbox, tmp_path: Path) -> None:
     """The pacer's clock moves only when it waits (it really sleeps as long), as if every call took no time:
     how much it must wait is then the same on any machine, and real time, which also passes while calls
     run, can only spread the calls further apart than the pacer saw them."""

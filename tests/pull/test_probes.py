@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
@@ -23,7 +24,8 @@ from connector.objects.streams import ALL_STREAMS
 from connector.store import open_engine
 from connector.store.cursors import Cursor, load_cursor, save_cursor
 from connector.store.models import SourceRecord
-from connector.systems.ports import ChangeProbe, LookupKey, ProbeResult, StagedRecord, Window, WindowRead
+from connector.systems.ports import (ChangeProbe, LookupKey, ProbeResult, StagedRecord, Window, WindowPages,
+                                     WindowRead)
 
 MIN = 60_000
 SF_STREAMS = [s for s in ALL_STREAMS if s.system == "salesforce"]
@@ -61,11 +63,12 @@ class ModelOrg:
         self.queried: list[tuple[str, Window]] = []
 
     def visible(self, sobject: str) -> list[Change]:
-        return sorted((c for c in self.rows if c.sobject == sobject and c.committed), key=lambda c: (c.modstamp, c.record_id))
+        return sorted((c for c in self.rows if c.sobject == sobject and c.committed),
+                      key=lambda c: (c.modstamp, c.record_id))
 
-    def read_windows(self, items: Sequence[WindowRead | ChangeProbe]) -> list[Pages | ProbeResult]:
+    def read_windows(self, items: Sequence[WindowRead | ChangeProbe]) -> list[WindowPages | ProbeResult]:
         self.composites += -(-sum(isinstance(i, WindowRead) for i in items) // 5) or 1
-        out: list[Pages | ProbeResult] = []
+        out: list[WindowPages | ProbeResult] = []
         for item in items:
             if isinstance(item, WindowRead):
                 self.queried.append((item.object_type, item.window))
@@ -109,7 +112,7 @@ def cursor(url: str) -> Cursor:
         return load_cursor(s, "salesforce:Event")
 
 
-def test_a_change_whose_transaction_commits_minutes_late_is_still_pulled(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_whose_transaction_commits_minutes_late_is_still_pulled(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/c.db"
     org = ModelOrg()
     base = 1_800_000_000_000 // MIN * MIN
@@ -136,7 +139,7 @@ def test_a_change_whose_transaction_commits_minutes_late_is_still_pulled(tmp_pat
     assert org.composites - before == 1 and cursor(url).position == base + 22 * MIN  # idle again: one Composite
 
 
-def test_a_probe_never_moves_an_unsettled_cursor_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_probe_never_moves_an_unsettled_cursor_back(tmp_path: Path) -> None:
     """A cursor left by a plain query (another version, a crash mid-read) is probed a lookback before it; an
     answer covered to less than the cursor leaves it as it was."""
     url = f"sqlite:///{tmp_path}/c.db"

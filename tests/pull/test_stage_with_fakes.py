@@ -45,7 +45,8 @@ def test_a_first_pull_stages_every_record_then_reads_from_where_it_stopped(store
 def test_streams_past_the_reads_per_call_are_probed_not_read(store_url: str) -> None:
     source = FakeSource(reads_per_call=1)
     streams = [Stream("salesforce", "Lead", ("Email",)), Stream("salesforce", "User", ("Email",), poll="probe")]
-    pull(store_url, source, T0 + HOUR, streams)  # first loads: the User stream is read after a probe of its last minutes
+    # first loads: the User stream is read after a probe of its last minutes
+    pull(store_url, source, T0 + HOUR, streams)
     later = pull(store_url, source, T0 + 2 * HOUR, streams)
     assert [type(r) for r in source.asked[-1]] == [WindowRead, ChangeProbe] and len(source.asked) == 2
     assert later["salesforce:User"]["mode"] == "incremental (probed)"  # nothing changed: settled by the probe

@@ -13,7 +13,7 @@ import httpx
 import hubspot
 import pytest
 import requests
-from simple_salesforce import Salesforce
+from simple_salesforce import Salesforce, SFType
 from sqlalchemy.engine import Engine
 
 from connector.config import ConnectorConfig, load_config
@@ -69,6 +69,14 @@ class World:
         session.verify = info.ca_file
         return Salesforce(instance_url=info.salesforce_instance_url, session_id=token, session=session,
                           version=info.salesforce_api_version)
+
+
+def sf_type(sf: Salesforce, name: str) -> SFType:
+    """`sf.<name>` (`sf.Lead`) typed: simple-salesforce types its attribute lookup as a bulk handler or an
+    SFType for any name, and only an SFType has create, get, update and delete."""
+    handle = getattr(sf, name)
+    assert isinstance(handle, SFType), name
+    return handle
 
 
 def make_world(tmp: Path, *, people: int, seed: int, extra_config: str = "", **sandbox_options: Any

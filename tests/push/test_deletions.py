@@ -17,7 +17,7 @@ from connector.store.models import ErasedSubject, Link, ParkedRecord, Person, So
 from connector.store.staging import CREATED_MARK
 from connector.systems.hubspot import HubSpotSink
 
-from .conftest import World, make_world
+from .conftest import World, make_world, sf_type
 from .test_sync_e2e import hubspot_contacts, salesforce_people
 
 HS = RecordKey("hubspot", "contacts", "1")
@@ -102,7 +102,7 @@ def test_hubspot_gdpr_delete_erases_the_person_in_salesforce_and_in_the_store(sy
 
 def test_an_ordinary_salesforce_delete_is_quarantined_for_review(synced: World) -> None:
     h, s, _ = linked_pair(synced, "00Q", skip=1)
-    synced.salesforce_sdk().Lead.delete(s)
+    sf_type(synced.salesforce_sdk(), "Lead").delete(s)
     result = sync(synced)
     assert result["deletions"] == {"quarantined": 1}
     with Session(synced.engine) as session:
@@ -123,7 +123,7 @@ def test_an_ordinary_salesforce_delete_is_quarantined_for_review(synced: World) 
 
 def test_salesforce_delete_as_erasure_can_anonymise_hubspot(synced: World) -> None:
     h, s, email = linked_pair(synced, "00Q", skip=2)
-    synced.salesforce_sdk().Lead.delete(s)
+    sf_type(synced.salesforce_sdk(), "Lead").delete(s)
     result = sync(synced, salesforce_delete="erase", erase_action="anonymise")
     with Session(synced.engine) as session:
         why = [p.hint for p in session.exec(select(ParkedRecord).where(ParkedRecord.record_id == s)).all()]

@@ -27,7 +27,7 @@ from connector.store.models import (
 )
 
 from ..store.test_erasure import FIRST, LAST, PHONE, traces
-from .conftest import World, make_world
+from .conftest import World, make_world, sf_type
 from .test_optout_privacy import unsubscribe_path
 from .test_sync_e2e import hubspot_contacts, salesforce_people
 
@@ -52,12 +52,13 @@ def test_a_gdpr_erasure_leaves_no_trace_of_the_person_in_the_stores_bytes(world:
     assert sum((p.get("email") or "").lower() == email for p in hs.values()) == 1
     sf = world.salesforce_sdk()
     # the person gets names and a phone no one else has, and records about them that carry their name
-    sf.Contact.update(s, {"FirstName": FIRST, "LastName": LAST, "Phone": PHONE, "HasOptedOutOfEmail": True})
-    task = sf.Task.create({"WhoId": s, "Subject": f"Call with {FIRST} {LAST}", "Status": "Completed"})["id"]
+    sf_type(sf, "Contact").update(s, {"FirstName": FIRST, "LastName": LAST, "Phone": PHONE, "HasOptedOutOfEmail": True})
+    task = sf_type(sf, "Task").create({"WhoId": s, "Subject": f"Call with {FIRST} {LAST}", "Status": "Completed"})["id"]
     campaign = sf.query("SELECT Id FROM Campaign LIMIT 1")["records"][0]["Id"]
-    member = sf.CampaignMember.create({"CampaignId": campaign, "ContactId": s, "Status": "Responded"})["id"]
+    member = sf_type(sf, "CampaignMember").create({"CampaignId": campaign, "ContactId": s, "Status": "Responded"})["id"]
     opportunity = sf.query("SELECT Id FROM Opportunity LIMIT 1")["records"][0]["Id"]
-    role = sf.OpportunityContactRole.create({"OpportunityId": opportunity, "ContactId": s, "Role": "Evaluator"})["id"]
+    role = sf_type(sf, "OpportunityContactRole").create({"OpportunityId": opportunity, "ContactId": s,
+                                                         "Role": "Evaluator"})["id"]
     call = world.hubspot_sdk().crm.objects.calls.basic_api.create(CallInput(
         properties={"hs_timestamp": "2024-05-01T10:00:00Z", "hs_call_title": f"Call with {FIRST} {LAST}"},
         associations=[{"to": {"id": h}, "types": [{"associationCategory": "HUBSPOT_DEFINED",
@@ -91,7 +92,7 @@ def test_a_gdpr_erasure_leaves_no_trace_of_the_person_in_the_stores_bytes(world:
 
     # Salesforce reports the deleted Contact, and an activity about them changes (real Salesforce deletes
     # a Contact's activities with it and reports them as deleted): the next pull drops both again
-    sf.Task.update(task, {"Status": "Deferred"})
+    sf_type(sf, "Task").update(task, {"Status": "Deferred"})
     world.sandbox.clock.advance(61_000)
     again = sync(world)
     streams = again["pull"]["streams"]  # type: ignore[index]

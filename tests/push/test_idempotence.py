@@ -32,7 +32,7 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 def losing(real: Any) -> Any:
     """A sink class whose upserts reach the system, then lose the answer."""
-    class Lossy(real):  # type: ignore[misc, valid-type]
+    class Lossy(real):
         def write(self, object_type: str, operation: Operation, items: Sequence[Item], *, id_field: str | None
                   ) -> dict[str, WriteOutcome]:
             outcomes: dict[str, WriteOutcome] = super().write(object_type, operation, items, id_field=id_field)
@@ -44,7 +44,7 @@ def losing(real: Any) -> Any:
 
 def refusing(real: Any) -> Any:
     """A sink class that refuses every create (so the other system's creates get their turn)."""
-    class Refusing(real):  # type: ignore[misc, valid-type]
+    class Refusing(real):
         def write(self, object_type: str, operation: Operation, items: Sequence[Item], *, id_field: str | None
                   ) -> dict[str, WriteOutcome]:
             if operation == "upsert":
@@ -101,7 +101,8 @@ def assert_converged(world: World) -> None:
     hs, sf = hubspot_contacts(world), salesforce_people(world)
     emails = Counter((p.get("email") or "").lower() for p in hs.values() if p.get("email"))
     assert max(emails.values()) == 1
-    refs = Counter(r["HubSpot_Contact_Id__c"] for r in sf.values() if r["HubSpot_Contact_Id__c"] and r["Id"][:3] == "00Q")
+    refs = Counter(r["HubSpot_Contact_Id__c"] for r in sf.values()
+                   if r["HubSpot_Contact_Id__c"] and r["Id"][:3] == "00Q")
     assert max(refs.values()) == 1
     assert world.sync()["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}
 

@@ -82,8 +82,10 @@ KILL_POINTS = (
               lambda _delta, world, rows: written_values(world) > rows),
     KillPoint("mid-write: the 2nd contact update batch answered",
               calls("hubspot POST /crm/v3/objects/contacts/batch/update", 2)),
-    KillPoint("Salesforce: the run's 2nd Composite answered (the 1st is the pull's poll)", calls(f"salesforce {SF}", 2)),
-    KillPoint("deals: the first deal upsert batch answered", calls("hubspot POST /crm/v3/objects/deals/batch/upsert", 1)),
+    KillPoint("Salesforce: the run's 2nd Composite answered (the 1st is the pull's poll)",
+              calls(f"salesforce {SF}", 2)),
+    KillPoint("deals: the first deal upsert batch answered",
+              calls("hubspot POST /crm/v3/objects/deals/batch/upsert", 1)),
 )
 
 WRITES = ("batch/upsert", "batch/update", "batch/create", "unsubscribe", "associate", SF)
@@ -123,7 +125,8 @@ def sync_process(world: World, kill: KillPoint | None) -> Outcome:
             time.sleep(0.002)  # polling the counters: how often the test looks, not how long anything takes
         proc.communicate(timeout=300)
     after = made(world)
-    return Outcome(proc.returncode, summary, {k: n - before.get(k, 0) for k, n in after.items() if n > before.get(k, 0)})
+    return Outcome(proc.returncode, summary,
+                   {k: n - before.get(k, 0) for k, n in after.items() if n > before.get(k, 0)})
 
 
 def recorded_total(run: SyncRun) -> int:
@@ -137,7 +140,8 @@ def picture(world: World) -> dict[str, Any]:
     hs_by_id = {i: (p.get("email") or "").lower() for i, p in hs.items()}
     sf_email = {i: (r.get("Email") or "").lower() for i, r in sf.items()}
     hubspot = sorted((
-        (hs_by_id[i], tuple((k, p.get(k)) for k in HS_PROPS if k not in ("salesforce_lead_id", "salesforce_contact_id")),
+        (hs_by_id[i],
+         tuple((k, p.get(k)) for k in HS_PROPS if k not in ("salesforce_lead_id", "salesforce_contact_id")),
          sf_email.get(p.get("salesforce_lead_id") or p.get("salesforce_contact_id") or "", None))
         for i, p in hs.items()), key=repr)
     salesforce = sorted((

@@ -127,7 +127,8 @@ def test_records_of_the_other_system_never_match() -> None:
 
 def test_the_plan_left_drops_deferred_people_and_adopted_creates_only() -> None:
     create_1 = sf_create("p1", "101")
-    backref_1 = RecordWrite("hubspot", "contacts", "101", "p1", {"salesforce_lead_id": NewRecordId("salesforce", "Lead")})
+    backref_1 = RecordWrite("hubspot", "contacts", "101", "p1",
+                            {"salesforce_lead_id": NewRecordId("salesforce", "Lead")})
     create_2 = sf_create("p2", "102")
     update_2 = RecordWrite("hubspot", "contacts", "102", "p2", {"jobtitle": "CEO"})
     update_3 = RecordWrite("hubspot", "contacts", "103", "p3", {"jobtitle": "CTO"})

@@ -24,7 +24,7 @@ from connector.reconcile.mapping import ContactMapping
 from connector.store.models import Link, ParkedRecord
 from connector.sync import run_cycle
 
-from .conftest import World, make_world
+from .conftest import World, make_world, sf_type
 
 LAG_MS = 60_000  # the shipped default safety lag
 
@@ -190,11 +190,11 @@ def pick(world: World) -> dict[str, Person]:
     hubspot_only: list[Person] = []
     salesforce_only: list[Person] = []
     for links in person_links(world).values():
-        live = [l for l in links if l.role == "primary"]
+        live = [link for link in links if link.role == "primary"]
         if len(live) != len(links):
             continue
-        hs = [l.record_id for l in live if l.system == "hubspot"]
-        sf = [(l.object_type, l.record_id) for l in live if l.system == "salesforce"]
+        hs = [link.record_id for link in live if link.system == "hubspot"]
+        sf = [(link.object_type, link.record_id) for link in live if link.system == "salesforce"]
         if len(hs) == 1 and len(sf) == 1 and sf[0][0] == "Contact":
             paired.append(Person(hs[0], sf[0]))
         elif len(hs) == 1 and not sf:
@@ -220,8 +220,8 @@ def cases(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             r = http.post("/_sandbox/hubspot/account", json={"primary_id_preservation": preserved})
             assert r.status_code == 200, r.text
         # a Salesforce-only Contact (no e-mail, so it is not created in HubSpot): case e's survivor
-        world.salesforce_sdk().Contact.create({"FirstName": "Kim", "LastName": "Lindqvist", "Title": "Buyer",
-                                               "MailingCity": "Uppsala"})
+        sf_type(world.salesforce_sdk(), "Contact").create({"FirstName": "Kim", "LastName": "Lindqvist",
+                                                           "Title": "Buyer", "MailingCity": "Uppsala"})
         sync(world)
         world.sandbox.clock.advance(LAG_MS + 1_000)
         sync(world)  # the first sync's own writes come back (and anything the lag held)
@@ -239,13 +239,14 @@ def cases(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         with hubspot_control(world) as http:  # the loser's HubSpot twin is the one touched last
             current = read_hubspot(world, [p["d2"].hubspot or ""])[p["d2"].hubspot or ""].get("hs_lead_status")
             r = http.patch(f"/crm/v3/objects/contacts/{p['d2'].hubspot}",
-                           json={"properties": {"hs_lead_status": "CONNECTED" if current != "CONNECTED" else "BAD_TIMING"}})
+                           json={"properties": {
+                               "hs_lead_status": "CONNECTED" if current != "CONNECTED" else "BAD_TIMING"}})
             assert r.status_code == 200, r.text
         with salesforce_control(world) as http:
             for master, loser in (("d1", "d2"), ("e1", "e2")):
-                assert p[master].salesforce and p[loser].salesforce
-                r = http.post("/_sandbox/salesforce/merge",
-                              json={"masterId": p[master].salesforce[1], "mergeIds": [p[loser].salesforce[1]]})
+                kept, merged = p[master].salesforce, p[loser].salesforce
+                assert kept and merged
+                r = http.post("/_sandbox/salesforce/merge", json={"masterId": kept[1], "mergeIds": [merged[1]]})
                 assert r.status_code == 200, r.text
         live_hs = [survivor.get(k) or p[k].hubspot for k in ("a1", "b1", "d1", "d2", "e2")]
         before: dict[tuple[str, str], dict[str, Any]] = {
@@ -281,7 +282,7 @@ def explain(world: World, who: str, capsys: pytest.CaptureFixture[str]) -> dict[
 
 
 def linked(found: dict[str, Any]) -> set[str]:
-    return {l["record_id"] for l in found["links"]}
+    return {link["record_id"] for link in found["links"]}
 
 
 def test_a_hubspot_merge_of_two_linked_people_moves_no_value_between_them(cases: Cases) -> None:
@@ -294,7 +295,8 @@ def test_a_hubspot_merge_of_two_linked_people_moves_no_value_between_them(cases:
     now = after(cases)
     for rid in (a1_sf, a2_sf):
         assert now[("salesforce", rid)]["Email"] == cases.before[("salesforce", rid)]["Email"]
-        assert now[("salesforce", rid)]["HubSpot_Contact_Id__c"] == cases.before[("salesforce", rid)]["HubSpot_Contact_Id__c"]
+        assert now[("salesforce", rid)]["HubSpot_Contact_Id__c"] == \
+            cases.before[("salesforce", rid)]["HubSpot_Contact_Id__c"]
     involved = {r for c in cases.people for r in (cases.people[c].hubspot, cases.hubspot(c), cases.salesforce(c)) if r}
     assert not [r for s in cases.syncs for r in s["push"]["rejections_sample"] if r["record"] in involved]
 
@@ -346,13 +348,14 @@ def test_a_followed_hubspot_merge_moves_the_links_to_the_survivor(cases: Cases,
     p, world = cases.people, cases.world
     survivor = explain(world, cases.hubspot("b1"), capsys)
     assert {p["b1"].hubspot, p["b2"].hubspot, cases.hubspot("b1"), cases.salesforce("b1")} <= linked(survivor)
-    assert {l["record_id"] for l in survivor["links"] if l["role"] == "primary"} == {
+    assert {link["record_id"] for link in survivor["links"] if link["role"] == "primary"} == {
         cases.hubspot("b1"), cases.salesforce("b1")}
     for old_id in (p["b1"].hubspot or "", p["b2"].hubspot or ""):
         assert explain(world, old_id, capsys)["person_id"] == survivor["person_id"]
     # the Salesforce twin names the survivor, and no Salesforce record was made for the merged-away contact
     assert read_salesforce(world, "Contact", cases.salesforce("b1"))["HubSpot_Contact_Id__c"] == cases.hubspot("b1")
-    assert read_hubspot(world, [cases.hubspot("b1")])[cases.hubspot("b1")]["salesforce_contact_id"] == cases.salesforce("b1")
+    b1 = cases.hubspot("b1")
+    assert read_hubspot(world, [b1])[b1]["salesforce_contact_id"] == cases.salesforce("b1")
     for email in p["b2"].emails:  # the merged-away contact's address now lives in hs_additional_emails
         assert explain(world, email, capsys)["person_id"] == survivor["person_id"]
 

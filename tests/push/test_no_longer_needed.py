@@ -15,7 +15,7 @@ from hubspot.crm.contacts import SimplePublicObjectInput
 from connector.cli import main
 from connector.reconcile import load_mappings
 
-from .conftest import MAPPINGS, World, make_world
+from .conftest import MAPPINGS, World, make_world, sf_type
 from .test_sync_e2e import hubspot_contacts, pairs, salesforce_people
 
 
@@ -29,7 +29,7 @@ def test_a_parked_write_the_mapping_no_longer_plans_is_resolved(world: World, tm
     world.sync()
     hs, sf = hubspot_contacts(world), salesforce_people(world)
     h, s = next((h, s) for h, s in pairs(world) if h in hs and s in sf and s.startswith("00Q"))
-    world.salesforce_sdk().Lead.update(s, {"City": None})
+    sf_type(world.salesforce_sdk(), "Lead").update(s, {"City": None})
     world.hubspot_sdk().crm.contacts.basic_api.update(h, SimplePublicObjectInput(properties={
         "city": "Llanfair" + "pwllgwyngyll" * 4}))  # longer than Lead.City holds: refused and parked
     assert world.sync()["push"]["rejected"] == 1
@@ -50,4 +50,4 @@ def test_a_parked_write_the_mapping_no_longer_plans_is_resolved(world: World, tm
     assert main(["status", "--all", "--json", "--config", str(world.config_path)]) == 0
     (resolved,) = [p for p in json.loads(capsys.readouterr().out)["parked"] if p["record_id"] == s]
     assert resolved["resolution"] == "no longer needed" and resolved["resolved_at"] is not None
-    assert world.salesforce_sdk().Lead.get(s)["City"] is None  # nothing was written in its place
+    assert sf_type(world.salesforce_sdk(), "Lead").get(s)["City"] is None  # nothing was written in its place

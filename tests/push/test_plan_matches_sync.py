@@ -36,6 +36,8 @@ from connector.cli import main
 from connector.reconcile import Mappings, load_mappings
 from connector.sandbox.runner import Sandbox
 
+from .conftest import sf_type
+
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 
 Key = tuple[str, str, str]  # system, object type, record id
@@ -180,8 +182,8 @@ def compare(plan: dict[str, Any], before: dict[Key, dict[str, Any]], after: dict
     for key, n in plan["plan"]["objects"].items():
         system, obj = key.split(":", 1)
         w = pushed.get(system, {}).get(obj, {"created": 0, "updated": 0, "fields_written": 0, "rejected": 0})
-        if (n["create"], n["update"], n["fields"]) != (w["created"], w["updated"] + w["rejected"], w["fields_written"]) \
-                and not w["rejected"]:
+        written = (w["created"], w["updated"] + w["rejected"], w["fields_written"])
+        if (n["create"], n["update"], n["fields"]) != written and not w["rejected"]:
             problems.append(f"{key}: planned {n}, written {w}")
     for system, objects in pushed.items():
         for obj, w in objects.items():
@@ -216,9 +218,10 @@ def edit_both_sides(scene: Scene, n: int, tag: str) -> None:
     a new lead in each system."""
     sf = scene.salesforce_sdk()
     leads = sf.query(f"SELECT Id FROM Lead WHERE IsConverted = false ORDER BY Id LIMIT {n}")["records"]
+    lead = sf_type(sf, "Lead")
     for i, row in enumerate(leads):
-        sf.Lead.update(row["Id"], {"Title": f"Head of {tag} {i}", **({"HasOptedOutOfEmail": True} if i % 2 else {})})
-    sf.Lead.create({"LastName": f"New{tag}", "Company": "Acme", "Email": f"new.{tag}.lead@example.org"})
+        lead.update(row["Id"], {"Title": f"Head of {tag} {i}", **({"HasOptedOutOfEmail": True} if i % 2 else {})})
+    lead.create({"LastName": f"New{tag}", "Company": "Acme", "Email": f"new.{tag}.lead@example.org"})
     contacts = scene.hubspot_sdk().crm.contacts
     page = contacts.basic_api.get_page(limit=n, properties=["email"])
     contacts.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=[

@@ -16,7 +16,8 @@ CONTACTS = load_mappings(MAPPINGS).contacts
 def test_writes_go_in_batches_of_the_sinks_size_one_object_at_a_time(store_url: str) -> None:
     salesforce = FakeSink("salesforce", batch_size=2)
     pusher = Pusher(open_engine(store_url), sinks={"salesforce": salesforce}, mapping=CONTACTS, now_ms=lambda: 1_000)
-    leads = tuple(RecordWrite("salesforce", "Lead", f"00Q00000000000{n}", f"p{n}", {"Title": f"T{n}"}) for n in range(3))
+    leads = tuple(RecordWrite("salesforce", "Lead", f"00Q00000000000{n}", f"p{n}", {"Title": f"T{n}"})
+                  for n in range(3))
     contact = RecordWrite("salesforce", "Contact", "003000000000001", "p9", {"Title": "CTO"})
     result = pusher.push(WritePlan((), (*leads, contact), ()))
     assert [(object_type, operation, len(items)) for object_type, operation, items in salesforce.writes] == [

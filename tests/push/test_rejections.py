@@ -26,7 +26,7 @@ from connector.store.pushes import parked_rows
 from connector.systems.fakes import FakeSink
 from connector.systems.ports import Item, Operation, WriteOutcome
 
-from .conftest import MAPPINGS, World, make_world
+from .conftest import MAPPINGS, World, make_world, sf_type
 from .test_sync_e2e import hubspot_contacts, pairs, salesforce_people
 
 CONTACTS = load_mappings(MAPPINGS).contacts
@@ -196,11 +196,11 @@ def test_the_sandbox_refusing_two_fields_of_an_update_parks_both_and_writes_the_
     hs, sf = hubspot_contacts(synced), salesforce_people(synced)
     h, s = next((h, s) for h, s in pairs(synced) if h in hs and s in sf and s.startswith("00Q"))
     # HubSpot's values win; State and City have no truncate transform in the shipped mapping (Title has one)
-    synced.salesforce_sdk().Lead.update(s, {"State": None, "City": None, "Website": None})
+    sf_type(synced.salesforce_sdk(), "Lead").update(s, {"State": None, "City": None, "Website": None})
     synced.hubspot_sdk().crm.contacts.basic_api.update(h, SimplePublicObjectInput(properties={
         "state": "Vastra Gotaland" * 20, "city": "Gothenburg" * 30, "website": "https://quillfeather.example.org"}))
     result = synced.sync()
-    assert synced.salesforce_sdk().Lead.get(s)["Website"] == "https://quillfeather.example.org"
+    assert sf_type(synced.salesforce_sdk(), "Lead").get(s)["Website"] == "https://quillfeather.example.org"
     row = parked(synced.engine)[s]
     assert set((row.field or "").split(",")) == {"State", "City"} and row.code == "STRING_TOO_LONG"
     (entry,) = [r for r in result["push"]["rejections_sample"] if r["record"] == s]

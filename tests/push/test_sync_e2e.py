@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from connector.cli import main
 from connector.store.models import FieldAudit, Link, ParkedRecord
 
-from .conftest import World
+from .conftest import World, sf_type
 
 TEXT_PAIRS = (("firstname", "FirstName"), ("lastname", "LastName"), ("jobtitle", "Title"), ("email", "Email"))
 HS_PROPS = ["email", "firstname", "lastname", "jobtitle", "phone", "city", "hs_email_optout", "salesforce_lead_id",
@@ -67,7 +67,9 @@ def e164(value: Any) -> str | None:
     except phonenumbers.NumberParseException:
         return None
     valid = phonenumbers.is_valid_number(number)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) + f"x{number.extension}" if valid else None
+    if not valid:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) + f"x{number.extension}"
 
 
 def digits(value: Any) -> str:
@@ -78,7 +80,8 @@ def test_first_sync_writes_and_parks_nothing_silently(first: dict[str, Any]) -> 
     push = first["push"]
     assert first["ok"] and push["written"]["hubspot"]["contacts"]["created"] > 0
     assert push["written"]["salesforce"]["Lead"]["created"] > 0
-    total_writes = sum(n["created"] + n["updated"] + n["rejected"] for o in push["written"].values() for n in o.values())
+    total_writes = sum(n["created"] + n["updated"] + n["rejected"]
+                       for o in push["written"].values() for n in o.values())
     planned = first["reconcile"]["planned_writes"]
     assert total_writes == sum(planned[s]["creates"] + planned[s]["updates"] for s in planned) - push["held_back"]
 
@@ -127,8 +130,8 @@ def test_nothing_is_duplicated(world: World, first: dict[str, Any]) -> None:
     assert max(emails.values()) == 1
     with Session(world.engine) as session:
         created = session.exec(select(Link).where(Link.reason == "created")).all()
-    made_in_sf = [l.record_id for l in created if l.system == "salesforce"]
-    made_in_hs = [l.record_id for l in created if l.system == "hubspot"]
+    made_in_sf = [link.record_id for link in created if link.system == "salesforce"]
+    made_in_hs = [link.record_id for link in created if link.system == "hubspot"]
     assert len(made_in_sf) == first["push"]["written"]["salesforce"]["Lead"]["created"] > 0
     assert len(made_in_hs) == first["push"]["written"]["hubspot"]["contacts"]["created"] > 0
     # each record the connector created is the only one holding its cross-reference id
@@ -149,15 +152,16 @@ def test_second_sync_writes_nothing(world: World, first: dict[str, Any]) -> None
 def test_conflicting_edits_are_settled_by_the_rule_with_an_audit_entry(world: World, first: dict[str, Any]) -> None:
     hs, sf = hubspot_contacts(world), salesforce_people(world)
     h, s = next((h, s) for h, s in pairs(world) if h in hs and s in sf and s.startswith("00Q"))
-    world.hubspot_sdk().crm.contacts.basic_api.update(h, SimplePublicObjectInput(properties={"phone": "+1 415 555 0101"}))
-    world.salesforce_sdk().Lead.update(s, {"Phone": "+1 415 555 0199"})
+    world.hubspot_sdk().crm.contacts.basic_api.update(h, SimplePublicObjectInput(properties={
+        "phone": "+1 415 555 0101"}))
+    sf_type(world.salesforce_sdk(), "Lead").update(s, {"Phone": "+1 415 555 0199"})
     result = world.sync()
     assert result["push"]["written"]["hubspot"]["contacts"]["updated"] >= 1
     after = hubspot_contacts(world)[h]
     assert digits(after["phone"]) == "4155550199"  # phone: prefer_salesforce_unless_blank
     with Session(world.engine) as session:
-        audit = session.exec(select(FieldAudit).where(FieldAudit.field == "phone", FieldAudit.run_id == result["run_id"])
-                             ).all()
+        audit = session.exec(select(FieldAudit).where(FieldAudit.field == "phone",
+                                                      FieldAudit.run_id == result["run_id"])).all()
     assert any(a.winner_system == "salesforce" and a.loser_system == "hubspot" and "0101" in str(a.loser_value)
                for a in audit)
     assert world.sync()["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}
@@ -167,7 +171,7 @@ def test_a_rejected_value_is_parked_with_a_hint_and_the_rest_is_written(world: W
                                                                           capsys: pytest.CaptureFixture[str]) -> None:
     hs, sf = hubspot_contacts(world), salesforce_people(world)
     h, s = next((h, s) for h, s in pairs(world) if h in hs and s in sf and s.startswith("00Q"))
-    world.salesforce_sdk().Lead.update(s, {"Title": None, "City": None})  # blank: HubSpot's values win
+    sf_type(world.salesforce_sdk(), "Lead").update(s, {"Title": None, "City": None})  # blank: HubSpot's values win
     # longer than Lead.City's 40 characters (a long title no longer fails: the shipped mapping truncates it)
     long_city = "Llanfair" + "pwllgwyngyll" * 4
     world.hubspot_sdk().crm.contacts.basic_api.update(h, SimplePublicObjectInput(properties={
@@ -180,7 +184,8 @@ def test_a_rejected_value_is_parked_with_a_hint_and_the_rest_is_written(world: W
     hint = parked.hint or ""
     assert "city" in hint and "mappings/contacts.toml" in hint
     assert '"truncate"' in hint and "max_length = 40" in hint  # the hint names a transform that exists
-    assert world.salesforce_sdk().Lead.get(s)["Title"] == "Head of Growth"  # the record's other change went through
+    # the record's other change went through
+    assert sf_type(world.salesforce_sdk(), "Lead").get(s)["Title"] == "Head of Growth"
     # status shows it; while its retry is not due the next sync holds it back instead of failing again
     assert main(["status", "--config", str(world.config_path)]) == 0
     shown = capsys.readouterr().out  # the record, and the hint naming the fix (its code is in `--json`)
@@ -200,7 +205,7 @@ def test_a_rejected_value_is_parked_with_a_hint_and_the_rest_is_written(world: W
     assert fixed["push"]["rejected"] == 0
     with Session(world.engine) as session:
         assert session.exec(select(ParkedRecord).where(ParkedRecord.record_id == s)).one().resolved_at is not None
-    assert world.salesforce_sdk().Lead.get(s)["City"] == "Gothenburg"
+    assert sf_type(world.salesforce_sdk(), "Lead").get(s)["City"] == "Gothenburg"
 
 
 def test_plan_is_a_dry_run_with_a_forecast(tmp_path_factory: pytest.TempPathFactory,
@@ -237,7 +242,7 @@ def test_duplicates_are_listed_with_the_record_kept(world: World, first: dict[st
     assert rows and len(rows) <= first["reconcile"]["duplicates"] * 3
     assert all(r["kept"] and r["reason"] and r["system"] == "salesforce" for r in rows)
     with Session(world.engine) as session:
-        roles = Counter(l.role for l in session.exec(select(Link)).all())
+        roles = Counter(link.role for link in session.exec(select(Link)).all())
     assert roles["primary"] > 0 and roles["duplicate"] == len(rows) and roles["history"] > 0
 
 
@@ -253,9 +258,9 @@ def test_most_recent_uses_hubspot_property_history_not_the_record_time(world: Wo
     hs, sf = hubspot_contacts(world), salesforce_people(world)
     h, s = next((h, s) for h, s in pairs(world) if h in hs and s in sf and s.startswith("00Q")
                 and sf[s]["HubSpot_Contact_Id__c"] == h)
-    current = owners.email_of("salesforce", world.salesforce_sdk().Lead.get(s)["OwnerId"])
+    current = owners.email_of("salesforce", sf_type(world.salesforce_sdk(), "Lead").get(s)["OwnerId"])
     target = next(e for e in both if e != current)
-    world.salesforce_sdk().Lead.update(s, {"OwnerId": owners.id_of("salesforce", target)})
+    sf_type(world.salesforce_sdk(), "Lead").update(s, {"OwnerId": owners.id_of("salesforce", target)})
     world.sandbox.clock.advance(60_000)
     client = world.hubspot_sdk()
     # a property the connector pulls but does not sync (the lawful basis): the record's time moves on
@@ -279,6 +284,7 @@ def test_opportunities_become_deals_linked_to_their_contacts(world: World, first
     client = world.hubspot_sdk()
     linked = [o for o in opps.values() if o["HubSpot_Deal_Id__c"]]
     assert len(linked) >= deals_summary["push"]["written"]["hubspot"]["deals"]["created"]
+    assert world.mappings.opportunities is not None
     stage_map = world.mappings.opportunities.fields  # the stage transform maps names both ways
     assert any(f.name == "stage" for f in stage_map)
     hs_contacts = hubspot_contacts(world)
@@ -293,7 +299,8 @@ def test_opportunities_become_deals_linked_to_their_contacts(world: World, first
         # every contact with a role on the Opportunity, if synced to HubSpot, is associated with the deal
         contacts = {r["ContactId"][:15] for r in roles if r["OpportunityId"] == opp["Id"]}
         expected = {h for h, p in hs_contacts.items() if (p.get("salesforce_contact_id") or "")[:15] in contacts}
-        associated = {a.id for a in (deal.associations or {}).get("contacts", {}).results} if deal.associations else set()
+        associated = ({a.id for a in (deal.associations or {}).get("contacts", {}).results} if deal.associations
+                      else set())
         assert expected <= associated, (opp["Id"], expected, associated)
 
 

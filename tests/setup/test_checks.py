@@ -59,7 +59,8 @@ def test_a_field_read_only_on_both_sides_is_told_to_use_none(shipped: Sandbox, m
     """Before: "set direction = to_hubspot" for one side and "to_salesforce" for the other, each one wrong."""
     src = set_up(shipped, mappings, sources_for)
     both = copy_mappings(
-        tmp_path, '[fields.first_conversion]\nhubspot = "first_conversion_event_name"\nsalesforce = { lead = "Name" }\n',
+        tmp_path,
+        '[fields.first_conversion]\nhubspot = "first_conversion_event_name"\nsalesforce = { lead = "Name" }\n',
         ('[custom_fields]\nhubspot = []\nlead = []',
          '[custom_fields]\nhubspot = ["first_conversion_event_name"]\nlead = ["Name"]'))
     found = by_key(live_problems(src.hubspot, src.salesforce, both))

@@ -40,10 +40,12 @@ def test_fresh_portal_gets_group_and_properties(bare: Sandbox, mappings: Mapping
 def test_unique_property_makes_upserts_idempotent(bare: Sandbox, mappings: Mappings, sources_for: MakeSources) -> None:
     src = sources_for(bare)
     run_setup(src.hubspot, src.salesforce, mappings, apply=True, create_salesforce_fields=False)
-    body = {"inputs": [{"idProperty": "salesforce_lead_id", "id": "00Q000000000001AAA",
-                        "properties": {"email": "upsert-once@example.com", "salesforce_lead_id": "00Q000000000001AAA"}}]}
-    first = src.hubspot.http.json("POST", "/crm/v3/objects/contacts/batch/upsert", object_type="contacts", json_body=body)
-    again = src.hubspot.http.json("POST", "/crm/v3/objects/contacts/batch/upsert", object_type="contacts", json_body=body)
+    lead_id = "00Q000000000001AAA"
+    body = {"inputs": [{"idProperty": "salesforce_lead_id", "id": lead_id,
+                        "properties": {"email": "upsert-once@example.com", "salesforce_lead_id": lead_id}}]}
+    upsert = "/crm/v3/objects/contacts/batch/upsert"
+    first = src.hubspot.http.json("POST", upsert, object_type="contacts", json_body=body)
+    again = src.hubspot.http.json("POST", upsert, object_type="contacts", json_body=body)
     assert first["results"][0]["new"] is True and again["results"][0]["new"] is False
     assert first["results"][0]["id"] == again["results"][0]["id"]
 
@@ -51,13 +53,14 @@ def test_unique_property_makes_upserts_idempotent(bare: Sandbox, mappings: Mappi
 def test_incompatible_existing_property_is_reported_not_changed(bare: Sandbox, mappings: Mappings,
                                                                 sources_for: MakeSources) -> None:
     client = sdk(bare)
+    group = "contactinformation"
     client.crm.properties.core_api.create("contacts", PropertyCreate(
-        name="connector_score", label="Score (text)", type="string", field_type="text", group_name="contactinformation"))
+        name="connector_score", label="Score (text)", type="string", field_type="text", group_name=group))
     client.crm.properties.core_api.create("contacts", PropertyCreate(
-        name="salesforce_lead_id", label="Lead id", type="string", field_type="text", group_name="contactinformation"))
+        name="salesforce_lead_id", label="Lead id", type="string", field_type="text", group_name=group))
     client.crm.properties.core_api.create("contacts", PropertyCreate(
-        name="connector_status", label="Status", type="enumeration", field_type="select",
-        group_name="contactinformation", options=[OptionInput(label="MQL", value="MQL", display_order=0, hidden=False)]))
+        name="connector_status", label="Status", type="enumeration", field_type="select", group_name=group,
+        options=[OptionInput(label="MQL", value="MQL", display_order=0, hidden=False)]))
     src = sources_for(bare)
     report = run_setup(src.hubspot, src.salesforce, mappings, apply=True, create_salesforce_fields=False)
     problems = {p["name"]: p for p in report.hubspot.problems}

@@ -28,7 +28,8 @@ def test_a_field_of_limited_length_gets_a_truncate_suggestion(shipped: Sandbox, 
     by_key = {s.key: s for s in found.suggestions}
     first = by_key["fields.first_name.salesforce.lead"]
     assert "holds at most 40 characters" in first.message and "STRING_TOO_LONG" in first.message
-    assert first.hint == 'to cut longer values instead, add "truncate" to fields.first_name.transforms and set max_length = 40'
+    assert first.hint == ('to cut longer values instead, add "truncate" to fields.first_name.transforms and '
+                          'set max_length = 40')
     assert "fields.name.salesforce" in by_key and "Opportunity field 'Name'" in by_key["fields.name.salesforce"].message
     # job_title already truncates to Title's length; an e-mail address or a phone cut short would be wrong
     assert not [k for k in by_key if k.startswith(("fields.job_title.", "fields.email.", "fields.phone."))]

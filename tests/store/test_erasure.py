@@ -100,7 +100,8 @@ def seed(engine: Engine) -> None:
             ParkedRecord(system="hubspot", object_type="contacts", record_id="1", stage="push", field="hs_email_optout",
                          code="UNAVAILABLE", message="down", first_seen=1, last_seen=1, payload={"person_id": "hs-1"}),
             ParkedRecord(system="salesforce", object_type="Lead", record_id="new:hs-1", stage="push", field="LastName",
-                         code="STRING_TOO_LONG", message="x", first_seen=1, last_seen=1, payload={"person_id": "hs-1", "values": {"LastName": LAST}}),
+                         code="STRING_TOO_LONG", message="x", first_seen=1, last_seen=1,
+                         payload={"person_id": "hs-1", "values": {"LastName": LAST}}),
             SyncRun(command="sync", started_at=1, api_calls={}, error=f"something about {EMAIL}", counts={
                 "push": {"rejections_sample": [
                     {"record": "1", "hint": f"HubSpot rejected contacts.lastname: {LAST}"},

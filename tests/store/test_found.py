@@ -32,7 +32,7 @@ def test_found_records_are_staged_as_pulled_or_as_created_and_linked(store_url: 
     record_found(engine, linked=[("p1", [lead])], adopted=[("p2", [contact, merged])], now_ms=10_000, run_id=None)
     record_found(engine, linked=[("p2", [lead])], adopted=[], now_ms=11_000, run_id=None)  # never moves a link
     with Session(engine) as s:
-        links = {(l.record_id, l.person_id, l.reason) for l in s.exec(select(Link)).all()}
+        links = {(link.record_id, link.person_id, link.reason) for link in s.exec(select(Link)).all()}
         assert links == {(LEAD, "p1", "found before create"), ("7", "p2", "created")}
         pulled = s.get(SourceRecord, ("salesforce", "Lead", LEAD))
         assert pulled is not None and pulled.modified_at == 9_000 and pulled.changed_at == 9_000

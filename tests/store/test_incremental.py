@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from connector.reconcile import ContactMapping, SourceRecord, load_mappings
 from connector.store import open_engine
@@ -59,7 +59,7 @@ def _outcome(done: Reconciled) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...
 def _full(engine: Engine, mapping: ContactMapping) -> Reconciled:
     """A dry run that reconciles everyone (the saved digests are set aside meanwhile and put back)."""
     with Session(engine) as session, session.begin():
-        kept = dict(session.execute(select(Person.id, Person.inputs_digest)).all())  # type: ignore[call-overload]
+        kept = dict(session.execute(select(col(Person.id), col(Person.inputs_digest))).all())
         session.execute(update(Person).values(inputs_digest=None))
     try:
         done = reconcile_store(engine, mapping)
@@ -68,7 +68,7 @@ def _full(engine: Engine, mapping: ContactMapping) -> Reconciled:
     finally:
         with Session(engine) as session, session.begin():
             for pid, digest in kept.items():
-                session.execute(update(Person).where(Person.id == pid).values(inputs_digest=digest))  # type: ignore[arg-type]
+                session.execute(update(Person).where(col(Person.id) == pid).values(inputs_digest=digest))
 
 
 def test_settled_people_are_skipped_until_their_inputs_change(store_url: str) -> None:

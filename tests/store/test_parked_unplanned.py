@@ -26,10 +26,12 @@ def test_parked_writes_that_are_no_longer_planned_are_resolved(store_url: str) -
     engine = open_engine(store_url)
     _park(engine, RecordWrite("salesforce", "Lead", "00Q1", "p1", {"City": "x" * 50}), ("City",))
     _park(engine, RecordWrite("salesforce", "Lead", "00Q2", "p2", {"Title": "t", "City": "c"}), ("Title", "City"))
-    _park(engine, RecordWrite("hubspot", "contacts", "7", "p3", {"hs_analytics_source": "WEB"}), ("hs_analytics_source",))
+    _park(engine, RecordWrite("hubspot", "contacts", "7", "p3", {"hs_analytics_source": "WEB"}),
+          ("hs_analytics_source",))
     _park(engine, RecordWrite("salesforce", "Lead", None, "p4", {"LastName": "L"}), (), "REQUIRED_FIELD_MISSING")
     _park(engine, RecordWrite("salesforce", "Lead", None, "p5", {"LastName": "L"}), (), "REQUIRED_FIELD_MISSING")
-    _park(engine, RecordWrite("hubspot", "deals", "9", "", {"dealname": "d"}), ("dealname",))  # deals: planned elsewhere
+    # deals: planned elsewhere
+    _park(engine, RecordWrite("hubspot", "deals", "9", "", {"dealname": "d"}), ("dealname",))
     assert len(parked_rows(engine)) == 6
     still = [
         change("salesforce", "Lead", "00Q1", "City"),  # still planned: stays parked

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, func, select
 
-from connector.reconcile import reconcile
+from connector.reconcile import RecordKey, reconcile
 from connector.store import open_engine
 from connector.store.models import FieldAudit, Link, PersonField
 from connector.store.people import save_reconciliation, stored_links
@@ -41,6 +41,7 @@ def test_people_links_provenance_and_audit(store_url: str) -> None:
     assert again.fields_changed == 0 and again.conflicts_recorded == 0  # nothing new: nothing written
 
     links = stored_links(engine)
-    assert links[("salesforce", "Lead", lead_id(1))] == links[("hubspot", "contacts", "1")] == ann.person_id
+    lead, contact = RecordKey("salesforce", "Lead", lead_id(1)), RecordKey("hubspot", "contacts", "1")
+    assert links[lead] == links[contact] == ann.person_id
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Link)).one() == 3

@@ -26,7 +26,8 @@ def test_written_records_patch_the_snapshot_so_their_echo_is_no_change(store_url
     # the system's answer to the pull: same content, new stamp -> an echo: content time stays 1,000
     with Session(engine) as s, s.begin():
         counts = stage_records(s, [StagedRecord("salesforce", "Lead", "00Q1", 6_000,
-                                                {"Email": "a@b.c", "City": "Oslo", "SystemModstamp": "x"})], fetched_at=2)
+                                                {"Email": "a@b.c", "City": "Oslo", "SystemModstamp": "x"})],
+                               fetched_at=2)
     assert counts.echoes == 1
     with Session(engine) as s:
         row = s.get(SourceRecord, ("salesforce", "Lead", "00Q1"))
@@ -50,7 +51,7 @@ def test_a_create_is_linked_and_stored_as_never_changed_by_anyone_else(store_url
     record_batch(engine, [Written(create, "00QNEW")], [], now_ms=6_000, run_id=None)  # a replay changes nothing
     with Session(engine) as s:
         links = s.exec(select(Link).where(Link.record_id == "00QNEW")).all()
-        assert [(l.person_id, l.reason) for l in links] == [("p1", "created")]
+        assert [(link.person_id, link.reason) for link in links] == [("p1", "created")]
         row = s.get(SourceRecord, ("salesforce", "Lead", "00QNEW"))
         assert row is not None and row.changed_at == 0 and row.data[CREATED_MARK] and row.email_norm == "lee@x.io"
 

@@ -81,4 +81,5 @@ def test_checks_remember_when_they_ran(store_url: str) -> None:
     with Session(engine) as session:
         assert set(session.exec(select(StoreState.name)).all()) == {"setup:hubspot-properties",
                                                                     "hubspot:contacts:presence"}
-        assert session.exec(select(func.count()).select_from(SyncCursor)).one() == 0  # the cursor table holds cursors only
+        # the cursor table holds cursors only
+        assert session.exec(select(func.count()).select_from(SyncCursor)).one() == 0

@@ -119,9 +119,11 @@ def test_link_is_unique_per_source_record(store_url: str) -> None:
         s.add(p)
         s.commit()
         s.refresh(p)
-        s.add(Link(person_id=p.id, system="salesforce", object_type="Lead", record_id="00Q1", reason="email", linked_at=1))
+        s.add(Link(person_id=p.id, system="salesforce", object_type="Lead", record_id="00Q1", reason="email",
+                   linked_at=1))
         s.commit()
-        s.add(Link(person_id=p.id, system="salesforce", object_type="Lead", record_id="00Q1", reason="email", linked_at=2))
+        s.add(Link(person_id=p.id, system="salesforce", object_type="Lead", record_id="00Q1", reason="email",
+                   linked_at=2))
         with pytest.raises(IntegrityError):
             s.commit()
 

@@ -29,7 +29,8 @@ def empty_sandbox(sandbox: Sandbox) -> Sandbox:
 
 def hubspot_config(sb: Sandbox, **overrides: object) -> HubSpotConfig:
     info = sb.info()
-    values: dict[str, object] = {"base_url": info.hubspot_base_url, "access_token": SecretStr(info.hubspot_access_token),
-                                 "ca_bundle": info.ca_file, "requests_per_10s": 190, "daily_limit": 1_000_000}
+    values: dict[str, object] = {"base_url": info.hubspot_base_url,
+                                 "access_token": SecretStr(info.hubspot_access_token), "ca_bundle": info.ca_file,
+                                 "requests_per_10s": 190, "daily_limit": 1_000_000}
     values.update(overrides)
     return HubSpotConfig.model_validate(values)

@@ -2,13 +2,14 @@
 
 The adapters take an httpx transport, a retry policy and a sleep; these helpers pass a respx router as the
 transport (``httpx.MockTransport(router.handler)``), a fast policy and a sleep that only records, so the
-unit tests need neither the sandbox nor wall time. Test modules import the fixtures `router_fixture` and
-`sleeps_fixture` (requested as ``router`` and ``sleeps``). Shapes follow /work/shared/api-facts.md (source keys
-such as HS-ERR, SF-ERR name the vendor page each shape was read in).
+unit tests need neither the sandbox nor wall time. The conftests of ``hubspot/`` and ``salesforce/`` offer the
+fixtures `router_fixture` and `sleeps_fixture` (requested as ``router`` and ``sleeps``). Shapes follow
+/work/shared/api-facts.md (source keys such as HS-ERR, SF-ERR name the vendor page each shape was read in).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,6 +49,11 @@ def router_fixture() -> Iterator[respx.Router]:
 def sleeps_fixture() -> list[float]:
     """What the adapters would have waited, in order (they never wait for real)."""
     return []
+
+
+def json_of(call: respx.models.Call) -> Any:
+    """The JSON body a call sent."""
+    return json.loads(call.request.content)
 
 
 def hubspot(router: respx.Router, sleeps: list[float], **overrides: Any) -> tuple[HubSpotSource, CallLedger]:
@@ -95,6 +101,14 @@ def hs_error(status: int, category: str, message: str, **extra: Any) -> httpx.Re
                                         "correlationId": "a43683b0-5717-4ceb-80b4-104d02915d8c", **extra})
 
 
+def hs_not_found(*ids: str) -> dict[str, object]:
+    """One error of a 207 batch read naming the ids it could not find in ``context.ids`` (🟡: the shape is
+    undocumented, api-facts.md A3 open item 3; HubSpot/hubspot-api-php#619 reports the 207 with errors)."""
+    return {"status": "error", "category": "OBJECT_NOT_FOUND",
+            "message": "Could not get some CONTACT objects, they may be deleted or not exist.",
+            "context": {"ids": list(ids)}}
+
+
 def hs_rate_limited(policy: str, retry_after: str | None = None) -> httpx.Response:
     """A 429 as HS-USAGE shows it (api-facts.md A9): ``errorType`` RATE_LIMIT and the ``policyName`` hit."""
     message = "You have reached your daily limit." if policy == "DAILY" else "You have reached your ten-secondly limit."
@@ -105,6 +119,12 @@ def hs_rate_limited(policy: str, retry_after: str | None = None) -> httpx.Respon
 
 
 # ---------------------------------------------------------------------------------------------- Salesforce shapes
+
+
+def sf_granted(router: respx.Router, *tokens: str) -> respx.Route:
+    """The token endpoint granting `tokens` in turn (one grant of SF_GRANT's token when none are named)."""
+    answers = [httpx.Response(200, json={**SF_GRANT, "access_token": t}) for t in tokens or (SF_GRANT["access_token"],)]
+    return router.post(SF_TOKEN).mock(side_effect=answers)
 
 
 def sf_error(status: int, code: str, message: str, fields: list[str] | None = None,

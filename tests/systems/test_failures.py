@@ -107,7 +107,8 @@ def test_a_lasting_concurrency_limit_ends_as_try_again_later() -> None:
 
 def test_the_daily_total_is_the_budget_and_is_not_retried() -> None:
     vendor = Vendor([httpx.Response(200, json=TOKEN_OK)], [sf_error(
-        403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", {"Sforce-Limit-Info": "api-usage=115001/115000"})])
+        403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.",
+        {"Sforce-Limit-Info": "api-usage=115001/115000"})])
     with pytest.raises(BudgetExhausted, match="TotalRequests"):
         query(salesforce(vendor))
     assert len(vendor.api_requests) == 1
@@ -207,7 +208,8 @@ def test_a_token_refusal_never_echoes_the_credentials() -> None:
 
 
 def test_another_refusal_is_an_api_error_not_bad_configuration() -> None:
-    vendor = Vendor([httpx.Response(400, json={"error": "invalid_request", "error_description": "grant type is missing"})])
+    vendor = Vendor([httpx.Response(400, json={"error": "invalid_request",
+                                               "error_description": "grant type is missing"})])
     with pytest.raises(ApiError) as caught:
         salesforce(vendor).authenticate()
     assert not isinstance(caught.value, ConfigError) and caught.value.code == "invalid_request"
@@ -239,7 +241,8 @@ def test_hubspot_refresh_is_retried_and_a_bad_refresh_token_names_its_key() -> N
         "status": "BAD_REFRESH_TOKEN", "message": "missing or unknown refresh token refresh-abcdef-123456"})], sleeps)
     with pytest.raises(ConfigError) as caught:
         src.authenticate()
-    assert caught.value.problems[0].key == "[hubspot].refresh_token" and "refresh-abcdef-123456" not in str(caught.value)
+    assert caught.value.problems[0].key == "[hubspot].refresh_token"
+    assert "refresh-abcdef-123456" not in str(caught.value)
 
 
 # ---------------------------------------------------------------- item 7: certificates

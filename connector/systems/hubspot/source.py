@@ -67,8 +67,8 @@ class HubSpotSource:
 
     def owners(self) -> dict[str, str]:
         """Owner id -> e-mail, so owner fields map across systems by the person behind them."""
-        return {str(o["id"]): str(o["email"]) for page, _ in paged(self.http, "/crm/v3/owners", {"limit": 500}, "owners")
-                for o in page if o.get("email")}
+        pages = paged(self.http, "/crm/v3/owners", {"limit": 500}, "owners")
+        return {str(o["id"]): str(o["email"]) for page, _ in pages for o in page if o.get("email")}
 
     # ------------------------------------------------------------------ reads
 
@@ -118,7 +118,8 @@ class HubSpotSource:
                                   params={"archived": str(archived).lower()},
                                   json_body={"properties": ["hs_object_id", "hs_merged_object_ids"],
                                              "inputs": [{"id": i} for i in chunk]})
-            missing = {str(i) for e in (body or {}).get("errors") or [] for i in (e.get("context") or {}).get("ids") or []}
+            missing = {str(i) for e in (body or {}).get("errors") or []
+                       for i in (e.get("context") or {}).get("ids") or []}
             returned: set[str] = set()
             for record in (body or {}).get("results") or []:
                 returned.add(str(record.get("id")))
@@ -139,7 +140,8 @@ class HubSpotSource:
         for start in range(0, len(ids), HISTORY_BATCH):
             chunk = ids[start:start + HISTORY_BATCH]
             props = sorted(set().union(*(wanted[i] for i in chunk)))
-            body = self.http.json("POST", f"/crm/v3/objects/{object_type}/batch/read", object_type=f"{object_type}:history",
+            body = self.http.json("POST", f"/crm/v3/objects/{object_type}/batch/read",
+                                  object_type=f"{object_type}:history",
                                   json_body={"properties": [], "propertiesWithHistory": props,
                                              "inputs": [{"id": i} for i in chunk]})
             for record in field(body, "results", list, object_type):

@@ -87,7 +87,8 @@ def _daily_total_spent(response: httpx.Response, errors: list[dict[str, Any]]) -
     ... Limit exceeded"), which clears as soon as the org's long-running requests finish. Salesforce sends the
     same code for both (API Request Limits and Allocations); the message, or usage at the limit in
     Sforce-Limit-Info, tells them apart."""
-    if any("TotalRequests" in str(e.get("message", "")) for e in errors if e.get("errorCode") == "REQUEST_LIMIT_EXCEEDED"):
+    if any("TotalRequests" in str(e.get("message", ""))
+           for e in errors if e.get("errorCode") == "REQUEST_LIMIT_EXCEEDED"):
         return True
     usage = parse_sforce_limit_info(response.headers.get("sforce-limit-info"))
     return usage is not None and usage[0] >= usage[1]

@@ -31,7 +31,8 @@ def bulk_query_pages(source: SalesforceSource, soql: str, *, object_type: str, a
         "columnDelimiter": "COMMA", "lineEnding": "LF"})
     job_id = str((job or {}).get("id"))
     for attempt in range(10_000):
-        state = (source.http.json("GET", source.path(f"jobs/query/{job_id}"), object_type=object_type) or {}).get("state")
+        state = (source.http.json("GET", source.path(f"jobs/query/{job_id}"),
+                                  object_type=object_type) or {}).get("state")
         if state == "JobComplete":
             break
         if state in ("Failed", "Aborted"):

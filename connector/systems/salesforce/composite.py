@@ -46,7 +46,8 @@ def window_soql(sobject: str, fields: Sequence[str], window: Window) -> str:
     return (f"SELECT {', '.join(wanted)} FROM {sobject} WHERE SystemModstamp >= {soql_datetime(window.start)} "
             f"AND SystemModstamp < {soql_datetime(window.end)} ORDER BY SystemModstamp, Id")
 
-def composite(source: SalesforceSource, items: Sequence[WindowRead | ChangeProbe]) -> list[dict[str, Any] | ProbeResult]:
+def composite(source: SalesforceSource,
+              items: Sequence[WindowRead | ChangeProbe]) -> list[dict[str, Any] | ProbeResult]:
     """Run window queries and change probes packed into as few Composite calls as the limits allow.
 
     A Composite call counts as ONE API call and carries at most 5 queries and 25 subrequests. A probe
@@ -68,7 +69,8 @@ def composite(source: SalesforceSource, items: Sequence[WindowRead | ChangeProbe
         results.extend(_composite_call(source, chunk))
     return results
 
-def _composite_call(source: SalesforceSource, chunk: Sequence[WindowRead | ChangeProbe]) -> list[dict[str, Any] | ProbeResult]:
+def _composite_call(source: SalesforceSource,
+                    chunk: Sequence[WindowRead | ChangeProbe]) -> list[dict[str, Any] | ProbeResult]:
     subrequests: list[dict[str, Any]] = []
     for i, item in enumerate(chunk):
         if isinstance(item, WindowRead):

@@ -114,7 +114,7 @@ def _collections(source: SalesforceSource, sobject: str, method: str, path: str,
                     "NO_RESULT", "Salesforce's answer for this collection was missing or malformed")
                 out.update({k: WriteOutcome(False, code=code, message=message) for k in chunk_keys})
                 continue
-            for key, record, result in zip(chunk_keys, recs, results):
+            for key, record, result in zip(chunk_keys, recs, results, strict=True):
                 out[key] = _save_result(Item(key, record.get("Id"), {}), result)
     return out
 
@@ -162,7 +162,7 @@ def _delete(source: SalesforceSource, sobject: str, ids: Sequence[str]) -> dict[
         body = source.http.json("DELETE", source.path("composite/sobjects"), object_type=sobject,
                                 params={"ids": ",".join(chunk), "allOrNone": "false"})
         results = body if isinstance(body, list) else []
-        for rid, result in zip(chunk, results):
+        for rid, result in zip(chunk, results, strict=False):  # a short answer: the ids it leaves out, below
             outcome = _save_result(Item(rid, rid, {}), result)
             if not outcome.ok and outcome.code == "ENTITY_IS_DELETED":
                 outcome = WriteOutcome(True, rid)

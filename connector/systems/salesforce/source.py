@@ -19,7 +19,7 @@ from simple_salesforce.format import format_soql
 from ...config import SalesforceConfig
 from ..http import DEFAULT_RETRY, ApiError, MalformedResponse, RetryPolicy
 from ..ledger import CallLedger
-from ..ports import ChangeProbe, LookupKey, ProbeResult, StagedRecord, Window, WindowRead
+from ..ports import ChangeProbe, LookupKey, ProbeResult, StagedRecord, Window, WindowPages, WindowRead
 from ._client import QUERY_PAGE, SYSTEM, connect
 from .bulk import BULK_RESULT_ROWS, bulk_query_pages
 from .composite import COMPOSITE_QUERIES, composite, window_soql
@@ -65,7 +65,8 @@ class SalesforceSource:
         try:
             body = self.http.json("GET", self.path("limits"), object_type="limits")
         except ApiError as exc:  # /limits needs "View Setup and Configuration"; a refusal still carries the header
-            log.warning("salesforce: GET /limits refused (%s); the org's daily figure comes from the next call", exc.code)
+            log.warning("salesforce: GET /limits refused (%s); the org's daily figure comes from the next call",
+                        exc.code)
             return
         daily = body.get("DailyApiRequests") if isinstance(body, dict) else None
         if isinstance(daily, dict) and isinstance(daily.get("Max"), int) and isinstance(daily.get("Remaining"), int):
@@ -126,7 +127,7 @@ class SalesforceSource:
     def first_pages(self, requests: Sequence[tuple[str, Sequence[str], Window]]) -> list[tuple[str, dict[str, Any]]]:
         """Each window query's first page (five per Composite call); continue a body with `follow`."""
         bodies = self.composite([WindowRead(o, tuple(f), w) for o, f, w in requests])
-        return [(o, b) for (o, _, _), b in zip(requests, bodies) if isinstance(b, dict)]
+        return [(o, b) for (o, _, _), b in zip(requests, bodies, strict=True) if isinstance(b, dict)]
 
     def follow(self, body: dict[str, Any], sobject: str) -> Iterator[list[dict[str, Any]]]:
         """The pages of a query result, from its first body on (query-more through nextRecordsUrl)."""
@@ -139,13 +140,14 @@ class SalesforceSource:
             for page in self._follow(body, sobject):
                 yield sobject, page
 
-    def read_windows(self, requests: Sequence[WindowRead | ChangeProbe]) -> list[_WindowPages | ProbeResult]:
+    def read_windows(self, requests: Sequence[WindowRead | ChangeProbe]) -> list[WindowPages | ProbeResult]:
         """The Source port's reads: first pages and probes packed into Composite calls (`composite`), the rest
         of each read by query-more as it is iterated, or, for a first load above the bulk threshold, as one
         Bulk 2.0 query job."""
         answers = self.composite(requests)
+        # misc: mypy cannot tell that `composite` answers a probe with a ProbeResult, never a body
         return [_WindowPages(self, request, answer) if isinstance(request, WindowRead) and isinstance(answer, dict)
-                else answer for request, answer in zip(requests, answers)]  # type: ignore[misc]
+                else answer for request, answer in zip(requests, answers, strict=True)]  # type: ignore[misc]
 
     def find(self, keys: Sequence[LookupKey], *, fields: Mapping[str, Sequence[str]], ref_field: str
              ) -> list[StagedRecord]:

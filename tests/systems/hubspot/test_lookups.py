@@ -26,8 +26,10 @@ T0 = 1_750_000_000_000
 
 def hubspot_people() -> SeedBatch:
     return SeedBatch(hubspot={"contacts": [
-        {"id": "11", "createdAt": T0, "updatedAt": T0 + 5, "properties": {"email": "Ann@Example.com", "firstname": "Ann"}},
-        {"id": "12", "createdAt": T0, "updatedAt": T0, "properties": {"email": "bob@example.com", "firstname": "Bob"}}]})
+        {"id": "11", "createdAt": T0, "updatedAt": T0 + 5,
+         "properties": {"email": "Ann@Example.com", "firstname": "Ann"}},
+        {"id": "12", "createdAt": T0, "updatedAt": T0,
+         "properties": {"email": "bob@example.com", "firstname": "Bob"}}]})
 
 
 def test_hubspot_finds_contacts_by_email_100_per_call(empty_sandbox: Sandbox) -> None:

@@ -103,7 +103,8 @@ def test_a_refused_salesforce_lookup_raises_so_no_create_goes_out_unlooked() -> 
     router = respx.Router(base_url="https://sf.test")
     router.post("/services/data/v62.0/composite").mock(return_value=httpx.Response(200, json={"compositeResponse": [
         {"referenceId": "f0", "httpStatusCode": 400,
-         "body": [{"errorCode": "INVALID_FIELD", "message": "No such column 'HubSpot_Contact_Id__c' on entity 'Lead'"}]}]}))
+         "body": [{"errorCode": "INVALID_FIELD",
+                   "message": "No such column 'HubSpot_Contact_Id__c' on entity 'Lead'"}]}]}))
     src = SalesforceSource(config, CallLedger(), transport=httpx.MockTransport(router.handler))
     with pytest.raises(ApiError) as caught:
         salesforce_find(src, [("a@b.c", "1")], fields={"Lead": ["Email"]}, ref_field="HubSpot_Contact_Id__c")

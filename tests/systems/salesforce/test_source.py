@@ -31,7 +31,8 @@ def leads(n: int, *, start: int = 1, step: int = 1000, email: str | None = None)
     for i in range(start, start + n):
         m = T0 + i * step
         rows.append({"Id": make_id("Lead", i), "LastName": f"L{i}", "Company": "Acme", "Status": "Open - Not Contacted",
-                     "Email": email or f"lead{i}@acme.test", "CreatedDate": T0, "LastModifiedDate": m, "SystemModstamp": m})
+                     "Email": email or f"lead{i}@acme.test", "CreatedDate": T0, "LastModifiedDate": m,
+                     "SystemModstamp": m})
     return SeedBatch(salesforce={"Lead": rows})
 
 

@@ -1,14 +1,14 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 10:29:05.581385
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
@@ -49,7 +49,8 @@ def upgrade() -> None:
     sa.Column('close_date', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
     sa.Column('is_closed', sa.Boolean(), nullable=False),
     sa.Column('is_won', sa.Boolean(), nullable=False),
-    sa.Column('person_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('person_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
+              nullable=True),
     sa.Column('modified_at', sa.BigInteger(), nullable=False),
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.PrimaryKeyConstraint('system', 'record_id')
@@ -73,7 +74,8 @@ def upgrade() -> None:
     sa.Column('started_at', sa.BigInteger(), nullable=False),
     sa.Column('finished_at', sa.BigInteger(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('api_calls', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('api_calls', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
+              nullable=False),
     sa.Column('counts', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.PrimaryKeyConstraint('id')
@@ -87,9 +89,11 @@ def upgrade() -> None:
     sa.Column('field', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('rule', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('winner_system', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('winner_value', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('winner_value', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
+              nullable=True),
     sa.Column('loser_system', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('loser_value', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('loser_value', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
+              nullable=True),
     sa.Column('decided_at', sa.BigInteger(), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
@@ -159,7 +163,8 @@ def upgrade() -> None:
     sa.Column('merged_into', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('email_norm', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('field_times', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('field_times', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
+              nullable=True),
     sa.Column('run_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['sync_run.id'], ),
     sa.PrimaryKeyConstraint('system', 'object_type', 'record_id')

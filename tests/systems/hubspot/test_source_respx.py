@@ -1,10 +1,7 @@
-"""HubSpotSource against respx: list and search paging, 429 policies, 5xx retries, OAuth refresh on 401,
-batch reads of missing ids and malformed bodies, with exact call counts and no sandbox."""
+"""HubSpotSource against respx: list paging, 429 policies, 5xx retries, OAuth refresh on 401, batch reads of
+missing ids and malformed bodies, with exact call counts and no sandbox."""
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 import httpx
 import pytest
@@ -12,32 +9,25 @@ import respx
 from pydantic import SecretStr
 
 from connector.errors import ConfigError
-from connector.pull.cursor import Window
 from connector.systems.http import ApiError, MalformedResponse, TransientApiError
-from connector.systems.hubspot import SEARCH_PAGE, HubSpotSource
+from connector.systems.hubspot import HubSpotSource
 from connector.systems.ledger import CallLedger
-from connector.systems.lookups import hubspot_find_by_email
 from connector.systems.pacing import BudgetExhausted
-from tests.systems.respx_vendors import (  # noqa: F401
+from tests.systems.respx_vendors import (
     ATTEMPTS,
     HS,
     HS_TOKEN,
     hs_error,
+    hs_not_found,
     hs_page,
     hs_rate_limited,
     hs_record,
     hubspot,
-    router_fixture,
-    sleeps_fixture,
+    json_of,
 )
 
 CONTACTS = f"{HS}/crm/v3/objects/contacts"
-SEARCH = f"{CONTACTS}/search"
 T0 = 1_700_000_000_000
-
-
-def body_of(call: respx.models.Call) -> dict[str, Any]:
-    return json.loads(call.request.content)  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------------------------------------- list paging
@@ -65,58 +55,6 @@ def test_an_empty_page_with_a_cursor_is_followed_and_not_yielded(router: respx.R
     pages = list(source.list_pages("contacts", ["email"], archived=True))
     assert [[r["id"] for r in page] for page, _ in pages] == [["201"]]
     assert route.call_count == 2 and route.calls[0].request.url.params["archived"] == "true"
-
-
-# ---------------------------------------------------------------------------------------------- search paging
-
-
-def filters_of(call: respx.models.Call) -> list[dict[str, str]]:
-    return body_of(call)["filterGroups"][0]["filters"]  # type: ignore[no-any-return]
-
-
-def test_search_pages_by_keyset_restarting_at_the_last_time_and_never_sends_after(
-        router: respx.Router, sleeps: list[float]) -> None:
-    """A full page (200) makes the next query start at its last modified time (GTE), not at an offset, so the
-    10,000-result cap of HS-SEARCH (api-facts.md A4) is never reached; ids seen at that time are skipped."""
-    first = [hs_record(i, T0 + i) for i in range(1, SEARCH_PAGE)] + [hs_record(900, T0 + SEARCH_PAGE - 1)]
-    # the vendor answers the restarted query with the records at the boundary again, then the new ones
-    second = [hs_record(SEARCH_PAGE - 1, T0 + SEARCH_PAGE - 1), hs_record(900, T0 + SEARCH_PAGE - 1),
-              hs_record(901, T0 + SEARCH_PAGE + 5)]
-    route = router.post(SEARCH).mock(side_effect=[hs_page(first, after="200"), hs_page(second)])
-    source, ledger = hubspot(router, sleeps)
-    pages = list(source.changed_pages("contacts", Window(T0, T0 + 10_000), ["email"]))
-    assert [len(p) for p in pages] == [SEARCH_PAGE, 1] and pages[1][0]["id"] == "901"
-    assert route.call_count == 2 and ledger.total() == 2
-    for call in route.calls:
-        body = body_of(call)
-        assert "after" not in body and body["limit"] == SEARCH_PAGE
-        assert body["sorts"] == [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}]
-    assert [f["value"] for f in filters_of(route.calls[0])] == [str(T0), str(T0 + 10_000)]
-    assert filters_of(route.calls[1])[0] == {"propertyName": "lastmodifieddate", "operator": "GTE",
-                                             "value": str(T0 + SEARCH_PAGE - 1)}
-
-
-def test_a_full_page_in_one_millisecond_is_finished_by_object_id(router: respx.Router, sleeps: list[float]) -> None:
-    """200 records stamped with one time: the read pages that millisecond by hs_object_id, then goes past it."""
-    same = [hs_record(i, T0 + 5) for i in range(1, SEARCH_PAGE + 1)]
-    route = router.post(SEARCH).mock(side_effect=[
-        hs_page(same),                                                     # GTE T0: one millisecond, full
-        hs_page(same),                                                     # EQ T0+5, id > 0: all seen already
-        hs_page([hs_record(i, T0 + 5) for i in range(SEARCH_PAGE + 1, SEARCH_PAGE + 31)]),  # id > 200: 30 more
-        hs_page([hs_record(999, T0 + 9)]),                                 # GTE T0+6: the rest of the window
-    ])
-    source, _ = hubspot(router, sleeps)
-    pages = list(source.changed_pages("contacts", Window(T0, T0 + 10), ["email"]))
-    ids = [r["id"] for p in pages for r in p]
-    assert len(ids) == len(set(ids)) == SEARCH_PAGE + 31 and ids[-1] == "999"
-    assert route.call_count == 4
-    assert filters_of(route.calls[1]) == [
-        {"propertyName": "lastmodifieddate", "operator": "EQ", "value": str(T0 + 5)},
-        {"propertyName": "hs_object_id", "operator": "GT", "value": "0"}]
-    assert body_of(route.calls[1])["sorts"] == [{"propertyName": "hs_object_id", "direction": "ASCENDING"}]
-    assert filters_of(route.calls[2])[1]["value"] == str(SEARCH_PAGE)
-    assert filters_of(route.calls[3])[0] == {"propertyName": "lastmodifieddate", "operator": "GTE",
-                                             "value": str(T0 + 6)}
 
 
 # ---------------------------------------------------------------------------------------------- 429 and 5xx
@@ -222,23 +160,15 @@ def test_a_private_app_token_is_not_refreshed(router: respx.Router, sleeps: list
 # ---------------------------------------------------------------------------------------------- batch reads
 
 
-def not_found(*ids: str) -> dict[str, object]:
-    """One error of a 207 batch read naming the ids it could not find in ``context.ids`` (🟡: the shape is
-    undocumented, api-facts.md A3 open item 3; HubSpot/hubspot-api-php#619 reports the 207 with errors)."""
-    return {"status": "error", "category": "OBJECT_NOT_FOUND",
-            "message": "Could not get some CONTACT objects, they may be deleted or not exist.",
-            "context": {"ids": list(ids)}}
-
-
 def test_batch_read_of_missing_ids_counts_only_the_records_returned(router: respx.Router, sleeps: list[float]
                                                                     ) -> None:
     survivor = hs_record(10, T0, hs_merged_object_ids="11;12")
     route = router.post(f"{CONTACTS}/batch/read").mock(return_value=httpx.Response(207, json={
-        "status": "COMPLETE", "results": [survivor], "numErrors": 1, "errors": [not_found("13", "14")],
+        "status": "COMPLETE", "results": [survivor], "numErrors": 1, "errors": [hs_not_found("13", "14")],
         "startedAt": "2024-08-15T17:09:13.610Z", "completedAt": "2024-08-15T17:09:13.910Z"}))
     source, _ = hubspot(router, sleeps)
     assert source.present("contacts", ["10", "11", "13", "14"]) == {"10", "11"}
-    assert route.call_count == 1 and body_of(route.calls[0])["inputs"] == [
+    assert route.call_count == 1 and json_of(route.calls[0])["inputs"] == [
         {"id": "10"}, {"id": "11"}, {"id": "13"}, {"id": "14"}]
 
 
@@ -247,23 +177,8 @@ def test_batch_read_goes_100_ids_per_call(router: respx.Router, sleeps: list[flo
         "status": "COMPLETE", "results": []}))
     source, _ = hubspot(router, sleeps)
     assert source.present("contacts", [str(i) for i in range(250)], archived=True) == set()
-    assert route.call_count == 3 and [len(body_of(c)["inputs"]) for c in route.calls] == [100, 100, 50]
+    assert route.call_count == 3 and [len(json_of(c)["inputs"]) for c in route.calls] == [100, 100, 50]
     assert route.calls[0].request.url.params["archived"] == "true"
-
-
-def test_lookup_by_email_treats_a_207_error_and_a_404_as_not_found(router: respx.Router, sleeps: list[float]
-                                                                   ) -> None:
-    known = hs_record(7, "2024-09-11T13:27:39.356Z", email="ada@example.test")
-    route = router.post(f"{CONTACTS}/batch/read").mock(side_effect=[
-        httpx.Response(207, json={"status": "COMPLETE", "results": [known], "numErrors": 1,
-                                  "errors": [not_found("bob@example.test")]}),
-        hs_error(404, "OBJECT_NOT_FOUND", "Could not get some CONTACT objects, they may be deleted or not exist."),
-    ])
-    source, _ = hubspot(router, sleeps)
-    emails = ["ada@example.test", "bob@example.test"] + [f"p{i:03}@example.test" for i in range(100)]
-    found = hubspot_find_by_email(source, emails, properties=["firstname"])
-    assert [(s.record_id, s.email_norm) for s in found] == [("7", "ada@example.test")]
-    assert route.call_count == 2 and body_of(route.calls[0])["idProperty"] == "email"
 
 
 def test_associations_follow_each_records_own_paging(router: respx.Router, sleeps: list[float]) -> None:
@@ -280,7 +195,7 @@ def test_associations_follow_each_records_own_paging(router: respx.Router, sleep
     source, _ = hubspot(router, sleeps)
     assert source.associations("contacts", "deals", ["1", "2", "3"]) == {"1": ["20", "21"], "2": ["30"], "3": []}
     assert route.call_count == 2
-    assert body_of(route.calls[1])["inputs"] == [{"id": "1", "after": "MC0yLTE1OTc0MDA2NTg%3D"}]
+    assert json_of(route.calls[1])["inputs"] == [{"id": "1", "after": "MC0yLTE1OTc0MDA2NTg%3D"}]
 
 
 # ---------------------------------------------------------------------------------------------- malformed bodies
@@ -302,15 +217,6 @@ def test_a_list_answer_without_a_results_list_is_malformed_and_not_retried(
     source, _ = hubspot(router, sleeps)
     with pytest.raises(MalformedResponse, match="unexpected response shape"):
         list(source.list_pages("contacts", ["email"]))
-    assert route.call_count == 1
-
-
-def test_a_search_record_without_a_modified_time_is_malformed(router: respx.Router, sleeps: list[float]) -> None:
-    record = {"id": "5", "properties": {"hs_object_id": "5"}, "archived": False}
-    route = router.post(SEARCH).mock(return_value=hs_page([record]))
-    source, _ = hubspot(router, sleeps)
-    with pytest.raises(MalformedResponse, match="record 5 has no modified time"):
-        list(source.changed_pages("contacts", Window(T0, T0 + 10), ["email"]))
     assert route.call_count == 1
 
 
