@@ -27,7 +27,7 @@ from sqlmodel import Session, col, func, select
 
 from connector.config import HubSpotConfig, SalesforceConfig
 from connector.pull.engine import Puller, PullSettings
-from connector.pull.streams import ALL_STREAMS
+from connector.objects.streams import ALL_STREAMS
 from connector.bounds import hubspot_read_calls, salesforce_read_calls
 from connector.store import open_engine
 from connector.store.models import Engagement, SourceRecord

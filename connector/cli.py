@@ -238,7 +238,7 @@ def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
     import time
 
     from .pull.engine import Puller, PullSettings
-    from .pull.streams import streams_for
+    from .objects.streams import streams_for
     from .store import open_engine
     from .store.runs import abandon_run, call_recorder, finish_run, start_run
     from .sync import log_pull, open_systems

@@ -28,15 +28,22 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     # the adapters: no stage and no store
     "connector.systems": ("connector.store", "connector.pull", "connector.push", "connector.sync",
                           "connector.setup", *EDGES),
-    # the stages see the ports, never a vendor's package, and never the run that wires them
-    "connector.pull": (*VENDORS, "connector.push", "connector.sync", "connector.setup", *EDGES),
-    "connector.push": (*VENDORS, "connector.pull", "connector.sync", "connector.setup", *EDGES),
+    # the stages see the ports, never a vendor's package, and never the run that wires them (nor the object
+    # specs it runs: of `connector.objects` they read only the stream descriptions: see ALLOWED)
+    "connector.pull": (*VENDORS, "connector.push", "connector.sync", "connector.setup", "connector.objects", *EDGES),
+    "connector.push": (*VENDORS, "connector.pull", "connector.sync", "connector.setup", "connector.objects", *EDGES),
+    # what is pulled: descriptions over the core's mapping types, read by every stage
+    "connector.objects.streams": ("connector.store", "connector.systems", "connector.pull", "connector.push",
+                                  "connector.sync", "connector.setup", *EDGES),
+    # the object specs: run by the cycle, they call the stages, the store and the core
+    "connector.objects": ("connector.setup", *EDGES),
     "connector.setup": ("connector.sync", *EDGES),
     "connector.sync": EDGES,
 }
 
-# exceptions to FORBIDDEN: the ports module is a leaf of value types and Protocols, below the store
-ALLOWED: tuple[str, ...] = ("connector.systems.ports",)
+# exceptions to FORBIDDEN: the ports module is a leaf of value types and Protocols, below the store; the
+# stream descriptions (what is pulled) import only the core's mapping types, and the stages read them
+ALLOWED: tuple[str, ...] = ("connector.systems.ports", "connector.objects.streams")
 
 
 def _modules() -> list[tuple[str, Path]]:

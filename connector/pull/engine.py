@@ -35,7 +35,7 @@ from ..systems.ports import (
     WindowSource,
 )
 from .cursor import MINUTE_MS, CursorTracker, next_window, whole_minute
-from .streams import Stream
+from ..objects.streams import Stream
 
 __all__ = ["PullResult", "PullSettings", "Puller"]
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from ..objects.streams import PEOPLE_STREAMS, with_mapped_fields
 from ..reconcile.mapping import ContactMapping
 from ..reconcile.records import RecordKey
 from ..store.found import linked_people, record_found
@@ -90,8 +91,6 @@ def people_id_fields(mapping: ContactMapping) -> dict[tuple[str, str], tuple[str
 
 def people_finders(hubspot: Source, salesforce: Source, mapping: ContactMapping) -> dict[str, Finder]:
     """Look-ups of person records in both systems, reading what the pull reads."""
-    from ..pull.streams import PEOPLE_STREAMS, with_mapped_fields
-
     fields = {s.object_type: with_mapped_fields(s, mapping).fields for s in PEOPLE_STREAMS
               if s.object_type in ("contacts", "Lead", "Contact")}
     ref_field = mapping.identity.salesforce_hubspot_id_field
@@ -125,7 +124,7 @@ def look_before_create(engine: Engine, plan: WritePlan, finders: Mapping[str, Fi
             raise ValueError(f"no look-up for {system}: creates there cannot be checked for duplicates")
         for record in finder([w for w in wanted if w.write.system == system]):
             parent = record.merged_into if record.merged_into and not record.data else record.record_id
-            key = RecordKey(record.system, record.object_type, parent)  # type: ignore[arg-type]
+            key = RecordKey(record.system, record.object_type, parent)
             found.setdefault(key, []).append(record)
     xrefs: dict[str, set[str]] = {}
     for (target, _), names in id_fields.items():

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..reconcile.records import RecordKey
 from ..reconcile.records import SourceRecord as DomainRecord
@@ -31,8 +31,8 @@ class DealInputs:
 
 
 def _records(session: Session, system: str, object_type: str) -> tuple[DomainRecord, ...]:
-    rows = session.execute(select(SourceRecord).where(SourceRecord.system == system,
-                                                      SourceRecord.object_type == object_type)).scalars()
+    rows = session.execute(select(SourceRecord).where(col(SourceRecord.system) == system,
+                                                      col(SourceRecord.object_type) == object_type)).scalars()
     return tuple(_domain(r) for r in rows)
 
 
@@ -45,9 +45,12 @@ def deal_inputs(engine: Engine, *, closed_within_ms: int | None = None, now_ms: 
         roles = _records(session, "salesforce", "OpportunityContactRole")
         contacts = _records(session, "salesforce", "Contact")
         # a primary link to a record deleted since (archived, merged away, erased) is never associated with
-        links = session.execute(select(Link.system, Link.object_type, Link.record_id, Link.person_id).join(
-            SourceRecord, (SourceRecord.system == Link.system) & (SourceRecord.object_type == Link.object_type)
-            & (SourceRecord.record_id == Link.record_id)).where(Link.role == "primary", ~SourceRecord.deleted)).all()
+        links = session.execute(select(col(Link.system), col(Link.object_type), col(Link.record_id),
+                                       col(Link.person_id)).join(
+            SourceRecord, (col(SourceRecord.system) == col(Link.system))
+            & (col(SourceRecord.object_type) == col(Link.object_type))
+            & (col(SourceRecord.record_id) == col(Link.record_id))).where(
+                col(Link.role) == "primary", ~col(SourceRecord.deleted))).all()
         held = held_people(session)  # a merge held for review: their deal links wait for the decision too
     if closed_within_ms is not None:
         cutoff = now_ms - closed_within_ms

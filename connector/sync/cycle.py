@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,35 +17,28 @@ from sqlalchemy.engine import Engine
 
 from ..config import ConnectorConfig, DeletionsConfig
 from ..errors import ConnectorError
+from ..objects import registry
+from ..objects.spec import ObjectRun, ObjectSpec, Outcome, object_summary
+from ..objects.streams import ENGAGEMENT_STREAMS, Stream, with_mapped_fields
 from ..pull.engine import Puller, PullSettings
-from ..pull.history import history_wanted, save_field_times
-from ..pull.streams import streams_for
-from ..push.deals import sync_deals
 from ..push.engine import Pusher
-from ..push.lookup import look_before_create, people_finders, people_id_fields
-from ..push.removals import apply_deletions
-from ..reconcile.deletions import DeletionPolicy, plan_deletions, without_deleted_people
-from ..reconcile.engine import ReconcileResult
 from ..reconcile.mapping import ContactMapping, Mappings, OpportunityMapping
-from ..reconcile.writes import plan_writes
 from ..setup import require_live_fit
-from ..store.erasure import deleted_records, erased_filter, purge_erased
-from ..store.pushes import held_fields, parked_count, resolve_unplanned
+from ..store.erasure import purge_erased
+from ..store.pushes import parked_count
 from ..store.runs import abandon_run, call_recorder, finish_run, start_run
 from ..store.state import erasure_salt
-from ..systems.hubspot import HubSpotSink, HubSpotSource
+from ..systems.hubspot import HubSpotSink
 from ..systems.ledger import CallLedger
 from ..systems.pacing import BudgetExhausted
 from ..systems.ports import Sink
 from ..systems.salesforce import SalesforceSink
-from ..wording import count
 from .checks import check_presence, check_setup
-from .planning import add_deal_forecast, describe_plan, forecast
-from .reconciling import reconcile_store
-from .results import DealsResult, FieldHistory, PlanResult, PullResult, PushResult, ReconcileStage, RunResult
+from .planning import add_deal_forecast
+from .results import DealsResult, PullResult, RunResult
 from .systems import Systems
 
-__all__ = ["CycleOptions", "log_pull", "run_cycle", "run_once"]
+__all__ = ["CycleOptions", "log_pull", "pulled_streams", "run_cycle", "run_objects", "run_once", "sync_object"]
 
 #: the stages' INFO lines are the package's (`progress.py` listens to "connector.sync")
 log = logging.getLogger("connector.sync")
@@ -87,6 +79,14 @@ class CycleOptions:
                    closed_opportunities_days=cfg.sync.closed_opportunities_days, **overrides)
 
 
+def pulled_streams(specs: Sequence[ObjectSpec], groups: Sequence[str], mapping: ContactMapping) -> list[Stream]:
+    """The streams of the configured groups: each object's (in run order), then engagement (the activity
+    scoring reads); the people streams also read every field the contact mapping writes."""
+    chosen = [s for spec in specs if spec.group in groups for s in spec.streams]
+    chosen += [s for s in ENGAGEMENT_STREAMS if "engagement" in groups]
+    return [with_mapped_fields(s, mapping) for s in chosen]
+
+
 def _totals(ledger: CallLedger, since: Mapping[tuple[str, str], int] | None = None) -> dict[str, int]:
     return {s: int(v["total"]) for s, v in ledger.snapshot(since).items()}  # type: ignore[call-overload]
 
@@ -98,8 +98,8 @@ def run_cycle(engine: Engine, systems: Systems | Callable[[], Systems], mapping:
 
 
 def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: CycleOptions) -> RunResult:
-    """Pull (unless `options.pull` is False), reconcile and push once; with `options.dry_run`, plan instead of
-    pushing.
+    """Pull (unless `options.pull` is False), then run every registered object (`objects.registry`: people,
+    then deals) through the same stages (`sync_object`); with `options.dry_run`, plan instead of pushing.
 
     `systems` may be a function that opens them (`open_systems`): it is called once the store's run lock
     is held, so a run refused because the store is busy has signed in to neither system; systems opened
@@ -114,6 +114,7 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
     base = systems.ledger.mark()  # the adapters may serve several runs: this run's calls are those after it
     systems.ledger.on_record = call_recorder(engine, run_id, base)  # on the run's record as each is made
     run = RunResult(run_id=run_id, dry_run=options.dry_run)
+    specs = registry.registered()
     try:
         bulk_threshold = (systems.salesforce.bulk_threshold if options.bulk_threshold is None
                           else options.bulk_threshold)
@@ -127,7 +128,7 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
                                     safety_lag_ms=options.safety_lag_ms, run_id=run_id,
                                     deletion_scan_ms=options.deletion_scan_ms)
             pulled = Puller(engine, hubspot=systems.hubspot, salesforce=systems.salesforce, settings=settings).pull(
-                streams_for(options.objects or list(ALL_OBJECTS), mapping))
+                pulled_streams(specs, options.objects or list(ALL_OBJECTS), mapping))
             run.pull = PullResult(seconds=round(time.perf_counter() - t, 3), streams=pulled.to_json(),
                                   api_calls=_totals(systems.ledger, base))
             log_pull(run.pull.to_json())
@@ -136,66 +137,12 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
                 run.pull.presence_check = check_presence(
                     engine, systems.hubspot, clock(), int(deletions.presence_check_hours * 3_600_000))
         check_setup(engine, systems.hubspot, mapping, clock())  # before anything is written or planned
-        require_live_fit(systems.hubspot, systems.salesforce, Mappings(mapping, options.deal_mapping))  # per run
-        log.info("reconcile: unifying the people in the store")
-        t = time.perf_counter()
-        refine = _history_reader(engine, systems.hubspot, mapping, run) if options.field_history else None
-        done = reconcile_store(engine, mapping, skip=erased_filter(engine, salt), refine=refine,
-                               save_at=None if options.dry_run else (clock(), run_id))
-        result = done.result
-        run.reconcile = ReconcileStage(seconds=round(time.perf_counter() - t, 3), summary=done.summary)
-        _log_reconcile(run.reconcile.to_json())
-        actions = plan_deletions(result.people, deleted_records(engine), DeletionPolicy(
-            hubspot_archive=deletions.hubspot_archive, salesforce_delete=deletions.salesforce_delete))
-        planned = without_deleted_people(result.changes, actions)
-        plan = plan_writes(planned, held_fields(engine, now_ms=clock()))
-        # no create on the store's word alone: records changed within the safety lag are not pulled yet. A
-        # plan looks up too (storing nothing), so that it shows what the sync will send
-        looked = look_before_create(engine, plan, people_finders(systems.hubspot, systems.salesforce, mapping),
-                                    id_fields=people_id_fields(mapping), by_email=mapping.identity.match_on_email,
-                                    now_ms=clock(), run_id=run_id, dry_run=options.dry_run)
-        if options.dry_run:
-            run.plan = PlanResult(
-                described=describe_plan(looked.plan, sample=options.sample, full=options.full_plan,
-                                        adopted=looked.adopted),
-                lookup=looked.to_json(), deletions=dict(Counter(a.action for a in actions)))
-            run.forecast = forecast(looked.plan, systems, bulk_threshold, looked_up=plan)
-            log.info("plan: %s (nothing written)", _objects_line(run.plan.objects, "create", "update"))
-        else:
-            resolve_unplanned(engine, planned, now_ms=clock())  # parked writes no longer planned: not needed
-            log.info("push: writing %s", _objects_line(looked.plan.counts(), "create", "update") or "nothing")
-            before = _totals(systems.ledger)
-            t = time.perf_counter()
-            sinks: dict[str, Sink] = {"hubspot": HubSpotSink(systems.hubspot),
-                                      "salesforce": SalesforceSink(systems.salesforce, bulk_threshold)}
-            pusher = Pusher(engine, sinks=sinks, mapping=mapping, now_ms=clock, run_id=run_id,
-                            bulk_threshold=bulk_threshold)
-            pusher.created.update(looked.adopted)
-            pushed = pusher.push(looked.plan)
-            run.deletions = apply_deletions(
-                engine, actions, mapping=mapping,  # deletions go one by one: never through Bulk
-                sinks={**sinks, "salesforce": SalesforceSink(systems.salesforce, 10**9)},
-                erase_action=deletions.erase_action, salt=salt, now_ms=clock(), run_id=run_id)
-            after = _totals(systems.ledger)
-            run.push = PushResult(seconds=round(time.perf_counter() - t, 3), pushed=pushed.to_json(),
-                                  lookup=looked.to_json(),
-                                  write_calls={s: after.get(s, 0) - before.get(s, 0) for s in ("hubspot", "salesforce")})
-            _log_push(run.push.to_json())
-        if options.deal_mapping is not None and "opportunities" in (options.objects or ["opportunities"]):
-            before = _totals(systems.ledger)
-            run.deals = DealsResult(sync_deals(
-                engine, sinks={"hubspot": HubSpotSink(systems.hubspot),
-                               "salesforce": SalesforceSink(systems.salesforce, bulk_threshold)},
-                contacts=mapping, mapping=options.deal_mapping, now_ms=clock, run_id=run_id,
-                bulk_threshold=bulk_threshold, closed_within_days=options.closed_opportunities_days,
-                dry_run=options.dry_run))
-            if run.forecast is not None:
-                add_deal_forecast(run.forecast, run.deals.report, bulk_threshold)
-            if run.push is not None:
-                after = _totals(systems.ledger)
-                run.deals.write_calls = {s: after.get(s, 0) - before.get(s, 0) for s in ("hubspot", "salesforce")}
-                for s_, n in run.deals.write_calls.items():
-                    run.push.write_calls[s_] += n
+        mappings = Mappings(mapping, options.deal_mapping)
+        require_live_fit(systems.hubspot, systems.salesforce, mappings)  # per run
+        sinks: dict[str, Sink] = {"hubspot": HubSpotSink(systems.hubspot),
+                                  "salesforce": SalesforceSink(systems.salesforce, bulk_threshold)}
+        context = ObjectRun(engine, systems, sinks, mappings, options, run, run_id, clock, bulk_threshold, salt)
+        run_objects(specs, context)
         run.completed = True
     except ConnectorError as exc:
         run.error, run.message = type(exc).__name__, str(exc)
@@ -215,12 +162,6 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
     return run
 
 
-def _objects_line(objects: Mapping[str, Mapping[str, int]], create: str, update: str) -> str:
-    """"hubspot contacts 3 creates, 5 updates; ..." from per-object counts (names only, no record values)."""
-    return "; ".join(f"{key.replace(':', ' ')} {count(n.get(create, 0), 'create')}, {count(n.get(update, 0), 'update')}"
-                     for key, n in sorted(objects.items()))
-
-
 def log_pull(part: Mapping[str, Any]) -> None:
     """The pull stage's INFO line: time, streams, records new and changed, API calls (counts only)."""
     streams = part["streams"].values()
@@ -231,21 +172,49 @@ def log_pull(part: Mapping[str, Any]) -> None:
              sum(s.get("echoes", 0) for s in streams), calls.get("hubspot", 0), calls.get("salesforce", 0))
 
 
-def _log_reconcile(part: Mapping[str, Any]) -> None:
-    writes = part["planned_writes"]
-    log.info("reconcile: done in %.1f s: %d people (%d unchanged), %d linked in both systems, %d duplicates, "
-             "%d conflicts decided; HubSpot needs %d creates and %d updates, Salesforce %d and %d", part["seconds"],
-             part["people"], part["unchanged"], part["linked_in_both"], part["duplicates"],
-             sum(c["people"] for c in part["conflicts"]), writes["hubspot"]["creates"], writes["hubspot"]["updates"],
-             writes["salesforce"]["creates"], writes["salesforce"]["updates"])
+def run_objects(specs: Sequence[ObjectSpec], run: ObjectRun) -> None:
+    """Every spec this run syncs, in order, through the same stages, each filed in the run's result."""
+    for spec in specs:
+        if spec.runs(run.mappings, run.options.objects):
+            _report(spec, run, sync_object(spec, run))
 
 
-def _log_push(part: Mapping[str, Any]) -> None:
-    objects = {f"{system}:{obj}": {"create": n["created"], "update": n["updated"]}
-               for system, per in part["written"].items() for obj, n in per.items()}
-    log.info("push: done in %.1f s: wrote %s; %d rejected and parked; write calls HubSpot %d, Salesforce %d",
-             part["seconds"], _objects_line(objects, "create", "update") or "nothing", part["rejected"],
-             part["write_calls"]["hubspot"], part["write_calls"]["salesforce"])
+def sync_object(spec: ObjectSpec, run: ObjectRun) -> Outcome:
+    """One object through the stages: reconcile, plan, look up; unless a dry run, push and what follows it
+    (the spec's hooks), with the push's time and write calls."""
+    reconciled = spec.reconcile(run)
+    plan = spec.plan(run, reconciled)
+    outcome = Outcome(reconciled, plan, spec.look_up(run, plan))
+    if run.dry_run:
+        return outcome
+    spec.before_push(run, outcome)
+    before = _totals(run.systems.ledger)
+    t = time.perf_counter()
+    pusher = Pusher(run.engine, sinks=run.sinks, mapping=run.contacts, now_ms=run.clock, run_id=run.run_id,
+                    bulk_threshold=run.bulk_threshold, id_fields=spec.id_fields(run.mappings))
+    pusher.created.update(outcome.looked.adopted)
+    outcome.pushed = pusher.push(outcome.looked.plan)
+    outcome.after = spec.after_push(run, reconciled, pusher.created)
+    outcome.seconds = round(time.perf_counter() - t, 3)
+    after = _totals(run.systems.ledger)
+    outcome.write_calls = {s: after.get(s, 0) - before.get(s, 0) for s in ("hubspot", "salesforce")}
+    return outcome
+
+
+def _report(spec: ObjectSpec, run: ObjectRun, outcome: Outcome) -> None:
+    """The object's part of the run's result: the spec's own `report` (people's parts are the summary's
+    stages), or its summary filed under its name, its writes added to the run's forecast or write calls."""
+    if spec.report is not None:
+        spec.report(run, outcome)
+        return
+    part = DealsResult(object_summary(outcome), outcome.write_calls)
+    result = run.result
+    result.add_object(spec.name, part)
+    if result.forecast is not None:
+        add_deal_forecast(result.forecast, part.report, run.bulk_threshold)
+    if result.push is not None and outcome.write_calls is not None:
+        for system, n in outcome.write_calls.items():
+            result.push.write_calls[system] += n
 
 
 def _opened_after_lock(engine: Engine, run_id: int, systems: Systems | Callable[[], Systems]
@@ -259,21 +228,3 @@ def _opened_after_lock(engine: Engine, run_id: int, systems: Systems | Callable[
     except BaseException:
         abandon_run(engine, run_id)
         raise
-
-
-def _history_reader(engine: Engine, hubspot: HubSpotSource, mapping: ContactMapping,
-                    run: RunResult) -> Callable[[ReconcileResult], dict[str, dict[str, int]]]:
-    """For each chunk of people: where most_recent settled a disagreement on HubSpot's record time, the
-    real change times of those properties (property history, 50 contacts a call), kept in the store."""
-    def read(part: ReconcileResult) -> dict[str, dict[str, int]]:
-        wanted = history_wanted(part, mapping)
-        if not wanted:
-            return {}
-        times = hubspot.property_times("contacts", wanted)
-        save_field_times(engine, times)
-        if run.field_history is None:
-            run.field_history = FieldHistory()
-        run.field_history.records += len(wanted)
-        run.field_history.with_times += len(times)
-        return times
-    return read

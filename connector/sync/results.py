@@ -139,7 +139,8 @@ class PushResult:
 
 @dataclass
 class DealsResult:
-    """Deals and opportunities: what their sync reported, and (unless a dry run) their write calls."""
+    """An object other than people (deals and Opportunities first): what its sync reported, and (unless a
+    dry run) its write calls."""
 
     report: dict[str, Any]
     write_calls: dict[str, int] | None = None
@@ -166,6 +167,8 @@ class RunResult:
     deletions: dict[str, Any] | None = None
     push: PushResult | None = None
     deals: DealsResult | None = None
+    #: the parts of objects other than people and deals, by name, in the order they ran
+    objects: dict[str, DealsResult] = field(default_factory=dict)
     error: str | None = None
     message: str | None = None
     api_calls: dict[str, Any] = field(default_factory=dict)
@@ -181,22 +184,33 @@ class RunResult:
         if not self.completed:
             return "failed"
         if ((self.push is not None and (self.push.rejected or self.push.held))
-                or (self.deals is not None and self.deals.rejected)):
+                or any(part.rejected for part in self._object_parts().values())):
             return "partial"
         return "ok"
 
+    def add_object(self, name: str, part: DealsResult) -> None:
+        """An object's part of the run: deals keep their key of the summary, others go under their name."""
+        if name == "deals":
+            self.deals = part
+        else:
+            self.objects[name] = part
+
+    def _object_parts(self) -> dict[str, DealsResult]:
+        return {**({"deals": self.deals} if self.deals is not None else {}), **self.objects}
+
     def stage_counts(self) -> dict[str, Any]:
         """What the run's record keeps of each stage (`SyncRun.counts`)."""
-        return {k: v for k, v in self.to_json().items() if k in _STAGES}
+        return {k: v for k, v in self.to_json().items() if k in _STAGES or k in self.objects}
 
     def to_json(self) -> dict[str, Any]:
         """The run's summary as `connector sync --json` and `connector plan --json` print it."""
         out: dict[str, Any] = {"ok": self.error is None, "run_id": self.run_id, "dry_run": self.dry_run}
         for key, part in (("pull", self.pull), ("field_history", self.field_history), ("reconcile", self.reconcile),
                           ("plan", self.plan), ("forecast", self.forecast), ("deletions", self.deletions),
-                          ("push", self.push), ("deals", self.deals)):
+                          ("push", self.push)):
             if part is not None:
                 out[key] = part if isinstance(part, dict) else part.to_json()
+        out.update((name, part.to_json()) for name, part in self._object_parts().items())
         if self.error is not None:
             out.update(error=self.error, message=self.message)
         out.update(api_calls=self.api_calls, parked=self.parked, seconds=self.seconds)

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from connector.pull.engine import Puller, PullSettings
-from connector.pull.streams import ALL_STREAMS, PEOPLE_STREAMS, Stream
+from connector.objects.streams import ALL_STREAMS, PEOPLE_STREAMS, Stream
 from connector.sandbox.faults import FaultRule
 from connector.sandbox.runner import Sandbox
 from connector.store import open_engine

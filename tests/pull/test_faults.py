@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from sqlmodel import Session, func, select
 
 from connector.pull.engine import Puller, PullSettings
-from connector.pull.streams import PEOPLE_STREAMS
+from connector.objects.streams import PEOPLE_STREAMS
 from connector.sandbox.dataset import SeedBatch
 from connector.sandbox.faults import FaultRule
 from connector.sandbox.runner import Sandbox

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from connector.pull.cursor import whole_minute
 from connector.pull.engine import Puller, PullSettings
-from connector.pull.streams import ALL_STREAMS
+from connector.objects.streams import ALL_STREAMS
 from connector.store import open_engine
 from connector.store.cursors import Cursor, load_cursor, save_cursor
 from connector.store.models import SourceRecord

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from connector.pull.engine import Puller, PullSettings
-from connector.pull.streams import Stream
+from connector.objects.streams import Stream
 from connector.store import open_engine
 from connector.store.cursors import read_cursor
 from connector.store.models import Engagement, SourceRecord

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from connector.pull.engine import Puller, PullSettings
-from connector.pull.streams import PEOPLE_STREAMS
+from connector.objects.streams import PEOPLE_STREAMS
 from connector.sandbox.dataset import SeedBatch
 from connector.sandbox.runner import Sandbox
 from connector.sandbox.salesforce.ids import make_id

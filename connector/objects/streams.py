@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Literal
+
+from ..reconcile.mapping import ContactMapping
 
 __all__ = [
     "ALL_STREAMS",
@@ -47,9 +49,9 @@ class Stream:
 _HUBSPOT_CONTACT = (
     "email", "firstname", "lastname", "phone", "mobilephone", "company", "jobtitle", "website", "city", "state",
     "country", "industry", "numemployees", "annualrevenue", "lifecyclestage", "hs_lead_status", "hubspot_owner_id",
-    "hs_legal_basis", "hs_email_optout", "hs_analytics_source", "hs_merged_object_ids", "hs_additional_emails", "createdate",
-    "lastmodifieddate", "hs_email_open", "hs_email_click", "hs_email_last_open_date", "hs_email_last_click_date",
-    "hs_analytics_num_page_views", "num_conversion_events", "recent_conversion_date",
+    "hs_legal_basis", "hs_email_optout", "hs_analytics_source", "hs_merged_object_ids", "hs_additional_emails",
+    "createdate", "lastmodifieddate", "hs_email_open", "hs_email_click", "hs_email_last_open_date",
+    "hs_email_last_click_date", "hs_analytics_num_page_views", "num_conversion_events", "recent_conversion_date",
 )
 _SF_LEAD = (
     "FirstName", "LastName", "Company", "Email", "Phone", "MobilePhone", "Title", "Website", "City", "State",
@@ -117,7 +119,7 @@ ENGAGEMENT_STREAMS: tuple[Stream, ...] = (
 ALL_STREAMS: tuple[Stream, ...] = PEOPLE_STREAMS + OPPORTUNITY_STREAMS + ENGAGEMENT_STREAMS
 
 
-def streams_for(groups: Sequence[str], mapping: Any = None) -> list[Stream]:
+def streams_for(groups: Sequence[str], mapping: ContactMapping | None = None) -> list[Stream]:
     """The streams of the configured object groups, people first (identity needs them before activity).
 
     With the contact `mapping`, the people streams also read every native field it maps and the
@@ -128,7 +130,7 @@ def streams_for(groups: Sequence[str], mapping: Any = None) -> list[Stream]:
     return [with_mapped_fields(s, mapping) for s in chosen] if mapping is not None else chosen
 
 
-def with_mapped_fields(stream: Stream, mapping: Any) -> Stream:
+def with_mapped_fields(stream: Stream, mapping: ContactMapping) -> Stream:
     """`stream` reading the contact mapping's fields too (people objects only)."""
     if stream.object_type not in ("contacts", "Lead", "Contact"):
         return stream

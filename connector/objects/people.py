@@ -1,0 +1,155 @@
+"""People: HubSpot contacts, Salesforce Leads and Contacts, unified by identity resolution, described once.
+
+The run's primary object: reconciled every cycle (deals link to people's records), and its parts are
+the run summary's own stages (`reconcile`, `plan`, `forecast`, `push`, `deletions`). Only people need
+the hooks below: property history while reconciling, held fields and deletions when planning, a look-up
+before each create (the store may not know a record made in the last minute), the store told what is no
+longer planned, and the deletions carried out after the writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..config import DeletionsConfig
+from ..pull.history import history_wanted, save_field_times
+from ..push.lookup import Looked, look_before_create, people_finders, people_id_fields
+from ..push.removals import apply_deletions
+from ..reconcile.deletions import DeletionPolicy, plan_deletions, without_deleted_people
+from ..reconcile.engine import ReconcileResult
+from ..reconcile.mapping import Mappings
+from ..reconcile.writes import WritePlan, plan_writes
+from ..store.erasure import deleted_records, erased_filter
+from ..store.pushes import held_fields, resolve_unplanned
+from ..sync.planning import describe_plan, forecast
+from ..sync.reconciling import reconcile_store
+from ..sync.results import FieldHistory, PlanResult, PushResult, ReconcileStage
+from ..systems.salesforce import SalesforceSink
+from ..wording import count
+from .spec import IdFields, ObjectRun, ObjectSpec, Outcome, Reconciled
+from .streams import PEOPLE_STREAMS
+
+__all__ = ["PEOPLE"]
+
+#: the stages' INFO lines are the sync package's (`progress.py` listens to "connector.sync")
+log = logging.getLogger("connector.sync")
+
+
+def _id_fields(mappings: Mappings) -> IdFields:
+    return people_id_fields(mappings.contacts)
+
+
+def _deletions(run: ObjectRun) -> DeletionsConfig:
+    return run.options.deletions or DeletionsConfig()
+
+
+def reconcile(run: ObjectRun) -> Reconciled:
+    """Every stored person record through identity and the core (saved as people unless a dry run), and the
+    deletions that follow from records deleted at the source; the changes left are those of live people."""
+    log.info("reconcile: unifying the people in the store")
+    t = time.perf_counter()
+    engine, mapping = run.engine, run.contacts
+    refine = _history_reader(run) if run.options.field_history else None
+    done = reconcile_store(engine, mapping, skip=erased_filter(engine, run.salt), refine=refine,
+                           save_at=None if run.dry_run else (run.clock(), run.run_id))
+    run.result.reconcile = ReconcileStage(seconds=round(time.perf_counter() - t, 3), summary=done.summary)
+    _log_reconcile(run.result.reconcile.to_json())
+    policy = _deletions(run)
+    actions = plan_deletions(done.result.people, deleted_records(engine), DeletionPolicy(
+        hubspot_archive=policy.hubspot_archive, salesforce_delete=policy.salesforce_delete))
+    return Reconciled(tuple(without_deleted_people(done.result.changes, actions)), deletions=tuple(actions),
+                      issues=done.result.issues)
+
+
+def plan(run: ObjectRun, reconciled: Reconciled) -> WritePlan:
+    """The writes, less the fields parked and waiting for their retry."""
+    return plan_writes(reconciled.changes, held_fields(run.engine, now_ms=run.clock()))
+
+
+def look_up(run: ObjectRun, plan: WritePlan) -> Looked:
+    """No create on the store's word alone: records changed within the safety lag are not pulled yet. A dry
+    run looks up too (storing nothing), so that it shows what the sync will send."""
+    mapping = run.contacts
+    return look_before_create(run.engine, plan, people_finders(run.systems.hubspot, run.systems.salesforce, mapping),
+                              id_fields=people_id_fields(mapping), by_email=mapping.identity.match_on_email,
+                              now_ms=run.clock(), run_id=run.run_id, dry_run=run.dry_run)
+
+
+def before_push(run: ObjectRun, outcome: Outcome) -> None:
+    """Parked writes no longer planned are not needed any more."""
+    resolve_unplanned(run.engine, outcome.reconciled.changes, now_ms=run.clock())
+    log.info("push: writing %s", _objects_line(outcome.looked.plan.counts()) or "nothing")
+
+
+def delete(run: ObjectRun, reconciled: Reconciled, created: Mapping[tuple[str, str, str], str]) -> dict[str, Any]:
+    """Carry out the deletions, one by one: never through Bulk."""
+    policy = _deletions(run)
+    sinks = {**run.sinks, "salesforce": SalesforceSink(run.systems.salesforce, 10**9)}
+    return apply_deletions(run.engine, list(reconciled.deletions), mapping=run.contacts, sinks=sinks,
+                           erase_action=policy.erase_action, salt=run.salt, now_ms=run.clock(), run_id=run.run_id)
+
+
+def report(run: ObjectRun, outcome: Outcome) -> None:
+    """People's parts of the run summary: the plan and its forecast, or what the push wrote and deleted."""
+    result, looked = run.result, outcome.looked
+    if outcome.pushed is None:
+        result.plan = PlanResult(
+            described=describe_plan(looked.plan, sample=run.options.sample, full=run.options.full_plan,
+                                    adopted=looked.adopted),
+            lookup=looked.to_json(), deletions=dict(Counter(a.action for a in outcome.reconciled.deletions)))
+        result.forecast = forecast(looked.plan, run.systems, run.bulk_threshold, looked_up=outcome.plan)
+        log.info("plan: %s (nothing written)", _objects_line(result.plan.objects))
+        return
+    result.deletions = outcome.after
+    result.push = PushResult(seconds=outcome.seconds, pushed=outcome.pushed.to_json(), lookup=looked.to_json(),
+                             write_calls=dict(outcome.write_calls or {}))
+    _log_push(result.push.to_json())
+
+
+PEOPLE = ObjectSpec(name="people", group="people", streams=PEOPLE_STREAMS, mapping="contacts", id_fields=_id_fields,
+                    reconcile=reconcile, plan=plan, look_up=look_up, before_push=before_push, after_push=delete,
+                    report=report, primary=True)
+
+
+def _history_reader(run: ObjectRun) -> Callable[[ReconcileResult], dict[str, dict[str, int]]]:
+    """For each chunk of people: where most_recent settled a disagreement on HubSpot's record time, the
+    real change times of those properties (property history, 50 contacts a call), kept in the store."""
+    def read(part: ReconcileResult) -> dict[str, dict[str, int]]:
+        wanted = history_wanted(part, run.contacts)
+        if not wanted:
+            return {}
+        times = run.systems.hubspot.property_times("contacts", wanted)
+        save_field_times(run.engine, times)
+        if run.result.field_history is None:
+            run.result.field_history = FieldHistory()
+        run.result.field_history.records += len(wanted)
+        run.result.field_history.with_times += len(times)
+        return times
+    return read
+
+
+def _objects_line(objects: Mapping[str, Mapping[str, int]]) -> str:
+    """"hubspot contacts 3 creates, 5 updates; ..." from per-object counts (names only, no record values)."""
+    return "; ".join(f"{key.replace(':', ' ')} {count(n.get('create', 0), 'create')}, "
+                     f"{count(n.get('update', 0), 'update')}" for key, n in sorted(objects.items()))
+
+
+def _log_reconcile(part: Mapping[str, Any]) -> None:
+    writes = part["planned_writes"]
+    log.info("reconcile: done in %.1f s: %d people (%d unchanged), %d linked in both systems, %d duplicates, "
+             "%d conflicts decided; HubSpot needs %d creates and %d updates, Salesforce %d and %d", part["seconds"],
+             part["people"], part["unchanged"], part["linked_in_both"], part["duplicates"],
+             sum(c["people"] for c in part["conflicts"]), writes["hubspot"]["creates"], writes["hubspot"]["updates"],
+             writes["salesforce"]["creates"], writes["salesforce"]["updates"])
+
+
+def _log_push(part: Mapping[str, Any]) -> None:
+    objects = {f"{system}:{obj}": {"create": n["created"], "update": n["updated"]}
+               for system, per in part["written"].items() for obj, n in per.items()}
+    log.info("push: done in %.1f s: wrote %s; %d rejected and parked; write calls HubSpot %d, Salesforce %d",
+             part["seconds"], _objects_line(objects) or "nothing", part["rejected"],
+             part["write_calls"]["hubspot"], part["write_calls"]["salesforce"])
