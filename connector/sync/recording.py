@@ -57,7 +57,8 @@ def recorded_run(engine: Engine, command: str, clock: Callable[[], int],
     """
     started = time.perf_counter()
     now_ms = clock()
-    run_id = start_run(engine, command, now_ms)  # holds the store's run lock until finish_run, below
+    handle = start_run(engine, command, now_ms)  # holds the store's run lock until finish_run, below
+    run_id = handle.id
     opened = systems is not None and not isinstance(systems, Systems)
     ready: Systems | None
     if systems is None or isinstance(systems, Systems):
@@ -66,7 +67,7 @@ def recorded_run(engine: Engine, command: str, clock: Callable[[], int],
         try:
             ready = systems()
         except BaseException:
-            abandon_run(engine, run_id)  # refused or unreachable: the run never started
+            abandon_run(engine, handle)  # refused or unreachable: the run never started
             raise
     run = Recording(run_id, now_ms, ready)
     if ready is not None:
@@ -83,7 +84,7 @@ def recorded_run(engine: Engine, command: str, clock: Callable[[], int],
         if ready is not None:
             ready.ledger.on_record = None  # calls after this run (another run's, setup's) are not this run's
         try:
-            finish_run(engine, run_id, now_ms=clock(), status=run.status, api_calls=run.api_calls(),
+            finish_run(engine, handle, now_ms=clock(), status=run.status, api_calls=run.api_calls(),
                        counts=run.counts, error=run.error)
         finally:
             if opened and ready is not None:
