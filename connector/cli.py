@@ -308,18 +308,11 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
     of any HubSpot or Salesforce record that is or was theirs (merged-away ones included).
     """
     from .store import open_engine
-    from .store.explain import creation_and_reconciliation
-    from .store.people import explain_person
+    from .sync.review import explain as explained
 
     try:
         cfg = _load(config, store_only=True)
-        engine = open_engine(cfg.store.url)
-        found = explain_person(engine, who)
-        if found is None:
-            what = "that e-mail address" if "@" in who else repr(who)  # (an address is personal data: not echoed)
-            raise ConnectorError(f"no person matches {what}: run `connector pull` and `connector reconcile` first, "
-                                 "or check the address or id")
-        found.update(creation_and_reconciliation(engine, found["person_id"], _mappings_or_none(cfg)))
+        found = explained(open_engine(cfg.store.url), who, _mappings_or_none(cfg))
     except ConnectorError as exc:
         _fail(exc, as_json)
     if as_json:

@@ -3,6 +3,8 @@
 - `cycle`: `run_once` (typed) and `run_cycle` (its JSON), with `CycleOptions`.
 - `stage_runs`: one stage alone, recorded like a cycle: `run_pull`, `run_reconcile`.
 - `recording`: `recorded_run`, the recorded-run machinery all of them share (run lock, calls, finish).
+- `admin`: what an admin runs against both systems outside a run (`validate_live`, `set_up`).
+- `review`: what an operator reads from the store between runs (`status`, `duplicates`, `explain`).
 - `results`: each stage's typed result and the run's, each with the JSON `--json` prints.
 - `reconciling`: the reconcile stage (store records through identity and the core, saved as people).
 - `checks`: setup and presence checks against HubSpot.
