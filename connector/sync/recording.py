@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from ..errors import ConnectorError
 from ..store.runs import abandon_run, call_recorder, finish_run, start_run
+from .results import RunStatus
 from .systems import Systems
 
 __all__ = ["Recording", "recorded_run"]
@@ -34,7 +35,7 @@ class Recording:
     systems: Systems | None = None
     #: the ledger's counts when the run began: the adapters may serve several runs (the demo's two syncs)
     since: Counter[tuple[str, str]] | None = None
-    status: str = "failed"
+    status: RunStatus = "failed"
     counts: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
@@ -59,13 +60,12 @@ def recorded_run(engine: Engine, command: str, clock: Callable[[], int],
     now_ms = clock()
     handle = start_run(engine, command, now_ms)  # holds the store's run lock until finish_run, below
     run_id = handle.id
-    opened = systems is not None and not isinstance(systems, Systems)
     ready: Systems | None
     if systems is None or isinstance(systems, Systems):
-        ready = systems
+        opened, ready = False, systems  # given: whoever opened them closes them
     else:
         try:
-            ready = systems()
+            opened, ready = True, systems()
         except BaseException:
             abandon_run(engine, handle)  # refused or unreachable: the run never started
             raise
