@@ -8,7 +8,6 @@ or mappings, 1 any other failure. ``main(argv)`` is the entry point and is what 
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,7 +23,10 @@ from .progress import console, progress
 from .wording import at, count
 
 if TYPE_CHECKING:  # the commands import what they run when they run it (a fast `--help`)
+    from sqlalchemy.engine import Engine
+
     from .sync.results import RunResult
+    from .sync.systems import Systems
 
 __all__ = ["main", "cli"]
 
@@ -86,22 +88,6 @@ def _load_mappings(cfg: ConnectorConfig) -> Any:
         raise ConfigError([ConfigProblem(p.file, p.path or "-", p.message, p.hint) for p in exc.problems]) from exc
 
 
-def _validate_live(cfg: ConnectorConfig, mappings: Any) -> list[ConfigProblem]:
-    """Unknown fields, type mismatches, disallowed picklist values, read-only or doubly-mapped targets
-    (raised as a ConfigError); returns the suggestions (e.g. a truncate for a field of limited length)."""
-    import time
-
-    from .setup import require_live_fit
-    from .store import open_engine
-    from .sync import open_systems
-
-    systems = open_systems(cfg, open_engine(cfg.store.url), int(time.time() * 1000))
-    try:
-        return require_live_fit(systems.hubspot, systems.salesforce, mappings)
-    finally:
-        systems.close()
-
-
 def _load(config: Path | None, *, store_only: bool = False) -> ConnectorConfig:
     """The configuration; `store_only` for commands that call neither system (no credential is needed)."""
     path = config
@@ -131,10 +117,12 @@ def cli() -> None:
 @json_option
 def validate(live: bool, config: Path | None, as_json: bool) -> None:
     """Check the configuration and the mapping files without starting anything."""
+    from .sync.admin import validate_live
+
     try:
         cfg = _load(config)
         mappings = _load_mappings(cfg)
-        suggestions = _validate_live(cfg, mappings) if live else []
+        suggestions = validate_live(cfg, mappings) if live else []
     except ConnectorError as exc:
         _fail(exc, as_json)
     mappings_dir = cfg.mappings.directory
@@ -215,10 +203,16 @@ def _not_built(name: str, summary: str, issue: str) -> click.Command:
 def pull(config: Path | None, as_json: bool) -> None:
     """Pull what changed in both systems into the state store: people, their engagement and opportunities
     (the groups in [sync] objects). Writes nothing to either system."""
+    from .store import open_engine
+    from .sync import CycleOptions, run_pull
+
     try:
         cfg = _load(config)
+        mappings = _load_mappings(cfg)  # the people streams read what the mappings name, as the sync's pull does
+        engine = open_engine(cfg.store.url)
         with progress(not as_json):
-            summary = _run_pull(cfg)
+            summary = run_pull(engine, _opener(cfg, engine, action="pulled"),
+                               CycleOptions.from_config(cfg, mappings, command="pull")).to_json()
     except ConnectorError as exc:
         _fail(exc, as_json)
 
@@ -232,53 +226,6 @@ def pull(config: Path | None, as_json: bool) -> None:
             click.echo(f"  {system} API calls: {calls.get(system, {}).get('total', 0)}")
 
     _emit(summary, as_json, text)
-
-
-def _run_pull(cfg: ConnectorConfig) -> dict[str, Any]:
-    import time
-
-    from .pull.engine import Puller, PullSettings
-    from .objects.streams import streams_for
-    from .store import open_engine
-    from .store.runs import abandon_run, call_recorder, finish_run, start_run
-    from .sync import log_pull, open_systems
-
-    mappings = _load_mappings(cfg)  # the people streams read what the mappings name, as the sync's pull does
-    started = time.time()
-    now_ms = int(started * 1000)
-    engine = open_engine(cfg.store.url)
-    run_id = start_run(engine, "pull", now_ms)  # the store's run lock first: a busy store touches neither system
-    try:
-        systems = open_systems(cfg, engine, now_ms, action="pulled")  # signed in to both before the first read
-    except BaseException:
-        abandon_run(engine, run_id)  # refused or unreachable: the run never started
-        raise
-    hubspot, salesforce, ledger = systems.hubspot, systems.salesforce, systems.ledger
-    ledger.on_record = call_recorder(engine, run_id)  # each call is on the run's record as it is made
-    settings = PullSettings(run_started_ms=now_ms, lookback_ms=cfg.sync.lookback_seconds * 1000,
-                            safety_lag_ms=cfg.sync.safety_lag_seconds * 1000, run_id=run_id,
-                            deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000))
-    status, error, streams = "failed", None, {}
-    stages = logging.getLogger("connector.sync")
-    stages.info("pull run %d started", run_id)
-    stages.info("pull: reading what changed in both systems")
-    try:
-        result = Puller(engine, hubspot=hubspot, salesforce=salesforce, settings=settings).pull(
-            streams_for(cfg.sync.objects, mappings.contacts))
-        streams, status = result.to_json(), "ok"
-        log_pull({"seconds": time.time() - started, "streams": streams,
-                  "api_calls": {k: v["total"] for k, v in ledger.snapshot().items()}})
-    except ConnectorError as exc:
-        error = str(exc)
-        raise
-    finally:
-        hubspot.close()
-        salesforce.close()
-        finish_run(engine, run_id, now_ms=int(time.time() * 1000), status=status, api_calls=ledger.snapshot(),
-                   counts=streams, error=error)
-        stages.info("pull run %d %s in %.1f s", run_id, status, time.time() - started)
-    return {"ok": True, "run_id": run_id, "seconds": round(time.time() - started, 3), "streams": streams,
-            "api_calls": ledger.snapshot()}
 
 
 @cli.command()
@@ -321,10 +268,16 @@ def demo(people: int, seed: int, store_url: str, rate_limits: str, mappings_dir:
 @json_option
 def reconcile_command(config: Path | None, as_json: bool) -> None:
     """Reconcile pulled records into unified people (from the store; no API calls, nothing written to the systems)."""
+    import time
+
+    from .store import open_engine
+    from .sync import run_reconcile
+
     try:
         cfg = _load(config, store_only=True)
         mappings = _load_mappings(cfg)
-        summary = _run_reconcile(cfg, mappings)
+        summary = run_reconcile(open_engine(cfg.store.url), mappings.contacts,
+                                lambda: int(time.time() * 1000)).to_json()
     except ConnectorError as exc:
         _fail(exc, as_json)
 
@@ -344,31 +297,6 @@ def reconcile_command(config: Path | None, as_json: bool) -> None:
     _emit(summary, as_json, text)
 
 
-def _run_reconcile(cfg: ConnectorConfig, mappings: Any) -> dict[str, Any]:
-    import time
-
-    from .store import open_engine
-    from .sync import reconcile_stored
-    from .store.runs import finish_run, start_run
-
-    started = time.time()
-    engine = open_engine(cfg.store.url)
-    run_id = start_run(engine, "reconcile", int(started * 1000))
-    summary: dict[str, Any] = {}
-    status, error = "failed", None
-    try:
-        stats = reconcile_stored(engine, mappings.contacts, now_ms=int(time.time() * 1000), run_id=run_id)
-        summary = {"ok": True, "run_id": run_id, "seconds": round(time.time() - started, 3), **stats}
-        status = "ok"
-    except ConnectorError as exc:
-        error = str(exc)
-        raise
-    finally:  # recorded (and the store's run lock released) however it ends
-        finish_run(engine, run_id, now_ms=int(time.time() * 1000), status=status, api_calls={}, counts=summary,
-                   error=error)
-    return summary
-
-
 @cli.command()
 @click.argument("who")
 @config_option
@@ -380,18 +308,11 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
     of any HubSpot or Salesforce record that is or was theirs (merged-away ones included).
     """
     from .store import open_engine
-    from .store.explain import creation_and_reconciliation
-    from .store.people import explain_person
+    from .sync.review import explain as explained
 
     try:
         cfg = _load(config, store_only=True)
-        engine = open_engine(cfg.store.url)
-        found = explain_person(engine, who)
-        if found is None:
-            what = "that e-mail address" if "@" in who else repr(who)  # (an address is personal data: not echoed)
-            raise ConnectorError(f"no person matches {what}: run `connector pull` and `connector reconcile` first, "
-                                 "or check the address or id")
-        found.update(creation_and_reconciliation(engine, found["person_id"], _mappings_or_none(cfg)))
+        found = explained(open_engine(cfg.store.url), who, _mappings_or_none(cfg))
     except ConnectorError as exc:
         _fail(exc, as_json)
     if as_json:
@@ -430,18 +351,25 @@ def _mappings_or_none(cfg: ConnectorConfig) -> Any:
         return None
 
 
-def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, sample: int = 10,
-           full_plan: bool = False) -> RunResult:
+def _opener(cfg: ConnectorConfig, engine: Engine, *, action: str = "synced") -> Callable[[], Systems]:
+    """Opens both systems when called: a run calls it once it holds the store's lock (a busy store touches
+    neither system)."""
     import time
 
+    from .sync import open_systems
+
+    return lambda: open_systems(cfg, engine, int(time.time() * 1000), action=action)
+
+
+def _cycle(config: Path | None, *, command: str, pull: bool, dry_run: bool, sample: int = 10,
+           full_plan: bool = False) -> RunResult:
     from .store import open_engine
-    from .sync import CycleOptions, open_systems, run_once
+    from .sync import CycleOptions, run_once
 
     cfg = _load(config)
     mappings = _load_mappings(cfg)  # a bad mapping file stops the run before any call or write
     engine = open_engine(cfg.store.url)
-    # signed in to only once the run holds the store's lock: a busy store touches neither system
-    return run_once(engine, lambda: open_systems(cfg, engine, int(time.time() * 1000)), CycleOptions.from_config(
+    return run_once(engine, _opener(cfg, engine), CycleOptions.from_config(
         cfg, mappings, command=command, pull=pull, dry_run=dry_run, sample=sample, full_plan=full_plan))
 
 
@@ -513,12 +441,6 @@ def _plan_text(summary: dict[str, Any]) -> None:
                   "share" + ("" if f["fits"] else " [bold red](does not fit)[/]"))
 
 
-def _is_local(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
-
-
 @cli.command()
 @click.option("--apply/--dry-run", "apply", default=False, show_default=True,
               help="create what is missing, or only list it")
@@ -527,25 +449,11 @@ def _is_local(url: str) -> bool:
 def setup(apply: bool, config: Path | None, as_json: bool) -> None:
     """Create the HubSpot properties the mappings need (in the connector's own group) and list the
     Salesforce custom fields an admin must add (created directly only on the local sandbox)."""
-    import time
-
-    from .setup import run_setup
-    from .store import open_engine
-    from .sync import mark_setup_done, open_systems
+    from .sync.admin import set_up
 
     try:
         cfg = _load(config)
-        mappings = _load_mappings(cfg)
-        engine = open_engine(cfg.store.url)
-        systems = open_systems(cfg, engine, int(time.time() * 1000))
-        try:
-            assert cfg.salesforce is not None
-            report = run_setup(systems.hubspot, systems.salesforce, mappings, apply=apply,
-                               create_salesforce_fields=_is_local(cfg.salesforce.instance_url))
-            if apply and not report.hubspot.problems:
-                mark_setup_done(engine, mappings.contacts, int(time.time() * 1000))
-        finally:
-            systems.close()
+        report = set_up(cfg, _load_mappings(cfg), apply=apply)
     except ConnectorError as exc:
         _fail(exc, as_json)
     payload = {"ok": report.ok, **report.to_json()}
@@ -626,17 +534,12 @@ def status(include_resolved: bool, config: Path | None, as_json: bool) -> None:
     """The last runs, the disagreements the mapping rules keep standing (no sync writes over them), and the
     parked records with their reasons. Reads the store only: no credentials needed."""
     from .store import open_engine
-    from .store.disagreements import standing_conflicts
-    from .store.pushes import parked_rows
-    from .store.runs import recent_runs
+    from .sync.review import status as read_status
 
     try:
         cfg = _load(config, store_only=True)
         engine = open_engine(cfg.store.url)
-        payload: dict[str, Any] = {"ok": True, "runs": recent_runs(engine, limit=10),
-                                                   "standing_conflicts": standing_conflicts(engine,
-                                                                                            _mappings_or_none(cfg)),
-                                   "parked": parked_rows(engine, include_resolved=include_resolved)}
+        payload = read_status(engine, _mappings_or_none(cfg), include_resolved=include_resolved)
     except ConnectorError as exc:
         _fail(exc, as_json)
 
@@ -689,11 +592,11 @@ def duplicates(config: Path | None, as_json: bool) -> None:
     Listed by the last reconciliation (`connector reconcile` or `connector sync`); the sync keeps each
     person in step through their primary record and leaves duplicates alone."""
     from .store import open_engine
-    from .store.people import duplicate_links
+    from .sync.review import duplicates as listed_duplicates
 
     try:
         cfg = _load(config, store_only=True)
-        rows = [{**r, "reason": _duplicate_reason(r)} for r in duplicate_links(open_engine(cfg.store.url))]
+        rows = listed_duplicates(open_engine(cfg.store.url))
     except ConnectorError as exc:
         _fail(exc, as_json)
 
@@ -707,21 +610,6 @@ def duplicates(config: Path | None, as_json: bool) -> None:
                    "the merge")
 
     _emit({"ok": True, "duplicates": rows}, as_json, text)
-
-
-#: how identity chooses the record a person keeps in one system (connector.reconcile.identity)
-_KEPT_BY = ("Contact over Lead, then a record cross-referenced by the other system, then one with a stored link, "
-            "the most recently modified, the lowest id")
-
-
-def _duplicate_reason(row: dict[str, Any]) -> str:
-    """The stored reason (a link keeps 32 characters) with what it leaves out: which record was kept, and why."""
-    reason = str(row.get("reason") or "")
-    words = reason.split()
-    if len(words) == 4 and words[0].isdigit() and words[1] == "active" and words[3] == "records":
-        kept = row.get("kept") or "the person's primary record"
-        return f"{reason} for one person; kept {kept} (chosen by: {_KEPT_BY})"
-    return reason
 
 
 _PLANNED = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any, Protocol
 
@@ -17,18 +18,24 @@ from ..wording import at
 from .lock import RunLock, StoreBusy, acquire_run_lock
 from .models import SyncRun
 
-__all__ = ["StoreBusy", "abandon_run", "call_recorder", "calls_since", "checkpoint_calls", "finish_run", "recent_runs",
-           "start_run"]
+__all__ = ["RunHandle", "StoreBusy", "abandon_run", "call_recorder", "calls_since", "checkpoint_calls", "finish_run",
+           "recent_runs", "start_run"]
 
 log = logging.getLogger(__name__)
-
-#: the run lock of each run this process has open (see lock.py), released by finish_run
-_HELD: dict[tuple[str, int], RunLock] = {}
 
 INTERRUPTED = "the process ended before the run finished (killed, or the machine stopped)"
 
 
-def start_run(engine: Engine, command: str, now_ms: int) -> int:
+@dataclass(frozen=True)
+class RunHandle:
+    """A started run: its record's id, and the store's run lock (see lock.py) it holds until `finish_run` or
+    `abandon_run` releases it. The caller holds it, so no registry of open runs is kept anywhere."""
+
+    id: int
+    lock: RunLock
+
+
+def start_run(engine: Engine, command: str, now_ms: int) -> RunHandle:
     """Records a new run and takes the store's run lock for it until `finish_run`; raises `StoreBusy` while
     another run holds it. Runs still marked "running" are marked "interrupted": the lock proves that
     their processes are gone."""
@@ -48,11 +55,10 @@ def start_run(engine: Engine, command: str, now_ms: int) -> int:
     except BaseException:
         lock.release()
         raise
-    _HELD[(str(engine.url), run_id)] = lock
-    return run_id
+    return RunHandle(run_id, lock)
 
 
-def finish_run(engine: Engine, run_id: int, *, now_ms: int, status: str, api_calls: dict[str, Any],
+def finish_run(engine: Engine, run: RunHandle, *, now_ms: int, status: str, api_calls: dict[str, Any],
                counts: dict[str, Any], error: str | None = None) -> None:
     """Records how a run ended and releases its run lock (whether or not the record could be written).
 
@@ -60,29 +66,25 @@ def finish_run(engine: Engine, run_id: int, *, now_ms: int, status: str, api_cal
     error = redact(error) if error else error
     try:
         with Session(engine) as session, session.begin():
-            run = session.get(SyncRun, run_id)
-            if run is None:
-                raise LookupError(f"sync run {run_id} does not exist")
-            run.finished_at, run.status, run.api_calls, run.counts, run.error = now_ms, status, api_calls, counts, error
-            session.add(run)
+            row = session.get(SyncRun, run.id)
+            if row is None:
+                raise LookupError(f"sync run {run.id} does not exist")
+            row.finished_at, row.status, row.api_calls, row.counts, row.error = now_ms, status, api_calls, counts, error
+            session.add(row)
     finally:
-        lock = _HELD.pop((str(engine.url), run_id), None)
-        if lock is not None:
-            lock.release()
+        run.lock.release()
 
 
-def abandon_run(engine: Engine, run_id: int) -> None:
+def abandon_run(engine: Engine, run: RunHandle) -> None:
     """Forget a run that did nothing (it could not sign in to a system) and release its run lock: it was
     never started, as far as `connector status` and the daily budgets are concerned."""
     try:
         with Session(engine) as session, session.begin():
-            run = session.get(SyncRun, run_id)
-            if run is not None:
-                session.delete(run)
+            row = session.get(SyncRun, run.id)
+            if row is not None:
+                session.delete(row)
     finally:
-        lock = _HELD.pop((str(engine.url), run_id), None)
-        if lock is not None:
-            lock.release()
+        run.lock.release()
 
 
 def _busy_message(engine: Engine, command: str) -> str:

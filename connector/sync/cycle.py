@@ -2,7 +2,8 @@
 
 An edge like the CLI: it wires the stages to the store and the two adapters. `connector sync --once`,
 `connector plan` (a dry run: nothing is written to either system or saved as people) and the demo
-all go through `run_once` (`run_cycle` gives its JSON summary).
+all go through `run_once` (`run_cycle` gives its JSON summary); `connector pull` runs its pull stage
+alone (`stage_runs.run_pull`), so both read the same streams.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from ..reconcile.mapping import ContactMapping, Mappings, OpportunityMapping
 from ..setup import require_live_fit
 from ..store.erasure import purge_erased
 from ..store.pushes import parked_count
-from ..store.runs import abandon_run, call_recorder, finish_run, start_run
 from ..store.state import erasure_salt
 from ..systems.hubspot import HubSpotSink
 from ..systems.ledger import CallLedger
@@ -35,10 +35,12 @@ from ..systems.ports import Sink
 from ..systems.salesforce import SalesforceSink
 from .checks import check_presence, check_setup
 from .planning import add_deal_forecast
+from .recording import Recording, recorded_run
 from .results import DealsResult, PullResult, RunResult
 from .systems import Systems
 
-__all__ = ["CycleOptions", "log_pull", "pulled_streams", "run_cycle", "run_objects", "run_once", "sync_object"]
+__all__ = ["ALL_OBJECTS", "CycleOptions", "log_pull", "pull_stage", "pulled_streams", "run_cycle", "run_objects",
+           "run_once", "sync_object"]
 
 #: the stages' INFO lines are the package's (`progress.py` listens to "connector.sync")
 log = logging.getLogger("connector.sync")
@@ -102,64 +104,66 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
     then deals) through the same stages (`sync_object`); with `options.dry_run`, plan instead of pushing.
 
     `systems` may be a function that opens them (`open_systems`): it is called once the store's run lock
-    is held, so a run refused because the store is busy has signed in to neither system; systems opened
-    that way are closed here. Returns the run's result (its `to_json` is what `--json` prints); the run is
+    is held, so a run refused because the store is busy has signed in to neither system (see
+    `recorded_run`). Returns the run's result (its `to_json` is what `--json` prints); the run is
     recorded with its API calls either way.
     """
     started = time.perf_counter()
     clock, command, mapping = options.clock, options.command, options.mapping
-    now_ms = clock()
-    run_id = start_run(engine, command, now_ms)  # holds the store's run lock until finish_run, below
-    opener, systems = _opened_after_lock(engine, run_id, systems)
-    base = systems.ledger.mark()  # the adapters may serve several runs: this run's calls are those after it
-    systems.ledger.on_record = call_recorder(engine, run_id, base)  # on the run's record as each is made
-    run = RunResult(run_id=run_id, dry_run=options.dry_run)
-    specs = registry.registered()
-    try:
-        bulk_threshold = (systems.salesforce.bulk_threshold if options.bulk_threshold is None
-                          else options.bulk_threshold)
-        deletions = options.deletions or DeletionsConfig()
-        salt = erasure_salt(engine, deletions.salt.get_secret_value() if deletions.salt else None)
-        log.info("%s run %d started", command, run_id)
-        if options.pull:
-            log.info("pull: reading what changed in both systems")
-            t = time.perf_counter()
-            settings = PullSettings(run_started_ms=now_ms, lookback_ms=options.lookback_ms,
-                                    safety_lag_ms=options.safety_lag_ms, run_id=run_id,
-                                    deletion_scan_ms=options.deletion_scan_ms)
-            pulled = Puller(engine, hubspot=systems.hubspot, salesforce=systems.salesforce, settings=settings).pull(
-                pulled_streams(specs, options.objects or list(ALL_OBJECTS), mapping))
-            run.pull = PullResult(seconds=round(time.perf_counter() - t, 3), streams=pulled.to_json(),
-                                  api_calls=_totals(systems.ledger, base))
-            log_pull(run.pull.to_json())
-            purge_erased(engine, salt, run_id)
-            if not options.dry_run:
-                run.pull.presence_check = check_presence(
-                    engine, systems.hubspot, clock(), int(deletions.presence_check_hours * 3_600_000))
-        check_setup(engine, systems.hubspot, mapping, clock())  # before anything is written or planned
-        mappings = Mappings(mapping, options.deal_mapping)
-        require_live_fit(systems.hubspot, systems.salesforce, mappings)  # per run
-        sinks: dict[str, Sink] = {"hubspot": HubSpotSink(systems.hubspot),
-                                  "salesforce": SalesforceSink(systems.salesforce, bulk_threshold)}
-        context = ObjectRun(engine, systems, sinks, mappings, options, run, run_id, clock, bulk_threshold, salt)
-        run_objects(specs, context)
-        run.completed = True
-    except ConnectorError as exc:
-        run.error, run.message = type(exc).__name__, str(exc)
-        if isinstance(exc, BudgetExhausted):
-            log.warning("%s run %d stopped: the daily API budget is spent (%s)", command, run_id, exc)
-        raise
-    finally:
-        systems.ledger.on_record = None  # calls after this run (another run's, setup's) are not this run's
-        run.api_calls = systems.ledger.snapshot(base)
-        run.parked = parked_count(engine)
-        run.seconds = round(time.perf_counter() - started, 3)
-        finish_run(engine, run_id, now_ms=clock(), status=run.status, api_calls=run.api_calls,
-                   counts=run.stage_counts(), error=run.message)
-        if opener:
-            systems.close()
-        log.info("%s run %d %s in %.1f s", command, run_id, run.status, run.seconds)
+    with recorded_run(engine, command, clock, systems) as recording:
+        opened = recording.systems
+        assert opened is not None
+        run_id = recording.run_id
+        run = RunResult(run_id=run_id, dry_run=options.dry_run)
+        specs = registry.registered()
+        try:
+            bulk_threshold = (opened.salesforce.bulk_threshold if options.bulk_threshold is None
+                              else options.bulk_threshold)
+            deletions = options.deletions or DeletionsConfig()
+            salt = erasure_salt(engine, deletions.salt.get_secret_value() if deletions.salt else None)
+            if options.pull:
+                run.pull = pull_stage(engine, recording, options)
+                purge_erased(engine, salt, run_id)
+                if not options.dry_run:
+                    run.pull.presence_check = check_presence(
+                        engine, opened.hubspot, clock(), int(deletions.presence_check_hours * 3_600_000))
+            check_setup(engine, opened.hubspot, mapping, clock())  # before anything is written or planned
+            mappings = Mappings(mapping, options.deal_mapping)
+            require_live_fit(opened.hubspot, opened.salesforce, mappings)  # per run
+            sinks: dict[str, Sink] = {"hubspot": HubSpotSink(opened.hubspot),
+                                      "salesforce": SalesforceSink(opened.salesforce, bulk_threshold)}
+            context = ObjectRun(engine, opened, sinks, mappings, options, run, run_id, clock, bulk_threshold, salt)
+            run_objects(specs, context)
+            run.completed = True
+        except ConnectorError as exc:
+            run.error, run.message = type(exc).__name__, str(exc)
+            if isinstance(exc, BudgetExhausted):
+                log.warning("%s run %d stopped: the daily API budget is spent (%s)", command, run_id, exc)
+            raise
+        finally:
+            run.api_calls = recording.api_calls()
+            run.parked = parked_count(engine)
+            run.seconds = round(time.perf_counter() - started, 3)
+            recording.status, recording.counts = run.status, run.stage_counts()
     return run
+
+
+def pull_stage(engine: Engine, recording: Recording, options: CycleOptions) -> PullResult:
+    """The pull stage of a recorded run: the streams of the configured groups (`pulled_streams`), read from
+    both systems into the store, with the run's calls so far."""
+    systems = recording.systems
+    assert systems is not None
+    log.info("pull: reading what changed in both systems")
+    t = time.perf_counter()
+    settings = PullSettings(run_started_ms=recording.started_ms, lookback_ms=options.lookback_ms,
+                            safety_lag_ms=options.safety_lag_ms, run_id=recording.run_id,
+                            deletion_scan_ms=options.deletion_scan_ms)
+    pulled = Puller(engine, hubspot=systems.hubspot, salesforce=systems.salesforce, settings=settings).pull(
+        pulled_streams(registry.registered(), options.objects or list(ALL_OBJECTS), options.mapping))
+    result = PullResult(seconds=round(time.perf_counter() - t, 3), streams=pulled.to_json(),
+                        api_calls=_totals(systems.ledger, recording.since))
+    log_pull(result.to_json())
+    return result
 
 
 def log_pull(part: Mapping[str, Any]) -> None:
@@ -215,16 +219,3 @@ def _report(spec: ObjectSpec, run: ObjectRun, outcome: Outcome) -> None:
     if result.push is not None and outcome.write_calls is not None:
         for system, n in outcome.write_calls.items():
             result.push.write_calls[system] += n
-
-
-def _opened_after_lock(engine: Engine, run_id: int, systems: Systems | Callable[[], Systems]
-                       ) -> tuple[bool, Systems]:
-    """(whether this run opened them, the systems): opened now, under the run lock; when a system refuses
-    the sign-in (bad credentials, an unreachable token endpoint) the run never started: it is forgotten."""
-    if isinstance(systems, Systems):
-        return False, systems
-    try:
-        return True, systems()
-    except BaseException:
-        abandon_run(engine, run_id)
-        raise

@@ -38,8 +38,7 @@ from ..store.people import (
 )
 from .results import ReconcileSummary
 
-__all__ = ["Reconciled", "Refine", "inputs_basis", "inputs_digest", "link_roles", "reconcile_store",
-           "reconcile_stored"]
+__all__ = ["Reconciled", "Refine", "inputs_basis", "inputs_digest", "link_roles", "reconcile_store"]
 
 
 def link_roles(result: ReconcileResult, history: Mapping[RecordKey, str]) -> dict[RecordKey, tuple[str, str]]:
@@ -61,13 +60,6 @@ def _history_reason(r: SourceRecord) -> str | None:
     if r.object_type == "Lead" and r.fields.get("IsConverted") is True:
         return "converted"
     return None
-
-
-def reconcile_stored(engine: Engine, mapping: ContactMapping, *, now_ms: int,
-                     run_id: int | None = None) -> dict[str, Any]:
-    """The reconcile stage on the store: staged records, stored links and owners in; people, provenance and
-    audit saved; the result summarised (no API calls)."""
-    return reconcile_store(engine, mapping, save_at=(now_ms, run_id)).summary.to_json()
 
 
 @dataclass

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["DealsResult", "PlanResult", "PresenceCheck", "PullResult", "PushResult", "ReconcileStage",
-           "ReconcileSummary", "RunResult", "RunStatus", "FieldHistory"]
+__all__ = ["DealsResult", "PlanResult", "PresenceCheck", "PullResult", "PullRun", "PushResult", "ReconcileRun",
+           "ReconcileStage", "ReconcileSummary", "RunResult", "RunStatus", "FieldHistory"]
 
 RunStatus = Literal["ok", "partial", "failed"]
 
@@ -215,3 +215,31 @@ class RunResult:
             out.update(error=self.error, message=self.message)
         out.update(api_calls=self.api_calls, parked=self.parked, seconds=self.seconds)
         return out
+
+
+@dataclass
+class PullRun:
+    """A recorded run of the pull alone (`connector pull`): its streams' counts and every call it made."""
+
+    run_id: int
+    seconds: float
+    streams: dict[str, Any]
+    api_calls: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """What `connector pull --json` prints."""
+        return {"ok": True, "run_id": self.run_id, "seconds": self.seconds, "streams": self.streams,
+                "api_calls": self.api_calls}
+
+
+@dataclass
+class ReconcileRun:
+    """A recorded run of the reconcile stage alone (`connector reconcile`, no API calls)."""
+
+    run_id: int
+    seconds: float
+    summary: ReconcileSummary
+
+    def to_json(self) -> dict[str, Any]:
+        """What `connector reconcile --json` prints (and the run's record keeps as its counts)."""
+        return {"ok": True, "run_id": self.run_id, "seconds": self.seconds, **self.summary.to_json()}

@@ -22,7 +22,7 @@ from connector.reconcile.loader import load_mappings
 from connector.reconcile.mapping import Mappings
 from connector.reconcile.records import FieldChange, Issue, NewRecordId
 from connector.store import open_engine
-from connector.store.runs import finish_run, start_run
+from connector.store.runs import RunHandle, finish_run, start_run
 from connector.sync.cycle import CycleOptions, pulled_streams, run_objects
 from connector.sync.results import RunResult
 from connector.sync.systems import Systems
@@ -75,7 +75,7 @@ OpenRun = Callable[..., ObjectRun]
 def open_run(store_url: str) -> Iterator[OpenRun]:
     """Opens a recorded run of the store, as `run_once` does (its record ends with the test)."""
     engine = open_engine(store_url)
-    opened: list[int] = []
+    opened: list[RunHandle] = []
 
     def open_(*, dry_run: bool, sinks: Mapping[str, FakeSink]) -> ObjectRun:
         ledger, transport = CallLedger(), httpx.MockTransport(_refuse)
@@ -83,14 +83,15 @@ def open_run(store_url: str) -> Iterator[OpenRun]:
                           SalesforceSource(SalesforceConfig(auth="session", session_id=SecretStr("s")), ledger,
                                            transport=transport), ledger)
         options = CycleOptions(CONTACTS, objects=["tickets"], dry_run=dry_run, clock=lambda: 1_000)
-        run_id = start_run(engine, "sync", options.clock())
-        opened.append(run_id)
+        started = start_run(engine, "sync", options.clock())
+        opened.append(started)
+        run_id = started.id
         return ObjectRun(engine, systems, sinks, Mappings(CONTACTS), options, RunResult(run_id=run_id, dry_run=dry_run),
                          run_id, options.clock, 10_000, "salt")
 
     yield open_
-    for run_id in opened:
-        finish_run(engine, run_id, now_ms=2_000, status="ok", api_calls={}, counts={})
+    for started in opened:
+        finish_run(engine, started, now_ms=2_000, status="ok", api_calls={}, counts={})
 
 
 def test_a_new_object_runs_through_the_same_stages_from_its_description_alone(open_run: OpenRun) -> None:

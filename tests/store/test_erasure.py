@@ -134,9 +134,9 @@ def test_a_run_record_keeps_its_error_without_addresses_or_phone_numbers(store_u
     from connector.store.runs import finish_run, start_run
 
     engine = open_engine(store_url)
-    run_id = start_run(engine, "sync", 1)
-    finish_run(engine, run_id, now_ms=2, status="failed", api_calls={}, counts={},
+    started = start_run(engine, "sync", 1)
+    finish_run(engine, started, now_ms=2, status="failed", api_calls={}, counts={},
                error=f"hubspot POST /x/{EMAIL}/y answered 400: {PHONE} is not a number")
     with Session(engine) as s:
-        run = s.get(SyncRun, run_id)
+        run = s.get(SyncRun, started.id)
     assert run is not None and run.error == "hubspot POST /x/[email]/y answered 400: [phone] is not a number"

@@ -85,8 +85,8 @@ def test_settled_people_are_skipped_until_their_inputs_change(store_url: str) ->
 
     # someone edits the first person's title in HubSpot: only that person is reconciled again
     run = start_run(engine, "sync", 30)
-    _stage(engine, [hs("1", t=2_000, **{**_pair(1)[0].fields, "jobtitle": "CTO"})], run_id=run, now=30)
-    edited = reconcile_store(engine, mapping, save_at=(30, run))
+    _stage(engine, [hs("1", t=2_000, **{**_pair(1)[0].fields, "jobtitle": "CTO"})], run_id=run.id, now=30)
+    edited = reconcile_store(engine, mapping, save_at=(30, run.id))
     finish_run(engine, run, now_ms=30, status="ok", api_calls={}, counts={})
     assert edited.summary.unchanged == 2
     assert [(c.system, c.field, c.new) for c in edited.result.changes] == [("salesforce", "Title", "CTO")]
@@ -161,7 +161,7 @@ def test_skipping_never_changes_the_outcome(store_url: str) -> None:
     for cycle in range(6):
         now += 10
         run = start_run(engine, "sync", now)
-        done = reconcile_store(engine, mapping, save_at=(now, run))
+        done = reconcile_store(engine, mapping, save_at=(now, run.id))
         finish_run(engine, run, now_ms=now, status="ok", api_calls={}, counts={})
         assert _outcome(done) == _outcome(_full(engine, mapping)), f"cycle {cycle}"
         if cycle:
@@ -185,4 +185,4 @@ def test_skipping_never_changes_the_outcome(store_url: str) -> None:
             gone = records.pop(key)
             staged.append(SourceRecord(gone.system, gone.object_type, gone.id, gone.modified_at + now, gone.fields,
                                        deleted=True))
-        _stage(engine, staged, run_id=run, now=now)
+        _stage(engine, staged, run_id=run.id, now=now)

@@ -19,7 +19,8 @@ from connector.systems.ledger import CallLedger
 
 def test_each_call_is_on_the_run_record_before_the_next_is_made(store_url: str) -> None:
     engine = open_engine(store_url)
-    run_id = start_run(engine, "sync", 1_000)
+    started = start_run(engine, "sync", 1_000)
+    run_id = started.id
     try:
         ledger = CallLedger()
         ledger.on_record = call_recorder(engine, run_id)
@@ -38,7 +39,7 @@ def test_each_call_is_on_the_run_record_before_the_next_is_made(store_url: str) 
         ]
         assert calls_since(engine, "hubspot", 0) == 2 and calls_since(engine, "salesforce", 0) == 1
     finally:
-        finish_run(engine, run_id, now_ms=2_000, status="ok", api_calls={}, counts={})
+        finish_run(engine, started, now_ms=2_000, status="ok", api_calls={}, counts={})
 
 
 def test_a_store_that_cannot_be_written_does_not_stop_the_calls(tmp_path: Path,

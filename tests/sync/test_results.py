@@ -11,7 +11,9 @@ from connector.sync.results import (
     PlanResult,
     PresenceCheck,
     PullResult,
+    PullRun,
     PushResult,
+    ReconcileRun,
     ReconcileStage,
     ReconcileSummary,
     RunResult,
@@ -102,3 +104,14 @@ def test_a_failed_run_says_why() -> None:
     out = failed.to_json()
     assert _ordered(out) == ["ok", "run_id", "dry_run", "error", "message", "api_calls", "parked", "seconds"]
     assert out["ok"] is False and failed.status == "failed"
+
+
+def test_a_pull_alone_and_a_reconciliation_alone_have_the_shapes_of_the_readme() -> None:
+    pulled = PullRun(run_id=3, seconds=2.5, streams=STREAMS, api_calls={"hubspot": {"total": 4}})
+    assert pulled.to_json() == {"ok": True, "run_id": 3, "seconds": 2.5, "streams": STREAMS,
+                                "api_calls": {"hubspot": {"total": 4}}}
+    reconciled = ReconcileRun(run_id=4, seconds=0.5, summary=_summary()).to_json()
+    assert _ordered(reconciled) == ["ok", "run_id", "seconds", "people", "linked_in_both", "duplicates", "conflicts",
+                                    "standing_conflicts", "planned_writes", "issues", "issue_kinds", "unchanged",
+                                    "held_merges", "fields_changed", "conflicts_recorded"]
+    assert (reconciled["ok"], reconciled["run_id"], reconciled["people"]) == (True, 4, 3)

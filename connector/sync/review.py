@@ -1,0 +1,59 @@
+"""What an operator reviews between runs, read from the store alone (no credentials): `connector status`,
+`connector duplicates` and `connector explain`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from ..errors import ConnectorError
+from ..reconcile.mapping import ContactMapping
+from ..store.disagreements import standing_conflicts
+from ..store.explain import creation_and_reconciliation
+from ..store.people import duplicate_links, explain_person
+from ..store.pushes import parked_rows
+from ..store.runs import recent_runs
+
+__all__ = ["duplicates", "explain", "status"]
+
+#: how identity chooses the record a person keeps in one system (connector.reconcile.identity)
+_KEPT_BY = ("Contact over Lead, then a record cross-referenced by the other system, then one with a stored link, "
+            "the most recently modified, the lowest id")
+
+
+def status(engine: Engine, mapping: ContactMapping | None, *, include_resolved: bool) -> dict[str, Any]:
+    """`connector status --json`: the last runs, the disagreements the mapping rules keep standing (none
+    without a `mapping`), and the parked records (the resolved ones too with `include_resolved`)."""
+    return {"ok": True, "runs": recent_runs(engine, limit=10),
+            "standing_conflicts": standing_conflicts(engine, mapping),
+            "parked": parked_rows(engine, include_resolved=include_resolved)}
+
+
+def duplicates(engine: Engine) -> list[dict[str, Any]]:
+    """The records listed as duplicates by the last reconciliation, each with its whole reason."""
+    return [{**r, "reason": _duplicate_reason(r)} for r in duplicate_links(engine)]
+
+
+def explain(engine: Engine, who: str, mapping: ContactMapping | None) -> dict[str, Any]:
+    """`connector explain --json` without its "ok": the person `who` names (a person id, any e-mail address of
+    theirs, or the id of any record that is or was theirs), every field's value, source and rule, what was
+    not created and why (`mapping` None: the files did not load), and the run that reconciled them last.
+    Raises ConnectorError when no person matches."""
+    found = explain_person(engine, who)
+    if found is None:
+        what = "that e-mail address" if "@" in who else repr(who)  # (an address is personal data: not echoed)
+        raise ConnectorError(f"no person matches {what}: run `connector pull` and `connector reconcile` first, "
+                             "or check the address or id")
+    found.update(creation_and_reconciliation(engine, found["person_id"], mapping))
+    return found
+
+
+def _duplicate_reason(row: dict[str, Any]) -> str:
+    """The stored reason (a link keeps 32 characters) with what it leaves out: which record was kept, and why."""
+    reason = str(row.get("reason") or "")
+    words = reason.split()
+    if len(words) == 4 and words[0].isdigit() and words[1] == "active" and words[3] == "records":
+        kept = row.get("kept") or "the person's primary record"
+        return f"{reason} for one person; kept {kept} (chosen by: {_KEPT_BY})"
+    return reason
