@@ -120,7 +120,9 @@ class SyncConfig(_Section):
     """What to sync and how often."""
 
     interval_minutes: int = Field(15, ge=1)
-    objects: list[Literal["people", "engagement", "opportunities"]] = ["people", "engagement", "opportunities"]
+    #: at least one group: an empty list would read as "every group" to the sync and "none" to a person
+    objects: list[Literal["people", "engagement", "opportunities"]] = Field(
+        ["people", "engagement", "opportunities"], min_length=1)
     lookback_seconds: int = Field(120, ge=0, description="overlap re-read at each window's start")
     safety_lag_seconds: int = Field(60, ge=0, description="cursors never pass start time minus this")
     deletion_scan_hours: float = Field(24, ge=0, description="how often HubSpot's archived records are listed")

@@ -6,7 +6,6 @@ the lists from the mapping files.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -18,7 +17,6 @@ __all__ = [
     "OPPORTUNITY_STREAMS",
     "PEOPLE_STREAMS",
     "Stream",
-    "streams_for",
     "with_mapped_fields",
 ]
 
@@ -117,17 +115,6 @@ ENGAGEMENT_STREAMS: tuple[Stream, ...] = (
 )
 
 ALL_STREAMS: tuple[Stream, ...] = PEOPLE_STREAMS + OPPORTUNITY_STREAMS + ENGAGEMENT_STREAMS
-
-
-def streams_for(groups: Sequence[str], mapping: ContactMapping | None = None) -> list[Stream]:
-    """The streams of the configured object groups, people first (identity needs them before activity).
-
-    With the contact `mapping`, the people streams also read every native field it maps and the
-    cross-reference ids identity resolution follows: a field the sync writes must come back in the
-    pull, or the next cycle would see it as missing and write it again.
-    """
-    chosen = [s for s in ALL_STREAMS if s.group in groups]
-    return [with_mapped_fields(s, mapping) for s in chosen] if mapping is not None else chosen
 
 
 def with_mapped_fields(stream: Stream, mapping: ContactMapping) -> Stream:

@@ -94,3 +94,13 @@ def test_the_built_package_ships_the_mappings(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, check=True, capture_output=True,
                          text=True).stdout.split()
     assert out[0].startswith(str(lib)) and out[1] == str(shipped) and int(out[2]) > 10
+
+
+def test_an_empty_objects_list_is_a_config_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`[sync] objects = []` once meant "every group" to the sync and "nothing" to `connector pull`: it is
+    refused, naming the key, before anything starts."""
+    config = tmp_path / "empty.toml"
+    config.write_text(f'[store]\nurl = "sqlite:///{tmp_path}/state.db"\n[sync]\nobjects = []\n')
+    code, out = run(["status", "--config", str(config)], capsys)
+    assert code == 2 and out["error"] == "ConfigError"
+    assert [p["key"] for p in out["problems"]] == ["[sync].objects"]
