@@ -172,6 +172,16 @@ def test_batch_read_of_missing_ids_counts_only_the_records_returned(router: resp
         {"id": "10"}, {"id": "11"}, {"id": "13"}, {"id": "14"}]
 
 
+def test_a_batch_read_answered_as_a_list_is_malformed_without_its_content(router: respx.Router,
+                                                                         sleeps: list[float]) -> None:
+    route = router.post(f"{CONTACTS}/batch/read").mock(
+        return_value=httpx.Response(200, json=[{"email": "ann@example.test"}]))
+    source, _ = hubspot(router, sleeps)
+    with pytest.raises(MalformedResponse, match="hubspot contacts batch read: expected a JSON object") as caught:
+        source.present("contacts", ["10"])
+    assert "ann@example.test" not in str(caught.value) and route.call_count == 1
+
+
 def test_batch_read_goes_100_ids_per_call(router: respx.Router, sleeps: list[float]) -> None:
     route = router.post(f"{CONTACTS}/batch/read").mock(return_value=httpx.Response(200, json={
         "status": "COMPLETE", "results": []}))
