@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -148,14 +149,32 @@ def bulk_write(source: SalesforceSource, sobject: str, operation: Operation, ite
     for row in _result_rows(source, sobject, job_id, "failedResults"):
         key = by_key.get(row.get(key_column, ""))
         if key is not None:
-            code, _, rest = str(row.get("sf__Error", "")).partition(":")
-            message, _, fields = rest.rstrip(" -").rpartition(":")
-            out[key] = WriteOutcome(False, code=code or "ERROR", message=message or rest,
-                                    fields=tuple(f for f in fields.split(",") if f))
+            code, message, fields = _bulk_error(str(row.get("sf__Error", "")))
+            out[key] = WriteOutcome(False, code=code, message=message, fields=fields)
     for ident, key in by_key.items():
         if key not in out:
             out[key] = WriteOutcome(False, code="NO_RESULT", message=f"bulk job {job_id} did not report {ident}")
     return out
+
+
+#: the field list that may close an ``sf__Error``: ``:Field1,Field2 --`` (see `_bulk_error`)
+_ERROR_FIELDS = re.compile(r":([\w.]+(?:,[\w.]+)*) *--\s*$")
+
+
+def _bulk_error(text: str) -> tuple[str, str, tuple[str, ...]]:
+    """An ``sf__Error`` cell as (code, message, field names).
+
+    Salesforce documents the cell only as "Error code and message" (Bulk API 2.0 developer guide, "Get Job
+    Failed Record Results", developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/
+    get_job_failed_results.htm; api-facts.md B9). As observed, it reads ``CODE:message:Field1,Field2 --``
+    when the error names fields and ``CODE:message--`` when it does not (``UNABLE_TO_LOCK_ROW:unable to
+    obtain exclusive access to this record--``): only a ``:names --`` tail gives field names, never the
+    message text."""
+    code, _, rest = text.partition(":")
+    tail = _ERROR_FIELDS.search(rest)
+    if tail is None:
+        return code or "ERROR", rest.rstrip().removesuffix("--").rstrip(), ()
+    return code or "ERROR", rest[:tail.start()].rstrip(), tuple(tail.group(1).split(","))
 
 
 def _result_rows(source: SalesforceSource, sobject: str, job_id: str, which: str) -> Iterable[dict[str, str]]:

@@ -189,3 +189,21 @@ def test_an_ingest_job_still_running_after_the_last_poll_is_try_again_later(
         SalesforceSink(source, bulk_threshold=0).write("Contact", "update", [Item("a", "003A", {"LastName": "Ng"})],
                                                        id_field=None)
     assert routes["poll"].call_count == 3 and sleeps == list(BULK_POLL_SECONDS[:2])  # no result sets read
+
+
+def test_an_ingest_error_without_a_fields_tail_names_no_field(router: respx.Router, sleeps: list[float]) -> None:
+    """``sf__Error`` is "code and message" (SF-BULKI; api-facts.md B9); only a ``:names --`` tail names fields."""
+    bulk_routes(router, [ingest("JobComplete")])
+    router.get(f"{SF_API}/jobs/ingest/{JOB}/successfulResults").mock(return_value=httpx.Response(
+        200, text='"sf__Id","sf__Created",Id,LastName\n'))
+    router.get(f"{SF_API}/jobs/ingest/{JOB}/failedResults").mock(return_value=httpx.Response(
+        200, text='"sf__Id","sf__Error",Id,LastName\n'
+                  '"003A","UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record--",003A,Ng\n'
+                  '"003B","FIELD_CUSTOM_VALIDATION_EXCEPTION:Name: must not be blank:LastName,FirstName --",003B,\n'))
+    source, _ = salesforce(router, sleeps)
+    items = [Item("a", "003A", {"LastName": "Ng"}), Item("b", "003B", {"LastName": None})]
+    out = SalesforceSink(source, bulk_threshold=0).write("Contact", "update", items, id_field=None)
+    assert out["a"] == WriteOutcome(False, code="UNABLE_TO_LOCK_ROW",
+                                    message="unable to obtain exclusive access to this record")
+    assert out["b"] == WriteOutcome(False, code="FIELD_CUSTOM_VALIDATION_EXCEPTION", message="Name: must not be blank",
+                                    fields=("LastName", "FirstName"))
