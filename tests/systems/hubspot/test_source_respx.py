@@ -241,3 +241,20 @@ def test_a_validation_error_carries_the_vendor_category_and_hint(router: respx.R
         source.properties("contacts")
     assert (caught.value.status, caught.value.code) == (400, "VALIDATION_ERROR") and "mapping" in caught.value.hint
     assert route.call_count == 1 and sleeps == []
+
+
+def test_a_refusal_whose_body_is_a_list_is_an_api_error_with_the_status(router: respx.Router,
+                                                                        sleeps: list[float]) -> None:
+    route = router.get(CONTACTS).mock(return_value=httpx.Response(400, json=["not", "an", "object"]))
+    source, _ = hubspot(router, sleeps)
+    with pytest.raises(ApiError) as caught:
+        list(source.list_pages("contacts", ["email"]))
+    assert caught.value.status == 400 and caught.value.code == "400" and route.call_count == 1
+
+
+def test_a_429_whose_body_is_a_list_is_retried_like_a_burst_limit(router: respx.Router, sleeps: list[float]) -> None:
+    route = router.get(CONTACTS).mock(side_effect=[httpx.Response(429, headers={"Retry-After": "1"}, json=["x"]),
+                                                   hs_page([])])
+    source, _ = hubspot(router, sleeps)
+    assert list(source.list_pages("contacts", ["email"])) == []
+    assert route.call_count == 2 and sleeps == [1.0]
