@@ -41,6 +41,7 @@ __all__ = [
     "ApiError",
     "TransientApiError",
     "MalformedResponse",
+    "json_object",
     "ErrorInfo",
     "Verdict",
     "make_ssl_context",
@@ -72,6 +73,17 @@ class TransientApiError(RetryLater):
 
 class MalformedResponse(ConnectorError):
     """A response body could not be parsed; nothing derived from it is stored or advanced."""
+
+
+def json_object(body: Any, system: str, what: str) -> dict[str, Any]:
+    """A parsed body that must be a JSON object (an empty body reads as ``{}``); anything else (a list, a
+    string) raises MalformedResponse naming the call, never the body's content (it may hold personal data)."""
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise MalformedResponse(f"{system} {what}: expected a JSON object, got a JSON {type(body).__name__}; "
+                                "nothing from it was stored and no cursor moved")
+    return body
 
 
 @dataclass(frozen=True)

@@ -64,10 +64,11 @@ def to_ms(value: str | int | None) -> int | None:
 def _classify(response: httpx.Response) -> Verdict:
     if response.status_code == 429:
         try:
-            if response.json().get("policyName") == "DAILY":
-                return "budget"
+            body = response.json()
         except ValueError:
-            pass
+            body = None
+        if isinstance(body, dict) and body.get("policyName") == "DAILY":
+            return "budget"
     return default_classify(response)
 
 
@@ -75,6 +76,8 @@ def _describe(response: httpx.Response) -> ErrorInfo:
     try:
         body = response.json()
     except ValueError:
+        body = None
+    if not isinstance(body, dict):  # not JSON, or not HubSpot's error object: the status and the text are all
         return ErrorInfo(code=str(response.status_code), message=response.text[:300])
     category = str(body.get("category") or body.get("errorType") or response.status_code)
     message = str(body.get("message") or "")

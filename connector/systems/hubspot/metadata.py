@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..http import ApiError, HttpLayer
+from ..http import ApiError, HttpLayer, json_object
 from ._client import field
 
 __all__ = ["create_property", "create_property_group", "properties", "property_groups"]
@@ -28,7 +28,7 @@ def properties(http: HttpLayer, object_type: str) -> list[dict[str, Any]]:
 def property_groups(http: HttpLayer, object_type: str) -> list[dict[str, Any]]:
     """The object's property groups (one call)."""
     body = http.json("GET", f"{_properties_path(object_type)}/groups", object_type=object_type)
-    return list((body or {}).get("results") or [])
+    return list(json_object(body, "hubspot", f"{object_type} property groups").get("results") or [])
 
 
 def create_property(http: HttpLayer, object_type: str, body: dict[str, Any]) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..http import ApiError, HttpLayer, MalformedResponse, TransientApiError
+from ..http import ApiError, HttpLayer, MalformedResponse, TransientApiError, json_object
 from ..ports import Item, Operation, WriteOutcome
 from ._client import SYSTEM
 from .source import HubSpotSource
@@ -193,7 +193,7 @@ def _associate(http: HttpLayer, from_type: str, to_type: str, pairs: Sequence[tu
                     out.update(_associate(http, from_type, to_type, [pair]))
             continue
         failed: dict[tuple[str, str], tuple[str, str]] = {}
-        for error in (body or {}).get("errors") or []:
+        for error in json_object(body, "hubspot", f"{from_type}>{to_type} associate").get("errors") or []:
             ids = [str(i) for i in (error.get("context") or {}).get("ids") or []]
             for pair in chunk:
                 if pair[0] in ids or pair[1] in ids:

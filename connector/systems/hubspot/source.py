@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from ...config import HubSpotConfig
-from ..http import DEFAULT_RETRY, RetryPolicy
+from ..http import DEFAULT_RETRY, RetryPolicy, json_object
 from ..ledger import CallLedger
 from ..ports import Engagement, LookupKey, StagedRecord, Window
 from . import _client, events, metadata, search
@@ -135,10 +135,11 @@ class HubSpotSource:
                                   params={"archived": str(archived).lower()},
                                   json_body={"properties": ["hs_object_id", "hs_merged_object_ids"],
                                              "inputs": [{"id": i} for i in chunk]})
-            missing = {str(i) for e in (body or {}).get("errors") or []
+            answer = json_object(body, "hubspot", f"{object_type} batch read")
+            missing = {str(i) for e in answer.get("errors") or [] if isinstance(e, dict)
                        for i in (e.get("context") or {}).get("ids") or []}
             returned: set[str] = set()
-            for record in (body or {}).get("results") or []:
+            for record in answer.get("results") or []:
                 returned.add(str(record.get("id")))
                 merged = (record.get("properties") or {}).get("hs_merged_object_ids") or ""
                 returned.update(x.strip() for x in str(merged).split(";") if x.strip())

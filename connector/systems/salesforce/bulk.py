@@ -6,19 +6,22 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..http import ApiError
+from ..http import ApiError, MalformedResponse, TransientApiError, json_object
 from ..ports import Item, Operation, WriteOutcome
 from ._client import QUERY_PAGE, SYSTEM
 
 if TYPE_CHECKING:
     from .source import SalesforceSource
 
-__all__ = ["BULK_POLL_SECONDS", "BULK_RESULT_ROWS", "bulk_query_pages", "bulk_write"]
+__all__ = ["BULK_MAX_POLLS", "BULK_POLL_SECONDS", "BULK_RESULT_ROWS", "bulk_query_pages", "bulk_write"]
 
 BULK_POLL_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+#: polls of one job (query or ingest) before giving up until the next cycle (read when a job is polled)
+BULK_MAX_POLLS = 10_000
 #: rows per Bulk 2.0 result request: 5x fewer calls than REST pages, and a page's memory stays small
 BULK_RESULT_ROWS = 10_000
 
@@ -29,16 +32,8 @@ def bulk_query_pages(source: SalesforceSource, soql: str, *, object_type: str, a
     job = source.http.json("POST", source.path("jobs/query"), object_type=object_type, json_body={
         "operation": "queryAll" if all_rows else "query", "query": soql, "contentType": "CSV",
         "columnDelimiter": "COMMA", "lineEnding": "LF"})
-    job_id = str((job or {}).get("id"))
-    for attempt in range(10_000):
-        state = (source.http.json("GET", source.path(f"jobs/query/{job_id}"),
-                                  object_type=object_type) or {}).get("state")
-        if state == "JobComplete":
-            break
-        if state in ("Failed", "Aborted"):
-            raise ApiError(SYSTEM, f"bulk query job {job_id}", 200, str(state), f"the job ended {state}",
-                           "look at the job in Setup > Bulk Data Load Jobs")
-        source.sleep(BULK_POLL_SECONDS[min(attempt, len(BULK_POLL_SECONDS) - 1)])
+    job_id = _job_id(job, "query", object_type)
+    _await_job(source, "query", job_id, object_type, source.sleep)
     types = source.field_types(object_type)
     locator: str | None = None
     while True:
@@ -54,6 +49,37 @@ def bulk_query_pages(source: SalesforceSource, soql: str, *, object_type: str, a
                 yield rows
         if not locator or locator == "null":
             return
+
+def _job_id(job: Any, kind: str, object_type: str) -> str:
+    """The id of a job just created; without one there is no job to poll (never ``jobs/<kind>/None``)."""
+    job_id = json_object(job, SYSTEM, f"bulk {kind} job creation for {object_type}").get("id")
+    if not isinstance(job_id, str) or not job_id:
+        raise MalformedResponse(f"{SYSTEM} bulk {kind} job creation for {object_type}: the answer has no job id; "
+                                "nothing was read or written through it")
+    return job_id
+
+
+def _await_job(source: SalesforceSource, kind: str, job_id: str, object_type: str,
+               sleep: Callable[[float], None]) -> None:
+    """Poll a job (`kind` query or ingest) until JobComplete, at most BULK_MAX_POLLS times: a job that ended
+    Failed or Aborted is an ApiError, one still running after the last poll a TransientApiError (the run
+    stops before anything is read from it or recorded as written; the next cycle asks again)."""
+    polls = BULK_MAX_POLLS
+    for attempt in range(polls):
+        info = json_object(source.http.json("GET", source.path(f"jobs/{kind}/{job_id}"), object_type=object_type),
+                           SYSTEM, f"bulk {kind} job {job_id}")
+        state = info.get("state")
+        if state == "JobComplete":
+            return
+        if state in ("Failed", "Aborted"):
+            raise ApiError(SYSTEM, f"bulk {kind} job {job_id}", 200, str(state),
+                           str(info.get("errorMessage") or f"the job ended {state}"),
+                           "look at the job in Setup > Bulk Data Load Jobs")
+        if attempt + 1 < polls:
+            sleep(BULK_POLL_SECONDS[min(attempt, len(BULK_POLL_SECONDS) - 1)])
+    raise TransientApiError(f"{SYSTEM} bulk {kind} job {job_id} ({object_type}) is still running after {polls} "
+                            "polls; nothing was read from it or recorded, the next cycle starts again")
+
 
 def _lines(chunks: Iterator[str]) -> Iterator[str]:
     """Text chunks -> lines with their endings kept (csv needs them inside quoted multi-line cells)."""
@@ -109,21 +135,12 @@ def bulk_write(source: SalesforceSource, sobject: str, operation: Operation, ite
     if operation == "upsert":
         job_body["externalIdFieldName"] = external_id
     job = source.http.json("POST", source.path("jobs/ingest"), object_type=sobject, json_body=job_body)
-    job_id = str((job or {}).get("id"))
+    job_id = _job_id(job, "ingest", sobject)
     source.http.request("PUT", source.path(f"jobs/ingest/{job_id}/batches"), object_type=sobject,
                         content=buffer.getvalue().encode(), headers={"Content-Type": "text/csv"})
     source.http.json("PATCH", source.path(f"jobs/ingest/{job_id}"), object_type=sobject,
                      json_body={"state": "UploadComplete"})
-    for attempt in itertools.count():
-        info = source.http.json("GET", source.path(f"jobs/ingest/{job_id}"), object_type=sobject) or {}
-        state = info.get("state")
-        if state == "JobComplete":
-            break
-        if state in ("Failed", "Aborted"):
-            raise ApiError("salesforce", f"bulk ingest job {job_id}", 200, str(state),
-                           str(info.get("errorMessage") or f"the job ended {state}"),
-                           "look at the job in Setup > Bulk Data Load Jobs")
-        sleep(BULK_POLL_SECONDS[min(attempt, len(BULK_POLL_SECONDS) - 1)])
+    _await_job(source, "ingest", job_id, sobject, sleep)
     out: dict[str, WriteOutcome] = {}
     for row in _result_rows(source, sobject, job_id, "successfulResults"):
         key = by_key.get(row.get(key_column, ""))
@@ -132,14 +149,32 @@ def bulk_write(source: SalesforceSource, sobject: str, operation: Operation, ite
     for row in _result_rows(source, sobject, job_id, "failedResults"):
         key = by_key.get(row.get(key_column, ""))
         if key is not None:
-            code, _, rest = str(row.get("sf__Error", "")).partition(":")
-            message, _, fields = rest.rstrip(" -").rpartition(":")
-            out[key] = WriteOutcome(False, code=code or "ERROR", message=message or rest,
-                                    fields=tuple(f for f in fields.split(",") if f))
+            code, message, fields = _bulk_error(str(row.get("sf__Error", "")))
+            out[key] = WriteOutcome(False, code=code, message=message, fields=fields)
     for ident, key in by_key.items():
         if key not in out:
             out[key] = WriteOutcome(False, code="NO_RESULT", message=f"bulk job {job_id} did not report {ident}")
     return out
+
+
+#: the field list that may close an ``sf__Error``: ``:Field1,Field2 --`` (see `_bulk_error`)
+_ERROR_FIELDS = re.compile(r":([\w.]+(?:,[\w.]+)*) *--\s*$")
+
+
+def _bulk_error(text: str) -> tuple[str, str, tuple[str, ...]]:
+    """An ``sf__Error`` cell as (code, message, field names).
+
+    Salesforce documents the cell only as "Error code and message" (Bulk API 2.0 developer guide, "Get Job
+    Failed Record Results", developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/
+    get_job_failed_results.htm; api-facts.md B9). As observed, it reads ``CODE:message:Field1,Field2 --``
+    when the error names fields and ``CODE:message--`` when it does not (``UNABLE_TO_LOCK_ROW:unable to
+    obtain exclusive access to this record--``): only a ``:names --`` tail gives field names, never the
+    message text."""
+    code, _, rest = text.partition(":")
+    tail = _ERROR_FIELDS.search(rest)
+    if tail is None:
+        return code or "ERROR", rest.rstrip().removesuffix("--").rstrip(), ()
+    return code or "ERROR", rest[:tail.start()].rstrip(), tuple(tail.group(1).split(","))
 
 
 def _result_rows(source: SalesforceSource, sobject: str, job_id: str, which: str) -> Iterable[dict[str, str]]:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ..http import ApiError, MalformedResponse
+from ..http import ApiError, MalformedResponse, json_object
 from ..ports import ChangeProbe, ProbeResult, Window, WindowRead
 from ._client import QUERY_PAGE, SYSTEM, describe_error, sf_to_ms, soql_datetime
 
@@ -89,7 +89,8 @@ def _composite_call(source: SalesforceSource,
     label = chunk[0].object_type if len(chunk) == 1 else "composite"
     body = source.http.json("POST", source.path("composite"), object_type=label,
                           json_body={"allOrNone": False, "compositeRequest": subrequests})
-    responses = {r.get("referenceId"): r for r in (body or {}).get("compositeResponse", [])}
+    responses = {r.get("referenceId"): r for r in json_object(body, SYSTEM, f"composite {label}").get(
+        "compositeResponse") or [] if isinstance(r, dict)}
     out: list[dict[str, Any] | ProbeResult] = []
     for i, item in enumerate(chunk):
         if isinstance(item, WindowRead):

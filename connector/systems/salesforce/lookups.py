@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from simple_salesforce.format import format_soql
 
-from ..http import ApiError, MalformedResponse
+from ..http import ApiError, MalformedResponse, json_object
 from ..ports import LookupKey, StagedRecord
 from .records import to_staged
 
@@ -105,7 +105,8 @@ def salesforce_find(source: SalesforceSource, keys: Sequence[LookupKey], *, fiel
         subrequests = [{"method": "GET", "url": url, "referenceId": f"f{i}"} for i, (_, url) in enumerate(call)]
         body = source.http.json("POST", source.path("composite"), object_type="lookup",
                                 json_body={"allOrNone": False, "compositeRequest": subrequests})
-        answers = {r.get("referenceId"): r for r in (body or {}).get("compositeResponse", []) if isinstance(r, dict)}
+        answers = {r.get("referenceId"): r for r in json_object(body, "salesforce", "composite look-up").get(
+            "compositeResponse") or [] if isinstance(r, dict)}
         for i, (sobject, _) in enumerate(call):
             first = _answer(answers.get(f"f{i}"), sobject)
             for page in source.follow(first, sobject):

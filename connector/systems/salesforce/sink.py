@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from ..http import json_object
 from ..ports import Item, Operation, WriteOutcome
 from ._client import SYSTEM
 from .bulk import bulk_write
@@ -103,7 +104,8 @@ def _collections(source: SalesforceSource, sobject: str, method: str, path: str,
                         "body": {"allOrNone": False, "records": recs}} for i, (recs, _) in enumerate(call)]
         body = source.http.json("POST", source.path("composite"), object_type=sobject,
                                 json_body={"allOrNone": False, "compositeRequest": subrequests})
-        answers = {r.get("referenceId"): r for r in (body or {}).get("compositeResponse", []) if isinstance(r, dict)}
+        answers = {r.get("referenceId"): r for r in json_object(body, SYSTEM, f"composite {sobject} write").get(
+            "compositeResponse") or [] if isinstance(r, dict)}
         for i, (recs, chunk_keys) in enumerate(call):
             answer = answers.get(f"c{i}") or {}
             status = int(answer.get("httpStatusCode") or 0)

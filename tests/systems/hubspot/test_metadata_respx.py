@@ -7,7 +7,7 @@ import httpx
 import pytest
 import respx
 
-from connector.systems.http import ApiError
+from connector.systems.http import ApiError, MalformedResponse
 from tests.systems.respx_vendors import HS, hs_error, hubspot, json_of
 
 PROPERTIES = f"{HS}/crm/v3/properties/contacts"
@@ -91,3 +91,12 @@ def test_a_refused_property_group_is_raised_as_hubspot_answered(router: respx.Ro
         source.create_property_group("contacts", {"name": "g", "label": "G"})
     assert (caught.value.status, caught.value.code) == (403, "MISSING_SCOPES")
     assert "crm.objects.*" in caught.value.hint  # HubSpot's MISSING_SCOPES hint, unchanged
+
+
+def test_property_groups_answered_as_a_list_are_malformed(router: respx.Router, sleeps: list[float]) -> None:
+    route = router.get(GROUPS).mock(
+        return_value=httpx.Response(200, json=[{"name": "contactinformation"}]))
+    source, _ = hubspot(router, sleeps)
+    with pytest.raises(MalformedResponse, match="hubspot contacts property groups: expected a JSON object"):
+        source.property_groups("contacts")
+    assert route.call_count == 1

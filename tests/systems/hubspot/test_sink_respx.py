@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 import respx
 
+from connector.systems.http import MalformedResponse
 from connector.systems.hubspot import HubSpotSink
 from connector.systems.ports import Item, WriteOutcome
 from tests.systems.respx_vendors import HS, hs_error, hs_record, hubspot, json_of
@@ -106,3 +108,13 @@ def test_a_gdpr_delete_of_a_record_already_gone_counts_as_deleted(router: respx.
     out = HubSpotSink(source).delete("contacts", ["1", "2", "3"], erase=True)
     assert [out[i].ok for i in ("1", "2", "3")] == [True, True, False]
     assert out["3"].code == "VALIDATION_ERROR" and route.call_count == 3
+
+
+def test_a_batch_associate_answer_that_is_a_list_is_malformed_without_its_content(router: respx.Router,
+                                                                                  sleeps: list[float]) -> None:
+    route = router.post(f"{HS}/crm/v4/associations/deals/contacts/batch/associate/default").mock(
+        return_value=httpx.Response(200, json=[{"email": "ann@example.test"}]))
+    source, _ = hubspot(router, sleeps)
+    with pytest.raises(MalformedResponse, match="hubspot deals>contacts associate: expected a JSON object") as caught:
+        HubSpotSink(source).associate("deals", "contacts", [("1", "10")])
+    assert "ann@example.test" not in str(caught.value) and route.call_count == 1

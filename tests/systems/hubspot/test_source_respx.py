@@ -172,6 +172,16 @@ def test_batch_read_of_missing_ids_counts_only_the_records_returned(router: resp
         {"id": "10"}, {"id": "11"}, {"id": "13"}, {"id": "14"}]
 
 
+def test_a_batch_read_answered_as_a_list_is_malformed_without_its_content(router: respx.Router,
+                                                                         sleeps: list[float]) -> None:
+    route = router.post(f"{CONTACTS}/batch/read").mock(
+        return_value=httpx.Response(200, json=[{"email": "ann@example.test"}]))
+    source, _ = hubspot(router, sleeps)
+    with pytest.raises(MalformedResponse, match="hubspot contacts batch read: expected a JSON object") as caught:
+        source.present("contacts", ["10"])
+    assert "ann@example.test" not in str(caught.value) and route.call_count == 1
+
+
 def test_batch_read_goes_100_ids_per_call(router: respx.Router, sleeps: list[float]) -> None:
     route = router.post(f"{CONTACTS}/batch/read").mock(return_value=httpx.Response(200, json={
         "status": "COMPLETE", "results": []}))
@@ -231,3 +241,20 @@ def test_a_validation_error_carries_the_vendor_category_and_hint(router: respx.R
         source.properties("contacts")
     assert (caught.value.status, caught.value.code) == (400, "VALIDATION_ERROR") and "mapping" in caught.value.hint
     assert route.call_count == 1 and sleeps == []
+
+
+def test_a_refusal_whose_body_is_a_list_is_an_api_error_with_the_status(router: respx.Router,
+                                                                        sleeps: list[float]) -> None:
+    route = router.get(CONTACTS).mock(return_value=httpx.Response(400, json=["not", "an", "object"]))
+    source, _ = hubspot(router, sleeps)
+    with pytest.raises(ApiError) as caught:
+        list(source.list_pages("contacts", ["email"]))
+    assert caught.value.status == 400 and caught.value.code == "400" and route.call_count == 1
+
+
+def test_a_429_whose_body_is_a_list_is_retried_like_a_burst_limit(router: respx.Router, sleeps: list[float]) -> None:
+    route = router.get(CONTACTS).mock(side_effect=[httpx.Response(429, headers={"Retry-After": "1"}, json=["x"]),
+                                                   hs_page([])])
+    source, _ = hubspot(router, sleeps)
+    assert list(source.list_pages("contacts", ["email"])) == []
+    assert route.call_count == 2 and sleeps == [1.0]

@@ -11,9 +11,10 @@ import httpx
 import pytest
 import respx
 
-from connector.systems.http import ApiError
+from connector.systems.http import ApiError, MalformedResponse, TransientApiError
 from connector.systems.ports import Item, WriteOutcome
 from connector.systems.salesforce import SalesforceSink
+from connector.systems.salesforce import bulk
 from connector.systems.salesforce.bulk import BULK_POLL_SECONDS
 from tests.systems.respx_vendors import SF_API, json_of, salesforce, sf_granted
 
@@ -72,6 +73,29 @@ def test_a_failed_bulk_query_job_is_an_api_error(router: respx.Router, sleeps: l
     with pytest.raises(ApiError, match="the job ended Failed") as caught:
         list(source.bulk_query_pages("SELECT Id FROM Lead", object_type="Lead"))
     assert caught.value.code == "Failed" and poll.call_count == 2 and sleeps == [BULK_POLL_SECONDS[0]]
+
+
+def test_a_query_job_created_without_an_id_is_malformed_and_never_polled(router: respx.Router,
+                                                                         sleeps: list[float]) -> None:
+    sf_granted(router)
+    create = router.post(f"{SF_API}/jobs/query").mock(
+        return_value=httpx.Response(200, json={"state": "UploadComplete"}))
+    source, _ = salesforce(router, sleeps)
+    with pytest.raises(MalformedResponse, match="bulk query job creation for Lead: the answer has no job id"):
+        list(source.bulk_query_pages("SELECT Id FROM Lead", object_type="Lead"))
+    assert create.call_count == 1 and sleeps == []  # the strict router fails any poll of jobs/query/None
+
+
+def test_a_query_job_still_running_after_the_last_poll_is_try_again_later(
+        router: respx.Router, sleeps: list[float], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "BULK_MAX_POLLS", 3)
+    sf_granted(router)
+    router.post(f"{SF_API}/jobs/query").mock(return_value=job("UploadComplete"))
+    poll = router.get(f"{SF_API}/jobs/query/750R0000000zlh9IAA").mock(return_value=job("InProgress"))
+    source, _ = salesforce(router, sleeps)
+    with pytest.raises(TransientApiError, match="bulk query job 750R0000000zlh9IAA .* still running after 3 polls"):
+        list(source.bulk_query_pages("SELECT Id FROM Lead", object_type="Lead"))
+    assert poll.call_count == 3 and sleeps == list(BULK_POLL_SECONDS[:2])  # no results read, no wait after the last
 
 
 # ---------------------------------------------------------------------------------------------- Bulk 2.0 ingest
@@ -134,3 +158,52 @@ def test_a_failed_ingest_job_is_an_api_error_with_its_message(router: respx.Rout
         SalesforceSink(source, bulk_threshold=0).write("Contact", "update", [Item("a", "003A", {"Foo__c": 1})],
                                                        id_field=None)
     assert caught.value.code == "Failed" and routes["poll"].call_count == 1 and sleeps == []
+
+
+def test_an_ingest_job_created_without_an_id_is_malformed_and_nothing_is_uploaded(router: respx.Router,
+                                                                                  sleeps: list[float]) -> None:
+    sf_granted(router)
+    create = router.post(f"{SF_API}/jobs/ingest").mock(return_value=httpx.Response(200, json=[{"id": JOB}]))
+    source, _ = salesforce(router, sleeps)
+    with pytest.raises(MalformedResponse, match="bulk ingest job creation for Contact: expected a JSON object"):
+        SalesforceSink(source, bulk_threshold=0).write("Contact", "update", [Item("a", "003A", {"LastName": "Ng"})],
+                                                       id_field=None)
+    assert create.call_count == 1 and sleeps == []
+
+
+def test_an_ingest_job_answer_with_a_null_id_is_malformed(router: respx.Router, sleeps: list[float]) -> None:
+    sf_granted(router)
+    router.post(f"{SF_API}/jobs/ingest").mock(return_value=httpx.Response(200, json={"id": None, "state": "Open"}))
+    source, _ = salesforce(router, sleeps)
+    with pytest.raises(MalformedResponse, match="bulk ingest job creation for Contact: the answer has no job id"):
+        SalesforceSink(source, bulk_threshold=0).write("Contact", "update", [Item("a", "003A", {"LastName": "Ng"})],
+                                                       id_field=None)
+
+
+def test_an_ingest_job_still_running_after_the_last_poll_is_try_again_later(
+        router: respx.Router, sleeps: list[float], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "BULK_MAX_POLLS", 3)
+    routes = bulk_routes(router, [ingest("InProgress")] * 3)
+    source, _ = salesforce(router, sleeps)
+    with pytest.raises(TransientApiError, match=f"bulk ingest job {JOB} .* still running after 3 polls"):
+        SalesforceSink(source, bulk_threshold=0).write("Contact", "update", [Item("a", "003A", {"LastName": "Ng"})],
+                                                       id_field=None)
+    assert routes["poll"].call_count == 3 and sleeps == list(BULK_POLL_SECONDS[:2])  # no result sets read
+
+
+def test_an_ingest_error_without_a_fields_tail_names_no_field(router: respx.Router, sleeps: list[float]) -> None:
+    """``sf__Error`` is "code and message" (SF-BULKI; api-facts.md B9); only a ``:names --`` tail names fields."""
+    bulk_routes(router, [ingest("JobComplete")])
+    router.get(f"{SF_API}/jobs/ingest/{JOB}/successfulResults").mock(return_value=httpx.Response(
+        200, text='"sf__Id","sf__Created",Id,LastName\n'))
+    router.get(f"{SF_API}/jobs/ingest/{JOB}/failedResults").mock(return_value=httpx.Response(
+        200, text='"sf__Id","sf__Error",Id,LastName\n'
+                  '"003A","UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record--",003A,Ng\n'
+                  '"003B","FIELD_CUSTOM_VALIDATION_EXCEPTION:Name: must not be blank:LastName,FirstName --",003B,\n'))
+    source, _ = salesforce(router, sleeps)
+    items = [Item("a", "003A", {"LastName": "Ng"}), Item("b", "003B", {"LastName": None})]
+    out = SalesforceSink(source, bulk_threshold=0).write("Contact", "update", items, id_field=None)
+    assert out["a"] == WriteOutcome(False, code="UNABLE_TO_LOCK_ROW",
+                                    message="unable to obtain exclusive access to this record")
+    assert out["b"] == WriteOutcome(False, code="FIELD_CUSTOM_VALIDATION_EXCEPTION", message="Name: must not be blank",
+                                    fields=("LastName", "FirstName"))

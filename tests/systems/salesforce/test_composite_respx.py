@@ -72,3 +72,13 @@ def test_a_composite_answer_missing_a_subrequest_is_malformed(router: respx.Rout
     with pytest.raises(MalformedResponse, match="no answer for the Lead subrequest q0"):
         source.composite([WindowRead("Lead", ("Email",), Window(T0, T0 + 1))])
     assert route.call_count == 1
+
+
+def test_a_composite_answer_that_is_a_list_is_malformed_without_its_content(router: respx.Router,
+                                                                             sleeps: list[float]) -> None:
+    sf_granted(router)
+    route = router.post(COMPOSITE).mock(return_value=httpx.Response(200, json=[{"Email": "ann@example.test"}]))
+    source, _ = salesforce(router, sleeps)
+    with pytest.raises(MalformedResponse, match="salesforce composite Lead: expected a JSON object") as caught:
+        source.composite([WindowRead("Lead", ("Email",), Window(T0, T0 + 1))])
+    assert "ann@example.test" not in str(caught.value) and route.call_count == 1

@@ -61,3 +61,13 @@ def test_a_look_up_without_an_answer_is_malformed(router: respx.Router, sleeps: 
     with pytest.raises(MalformedResponse, match="no answer for the Contact look-up"):
         source.find(KEYS, fields=FIELDS, ref_field="HubSpot_Contact_Id__c")
     assert route.call_count == 1
+
+
+def test_a_look_up_answer_that_is_a_list_is_malformed_without_its_content(router: respx.Router,
+                                                                          sleeps: list[float]) -> None:
+    sf_granted(router)
+    route = router.post(COMPOSITE).mock(return_value=httpx.Response(200, json=[{"Email": "ann@example.test"}]))
+    source, _ = salesforce(router, sleeps)
+    with pytest.raises(MalformedResponse, match="salesforce composite look-up: expected a JSON object") as caught:
+        source.find(KEYS, fields=FIELDS, ref_field="HubSpot_Contact_Id__c")
+    assert "ann@example.test" not in str(caught.value) and route.call_count == 1

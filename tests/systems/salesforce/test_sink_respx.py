@@ -8,8 +8,10 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 import respx
 
+from connector.systems.http import MalformedResponse
 from connector.systems.ports import Item, WriteOutcome
 from connector.systems.salesforce import SalesforceSink
 from tests.systems.respx_vendors import SF_API, json_of, salesforce, sf_composite, sf_granted
@@ -104,3 +106,13 @@ def test_delete_counts_entity_is_deleted_as_done_and_unanswered_ids_as_not(route
                                         message="Salesforce's answer did not mention it")}
     assert route.call_count == 1
     assert dict(route.calls[0].request.url.params) == {"ids": "00Q1,00Q2,00Q3", "allOrNone": "false"}
+
+
+def test_a_collections_answer_that_is_a_list_is_malformed_without_its_content(router: respx.Router,
+                                                                              sleeps: list[float]) -> None:
+    sf_granted(router)
+    route = router.post(COMPOSITE).mock(return_value=httpx.Response(200, json=[{"Email": "ann@example.test"}]))
+    source, _ = salesforce(router, sleeps)
+    with pytest.raises(MalformedResponse, match="salesforce composite Lead write: expected a JSON object") as caught:
+        SalesforceSink(source).write("Lead", "update", [Item("a", "00Q1", {"LastName": "Ng"})], id_field=None)
+    assert "ann@example.test" not in str(caught.value) and route.call_count == 1
