@@ -50,6 +50,7 @@ def bulk_query_pages(source: SalesforceSource, soql: str, *, object_type: str, a
         if not locator or locator == "null":
             return
 
+
 def _job_id(job: Any, kind: str, object_type: str) -> str:
     """The id of a job just created; without one there is no job to poll (never ``jobs/<kind>/None``)."""
     job_id = json_object(job, SYSTEM, f"bulk {kind} job creation for {object_type}").get("id")
