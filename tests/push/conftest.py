@@ -54,21 +54,44 @@ class World:
             systems.close()
 
     def hubspot_sdk(self) -> hubspot.Client:
-        info = self.sandbox.info()
-        return hubspot.Client.create(access_token=info.hubspot_access_token, host=info.hubspot_base_url,
-                                     ssl_ca_cert=info.ca_file)
+        return hubspot_sdk(self.sandbox)
 
     def salesforce_sdk(self) -> Salesforce:
-        info = self.sandbox.info()
-        token = httpx.post(f"{info.salesforce_instance_url}/services/oauth2/token",
-                           verify=ssl.create_default_context(cafile=info.ca_file), data={
-            "grant_type": "client_credentials", "client_id": info.salesforce_client_id,
-            "client_secret": info.salesforce_client_secret}).json()["access_token"]
-        session = requests.Session()
-        session.trust_env = False
-        session.verify = info.ca_file
-        return Salesforce(instance_url=info.salesforce_instance_url, session_id=token, session=session,
-                          version=info.salesforce_api_version)
+        return salesforce_sdk(self.sandbox)
+
+
+def hubspot_sdk(sandbox: Sandbox) -> hubspot.Client:
+    """HubSpot's official SDK, unmodified, pointed at the sandbox."""
+    info = sandbox.info()
+    return hubspot.Client.create(access_token=info.hubspot_access_token, host=info.hubspot_base_url,
+                                 ssl_ca_cert=info.ca_file)
+
+
+def salesforce_sdk(sandbox: Sandbox) -> Salesforce:
+    """simple-salesforce, unmodified, signed in to the sandbox with the client-credentials flow."""
+    info = sandbox.info()
+    token = httpx.post(f"{info.salesforce_instance_url}/services/oauth2/token",
+                       verify=ssl.create_default_context(cafile=info.ca_file), data={
+        "grant_type": "client_credentials", "client_id": info.salesforce_client_id,
+        "client_secret": info.salesforce_client_secret}).json()["access_token"]
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = info.ca_file
+    return Salesforce(instance_url=info.salesforce_instance_url, session_id=token, session=session,
+                      version=info.salesforce_api_version)
+
+
+def hubspot_contacts(sandbox: Sandbox, properties: list[str]) -> dict[str, dict[str, Any]]:
+    """Every HubSpot contact's `properties`, by id, listed page by page through the official SDK."""
+    api = hubspot_sdk(sandbox).crm.contacts.basic_api
+    out: dict[str, dict[str, Any]] = {}
+    after = None
+    while True:
+        page = api.get_page(limit=100, after=after, properties=properties)
+        out.update({c.id: c.properties for c in page.results})
+        if not page.paging or not page.paging.next:
+            return out
+        after = page.paging.next.after
 
 
 def sf_type(sf: Salesforce, name: str) -> SFType:

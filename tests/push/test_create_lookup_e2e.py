@@ -23,7 +23,7 @@ from connector.reconcile.plan import should_create_in_salesforce
 from connector.reconcile.records import SourceRecord
 from connector.sync import run_cycle
 
-from .conftest import World, make_world
+from .conftest import World, hubspot_contacts, make_world
 from .test_idempotence import LostAnswer, losing, refusing
 
 PEOPLE, SEED = 300, 13
@@ -60,15 +60,7 @@ def control(world: World, system: str) -> httpx.Client:
 
 
 def hubspot_people(world: World) -> dict[str, dict[str, Any]]:
-    api = world.hubspot_sdk().crm.contacts.basic_api
-    out: dict[str, dict[str, Any]] = {}
-    after = None
-    while True:
-        page = api.get_page(limit=100, after=after, properties=HS_PROPS)
-        out.update({c.id: c.properties for c in page.results})
-        if not page.paging or not page.paging.next:
-            return out
-        after = page.paging.next.after
+    return hubspot_contacts(world.sandbox, HS_PROPS)
 
 
 def salesforce_people(world: World) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,6 @@ and after the run, and compared with every planned value (`plan.diffs`):
 from __future__ import annotations
 
 import json
-import ssl
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,10 +21,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import httpx
 import hubspot
 import pytest
-import requests
 from hubspot.crm.contacts import (
     BatchInputSimplePublicObjectBatchInput,
     SimplePublicObjectInputForCreate,
@@ -36,7 +33,7 @@ from connector.cli import main
 from connector.reconcile import Mappings, load_mappings
 from connector.sandbox.runner import Sandbox
 
-from .conftest import sf_type
+from .conftest import hubspot_contacts, hubspot_sdk, salesforce_sdk, sf_type
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 
@@ -72,19 +69,10 @@ class Scene:
         return sorted({n for n in names if n} | {self.mappings.contacts.identity.salesforce_hubspot_id_field})
 
     def snapshot(self) -> dict[Key, dict[str, Any]]:
-        info = self.sandbox.info()
-        out: dict[Key, dict[str, Any]] = {}
-        api = hubspot.Client.create(access_token=info.hubspot_access_token, host=info.hubspot_base_url,
-                                    ssl_ca_cert=info.ca_file).crm.contacts.basic_api
-        after = None
-        while True:
-            page = api.get_page(limit=100, after=after, properties=self.hubspot_fields())
-            for c in page.results:
-                out[("hubspot", "contacts", c.id)] = {k: v for k, v in c.properties.items()
-                                                      if k in self.hubspot_fields()}
-            if not page.paging or not page.paging.next:
-                break
-            after = page.paging.next.after
+        wanted = self.hubspot_fields()
+        out: dict[Key, dict[str, Any]] = {
+            ("hubspot", "contacts", id_): {k: v for k, v in props.items() if k in wanted}
+            for id_, props in hubspot_contacts(self.sandbox, wanted).items()}
         sf = self.salesforce_sdk()
         for sobject in ("Lead", "Contact"):
             fields = self.salesforce_fields(sobject)
@@ -93,21 +81,10 @@ class Scene:
         return out
 
     def salesforce_sdk(self) -> Salesforce:
-        info = self.sandbox.info()
-        token = httpx.post(f"{info.salesforce_instance_url}/services/oauth2/token",
-                           verify=ssl.create_default_context(cafile=info.ca_file), data={
-            "grant_type": "client_credentials", "client_id": info.salesforce_client_id,
-            "client_secret": info.salesforce_client_secret}).json()["access_token"]
-        session = requests.Session()
-        session.trust_env = False
-        session.verify = info.ca_file
-        return Salesforce(instance_url=info.salesforce_instance_url, session_id=token, session=session,
-                          version=info.salesforce_api_version)
+        return salesforce_sdk(self.sandbox)
 
     def hubspot_sdk(self) -> hubspot.Client:
-        info = self.sandbox.info()
-        return hubspot.Client.create(access_token=info.hubspot_access_token, host=info.hubspot_base_url,
-                                     ssl_ca_cert=info.ca_file)
+        return hubspot_sdk(self.sandbox)
 
 
 def canon(value: Any) -> str | None:

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from connector.cli import main
 from connector.store.models import FieldAudit, Link, ParkedRecord
 
+from . import conftest
 from .conftest import World, sf_type
 
 TEXT_PAIRS = (("firstname", "FirstName"), ("lastname", "LastName"), ("jobtitle", "Title"), ("email", "Email"))
@@ -30,15 +31,7 @@ def first(world: World) -> dict[str, Any]:
 
 
 def hubspot_contacts(world: World) -> dict[str, dict[str, Any]]:
-    api = world.hubspot_sdk().crm.contacts.basic_api
-    out: dict[str, dict[str, Any]] = {}
-    after = None
-    while True:
-        page = api.get_page(limit=100, after=after, properties=HS_PROPS)
-        out.update({c.id: c.properties for c in page.results})
-        if not page.paging or not page.paging.next:
-            return out
-        after = page.paging.next.after
+    return conftest.hubspot_contacts(world.sandbox, HS_PROPS)
 
 
 def salesforce_people(world: World) -> dict[str, dict[str, Any]]:
