@@ -28,8 +28,25 @@ class FakePages:
         return iter(self.pages)
 
 
+class _InMemorySource:
+    """What both fake sources share: look-ups by e-mail over the records they hold, and no sign-in."""
+
+    records: dict[str, list[StagedRecord]]
+
+    def find(self, keys: Sequence[LookupKey], *, fields: Mapping[str, Sequence[str]], ref_field: str
+             ) -> list[StagedRecord]:
+        emails = {e for e, _ in keys if e}
+        return [r for object_type in fields for r in self.records.get(object_type, []) if r.email_norm in emails]
+
+    def authenticate(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
 @dataclass
-class FakeSource:
+class FakeSource(_InMemorySource):
     """A window source over in-memory records; `asked` holds the requests of every read_windows call."""
 
     system: str = "salesforce"
@@ -55,20 +72,9 @@ class FakeSource:
             out.append(FakePages([inside[i:i + self.page_size] for i in range(0, len(inside), self.page_size)]))
         return out
 
-    def find(self, keys: Sequence[LookupKey], *, fields: Mapping[str, Sequence[str]], ref_field: str
-             ) -> list[StagedRecord]:
-        emails = {e for e, _ in keys if e}
-        return [r for object_type in fields for r in self.records.get(object_type, []) if r.email_norm in emails]
-
-    def authenticate(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
 
 @dataclass
-class FakeListingSource:
+class FakeListingSource(_InMemorySource):
     """A listing source over in-memory records; `asked` logs every call as (method, object type, detail), an
     archived listing as "list_records:archived".
 
@@ -130,17 +136,6 @@ class FakeListingSource:
         inside = [e for e in self.events.get(kind, []) if window.start <= int(e["occurred_at"]) < window.end]
         for i in range(0, len(inside), self.page_size):
             yield inside[i:i + self.page_size]
-
-    def find(self, keys: Sequence[LookupKey], *, fields: Mapping[str, Sequence[str]], ref_field: str
-             ) -> list[StagedRecord]:
-        emails = {e for e, _ in keys if e}
-        return [r for object_type in fields for r in self.records.get(object_type, []) if r.email_norm in emails]
-
-    def authenticate(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
 
     @staticmethod
     def _with_markers(held: Sequence[StagedRecord], page: Sequence[StagedRecord]) -> list[StagedRecord]:
