@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from ..reconcile.loader import listing, read_only_fix
 from ..reconcile.mapping import ContactMapping, FieldMapping, OpportunityMapping
@@ -43,6 +43,18 @@ _KIND_WORDS = {"boolean": "a true/false value (boolean transform)", "number": "a
                "enum": "a mapped value", "text": "text"}
 
 
+def _value_map_targets(f: FieldMapping, system: Literal["hubspot", "salesforce"]) -> list[tuple[str, str]]:
+    """Every value the field's value maps write to `system` ("hubspot" or "salesforce"), with its key path
+    (`<prefix>.to_<system>.<source value>`, then `<prefix>.default_to_<system>`)."""
+    out: list[tuple[str, str]] = []
+    for prefix, vm in value_maps(f):
+        out += [(f"{prefix}.to_{system}.{k}", v) for k, v in getattr(vm, f"to_{system}").items()]
+        default = getattr(vm, f"default_to_{system}")
+        if default is not None:
+            out.append((f"{prefix}.default_to_{system}", default))
+    return out
+
+
 def _check_hubspot_side(live: LiveMetadata, file: str, object_type: str, name: str,
                         f: FieldMapping) -> dict[str, Any] | None:
     key = f"fields.{f.name}.hubspot"
@@ -57,14 +69,10 @@ def _check_hubspot_side(live: LiveMetadata, file: str, object_type: str, name: s
                  "fix the transforms or map a property of a matching type")
     if f.writes_hubspot and ptype == "enumeration":
         allowed = hs_options(prop)
-        for prefix, vm in value_maps(f):
-            targets = [(f"{prefix}.to_hubspot.{k}", v) for k, v in vm.to_hubspot.items()]
-            if vm.default_to_hubspot is not None:
-                targets.append((f"{prefix}.default_to_hubspot", vm.default_to_hubspot))
-            for k, v in targets:
-                if v not in allowed:
-                    live.add(file, k, f"{v!r} is not an option of HubSpot property {f.hubspot!r}",
-                             f"{close_hint(v, allowed)}allowed: {listing(allowed, v)}")
+        for k, v in _value_map_targets(f, "hubspot"):
+            if v not in allowed:
+                live.add(file, k, f"{v!r} is not an option of HubSpot property {f.hubspot!r}",
+                         f"{close_hint(v, allowed)}allowed: {listing(allowed, v)}")
     return prop
 
 
@@ -81,14 +89,10 @@ def _check_salesforce_side(live: LiveMetadata, file: str, key: str, sobject: str
                  "fix the transforms (e.g. add a value map for a picklist) or map a field of a matching type")
     if f.writes_salesforce and ftype in ("picklist", "multipicklist"):
         allowed = sf_picklist(sf_field)
-        for prefix, vm in value_maps(f):
-            targets = [(f"{prefix}.to_salesforce.{k}", v) for k, v in vm.to_salesforce.items()]
-            if vm.default_to_salesforce is not None:
-                targets.append((f"{prefix}.default_to_salesforce", vm.default_to_salesforce))
-            for k, v in targets:
-                if v not in allowed:
-                    live.add(file, k, f"{v!r} is not a value of the {sobject}.{sf_field.get('name')} picklist",
-                             f"{close_hint(v, allowed)}allowed: {listing(allowed, v)}")
+        for k, v in _value_map_targets(f, "salesforce"):
+            if v not in allowed:
+                live.add(file, k, f"{v!r} is not a value of the {sobject}.{sf_field.get('name')} picklist",
+                         f"{close_hint(v, allowed)}allowed: {listing(allowed, v)}")
     check_length(live, file, key, sobject, f, sf_field)
     return sf_field
 
