@@ -8,6 +8,7 @@ emulators' own behaviour is tested in test_hubspot_realism.py and test_salesforc
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,12 +58,24 @@ def _contacts(sb: Sandbox, n: int, *, updated: int = T0) -> None:
         for i in range(1, n + 1)]}))
 
 
-def _hubspot(sb: Sandbox) -> HubSpotSource:
-    return HubSpotSource(hubspot_config(sb), CallLedger(), sleep=lambda s: sb.clock.advance(int(s * 1000)))
+@contextmanager
+def _hubspot(sb: Sandbox) -> Iterator[HubSpotSource]:
+    """A HubSpot source on the sandbox whose waits move the sandbox clock, closed on leaving."""
+    src = HubSpotSource(hubspot_config(sb), CallLedger(), sleep=lambda s: sb.clock.advance(int(s * 1000)))
+    try:
+        yield src
+    finally:
+        src.close()
 
 
-def _salesforce(sb: Sandbox) -> SalesforceSource:
-    return SalesforceSource(sf_config(sb), CallLedger(), sleep=lambda s: sb.clock.advance(int(s * 1000)))
+@contextmanager
+def _salesforce(sb: Sandbox) -> Iterator[SalesforceSource]:
+    """A Salesforce source on the sandbox whose waits move the sandbox clock, closed on leaving."""
+    src = SalesforceSource(sf_config(sb), CallLedger(), sleep=lambda s: sb.clock.advance(int(s * 1000)))
+    try:
+        yield src
+    finally:
+        src.close()
 
 
 # ---- HubSpot batch read of missing ids: both readings ------------------------------------------------
@@ -72,11 +85,8 @@ def _salesforce(sb: Sandbox) -> SalesforceSource:
 def test_presence_check_tells_missing_ids_under_both_readings(sb: Sandbox, reading: str) -> None:
     _contacts(sb, 3)
     sb.hubspot.state.account.update({"batch_read_missing": reading})
-    src = _hubspot(sb)
-    try:
+    with _hubspot(sb) as src:
         assert src.present("contacts", ["1", "2", "3", "404", "405"]) == {"1", "2", "3"}
-    finally:
-        src.close()
 
 
 @pytest.mark.parametrize("reading", ["error-207", "omit-200"])
@@ -84,15 +94,12 @@ def test_presence_check_counts_a_merged_away_id_under_both_readings(sb: Sandbox,
     """A merge gives the survivor a new id (HubSpot's default): the old ids read as it, and are present."""
     _contacts(sb, 3)
     sb.hubspot.state.account.update({"batch_read_missing": reading})
-    src = _hubspot(sb)
-    try:
+    with _hubspot(sb) as src:
         merged = src.http.json("POST", "/crm/v3/objects/contacts/merge", object_type="contacts",
                                json_body={"primaryObjectId": "1", "objectIdToMerge": "2"})
         survivor = str(merged["id"])
         assert survivor not in ("1", "2")
         assert src.present("contacts", ["1", "2", "3", survivor, "404"]) == {"1", "2", "3", survivor}
-    finally:
-        src.close()
 
 
 # ---- HubSpot batch write without trace ids: the connector always sends them --------------------------
@@ -102,13 +109,10 @@ def test_presence_check_counts_a_merged_away_id_under_both_readings(sb: Sandbox,
 def test_batch_update_reports_each_record_under_both_readings(sb: Sandbox, reading: str) -> None:
     _contacts(sb, 3)
     sb.hubspot.state.account.update({"untraced_batch": reading})
-    src = _hubspot(sb)
-    try:
+    with _hubspot(sb) as src:
         out = HubSpotSink(src).write("contacts", "update", [
             Item("a", "1", {"jobtitle": "CTO"}), Item("b", "2", {"no_such_property": "x"}),
             Item("c", "3", {"jobtitle": "CFO"})], id_field=None)
-    finally:
-        src.close()
     assert (out["a"].ok, out["b"].ok, out["c"].ok) == (True, False, True)
     assert out["b"].code == "PROPERTY_DOESNT_EXIST"
 
@@ -123,12 +127,9 @@ def test_with_the_shipped_safety_lag_an_edit_inside_the_search_lag_is_pulled_by_
     url = f"sqlite:///{tmp_path}/c.db"
 
     def pull() -> None:
-        src = _hubspot(sb)
-        try:
+        with _hubspot(sb) as src:
             settings = PullSettings(run_started_ms=sb.clock.now_ms(), lookback_ms=120_000, safety_lag_ms=SAFETY_LAG_MS)
             Puller(open_engine(url), hubspot=src, salesforce=None, settings=settings).pull(CONTACTS)
-        finally:
-            src.close()
 
     pull()  # initial load
     sb.clock.advance(SAFETY_LAG_MS)
@@ -168,12 +169,9 @@ def test_whole_second_modstamps_and_window_ends_inside_a_second_lose_nothing(
             "CreatedDate": stamp, "LastModifiedDate": stamp, "SystemModstamp": stamp}]}))
 
     def pull() -> None:
-        src = _salesforce(sb)
-        try:
+        with _salesforce(sb) as src:
             settings = PullSettings(run_started_ms=sb.clock.now_ms(), lookback_ms=0, safety_lag_ms=safety_lag_ms)
             Puller(open_engine(url), hubspot=None, salesforce=src, settings=settings).pull(LEADS)
-        finally:
-            src.close()
 
     add_lead()
     pull()  # initial load
@@ -198,13 +196,10 @@ def test_a_bulk_query_is_polled_until_complete_and_read_whole(sb: Sandbox) -> No
     sb.salesforce.state.load(SeedBatch(salesforce={"Lead": [
         {"Id": make_id("Lead", i), "LastName": f"L{i}", "Company": "Acme", "CreatedDate": T0, "LastModifiedDate": T0,
          "SystemModstamp": T0} for i in range(1, 3_001)]}))
-    src = _salesforce(sb)
     before = sb.clock.now_ms()
-    try:
+    with _salesforce(sb) as src:
         rows = [r for page in src.bulk_query_pages("SELECT Id, LastName FROM Lead", object_type="Lead")
                 for r in page]
-    finally:
-        src.close()
     assert len(rows) == 3_000 and len({r["Id"] for r in rows}) == 3_000
     polls = sum(n for k, n in sb.salesforce.counter.snapshot().items() if k.startswith("GET") and "jobs/query/" in k
                 and not k.endswith("/results"))
@@ -215,13 +210,10 @@ def test_a_bulk_ingest_is_polled_until_complete_and_every_record_reported(sb: Sa
     sb.salesforce.state.load(SeedBatch(salesforce={"Lead": [
         {"Id": make_id("Lead", i), "LastName": f"L{i}", "Company": "Acme", "Email": f"l{i}@x.io", "CreatedDate": T0,
          "LastModifiedDate": T0, "SystemModstamp": T0} for i in range(1, 301)]}))
-    src = _salesforce(sb)
     items = [Item(f"k{i}", make_id("Lead", i), {"Title": f"T{i}"}) for i in range(1, 301)]
     items.append(Item("bad", make_id("Lead", 301), {"Title": "nobody"}))
-    try:
+    with _salesforce(sb) as src:
         out = SalesforceSink(src, bulk_threshold=10).write("Lead", "update", items, id_field=None)
-    finally:
-        src.close()
     assert sum(o.ok for o in out.values()) == 300 and not out["bad"].ok
     assert sb.salesforce.state.store.get(make_id("Lead", 300))["Title"] == "T300"
     polls = sb.salesforce.counter.snapshot()["GET /services/data/v62.0/jobs/ingest/{jobId}"]
