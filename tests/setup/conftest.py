@@ -70,9 +70,12 @@ def names(entries: list[dict[str, object]], key: str = "name") -> set[tuple[str,
     return {(str(e["object"]), str(e[key])) for e in entries if e.get("kind") != "group"}
 
 
-def copy_mappings(tmp_path: Path, extra: str = "", *replace: tuple[str, str]) -> Mappings:
-    """The shipped mapping files copied to tmp_path, contacts.toml edited."""
-    shutil.copy(MAPPINGS_DIR / "opportunities.toml", tmp_path / "opportunities.toml")
+def copy_mappings(tmp_path: Path, extra: str = "", *replace: tuple[str, str], opportunities: bool = True
+                  ) -> Mappings:
+    """The shipped mapping files copied to tmp_path (opportunities.toml only with `opportunities`), contacts.toml
+    edited: each `replace` (old, new) must match, then `extra` is appended."""
+    if opportunities:
+        shutil.copy(MAPPINGS_DIR / "opportunities.toml", tmp_path / "opportunities.toml")
     text = (MAPPINGS_DIR / "contacts.toml").read_text(encoding="utf-8")
     for old, new in replace:
         assert old in text

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connector.reconcile import Mappings, load_mappings
+from connector.reconcile import Mappings
 from connector.setup import (CONNECTOR_GROUP, CONNECTOR_GROUP_LABEL, CONNECTOR_STATUS_VALUES, FieldSpec, PropertySpec,
                              required_hubspot_properties, required_salesforce_fields)
 
-from .conftest import MAPPINGS_DIR
+from .conftest import copy_mappings
 
 
 def with_contacts(tmp_path: Path, extra: str, *replace: tuple[str, str]) -> Mappings:
     """A copy of the shipped contacts.toml with text replaced and appended (opportunities.toml not copied)."""
-    text = (MAPPINGS_DIR / "contacts.toml").read_text(encoding="utf-8")
-    for old, new in replace:
-        assert old in text
-        text = text.replace(old, new)
-    (tmp_path / "contacts.toml").write_text(text + extra, encoding="utf-8")
-    return load_mappings(tmp_path)
+    return copy_mappings(tmp_path, extra, *replace, opportunities=False)
 
 
 def test_hubspot_properties_for_the_shipped_mappings(mappings: Mappings) -> None:
