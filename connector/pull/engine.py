@@ -196,7 +196,7 @@ class Puller:
         for begin in range(window.start, window.end, EVENT_WINDOW_MS):
             part = Window(begin, min(begin + EVENT_WINDOW_MS, window.end))
             for rows in hs.event_pages(stream.kind, part):
-                result.counts(stream.name).add(stage_events(self.engine, rows))
+                result.counts(stream.name).add(stage_events(self.engine, rows, self._now_ms()))
             # events have no modified time to keyset on: the cursor moves once a window is read whole
             self._store(stream, [], Cursor(position=part.end), result)
 

@@ -17,6 +17,8 @@ __all__ = [
     "READ_ONLY_HUBSPOT",
     "LEGAL_BASES",
     "CONNECTOR_STATUSES",
+    "GRADES",
+    "SCORE_OUTPUTS",
 ]
 
 LIFECYCLE_ORDER: tuple[str, ...] = (
@@ -35,6 +37,16 @@ LEGAL_BASES: tuple[str, ...] = (
 )
 CONVERTED_LEAD_STATUSES: frozenset[str] = frozenset({"Closed - Converted"})
 CONNECTOR_STATUSES: tuple[str, ...] = ("MQL", "SAL", "SQL", "Opportunity", "Customer", "Recycled", "Disqualified")
+GRADES: tuple[str, ...] = ("A", "B", "C", "D")
+#: the scorer's outputs, written to both systems: (HubSpot contact property, Salesforce Lead/Contact field)
+SCORE_OUTPUTS: Mapping[str, tuple[str, str]] = {
+    "score": ("connector_score", "Connector_Score__c"),
+    "grade": ("connector_grade", "Connector_Grade__c"),
+    "status": ("connector_status", "Connector_Status__c"),
+    "mql_date": ("connector_mql_date", "Connector_MQL_Date__c"),
+    "status_reason": ("connector_status_reason", "Connector_Status_Reason__c"),
+    "reason": ("connector_score_reason", "Connector_Score_Reason__c"),
+}
 
 #: HubSpot's "unsubscribed from all e-mail": read-only through the CRM API (the push opts people out through
 #: the subscription preferences API) and never written "false" (the connector never opts anyone in; a

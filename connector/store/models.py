@@ -12,6 +12,9 @@ reduce to that without time-zone ambiguity, and it is the unit the cursors compa
 - ``parked_record``: records that could not be processed, with the system's reason and retry state.
 - ``written_value``: hashes of what the connector itself wrote, so its own echo is not a change.
 - ``erased_subject``: salted hashes of erased people, so sync never re-creates them.
+- ``person_score``, ``status_transition`` and ``scoring_model``: each person's score, grade and
+  qualification status with its breakdown, every status change with when, why and from which system,
+  and every version of the scoring model that was ever in force (so any score traces to its rules).
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ __all__ = [
     "ParkedRecord",
     "WrittenValue",
     "ErasedSubject",
+    "PersonScore",
+    "StatusTransition",
+    "ScoringModelVersion",
 ]
 
 #: JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite
@@ -155,6 +161,8 @@ class Engagement(SQLModel, table=True):
     subject_id: str = Field(max_length=320)  # a record id, or an e-mail address for email events
     occurred_at: int = _ms()
     data: dict[str, Any] = _json()
+    #: when the store received it (scoring re-scores the people whose touches arrived since its last pass)
+    fetched_at: int | None = _ms(nullable=True, index=True)
 
 
 class Opportunity(SQLModel, table=True):
@@ -258,3 +266,64 @@ class ErasedSubject(SQLModel, table=True):
     subject_hash: str = Field(primary_key=True, max_length=64)
     erased_at: int = _ms()
     source_system: str = Field(max_length=16)
+
+
+class PersonScore(SQLModel, table=True):
+    """A person's score under the model in force, its breakdown, and the qualification status it drives."""
+
+    __tablename__ = "person_score"
+
+    person_id: str = Field(foreign_key="person.id", primary_key=True, max_length=80)
+    score: int = 0
+    fit: int = 0
+    engagement: int = 0
+    grade: str | None = Field(default=None, max_length=1)
+    status: str = Field(max_length=32)
+    status_since: int = _ms()
+    status_reason: str | None = Field(default=None, max_length=255)
+    #: when the current MQL began (None before the first); re-MQLs after a recycle are counted
+    mql_at: int | None = _ms(nullable=True)
+    mql_count: int = 0
+    reason: str = Field(default="", max_length=255)
+    breakdown: list[Any] = _json()
+    model_hash: str = Field(max_length=16)
+    #: digest of what the score was computed from: an equal digest and no due decay skip the person
+    inputs_digest: str = Field(max_length=32)
+    #: when decay next moves the score by a write step or across a threshold, or inactivity acts
+    next_check_at: int | None = _ms(nullable=True, index=True)
+    last_touch_at: int | None = _ms(nullable=True)
+    scored_at: int = _ms()
+    run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+
+
+class StatusTransition(SQLModel, table=True):
+    """One change of a person's qualification status: when it happened, why, and from which system."""
+
+    __tablename__ = "status_transition"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(foreign_key="person.id", index=True, max_length=80)
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str = Field(max_length=32)
+    at: int = _ms(index=True)
+    reason: str = Field(max_length=255)
+    #: the system whose event moved it ("hubspot", "salesforce"), or "connector" (score, inactivity)
+    system: str = Field(max_length=16)
+    source_id: str | None = Field(default=None, max_length=64)
+    score: int | None = None
+    model_hash: str = Field(max_length=16)
+    recorded_at: int = _ms()
+    run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+
+
+class ScoringModelVersion(SQLModel, table=True):
+    """A version of `scoring.toml` as it was in force: its text, owners, and when it was first used."""
+
+    __tablename__ = "scoring_model"
+
+    model_hash: str = Field(primary_key=True, max_length=16)
+    version: int
+    owners: dict[str, Any] = _json()
+    text: str
+    first_used: int = _ms()
+    last_used: int = _ms()

@@ -150,8 +150,9 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(upsert, rows[start:start + _ROWS_PER_STATEMENT])
 
 
-def stage_engagements(session: Session, rows: Sequence[EngagementRow]) -> StageCounts:
-    """Insert immutable engagement events; an event already stored (same system and id) is skipped."""
+def stage_engagements(session: Session, rows: Sequence[EngagementRow], fetched_at: int | None = None) -> StageCounts:
+    """Insert immutable engagement events; an event already stored (same system and id) is skipped. New ones
+    are stamped `fetched_at`, so scoring finds the people whose touches arrived since its last pass."""
     counts = StageCounts()
     if not rows:
         return counts
@@ -162,6 +163,8 @@ def stage_engagements(session: Session, rows: Sequence[EngagementRow]) -> StageC
             col(Engagement.engagement_id).in_([k[1] for k in unique]))).all()}
     fresh = [r for k, r in unique.items() if k not in existing]
     counts.new, counts.unchanged = len(fresh), len(rows) - len(fresh)
+    if fetched_at is not None:
+        fresh = [{**r, "fetched_at": fetched_at} for r in fresh]
     insert = upsert_insert(session)
     statement = insert(table).on_conflict_do_nothing()
     for start in range(0, len(fresh), _ROWS_PER_STATEMENT):
@@ -179,10 +182,10 @@ def stage_page(engine: Engine, stream: str, records: Sequence[StagedRecord], cur
     return counts
 
 
-def stage_events(engine: Engine, rows: Sequence[EngagementRow]) -> StageCounts:
+def stage_events(engine: Engine, rows: Sequence[EngagementRow], fetched_at: int | None = None) -> StageCounts:
     """Stage one page of immutable engagement events in its own transaction."""
     with Session(engine) as session, session.begin():
-        return stage_engagements(session, rows)
+        return stage_engagements(session, rows, fetched_at)
 
 
 def known_versions(engine: Engine, system: str, object_type: str, versions: Sequence[tuple[str, int]]

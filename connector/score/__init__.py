@@ -1,0 +1,1 @@
+"""Scoring: one jointly owned model (`mappings/scoring.toml`) applied to every unified person."""
