@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from connector.reconcile.schema import SCORE_OUTPUT_OPTIONS, SCORE_OUTPUTS
+
 from .ids import KEY_PREFIXES
 from .soql import FieldInfo
 
@@ -182,15 +184,32 @@ CUSTOM_FIELD_TYPES: dict[str, str] = {
     "currency": "currency", "percent": "percent",
 }
 
-_CONNECTOR_STATUSES = ("MQL", "SAL", "SQL", "Opportunity", "Customer", "Recycled", "Disqualified")
+#: how the org's admin typed the connector scorer's outputs (Setup type and size), by output: the names are the
+#: connector's ``SCORE_OUTPUTS``, the picklist values its ``SCORE_OUTPUT_OPTIONS`` (so the org and the connector
+#: never disagree on a status or grade); `connector setup` checks these against what it needs.
+_SCORE_OUTPUT_TYPES: dict[str, dict[str, Any]] = {
+    "score": {"type": "Number", "precision": 5, "scale": 0},
+    "grade": {"type": "Picklist"},
+    "status": {"type": "Picklist"},
+    "mql_date": {"type": "DateTime"},
+    "status_reason": {"type": "Text", "length": 255},
+    "reason": {"type": "Text", "length": 255},
+}
+
+
+def _score_outputs(sobject: str) -> tuple[CustomField, ...]:
+    return tuple(CustomField(sobject, api_name, picklist_values=SCORE_OUTPUT_OPTIONS.get(output, ()),
+                             **_SCORE_OUTPUT_TYPES[output])
+                 for output, (_, api_name) in SCORE_OUTPUTS.items())
+
+
 DEFAULT_CUSTOM_FIELDS: tuple[CustomField, ...] = tuple(
     cf
     for obj in ("Lead", "Contact")
     for cf in (
         CustomField(obj, "HubSpot_Contact_Id__c", "Text", "HubSpot Contact Id", length=32,
                     external_id=True, unique=True),
-        CustomField(obj, "Connector_Score__c", "Number", "Connector Score", precision=5, scale=0),
-        CustomField(obj, "Connector_Status__c", "Picklist", "Connector Status", picklist_values=_CONNECTOR_STATUSES),
+        *_score_outputs(obj),
     )
 ) + (CustomField("Opportunity", "HubSpot_Deal_Id__c", "Text", "HubSpot Deal Id", length=32, external_id=True,
                  unique=True),)
