@@ -169,7 +169,9 @@ class CustomField:
         numeric = kind in ("double", "currency", "percent")
         return FieldDef(
             name=self.api_name, type=kind, label=self.label or _label(self.api_name),
-            length=self.length if kind in ("string", "textarea", "email", "phone", "url") else 0,
+            # a picklist's describe length is 255 whatever the values, as in an org
+            length=(self.length if kind in ("string", "textarea", "email", "phone", "url")
+                    else 255 if kind == "picklist" else 0),
             precision=self.precision if numeric else 0, scale=self.scale if numeric else 0,
             nillable=not self.required and kind != "boolean", defaulted=kind == "boolean",
             unique=self.unique, external_id=self.external_id, picklist=tuple(self.picklist_values),
