@@ -53,8 +53,8 @@ NOTES: tuple[str, ...] = (
     "Fit uses today's field values: no history of fields is kept, so a title or company size that changed "
     "during the period counts as it is now.",
     "Sales feedback is the lead status as it stands today, counted from when it was set; earlier statuses "
-    "of the same Lead are not kept. Opportunities count from when each was opened, won or lost as they "
-    "stand today.",
+    "of the same Lead are not kept. Opportunities are read as they stand today: an open one counts from "
+    "its creation, a closed one from its close only (it is not seen as open before that).",
     "Each person is first scored at the start of the period from everything before it; MQLs before the "
     "period are not counted.",
     "An MQL counts as accepted, SQL or won when the person reached that status after it and before their "
@@ -409,7 +409,8 @@ def render_html(report: BacktestReport) -> str:
                                                    strict=True)]
     rates.append(_rate_row("Total", report.current.total, report.new.total, "th"))
     rates.append("</table>")
-    changed = [f"<table><caption>{e(f'Status would change for {report.changed_total} people')}"
+    who = "person" if report.changed_total == 1 else "people"
+    changed = [f"<table><caption>{e(f'Status would change for {report.changed_total} {who}')}"
                + (e(f" (the first {len(report.changed)} shown)") if report.changed_total > len(report.changed)
                   else "") + "</caption>",
                "<tr><th>Person</th><th>Current status</th><th>Current score</th><th>New status</th>"
