@@ -9,7 +9,7 @@ only (HubSpot refuses a step back through the API), and only where `scoring.toml
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 
 from ..reconcile.records import FieldChange
@@ -37,7 +37,7 @@ def outputs_of(score: int, grade: str | None, status: str, mql_at: int | None, s
 
 
 def _iso(ms: int, system: str) -> str:
-    text = datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}"
+    text = datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}"
     return text + ("Z" if system == "hubspot" else "+0000")
 
 

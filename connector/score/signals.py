@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 
 from .model import ScoringModel
@@ -44,7 +44,7 @@ def to_ms(value: Any) -> int | None:
         return int(text)
     try:
         if len(text) == 10:
-            day = datetime.strptime(text, "%Y-%m-%d").replace(hour=12, tzinfo=timezone.utc)
+            day = datetime.strptime(text, "%Y-%m-%d").replace(hour=12, tzinfo=UTC)
             return int(day.timestamp() * 1000)
         if text.endswith("Z"):
             text = text[:-1] + "+00:00"
@@ -52,7 +52,7 @@ def to_ms(value: Any) -> int | None:
             text = text[:-2] + ":" + text[-2:]
         parsed = datetime.fromisoformat(text)
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
+            parsed = parsed.replace(tzinfo=UTC)
         return int(parsed.timestamp() * 1000)
     except ValueError:
         return None

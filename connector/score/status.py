@@ -129,13 +129,14 @@ def advance(model: ScoringModel, prior: StatusState | None, result: ScoreResult,
             state = _move(state, "MQL", at, f"Score {result.score} reached {model.mql}", "connector", None, out,
                           first, mql_at=at, mql_count=state.mql_count + 1)
         elif state.status == "MQL" and state.mql_at is not None:
-            touch = next((t for t in sorted(touches, key=lambda x: x.at)
-                          if t.is_sales and state.mql_at <= t.at <= now), None)
+            mql_at: int = state.mql_at
+            touch = next((t for t in sorted(touches, key=lambda x: x.at) if t.is_sales and mql_at <= t.at <= now),
+                         None)
             if touch is not None:
                 state = _move(state, "SAL", touch.at, f"First sales touch: {touch.kind}", touch.system,
                               touch.source_id, out, first)
             elif model.recycle_inactive_ms is not None:
-                idle_from = max(state.mql_at, result.last_touch_at or 0)
+                idle_from = max(mql_at, result.last_touch_at or 0)
                 if now - idle_from > model.recycle_inactive_ms:
                     days = model.recycle_inactive_ms // 86_400_000
                     at = idle_from + model.recycle_inactive_ms

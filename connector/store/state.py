@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from .models import StoreState
 
-__all__ = ["read_state", "write_state", "erasure_salt", "last_presence_check", "record_presence_check", "record_setup_properties",
-           "setup_properties"]
+__all__ = ["read_state", "write_state", "erasure_salt", "last_presence_check", "record_presence_check",
+           "record_setup_properties", "setup_properties"]
 
 _SALT = "connector:erasure-salt"
 _SETUP = "setup:hubspot-properties"

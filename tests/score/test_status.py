@@ -14,7 +14,8 @@ from .conftest import DAY, NOW
 HOT = {"job_title": "VP", "employees": 500, "industry": "Finance", "phone": "1"}  # fit 45
 
 
-def scored(model: ScoringModel, forms: int = 1, days_ago: float = 1, fields: dict | None = None) -> ScoreResult:
+def scored(model: ScoringModel, forms: int = 1, days_ago: float = 1,
+           fields: dict[str, object] | None = None) -> ScoreResult:
     ts = [Touch("form_submission", NOW - int(days_ago * DAY), "hubspot", f"f{i}") for i in range(forms)]
     return score_person(model, fields or HOT, ts, NOW)
 
