@@ -64,7 +64,8 @@ def _same(output: str, held: Any, value: Any) -> bool:
 
 def output_changes(model: ScoringModel, person_id: str, outputs: Mapping[str, Any],
                    records: Sequence[LinkedRecord]) -> list[FieldChange]:
-    """The writes that bring each live record of the person to `outputs` (and the lifecycle stage forward)."""
+    """The writes that bring each live record of the person to `outputs` (and the lifecycle stage forward). A
+    record with no id is one the people's plan creates: its writes join the create."""
     changes: list[FieldChange] = []
     for r in records:
         if not is_live_person_record(r):
@@ -76,14 +77,14 @@ def output_changes(model: ScoringModel, person_id: str, outputs: Mapping[str, An
             name = SCORE_OUTPUTS[output][0 if system == "hubspot" else 1]
             held = r.data.get(name)
             if not _same(output, held, value):
-                changes.append(FieldChange(system, r.object_type, r.record_id, name, held,  # type: ignore[arg-type]
-                                           _native(output, value, system), REASON, person_id))
+                changes.append(FieldChange(system, r.object_type, r.record_id or None, name,  # type: ignore[arg-type]
+                                           held, _native(output, value, system), REASON, person_id))
         if system == "hubspot" and model.status.write_lifecycle_stage:
             target = LIFECYCLE_OF.get(str(outputs.get("status")))
             held = r.data.get("lifecyclestage")
             if target and _forward(held, target):
-                changes.append(FieldChange("hubspot", r.object_type, r.record_id, "lifecyclestage", held, target,
-                                           REASON, person_id))
+                changes.append(FieldChange("hubspot", r.object_type, r.record_id or None, "lifecyclestage", held,
+                                           target, REASON, person_id))
     return changes
 
 

@@ -12,7 +12,7 @@ at a time: a 100,000-person rescore has to read its timelines in seconds.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 import json
 from datetime import datetime, UTC
 from typing import Any
@@ -44,6 +44,8 @@ _EMAIL_KINDS = ("email_open", "email_click", "email_bounce", "unsubscribe")
 _NOON_MS = 12 * 3_600_000
 
 RecordKey = tuple[str, str, str]  # (system, object_type, record_id)
+#: person id -> (their records, their current e-mail address), for people the store does not hold yet
+Known = Mapping[str, tuple[Sequence[RecordKey], str | None]]
 
 
 def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
@@ -101,11 +103,17 @@ def _sf_object(record_id: str) -> str | None:
 class _People:
     """The link and e-mail lookups for one set of people, read in chunks."""
 
-    def __init__(self, conn: Connection, person_ids: Sequence[str]) -> None:
+    def __init__(self, conn: Connection, person_ids: Sequence[str], known: Known | None = None) -> None:
         self.by_record: dict[RecordKey, str] = {}
         self.addresses: dict[str, set[str]] = defaultdict(set)  # e-mail -> people in the set who had it
-        ids = sorted(set(person_ids))
+        known = {pid: v for pid, v in (known or {}).items() if pid in set(person_ids)}
+        ids = sorted(set(person_ids) - set(known))
         current: dict[str, set[str]] = defaultdict(set)
+        for person_id, (keys, email) in known.items():  # people a dry run reconciled: not in the store yet
+            for key in keys:
+                self.by_record[key] = person_id
+            if email:
+                current[email].add(person_id)
         for chunk in _chunks(ids):
             for person_id, system, object_type, record_id in conn.execute(
                     select(col(Link.person_id), col(Link.system), col(Link.object_type), col(Link.record_id))
@@ -180,9 +188,9 @@ def _engagement_detail(kind: str, data: dict[str, Any]) -> str:
     """What rules match a marketing event on: the page, the form, the clicked link or the campaign."""
     if kind == "page_view":
         return _str(data["hs_url"] or data["url"])
-    if kind == "form_submission":
-        return _str(data["form_id"] or data["hs_form_id"] or data["form_title"] or data["page_url"]
-                    or data["hs_url"])
+    if kind == "form_submission":  # its title and page (what a rule names), then its id
+        parts = (data["form_title"], data["page_url"] or data["hs_url"], data["form_id"] or data["hs_form_id"])
+        return " ".join(_str(p) for p in parts if p)
     if kind == "email_click":
         return _str(data["url"] or data["emailCampaignId"])
     return _str(data["emailCampaignId"])
@@ -302,16 +310,17 @@ def _activity_touches(conn: Connection, people: _People) -> Iterator[tuple[str, 
 # ------------------------------------------------------------------------------------------- the API
 
 
-def touches_for(engine: Engine, person_ids: Sequence[str]) -> dict[str, list[Touch]]:
+def touches_for(engine: Engine, person_ids: Sequence[str], known: Known | None = None) -> dict[str, list[Touch]]:
     """Every touch of each of `person_ids` from both systems, deduplicated (`dedupe`) and in time order.
 
     Every asked person is in the answer (an empty list: no touches). Deleted activities and e-mail deliveries
-    are not touches."""
+    are not touches. `known` gives some people's records and current address in place of the store's (people
+    a dry run reconciled and did not save)."""
     found: dict[str, list[Touch]] = {pid: [] for pid in person_ids}
     if not found:
         return found
     with engine.connect() as conn:
-        people = _People(conn, list(found))
+        people = _People(conn, list(found), known)
         for person_id, touch in _engagement_touches(conn, people):
             found[person_id].append(touch)
         for person_id, touch in _activity_touches(conn, people):
