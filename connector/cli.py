@@ -666,7 +666,8 @@ def score(new_file: Path | None, months: int, html_out: Path | None, config: Pat
     if new_file is not None:
         from .score.backtest import render_text
 
-        _emit(payload, as_json, lambda: click.echo(render_text(payload["report"])))
+        report = payload.pop("_report")
+        _emit(payload, as_json, lambda: click.echo(render_text(report)))
         return
 
     def text() -> None:
@@ -697,7 +698,7 @@ def _backtest(engine: Engine, mappings: Any, new_file: Path, months: int, html_o
             html_out.write_text(render_html(report), encoding="utf-8")
         except OSError as exc:
             raise ConnectorError(f"cannot write the HTML report: {exc.strerror}") from None
-    return {"ok": True, "report": report.to_json(), **({"html": str(html_out)} if html_out else {})}
+    return {"ok": True, "report": report.to_json(), **({"html": str(html_out)} if html_out else {}), "_report": report}
 
 
 _PLANNED = {

@@ -93,7 +93,7 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
                 ca_bundle=Path(info.ca_file)), ledger),
             ledger)
         try:
-            say("Setting up: the connector's own HubSpot properties (cross-reference ids, score, status)...")
+            say("Setting up: the connector's own properties and fields (cross-reference ids, score, grade, status)...")
             setup = run_setup(systems.hubspot, systems.salesforce, mappings, apply=True,
                               create_salesforce_fields=True).to_json()
             mark_setup_done(engine, mapping, sandbox.clock.now_ms())
@@ -133,8 +133,9 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
         "api_calls": ledger.snapshot(),
         "api_calls_lower_bound": _lower_bound(world, first),
         "seconds": round(time.perf_counter() - started, 2),
-        "not_built_yet": ["scoring", "reports"],
+        "not_built_yet": ["reports"],
         "config": str(config),
+        "mappings": mappings_dir,
         "someone": _someone(engine),
     }
     _tell(summary, say)
@@ -222,6 +223,12 @@ def _tell(summary: dict[str, Any], say: Say) -> None:
             f"for review ({', '.join(deals['issue_kinds']) or 'none'}).")
     for rej in sync["push"]["rejections_sample"][:3]:
         say(f"  parked: {rej['hint']}")
+    scores = sync.get("scores")
+    if scores:
+        statuses = ", ".join(f"{k} {v:,}" for k, v in sorted(scores["statuses"].items(), key=lambda kv: -kv[1]))
+        written = sum(scores["values_to_write"].values())
+        say(f"Scored {count(scores['scored'], 'person')} with scoring.toml version {scores['model']['version']}: "
+            f"{statuses}; score, grade, status and reasons written in the same record writes ({written:,} values).")
     bound = summary["api_calls_lower_bound"]
     first_calls = sync["api_calls"]
     for system, name in (("hubspot", "HubSpot"), ("salesforce", "Salesforce")):
@@ -247,7 +254,9 @@ def _tell(summary: dict[str, Any], say: Say) -> None:
     config = shlex.quote(summary["config"])
     say(f"  connector explain {who} --config {config}")
     say(f"  connector status --config {config}")
-    say("Scoring and reports are the next stages to land.")
+    say(f"  connector score --config {config}")
+    say(f"  connector score --backtest {shlex.quote(str(summary['mappings'] / 'scoring.toml'))} --config {config}")
+    say("Reports are the next stage to land.")
 
 
 def _store_config(store_url: str, mappings_dir: Path) -> Path:

@@ -54,7 +54,8 @@ def decide(model: ScoringModel, person_id: str, fields: Mapping[str, Any], recor
     """Score the person at `now`, move their status, and plan the writes that publish both."""
     since = prior.state.reset_at if prior else None
     result = score_person(model, fields, touches, now, since)
-    signals = signals_of(model, records, opportunities)
+    # feedback comes from records that exist: one the people's plan is about to create says nothing yet
+    signals = signals_of(model, [r for r in records if r.record_id], opportunities)
     state, transitions = advance(model, prior.state if prior else None, result, signals, touches, now)
     if state.reset_at != since:  # recycled just now: engagement restarts from the recycle
         result = score_person(model, fields, touches, now, state.reset_at)

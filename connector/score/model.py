@@ -112,8 +112,8 @@ class SalesforceStatusSpec(_Strict):
 class HubSpotStatusSpec(_Strict):
     accepted: list[str] = Field(default_factory=lambda: ["IN_PROGRESS", "CONNECTED"])
     qualified: list[str] = Field(default_factory=lambda: ["OPEN_DEAL"])
-    recycled: list[str] = Field(default_factory=lambda: ["BAD_TIMING"])
-    disqualified: list[str] = Field(default_factory=lambda: ["UNQUALIFIED"])
+    recycled: list[str] = Field(default_factory=list)
+    disqualified: list[str] = Field(default_factory=lambda: ["UNQUALIFIED", "BAD_TIMING"])
     write_lifecycle_stage: bool = True
 
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from ..reconcile.loader import listing, read_only_fix
 from ..reconcile.mapping import ContactMapping, FieldMapping, OpportunityMapping
+from ..reconcile.schema import SCORE_OUTPUT_OPTIONS, SCORE_OUTPUTS
 from ..reconcile.transforms import Truncate
 from .metadata import LiveMetadata, close_hint, hs_options, hubspot_read_only, sf_picklist
 from .specs import HUBSPOT_OBJECT, value_kind, value_maps
@@ -226,3 +227,48 @@ def check_mapping(live: LiveMetadata, kind: str, m: ContactMapping | Opportunity
                      f"{m.inclusion.new_lead_status!r} is not a value of the Lead.Status picklist",
                      f"{close_hint(m.inclusion.new_lead_status, allowed)}"
                      f"allowed: {listing(allowed, m.inclusion.new_lead_status)}")
+
+
+#: the type each scorer output needs on each side (HubSpot property types, Salesforce describe types)
+_OUTPUT_TYPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "score": (frozenset({"number"}), frozenset({"double", "int", "currency", "percent"})),
+    "grade": (frozenset({"enumeration", "string"}), frozenset({"picklist", "string"})),
+    "status": (frozenset({"enumeration", "string"}), frozenset({"picklist", "string"})),
+    "mql_date": (frozenset({"datetime", "date"}), frozenset({"datetime"})),
+    "status_reason": (frozenset({"string"}), frozenset({"string", "textarea"})),
+    "reason": (frozenset({"string"}), frozenset({"string", "textarea"})),
+}
+
+
+def check_scorer_outputs(live: LiveMetadata, file: str) -> None:
+    """With a scoring file, the scorer's outputs must exist on both sides with a type that holds them, and the
+    grade and status values must be options of an enumeration or a picklist (`connector setup` makes them)."""
+    for output, (hs_name, sf_name) in SCORE_OUTPUTS.items():
+        hs_types, sf_types = _OUTPUT_TYPES[output]
+        values = SCORE_OUTPUT_OPTIONS.get(output, ())
+        key = f"outputs.{output}.hubspot"
+        prop = live.hubspot_property(file, key, "contacts", hs_name)
+        if prop is not None:
+            ptype = str(prop.get("type"))
+            if ptype not in hs_types:
+                live.add(file, key, f"HubSpot property {hs_name!r} is of type {ptype!r}; the scorer writes "
+                                    f"{output.replace('_', ' ')} values", "delete it and run `connector setup --apply`")
+            elif ptype == "enumeration":
+                missing = [v for v in values if v not in hs_options(prop)]
+                if missing:
+                    live.add(file, key, f"HubSpot property {hs_name!r} lacks the options {missing}",
+                             "add them to the property, or delete it and run `connector setup --apply`")
+        for sobject in ("Lead", "Contact"):
+            key = f"outputs.{output}.salesforce.{sobject.lower()}"
+            sf_field = live.salesforce_field(file, key, sobject, sf_name)
+            if sf_field is None:
+                continue
+            ftype = str(sf_field.get("type"))
+            if ftype not in sf_types:
+                live.add(file, key, f"Salesforce {sobject} field {sf_name!r} is of type {ftype!r}; the scorer writes "
+                                    f"{output.replace('_', ' ')} values", "recreate it as `connector setup` lists it")
+            elif ftype == "picklist":
+                missing = [v for v in values if v not in sf_picklist(sf_field)]
+                if missing:
+                    live.add(file, key, f"the {sobject}.{sf_name} picklist lacks the values {missing}",
+                             "add them to the picklist in Setup (Object Manager)")

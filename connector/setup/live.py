@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import ConfigError, ConfigProblem
+from ..reconcile.loader import SCORING_FILE
 from ..reconcile.mapping import ContactMapping, Mappings
 from ..systems.hubspot import HubSpotSource
 from ..systems.salesforce import SalesforceSource
-from .checks import check_length, check_mapping
+from .checks import check_length, check_mapping, check_scorer_outputs
 from .metadata import LiveMetadata
 from .specs import mapping_files
 
@@ -28,13 +30,16 @@ def live_check(hubspot: HubSpotSource, salesforce: SalesforceSource, mappings: M
     Catches what the static schema cannot know: properties/fields missing from this portal or org,
     types that do not fit the transforms, value-map values the target does not allow, read-only targets
     of a field that writes there, one target written by two unified fields (Salesforce names compare
-    ignoring case, as Salesforce does) and text longer than a Salesforce field holds. Reads each object's
+    ignoring case, as Salesforce does), text longer than a Salesforce field holds, and (with a scoring
+    file) the scorer's output properties and fields. Reads each object's
     metadata once (cached by the adapter for the run: one properties call per HubSpot object, one
     describe per Salesforce object, fewer when the run already read them).
     """
     live = LiveMetadata(hubspot, salesforce)
     for kind, m in mapping_files(mappings):
         check_mapping(live, kind, m)
+    if mappings.scoring is not None:
+        check_scorer_outputs(live, str(Path(mappings.contacts.file).with_name(SCORING_FILE)))
     return LiveCheck(live.problems, live.suggestions)
 
 

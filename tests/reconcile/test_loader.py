@@ -21,7 +21,7 @@ def problems(text: str) -> list[str]:
 def test_shipped_mappings_load() -> None:
     m = shipped()
     names = {f.name for f in m.contacts.fields}
-    assert {"email", "phone", "owner", "email_opt_out", "lead_status", "lead_source", "connector_score"} <= names
+    assert {"email", "phone", "owner", "email_opt_out", "lead_status", "lead_source"} <= names
     assert m.opportunities is not None and m.opportunities.pipelines == ("default",)
     company = next(f for f in m.contacts.fields if f.name == "company")
     assert dict(company.salesforce) == {"Lead": "Company"}

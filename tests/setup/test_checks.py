@@ -26,10 +26,13 @@ def test_before_setup_the_connector_properties_are_unknown(shipped: Sandbox, map
                                                            sources_for: MakeSources) -> None:
     src = sources_for(shipped)
     problems = by_key(live_problems(src.hubspot, src.salesforce, mappings))
-    for key in ("identity.hubspot_lead_id_property", "identity.hubspot_contact_id_property",
-                "fields.connector_score.hubspot", "fields.connector_status.hubspot"):
+    for key in ("identity.hubspot_lead_id_property", "identity.hubspot_contact_id_property"):
         (p,) = problems[key]
         assert p.source.endswith("mappings/contacts.toml")
+        assert "does not exist" in p.message and "connector setup" in p.hint
+    for output in ("score", "grade", "status", "mql_date", "status_reason", "reason"):
+        (p,) = problems[f"outputs.{output}.hubspot"]
+        assert p.source.endswith("mappings/scoring.toml")
         assert "does not exist" in p.message and "connector setup" in p.hint
 
 
@@ -176,12 +179,12 @@ def test_broken_mapping_reports_each_class(shipped: Sandbox, mappings: Mappings,
 
 def test_passthrough_values_must_exist_on_both_sides(shipped: Sandbox, mappings: Mappings, sources_for: MakeSources,
                                                      tmp_path: Path) -> None:
-    """connector_status is copied as is: a HubSpot option the restricted picklist lacks is a problem."""
+    """The scorer writes every status: a status the Lead picklist lacks is a problem, named with the values."""
     set_up(shipped, mappings, sources_for)
     src = sources_for(shipped)
     src.salesforce.create_custom_field("Lead", {
         "sobject": "Lead", "apiName": "Connector_Status__c", "type": "Picklist", "picklistValues": ["MQL", "SQL"]})
     problems = by_key(live_problems(src.hubspot, src.salesforce, mappings))
-    (p,) = problems["fields.connector_status.salesforce.lead"]
-    assert "'SAL'" in p.message and "restricted picklist" in p.message
-    assert "fields.connector_status.hubspot" not in problems  # every Lead value is a HubSpot option
+    (p,) = problems["outputs.status.salesforce.lead"]
+    assert "'SAL'" in p.message and "'Recycled'" in p.message and "picklist lacks" in p.message
+    assert "outputs.status.hubspot" not in problems and "outputs.status.salesforce.contact" not in problems
