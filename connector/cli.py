@@ -341,6 +341,27 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
     if rec["run_id"] is not None:
         out.print(f"reconciled by run {rec['run_id']} at {at(rec['at'])}; these values last changed at "
                       f"{at(rec['record_changed_at'])}", markup=False)
+    if found.get("score"):
+        _explain_score(out, found["score"])
+
+
+def _explain_score(out: Any, score: dict[str, Any]) -> None:
+    """The score part of `connector explain`: the figures, their breakdown, and every status transition."""
+    from rich.table import Table
+
+    grade = f", grade {score['grade']}" if score["grade"] else ""
+    out.print(f"score {score['score']} (fit {score['fit']}, engagement {score['engagement']}{grade}) under scoring "
+              f"model version {score['model']['version']} ({score['model']['hash']}): {score['reason']}",
+              markup=False, highlight=False)
+    table = Table("rule", "points", "touches", "part")
+    for b in score["breakdown"]:
+        table.add_row(b["rule"], f"{b['points']:g}", str(b["touches"]), b["part"])
+    out.print(table)
+    out.print(f"status {score['status']} since {at(score['status_since'])}: {score['status_reason'] or ''}",
+              markup=False, highlight=False)
+    for t in score["transitions"]:
+        out.print(f"  {at(t['at'])}  {t['from'] or '(new)'} -> {t['to']}  {t['reason']} ({t['system']}"
+                  + (f" {t['source_id']}" if t["source_id"] else "") + ")", markup=False, highlight=False)
 
 
 def _mappings_or_none(cfg: ConnectorConfig) -> Any:
@@ -610,6 +631,73 @@ def duplicates(config: Path | None, as_json: bool) -> None:
                    "the merge")
 
     _emit({"ok": True, "duplicates": rows}, as_json, text)
+
+
+@cli.command()
+@click.option("--backtest", "new_file", type=click.Path(path_type=Path, dir_okay=False, exists=False), default=None,
+              help="replay the stored timeline under this proposed scoring file beside the current one")
+@click.option("--months", type=click.IntRange(min=1, max=60), default=6, show_default=True,
+              help="how many months back the backtest replays")
+@click.option("--html", "html_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="also write the backtest as a self-contained HTML page")
+@config_option
+@json_option
+def score(new_file: Path | None, months: int, html_out: Path | None, config: Path | None, as_json: bool) -> None:
+    """Score the people in the store with mappings/scoring.toml and summarise (nothing saved, no API calls:
+    `connector sync` saves and publishes scores); with --backtest, compare a proposed model with it."""
+    from .store import open_engine
+
+    try:
+        cfg = _load(config, store_only=True)
+        mappings = _load_mappings(cfg)
+        if mappings.scoring is None:
+            raise ConfigError([ConfigProblem(str(cfg.mappings.directory), "scoring.toml",
+                                             "no scoring file in the mappings directory",
+                                             "add scoring.toml there (copy the one shipped in mappings/ to start)")])
+        engine = open_engine(cfg.store.url)
+        if new_file is not None:
+            payload = _backtest(engine, mappings, new_file, months, html_out)
+        else:
+            from .sync.scoring import score_summary
+
+            payload = score_summary(engine, mappings.scoring)
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+    if new_file is not None:
+        from .score.backtest import render_text
+
+        _emit(payload, as_json, lambda: click.echo(render_text(payload["report"])))
+        return
+
+    def text() -> None:
+        m = payload["model"]
+        click.echo(f"scoring model version {m['version']} ({m['hash']}), MQL at {m['mql_threshold']} points: "
+                   f"{count(payload['people'], 'person')} scored in {payload['seconds']:.1f} s (nothing saved)")
+        click.echo("  statuses: " + ", ".join(f"{k} {v:,}" for k, v in payload["statuses"].items()))
+        click.echo("  grades: " + ", ".join(f"{k} {v:,}" for k, v in payload["grades"].items()))
+        click.echo("  scores: " + ", ".join(f"{k} {v:,}" for k, v in payload["score_bands"].items()))
+        click.echo(f"  the next sync writes {count(payload['values_to_write'], 'value')} to publish them")
+
+    _emit(payload, as_json, text)
+
+
+def _backtest(engine: Engine, mappings: Any, new_file: Path, months: int, html_out: Path | None) -> dict[str, Any]:
+    import time
+
+    from .score.backtest import render_html
+    from .score.model import load_scoring
+    from .sync.scoring import backtest_store
+
+    fields = [f.name for f in mappings.contacts.fields]
+    new = load_scoring(new_file, fields)
+    now = int(time.time() * 1000)
+    report = backtest_store(engine, mappings.scoring, new, start_ms=now - months * 30 * 86_400_000, end_ms=now)
+    if html_out is not None:
+        try:
+            html_out.write_text(render_html(report), encoding="utf-8")
+        except OSError as exc:
+            raise ConnectorError(f"cannot write the HTML report: {exc.strerror}") from None
+    return {"ok": True, "report": report.to_json(), **({"html": str(html_out)} if html_out else {})}
 
 
 _PLANNED = {

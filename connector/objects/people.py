@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..config import DeletionsConfig
@@ -22,18 +22,23 @@ from ..push.removals import apply_deletions
 from ..reconcile.deletions import DeletionPolicy, plan_deletions, without_deleted_people
 from ..reconcile.engine import ReconcileResult
 from ..reconcile.mapping import Mappings
+from ..reconcile.records import UnifiedPerson
 from ..reconcile.writes import WritePlan, plan_writes
 from ..store.erasure import deleted_records, erased_filter
 from ..store.pushes import held_fields, resolve_unplanned
 from ..sync.planning import describe_plan, forecast
 from ..sync.reconciling import reconcile_store
-from ..sync.results import FieldHistory, PlanResult, PushResult, ReconcileStage
+from ..sync.results import DealsResult, FieldHistory, PlanResult, PushResult, ReconcileStage
 from ..systems.salesforce import SalesforceSink
 from ..wording import count
+from .scores import Resolved, finish_pass, run_pass
 from .spec import IdFields, ObjectRun, ObjectSpec, Outcome, Reconciled
 from .streams import PEOPLE_STREAMS
 
 __all__ = ["PEOPLE"]
+
+#: when the scoring pass began (kept with the object's counts until the writes are done)
+_PASS_STARTED = "scoring_pass_started"
 
 #: the stages' INFO lines are the sync package's (`progress.py` listens to "connector.sync")
 log = logging.getLogger("connector.sync")
@@ -52,17 +57,30 @@ def reconcile(run: ObjectRun) -> Reconciled:
     deletions that follow from records deleted at the source; the changes left are those of live people."""
     log.info("reconcile: unifying the people in the store")
     t = time.perf_counter()
-    engine, mapping = run.engine, run.contacts
+    engine, mapping, model = run.engine, run.contacts, run.mappings.scoring
     refine = _history_reader(run) if run.options.field_history else None
+    resolved = Resolved()
+    kept: list[Sequence[UnifiedPerson]] = []
     done = reconcile_store(engine, mapping, skip=erased_filter(engine, run.salt), refine=refine,
-                           save_at=None if run.dry_run else (run.clock(), run.run_id))
+                           save_at=None if run.dry_run else (run.clock(), run.run_id),
+                           keep=kept.append if model is not None else None)
+    for people in kept:
+        resolved.keep(people, done.roles)
     run.result.reconcile = ReconcileStage(seconds=round(time.perf_counter() - t, 3), summary=done.summary)
     _log_reconcile(run.result.reconcile.to_json())
     policy = _deletions(run)
     actions = plan_deletions(done.result.people, deleted_records(engine), DeletionPolicy(
         hubspot_archive=policy.hubspot_archive, salesforce_delete=policy.salesforce_delete))
-    return Reconciled(tuple(without_deleted_people(done.result.changes, actions)), deletions=tuple(actions),
-                      issues=done.result.issues)
+    changes = without_deleted_people(done.result.changes, actions)
+    counts: dict[str, Any] = {}
+    if model is not None:
+        scored = run_pass(engine, model, run.clock(), dry_run=run.dry_run, run_id=run.run_id, resolved=resolved,
+                          planned=changes)
+        deleted = {a.person_id for a in actions}
+        changes = [*changes, *(c for c in scored.changes if c.person_id not in deleted)]
+        run.result.add_object("scores", DealsResult(scored.summary(model)))
+        counts[_PASS_STARTED] = scored.started
+    return Reconciled(tuple(changes), deletions=tuple(actions), issues=done.result.issues, counts=counts)
 
 
 def plan(run: ObjectRun, reconciled: Reconciled) -> WritePlan:
@@ -86,11 +104,14 @@ def before_push(run: ObjectRun, outcome: Outcome) -> None:
 
 
 def delete(run: ObjectRun, reconciled: Reconciled, created: Mapping[tuple[str, str, str], str]) -> dict[str, Any]:
-    """Carry out the deletions, one by one: never through Bulk."""
+    """Carry out the deletions, one by one: never through Bulk; then the scoring pass is done."""
     policy = _deletions(run)
     sinks = {**run.sinks, "salesforce": SalesforceSink(run.systems.salesforce, 10**9)}
-    return apply_deletions(run.engine, list(reconciled.deletions), mapping=run.contacts, sinks=sinks,
-                           erase_action=policy.erase_action, salt=run.salt, now_ms=run.clock(), run_id=run.run_id)
+    out = apply_deletions(run.engine, list(reconciled.deletions), mapping=run.contacts, sinks=sinks,
+                          erase_action=policy.erase_action, salt=run.salt, now_ms=run.clock(), run_id=run.run_id)
+    if run.mappings.scoring is not None and _PASS_STARTED in reconciled.counts:
+        finish_pass(run.engine, run.mappings.scoring, int(reconciled.counts[_PASS_STARTED]), run.clock())
+    return out
 
 
 def report(run: ObjectRun, outcome: Outcome) -> None:

@@ -1,5 +1,6 @@
 """Every synced object, in the order a cycle runs them: people first, since deals' links need the people's
-new records. Adding an object (companies are next) is one spec module and one line here."""
+new records (scoring is a step of people: `objects/scores.py`). Adding an object (companies are next) is
+one spec module and one line here."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from ..reconcile.mapping import ContactMapping
+from ..reconcile.schema import SCORE_OUTPUTS
 
 __all__ = [
     "ALL_STREAMS",
@@ -117,11 +118,17 @@ ENGAGEMENT_STREAMS: tuple[Stream, ...] = (
 ALL_STREAMS: tuple[Stream, ...] = PEOPLE_STREAMS + OPPORTUNITY_STREAMS + ENGAGEMENT_STREAMS
 
 
-def with_mapped_fields(stream: Stream, mapping: ContactMapping) -> Stream:
-    """`stream` reading the contact mapping's fields too (people objects only)."""
+def with_mapped_fields(stream: Stream, mapping: ContactMapping, scoring: bool = False,
+                       reason_field: str | None = None) -> Stream:
+    """`stream` reading the contact mapping's fields too (people objects only); with `scoring`, the scorer's
+    outputs (so a value already published is no write) and the Lead field sales give a reason in."""
     if stream.object_type not in ("contacts", "Lead", "Contact"):
         return stream
     extra: list[str] = []
+    if scoring:
+        extra += [names[0] if stream.system == "hubspot" else names[1] for names in SCORE_OUTPUTS.values()]
+        if reason_field and stream.object_type == "Lead":
+            extra.append(reason_field)
     for f in mapping.fields:
         name = f.native_name(stream.system, stream.object_type)
         if name:

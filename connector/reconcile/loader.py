@@ -34,6 +34,7 @@ from .mapping import (
 )
 from .rules import RULE_NAMES
 from .schema import (
+    SCORE_OUTPUTS,
     CONVERTED_LEAD_STATUSES,
     DEFAULT_PIPELINE_STAGES,
     HUBSPOT_ENUMS,
@@ -79,6 +80,7 @@ __all__ = [
 
 CONTACTS_FILE = "contacts.toml"
 OPPORTUNITIES_FILE = "opportunities.toml"
+SCORING_FILE = "scoring.toml"
 _M = TypeVar("_M", ContactsFile, OpportunitiesFile)
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _CONTACT_ROLES = (
@@ -624,6 +626,32 @@ def load_mappings(directory: str | Path) -> Mappings:
         oraw = _read(opp_path, ocol)
         opportunities = _validate_opportunities(ocol, oraw) if oraw is not None else None
         problems += ocol.problems
+    scoring = None
+    scoring_path = root / SCORING_FILE
+    if scoring_path.exists():
+        from ..score.model import load_scoring  # the scoring core reads this module's helpers
+
+        fields = [f.name for f in contacts.fields] if contacts is not None else None
+        try:
+            scoring = load_scoring(scoring_path, fields)
+        except MappingError as exc:
+            problems += exc.problems
+        if contacts is not None:
+            problems += _scorer_outputs_mapped(contacts)
     if problems or contacts is None:
         raise MappingError(problems)
-    return Mappings(contacts, opportunities)
+    return Mappings(contacts, opportunities, scoring)
+
+
+def _scorer_outputs_mapped(contacts: ContactMapping) -> list[MappingProblem]:
+    """The scorer alone writes its outputs: a contacts field mapping one of them would be a second writer."""
+    outputs = {name for pair in SCORE_OUTPUTS.values() for name in pair}
+    out = []
+    for f in contacts.fields:
+        names = {f.hubspot, *f.salesforce.values()} & outputs
+        if names:
+            out.append(MappingProblem(contacts.file, f"fields.{f.name}",
+                                      f"maps {', '.join(sorted(n for n in names if n))}, which the scorer writes "
+                                      f"({SCORING_FILE} is present)",
+                                      f"remove [fields.{f.name}]: the scorer's outputs are listed in docs/scoring.md"))
+    return out

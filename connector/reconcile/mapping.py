@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .schema import LEGAL_BASES
 from .transforms import Chain
+
+if TYPE_CHECKING:
+    from ..score.model import ScoringModel
 
 __all__ = [
     "DIRECTIONS",
@@ -243,3 +247,5 @@ class Mappings:
 
     contacts: ContactMapping
     opportunities: OpportunityMapping | None = None
+    #: scoring.toml compiled (None: no scoring file, so nobody is scored)
+    scoring: ScoringModel | None = None

@@ -19,6 +19,7 @@ __all__ = [
     "CONNECTOR_STATUSES",
     "GRADES",
     "SCORE_OUTPUTS",
+    "SCORE_OUTPUT_OPTIONS",
 ]
 
 LIFECYCLE_ORDER: tuple[str, ...] = (
@@ -36,7 +37,11 @@ LEGAL_BASES: tuple[str, ...] = (
     "Not applicable",
 )
 CONVERTED_LEAD_STATUSES: frozenset[str] = frozenset({"Closed - Converted"})
-CONNECTOR_STATUSES: tuple[str, ...] = ("MQL", "SAL", "SQL", "Opportunity", "Customer", "Recycled", "Disqualified")
+#: the qualification status, in the order of the state machine ("Lead" is the status before MQL); the same
+#: values in HubSpot (option value) and Salesforce (picklist API value)
+CONNECTOR_STATUSES: tuple[str, ...] = (
+    "Lead", "MQL", "SAL", "SQL", "Opportunity", "Customer", "Recycled", "Disqualified",
+)
 GRADES: tuple[str, ...] = ("A", "B", "C", "D")
 #: the scorer's outputs, written to both systems: (HubSpot contact property, Salesforce Lead/Contact field)
 SCORE_OUTPUTS: Mapping[str, tuple[str, str]] = {
@@ -47,6 +52,8 @@ SCORE_OUTPUTS: Mapping[str, tuple[str, str]] = {
     "status_reason": ("connector_status_reason", "Connector_Status_Reason__c"),
     "reason": ("connector_score_reason", "Connector_Score_Reason__c"),
 }
+#: the outputs that take one of a fixed set of values: HubSpot enumeration options and Salesforce picklist values
+SCORE_OUTPUT_OPTIONS: Mapping[str, tuple[str, ...]] = {"grade": GRADES, "status": CONNECTOR_STATUSES}
 
 #: HubSpot's "unsubscribed from all e-mail": read-only through the CRM API (the push opts people out through
 #: the subscription preferences API) and never written "false" (the connector never opts anyone in; a
@@ -60,8 +67,8 @@ HUBSPOT_PROPERTIES: Mapping[str, frozenset[str]] = {
         "city", "state", "country", "industry", "numemployees", "annualrevenue", "lifecyclestage",
         "hs_lead_status", "hubspot_owner_id", "hs_legal_basis", "hs_email_optout",
         "hs_analytics_source", "hs_merged_object_ids", "createdate", "lastmodifieddate",
-        "salesforce_lead_id", "salesforce_contact_id", "connector_score", "connector_status",
-    }),
+        "salesforce_lead_id", "salesforce_contact_id",
+    }) | {hubspot for hubspot, _ in SCORE_OUTPUTS.values()},
     "deals": frozenset({
         "dealname", "amount", "dealstage", "pipeline", "closedate", "hubspot_owner_id",
         "createdate", "hs_lastmodifieddate", "salesforce_opportunity_id",
@@ -80,16 +87,14 @@ HUBSPOT_ENUMS: Mapping[tuple[str, str], tuple[str, ...]] = {
         "ORGANIC_SEARCH", "PAID_SEARCH", "EMAIL_MARKETING", "SOCIAL_MEDIA", "REFERRALS",
         "OTHER_CAMPAIGNS", "DIRECT_TRAFFIC", "OFFLINE", "PAID_SOCIAL",
     ),
-    ("contacts", "connector_status"): CONNECTOR_STATUSES,
     ("deals", "dealstage"): DEFAULT_PIPELINE_STAGES,
-}
+} | {("contacts", SCORE_OUTPUTS[output][0]): values for output, values in SCORE_OUTPUT_OPTIONS.items()}
 
 _PERSON_COMMON = {
     "Id", "FirstName", "LastName", "Email", "Phone", "MobilePhone", "Title", "LeadSource", "OwnerId",
     "HasOptedOutOfEmail", "Description", "IsDeleted", "MasterRecordId", "CreatedDate",
-    "LastModifiedDate", "SystemModstamp", "HubSpot_Contact_Id__c", "Connector_Score__c",
-    "Connector_Status__c",
-}
+    "LastModifiedDate", "SystemModstamp", "HubSpot_Contact_Id__c",
+} | {salesforce for _, salesforce in SCORE_OUTPUTS.values()}
 SALESFORCE_FIELDS: Mapping[str, frozenset[str]] = {
     "Lead": frozenset(_PERSON_COMMON | {
         "Company", "Website", "City", "State", "Country", "Industry", "NumberOfEmployees",
@@ -111,14 +116,13 @@ SALESFORCE_PICKLISTS: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("Lead", "LeadSource"): ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"),
     ("Contact", "LeadSource"): ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"),
     ("Lead", "Rating"): ("Hot", "Warm", "Cold"),
-    ("Lead", "Connector_Status__c"): CONNECTOR_STATUSES,
-    ("Contact", "Connector_Status__c"): CONNECTOR_STATUSES,
     ("Opportunity", "StageName"): (
         "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
         "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost",
     ),
     ("Opportunity", "LeadSource"): ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"),
-}
+} | {(obj, SCORE_OUTPUTS[output][1]): values for output, values in SCORE_OUTPUT_OPTIONS.items()
+     for obj in ("Lead", "Contact")}
 
 # Fields Salesforce computes or sets itself: a mapping may read them but never write them.
 READ_ONLY_SALESFORCE: frozenset[str] = frozenset({

@@ -22,8 +22,9 @@ from .live import LiveCheck, length_suggestions, live_check, live_problems, requ
 from .report import SetupReport, SystemReport, problem_json
 from .run import run_setup
 from .specs import (CONNECTOR_GROUP, CONNECTOR_GROUP_LABEL, CONNECTOR_STATUS_VALUES, DEAL_ID_FIELD, DEAL_ID_PROPERTY,
-                    SCORE_FIELD, SCORE_PROPERTY, STATUS_FIELD, STATUS_PROPERTY, FieldSpec,
-                    PropertySpec, required_hubspot_properties, required_salesforce_fields)
+                    SCORE_FIELD, SCORE_PROPERTY, SCORER_DESCRIPTION, STATUS_FIELD, STATUS_PROPERTY, FieldSpec,
+                    PropertySpec, required_hubspot_properties, required_salesforce_fields, scorer_fields,
+                    scorer_properties)
 
 __all__ = [
     "CONNECTOR_GROUP",
@@ -33,6 +34,7 @@ __all__ = [
     "STATUS_PROPERTY",
     "SCORE_FIELD",
     "STATUS_FIELD",
+    "SCORER_DESCRIPTION",
     "DEAL_ID_PROPERTY",
     "DEAL_ID_FIELD",
     "PropertySpec",
@@ -41,6 +43,8 @@ __all__ = [
     "SetupReport",
     "required_hubspot_properties",
     "required_salesforce_fields",
+    "scorer_properties",
+    "scorer_fields",
     "run_setup",
     "LiveCheck",
     "live_check",

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..reconcile.mapping import ContactMapping, FieldMapping, Mappings, OpportunityMapping
-from ..reconcile.schema import CONNECTOR_STATUSES, EMPLOYEE_RANGES, HUBSPOT_PROPERTIES, SALESFORCE_FIELDS
+from ..reconcile.schema import (CONNECTOR_STATUSES, EMPLOYEE_RANGES, HUBSPOT_PROPERTIES, SALESFORCE_FIELDS,
+                                SCORE_OUTPUT_OPTIONS, SCORE_OUTPUTS)
 from ..reconcile.transforms import Number, StageMap, ValueMap
 
 CONNECTOR_GROUP = "hubspot_salesforce_connector"
@@ -20,10 +21,9 @@ CONNECTOR_GROUP_LABEL = "HubSpot–Salesforce connector"
 #: the shipped mapping passes them through without a value map. Shared with the static schema, the
 #: sandbox and the scorer: change them in ``connector.reconcile.schema.CONNECTOR_STATUSES``.
 CONNECTOR_STATUS_VALUES: tuple[str, ...] = CONNECTOR_STATUSES
-SCORE_PROPERTY = "connector_score"
-STATUS_PROPERTY = "connector_status"
-SCORE_FIELD = "Connector_Score__c"
-STATUS_FIELD = "Connector_Status__c"
+SCORE_PROPERTY, SCORE_FIELD = SCORE_OUTPUTS["score"]
+STATUS_PROPERTY, STATUS_FIELD = SCORE_OUTPUTS["status"]
+SCORER_DESCRIPTION = "Set by the connector's scorer."
 DEAL_ID_PROPERTY = "salesforce_opportunity_id"
 DEAL_ID_FIELD = "HubSpot_Deal_Id__c"
 #: HubSpot record ids are numeric strings (int64 today); 32 leaves room and matches the sandbox org
@@ -41,7 +41,7 @@ class PropertySpec:
     name: str
     label: str
     type: str  # string | number | enumeration | bool | date | datetime
-    field_type: str  # text | number | select | booleancheckbox | date
+    field_type: str  # text | textarea | number | select | booleancheckbox | date
     description: str = ""
     has_unique_value: bool = False
     options: tuple[str, ...] = ()
@@ -124,6 +124,53 @@ class FieldSpec:
             body["picklistValues"] = list(self.picklist_values)
             body["restricted"] = True
         return body
+
+
+@dataclass(frozen=True)
+class _Output:
+    """How one scorer output is typed in each system (its names are ``SCORE_OUTPUTS``; its values, for the
+    picklists, ``SCORE_OUTPUT_OPTIONS``)."""
+
+    hubspot_label: str
+    hubspot_type: str
+    hubspot_field_type: str
+    salesforce_label: str
+    salesforce_type: str
+    length: int | None = None
+    precision: int | None = None
+
+
+#: output -> its types. The reasons are Text(255) in Salesforce (filterable and reportable, unlike a text area);
+#: the scorer keeps them within that.
+_OUTPUTS: dict[str, _Output] = {
+    "score": _Output("Connector score", "number", "number", "Connector Score", "Number", precision=5),
+    "grade": _Output("Connector grade", "enumeration", "select", "Connector Grade", "Picklist"),
+    "status": _Output("Connector status", "enumeration", "select", "Connector Status", "Picklist"),
+    "mql_date": _Output("Connector MQL date", "datetime", "date", "Connector MQL Date", "DateTime"),
+    "status_reason": _Output("Connector status reason", "string", "text", "Connector Status Reason", "Text",
+                             length=255),
+    "reason": _Output("Connector score reason", "string", "textarea", "Connector Score Reason", "Text",
+                      length=255),
+}
+
+
+def scorer_properties() -> list[PropertySpec]:
+    """The HubSpot contact properties the scorer writes, in ``SCORE_OUTPUTS`` order."""
+    return [PropertySpec("contacts", hubspot, _OUTPUTS[name].hubspot_label, _OUTPUTS[name].hubspot_type,
+                         _OUTPUTS[name].hubspot_field_type, SCORER_DESCRIPTION,
+                         options=SCORE_OUTPUT_OPTIONS.get(name, ()))
+            for name, (hubspot, _) in SCORE_OUTPUTS.items()]
+
+
+def scorer_fields(sobject: str) -> list[FieldSpec]:
+    """The ``sobject`` (Lead or Contact) fields the scorer writes, in ``SCORE_OUTPUTS`` order."""
+    out: list[FieldSpec] = []
+    for name, (_, api_name) in SCORE_OUTPUTS.items():
+        o = _OUTPUTS[name]
+        out.append(FieldSpec(sobject, api_name, o.salesforce_label, o.salesforce_type, length=o.length,
+                             precision=o.precision, scale=None if o.precision is None else 0,
+                             picklist_values=SCORE_OUTPUT_OPTIONS.get(name, ()), description=SCORER_DESCRIPTION))
+    return out
 
 
 def value_kind(f: FieldMapping) -> str:
@@ -215,9 +262,10 @@ def mapping_files(mappings: Mappings) -> list[tuple[str, ContactMapping | Opport
 def required_hubspot_properties(mappings: Mappings) -> list[PropertySpec]:
     """The HubSpot properties the connector needs that a portal does not have by default.
 
-    The cross-reference ids are unique so that creates can be idempotent upserts (``idProperty``); the
-    score and status are the scorer's output; custom properties the mappings use (names outside the
-    built-in schema, i.e. declared under ``[custom_fields]``) get a type inferred from their transforms.
+    The cross-reference ids are unique so that creates can be idempotent upserts (``idProperty``); then the
+    scorer's outputs (``SCORE_OUTPUTS``: score, grade, status, MQL date, status reason, reason text); custom
+    properties the mappings use (names outside the built-in schema, i.e. declared under ``[custom_fields]``) get
+    a type inferred from their transforms.
     """
     ident = mappings.contacts.identity
     specs: list[PropertySpec] = [
@@ -227,10 +275,7 @@ def required_hubspot_properties(mappings: Mappings) -> list[PropertySpec]:
         PropertySpec("contacts", ident.hubspot_contact_id_property, "Salesforce Contact ID", "string", "text",
                      "Set by the connector: the Id of the Salesforce Contact this contact syncs with.",
                      has_unique_value=True),
-        PropertySpec("contacts", SCORE_PROPERTY, "Connector score", "number", "number",
-                     "Set by the connector's scorer."),
-        PropertySpec("contacts", STATUS_PROPERTY, "Connector status", "enumeration", "select",
-                     "Set by the connector's scorer.", options=CONNECTOR_STATUS_VALUES),
+        *scorer_properties(),
     ]
     if mappings.opportunities is not None:
         specs.append(PropertySpec("deals", DEAL_ID_PROPERTY, "Salesforce Opportunity ID", "string", "text",
@@ -262,10 +307,7 @@ def required_salesforce_fields(mappings: Mappings) -> list[FieldSpec]:
         specs += [
             FieldSpec(obj, id_field, "HubSpot Contact Id", "Text", length=HUBSPOT_ID_LENGTH, external_id=True,
                       unique=True, description="Set by the connector: the HubSpot contact this record syncs with."),
-            FieldSpec(obj, SCORE_FIELD, "Connector Score", "Number", precision=5, scale=0,
-                      description="Set by the connector's scorer."),
-            FieldSpec(obj, STATUS_FIELD, "Connector Status", "Picklist", picklist_values=CONNECTOR_STATUS_VALUES,
-                      description="Set by the connector's scorer."),
+            *scorer_fields(obj),
         ]
     if mappings.opportunities is not None:
         specs.append(FieldSpec("Opportunity", DEAL_ID_FIELD, "HubSpot Deal Id", "Text", length=HUBSPOT_ID_LENGTH,

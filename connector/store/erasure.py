@@ -31,7 +31,9 @@ from .models import (
     ParkedRecord,
     Person,
     PersonField,
+    PersonScore,
     SourceRecord,
+    StatusTransition,
     SyncRun,
     WrittenValue,
 )
@@ -136,6 +138,8 @@ def erase_person(engine: Engine, person_id: str, *, salt: str, source_system: st
         _forget_in_runs(session, {*ids, f"new:{person_id}", person_id}, emails)
         _forget_in_opportunities(session, person_id)
         session.execute(delete(FieldAudit).where(col(FieldAudit.person_id) == person_id))
+        session.execute(delete(StatusTransition).where(col(StatusTransition.person_id) == person_id))
+        session.execute(delete(PersonScore).where(col(PersonScore.person_id) == person_id))
         session.execute(delete(PersonField).where(col(PersonField.person_id) == person_id))
         session.execute(delete(Link).where(col(Link.person_id) == person_id))
         session.execute(delete(Person).where(col(Person.id) == person_id))

@@ -281,6 +281,12 @@ class PersonScore(SQLModel, table=True):
     status: str = Field(max_length=32)
     status_since: int = _ms()
     status_reason: str | None = Field(default=None, max_length=255)
+    #: whose event set the status ("connector", "salesforce", "hubspot")
+    status_by: str = Field(default="connector", max_length=16)
+    #: the last lead status acted on ("salesforce:Working - Contacted"): feedback acts when it changes
+    feedback: str | None = Field(default=None, max_length=160)
+    #: engagement counts from here (sales recycled the person)
+    reset_at: int | None = _ms(nullable=True)
     #: when the current MQL began (None before the first); re-MQLs after a recycle are counted
     mql_at: int | None = _ms(nullable=True)
     mql_count: int = 0

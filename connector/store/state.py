@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from .models import StoreState
 
-__all__ = ["erasure_salt", "last_presence_check", "record_presence_check", "record_setup_properties",
-           "setup_properties"]
+__all__ = ["read_state", "write_state", "erasure_salt", "last_presence_check", "record_presence_check",
+           "record_setup_properties", "setup_properties"]
 
 _SALT = "connector:erasure-salt"
 _SETUP = "setup:hubspot-properties"
@@ -29,6 +29,15 @@ def _write(engine: Engine, name: str, value: dict[str, Any], now_ms: int) -> Non
         row = session.get(StoreState, name) or StoreState(name=name, value={}, updated_at=now_ms)
         row.value, row.updated_at = value, now_ms
         session.add(row)
+
+
+def read_state(engine: Engine, name: str) -> dict[str, Any] | None:
+    """The value kept under `name` (a stage's own mark, e.g. "scoring:last-pass"), if any."""
+    return _read(engine, name)
+
+
+def write_state(engine: Engine, name: str, value: dict[str, Any], now_ms: int) -> None:
+    _write(engine, name, value, now_ms)
 
 
 def erasure_salt(engine: Engine, configured: str | None = None) -> str:

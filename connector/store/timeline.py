@@ -12,7 +12,7 @@ at a time: a 100,000-person rescore has to read its timelines in seconds.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 import json
 from datetime import datetime, UTC
 from typing import Any, NamedTuple
@@ -43,6 +43,8 @@ _NOT_TOUCHES = ("email_delivered",)
 _NOON_MS = 12 * 3_600_000
 
 RecordKey = tuple[str, str, str]  # (system, object_type, record_id)
+#: person id -> (their records, their current e-mail address), for people the store does not hold yet
+Known = Mapping[str, tuple[Sequence[RecordKey], str | None]]
 
 
 def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
@@ -84,11 +86,17 @@ def _sf_object(record_id: str) -> str | None:
 class _People:
     """The link and e-mail lookups for one set of people, read in chunks."""
 
-    def __init__(self, conn: Connection, person_ids: Sequence[str]) -> None:
+    def __init__(self, conn: Connection, person_ids: Sequence[str], known: Known | None = None) -> None:
         self.by_record: dict[RecordKey, str] = {}
         self.addresses: dict[str, set[str]] = defaultdict(set)  # e-mail -> people in the set who had it
-        ids = sorted(set(person_ids))
+        known = {pid: v for pid, v in (known or {}).items() if pid in set(person_ids)}
+        ids = sorted(set(person_ids) - set(known))
         current: dict[str, set[str]] = defaultdict(set)
+        for person_id, (keys, email) in known.items():  # people a dry run reconciled: not in the store yet
+            for key in keys:
+                self.by_record[key] = person_id
+            if email:
+                current[email].add(person_id)
         for chunk in _chunks(ids):
             for person_id, system, object_type, record_id in conn.execute(
                     select(col(Link.person_id), col(Link.system), col(Link.object_type), col(Link.record_id))
@@ -132,33 +140,37 @@ def _engagement_touches(conn: Connection, people: _People) -> Iterator[tuple[str
         ("hubspot", {cid: {pid} for cid, pid in people.hubspot_contacts().items()}),
         ("email", dict(people.addresses))]
     columns = (col(Engagement.system), col(Engagement.engagement_id), col(Engagement.kind),
-               col(Engagement.subject_id), col(Engagement.occurred_at), _engagement_detail(),
+               col(Engagement.subject_id), col(Engagement.occurred_at), *_engagement_detail(),
                case((col(Engagement.kind) == "email_bounce", col(Engagement.data)["hard"].as_string()), else_=None))
     for subject_system, owners in by_subject:
         for chunk in _chunks(sorted(owners)):
             rows = conn.execute(select(*columns).where(
                 col(Engagement.subject_system) == subject_system, col(Engagement.subject_id).in_(chunk),
                 col(Engagement.kind).not_in(_NOT_TOUCHES))).all()
-            for system, eid, kind, subject_id, occurred, detail, hard in rows:
+            for system, eid, kind, subject_id, occurred, detail, page, form_id, hard in rows:
+                if page or form_id:  # a form: its title and page (what a rule names), then its id
+                    detail = " ".join(str(p) for p in (detail, page, form_id) if p)
                 touch = Touch(kind=kind, at=occurred, system=system, source_id=eid, detail=detail or "",
                               hard=hard is not None and _true(hard))
                 for person_id in owners[subject_id]:
                     yield person_id, touch
 
 
-def _engagement_detail() -> Any:
+def _engagement_detail() -> tuple[Any, Any, Any]:
     """What rules match a marketing event on, picked by the database (no document reaches Python): the page,
-    the form (its id, else title or page), the clicked link, else the e-mail campaign."""
+    the clicked link, else the e-mail campaign; for a form its title, page and id (three columns, joined
+    in Python: SQLite before 3.44 has no concat_ws)."""
     data = col(Engagement.data)
 
     def first(*keys: str) -> Any:
         return func.coalesce(*(data[k].as_string() for k in keys))
 
     kind = col(Engagement.kind)
-    return case((kind == "page_view", first("hs_url", "url")),
-                (kind == "form_submission", first("form_id", "hs_form_id", "form_title", "page_url", "hs_url")),
-                (kind == "email_click", first("url", "emailCampaignId")),
-                else_=data["emailCampaignId"].as_string())
+    form = kind == "form_submission"
+    main = case((kind == "page_view", first("hs_url", "url")), (form, data["form_title"].as_string()),
+                (kind == "email_click", first("url", "emailCampaignId")), else_=data["emailCampaignId"].as_string())
+    return (main, case((form, first("page_url", "hs_url")), else_=None),
+            case((form, first("form_id", "hs_form_id")), else_=None))
 
 
 def _true(value: Any) -> bool:
@@ -282,16 +294,17 @@ def _activity_touches(conn: Connection, people: _People) -> Iterator[tuple[str, 
 # ------------------------------------------------------------------------------------------- the API
 
 
-def touches_for(engine: Engine, person_ids: Sequence[str]) -> dict[str, list[Touch]]:
+def touches_for(engine: Engine, person_ids: Sequence[str], known: Known | None = None) -> dict[str, list[Touch]]:
     """Every touch of each of `person_ids` from both systems, deduplicated (`dedupe`) and in time order.
 
     Every asked person is in the answer (an empty list: no touches). Deleted activities and e-mail deliveries
-    are not touches."""
+    are not touches. `known` gives some people's records and current address in place of the store's (people
+    a dry run reconciled and did not save)."""
     found: dict[str, list[Touch]] = {pid: [] for pid in person_ids}
     if not found:
         return found
     with engine.connect() as conn:
-        people = _People(conn, list(found))
+        people = _People(conn, list(found), known)
         for person_id, touch in _engagement_touches(conn, people):
             found[person_id].append(touch)
         for person_id, touch in _activity_touches(conn, people):

@@ -24,6 +24,7 @@ from ..objects.streams import ENGAGEMENT_STREAMS, Stream, with_mapped_fields
 from ..pull.engine import Puller, PullSettings
 from ..push.engine import Pusher
 from ..reconcile.mapping import ContactMapping, Mappings, OpportunityMapping
+from ..score.model import ScoringModel
 from ..setup import require_live_fit
 from ..store.erasure import purge_erased
 from ..store.pushes import parked_count
@@ -67,6 +68,7 @@ class CycleOptions:
     full_plan: bool = False
     field_history: bool = True
     deal_mapping: OpportunityMapping | None = None
+    scoring: ScoringModel | None = None
     closed_opportunities_days: int = 365
     deletions: DeletionsConfig | None = None
 
@@ -78,15 +80,19 @@ class CycleOptions:
                    lookback_ms=cfg.sync.lookback_seconds * 1000, safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
                    deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000), deletions=cfg.deletions,
                    field_history=cfg.sync.field_history, deal_mapping=mappings.opportunities,
+                   scoring=mappings.scoring,
                    closed_opportunities_days=cfg.sync.closed_opportunities_days, **overrides)
 
 
-def pulled_streams(specs: Sequence[ObjectSpec], groups: Sequence[str], mapping: ContactMapping) -> list[Stream]:
+def pulled_streams(specs: Sequence[ObjectSpec], groups: Sequence[str], mapping: ContactMapping,
+                   scoring: ScoringModel | None = None) -> list[Stream]:
     """The streams of the configured groups: each object's (in run order), then engagement (the activity
-    scoring reads); the people streams also read every field the contact mapping writes."""
+    scoring reads); the people streams also read every field the contact mapping writes, and the
+    scorer's outputs when there is a scoring model."""
     chosen = [s for spec in specs if spec.group in groups for s in spec.streams]
     chosen += [s for s in ENGAGEMENT_STREAMS if "engagement" in groups]
-    return [with_mapped_fields(s, mapping) for s in chosen]
+    reason = scoring.status.reason_field if scoring else None
+    return [with_mapped_fields(s, mapping, scoring is not None, reason) for s in chosen]
 
 
 def _totals(ledger: CallLedger, since: Mapping[tuple[str, str], int] | None = None) -> dict[str, int]:
@@ -128,7 +134,7 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
                     run.pull.presence_check = check_presence(
                         engine, opened.hubspot, clock(), int(deletions.presence_check_hours * 3_600_000))
             check_setup(engine, opened.hubspot, mapping, clock())  # before anything is written or planned
-            mappings = Mappings(mapping, options.deal_mapping)
+            mappings = Mappings(mapping, options.deal_mapping, options.scoring)
             require_live_fit(opened.hubspot, opened.salesforce, mappings)  # per run
             sinks: dict[str, Sink] = {"hubspot": HubSpotSink(opened.hubspot),
                                       "salesforce": SalesforceSink(opened.salesforce, bulk_threshold)}
@@ -159,7 +165,7 @@ def pull_stage(engine: Engine, recording: Recording, options: CycleOptions) -> P
                             safety_lag_ms=options.safety_lag_ms, run_id=recording.run_id,
                             deletion_scan_ms=options.deletion_scan_ms)
     pulled = Puller(engine, hubspot=systems.hubspot, salesforce=systems.salesforce, settings=settings).pull(
-        pulled_streams(registry.registered(), options.objects or list(ALL_OBJECTS), options.mapping))
+        pulled_streams(registry.registered(), options.objects or list(ALL_OBJECTS), options.mapping, options.scoring))
     result = PullResult(seconds=round(time.perf_counter() - t, 3), streams=pulled.to_json(),
                         api_calls=_totals(systems.ledger, recording.since))
     log_pull(result.to_json())

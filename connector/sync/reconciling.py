@@ -87,7 +87,7 @@ def _identity_fields(mapping: ContactMapping) -> frozenset[str]:
 
 def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[SourceRecord], bool] | None = None,
                     save_at: tuple[int, int | None] | None = None, refine: Refine | None = None,
-                    chunk: int = 5_000) -> Reconciled:
+                    chunk: int = 5_000, keep: Callable[[Sequence[UnifiedPerson]], None] | None = None) -> Reconciled:
     """Reconcile every stored person record (no API calls of its own), in bounded memory.
 
     Identity resolution sees every record, but only its identifying fields; people are then resolved
@@ -95,7 +95,8 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
     (now_ms, run_id). Only the changes (what push writes) and each person's links are kept, so memory
     follows the number of changes, not the number of people. `refine` may return field change times
     for a chunk (HubSpot property history); the chunk is then resolved again with them. Records `skip`
-    picks (those of erased people) are left out entirely.
+    picks (those of erased people) are left out entirely. `keep` is given each chunk's people whole (fields
+    and all) before their fields are let go: what a later stage needs of them, a dry run included.
 
     A person whose last reconciliation left nothing to write and nothing to report is not resolved
     again while its inputs stay the same (see `inputs_digest`): a steady-state cycle costs what changed.
@@ -157,6 +158,8 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
             totals["fields_changed"] += saved.fields_changed
             totals["conflicts_recorded"] += saved.conflicts_recorded
         _tally(totals, part)
+        if keep is not None:
+            keep(part.people)
         changes += part.changes
         issues += part.issues
         # a person's links are all later stages need of them (deletions); the fields are saved or shown

@@ -14,6 +14,7 @@ from ..store.explain import creation_and_reconciliation
 from ..store.people import duplicate_links, explain_person
 from ..store.pushes import parked_rows
 from ..store.runs import recent_runs
+from ..store.scores import score_of
 
 __all__ = ["duplicates", "explain", "status"]
 
@@ -46,6 +47,7 @@ def explain(engine: Engine, who: str, mapping: ContactMapping | None) -> dict[st
         raise ConnectorError(f"no person matches {what}: run `connector pull` and `connector reconcile` first, "
                              "or check the address or id")
     found.update(creation_and_reconciliation(engine, found["person_id"], mapping))
+    found["score"] = score_of(engine, found["person_id"])
     return found
 
 

@@ -177,3 +177,23 @@ def test_single_file_loaders(tmp_path: Path) -> None:
 def test_opportunities_file_is_optional(tmp_path: Path) -> None:
     (tmp_path / "contacts.toml").write_text((MAPPINGS_DIR / "contacts.toml").read_text())
     assert load_mappings(tmp_path).opportunities is None
+
+
+def test_the_scorer_outputs_are_known_fields_with_their_values() -> None:
+    """All six outputs are part of the built-in schema (no [custom_fields] entry needed), and the grade's and
+    status's values are checked like any enumeration and picklist."""
+    text = "".join(f'[fields.{n}]\nhubspot = "connector_{n}"\nsalesforce = {{ lead = "Connector_{s}__c", '
+                   f'contact = "Connector_{s}__c" }}\n'
+                   for n, s in (("grade", "Grade"), ("mql_date", "MQL_Date"), ("status_reason", "Status_Reason"),
+                                ("score_reason", "Score_Reason")))
+    m = parse_contacts(text)
+    assert [f.hubspot for f in m.fields] == ["connector_grade", "connector_mql_date", "connector_status_reason",
+                                             "connector_score_reason"]
+    bad = problems('[fields.grade]\nhubspot = "connector_grade"\nsalesforce = { lead = "Connector_Grade__c" }\n'
+                   '[fields.grade.values.to_salesforce]\nE = "A"\n'
+                   '[fields.status]\nhubspot = "connector_status"\nsalesforce = { lead = "Connector_Status__c" }\n'
+                   '[fields.status.values.to_salesforce]\nLead = "Lead"\nMQL = "Nurture"\n')
+    values = [p for p in bad if "is not a" in p]
+    assert len(values) == 2  # "Lead" is a status in both systems; E is no grade, Nurture no status
+    assert "fields.grade.values.to_salesforce.E: 'E' is not a HubSpot value of this property" in values[0]
+    assert "fields.status.values.to_salesforce.MQL: 'Nurture' is not a Lead picklist value" in values[1]

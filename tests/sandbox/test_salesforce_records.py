@@ -169,6 +169,20 @@ def test_describe_has_field_metadata(sb: SalesforceSandbox) -> None:
     hs = fields["HubSpot_Contact_Id__c"]
     assert (hs["externalId"], hs["unique"], hs["length"], hs["custom"]) == (True, True, 32, True)
     assert fields["OwnerId"]["referenceTo"] == ["User"] and fields["OwnerId"]["relationshipName"] == "Owner"
+    # the connector scorer's outputs are there by default, on Contact too
+    for obj in (sf.Lead, sf.Contact):
+        got = {f["name"]: f for f in obj.describe()["fields"]}
+        assert {n: (f["type"], f["soapType"], f["length"], f["precision"], [v["value"] for v in f["picklistValues"]])
+                for n, f in got.items() if n.startswith("Connector_")} == {
+            "Connector_Score__c": ("double", "xsd:double", 0, 5, []),
+            "Connector_Grade__c": ("picklist", "xsd:string", 255, 0, ["A", "B", "C", "D"]),
+            "Connector_Status__c": ("picklist", "xsd:string", 255, 0, ["Lead", "MQL", "SAL", "SQL", "Opportunity",
+                                                                       "Customer", "Recycled", "Disqualified"]),
+            "Connector_MQL_Date__c": ("datetime", "xsd:dateTime", 0, 0, []),
+            "Connector_Status_Reason__c": ("string", "xsd:string", 255, 0, []),
+            "Connector_Score_Reason__c": ("string", "xsd:string", 255, 0, []),
+        }
+        assert got["Connector_Grade__c"]["restrictedPicklist"] and got["Connector_MQL_Date__c"]["custom"]
     assert fields["LastName"]["nillable"] is False and fields["IsConverted"]["updateable"] is False
     names = [o["name"] for o in sf.describe()["sobjects"]]
     assert {"Lead", "Contact", "Account", "Opportunity", "CampaignMember"} <= set(names)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from connector.sandbox.salesforce import DEFAULT_CUSTOM_FIELDS
 from connector.sandbox.salesforce.ids import make_id
 from connector.sandbox.salesforce.soql import (
     BoundQuery, FieldInfo, IndexHint, SoqlError, StaticSchema, bind_query, parse_soql, sample_schema,
@@ -151,11 +152,22 @@ def test_offset_limit() -> None:
         "NUMBER_OUTSIDE_VALID_RANGE", "Maximum SOQL offset allowed for apiName Lead is 2000")
 
 
+def test_sample_schema_types_the_scorer_outputs_as_the_emulators_org() -> None:
+    """The sample schema and the emulator's default org agree on every scorer output's describe type."""
+    org = {cf.api_name: cf.field_def().type for cf in DEFAULT_CUSTOM_FIELDS if cf.sobject == "Lead"}
+    for obj in ("Lead", "Contact"):
+        sample = {f.name: f.type for f in SCHEMA.fields(obj) if f.name.startswith("Connector_")}
+        assert sample == {n: t for n, t in org.items() if n.startswith("Connector_")}
+        assert sample["Connector_MQL_Date__c"] == "datetime" and sample["Connector_Grade__c"] == "picklist"
+
+
 def test_fields_functions() -> None:
     bq = bind("SELECT FIELDS(STANDARD) FROM Account")
     assert "Name" in bq.selected and "Id" in bq.selected
     bq = bind("SELECT FIELDS(CUSTOM) FROM Lead LIMIT 200")
-    assert bq.selected == ["HubSpot_Contact_Id__c", "Connector_Score__c", "Connector_Status__c", "Interests__c"]
+    assert bq.selected == ["HubSpot_Contact_Id__c", "Connector_Score__c", "Connector_Grade__c", "Connector_Status__c",
+                           "Connector_MQL_Date__c", "Connector_Status_Reason__c", "Connector_Score_Reason__c",
+                           "Interests__c"]
     bq = bind("SELECT Id, FIELDS(ALL) FROM Lead LIMIT 1")
     assert bq.selected[0] == "Id" and len(bq.selected) == len(set(bq.selected))
     err = error("SELECT FIELDS(ALL) FROM Lead")

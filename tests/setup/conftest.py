@@ -53,9 +53,17 @@ class Sources:
 
 
 MakeSources = Callable[[Sandbox], Sources]
+#: the scorer's outputs: HubSpot contact properties and Salesforce Lead/Contact fields
+SCORER_PROPERTIES = ("connector_score", "connector_grade", "connector_status", "connector_mql_date",
+                     "connector_status_reason", "connector_score_reason")
+SCORER_FIELDS = ("Connector_Score__c", "Connector_Grade__c", "Connector_Status__c", "Connector_MQL_Date__c",
+                 "Connector_Status_Reason__c", "Connector_Score_Reason__c")
 #: the HubSpot properties the shipped mappings need, as (object, name)
 HS_NAMES = {("contacts", "salesforce_lead_id"), ("contacts", "salesforce_contact_id"),
-            ("contacts", "connector_score"), ("contacts", "connector_status"), ("deals", "salesforce_opportunity_id")}
+            ("deals", "salesforce_opportunity_id")} | {("contacts", n) for n in SCORER_PROPERTIES}
+#: the Salesforce fields the shipped mappings need, as (object, api name)
+SF_NAMES = {(o, n) for o in ("Lead", "Contact") for n in ("HubSpot_Contact_Id__c", *SCORER_FIELDS)} | {
+    ("Opportunity", "HubSpot_Deal_Id__c")}
 
 
 def sdk(sb: Sandbox) -> hubspot.Client:

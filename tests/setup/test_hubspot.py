@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from hubspot.crm.contacts import ApiException as ContactsApiException
+from hubspot.crm.contacts import SimplePublicObjectInput, SimplePublicObjectInputForCreate
 from hubspot.crm.properties import OptionInput, PropertyCreate
 
 from connector.reconcile import Mappings
@@ -33,8 +36,21 @@ def test_fresh_portal_gets_group_and_properties(bare: Sandbox, mappings: Mapping
     assert groups[CONNECTOR_GROUP] == "HubSpot–Salesforce connector"
     deal = client.crm.properties.core_api.get_by_name("deals", "salesforce_opportunity_id")
     assert deal.has_unique_value is True
-    # every call is counted: 2 property lists, 2 group lists, 2 group creates, 5 property creates
-    assert out["api_calls"]["hubspot"] == 11
+    # the scorer's outputs, typed as the scorer writes them
+    typed = {n: (p["type"], p["fieldType"], [o["value"] for o in p["options"]], p["description"])
+             for n, p in listed.items() if n.startswith("connector_")}
+    scorer = "Set by the connector's scorer."
+    assert typed == {
+        "connector_score": ("number", "number", [], scorer),
+        "connector_grade": ("enumeration", "select", ["A", "B", "C", "D"], scorer),
+        "connector_status": ("enumeration", "select", ["Lead", "MQL", "SAL", "SQL", "Opportunity", "Customer",
+                                                       "Recycled", "Disqualified"], scorer),
+        "connector_mql_date": ("datetime", "date", [], scorer),
+        "connector_status_reason": ("string", "text", [], scorer),
+        "connector_score_reason": ("string", "textarea", [], scorer),
+    }
+    # every call is counted: 2 property lists, 2 group lists, 2 group creates, 9 property creates
+    assert out["api_calls"]["hubspot"] == 15
 
 
 def test_unique_property_makes_upserts_idempotent(bare: Sandbox, mappings: Mappings, sources_for: MakeSources) -> None:
@@ -69,7 +85,8 @@ def test_incompatible_existing_property_is_reported_not_changed(bare: Sandbox, m
     assert "unique" in problems["salesforce_lead_id"]["message"]
     assert "'SAL'" in problems["connector_status"]["message"]
     assert {e["name"] for e in report.hubspot.created if e.get("kind") != "group"} == {
-        "salesforce_contact_id", "salesforce_opportunity_id"}
+        "salesforce_contact_id", "salesforce_opportunity_id", "connector_grade", "connector_mql_date",
+        "connector_status_reason", "connector_score_reason"}
     assert client.crm.properties.core_api.get_by_name("contacts", "connector_score").type == "string"
 
 
@@ -80,3 +97,34 @@ def test_required_properties_are_all_creatable(bare: Sandbox, mappings: Mappings
     for spec in required_hubspot_properties(mappings):
         got = {p["name"]: p for p in src.hubspot.properties(spec.object_type)}[spec.name]
         assert (got["type"], got["fieldType"], got["groupName"]) == (spec.type, spec.field_type, spec.group)
+
+
+SCORED = {"connector_score": "87", "connector_grade": "B", "connector_status": "MQL",
+          "connector_mql_date": "2026-03-01T12:00:00.000Z", "connector_status_reason": "Score crossed 60",
+          "connector_score_reason": "Director at a 500-person manufacturer; 3 webinar visits"}
+
+
+def test_scorer_outputs_round_trip_through_the_portal(bare: Sandbox, mappings: Mappings,
+                                                       sources_for: MakeSources) -> None:
+    """After setup the scorer's values are accepted and read back as HubSpot stores them: a datetime given as
+    ISO-8601 or as epoch milliseconds comes back as ISO-8601 UTC with milliseconds; a grade outside A-D and a
+    date that is no date are refused."""
+    src = sources_for(bare)
+    run_setup(src.hubspot, src.salesforce, mappings, apply=True, create_salesforce_fields=False)
+    contacts = sdk(bare).crm.contacts.basic_api
+    created = contacts.create(SimplePublicObjectInputForCreate(properties=SCORED))
+    got = contacts.get_by_id(created.id, properties=list(SCORED)).properties
+    assert {n: got[n] for n in SCORED} == SCORED
+    contacts.update(created.id, SimplePublicObjectInput(properties={"connector_mql_date": "1772366400000",
+                                                                     "connector_grade": "A",
+                                                                     "connector_status": "Lead"}))
+    got = contacts.get_by_id(created.id, properties=list(SCORED)).properties
+    assert (got["connector_mql_date"], got["connector_grade"], got["connector_status"]) == (
+        "2026-03-01T12:00:00.000Z", "A", "Lead")
+    for bad in ({"connector_grade": "E"}, {"connector_grade": "a"}, {"connector_status": "Nurture"},
+                {"connector_mql_date": "first of March"}):
+        with pytest.raises(ContactsApiException) as err:
+            contacts.update(created.id, SimplePublicObjectInput(properties=bad))
+        assert err.value.status == 400
+        assert ("INVALID_DATE" if "connector_mql_date" in bad else "INVALID_OPTION") in str(err.value.body)
+    assert contacts.get_by_id(created.id, properties=["connector_grade"]).properties["connector_grade"] == "A"

@@ -9,7 +9,7 @@ from connector.setup import CONNECTOR_GROUP, run_setup
 from connector.systems.hubspot import HubSpotSource
 from connector.systems.salesforce import SalesforceSource
 
-from .conftest import HS_NAMES, MakeSources, Sources, names, set_up
+from .conftest import HS_NAMES, SF_NAMES, MakeSources, Sources, names, set_up
 
 
 def test_second_run_creates_nothing(bare: Sandbox, mappings: Mappings, sources_for: MakeSources) -> None:
@@ -19,7 +19,7 @@ def test_second_run_creates_nothing(bare: Sandbox, mappings: Mappings, sources_f
     out = second.to_json()
     assert out["hubspot"]["created"] == [] and out["salesforce"]["created"] == []
     assert names(out["hubspot"]["present"]) == HS_NAMES
-    assert len(out["salesforce"]["present"]) == 7
+    assert names(out["salesforce"]["present"], "api_name") == SF_NAMES
     assert out["hubspot"]["problems"] == out["salesforce"]["problems"] == []
     assert second.ok
     # one properties call per HubSpot object, one describe per Salesforce object, nothing else
@@ -33,7 +33,7 @@ def test_dry_run_lists_and_changes_nothing(bare: Sandbox, mappings: Mappings, so
     assert out["applied"] is False and out["hubspot"]["created"] == [] and out["salesforce"]["created"] == []
     assert names(out["hubspot"]["missing"]) == HS_NAMES
     assert {e["name"] for e in out["hubspot"]["missing"] if e.get("kind") == "group"} == {CONNECTOR_GROUP}
-    assert len(out["salesforce"]["missing"]) == 7
+    assert names(out["salesforce"]["missing"], "api_name") == SF_NAMES
     after = sources_for(bare)
     assert "connector_score" not in {p["name"] for p in after.hubspot.properties("contacts")}
     assert "Connector_Score__c" not in {f["name"] for f in after.salesforce.describe("Lead")["fields"]}

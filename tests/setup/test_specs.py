@@ -8,7 +8,7 @@ from connector.reconcile import Mappings
 from connector.setup import (CONNECTOR_GROUP, CONNECTOR_GROUP_LABEL, CONNECTOR_STATUS_VALUES, FieldSpec, PropertySpec,
                              required_hubspot_properties, required_salesforce_fields)
 
-from .conftest import copy_mappings
+from .conftest import HS_NAMES, SF_NAMES, copy_mappings
 
 
 def with_contacts(tmp_path: Path, extra: str, *replace: tuple[str, str]) -> Mappings:
@@ -18,9 +18,7 @@ def with_contacts(tmp_path: Path, extra: str, *replace: tuple[str, str]) -> Mapp
 
 def test_hubspot_properties_for_the_shipped_mappings(mappings: Mappings) -> None:
     specs = {(s.object_type, s.name): s for s in required_hubspot_properties(mappings)}
-    assert set(specs) == {("contacts", "salesforce_lead_id"), ("contacts", "salesforce_contact_id"),
-                          ("contacts", "connector_score"), ("contacts", "connector_status"),
-                          ("deals", "salesforce_opportunity_id")}
+    assert set(specs) == HS_NAMES
     for name in ("salesforce_lead_id", "salesforce_contact_id"):
         s = specs[("contacts", name)]
         assert (s.type, s.field_type, s.has_unique_value) == ("string", "text", True)
@@ -29,6 +27,23 @@ def test_hubspot_properties_for_the_shipped_mappings(mappings: Mappings) -> None
     status = specs[("contacts", "connector_status")]
     assert status.type == "enumeration" and status.options == CONNECTOR_STATUS_VALUES
     assert all(s.group == CONNECTOR_GROUP for s in specs.values())
+
+
+def test_hubspot_properties_of_the_scorer_outputs(mappings: Mappings) -> None:
+    """Score, grade, status, MQL date and the two reasons, each typed as HubSpot's UI would create it."""
+    specs = {s.name: s for s in required_hubspot_properties(mappings) if s.name.startswith("connector_")}
+    assert {n: (s.type, s.field_type, s.options) for n, s in specs.items()} == {
+        "connector_score": ("number", "number", ()),
+        "connector_grade": ("enumeration", "select", ("A", "B", "C", "D")),
+        "connector_status": ("enumeration", "select", ("Lead", "MQL", "SAL", "SQL", "Opportunity", "Customer",
+                                                       "Recycled", "Disqualified")),
+        "connector_mql_date": ("datetime", "date", ()),
+        "connector_status_reason": ("string", "text", ()),
+        "connector_score_reason": ("string", "textarea", ()),
+    }
+    assert {s.description for s in specs.values()} == {"Set by the connector's scorer."}
+    assert all(s.object_type == "contacts" and s.group == CONNECTOR_GROUP and not s.has_unique_value
+               for s in specs.values())
     assert CONNECTOR_GROUP_LABEL == "HubSpot–Salesforce connector"
 
 
@@ -42,9 +57,7 @@ def test_property_body_is_the_properties_api_shape() -> None:
 
 def test_salesforce_fields_for_the_shipped_mappings(mappings: Mappings) -> None:
     specs = {(s.sobject, s.api_name): s for s in required_salesforce_fields(mappings)}
-    assert set(specs) == {(o, n) for o in ("Lead", "Contact")
-                          for n in ("HubSpot_Contact_Id__c", "Connector_Score__c", "Connector_Status__c")} | {
-        ("Opportunity", "HubSpot_Deal_Id__c")}
+    assert set(specs) == SF_NAMES
     ident = specs[("Lead", "HubSpot_Contact_Id__c")]
     assert ident.type == "Text" and ident.external_id and ident.unique and ident.length == 32
     score = specs[("Contact", "Connector_Score__c")]
@@ -53,6 +66,31 @@ def test_salesforce_fields_for_the_shipped_mappings(mappings: Mappings) -> None:
     assert status.type == "Picklist" and status.picklist_values == CONNECTOR_STATUS_VALUES
     deal = specs[("Opportunity", "HubSpot_Deal_Id__c")]
     assert deal.external_id and deal.unique
+
+
+def test_salesforce_fields_of_the_scorer_outputs(mappings: Mappings) -> None:
+    """The same six outputs on Lead and on Contact, as an admin types them into Setup."""
+    specs = required_salesforce_fields(mappings)
+    for obj in ("Lead", "Contact"):
+        got = {s.api_name: s.to_json() for s in specs if s.sobject == obj and s.api_name.startswith("Connector_")}
+        base = {"object": obj, "external_id": False, "unique": False}
+        assert got == {
+            "Connector_Score__c": {**base, "api_name": "Connector_Score__c", "label": "Connector Score",
+                                   "type": "Number", "precision": 5, "scale": 0},
+            "Connector_Grade__c": {**base, "api_name": "Connector_Grade__c", "label": "Connector Grade",
+                                   "type": "Picklist", "picklist_values": ["A", "B", "C", "D"]},
+            "Connector_Status__c": {**base, "api_name": "Connector_Status__c", "label": "Connector Status",
+                                    "type": "Picklist",
+                                    "picklist_values": ["Lead", "MQL", "SAL", "SQL", "Opportunity", "Customer",
+                                                        "Recycled", "Disqualified"]},
+            "Connector_MQL_Date__c": {**base, "api_name": "Connector_MQL_Date__c", "label": "Connector MQL Date",
+                                      "type": "DateTime"},
+            "Connector_Status_Reason__c": {**base, "api_name": "Connector_Status_Reason__c",
+                                           "label": "Connector Status Reason", "type": "Text", "length": 255},
+            "Connector_Score_Reason__c": {**base, "api_name": "Connector_Score_Reason__c",
+                                          "label": "Connector Score Reason", "type": "Text", "length": 255},
+        }
+    assert {s.description for s in specs if s.api_name.startswith("Connector_")} == {"Set by the connector's scorer."}
 
 
 def test_missing_entry_names_everything_an_admin_types_in() -> None:

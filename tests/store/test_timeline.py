@@ -84,7 +84,8 @@ def test_marketing_events_map_by_contact_and_address(store_url: str) -> None:
     got = touches_for(engine, ["p-ann", "p-bob", "p-nobody"])
     assert got["p-ann"] == [
         Touch("page_view", T0 + 1, "hubspot", "web:1", detail="https://x.example/pricing"),
-        Touch("form_submission", T0 + 2, "hubspot", "web:2", detail="f-demo"),  # the merged-away contact's
+        Touch("form_submission", T0 + 2, "hubspot", "web:2",
+              detail="Demo request https://x.example/demo f-demo"),  # merged-away contact
         Touch("email_open", T0 + 3, "hubspot", "email:1", detail="77"),
         Touch("email_click", T0 + 4, "hubspot", "email:2", detail="https://x.example/offer"),  # an old address
         Touch("email_bounce", T0 + 6, "hubspot", "email:4", detail="78", hard=True),

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from connector.reconcile.schema import SCORE_OUTPUT_OPTIONS, SCORE_OUTPUTS
+
 from .ids import KEY_PREFIXES
 from .soql import FieldInfo
 
@@ -167,7 +169,9 @@ class CustomField:
         numeric = kind in ("double", "currency", "percent")
         return FieldDef(
             name=self.api_name, type=kind, label=self.label or _label(self.api_name),
-            length=self.length if kind in ("string", "textarea", "email", "phone", "url") else 0,
+            # a picklist's describe length is 255 whatever the values, as in an org
+            length=(self.length if kind in ("string", "textarea", "email", "phone", "url")
+                    else 255 if kind == "picklist" else 0),
             precision=self.precision if numeric else 0, scale=self.scale if numeric else 0,
             nillable=not self.required and kind != "boolean", defaulted=kind == "boolean",
             unique=self.unique, external_id=self.external_id, picklist=tuple(self.picklist_values),
@@ -182,15 +186,32 @@ CUSTOM_FIELD_TYPES: dict[str, str] = {
     "currency": "currency", "percent": "percent",
 }
 
-_CONNECTOR_STATUSES = ("MQL", "SAL", "SQL", "Opportunity", "Customer", "Recycled", "Disqualified")
+#: how the org's admin typed the connector scorer's outputs (Setup type and size), by output: the names are the
+#: connector's ``SCORE_OUTPUTS``, the picklist values its ``SCORE_OUTPUT_OPTIONS`` (so the org and the connector
+#: never disagree on a status or grade); `connector setup` checks these against what it needs.
+_SCORE_OUTPUT_TYPES: dict[str, dict[str, Any]] = {
+    "score": {"type": "Number", "precision": 5, "scale": 0},
+    "grade": {"type": "Picklist"},
+    "status": {"type": "Picklist"},
+    "mql_date": {"type": "DateTime"},
+    "status_reason": {"type": "Text", "length": 255},
+    "reason": {"type": "Text", "length": 255},
+}
+
+
+def _score_outputs(sobject: str) -> tuple[CustomField, ...]:
+    return tuple(CustomField(sobject, api_name, picklist_values=SCORE_OUTPUT_OPTIONS.get(output, ()),
+                             **_SCORE_OUTPUT_TYPES[output])
+                 for output, (_, api_name) in SCORE_OUTPUTS.items())
+
+
 DEFAULT_CUSTOM_FIELDS: tuple[CustomField, ...] = tuple(
     cf
     for obj in ("Lead", "Contact")
     for cf in (
         CustomField(obj, "HubSpot_Contact_Id__c", "Text", "HubSpot Contact Id", length=32,
                     external_id=True, unique=True),
-        CustomField(obj, "Connector_Score__c", "Number", "Connector Score", precision=5, scale=0),
-        CustomField(obj, "Connector_Status__c", "Picklist", "Connector Status", picklist_values=_CONNECTOR_STATUSES),
+        *_score_outputs(obj),
     )
 ) + (CustomField("Opportunity", "HubSpot_Deal_Id__c", "Text", "HubSpot Deal Id", length=32, external_id=True,
                  unique=True),)

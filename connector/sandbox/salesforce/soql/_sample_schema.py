@@ -9,8 +9,17 @@ from __future__ import annotations
 
 __all__ = ["sample_schema"]
 
-from ._schema import FieldInfo as F
+from connector.reconcile.schema import SCORE_OUTPUTS
+
+from ._schema import FieldInfo as F, FieldType
 from ._static_schema import StaticSchema
+
+#: the describe type of each of the connector scorer's outputs, as the emulator's org has them (a test holds
+#: these equal to its ``DEFAULT_CUSTOM_FIELDS``)
+SCORE_OUTPUT_TYPES: dict[str, FieldType] = {
+    "score": "double", "grade": "picklist", "status": "picklist", "mql_date": "datetime",
+    "status_reason": "string", "reason": "string",
+}
 
 
 def _system() -> list[F]:
@@ -20,6 +29,12 @@ def _system() -> list[F]:
 
 def _owner() -> F:
     return F("OwnerId", "reference", "Owner", ("User",))
+
+
+def _score_outputs() -> list[F]:
+    """The scorer's output fields (Lead and Contact alike), in ``SCORE_OUTPUTS`` order."""
+    return [F(api_name, SCORE_OUTPUT_TYPES[output], custom=True)
+            for output, (_, api_name) in SCORE_OUTPUTS.items()]
 
 
 def sample_schema() -> StaticSchema:
@@ -42,14 +57,14 @@ def sample_schema() -> StaticSchema:
             F("AnnualRevenue", "currency"), F("HasOptedOutOfEmail", "boolean"), F("IsConverted", "boolean"),
             F("ConvertedDate", "date"), F("ConvertedContactId", "reference", "ConvertedContact", ("Contact",)),
             F("Description", "textarea"), _owner(),
-            F("HubSpot_Contact_Id__c", "string", custom=True), F("Connector_Score__c", "double", custom=True),
-            F("Connector_Status__c", "picklist", custom=True), F("Interests__c", "multipicklist", custom=True),
+            F("HubSpot_Contact_Id__c", "string", custom=True), *_score_outputs(),
+            F("Interests__c", "multipicklist", custom=True),
         ],
         "Contact": _system() + [
             F("FirstName", "string"), F("LastName", "string"), F("Name", "string"), F("Email", "email"),
             F("Phone", "phone"), F("AccountId", "reference", "Account", ("Account",)), F("MailingCity", "string"),
             F("HasOptedOutOfEmail", "boolean"), F("Birthdate", "date"), _owner(),
-            F("HubSpot_Contact_Id__c", "string", custom=True), F("Connector_Score__c", "double", custom=True),
+            F("HubSpot_Contact_Id__c", "string", custom=True), *_score_outputs(),
         ],
         "Opportunity": _system() + [
             F("Name", "string"), F("AccountId", "reference", "Account", ("Account",)), F("StageName", "picklist"),

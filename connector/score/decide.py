@@ -1,0 +1,84 @@
+"""One person's scoring decision (pure): score, status, what is published, when to look again, what to write.
+
+The published score (what both systems show) moves only when the new score differs by the write step or
+is on the other side of the MQL threshold (`should_publish`); otherwise the score both systems hold
+stands, and decay is not a write every cycle. `next_check_at` is the earliest of: decay making a
+publish due, the inactivity penalty starting, an unaccepted MQL going idle long enough to recycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..reconcile.records import FieldChange
+from .model import ScoringModel
+from .outputs import output_changes, outputs_of
+from .scorer import ScoreResult, next_change, score_person, should_publish
+from .signals import LinkedRecord, signals_of
+from .status import StatusState, Transition, advance
+from .timeline import Touch
+
+__all__ = ["Decision", "Prior", "decide"]
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """What the store holds of the person's last scoring."""
+
+    published: int
+    state: StatusState
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    result: ScoreResult
+    published: int
+    reason: str
+    state: StatusState
+    transitions: tuple[Transition, ...]
+    next_check_at: int | None
+    outputs: dict[str, Any]
+    changes: tuple[FieldChange, ...]
+
+    @property
+    def republished(self) -> bool:
+        return bool(self.changes)
+
+
+def decide(model: ScoringModel, person_id: str, fields: Mapping[str, Any], records: Sequence[LinkedRecord],
+           touches: Sequence[Touch], opportunities: Sequence[LinkedRecord], prior: Prior | None, now: int
+           ) -> Decision:
+    """Score the person at `now`, move their status, and plan the writes that publish both."""
+    since = prior.state.reset_at if prior else None
+    result = score_person(model, fields, touches, now, since)
+    signals = signals_of(model, records, opportunities)
+    state, transitions = advance(model, prior.state if prior else None, result, signals, touches, now)
+    if state.reset_at != since:  # recycled just now: engagement restarts from the recycle
+        result = score_person(model, fields, touches, now, state.reset_at)
+        state, more = advance(model, state, result, signals, touches, now)
+        transitions += more
+    publish = prior is None or should_publish(model, result.score, prior.published)
+    published = result.score if publish or prior is None else prior.published
+    reason = result.reason  # it follows what the person did, not decay: it changes with new touches only
+    outputs = outputs_of(published, result.grade, state.status, state.mql_at, state.reason, reason)
+    changes = output_changes(model, person_id, outputs, records)
+    return Decision(result, published, reason, state, tuple(transitions),
+                    _next_check(model, result, published, state, now), outputs, tuple(changes))
+
+
+def _next_check(model: ScoringModel, result: ScoreResult, published: int, state: StatusState, now: int
+                ) -> int | None:
+    times: list[int] = []
+    decay = next_change(model, result, published)
+    if decay is not None:
+        times.append(decay)
+    last = result.last_touch_at
+    if last is not None and model.inactive_points and now - last <= model.inactive_ms:
+        times.append(last + model.inactive_ms + 1)
+    if state.status == "MQL" and model.recycle_inactive_ms is not None and state.mql_at is not None:
+        times.append(max(state.mql_at, last or 0) + model.recycle_inactive_ms + 1)
+    future = [t for t in times if t > now]
+    return min(future) if future else None

@@ -1,0 +1,199 @@
+"""Scoring one person (pure): fit from the unified fields, engagement from the timeline, with decay and caps.
+
+    score = fit + engagement
+    fit        = the points of every fit rule the person's fields match
+    engagement = sum over touches of points x 2^-(age / half-life)   (capped per kind and period)
+                 + unsubscribe / hard bounce (once each, not decayed) + inactivity (no touch for N days)
+
+Caps count raw points per fixed period (`per_days`, counted from the epoch), in time order, so the score
+does not depend on the order the touches are given in. Because every decaying term shrinks by the same
+factor, the score at any later time is `steady + decaying x 2^-(dt / half-life)`: `next_change` solves
+it for the moment decay moves the published score by a write step or across the MQL threshold, so a
+person is scored again only when that can change what both systems show.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .model import KindPoints, ScoringModel
+from .timeline import Touch
+
+__all__ = ["Points", "ScoreResult", "next_change", "score_person", "should_publish"]
+
+_LN2 = math.log(2.0)
+_PLURALS = {"page_view": "page views", "form_submission": "form submissions", "email_open": "e-mail opens",
+            "email_click": "e-mail clicks", "campaign_response": "campaign responses", "call": "calls",
+            "meeting": "meetings", "email": "sales e-mails", "task": "tasks", "note": "notes"}
+_SINGULAR = {"page_view": "page view", "form_submission": "form submission", "email_open": "e-mail open",
+             "email_click": "e-mail click", "campaign_response": "campaign response", "call": "call",
+             "meeting": "meeting", "email": "sales e-mail", "task": "task", "note": "note"}
+
+
+@dataclass(frozen=True, slots=True)
+class Points:
+    """One line of a score's breakdown: a rule, the points it gave (decayed, for engagement), touches counted."""
+
+    rule: str
+    points: float
+    count: int
+    part: str  # "fit" | "engagement" | "negative"
+
+    def to_json(self) -> list[Any]:
+        return [self.rule, round(self.points, 1), self.count, self.part]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreResult:
+    """A person's score at `at`, with what makes it up."""
+
+    score: int
+    fit: int
+    engagement: int
+    grade: str | None
+    disqualified_by: str | None  # the fit rule that disqualifies the person, if any
+    breakdown: tuple[Points, ...]
+    reason: str
+    last_touch_at: int | None
+    at: int
+    steady: float  # fit and negatives: what decay leaves
+    decaying: float  # the decaying engagement at `at`
+
+
+def _counted(kp: KindPoints, at: int, used: dict[tuple[str, int], int]) -> int:
+    """The raw points a touch gives under its cap (the cap's room left in its period)."""
+    if kp.cap is None or kp.points <= 0:
+        return kp.points
+    key = (kp.name, at // kp.per_ms)
+    spent = used.get(key, 0)
+    got = min(kp.points, kp.cap - spent)
+    if got <= 0:
+        return 0
+    used[key] = spent + got
+    return got
+
+
+def score_person(model: ScoringModel, fields: Mapping[str, Any], touches: Sequence[Touch], at: int,
+                 since: int | None = None) -> ScoreResult:
+    """The person's score at `at` from their unified `fields` and `touches` (any order; touches after `at`
+    are ignored, and so are touches before `since`, when sales recycled the person: engagement restarts)."""
+    fit = 0
+    disqualified_by: str | None = None
+    lines: list[Points] = []
+    liked: list[tuple[int, str]] = []
+    for rule in model.fit:
+        if rule.matches(fields.get(rule.field)):
+            if rule.disqualify and disqualified_by is None:
+                disqualified_by = rule.name
+            if rule.points:
+                fit += rule.points
+                lines.append(Points(rule.name, rule.points, 1, "fit"))
+                if rule.points > 0:
+                    liked.append((rule.points, rule.name))
+            elif rule.disqualify:
+                lines.append(Points(rule.name, 0, 1, "fit"))
+
+    half_life, kinds, rules = model.half_life_ms, model.kinds, model.rules
+    used: dict[tuple[str, int], int] = {}
+    decaying = 0.0
+    per_rule: dict[str, list[float]] = {}  # name -> [points, count]
+    kind_counts: dict[str, int] = {}
+    unsubscribed = bounced = False
+    last: int | None = None
+    for t in sorted(touches, key=lambda x: (x.at, x.system, x.source_id)):
+        when = t.at
+        if when > at or (since is not None and when < since):
+            continue
+        kind = t.kind
+        if kind == "unsubscribe":
+            unsubscribed = True
+            continue
+        if kind == "email_bounce":
+            bounced = bounced or t.hard
+            continue
+        if last is None or when > last:
+            last = when
+        kind_counts[kind] = kind_counts.get(kind, 0) + 1
+        factor = math.exp(-(at - when) * _LN2 / half_life)
+        kp = kinds.get(kind)
+        if kp is not None and kp.points:
+            raw = _counted(kp, when, used)
+            decaying += raw * factor
+            entry = per_rule.setdefault(kp.name, [0.0, 0])
+            entry[0] += raw * factor
+            entry[1] += 1
+        for er in rules.get(kind, ()):
+            if er.matches(t.detail):
+                raw = _counted(er.kinds, when, used)
+                decaying += raw * factor
+                entry = per_rule.setdefault(er.kinds.name, [0.0, 0])
+                entry[0] += raw * factor
+                entry[1] += 1
+    steady = float(fit)
+    for name, (points, n) in per_rule.items():
+        lines.append(Points(name, points, int(n), "engagement"))
+    if unsubscribed and model.unsubscribe:
+        steady += model.unsubscribe
+        lines.append(Points("Unsubscribed", model.unsubscribe, 1, "negative"))
+    if bounced and model.hard_bounce:
+        steady += model.hard_bounce
+        lines.append(Points("Hard bounce", model.hard_bounce, 1, "negative"))
+    if last is not None and at - last > model.inactive_ms and model.inactive_points:
+        steady += model.inactive_points
+        lines.append(Points(f"No touch for {model.inactive_ms // 86_400_000} days", model.inactive_points, 1,
+                            "negative"))
+    score = round(steady + decaying)
+    return ScoreResult(score=score, fit=fit, engagement=score - fit, grade=model.grade_of(fit),
+                       disqualified_by=disqualified_by, breakdown=tuple(lines),
+                       reason=_reason(liked, kind_counts, per_rule, model, disqualified_by),
+                       last_touch_at=last, at=at, steady=steady, decaying=decaying)
+
+
+def _reason(liked: list[tuple[int, str]], kind_counts: Mapping[str, int], per_rule: Mapping[str, list[float]],
+            model: ScoringModel, disqualified_by: str | None) -> str:
+    """"Senior title, 100+ employees; 3 page views, 1 form submission; Pricing page": the fit rules that
+    count most, what the person did, and the engagement rules that matched (at most 255 characters)."""
+    parts: list[str] = []
+    if disqualified_by:
+        parts.append(disqualified_by)
+    fit = [name for _, name in sorted(liked, key=lambda x: (-x[0], x[1]))[:3]]
+    if fit:
+        parts.append(", ".join(fit))
+    done = [f"{n} {_PLURALS[k] if n != 1 else _SINGULAR[k]}" for k, n in
+            sorted(kind_counts.items(), key=lambda x: (-x[1], x[0])) if k in _SINGULAR][:4]
+    if done:
+        parts.append(", ".join(done))
+    special = [name for name in per_rule if name not in model.kinds]
+    if special:
+        parts.append(", ".join(sorted(special)[:3]))
+    text = "; ".join(parts) or "No fit or engagement yet"
+    return text if len(text) <= 255 else text[:254] + "…"
+
+
+def should_publish(model: ScoringModel, new: int, published: int | None) -> bool:
+    """Whether a new score is written: it moved by the write step, or crossed the MQL threshold."""
+    if published is None:
+        return True
+    return abs(new - published) >= model.write_step or (new >= model.mql) != (published >= model.mql)
+
+
+def next_change(model: ScoringModel, result: ScoreResult, published: int) -> int | None:
+    """When decay alone will make `should_publish` true for the published score (None: never). The score
+    at `result.at + dt` is `steady + decaying x 2^-(dt / half-life)`, monotone toward `steady`."""
+    if abs(result.decaying) < 1e-9:
+        return None
+    targets = [published - model.write_step + 0.5, published + model.write_step - 0.5]
+    targets.append(model.mql - 0.5)
+    best: float | None = None
+    for target in targets:
+        ratio = (target - result.steady) / result.decaying
+        if 0.0 < ratio < 1.0:
+            dt = -math.log(ratio) / _LN2 * model.half_life_ms
+            if best is None or dt < best:
+                best = dt
+    if best is None:
+        return None
+    return result.at + int(best) + 1
