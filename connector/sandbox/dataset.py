@@ -30,7 +30,8 @@ from typing import Any, Literal, TypedDict
 
 __all__ = ["SeedBatch", "MarketingEvent", "MarketingEventKind", "Association"]
 
-MarketingEventKind = Literal["page_view", "form_submission", "email_open", "email_click", "email_delivered"]
+MarketingEventKind = Literal["page_view", "form_submission", "email_open", "email_click", "email_delivered",
+                             "email_bounce", "unsubscribe"]
 
 
 class MarketingEvent(TypedDict):

@@ -12,12 +12,12 @@ at a time: a 100,000-person rescore has to read its timelines in seconds.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 import json
 from datetime import datetime, UTC
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import String, case, func, literal, or_, select
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col
 
@@ -40,7 +40,6 @@ ACTIVITY_OBJECTS: dict[str, tuple[str, ...]] = {"hubspot": tuple(_HUBSPOT_ACTIVI
                                                 "salesforce": _SALESFORCE_ACTIVITIES}
 #: engagement kinds that are not touches (a delivery is the sender's act, not the person's)
 _NOT_TOUCHES = ("email_delivered",)
-_EMAIL_KINDS = ("email_open", "email_click", "email_bounce", "unsubscribe")
 _NOON_MS = 12 * 3_600_000
 
 RecordKey = tuple[str, str, str]  # (system, object_type, record_id)
@@ -73,22 +72,6 @@ def _ms(value: Any) -> int | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return int(value)
     return None
-
-
-def _first_ms(data: dict[str, Any], *keys: str) -> int | None:
-    for key in keys:
-        at = _ms(data.get(key))
-        if at is not None:
-            return at
-    return None
-
-
-def _str(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _owner(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
 
 
 def _sf_object(record_id: str) -> str | None:
@@ -156,27 +139,38 @@ def _engagement_touches(conn: Connection, people: _People) -> Iterator[tuple[str
     by_subject: list[tuple[str, dict[str, set[str]]]] = [
         ("hubspot", {cid: {pid} for cid, pid in people.hubspot_contacts().items()}),
         ("email", dict(people.addresses))]
-    keys = (*_ENGAGEMENT_DETAIL_KEYS, "hard")
     columns = (col(Engagement.system), col(Engagement.engagement_id), col(Engagement.kind),
-               col(Engagement.subject_id), col(Engagement.occurred_at),
-               _extracted(conn.dialect.name, col(Engagement.data), [(k,) for k in keys]).label("values"))
-    loads = json.loads
+               col(Engagement.subject_id), col(Engagement.occurred_at), *_engagement_detail(),
+               case((col(Engagement.kind) == "email_bounce", col(Engagement.data)["hard"].as_string()), else_=None))
     for subject_system, owners in by_subject:
         for chunk in _chunks(sorted(owners)):
             rows = conn.execute(select(*columns).where(
                 col(Engagement.subject_system) == subject_system, col(Engagement.subject_id).in_(chunk),
                 col(Engagement.kind).not_in(_NOT_TOUCHES))).all()
-            for system, eid, kind, subject_id, occurred, found in rows:
-                data = dict(zip(keys, loads(found) if isinstance(found, str) else found, strict=True))
-                touch = Touch(kind=kind, at=int(occurred), system=system, source_id=eid,
-                              detail=_engagement_detail(kind, data),
-                              hard=kind == "email_bounce" and _true(data["hard"]))
+            for system, eid, kind, subject_id, occurred, detail, page, form_id, hard in rows:
+                if page or form_id:  # a form: its title and page (what a rule names), then its id
+                    detail = " ".join(str(p) for p in (detail, page, form_id) if p)
+                touch = Touch(kind=kind, at=occurred, system=system, source_id=eid, detail=detail or "",
+                              hard=hard is not None and _true(hard))
                 for person_id in owners[subject_id]:
                     yield person_id, touch
 
 
-#: the event properties a detail is taken from (see `_engagement_detail`)
-_ENGAGEMENT_DETAIL_KEYS = ("hs_url", "url", "form_id", "hs_form_id", "form_title", "page_url", "emailCampaignId")
+def _engagement_detail() -> tuple[Any, Any, Any]:
+    """What rules match a marketing event on, picked by the database (no document reaches Python): the page,
+    the clicked link, else the e-mail campaign; for a form its title, page and id (three columns, joined
+    in Python: SQLite before 3.44 has no concat_ws)."""
+    data = col(Engagement.data)
+
+    def first(*keys: str) -> Any:
+        return func.coalesce(*(data[k].as_string() for k in keys))
+
+    kind = col(Engagement.kind)
+    form = kind == "form_submission"
+    main = case((kind == "page_view", first("hs_url", "url")), (form, data["form_title"].as_string()),
+                (kind == "email_click", first("url", "emailCampaignId")), else_=data["emailCampaignId"].as_string())
+    return (main, case((form, first("page_url", "hs_url")), else_=None),
+            case((form, first("form_id", "hs_form_id")), else_=None))
 
 
 def _true(value: Any) -> bool:
@@ -184,100 +178,92 @@ def _true(value: Any) -> bool:
     return value in (True, 1, "1", "true")
 
 
-def _engagement_detail(kind: str, data: dict[str, Any]) -> str:
-    """What rules match a marketing event on: the page, the form, the clicked link or the campaign."""
-    if kind == "page_view":
-        return _str(data["hs_url"] or data["url"])
-    if kind == "form_submission":  # its title and page (what a rule names), then its id
-        parts = (data["form_title"], data["page_url"] or data["hs_url"], data["form_id"] or data["hs_form_id"])
-        return " ".join(_str(p) for p in parts if p)
-    if kind == "email_click":
-        return _str(data["url"] or data["emailCampaignId"])
-    return _str(data["emailCampaignId"])
+class _Activity(NamedTuple):
+    """One activity record as the database extracted it: who it names, when, by whom, about what."""
+
+    object_type: str
+    record_id: str
+    deleted: bool
+    subject: str | None  # HubSpot: the associated contact ids (a JSON array); Salesforce: WhoId or LeadId
+    subject2: str | None  # CampaignMember: ContactId
+    at: str | None  # the first time field present, as text
+    owner: str | None
+    detail: str | None
+    kind: str | None  # the touch kind ("" for a campaign member that has not responded)
 
 
-#: per activity object: the fields a touch is made of, extracted by the database
-_HUBSPOT_FIELDS = ("hs_timestamp", "hs_createdate", "hubspot_owner_id", "hs_call_title", "hs_meeting_title",
-                   "hs_email_subject", "hs_task_subject")
-_SALESFORCE_FIELDS: dict[str, tuple[str, ...]] = {
-    "Task": ("WhoId", "TaskSubtype", "Type", "CompletedDateTime", "CreatedDate", "ActivityDate", "OwnerId",
-             "Subject"),
-    "Event": ("WhoId", "StartDateTime", "ActivityDateTime", "CreatedDate", "OwnerId", "Subject"),
-    "CampaignMember": ("LeadId", "ContactId", "HasResponded", "FirstRespondedDate", "CreatedDate", "CampaignId"),
-}
+def _activity_query(system: str, object_type: str) -> Any:
+    """The SELECT of `_Activity` rows for one object: every field picked in SQL, so no document is decoded in
+    Python (the JSON parse per row cost more than the rest of the timeline)."""
+    data = col(StoredRecord.data)
+
+    def text(key: str) -> Any:
+        return func.nullif(data[key].as_string(), "")
+
+    def first(*keys: str) -> Any:
+        return func.coalesce(*(text(k) for k in keys))
+
+    none = literal(None, String)
+    fields: tuple[Any, ...]
+    if system == "hubspot":
+        kind, title = _HUBSPOT_ACTIVITIES[object_type]
+        fields = (data[("_associations", "contacts")].as_string(), none, first("hs_timestamp", "hs_createdate"),
+                  text("hubspot_owner_id"), text(title) if title else none, literal(kind, String))
+    elif object_type == "Task":
+        subtype, task_type = text("TaskSubtype"), text("Type")
+        kind_sql = case((or_(subtype == "Call", task_type == "Call"), "call"), (subtype == "Email", "email"),
+                        else_="task")
+        fields = (text("WhoId"), none, first("CompletedDateTime", "CreatedDate", "ActivityDate"), text("OwnerId"),
+                  text("Subject"), kind_sql)
+    elif object_type == "Event":
+        fields = (text("WhoId"), none, first("StartDateTime", "ActivityDateTime", "CreatedDate"), text("OwnerId"),
+                  text("Subject"), literal("meeting", String))
+    else:  # CampaignMember: a touch once it has responded
+        responded = text("HasResponded")
+        fields = (text("LeadId"), text("ContactId"), first("FirstRespondedDate", "CreatedDate"), none,
+                  text("CampaignId"), case((responded.in_(("1", "true")), "campaign_response"), else_=""))
+    return select(col(StoredRecord.object_type), col(StoredRecord.record_id), col(StoredRecord.deleted),
+                  *fields).where(col(StoredRecord.system) == system, col(StoredRecord.object_type) == object_type)
 
 
-def _extracted(engine_name: str, doc: Any, paths: Sequence[tuple[str, ...]]) -> Any:
-    """The values at `paths` of a JSON column as one JSON array, extracted by the database in one go (SQLite
-    parses a document once per call, so one call per row, not one per field)."""
-    if engine_name == "postgresql":
-        return func.jsonb_build_array(*(doc[p[0]] if len(p) == 1 else doc[p] for p in paths))
-    quoted = ['$.' + '.'.join(f'"{k}"' for k in p) for p in paths]
-    return func.json_extract(doc, *quoted) if len(quoted) > 1 else func.json_array(func.json_extract(doc, *quoted))
+def _activity_rows(conn: Connection, system: str, since_ms: int | None = None) -> Iterator[_Activity]:
+    """Every stored activity record of `system` (fetched after `since_ms`, if given)."""
+    for object_type in ACTIVITY_OBJECTS[system]:
+        query = _activity_query(system, object_type)
+        if since_ms is not None:
+            query = query.where(col(StoredRecord.fetched_at) > since_ms)
+        for row in conn.execute(query.execution_options(yield_per=5_000)):
+            yield _Activity(*row)
 
 
-def _activity_rows(conn: Connection, system: str, object_types: Iterable[str], fields: Sequence[str],
-                   since_ms: int | None = None) -> Iterator[tuple[str, str, bool, dict[str, Any]]]:
-    """(object type, record id, deleted, the `fields` present) of every stored record of `object_types`
-    (fetched after `since_ms`, if given); HubSpot's associated contacts under "contacts"."""
-    paths = [(f,) for f in fields] + ([("_associations", "contacts")] if system == "hubspot" else [])
-    names = [p[-1] for p in paths]
-    values = _extracted(conn.dialect.name, col(StoredRecord.data), paths).label("values")
-    query = select(col(StoredRecord.object_type), col(StoredRecord.record_id), col(StoredRecord.deleted),
-                   values).where(col(StoredRecord.system) == system,
-                                 col(StoredRecord.object_type).in_(list(object_types)))
-    if since_ms is not None:
-        query = query.where(col(StoredRecord.fetched_at) > since_ms)
-    loads = json.loads
-    for object_type, record_id, deleted, found in conn.execute(query.execution_options(yield_per=5_000)):
-        found = loads(found) if isinstance(found, str) else found
-        yield object_type, record_id, bool(deleted), dict(zip(names, found, strict=True))
-
-
-def _hubspot_subjects(data: dict[str, Any]) -> list[str]:
-    contacts = data.get("contacts")
+def _hubspot_subjects(row: _Activity) -> list[str]:
+    """The associated contact ids, from the JSON array's text (one contact, the usual case, without a parse)."""
+    text = row.subject
+    if not text:
+        return []
+    if text.startswith('["') and text.endswith('"]') and '"' not in text[2:-2]:
+        return [text[2:-2]]
+    contacts = json.loads(text)
     return [str(c) for c in contacts] if isinstance(contacts, list) else []
 
 
-def _salesforce_subjects(object_type: str, data: dict[str, Any]) -> list[tuple[str, str]]:
+def _salesforce_subjects(row: _Activity) -> list[tuple[str, str]]:
     """The (object type, id) of the Leads and Contacts a Salesforce activity record names."""
-    if object_type == "CampaignMember":
-        return [(obj, str(data[key])) for obj, key in (("Lead", "LeadId"), ("Contact", "ContactId"))
-                if data.get(key)]
-    who = _str(data.get("WhoId"))
+    if row.object_type == "CampaignMember":
+        return [(obj, str(rid)) for obj, rid in (("Lead", row.subject), ("Contact", row.subject2)) if rid]
+    who = row.subject
     obj = _sf_object(who) if who else None
-    return [(obj, who)] if obj else []
+    return [(obj, who)] if obj and who else []
 
 
-def _hubspot_touch(object_type: str, record_id: str, data: dict[str, Any]) -> Touch | None:
-    kind, title = _HUBSPOT_ACTIVITIES[object_type]
-    at = _first_ms(data, "hs_timestamp", "hs_createdate")
+def _touch(system: str, row: _Activity) -> Touch | None:
+    if not row.kind or row.deleted:
+        return None
+    at = _ms(row.at)
     if at is None:
         return None
-    return Touch(kind=kind, at=at, system="hubspot", source_id=record_id, owner=_owner(data.get("hubspot_owner_id")),
-                 detail=_str(data.get(title)) if title else "")
-
-
-def _salesforce_touch(object_type: str, record_id: str, data: dict[str, Any]) -> Touch | None:
-    if object_type == "CampaignMember":
-        if not _true(data.get("HasResponded")):
-            return None
-        at = _first_ms(data, "FirstRespondedDate", "CreatedDate")
-        if at is None:
-            return None
-        return Touch(kind="campaign_response", at=at, system="salesforce", source_id=record_id,
-                     detail=_str(data.get("CampaignId")))
-    if object_type == "Event":
-        kind = "meeting"
-        at = _first_ms(data, "StartDateTime", "ActivityDateTime", "CreatedDate")
-    else:
-        subtype = data.get("TaskSubtype")
-        kind = "call" if subtype == "Call" or data.get("Type") == "Call" else "email" if subtype == "Email" else "task"
-        at = _first_ms(data, "CompletedDateTime", "CreatedDate", "ActivityDate")
-    if at is None:
-        return None
-    return Touch(kind=kind, at=at, system="salesforce", source_id=record_id, owner=_owner(data.get("OwnerId")),
-                 detail=_str(data.get("Subject")))
+    return Touch(kind=row.kind, at=at, system=system, source_id=row.record_id, owner=row.owner,
+                 detail=row.detail or "")
 
 
 def _activity_touches(conn: Connection, people: _People) -> Iterator[tuple[str, Touch]]:
@@ -287,24 +273,22 @@ def _activity_touches(conn: Connection, people: _People) -> Iterator[tuple[str, 
     them per call, filtered here by a set lookup, costs less than a JSON-path query per chunk of ids."""
     contacts = people.hubspot_contacts()
     if contacts:
-        for object_type, record_id, deleted, data in _activity_rows(conn, "hubspot", _HUBSPOT_ACTIVITIES,
-                                                                    _HUBSPOT_FIELDS):
-            if deleted:
-                continue
-            owners = {contacts[c] for c in _hubspot_subjects(data) if c in contacts}
-            if owners and (touch := _hubspot_touch(object_type, record_id, data)) is not None:
+        for row in _activity_rows(conn, "hubspot"):
+            owners = {contacts[c] for c in _hubspot_subjects(row) if c in contacts}
+            if owners and (touch := _touch("hubspot", row)) is not None:
                 for person_id in owners:
                     yield person_id, touch
     sf_people = people.salesforce_people()
     if sf_people:
-        for object_type, fields in _SALESFORCE_FIELDS.items():
-            for _, record_id, deleted, data in _activity_rows(conn, "salesforce", (object_type,), fields):
-                if deleted:
-                    continue
-                owners = {sf_people[rid] for _, rid in _salesforce_subjects(object_type, data) if rid in sf_people}
-                if owners and (touch := _salesforce_touch(object_type, record_id, data)) is not None:
-                    for person_id in owners:
-                        yield person_id, touch
+        for row in _activity_rows(conn, "salesforce"):
+            if row.subject2 is None:
+                person = sf_people.get(row.subject) if row.subject else None
+                owners = set() if person is None else {person}
+            else:
+                owners = {sf_people[rid] for _, rid in _salesforce_subjects(row) if rid in sf_people}
+            if owners and (touch := _touch("salesforce", row)) is not None:
+                for person_id in owners:
+                    yield person_id, touch
 
 
 # ------------------------------------------------------------------------------------------- the API
@@ -339,11 +323,10 @@ def people_touched_since(engine: Engine, since_ms: int) -> set[str]:
                 select(col(Engagement.subject_system), col(Engagement.subject_id)).distinct()
                 .where(col(Engagement.fetched_at) > since_ms, col(Engagement.kind).not_in(_NOT_TOUCHES))):
             (contacts if subject_system == "hubspot" else addresses).add(subject_id)
-        for _, _, _, data in _activity_rows(conn, "hubspot", _HUBSPOT_ACTIVITIES, (), since_ms):
-            contacts.update(_hubspot_subjects(data))
-        for object_type, fields in _SALESFORCE_FIELDS.items():
-            for _, _, _, data in _activity_rows(conn, "salesforce", (object_type,), fields[:2], since_ms):
-                sf_records.update(_salesforce_subjects(object_type, data))
+        for row in _activity_rows(conn, "hubspot", since_ms):
+            contacts.update(_hubspot_subjects(row))
+        for row in _activity_rows(conn, "salesforce", since_ms):
+            sf_records.update(_salesforce_subjects(row))
         people = _linked(conn, "hubspot", {"contacts": contacts})
         by_type: dict[str, set[str]] = defaultdict(set)
         for obj, rid in sf_records:

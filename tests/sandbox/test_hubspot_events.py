@@ -99,3 +99,33 @@ def test_unsubscribe_all(hub: Hub) -> None:
     assert r.status_code == 200
     got = hub.http.get("/crm/v3/objects/contacts/4", params={"properties": "hs_email_optout"}).json()
     assert got["properties"]["hs_email_optout"] == "true"
+
+
+def test_bounces_and_unsubscribes_come_back_in_the_email_events_shape(hub: Hub) -> None:
+    hub.state.load(SeedBatch(marketing_events=[
+        _event("b1", "email_bounce", 1, T0 + 1_000, email_campaign_id="77", category="UNKNOWN_USER", status="550",
+               response="550 5.1.1 user unknown"),
+        _event("u1", "unsubscribe", 2, T0 + 2_000, email_campaign_id="77", source="SOURCE_RECIPIENT", portal="true",
+               subscription_id="1001"),
+    ]))
+    bounces = hub.http.get("/email/public/v1/events", params={"eventType": "BOUNCE"}).json()["events"]
+    assert [(e["id"], e["recipient"], e["category"], e["status"], e["emailCampaignId"]) for e in bounces] == [
+        ("b1", "person1@example.com", "UNKNOWN_USER", "550", 77)]
+    changes = hub.http.get("/email/public/v1/events", params={"eventType": "STATUSCHANGE"}).json()["events"]
+    assert [(e["id"], e["source"], e["portalSubscriptionStatus"], e["subscriptions"]) for e in changes] == [
+        ("u1", "SOURCE_RECIPIENT", "UNSUBSCRIBED", [{"id": 1001, "status": "UNSUBSCRIBED"}])]
+    # they are not summarised as opens or deliveries
+    got = hub.http.get("/crm/v3/objects/contacts/1", params={"properties": "hs_email_open,hs_email_delivered"}).json()
+    assert got["properties"]["hs_email_open"] in (None, "0") and got["properties"]["hs_email_delivered"] in (None, "0")
+
+
+def test_the_control_route_adds_a_bounce_and_refuses_an_unknown_kind(hub: Hub) -> None:
+    added = hub.control("POST", "/events", json={"events": [
+        _event("b2", "email_bounce", 3, T0 + 1_000, email_campaign_id="78", category="MAILBOX_FULL")]})
+    assert added.json() == {"added": 1}
+    events = hub.http.get("/email/public/v1/events", params={"recipient": "person3@example.com"}).json()["events"]
+    assert [(e["type"], e["category"]) for e in events] == [("BOUNCE", "MAILBOX_FULL")]
+    refused = hub.control("POST", "/events", json={"events": [
+        {"id": "x1", "kind": "spam_report", "contact_id": "3", "email": "person3@example.com", "occurred_at": T0,
+         "properties": {}}]})
+    assert refused.status_code == 400

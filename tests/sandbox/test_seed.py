@@ -304,6 +304,8 @@ EVENT_PROPS = {
     "email_open": {"email_campaign_id", "subject"},
     "email_delivered": {"email_campaign_id", "subject"},
     "email_click": {"email_campaign_id", "subject", "url"},
+    "email_bounce": {"email_campaign_id", "subject", "category", "status", "response"},
+    "unsubscribe": {"email_campaign_id", "subject", "source", "portal", "subscription_id"},
 }
 SF_DATETIMES = (
     "CreatedDate",
@@ -923,3 +925,26 @@ def test_dirty_values_people_leave(world: World, people: dict[str, dict[str, Any
     assert countries["N/A"] > 0 and any(c != c.strip() for c in countries) and any(c.islower() for c in countries)
     both_kinds = [p for p in people.values() if p["contacts"] and [r for r in p["leads"] if not r["IsConverted"]]]
     assert both_kinds  # the same email on a Lead and a Contact
+
+
+def test_a_few_people_bounce_or_unsubscribe_after_a_delivery(world: World) -> None:
+    """About 2% of contacts sent marketing e-mail bounce and 3% unsubscribe, each after one of their deliveries
+    of the same campaign; bounces carry a category, the permanent ones UNKNOWN_USER."""
+    deliveries: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in world.events:
+        if e["kind"] == "email_delivered":
+            deliveries[e["contact_id"]].append(dict(e))
+    negative = [e for e in world.events if e["kind"] in ("email_bounce", "unsubscribe")]
+    bounced = {e["contact_id"] for e in negative if e["kind"] == "email_bounce"}
+    unsubscribed = {e["contact_id"] for e in negative if e["kind"] == "unsubscribe"}
+    sent = len(deliveries)
+    assert 0.01 < len(bounced) / sent < 0.035 and 0.018 < len(unsubscribed) / sent < 0.045
+    assert not bounced & unsubscribed and len(negative) == len(bounced) + len(unsubscribed)
+    for e in negative:
+        campaign = e["properties"]["email_campaign_id"]
+        assert any(d["properties"]["email_campaign_id"] == campaign and d["occurred_at"] <= e["occurred_at"]
+                   for d in deliveries[e["contact_id"]])
+    categories = Counter(e["properties"]["category"] for e in negative if e["kind"] == "email_bounce")
+    assert categories["UNKNOWN_USER"] and len(categories) > 1
+    assert {e["properties"]["source"] for e in negative if e["kind"] == "unsubscribe"} <= {
+        "SOURCE_RECIPIENT", "SOURCE_SPAM_REPORT"}

@@ -7,17 +7,21 @@ two records sharing a modification millisecond.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ..dataset import MarketingEventKind
 from .errors import HubSpotError, json_response, not_found
 from .http_util import endpoint, json_body, object_type_of
 from .records import WriteSource
 from .services import Services
 from .values import iso
+
+#: the marketing event kinds the control route adds
+MARKETING_KINDS = frozenset(get_args(MarketingEventKind))
 
 __all__ = ["control_routes", "PREFIX"]
 
@@ -107,6 +111,9 @@ def control_routes(svc: Services) -> list[BaseRoute]:
         if not isinstance(events, list):
             raise HubSpotError(400, "VALIDATION_ERROR", "body needs `events`: a list of marketing events")
         for e in events:
+            if not isinstance(e, dict) or e.get("kind") not in MARKETING_KINDS:
+                raise HubSpotError(400, "VALIDATION_ERROR",
+                                   f"each event needs a `kind` among {sorted(MARKETING_KINDS)}")
             if records.get_row("contacts", int(e["contact_id"])) is None:
                 raise not_found("contacts", str(e["contact_id"]))
         return json_response({"added": state.events.add(events, seeding=False)})

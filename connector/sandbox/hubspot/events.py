@@ -1,7 +1,8 @@
 """Marketing engagement: stored events, the two public read APIs' queries, and contact summaries.
 
 Page views and form submissions are exposed through the Events API (``/events/v3/events``); email
-opens, clicks and deliveries through the legacy email events API (``/email/public/v1/events``). The
+deliveries, opens, clicks, bounces (``BOUNCE``, with its ``category``) and unsubscribes (``STATUSCHANGE``)
+through the legacy email events API (``/email/public/v1/events``). The
 contact summary properties HubSpot maintains from them (opens, clicks, page views, conversions) are
 recomputed here whenever events are added.
 """
@@ -22,7 +23,8 @@ __all__ = ["EventStore", "EVENT_TYPE_NAMES", "EMAIL_TYPES"]
 #: Events API eventType names for the kinds it exposes
 EVENT_TYPE_NAMES = {"page_view": "e_visited_page", "form_submission": "e_submitted_form"}
 #: legacy email events API type names
-EMAIL_TYPES = {"email_open": "OPEN", "email_click": "CLICK", "email_delivered": "DELIVERED"}
+EMAIL_TYPES = {"email_open": "OPEN", "email_click": "CLICK", "email_delivered": "DELIVERED", "email_bounce": "BOUNCE",
+               "unsubscribe": "STATUSCHANGE"}
 _COUNTS = {"email_open": ("hs_email_open", "hs_email_last_open_date"),
            "email_click": ("hs_email_click", "hs_email_last_click_date"),
            "email_delivered": ("hs_email_delivered", "hs_email_last_send_date"),
@@ -102,6 +104,8 @@ class EventStore:
                 f"WHERE kind='form_submission' AND contact_id IN ({marks})", ids).fetchall(),
                            key=lambda r: (r[1], r[2]))
         for cid, kind, count, last in grouped:
+            if kind not in _COUNTS:
+                continue  # bounces and unsubscribes are not summarised here
             count_prop, last_prop = _COUNTS[kind]
             out[cid][count_prop] = str(count)
             out[cid][last_prop] = iso(last)
@@ -179,10 +183,23 @@ class EventStore:
                                      "sentBy": {"id": eid, "created": occurred}}
             if kind == "email_click" and p.get("url"):
                 event["url"] = p["url"]
+            if kind == "email_bounce":
+                event.update({k: p[k] for k in ("category", "status", "response") if p.get(k)})
+            elif kind == "unsubscribe":
+                event.update(_status_change(p))
             if p.get("subject"):
                 event["subject"] = p["subject"]
             out.append(event)
         return out, len(rows) > limit
+
+
+def _status_change(p: dict[str, Any]) -> dict[str, Any]:
+    """A STATUSCHANGE event's own fields: an unsubscribe from one subscription type, or (`portal`) from all."""
+    portal = str(p.get("portal", "")).lower() == "true"
+    sub = int(p["subscription_id"]) if str(p.get("subscription_id", "")).isdigit() else None
+    return {"source": p.get("source") or "SOURCE_RECIPIENT",
+            "subscriptions": [] if sub is None else [{"id": sub, "status": "UNSUBSCRIBED"}],
+            "portalSubscriptionStatus": "UNSUBSCRIBED" if portal else "SUBSCRIBED"}
 
 
 def merge_summary(props: dict[str, Any], a: dict[str, Any]) -> None:
@@ -208,6 +225,8 @@ def accumulate(events: list[MarketingEvent]) -> dict[int, dict[str, Any]]:
     acc: dict[int, dict[str, Any]] = defaultdict(dict)
     for e in events:
         cid, at, kind = int(e["contact_id"]), int(e["occurred_at"]), e["kind"]
+        if kind not in _COUNTS:
+            continue  # bounces and unsubscribes leave the contact's summary alone
         a = acc[cid]
         count_prop, last_prop = _COUNTS[kind]
         a[count_prop] = a.get(count_prop, 0) + 1

@@ -8,7 +8,7 @@ from connector.sandbox.dataset import SeedBatch
 
 from ._hubspot import HubSpotRenderer
 from ._ids import Ids
-from ._marketing import MarketingRenderer
+from ._marketing import MarketingRenderer, NegativeSignals
 from ._person import PersonFactory
 from ._profile import SeedProfile
 from ._rng import between, stream
@@ -83,6 +83,7 @@ def _generate(people: int, seed: int, now_ms: int, profile: SeedProfile, batch_p
     marketing = MarketingRenderer(
         stream(seed, "marketing"), now_ms, profile.history_days, profile.marketing_events_per_person, content, ids
     )
+    negative = NegativeSignals(stream(seed, "marketing-negative"), now_ms)
     salesforce = SalesforceRenderer(
         stream(seed, "salesforce-sales"),
         stream(seed, "campaign"),
@@ -121,7 +122,11 @@ def _generate(people: int, seed: int, now_ms: int, profile: SeedProfile, batch_p
             bulk_left -= 1
         if person.presence != "salesforce":
             contact_id = hubspot.render(person, batch.hubspot, batch.hubspot_associations, batch.hubspot_merged)
+            start = len(batch.marketing_events)
             marketing.render(person, contact_id, batch.marketing_events)
+            mine = batch.marketing_events[start:]
+            negative.render(contact_id, mine)
+            batch.marketing_events[start:] = mine
         salesforce.render(person, batch.salesforce)
         in_batch += 1
         if in_batch == batch_people:

@@ -12,7 +12,7 @@ from ._rng import between, one_of
 from ._time import DAY, MINUTE
 from ._world import MarketingContent
 
-__all__ = ["MarketingRenderer", "EVENT_BASE"]
+__all__ = ["MarketingRenderer", "NegativeSignals", "EVENT_BASE", "BOUNCE_SHARE", "UNSUBSCRIBE_SHARE"]
 
 # typical events per person by stage, before the long-tail multiplier and the profile scale
 EVENT_BASE = {
@@ -88,6 +88,53 @@ class MarketingRenderer:
                 )
         events.sort(key=_occurred)
         out.extend(events)
+
+
+#: shares of HubSpot contacts with one bounce and with one unsubscribe (of those sent any marketing e-mail)
+BOUNCE_SHARE = 0.02
+UNSUBSCRIBE_SHARE = 0.03
+_HARD_SHARE = 0.6
+_SOFT_CATEGORIES = ("MAILBOX_FULL", "POLICY", "CONTENT", "TEMPORARY_PROBLEM")
+_UNSUBSCRIBE_SOURCES = ("SOURCE_RECIPIENT", "SOURCE_RECIPIENT", "SOURCE_RECIPIENT", "SOURCE_SPAM_REPORT")
+
+
+class NegativeSignals:
+    """Appends a few bounces and unsubscribes after a contact's marketing e-mail deliveries.
+
+    Its own random stream and its own event ids: adding it left every other seeded record and event as it was."""
+
+    def __init__(self, rng: random.Random, now_ms: int) -> None:
+        self.rng = rng
+        self.now = now_ms
+        self._seq = 0
+
+    def _id(self) -> str:
+        self._seq += 1
+        return f"n{self._seq}"
+
+    def render(self, contact_id: str, events: list[MarketingEvent]) -> None:
+        """One draw per contact, whatever it was sent; `events` are the contact's own, oldest first."""
+        rng = self.rng
+        r = rng.random()
+        sent = [e for e in events if e["kind"] == "email_delivered"]
+        if r >= BOUNCE_SHARE + UNSUBSCRIBE_SHARE or not sent:
+            return
+        delivery = one_of(rng, sent)
+        base = {"email_campaign_id": delivery["properties"]["email_campaign_id"],
+                "subject": delivery["properties"]["subject"]}
+        email, at = delivery["email"], delivery["occurred_at"]
+        if r < BOUNCE_SHARE:
+            if rng.random() < _HARD_SHARE:
+                props = base | {"category": "UNKNOWN_USER", "status": "550", "response": "550 5.1.1 user unknown"}
+            else:
+                props = base | {"category": one_of(rng, _SOFT_CATEGORIES), "status": "452",
+                                "response": "452 4.2.2 try again later"}
+            events.append(_event(self._id(), "email_bounce", contact_id, email, min(at + 2_000, self.now), props))
+        else:
+            later = at + between(rng, MINUTE, 3 * DAY)
+            props = base | {"source": one_of(rng, _UNSUBSCRIBE_SOURCES),
+                            "portal": "true" if rng.random() < 0.5 else "false", "subscription_id": "1001"}
+            events.append(_event(self._id(), "unsubscribe", contact_id, email, min(later, self.now), props))
 
 
 def _occurred(event: MarketingEvent) -> int:

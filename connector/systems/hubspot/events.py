@@ -14,7 +14,36 @@ __all__ = ["EVENT_PAGE", "event_pages"]
 
 EVENT_PAGE = 1000
 _WEB_EVENT_KINDS = {"e_visited_page": "page_view", "e_submitted_form": "form_submission"}
-_EMAIL_EVENT_KINDS = {"OPEN": "email_open", "CLICK": "email_click", "DELIVERED": "email_delivered"}
+_EMAIL_EVENT_KINDS = {"OPEN": "email_open", "CLICK": "email_click", "DELIVERED": "email_delivered",
+                      "BOUNCE": "email_bounce", "STATUSCHANGE": "unsubscribe"}
+#: bounce categories that are permanent: the address does not exist (⚠ HubSpot's docs list the categories
+#: without a hard/soft column; UNKNOWN_USER is the one its UI reports as a hard bounce)
+HARD_BOUNCE_CATEGORIES = frozenset({"UNKNOWN_USER", "HARD_BOUNCE"})
+
+
+def _unsubscribed(event: dict[str, Any]) -> bool:
+    """A STATUSCHANGE that opts the address out: of everything (portal) or of at least one subscription type."""
+    if event.get("portalSubscriptionStatus") == "UNSUBSCRIBED":
+        return True
+    subs = event.get("subscriptions")
+    return isinstance(subs, list) and any(isinstance(s, dict) and s.get("status") == "UNSUBSCRIBED" for s in subs)
+
+
+def _email_event_data(kind: str, event: dict[str, Any]) -> dict[str, Any] | None:
+    """What the store keeps of an e-mail event: the campaign and link, a bounce's category (and whether it
+    is hard), an unsubscribe's source and reach; None for a status change that unsubscribes nobody."""
+    data: dict[str, Any] = {k: event[k] for k in ("emailCampaignId", "url") if k in event}
+    if kind == "email_bounce":
+        category = str(event.get("category") or "UNCATEGORIZED")
+        data["category"] = category
+        if category in HARD_BOUNCE_CATEGORIES:
+            data["hard"] = True
+    elif kind == "unsubscribe":
+        if not _unsubscribed(event):
+            return None
+        data["source"] = str(event.get("source") or "")
+        data["portal"] = event.get("portalSubscriptionStatus") == "UNSUBSCRIBED"
+    return data
 
 
 def _web_event(event: dict[str, Any]) -> Engagement | None:
@@ -34,9 +63,11 @@ def _email_event(event: dict[str, Any]) -> Engagement | None:
     recipient = str(event.get("recipient") or "").strip().casefold()
     if kind is None or not recipient or event.get("created") is None:
         return None
+    data = _email_event_data(kind, event)
+    if data is None:
+        return None
     return {"system": "hubspot", "engagement_id": f"email:{event['id']}", "kind": kind, "direction": "marketing",
-            "subject_system": "email", "subject_id": recipient, "occurred_at": int(event["created"]),
-            "data": {k: event[k] for k in ("emailCampaignId", "url") if k in event}}
+            "subject_system": "email", "subject_id": recipient, "occurred_at": int(event["created"]), "data": data}
 
 
 def event_pages(http: HttpLayer, kind: str, window: Window) -> Iterator[list[Engagement]]:
@@ -54,7 +85,7 @@ def web_event_pages(http: HttpLayer, window: Window) -> Iterator[list[dict[str, 
     return (page for page, _ in paged(http, "/events/v3/events", params, "web_events"))
 
 def email_event_pages(http: HttpLayer, window: Window) -> Iterator[list[dict[str, Any]]]:
-    """Marketing email events (deliveries, opens, clicks) in `window`, 1,000 per call."""
+    """Marketing email events (deliveries, opens, clicks, bounces, status changes) in `window`, 1,000 per call."""
     offset: str | None = None
     while True:
         params: dict[str, Any] = {"startTimestamp": window.start, "endTimestamp": window.end - 1,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connector.sandbox.dataset import SeedBatch
+from connector.sandbox.dataset import MarketingEvent, MarketingEventKind, SeedBatch
 from connector.sandbox.runner import Sandbox
 from connector.systems.hubspot import LIST_PAGE, SEARCH_PAGE, HubSpotSource
 from connector.systems.hubspot.records import modified_at, to_staged
@@ -69,3 +69,31 @@ def test_merge_survivor_marks_absorbed_ids_as_merged(empty_sandbox: Sandbox) -> 
     staged = to_staged("contacts", record)
     assert staged[0].email_norm == "ann@x.io" and not staged[0].deleted
     assert [(s.record_id, s.deleted, s.merged_into) for s in staged[1:]] == [("12", True, "51"), ("34", True, "51")]
+
+
+def test_email_bounces_and_unsubscribes_are_read_as_negative_signals(empty_sandbox: Sandbox) -> None:
+    def event(eid: str, kind: MarketingEventKind, n: int, **props: str) -> MarketingEvent:
+        return {"id": eid, "kind": kind, "contact_id": str(n), "email": f"Person{n}@Example.com",
+                "occurred_at": T0 + n, "properties": {"email_campaign_id": "77", **props}}
+
+    empty_sandbox.hubspot.state.load(SeedBatch(marketing_events=[
+        event("b1", "email_bounce", 1, category="UNKNOWN_USER", status="550"),
+        event("b2", "email_bounce", 2, category="MAILBOX_FULL", status="452"),
+        event("u1", "unsubscribe", 3, source="SOURCE_RECIPIENT", portal="true"),
+        event("u2", "unsubscribe", 4, source="SOURCE_SPAM_REPORT", portal="false", subscription_id="1001"),
+        event("u3", "unsubscribe", 5, source="SOURCE_RECIPIENT", portal="false"),  # unsubscribes from nothing
+        event("d1", "email_delivered", 6),
+    ]))
+    src, _ = source(empty_sandbox)
+    rows = sorted((r for page in src.event_pages("email_events", Window(T0, T0 + 100)) for r in page),
+                  key=lambda r: r["occurred_at"])
+    assert [(r["engagement_id"], r["kind"], r["subject_id"], r["data"]) for r in rows] == [
+        ("email:b1", "email_bounce", "person1@example.com", {"emailCampaignId": 77, "category": "UNKNOWN_USER",
+                                                              "hard": True}),
+        ("email:b2", "email_bounce", "person2@example.com", {"emailCampaignId": 77, "category": "MAILBOX_FULL"}),
+        ("email:u1", "unsubscribe", "person3@example.com", {"emailCampaignId": 77, "source": "SOURCE_RECIPIENT",
+                                                             "portal": True}),
+        ("email:u2", "unsubscribe", "person4@example.com", {"emailCampaignId": 77, "source": "SOURCE_SPAM_REPORT",
+                                                             "portal": False}),
+        ("email:d1", "email_delivered", "person6@example.com", {"emailCampaignId": 77}),
+    ]
