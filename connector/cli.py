@@ -689,8 +689,12 @@ def _backtest(engine: Engine, mappings: Any, new_file: Path, months: int, html_o
     from .score.model import load_scoring
     from .sync.scoring import backtest_store
 
-    fields = [f.name for f in mappings.contacts.fields]
-    new = load_scoring(new_file, fields)
+    from .reconcile import MappingError
+
+    try:
+        new = load_scoring(new_file, [f.name for f in mappings.contacts.fields])
+    except MappingError as exc:  # the proposed file is configuration too: exit 2, every problem listed
+        raise ConfigError([ConfigProblem(p.file, p.path or "-", p.message, p.hint) for p in exc.problems]) from exc
     now = int(time.time() * 1000)
     report = backtest_store(engine, mappings.scoring, new, start_ms=now - months * 30 * 86_400_000, end_ms=now)
     if html_out is not None:
