@@ -22,6 +22,9 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     # the pure core: nothing of the connector but itself
     "connector.reconcile": ("connector.store", "connector.systems", "connector.pull", "connector.push",
                             "connector.sync", "connector.setup", *EDGES),
+    # the scoring core: pure like reconcile (it reads the reconcile core's errors, loader helpers and schema)
+    "connector.score": ("connector.store", "connector.systems", "connector.pull", "connector.push",
+                        "connector.sync", "connector.setup", "connector.objects", *EDGES),
     # SQL only: no stage, no system (the ports' value types are allowed: see ALLOWED)
     "connector.store": ("connector.systems", "connector.pull", "connector.push", "connector.sync",
                         "connector.setup", *EDGES),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -22,7 +23,10 @@ from ..push.removals import apply_deletions
 from ..reconcile.deletions import DeletionPolicy, plan_deletions, without_deleted_people
 from ..reconcile.engine import ReconcileResult
 from ..reconcile.mapping import Mappings
-from ..reconcile.records import UnifiedPerson
+from ..reconcile.identity import PersonGroup
+from ..reconcile.records import FieldChange, UnifiedPerson
+from ..reconcile.schema import LIFECYCLE_ORDER
+from ..score.model import ScoringModel
 from ..reconcile.writes import WritePlan, plan_writes
 from ..store.erasure import deleted_records, erased_filter
 from ..store.pushes import held_fields, resolve_unplanned
@@ -31,7 +35,7 @@ from ..sync.reconciling import reconcile_store
 from ..sync.results import DealsResult, FieldHistory, PlanResult, PushResult, ReconcileStage
 from ..systems.salesforce import SalesforceSink
 from ..wording import count
-from .scores import Resolved, finish_pass, run_pass
+from .scores import Resolved, finish_pass, run_pass, score_people
 from .spec import IdFields, ObjectRun, ObjectSpec, Outcome, Reconciled
 from .streams import PEOPLE_STREAMS
 
@@ -77,10 +81,54 @@ def reconcile(run: ObjectRun) -> Reconciled:
         scored = run_pass(engine, model, run.clock(), dry_run=run.dry_run, run_id=run.run_id, resolved=resolved,
                           planned=changes)
         deleted = {a.person_id for a in actions}
+        changes, scored.changes = _hand_off(run, model, changes, scored.changes, deleted, scored.started)
         changes = [*changes, *(c for c in scored.changes if c.person_id not in deleted)]
         run.result.add_object("scores", DealsResult(scored.summary(model)))
         counts[_PASS_STARTED] = scored.started
     return Reconciled(tuple(changes), deletions=tuple(actions), issues=done.result.issues, counts=counts)
+
+
+def _hand_off(run: ObjectRun, model: ScoringModel, changes: list[FieldChange], scored: list[FieldChange],
+              deleted: set[str], now: int) -> tuple[list[FieldChange], list[FieldChange]]:
+    """People the scorer makes MQL (their HubSpot lifecycle stage reaches the stage Leads are created from)
+    are handed to Salesforce in the same run: their people plan is made again with the lifecycle stage as
+    the scorer is about to write it, so their Lead is created now, with its score, not one cycle later."""
+    mapping = run.contacts
+    inc = mapping.inclusion
+    if not inc.create_in_salesforce:
+        return changes, scored
+    floor = LIFECYCLE_ORDER.index(inc.min_lifecyclestage)
+    creating = {c.person_id for c in changes if c.system == "salesforce" and c.record_id is None}
+    stages = {c.person_id: str(c.new) for c in scored if c.system == "hubspot" and c.field == "lifecyclestage"
+              and c.record_id is not None and LIFECYCLE_ORDER.index(str(c.new)) >= floor
+              and (c.old not in LIFECYCLE_ORDER or LIFECYCLE_ORDER.index(str(c.old)) < floor)
+              and c.person_id not in creating and c.person_id not in deleted}
+    if not stages:
+        return changes, scored
+
+    def staged(g: PersonGroup) -> PersonGroup:
+        hs = g.hubspot
+        if hs is None or g.person_id not in stages:
+            return g
+        return replace(g, hubspot=replace(hs, fields={**hs.fields, "lifecyclestage": stages[g.person_id]}))
+
+    kept: list[Sequence[UnifiedPerson]] = []
+    again = reconcile_store(run.engine, mapping, skip=erased_filter(run.engine, run.salt),
+                            save_at=None if run.dry_run else (run.clock(), run.run_id), keep=kept.append,
+                            only=set(stages), adjust=staged)
+    replanned = [c for c in again.result.changes if c.person_id in stages]
+    handed = {c.person_id for c in replanned if c.system == "salesforce" and c.record_id is None}
+    if not handed:
+        return changes, scored
+    resolved = Resolved()
+    for people in kept:
+        resolved.keep([p for p in people if p.person_id in handed], again.roles)
+    rescored = score_people(run.engine, model, now, save=not run.dry_run, run_id=run.run_id, resolved=resolved,
+                            planned=replanned, only=handed)
+    log.info("score: %s handed to Salesforce in this run (new MQLs with no Salesforce record)",
+             count(len(handed), "person"))
+    return ([*(c for c in changes if c.person_id not in handed), *(c for c in replanned if c.person_id in handed)],
+            [*(c for c in scored if c.person_id not in handed), *rescored.changes])
 
 
 def plan(run: ObjectRun, reconciled: Reconciled) -> WritePlan:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,15 +107,15 @@ def _creates(changes: Iterable[FieldChange]) -> dict[str, list[LinkedRecord]]:
 
 def score_people(engine: Engine, model: ScoringModel, now: int, *, save: bool, run_id: int | None = None,
                  everyone: bool = False, resolved: Resolved | None = None,
-                 planned: Sequence[FieldChange] = ()) -> ScoringPass:
+                 planned: Sequence[FieldChange] = (), only: Collection[str] | None = None) -> ScoringPass:
     """Score the people whose inputs changed since the last recorded pass (everyone under a new model, or
     with `everyone`), and those `resolved` in this run (their fields and records taken from it); with
     `save`, keep scores and status transitions. `planned` are the people's own changes: the records they
-    create get the scorer's outputs too."""
+    create get the scorer's outputs too. `only` scores just those people (nothing else is looked at)."""
     previous = last_pass(engine)
     since = previous["at"] if previous and previous.get("model") == model.model_hash and not everyone else None
     resolved = resolved or Resolved()
-    ids = sorted(set(candidates(engine, since, now)) | set(resolved.fields))
+    ids = sorted(only) if only is not None else sorted(set(candidates(engine, since, now)) | set(resolved.fields))
     result = ScoringPass(now, [], [], Counter(candidates=len(ids), full_pass=int(since is None)))
     if not ids:
         return result

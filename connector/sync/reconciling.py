@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,9 @@ def _identity_fields(mapping: ContactMapping) -> frozenset[str]:
 
 def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[SourceRecord], bool] | None = None,
                     save_at: tuple[int, int | None] | None = None, refine: Refine | None = None,
-                    chunk: int = 5_000, keep: Callable[[Sequence[UnifiedPerson]], None] | None = None) -> Reconciled:
+                    chunk: int = 5_000, keep: Callable[[Sequence[UnifiedPerson]], None] | None = None,
+                    only: Collection[str] | None = None,
+                    adjust: Callable[[PersonGroup], PersonGroup] | None = None) -> Reconciled:
     """Reconcile every stored person record (no API calls of its own), in bounded memory.
 
     Identity resolution sees every record, but only its identifying fields; people are then resolved
@@ -97,6 +99,9 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
     for a chunk (HubSpot property history); the chunk is then resolved again with them. Records `skip`
     picks (those of erased people) are left out entirely. `keep` is given each chunk's people whole (fields
     and all) before their fields are let go: what a later stage needs of them, a dry run included.
+    `only` resolves just those people, whatever their digest says, with `adjust` applied to their records
+    first (scoring plans a person's handoff this way: their HubSpot lifecycle stage as the scorer is about
+    to write it); no input digest is kept for them, so the next cycle looks at them afresh.
 
     A person whose last reconciliation left nothing to write and nothing to report is not resolved
     again while its inputs stay the same (see `inputs_digest`): a steady-state cycle costs what changed.
@@ -128,7 +133,7 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
     totals: dict[str, Any] = {"people": 0, "linked_in_both": 0, "conflicts": Counter(), "standing": Counter(),
                               "issue_kinds": Counter(),
                               "fields_changed": 0, "conflicts_recorded": 0, "unchanged": 0}
-    pending = list(ident.people)
+    pending = list(ident.people) if only is None else [g for g in ident.people if g.person_id in only]
     del ident
     for start in range(0, len(pending), chunk):
         part_groups = pending[start:start + chunk]
@@ -138,7 +143,8 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
         unchanged: list[PersonGroup] = []
         todo: list[PersonGroup] = []
         for g in part_groups:
-            (unchanged if settled_before.get(g.person_id) == digests[g.person_id] else todo).append(g)
+            same = only is None and settled_before.get(g.person_id) == digests[g.person_id]
+            (unchanged if same else todo).append(g)
         totals["unchanged"] += len(unchanged)
         totals["people"] += len(unchanged)
         totals["linked_in_both"] += sum(1 for g in unchanged if g.hubspot is not None and g.salesforce is not None)
@@ -146,12 +152,16 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
         if not todo:
             continue
         groups = _with_full_records(engine, todo)
+        if adjust is not None:
+            groups = [adjust(g) for g in groups]
         part, settled = _reconcile_groups(groups, mapping, ctx)
         if refine is not None:
             times = refine(part)
             if times:
                 groups = [_with_times(g, times) for g in groups]
                 part, settled = _reconcile_groups(groups, mapping, ctx)
+        if only is not None:
+            settled = []
         if save_at is not None:
             saved = save_reconciliation(engine, part.people, now_ms=save_at[0], run_id=save_at[1], roles=roles,
                                         inputs={pid: digests[pid] for pid in settled})

@@ -128,3 +128,29 @@ def test_a_hubspot_form_submission_raises_the_score_and_salesforce_gets_it(world
     assert explained is not None and "2 form submissions" in explained["reason"]
     assert any(t["to"] == "MQL" for t in explained["transitions"]) == (explained["score"] >= 50
                                                                         and explained["grade"] != "D")
+
+
+def test_a_new_mql_is_handed_to_salesforce_in_the_same_sync(world: World) -> None:
+    """Leads are created from MQL on (contacts.toml's inclusion rule): the sync that makes a HubSpot-only person
+    an MQL creates their Lead, with its score and status, instead of leaving it to the next cycle."""
+    lawful = set(world.mappings.contacts.privacy.allowed_bases)
+    contacts = hubspot_contacts(world.sandbox, [*HS, "hs_legal_basis", "email"])
+    hid, before = next((h, c) for h, c in sorted(contacts.items(), key=lambda kv: int(kv[0]))
+                       if not c.get("salesforce_lead_id") and not c.get("salesforce_contact_id") and c.get("email")
+                       and c.get("hs_legal_basis") in lawful and c.get("connector_status") == "Lead"
+                       and c.get("connector_grade") in ("A", "B", "C"))
+    now = world.sandbox.clock.now_ms()
+    events = [{"id": f"handoff-{i}", "kind": "form_submission", "contact_id": hid, "email": "",
+               "occurred_at": now - 1000 * (i + 1),
+               "properties": {"form_id": "handoff", "form_title": "Demo request",
+                              "page_url": "https://www.sellwell.example/demo"}} for i in range(3)]
+    with control(world, "hubspot") as ui:
+        assert ui.post("/_sandbox/hubspot/events", json={"events": events}).status_code == 200
+    done = sync(world)
+    after = hubspot_contacts(world.sandbox, HS)[hid]
+    assert before["lifecyclestage"] != after["lifecyclestage"] == "marketingqualifiedlead"
+    assert after["connector_status"] == "MQL" and after["salesforce_lead_id"], after
+    lead = salesforce_rows(world)[after["salesforce_lead_id"]]
+    assert lead["Connector_Status__c"] == "MQL" and lead["Connector_Score__c"] == float(after["connector_score"])
+    assert done["push"]["written"]["salesforce"]["Lead"]["created"] >= 1
+    assert sync(world)["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}  # nothing left for the next
