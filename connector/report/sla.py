@@ -7,7 +7,7 @@
 hours = 8                      # working hours from the MQL to the first sales touch
 due_soon_hours = 2             # "due soon" once this much working time is left
 time_zone = "Europe/Berlin"
-working_days = ["mon", "tue", "wed", "thu", "fri"]
+working_days = ["mon", "tue", "wed", "thu", "fri"]   # or full names: "monday"
 working_hours = ["09:00-12:00", "13:00-17:00"]
 holidays = [2026-12-25, 2026-12-26]
 
@@ -36,10 +36,10 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, time
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from ..score.timeline import Touch
@@ -134,8 +134,8 @@ class TeamSpec(_Strict):
 class SlaSpec(_Strict):
     """The `[sla]` table (see the module docstring)."""
 
-    hours: float = Field(gt=0)
-    due_soon_hours: float = Field(default=0, ge=0)
+    hours: float = Field(gt=0, allow_inf_nan=False)
+    due_soon_hours: float = Field(default=0, ge=0, allow_inf_nan=False)
     time_zone: str = "UTC"
     working_days: list[str] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
     working_hours: list[str] = Field(default_factory=lambda: ["09:00-17:00"])
@@ -157,21 +157,23 @@ class SlaSpec(_Strict):
                                       {"soon": value, "hours": hours})
         return value
 
-    @model_validator(mode="after")
-    def _teams(self) -> SlaSpec:
+    @field_validator("teams")
+    @classmethod
+    def _teams(cls, value: dict[str, TeamSpec]) -> dict[str, TeamSpec]:
         seen: dict[str, str] = {}
-        for name, team in self.teams.items():
+        for name, team in value.items():
             if not name.strip():
                 raise PydanticCustomError("teams", "a team name is blank")
             for i, owner in enumerate(team.owners):
-                key = _owner_key(owner)
-                other = seen.setdefault(key, name)
+                other = seen.setdefault(_owner_key(owner), name)
                 if other != name:  # the owner is not named: it may be an e-mail address
                     raise PydanticCustomError(
                         "teams", "teams.{team}.owners[{i}] is already in team '{other}': an owner works to one "
                         "calendar", {"team": name, "i": i, "other": other})
-        self._team_by_owner = seen
-        return self
+        return value
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._team_by_owner = {_owner_key(o): name for name, team in self.teams.items() for o in team.owners}
 
     @property
     def allowed_ms(self) -> int:
