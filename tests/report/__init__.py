@@ -1,0 +1,1 @@
+"""Tests of connector.report: working-hours arithmetic, the handoff SLA."""
