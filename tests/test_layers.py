@@ -25,6 +25,9 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     # the scoring core: pure like reconcile (it reads the reconcile core's errors, loader helpers and schema)
     "connector.score": ("connector.store", "connector.systems", "connector.pull", "connector.push",
                         "connector.sync", "connector.setup", "connector.objects", *EDGES),
+    # the reports (issue 17): computed from the store, never from a system or a run
+    "connector.report": ("connector.systems", "connector.pull", "connector.push", "connector.sync",
+                         "connector.setup", *EDGES),
     # SQL only: no stage, no system (the ports' value types are allowed: see ALLOWED)
     "connector.store": ("connector.systems", "connector.pull", "connector.push", "connector.sync",
                         "connector.setup", *EDGES),
