@@ -115,7 +115,12 @@ def score_people(engine: Engine, model: ScoringModel, now: int, *, save: bool, r
     previous = last_pass(engine)
     since = previous["at"] if previous and previous.get("model") == model.model_hash and not everyone else None
     resolved = resolved or Resolved()
-    ids = sorted(only) if only is not None else sorted(set(candidates(engine, since, now)) | set(resolved.fields))
+    if only is not None:
+        ids = sorted(only)
+    else:
+        # people the reconcile step saved are candidates by the store's own marks; unsaved ones (a dry run)
+        # when their fields are not what the store holds
+        ids = sorted(set(candidates(engine, since, now)) | (set() if save else _unsaved_changes(engine, resolved)))
     result = ScoringPass(now, [], [], Counter(candidates=len(ids), full_pass=int(since is None)))
     if not ids:
         return result
@@ -148,6 +153,13 @@ def score_people(engine: Engine, model: ScoringModel, now: int, *, save: bool, r
         if save:
             save_scores(engine, rows, transitions)
     return result
+
+
+def _unsaved_changes(engine: Engine, resolved: Resolved) -> set[str]:
+    """The people a dry run resolved whose fields differ from the store's (or who are not in it yet)."""
+    ids = sorted(resolved.fields)
+    stored = scoring_inputs(engine, ids, touches=False).fields if ids else {}
+    return {p for p in ids if stored.get(p) != resolved.fields[p]}
 
 
 def _email(fields: Mapping[str, Any] | None) -> str | None:

@@ -164,7 +164,10 @@ def pull_stage(engine: Engine, recording: Recording, options: CycleOptions) -> P
     settings = PullSettings(run_started_ms=recording.started_ms, lookback_ms=options.lookback_ms,
                             safety_lag_ms=options.safety_lag_ms, run_id=recording.run_id,
                             deletion_scan_ms=options.deletion_scan_ms)
-    pulled = Puller(engine, hubspot=systems.hubspot, salesforce=systems.salesforce, settings=settings).pull(
+    # the store is stamped with the run's clock, the one scoring's passes compare against
+    run_clock = options.clock
+    pulled = Puller(engine, hubspot=systems.hubspot, salesforce=systems.salesforce, settings=settings,
+                    clock=lambda: run_clock() / 1000).pull(
         pulled_streams(registry.registered(), options.objects or list(ALL_OBJECTS), options.mapping, options.scoring))
     result = PullResult(seconds=round(time.perf_counter() - t, 3), streams=pulled.to_json(),
                         api_calls=_totals(systems.ledger, recording.since))
