@@ -62,29 +62,46 @@ def _same(output: str, held: Any, value: Any) -> bool:
     return str(held) == str(value)
 
 
+_new = tuple.__new__  # FieldChange(...) without its Python-level __new__ (several per person in a pass)
+
+
 def output_changes(model: ScoringModel, person_id: str, outputs: Mapping[str, Any],
                    records: Sequence[LinkedRecord]) -> list[FieldChange]:
     """The writes that bring each live record of the person to `outputs` (and the lifecycle stage forward). A
     record with no id is one the people's plan creates: its writes join the create."""
     changes: list[FieldChange] = []
+    wanted: list[tuple[str, Any, tuple[str, str]]] | None = None
     for r in records:
         if not is_live_person_record(r):
             continue
+        if wanted is None:  # the outputs to write, with their names in both systems (once per person)
+            wanted = [(output, value, SCORE_OUTPUTS[output]) for output, value in outputs.items() if value is not None]
         system = r.system
-        for output, value in outputs.items():
-            if value is None:
-                continue
-            name = SCORE_OUTPUTS[output][0 if system == "hubspot" else 1]
-            held = r.data.get(name)
-            if not _same(output, held, value):
-                changes.append(FieldChange(system, r.object_type, r.record_id or None, name,  # type: ignore[arg-type]
-                                           held, _native(output, value, system), REASON, person_id))
-        if system == "hubspot" and model.status.write_lifecycle_stage:
+        hubspot = system == "hubspot"
+        held_of = r.data.get
+        object_type, record_id = r.object_type, r.record_id or None
+        for output, value, names in wanted:
+            name = names[0] if hubspot else names[1]
+            held = held_of(name)
+            if held is None or held == "":
+                same = False
+            elif output in _NUMERIC or output in _TIMES:
+                same = _same(output, held, value)
+            else:
+                same = str(held) == str(value)
+            if not same:
+                if output in _TIMES or output in _NUMERIC:
+                    new = _native(output, value, system)
+                else:
+                    new = str(value)
+                changes.append(_new(FieldChange, (system, object_type, record_id, name, held, new, REASON,
+                                                  person_id)))
+        if hubspot and model.status.write_lifecycle_stage:
             target = LIFECYCLE_OF.get(str(outputs.get("status")))
-            held = r.data.get("lifecyclestage")
+            held = held_of("lifecyclestage")
             if target and _forward(held, target):
-                changes.append(FieldChange("hubspot", r.object_type, r.record_id or None, "lifecyclestage", held,
-                                           target, REASON, person_id))
+                changes.append(_new(FieldChange, ("hubspot", object_type, record_id, "lifecyclestage", held, target,
+                                                  REASON, person_id)))
     return changes
 
 

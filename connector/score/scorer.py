@@ -242,13 +242,13 @@ def should_publish(model: ScoringModel, new: int, published: int | None) -> bool
 def next_change(model: ScoringModel, result: ScoreResult, published: int) -> int | None:
     """When decay alone will make `should_publish` true for the published score (None: never). The score
     at `result.at + dt` is `steady + decaying x 2^-(dt / half-life)`, monotone toward `steady`."""
-    if abs(result.decaying) < 1e-9:
+    decaying = result.decaying
+    if abs(decaying) < 1e-9:
         return None
-    targets = [published - model.write_step + 0.5, published + model.write_step - 0.5]
-    targets.append(model.mql - 0.5)
+    steady, step = result.steady, model.write_step
     best: float | None = None
-    for target in targets:
-        ratio = (target - result.steady) / result.decaying
+    for target in (published - step + 0.5, published + step - 0.5, model.mql - 0.5):
+        ratio = (target - steady) / decaying
         if 0.0 < ratio < 1.0:
             dt = -math.log(ratio) / _LN2 * model.half_life_ms
             if best is None or dt < best:
