@@ -586,7 +586,7 @@ def _models(draw: st.DrawFn) -> ScoringModel:
     lines += ["[engagement.negative]", f"unsubscribe = {draw(st.sampled_from([0, -10]))}",
               f"hard_bounce = {draw(st.sampled_from([0, -20]))}", f"inactive_days = {draw(st.integers(1, 120))}",
               f"inactive_points = {draw(st.sampled_from([0, -10]))}"]
-    lines += ["[thresholds]", f"mql = {draw(st.integers(1, 60))}", f"write_step = {draw(st.integers(1, 6))}"]
+    lines += ["[thresholds]", f"mql = {draw(st.integers(1, 25))}", f"write_step = {draw(st.integers(1, 6))}"]
     lines.append(f"recycle_after_inactive_days = {draw(st.integers(1, 90))}")
     return parse_scoring("\n".join(lines) + "\n", "scoring.toml", FIELDS)
 
@@ -594,12 +594,12 @@ def _models(draw: st.DrawFn) -> ScoringModel:
 @st.composite
 def _touches(draw: st.DrawFn, in_order: bool | None = None) -> list[Touch]:
     """Touches close together in time (ties likely), ids that repeat, sometimes in the store's time order."""
-    base = NOW - draw(st.integers(0, 200)) * DAY
+    base = NOW - draw(st.sampled_from([0, 1, 5, 30, 100, 200])) * DAY
     step = st.sampled_from([1, DAY, 20 * DAY])
     out = [Touch(draw(st.sampled_from(KINDS)), base + draw(st.integers(-3, 3)) * draw(step),
                  draw(st.sampled_from(["hubspot", "salesforce"])), f"t{draw(st.integers(0, 5))}",
                  draw(st.sampled_from([None, "o1"])), draw(st.sampled_from(_DETAILS)), draw(st.booleans()))
-           for _ in range(draw(st.integers(0, 14)))]
+           for _ in range(draw(st.integers(0, 30)))]
     if in_order if in_order is not None else draw(st.booleans()):
         out.sort(key=lambda t: (t.at, t.system, t.kind, t.source_id))
     return out
@@ -662,7 +662,7 @@ def _records(draw: st.DrawFn) -> list[LinkedRecord]:
 @st.composite
 def _opportunity_lists(draw: st.DrawFn) -> list[LinkedRecord]:
     out = []
-    for i in range(draw(st.integers(0, 3))):
+    for i in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):
         if draw(st.booleans()):
             data: dict[str, Any] = {"IsClosed": draw(st.booleans()), "IsWon": draw(st.booleans()),
                                     "CreatedDate": draw(st.sampled_from([None, "2026-04-01T00:00:00.000+0000"])),
