@@ -196,10 +196,6 @@ def score_person(model: ScoringModel, fields: Mapping[str, Any], touches: Sequen
                        last_touch_at=last, at=at, steady=steady, decaying=decaying)
 
 
-def _by_count(item: tuple[str, int]) -> tuple[int, str]:
-    return (-item[1], item[0])
-
-
 def _reason(liked: list[tuple[int, str]], kind_counts: Mapping[str, int], per_rule: Mapping[str, list[float]],
             model: ScoringModel, disqualified_by: str | None) -> str:
     """"Senior title, 100+ employees; 3 page views, 1 form submission; Pricing page": the fit rules that
@@ -207,15 +203,16 @@ def _reason(liked: list[tuple[int, str]], kind_counts: Mapping[str, int], per_ru
     parts: list[str] = []
     if disqualified_by:
         parts.append(disqualified_by)
-    if liked:
+    if liked:  # most points first, then by name: (-points, name) sorts so without a key function
         if len(liked) > 1:
-            liked = sorted(liked, key=_by_points)
-        parts.append(", ".join([name for _, name in liked[:3]]))
-    if kind_counts:
+            parts.append(", ".join([name for _, name in sorted([(-p, name) for p, name in liked])[:3]]))
+        else:
+            parts.append(liked[0][1])
+    if kind_counts:  # most touches first, then by kind (kinds are unique: no ties)
         done = []
-        for k, n in (sorted(kind_counts.items(), key=_by_count) if len(kind_counts) > 1 else kind_counts.items()):
+        for minus_n, k in sorted([(-n, k) for k, n in kind_counts.items()]):
             if k in _SINGULAR:
-                done.append(f"{n} {_PLURALS[k] if n != 1 else _SINGULAR[k]}")
+                done.append(f"{-minus_n} {_PLURALS[k] if minus_n != -1 else _SINGULAR[k]}")
                 if len(done) == 4:
                     break
         if done:
@@ -226,10 +223,6 @@ def _reason(liked: list[tuple[int, str]], kind_counts: Mapping[str, int], per_ru
         parts.append(", ".join(sorted(special)[:3]))
     text = "; ".join(parts) or "No fit or engagement yet"
     return text if len(text) <= 255 else text[:254] + "…"
-
-
-def _by_points(item: tuple[int, str]) -> tuple[int, str]:
-    return (-item[0], item[1])
 
 
 def should_publish(model: ScoringModel, new: int, published: int | None) -> bool:
