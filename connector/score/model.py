@@ -14,13 +14,16 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..reconcile.errors import MappingError, MappingProblem
 from ..reconcile.loader import SCORING_FILE, suggest
 from .timeline import KINDS
+
+if TYPE_CHECKING:
+    from .scorer import Points
 
 __all__ = ["SCORING_FILE", "STATUSES", "RANK", "EngagementRule", "FitRule", "KindPoints", "ScoringModel",
            "StatusRules", "load_scoring", "parse_scoring"]
@@ -244,15 +247,25 @@ EngagementEntry = tuple[str, int, int | None, int, str | None, re.Pattern[str] |
 
 
 class ScoringPlan(NamedTuple):
-    """The model compiled for the hot path: each fit rule as (name, field, test, points, disqualify) with the
-    test a closure specialised to its op; per kind, its own points (when not zero) then its rules, in order."""
+    """The model compiled for the hot path: each fit rule as (name, field, test, points, disqualify, its line
+    of the breakdown) with the test a closure specialised to its op; per kind, its own points (when not zero)
+    then its rules, in order; the negatives' lines. Lines that never vary are made once (they are immutable)."""
 
-    fit: tuple[tuple[str, str, Callable[[Any], bool], int, bool], ...]
+    fit: tuple[tuple[str, str, Callable[[Any], bool], int, bool, Points | None], ...]
     by_kind: Mapping[str, tuple[EngagementEntry, ...]]
-    inactive_rule: str
+    unsubscribed: Points
+    hard_bounce: Points
+    inactive: Points
 
 
 def _plan(model: ScoringModel) -> ScoringPlan:
+    from .scorer import Points  # the scorer's type (it imports this module): only needed once a model exists
+
+    def line(rule: FitRule) -> Points | None:
+        if rule.points:
+            return Points(rule.name, rule.points, 1, "fit")
+        return Points(rule.name, 0, 1, "fit") if rule.disqualify else None
+
     by_kind: dict[str, list[EngagementEntry]] = {}
     for kind, kp in model.kinds.items():
         if kp.points:
@@ -261,9 +274,12 @@ def _plan(model: ScoringModel) -> ScoringPlan:
         for er in rules:
             k = er.kinds
             by_kind.setdefault(kind, []).append((k.name, k.points, k.cap, k.per_ms, er.contains, er.regex))
-    return ScoringPlan(tuple((r.name, r.field, _compiled_test(r.test), r.points, r.disqualify) for r in model.fit),
-                       {kind: tuple(entries) for kind, entries in by_kind.items()},
-                       f"No touch for {model.inactive_ms // 86_400_000} days")
+    return ScoringPlan(
+        tuple((r.name, r.field, _compiled_test(r.test), r.points, r.disqualify, line(r)) for r in model.fit),
+        {kind: tuple(entries) for kind, entries in by_kind.items()},
+        Points("Unsubscribed", model.unsubscribe, 1, "negative"),
+        Points("Hard bounce", model.hard_bounce, 1, "negative"),
+        Points(f"No touch for {model.inactive_ms // 86_400_000} days", model.inactive_points, 1, "negative"))
 
 
 def _compiled_test(test: FitTest) -> Callable[[Any], bool]:

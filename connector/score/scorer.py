@@ -63,6 +63,23 @@ class ScoreResult:
     decaying: float  # the decaying engagement at `at`
 
 
+_new = object.__new__
+#: the slots' setters (they bypass the frozen class's `__setattr__`, as its generated `__init__` does)
+_set_rule, _set_points, _set_count, _set_part = (getattr(Points, name).__set__
+                                                 for name in ("rule", "points", "count", "part"))
+
+
+def _points(rule: str, points: float, count: int, part: str) -> Points:
+    """`Points(rule, points, count, part)`, set through its slots: the frozen dataclass's `__init__` costs
+    half as much again, and a person has several lines."""
+    p = _new(Points)
+    _set_rule(p, rule)
+    _set_points(p, points)
+    _set_count(p, count)
+    _set_part(p, part)
+    return p
+
+
 def _counted(kp: KindPoints, at: int, used: dict[tuple[str, int], int]) -> int:
     """The raw points a touch gives under its cap (the cap's room left in its period)."""
     if kp.cap is None or kp.points <= 0:
@@ -112,17 +129,16 @@ def score_person(model: ScoringModel, fields: Mapping[str, Any], touches: Sequen
     lines: list[Points] = []
     liked: list[tuple[int, str]] = []
     get_field = fields.get
-    for name, field_name, test, points, disqualify in plan.fit:
+    for name, field_name, test, points, disqualify, line in plan.fit:
         if test(get_field(field_name)):
             if disqualify and disqualified_by is None:
                 disqualified_by = name
             if points:
                 fit += points
-                lines.append(Points(name, points, 1, "fit"))
                 if points > 0:
                     liked.append((points, name))
-            elif disqualify:
-                lines.append(Points(name, 0, 1, "fit"))
+            if line is not None:  # Points(name, points, 1, "fit"): with points, or 0 for a disqualifying rule
+                lines.append(line)
 
     half_life = model.half_life_ms
     by_kind = plan.by_kind
@@ -179,16 +195,16 @@ def score_person(model: ScoringModel, fields: Mapping[str, Any], touches: Sequen
                 entry[1] += 1
     steady = float(fit)
     for rule_name, (total, n) in per_rule.items():
-        lines.append(Points(rule_name, total, int(n), "engagement"))
+        lines.append(_points(rule_name, total, int(n), "engagement"))
     if unsubscribed and model.unsubscribe:
         steady += model.unsubscribe
-        lines.append(Points("Unsubscribed", model.unsubscribe, 1, "negative"))
+        lines.append(plan.unsubscribed)
     if bounced and model.hard_bounce:
         steady += model.hard_bounce
-        lines.append(Points("Hard bounce", model.hard_bounce, 1, "negative"))
+        lines.append(plan.hard_bounce)
     if last is not None and at - last > model.inactive_ms and model.inactive_points:
         steady += model.inactive_points
-        lines.append(Points(plan.inactive_rule, model.inactive_points, 1, "negative"))
+        lines.append(plan.inactive)
     score = round(steady + decaying)
     return ScoreResult(score=score, fit=fit, engagement=score - fit, grade=model.grade_of(fit),
                        disqualified_by=disqualified_by, breakdown=tuple(lines),
