@@ -33,6 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from importlib.machinery import EXTENSION_SUFFIXES  # noqa: E402
 from itertools import groupby  # noqa: E402
 
 from sqlalchemy import select  # noqa: E402
@@ -43,6 +44,7 @@ from connector.objects.scores import finish_pass, score_people  # noqa: E402
 from connector.reconcile import FieldChange, load_mappings  # noqa: E402
 from connector.score.decide import Prior, decide  # noqa: E402
 from connector.score.model import ScoringModel  # noqa: E402
+from connector.score import scorer as scorer_module  # noqa: E402
 from connector.score.scorer import score_person  # noqa: E402
 from connector.score.signals import LinkedRecord  # noqa: E402
 from connector.score.timeline import Touch  # noqa: E402
@@ -289,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(one_pass(args.store, args.one_pass, args.write_back)))
         return 0
     model = shipped_model()
-    result: dict[str, Any] = {"python": sys.version.split()[0], "core": bench_core(model, args.core_people)}
+    compiled = str(getattr(scorer_module, "__file__", "")).endswith(tuple(EXTENSION_SUFFIXES))
+    result: dict[str, Any] = {"python": sys.version.split()[0], "compiled_score_core": compiled,
+                              "core": bench_core(model, args.core_people)}
     print("core:", json.dumps(result["core"]), flush=True)
     url = args.store or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     engine = open_engine(url)

@@ -74,28 +74,25 @@ def output_changes(model: ScoringModel, person_id: str, outputs: Mapping[str, An
     for r in records:
         if not is_live_person_record(r):
             continue
-        if wanted is None:  # the outputs to write, with their names in both systems (once per person)
-            wanted = [(output, value, SCORE_OUTPUTS[output]) for output, value in outputs.items() if value is not None]
+        if wanted is None:  # the outputs to write, their names in both systems, and whether they are text
+            wanted = [(output, value, SCORE_OUTPUTS[output], output not in _NUMERIC and output not in _TIMES)
+                      for output, value in outputs.items() if value is not None]
         system = r.system
         hubspot = system == "hubspot"
         held_of = r.data.get
         object_type, record_id = r.object_type, r.record_id or None
-        for output, value, names in wanted:
+        for output, value, names, text in wanted:
             name = names[0] if hubspot else names[1]
             held = held_of(name)
-            if held is None or held == "":
-                same = False
-            elif output in _NUMERIC or output in _TIMES:
-                same = _same(output, held, value)
+            if text:  # `_same` and `_native` for a text output, inline
+                if held is not None and held != "" and str(held) == str(value):
+                    continue
+                new = str(value)
             else:
-                same = str(held) == str(value)
-            if not same:
-                if output in _TIMES or output in _NUMERIC:
-                    new = _native(output, value, system)
-                else:
-                    new = str(value)
-                changes.append(_new(FieldChange, (system, object_type, record_id, name, held, new, REASON,
-                                                  person_id)))
+                if held is not None and held != "" and _same(output, held, value):
+                    continue
+                new = _native(output, value, system)
+            changes.append(_new(FieldChange, (system, object_type, record_id, name, held, new, REASON, person_id)))
         if hubspot and model.status.write_lifecycle_stage:
             target = LIFECYCLE_OF.get(str(outputs.get("status")))
             held = held_of("lifecyclestage")
