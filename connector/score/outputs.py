@@ -70,7 +70,7 @@ def output_changes(model: ScoringModel, person_id: str, outputs: Mapping[str, An
     """The writes that bring each live record of the person to `outputs` (and the lifecycle stage forward). A
     record with no id is one the people's plan creates: its writes join the create."""
     changes: list[FieldChange] = []
-    wanted: list[tuple[str, Any, tuple[str, str]]] | None = None
+    wanted: list[tuple[str, Any, tuple[str, str], bool]] | None = None
     for r in records:
         if not is_live_person_record(r):
             continue
