@@ -72,14 +72,18 @@ def decide(model: ScoringModel, person_id: str, fields: Mapping[str, Any], recor
 
 def _next_check(model: ScoringModel, result: ScoreResult, published: int, state: StatusState, now: int
                 ) -> int | None:
-    times: list[int] = []
+    """The earliest of the times below that is still to come (None: none is)."""
+    best: int | None = None
     decay = next_change(model, result, published)
-    if decay is not None:
-        times.append(decay)
+    if decay is not None and decay > now:
+        best = decay
     last = result.last_touch_at
     if last is not None and model.inactive_points and now - last <= model.inactive_ms:
-        times.append(last + model.inactive_ms + 1)
+        idle = last + model.inactive_ms + 1
+        if idle > now and (best is None or idle < best):
+            best = idle
     if state.status == "MQL" and model.recycle_inactive_ms is not None and state.mql_at is not None:
-        times.append(max(state.mql_at, last or 0) + model.recycle_inactive_ms + 1)
-    future = [t for t in times if t > now]
-    return min(future) if future else None
+        recycle = max(state.mql_at, last or 0) + model.recycle_inactive_ms + 1
+        if recycle > now and (best is None or recycle < best):
+            best = recycle
+    return best

@@ -11,16 +11,19 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..reconcile.errors import MappingError, MappingProblem
 from ..reconcile.loader import SCORING_FILE, suggest
 from .timeline import KINDS
+
+if TYPE_CHECKING:
+    from .scorer import Points
 
 __all__ = ["SCORING_FILE", "STATUSES", "RANK", "EngagementRule", "FitRule", "KindPoints", "ScoringModel",
            "StatusRules", "load_scoring", "parse_scoring"]
@@ -223,6 +226,11 @@ class ScoringModel:
     recycle_inactive_ms: int | None
     status: StatusRules
     fields: tuple[str, ...] = field(default=())  # the unified fields the fit rules read
+    #: the rules as `score_person` runs them (derived from the above, so not part of equality)
+    plan: ScoringPlan = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plan", _plan(self))
 
     def grade_of(self, fit_points: int) -> str | None:
         if not self.grades:
@@ -231,6 +239,92 @@ class ScoringModel:
             if fit_points >= floor:
                 return grade
         return "D"
+
+
+#: one engagement entry of a kind, as `score_person` applies it: (name, points, cap, period ms, the detail's
+#: lower-case substring, the detail's regex); both tests None for the kind's own points
+EngagementEntry = tuple[str, int, int | None, int, str | None, re.Pattern[str] | None]
+
+
+class ScoringPlan(NamedTuple):
+    """The model compiled for the hot path: each fit rule as (name, field, test, points, disqualify, its line
+    of the breakdown) with the test a closure specialised to its op; per kind, its own points (when not zero)
+    then its rules, in order; the negatives' lines. Lines that never vary are made once (they are immutable)."""
+
+    fit: tuple[tuple[str, str, Callable[[Any], bool], int, bool, Points | None], ...]
+    by_kind: Mapping[str, tuple[EngagementEntry, ...]]
+    unsubscribed: Points
+    hard_bounce: Points
+    inactive: Points
+
+
+def _plan(model: ScoringModel) -> ScoringPlan:
+    from .scorer import Points  # the scorer's type (it imports this module): only needed once a model exists
+
+    def line(rule: FitRule) -> Points | None:
+        if rule.points:
+            return Points(rule.name, rule.points, 1, "fit")
+        return Points(rule.name, 0, 1, "fit") if rule.disqualify else None
+
+    by_kind: dict[str, list[EngagementEntry]] = {}
+    for kind, kp in model.kinds.items():
+        if kp.points:
+            by_kind.setdefault(kind, []).append((kp.name, kp.points, kp.cap, kp.per_ms, None, None))
+    for kind, rules in model.rules.items():
+        for er in rules:
+            k = er.kinds
+            by_kind.setdefault(kind, []).append((k.name, k.points, k.cap, k.per_ms, er.contains, er.regex))
+    return ScoringPlan(
+        tuple((r.name, r.field, _compiled_test(r.test), r.points, r.disqualify, line(r)) for r in model.fit),
+        {kind: tuple(entries) for kind, entries in by_kind.items()},
+        Points("Unsubscribed", model.unsubscribe, 1, "negative"),
+        Points("Hard bounce", model.hard_bounce, 1, "negative"),
+        Points(f"No touch for {model.inactive_ms // 86_400_000} days", model.inactive_points, 1, "negative"))
+
+
+def _compiled_test(test: FitTest) -> Callable[[Any], bool]:
+    """`FitRule.matches` for one (op, argument), with the op's dispatch done once and text values (the usual
+    case) taken without the generic conversions: the same answer for every value."""
+    op, arg = test
+    if op == "blank":
+        def blank(value: Any) -> bool:
+            return (value is None or (isinstance(value, str) and not value.strip())) is arg
+        return blank
+    if op == "regex":
+        search = arg.search
+
+        def regex(value: Any) -> bool:
+            if value is None:
+                return False
+            if type(value) is str:
+                return bool(value.strip()) and search(value) is not None
+            return not _blank(value) and search(str(value)) is not None
+        return regex
+    if op in ("eq", "in", "contains"):
+        def text(value: Any) -> bool:
+            if value is None:
+                return False
+            if type(value) is str:
+                stripped = value.strip()
+                if not stripped:
+                    return False
+                folded = stripped.casefold()
+            elif _blank(value):
+                return False
+            else:
+                folded = _text(value)
+            return folded == arg if op == "eq" else folded in arg if op == "in" else arg in folded
+        return text
+    low, high = arg
+
+    def in_range(value: Any) -> bool:
+        if _blank(value):
+            return False
+        number = _number(value)
+        if number is None:
+            return False
+        return (low is None or number >= low) and (high is None or number <= high)
+    return in_range
 
 
 def _blank(value: Any) -> bool:

@@ -62,29 +62,43 @@ def _same(output: str, held: Any, value: Any) -> bool:
     return str(held) == str(value)
 
 
+_new = tuple.__new__  # FieldChange(...) without its Python-level __new__ (several per person in a pass)
+
+
 def output_changes(model: ScoringModel, person_id: str, outputs: Mapping[str, Any],
                    records: Sequence[LinkedRecord]) -> list[FieldChange]:
     """The writes that bring each live record of the person to `outputs` (and the lifecycle stage forward). A
     record with no id is one the people's plan creates: its writes join the create."""
     changes: list[FieldChange] = []
+    wanted: list[tuple[str, Any, tuple[str, str], bool]] | None = None
     for r in records:
         if not is_live_person_record(r):
             continue
+        if wanted is None:  # the outputs to write, their names in both systems, and whether they are text
+            wanted = [(output, value, SCORE_OUTPUTS[output], output not in _NUMERIC and output not in _TIMES)
+                      for output, value in outputs.items() if value is not None]
         system = r.system
-        for output, value in outputs.items():
-            if value is None:
-                continue
-            name = SCORE_OUTPUTS[output][0 if system == "hubspot" else 1]
-            held = r.data.get(name)
-            if not _same(output, held, value):
-                changes.append(FieldChange(system, r.object_type, r.record_id or None, name,  # type: ignore[arg-type]
-                                           held, _native(output, value, system), REASON, person_id))
-        if system == "hubspot" and model.status.write_lifecycle_stage:
+        hubspot = system == "hubspot"
+        held_of = r.data.get
+        object_type, record_id = r.object_type, r.record_id or None
+        for output, value, names, text in wanted:
+            name = names[0] if hubspot else names[1]
+            held = held_of(name)
+            if text:  # `_same` and `_native` for a text output, inline
+                if held is not None and held != "" and str(held) == str(value):
+                    continue
+                new = str(value)
+            else:
+                if held is not None and held != "" and _same(output, held, value):
+                    continue
+                new = _native(output, value, system)
+            changes.append(_new(FieldChange, (system, object_type, record_id, name, held, new, REASON, person_id)))
+        if hubspot and model.status.write_lifecycle_stage:
             target = LIFECYCLE_OF.get(str(outputs.get("status")))
-            held = r.data.get("lifecyclestage")
+            held = held_of("lifecyclestage")
             if target and _forward(held, target):
-                changes.append(FieldChange("hubspot", r.object_type, r.record_id or None, "lifecyclestage", held,
-                                           target, REASON, person_id))
+                changes.append(_new(FieldChange, ("hubspot", object_type, record_id, "lifecyclestage", held, target,
+                                                  REASON, person_id)))
     return changes
 
 

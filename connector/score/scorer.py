@@ -63,6 +63,23 @@ class ScoreResult:
     decaying: float  # the decaying engagement at `at`
 
 
+_new = object.__new__
+#: the slots' setters (they bypass the frozen class's `__setattr__`, as its generated `__init__` does)
+_set_rule, _set_points, _set_count, _set_part = (getattr(Points, name).__set__
+                                                 for name in ("rule", "points", "count", "part"))
+
+
+def _points(rule: str, points: float, count: int, part: str) -> Points:
+    """`Points(rule, points, count, part)`, set through its slots: the frozen dataclass's `__init__` costs
+    half as much again, and a person has several lines."""
+    p = _new(Points)
+    _set_rule(p, rule)
+    _set_points(p, points)
+    _set_count(p, count)
+    _set_part(p, part)
+    return p
+
+
 def _counted(kp: KindPoints, at: int, used: dict[tuple[str, int], int]) -> int:
     """The raw points a touch gives under its cap (the cap's room left in its period)."""
     if kp.cap is None or kp.points <= 0:
@@ -76,34 +93,64 @@ def _counted(kp: KindPoints, at: int, used: dict[tuple[str, int], int]) -> int:
     return got
 
 
+def _time_ordered(touches: Sequence[Touch]) -> bool:
+    """Whether `touches` are already in (at, system, source_id) order (as the store returns them): then the
+    stable sort would leave them as they are, and it is skipped."""
+    it = iter(touches)
+    prev = next(it, None)
+    if prev is None:
+        return True
+    prev_at = prev.at
+    for t in it:
+        when = t.at
+        if when < prev_at:
+            return False
+        if when == prev_at and (t.system, t.source_id) < (prev.system, prev.source_id):
+            return False
+        prev, prev_at = t, when
+    return True
+
+
+def _by_time(t: Touch) -> tuple[int, str, str]:
+    return (t.at, t.system, t.source_id)
+
+
 def score_person(model: ScoringModel, fields: Mapping[str, Any], touches: Sequence[Touch], at: int,
                  since: int | None = None) -> ScoreResult:
     """The person's score at `at` from their unified `fields` and `touches` (any order; touches after `at`
-    are ignored, and so are touches before `since`, when sales recycled the person: engagement restarts)."""
+    are ignored, and so are touches before `since`, when sales recycled the person: engagement restarts).
+
+    The hot path of scoring: the model's rules are pre-compiled per field and per kind (`ScoringModel.plan`),
+    caps are counted inline, and the sort is skipped when the touches are already in time order; the
+    arithmetic is done in exactly the order of the plain formulation, so the floats are identical."""
+    plan = model.plan
     fit = 0
     disqualified_by: str | None = None
     lines: list[Points] = []
     liked: list[tuple[int, str]] = []
-    for rule in model.fit:
-        if rule.matches(fields.get(rule.field)):
-            if rule.disqualify and disqualified_by is None:
-                disqualified_by = rule.name
-            if rule.points:
-                fit += rule.points
-                lines.append(Points(rule.name, rule.points, 1, "fit"))
-                if rule.points > 0:
-                    liked.append((rule.points, rule.name))
-            elif rule.disqualify:
-                lines.append(Points(rule.name, 0, 1, "fit"))
+    get_field = fields.get
+    for name, field_name, test, points, disqualify, line in plan.fit:
+        if test(get_field(field_name)):
+            if disqualify and disqualified_by is None:
+                disqualified_by = name
+            if points:
+                fit += points
+                if points > 0:
+                    liked.append((points, name))
+            if line is not None:  # Points(name, points, 1, "fit"): with points, or 0 for a disqualifying rule
+                lines.append(line)
 
-    half_life, kinds, rules = model.half_life_ms, model.kinds, model.rules
+    half_life = model.half_life_ms
+    by_kind = plan.by_kind
     used: dict[tuple[str, int], int] = {}
     decaying = 0.0
     per_rule: dict[str, list[float]] = {}  # name -> [points, count]
     kind_counts: dict[str, int] = {}
     unsubscribed = bounced = False
     last: int | None = None
-    for t in sorted(touches, key=lambda x: (x.at, x.system, x.source_id)):
+    exp, ln2 = math.exp, _LN2
+    ordered = touches if _time_ordered(touches) else sorted(touches, key=_by_time)
+    for t in ordered:
         when = t.at
         if when > at or (since is not None and when < since):
             continue
@@ -117,34 +164,47 @@ def score_person(model: ScoringModel, fields: Mapping[str, Any], touches: Sequen
         if last is None or when > last:
             last = when
         kind_counts[kind] = kind_counts.get(kind, 0) + 1
-        factor = math.exp(-(at - when) * _LN2 / half_life)
-        kp = kinds.get(kind)
-        if kp is not None and kp.points:
-            raw = _counted(kp, when, used)
-            decaying += raw * factor
-            entry = per_rule.setdefault(kp.name, [0.0, 0])
-            entry[0] += raw * factor
-            entry[1] += 1
-        for er in rules.get(kind, ()):
-            if er.matches(t.detail):
-                raw = _counted(er.kinds, when, used)
-                decaying += raw * factor
-                entry = per_rule.setdefault(er.kinds.name, [0.0, 0])
-                entry[0] += raw * factor
+        entries = by_kind.get(kind)
+        if entries is None:
+            continue
+        factor = exp(-(at - when) * ln2 / half_life)
+        for name, points, cap, per_ms, contains, regex in entries:
+            if contains is not None or regex is not None:  # an engagement rule: its detail must match
+                detail = t.detail
+                if contains is not None and contains not in detail.lower():
+                    continue
+                if regex is not None and regex.search(detail) is None:
+                    continue
+            if cap is None or points <= 0:
+                raw = points
+            else:
+                key = (name, when // per_ms)
+                spent = used.get(key, 0)
+                raw = points if points < cap - spent else cap - spent
+                if raw <= 0:
+                    raw = 0
+                else:
+                    used[key] = spent + raw
+            gained = raw * factor
+            decaying += gained
+            entry = per_rule.get(name)
+            if entry is None:
+                per_rule[name] = [0.0 + gained, 1]  # 0.0 + : as summed from zero (no -0.0)
+            else:
+                entry[0] += gained
                 entry[1] += 1
     steady = float(fit)
-    for name, (points, n) in per_rule.items():
-        lines.append(Points(name, points, int(n), "engagement"))
+    for rule_name, (total, n) in per_rule.items():
+        lines.append(_points(rule_name, total, int(n), "engagement"))
     if unsubscribed and model.unsubscribe:
         steady += model.unsubscribe
-        lines.append(Points("Unsubscribed", model.unsubscribe, 1, "negative"))
+        lines.append(plan.unsubscribed)
     if bounced and model.hard_bounce:
         steady += model.hard_bounce
-        lines.append(Points("Hard bounce", model.hard_bounce, 1, "negative"))
+        lines.append(plan.hard_bounce)
     if last is not None and at - last > model.inactive_ms and model.inactive_points:
         steady += model.inactive_points
-        lines.append(Points(f"No touch for {model.inactive_ms // 86_400_000} days", model.inactive_points, 1,
-                            "negative"))
+        lines.append(plan.inactive)
     score = round(steady + decaying)
     return ScoreResult(score=score, fit=fit, engagement=score - fit, grade=model.grade_of(fit),
                        disqualified_by=disqualified_by, breakdown=tuple(lines),
@@ -159,14 +219,22 @@ def _reason(liked: list[tuple[int, str]], kind_counts: Mapping[str, int], per_ru
     parts: list[str] = []
     if disqualified_by:
         parts.append(disqualified_by)
-    fit = [name for _, name in sorted(liked, key=lambda x: (-x[0], x[1]))[:3]]
-    if fit:
-        parts.append(", ".join(fit))
-    done = [f"{n} {_PLURALS[k] if n != 1 else _SINGULAR[k]}" for k, n in
-            sorted(kind_counts.items(), key=lambda x: (-x[1], x[0])) if k in _SINGULAR][:4]
-    if done:
-        parts.append(", ".join(done))
-    special = [name for name in per_rule if name not in model.kinds]
+    if liked:  # most points first, then by name: (-points, name) sorts so without a key function
+        if len(liked) > 1:
+            parts.append(", ".join([name for _, name in sorted([(-p, name) for p, name in liked])[:3]]))
+        else:
+            parts.append(liked[0][1])
+    if kind_counts:  # most touches first, then by kind (kinds are unique: no ties)
+        done = []
+        for minus_n, k in sorted([(-n, k) for k, n in kind_counts.items()]):
+            if k in _SINGULAR:
+                done.append(f"{-minus_n} {_PLURALS[k] if minus_n != -1 else _SINGULAR[k]}")
+                if len(done) == 4:
+                    break
+        if done:
+            parts.append(", ".join(done))
+    kinds = model.kinds
+    special = [name for name in per_rule if name not in kinds]
     if special:
         parts.append(", ".join(sorted(special)[:3]))
     text = "; ".join(parts) or "No fit or engagement yet"
@@ -183,13 +251,13 @@ def should_publish(model: ScoringModel, new: int, published: int | None) -> bool
 def next_change(model: ScoringModel, result: ScoreResult, published: int) -> int | None:
     """When decay alone will make `should_publish` true for the published score (None: never). The score
     at `result.at + dt` is `steady + decaying x 2^-(dt / half-life)`, monotone toward `steady`."""
-    if abs(result.decaying) < 1e-9:
+    decaying = result.decaying
+    if abs(decaying) < 1e-9:
         return None
-    targets = [published - model.write_step + 0.5, published + model.write_step - 0.5]
-    targets.append(model.mql - 0.5)
+    steady, step = result.steady, model.write_step
     best: float | None = None
-    for target in targets:
-        ratio = (target - result.steady) / result.decaying
+    for target in (published - step + 0.5, published + step - 0.5, model.mql - 0.5):
+        ratio = (target - steady) / decaying
         if 0.0 < ratio < 1.0:
             dt = -math.log(ratio) / _LN2 * model.half_life_ms
             if best is None or dt < best:

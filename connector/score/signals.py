@@ -102,10 +102,26 @@ def _opportunities(opps: Sequence[LinkedRecord]) -> Opportunities:
                          lost_at=lost[0] if lost else None, system=chosen[1].system, source_id=chosen[1].record_id)
 
 
+_NO_OPPORTUNITIES = Opportunities()
+
+
 def signals_of(model: ScoringModel, records: Sequence[LinkedRecord], opportunities: Sequence[LinkedRecord]
                ) -> Signals:
-    """What sales said about the person, from their records and opportunities."""
-    lead = next((r for r in records if r.object_type == "Lead" and is_live_person_record(r)), None)
+    """What sales said about the person, from their records and opportunities (one pass over the records)."""
+    lead: LinkedRecord | None = None
+    contact: LinkedRecord | None = None
+    converted: list[int] = []
+    for r in records:
+        if r.object_type == "Lead":
+            data = r.data
+            if r.deleted:
+                continue
+            if _true(data.get("IsConverted")):
+                converted.append(to_ms(data.get("ConvertedDate")) or r.changed_at)
+            elif lead is None and r.role == "primary":
+                lead = r
+        elif contact is None and r.object_type == "contacts" and r.role == "primary" and not r.deleted:
+            contact = r
     status: tuple[str, str, int] | None = None
     reason: str | None = None
     source: str | None = None
@@ -116,11 +132,8 @@ def signals_of(model: ScoringModel, records: Sequence[LinkedRecord], opportuniti
         if field and lead.data.get(field):
             reason = str(lead.data[field])[:255]
     elif lead is None:
-        contact = next((r for r in records if r.object_type == "contacts" and is_live_person_record(r)), None)
         if contact is not None and contact.data.get("hs_lead_status"):
             status = ("hubspot", str(contact.data["hs_lead_status"]), contact.changed_at)
             source = contact.record_id
-    converted = [to_ms(r.data.get("ConvertedDate")) or r.changed_at for r in records
-                 if r.object_type == "Lead" and not r.deleted and _true(r.data.get("IsConverted"))]
-    return Signals(lead_status=status, reason=reason, converted_at=min(converted) if converted else None,
-                   opportunities=_opportunities(opportunities), source_id=source)
+    return Signals(status, reason, min(converted) if converted else None,
+                   _opportunities(opportunities) if opportunities else _NO_OPPORTUNITIES, source)

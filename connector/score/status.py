@@ -15,7 +15,7 @@ is a `Transition` with when (the event's own time), why, and which system's even
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .model import RANK, ScoringModel
 from .scorer import ScoreResult
@@ -78,8 +78,12 @@ def initial_state(at: int) -> StatusState:
 
 def _move(state: StatusState, to: str, at: int, reason: str, system: str, source_id: str | None,
           out: list[Transition], first: bool, **changes: object) -> StatusState:
-    out.append(Transition(None if first and not out else state.status, to, at, reason[:255], system, source_id))
-    return replace(state, status=to, since=at, reason=reason[:255], by=system, **changes)  # type: ignore[arg-type]
+    reason = reason[:255]
+    out.append(Transition(None if first and not out else state.status, to, at, reason, system, source_id))
+    get = changes.get  # the state, moved (a direct construction: `dataclasses.replace` costs several times more)
+    return StatusState(to, at, reason, system, get("mql_at", state.mql_at),  # type: ignore[arg-type]
+                       get("mql_count", state.mql_count), get("feedback", state.feedback),  # type: ignore[arg-type]
+                       get("reset_at", state.reset_at))  # type: ignore[arg-type]
 
 
 def _grade_ok(model: ScoringModel, grade: str | None) -> bool:
@@ -142,7 +146,7 @@ def advance(model: ScoringModel, prior: StatusState | None, result: ScoreResult,
                     at = idle_from + model.recycle_inactive_ms
                     state = _move(state, "Recycled", at, f"No engagement for {days} days after MQL", "connector",
                                   None, out, first, reset_at=at)
-        if state == before:
+        if state is before:  # every move makes a new, different state: nothing moved, so nothing will
             break
     if first and not out:
         out.append(Transition(None, state.status, now, "First scored", "connector"))
@@ -173,4 +177,5 @@ def _feedback(model: ScoringModel, state: StatusState, signals: Signals, out: li
         return _move(state, "SQL", at, f"Lead status {value}", system, src, out, first, feedback=key)
     if means == "SAL" and rank < RANK["SAL"]:
         return _move(state, "SAL", at, f"Lead status {value}", system, src, out, first, feedback=key)
-    return replace(state, feedback=key)
+    return StatusState(state.status, state.since, state.reason, state.by, state.mql_at, state.mql_count, key,
+                       state.reset_at)
