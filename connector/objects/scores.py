@@ -125,7 +125,7 @@ def score_people(engine: Engine, model: ScoringModel, now: int, *, save: bool, r
     if not ids:
         return result
     extra_links = {(s, o, r): pid for pid, keys in resolved.records.items() for s, o, r, _ in keys}
-    opportunities = opportunities_by_person(engine, extra_links)
+    opportunities = opportunities_by_person(engine, ids, extra_links)
     creates = _creates(planned)
     for start in range(0, len(ids), _CHUNK):
         part = ids[start:start + _CHUNK]

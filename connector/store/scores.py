@@ -101,10 +101,28 @@ def candidates(engine: Engine, since: int | None, now_ms: int) -> list[str]:
 
 
 def _changed_opportunity_people(engine: Engine, since: int) -> set[str]:
-    out: set[str] = set()
-    for person, records in opportunities_by_person(engine).items():
-        if any(r.fetched_at > since for r in records):
-            out.add(person)
+    """The people whose opportunities the store received after `since`: through a changed contact role, a
+    changed Opportunity's contact roles, or a changed deal's associated contacts."""
+    def fetched(object_type: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(rid, data or {}) for rid, data in session.execute(select(
+            col(SourceRecord.record_id), col(SourceRecord.data)).where(
+            col(SourceRecord.object_type) == object_type, col(SourceRecord.fetched_at) > since)).all()]
+
+    with Session(engine) as session:
+        opportunities = {rid for rid, _ in fetched("Opportunity")}
+        contacts = {str(d.get("ContactId")) for _, d in fetched("OpportunityContactRole") if d.get("ContactId")}
+        if opportunities:
+            for (data,) in session.execute(select(col(SourceRecord.data)).where(
+                    col(SourceRecord.object_type) == "OpportunityContactRole")).all():
+                if str((data or {}).get("OpportunityId")) in opportunities and data.get("ContactId"):
+                    contacts.add(str(data["ContactId"]))
+        hubspot = {str(c) for _, d in fetched("deals") for c in (d.get("_associations") or {}).get("contacts") or []}
+        out: set[str] = set()
+        for system, object_type, ids in (("salesforce", "Contact", contacts), ("hubspot", "contacts", hubspot)):
+            for part in _chunks(sorted(ids)):
+                out.update(session.execute(select(col(Link.person_id)).where(
+                    col(Link.system) == system, col(Link.object_type) == object_type,
+                    col(Link.record_id).in_(part))).scalars())
     return out
 
 
@@ -137,48 +155,64 @@ def scoring_inputs(engine: Engine, person_ids: Sequence[str], touches: bool = Tr
     return ScoringInputs(fields, records, touches_for(engine, person_ids) if touches else {})
 
 
-def opportunities_by_person(engine: Engine, extra_links: Mapping[tuple[str, str, str], str] | None = None
+def opportunities_by_person(engine: Engine, person_ids: Sequence[str] | None = None,
+                            extra_links: Mapping[tuple[str, str, str], str] | None = None
                             ) -> dict[str, list[LinkedRecord]]:
-    """Every person's Opportunities (through contact roles, and the Opportunity a Lead was converted into)
-    and HubSpot deals (through their associated contacts). `extra_links` adds links the store does not
-    hold yet (people a dry run reconciled)."""
+    """The Opportunities (through contact roles, and the Opportunity a Lead was converted into) and HubSpot
+    deals (through their associated contacts) of `person_ids` (None: everyone). Only those people's links
+    and Leads are read; contact roles and deals are read whole (their person is inside their document).
+    `extra_links` adds links the store does not hold yet (people a dry run reconciled)."""
+    links: dict[tuple[str, str, str], str] = {}
     with Session(engine) as session:
-        links = {(s, o, r): p for s, o, r, p in session.execute(select(
-            col(Link.system), col(Link.object_type), col(Link.record_id), col(Link.person_id))).all()}
+        query = select(col(Link.system), col(Link.object_type), col(Link.record_id), col(Link.person_id))
+        if person_ids is None:
+            links.update(((s, o, r), p) for s, o, r, p in session.execute(query).all())
+        else:
+            for part in _chunks(sorted(set(person_ids))):
+                links.update(((s, o, r), p) for s, o, r, p in session.execute(
+                    query.where(col(Link.person_id).in_(part))).all())
         links.update(extra_links or {})
-        rows: dict[tuple[str, str], dict[str, LinkedRecord]] = {
-            (s, o): {} for s, o in (("salesforce", "Opportunity"), ("hubspot", "deals"))}
-        roles: list[dict[str, Any]] = []
-        for system, object_type, rid, changed, modified, fetched, deleted, data in session.execute(select(
-                col(SourceRecord.system), col(SourceRecord.object_type), col(SourceRecord.record_id),
-                col(SourceRecord.changed_at), col(SourceRecord.modified_at), col(SourceRecord.fetched_at),
-                col(SourceRecord.deleted), col(SourceRecord.data)).where(
-                col(SourceRecord.object_type).in_(["Opportunity", "OpportunityContactRole", "deals"]))).all():
-            if deleted:
-                continue
-            if object_type == "OpportunityContactRole":
-                roles.append(data or {})
-                continue
-            rows[(system, object_type)][rid] = LinkedRecord(
-                system, object_type, rid, "opportunity", changed or modified or 0, False, data or {}, fetched or 0)
-        converted = session.execute(select(col(SourceRecord.record_id), col(SourceRecord.data)).where(
-            col(SourceRecord.system) == "salesforce", col(SourceRecord.object_type) == "Lead")).all()
-    out: dict[str, dict[str, LinkedRecord]] = {}
-    opps = rows[("salesforce", "Opportunity")]
+        contacts = {r for (s, o, r) in links if s == "salesforce" and o == "Contact"}
+        hubspot = {r for (s, o, r) in links if s == "hubspot" and o == "contacts"}
+        leads = sorted(r for (s, o, r) in links if s == "salesforce" and o == "Lead")
+        wanted: dict[str, set[str]] = {}  # Opportunity id -> people
+        for (data,) in session.execute(select(col(SourceRecord.data)).where(
+                col(SourceRecord.system) == "salesforce", col(SourceRecord.object_type) == "OpportunityContactRole",
+                ~col(SourceRecord.deleted))).all():
+            contact = str((data or {}).get("ContactId") or "")
+            if contact in contacts:
+                wanted.setdefault(str(data.get("OpportunityId")), set()).add(links[("salesforce", "Contact", contact)])
+        for part in _chunks(leads):
+            for rid, data in session.execute(select(col(SourceRecord.record_id), col(SourceRecord.data)).where(
+                    col(SourceRecord.system) == "salesforce", col(SourceRecord.object_type) == "Lead",
+                    col(SourceRecord.record_id).in_(part))).all():
+                opp = (data or {}).get("ConvertedOpportunityId")
+                if opp:
+                    wanted.setdefault(str(opp), set()).add(links[("salesforce", "Lead", rid)])
+        out: dict[str, dict[str, LinkedRecord]] = {}
 
-    def add(person: str | None, record: LinkedRecord | None) -> None:
-        if person is not None and record is not None:
-            out.setdefault(person, {})[f"{record.system}:{record.record_id}"] = record
+        def add(people: set[str], record: LinkedRecord) -> None:
+            for person in people:
+                out.setdefault(person, {})[f"{record.system}:{record.record_id}"] = record
 
-    for role in roles:
-        add(links.get(("salesforce", "Contact", str(role.get("ContactId")))), opps.get(str(role.get("OpportunityId"))))
-    for rid, data in converted:
-        opp = (data or {}).get("ConvertedOpportunityId")
-        if opp:
-            add(links.get(("salesforce", "Lead", rid)), opps.get(str(opp)))
-    for deal in rows[("hubspot", "deals")].values():
-        for contact in (deal.data.get("_associations") or {}).get("contacts") or []:
-            add(links.get(("hubspot", "contacts", str(contact))), deal)
+        columns = (col(SourceRecord.record_id), col(SourceRecord.changed_at), col(SourceRecord.modified_at),
+                   col(SourceRecord.fetched_at), col(SourceRecord.data))
+        for part in _chunks(sorted(wanted)):
+            for rid, changed, modified, fetched, data in session.execute(select(*columns).where(
+                    col(SourceRecord.system) == "salesforce", col(SourceRecord.object_type) == "Opportunity",
+                    col(SourceRecord.record_id).in_(part), ~col(SourceRecord.deleted))).all():
+                add(wanted[rid], LinkedRecord("salesforce", "Opportunity", rid, "opportunity",
+                                              changed or modified or 0, False, data or {}, fetched or 0))
+        if hubspot:
+            for rid, changed, modified, fetched, data in session.execute(select(*columns).where(
+                    col(SourceRecord.system) == "hubspot", col(SourceRecord.object_type) == "deals",
+                    ~col(SourceRecord.deleted))).all():
+                people = {links[("hubspot", "contacts", str(c))]
+                          for c in ((data or {}).get("_associations") or {}).get("contacts") or []
+                          if str(c) in hubspot}
+                if people:
+                    add(people, LinkedRecord("hubspot", "deals", rid, "opportunity", changed or modified or 0, False,
+                                             data or {}, fetched or 0))
     return {p: list(v.values()) for p, v in out.items()}
 
 

@@ -509,7 +509,7 @@ def ref_decide(model: ScoringModel, person_id: str, fields: Mapping[str, Any], r
     """Score the person at `now`, move their status, and plan the writes that publish both."""
     since = prior.state.reset_at if prior else None
     result = ref_score_person(model, fields, touches, now, since)
-    signals = signals_of(model, records, opportunities)
+    signals = signals_of(model, [r for r in records if r.record_id], opportunities)  # creates say nothing yet
     state, transitions = advance(model, prior.state if prior else None, result, signals, touches, now)
     if state.reset_at != since:  # recycled just now: engagement restarts from the recycle
         result = ref_score_person(model, fields, touches, now, state.reset_at)
