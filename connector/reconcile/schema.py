@@ -20,6 +20,7 @@ __all__ = [
     "GRADES",
     "SCORE_OUTPUTS",
     "SCORE_OUTPUT_OPTIONS",
+    "SLA_STATES",
 ]
 
 LIFECYCLE_ORDER: tuple[str, ...] = (
@@ -51,9 +52,18 @@ SCORE_OUTPUTS: Mapping[str, tuple[str, str]] = {
     "mql_date": ("connector_mql_date", "Connector_MQL_Date__c"),
     "status_reason": ("connector_status_reason", "Connector_Status_Reason__c"),
     "reason": ("connector_score_reason", "Connector_Score_Reason__c"),
+    # the handoff (issue 17): the SLA clock from MQL to first sales touch, and marketing's touches before it
+    "sla_state": ("connector_sla_state", "Connector_SLA_State__c"),
+    "sla_due": ("connector_sla_due", "Connector_SLA_Due__c"),
+    "touches_before_mql": ("connector_touches_before_mql", "Connector_Touches_Before_MQL__c"),
+    "first_touch": ("connector_first_touch", "Connector_First_Touch__c"),
+    "last_touch": ("connector_last_touch", "Connector_Last_Touch__c"),
 }
+#: the handoff SLA clock's states, as both systems show them
+SLA_STATES: tuple[str, ...] = ("On time", "Due soon", "Breached", "Met")
 #: the outputs that take one of a fixed set of values: HubSpot enumeration options and Salesforce picklist values
-SCORE_OUTPUT_OPTIONS: Mapping[str, tuple[str, ...]] = {"grade": GRADES, "status": CONNECTOR_STATUSES}
+SCORE_OUTPUT_OPTIONS: Mapping[str, tuple[str, ...]] = {"grade": GRADES, "status": CONNECTOR_STATUSES,
+                                                       "sla_state": SLA_STATES}
 
 #: HubSpot's "unsubscribed from all e-mail": read-only through the CRM API (the push opts people out through
 #: the subscription preferences API) and never written "false" (the connector never opts anyone in; a

@@ -3,7 +3,8 @@
 The published score (what both systems show) moves only when the new score differs by the write step or
 is on the other side of the MQL threshold (`should_publish`); otherwise the score both systems hold
 stands, and decay is not a write every cycle. `next_check_at` is the earliest of: decay making a
-publish due, the inactivity penalty starting, an unaccepted MQL going idle long enough to recycle.
+publish due, the inactivity penalty starting, an unaccepted MQL going idle long enough to recycle, the
+handoff SLA clock turning due soon or breached (`handoff`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..reconcile.records import FieldChange
+from .handoff import handoff
 from .model import ScoringModel
 from .outputs import output_changes, outputs_of
 from .scorer import ScoreResult, next_change, score_person, should_publish
@@ -65,9 +67,14 @@ def decide(model: ScoringModel, person_id: str, fields: Mapping[str, Any], recor
     published = result.score if publish or prior is None else prior.published
     reason = result.reason  # it follows what the person did, not decay: it changes with new touches only
     outputs = outputs_of(published, result.grade, state.status, state.mql_at, state.reason, reason)
+    handed, clock_changes_at = handoff(model, state, touches, fields, now)
+    outputs.update(handed)
     changes = output_changes(model, person_id, outputs, records)
-    return Decision(result, published, reason, state, tuple(transitions),
-                    _next_check(model, result, published, state, now), outputs, tuple(changes))
+    next_check = _next_check(model, result, published, state, now)
+    if clock_changes_at is not None and clock_changes_at > now and (next_check is None
+                                                                    or clock_changes_at < next_check):
+        next_check = clock_changes_at
+    return Decision(result, published, reason, state, tuple(transitions), next_check, outputs, tuple(changes))
 
 
 def _next_check(model: ScoringModel, result: ScoreResult, published: int, state: StatusState, now: int

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..reconcile.errors import MappingError, MappingProblem
 from ..reconcile.loader import SCORING_FILE, suggest
+from ..report.sla import SlaSpec
 from .timeline import KINDS
 
 if TYPE_CHECKING:
@@ -133,6 +134,7 @@ class ScoringFile(_Strict):
     engagement: EngagementSpec = Field(default_factory=EngagementSpec)
     thresholds: ThresholdSpec
     status: StatusSpec = Field(default_factory=StatusSpec)
+    sla: SlaSpec | None = None
 
 
 # ---------------------------------------------------------------- the compiled model
@@ -226,6 +228,8 @@ class ScoringModel:
     recycle_inactive_ms: int | None
     status: StatusRules
     fields: tuple[str, ...] = field(default=())  # the unified fields the fit rules read
+    #: the handoff SLA (`[sla]`: MQL to first sales touch in working hours); None: no clock is kept
+    sla: SlaSpec | None = None
     #: the rules as `score_person` runs them (derived from the above, so not part of equality)
     plan: ScoringPlan = field(init=False, repr=False, compare=False)
 
@@ -481,7 +485,7 @@ def _compile(col: _Problems, spec: ScoringFile, text: str, fields: Iterable[str]
         mql=th.mql, mql_min_grade=th.mql_min_grade, write_step=th.write_step,
         recycle_inactive_ms=th.recycle_after_inactive_days * day if th.recycle_after_inactive_days else None,
         status=StatusRules(sf_map, hs_map, sf.reason_field, hs.write_lifecycle_stage),
-        fields=tuple(dict.fromkeys(r.field for r in fit)))
+        fields=tuple(dict.fromkeys(r.field for r in fit)), sla=spec.sla)
 
 
 def parse_scoring(text: str, file: str = SCORING_FILE, fields: Iterable[str] | None = None) -> ScoringModel:

@@ -25,8 +25,8 @@ REASON = "scoring"
 LIFECYCLE_OF: Mapping[str, str] = {"MQL": "marketingqualifiedlead", "SAL": "marketingqualifiedlead",
                                    "SQL": "salesqualifiedlead", "Opportunity": "opportunity",
                                    "Customer": "customer"}
-_NUMERIC = {"score"}
-_TIMES = {"mql_date"}
+_NUMERIC = {"score", "touches_before_mql"}
+_TIMES = {"mql_date", "sla_due"}
 
 
 def outputs_of(score: int, grade: str | None, status: str, mql_at: int | None, status_reason: str | None,

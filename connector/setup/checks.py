@@ -237,6 +237,11 @@ _OUTPUT_TYPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "mql_date": (frozenset({"datetime", "date"}), frozenset({"datetime"})),
     "status_reason": (frozenset({"string"}), frozenset({"string", "textarea"})),
     "reason": (frozenset({"string"}), frozenset({"string", "textarea"})),
+    "sla_state": (frozenset({"enumeration", "string"}), frozenset({"picklist", "string"})),
+    "sla_due": (frozenset({"datetime", "date"}), frozenset({"datetime"})),
+    "touches_before_mql": (frozenset({"number"}), frozenset({"double", "int"})),
+    "first_touch": (frozenset({"string"}), frozenset({"string", "textarea"})),
+    "last_touch": (frozenset({"string"}), frozenset({"string", "textarea"})),
 }
 
 

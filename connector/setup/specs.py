@@ -151,6 +151,12 @@ _OUTPUTS: dict[str, _Output] = {
                              length=255),
     "reason": _Output("Connector score reason", "string", "textarea", "Connector Score Reason", "Text",
                       length=255),
+    "sla_state": _Output("Connector SLA state", "enumeration", "select", "Connector SLA State", "Picklist"),
+    "sla_due": _Output("Connector SLA due", "datetime", "date", "Connector SLA Due", "DateTime"),
+    "touches_before_mql": _Output("Connector touches before MQL", "number", "number",
+                                  "Connector Touches Before MQL", "Number", precision=5),
+    "first_touch": _Output("Connector first touch", "string", "text", "Connector First Touch", "Text", length=255),
+    "last_touch": _Output("Connector last touch", "string", "text", "Connector Last Touch", "Text", length=255),
 }
 
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
+from connector.score.signals import to_ms
 from connector.store.models import PersonScore, StatusTransition
 from connector.store.scores import score_of
 
@@ -154,3 +155,45 @@ def test_a_new_mql_is_handed_to_salesforce_in_the_same_sync(world: World) -> Non
     assert lead["Connector_Status__c"] == "MQL" and lead["Connector_Score__c"] == float(after["connector_score"])
     assert done["push"]["written"]["salesforce"]["Lead"]["created"] >= 1
     assert sync(world)["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}  # nothing left for the next
+
+
+def test_the_sla_clock_shows_in_both_systems_a_call_meets_it_and_silence_breaches_it(world: World) -> None:
+    """Issue #17's handoff clock on the shipped [sla] (8 working hours, New York): a new MQL is On time in both
+    systems; a call logged in Salesforce marks it Met; with no touch, a week later it is Breached in both."""
+    lawful = set(world.mappings.contacts.privacy.allowed_bases)
+    contacts = hubspot_contacts(world.sandbox, [*HS, "hs_legal_basis", "email"])
+    quiet, called = [h for h, c in sorted(contacts.items(), key=lambda kv: -int(kv[0]))
+                     if not c.get("salesforce_lead_id") and not c.get("salesforce_contact_id") and c.get("email")
+                     and c.get("hs_legal_basis") in lawful and c.get("connector_status") == "Lead"
+                     and c.get("connector_grade") in ("A", "B", "C")][:2]
+    now = world.sandbox.clock.now_ms()
+    events = [{"id": f"sla-{hid}-{i}", "kind": "form_submission", "contact_id": hid, "email": "",
+               "occurred_at": now - 1000 * (i + 1), "properties": {"form_id": "sla", "form_title": "Demo request",
+                                                                  "page_url": "https://www.sellwell.example/demo"}}
+              for hid in (quiet, called) for i in range(3)]
+    with control(world, "hubspot") as ui:
+        assert ui.post("/_sandbox/hubspot/events", json={"events": events}).status_code == 200
+    sync(world)
+    shown = hubspot_contacts(world.sandbox, [*HS, "connector_sla_state", "connector_sla_due",
+                                             "connector_touches_before_mql"])
+    sf = world.salesforce_sdk()
+
+    def lead_of(hid: str) -> dict[str, Any]:  # a fresh session: the clock moves by days below
+        return world.salesforce_sdk().query(f"SELECT Id, Connector_SLA_State__c, Connector_SLA_Due__c, Connector_Touches_Before_MQL__c "
+                        f"FROM Lead WHERE Id = '{shown[hid]['salesforce_lead_id']}'")["records"][0]
+
+    for hid in (quiet, called):
+        assert shown[hid]["connector_status"] == "MQL" and shown[hid]["connector_sla_state"] == "On time"
+        lead = lead_of(hid)
+        assert lead["Connector_SLA_State__c"] == "On time" and lead["Connector_Touches_Before_MQL__c"] >= 3
+        assert to_ms(lead["Connector_SLA_Due__c"]) == to_ms(shown[hid]["connector_sla_due"]) > now
+    sf.Task.create({"WhoId": shown[called]["salesforce_lead_id"], "Subject": "Intro call", "TaskSubtype": "Call",
+                    "Type": "Call", "Status": "Completed"})
+    sync(world)
+    assert hubspot_contacts(world.sandbox, [*HS, "connector_sla_state"])[called]["connector_sla_state"] == "Met"
+    assert lead_of(called)["Connector_SLA_State__c"] == "Met"
+    world.sandbox.clock.advance(7 * 86_400_000)  # a week with no touch: at least five working days
+    sync(world)
+    after = hubspot_contacts(world.sandbox, [*HS, "connector_sla_state"])
+    assert after[quiet]["connector_sla_state"] == "Breached" and lead_of(quiet)["Connector_SLA_State__c"] == "Breached"
+    assert after[called]["connector_sla_state"] == "Met"

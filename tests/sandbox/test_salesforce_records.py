@@ -181,6 +181,11 @@ def test_describe_has_field_metadata(sb: SalesforceSandbox) -> None:
             "Connector_MQL_Date__c": ("datetime", "xsd:dateTime", 0, 0, []),
             "Connector_Status_Reason__c": ("string", "xsd:string", 255, 0, []),
             "Connector_Score_Reason__c": ("string", "xsd:string", 255, 0, []),
+            "Connector_SLA_State__c": ("picklist", "xsd:string", 255, 0, ["On time", "Due soon", "Breached", "Met"]),
+            "Connector_SLA_Due__c": ("datetime", "xsd:dateTime", 0, 0, []),
+            "Connector_Touches_Before_MQL__c": ("double", "xsd:double", 0, 5, []),
+            "Connector_First_Touch__c": ("string", "xsd:string", 255, 0, []),
+            "Connector_Last_Touch__c": ("string", "xsd:string", 255, 0, []),
         }
         assert got["Connector_Grade__c"]["restrictedPicklist"] and got["Connector_MQL_Date__c"]["custom"]
     assert fields["LastName"]["nillable"] is False and fields["IsConverted"]["updateable"] is False

@@ -167,7 +167,8 @@ def test_fields_functions() -> None:
     bq = bind("SELECT FIELDS(CUSTOM) FROM Lead LIMIT 200")
     assert bq.selected == ["HubSpot_Contact_Id__c", "Connector_Score__c", "Connector_Grade__c", "Connector_Status__c",
                            "Connector_MQL_Date__c", "Connector_Status_Reason__c", "Connector_Score_Reason__c",
-                           "Interests__c"]
+                           "Connector_SLA_State__c", "Connector_SLA_Due__c", "Connector_Touches_Before_MQL__c",
+                           "Connector_First_Touch__c", "Connector_Last_Touch__c", "Interests__c"]
     bq = bind("SELECT Id, FIELDS(ALL) FROM Lead LIMIT 1")
     assert bq.selected[0] == "Id" and len(bq.selected) == len(set(bq.selected))
     err = error("SELECT FIELDS(ALL) FROM Lead")

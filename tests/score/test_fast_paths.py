@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from connector.reconcile.records import FieldChange
 from connector.reconcile.schema import LIFECYCLE_ORDER, SCORE_OUTPUTS
+from connector.score.handoff import handoff
 from connector.score.decide import Decision, Prior, decide
 from connector.score.model import RANK, EngagementRule, FitRule, KindPoints, ScoringModel, parse_scoring
 from connector.score.outputs import outputs_of
@@ -45,8 +46,8 @@ REASON = "scoring"
 LIFECYCLE_OF: Mapping[str, str] = {"MQL": "marketingqualifiedlead", "SAL": "marketingqualifiedlead",
                                    "SQL": "salesqualifiedlead", "Opportunity": "opportunity",
                                    "Customer": "customer"}
-_NUMERIC = {"score"}
-_TIMES = {"mql_date"}
+_NUMERIC = {"score", "touches_before_mql"}
+_TIMES = {"mql_date", "sla_due"}
 
 
 def _rule_matches(self: EngagementRule, detail: str) -> bool:
@@ -519,9 +520,12 @@ def ref_decide(model: ScoringModel, person_id: str, fields: Mapping[str, Any], r
     published = result.score if publish or prior is None else prior.published
     reason = result.reason  # it follows what the person did, not decay: it changes with new touches only
     outputs = outputs_of(published, result.grade, state.status, state.mql_at, state.reason, reason)
+    handed, clock_at = handoff(model, state, touches, fields, now)  # the handoff outputs: the same code
+    outputs.update(handed)
     changes = output_changes(model, person_id, outputs, records)
-    return Decision(result, published, reason, state, tuple(transitions),
-                    _next_check(model, result, published, state, now), outputs, tuple(changes))
+    checks = [t for t in (_next_check(model, result, published, state, now), clock_at) if t is not None and t > now]
+    return Decision(result, published, reason, state, tuple(transitions), min(checks) if checks else None, outputs,
+                    tuple(changes))
 
 
 def _next_check(model: ScoringModel, result: ScoreResult, published: int, state: StatusState, now: int

@@ -55,9 +55,12 @@ class Sources:
 MakeSources = Callable[[Sandbox], Sources]
 #: the scorer's outputs: HubSpot contact properties and Salesforce Lead/Contact fields
 SCORER_PROPERTIES = ("connector_score", "connector_grade", "connector_status", "connector_mql_date",
-                     "connector_status_reason", "connector_score_reason")
+                     "connector_status_reason", "connector_score_reason", "connector_sla_state", "connector_sla_due",
+                     "connector_touches_before_mql", "connector_first_touch", "connector_last_touch")
 SCORER_FIELDS = ("Connector_Score__c", "Connector_Grade__c", "Connector_Status__c", "Connector_MQL_Date__c",
-                 "Connector_Status_Reason__c", "Connector_Score_Reason__c")
+                 "Connector_Status_Reason__c", "Connector_Score_Reason__c", "Connector_SLA_State__c",
+                 "Connector_SLA_Due__c", "Connector_Touches_Before_MQL__c", "Connector_First_Touch__c",
+                 "Connector_Last_Touch__c")
 #: the HubSpot properties the shipped mappings need, as (object, name)
 HS_NAMES = {("contacts", "salesforce_lead_id"), ("contacts", "salesforce_contact_id"),
             ("deals", "salesforce_opportunity_id")} | {("contacts", n) for n in SCORER_PROPERTIES}

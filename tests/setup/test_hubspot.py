@@ -48,9 +48,14 @@ def test_fresh_portal_gets_group_and_properties(bare: Sandbox, mappings: Mapping
         "connector_mql_date": ("datetime", "date", [], scorer),
         "connector_status_reason": ("string", "text", [], scorer),
         "connector_score_reason": ("string", "textarea", [], scorer),
+        "connector_sla_state": ("enumeration", "select", ["On time", "Due soon", "Breached", "Met"], scorer),
+        "connector_sla_due": ("datetime", "date", [], scorer),
+        "connector_touches_before_mql": ("number", "number", [], scorer),
+        "connector_first_touch": ("string", "text", [], scorer),
+        "connector_last_touch": ("string", "text", [], scorer),
     }
-    # every call is counted: 2 property lists, 2 group lists, 2 group creates, 9 property creates
-    assert out["api_calls"]["hubspot"] == 15
+    # every call is counted: 2 property lists, 2 group lists, 2 group creates, 14 property creates
+    assert out["api_calls"]["hubspot"] == 20
 
 
 def test_unique_property_makes_upserts_idempotent(bare: Sandbox, mappings: Mappings, sources_for: MakeSources) -> None:
@@ -86,7 +91,8 @@ def test_incompatible_existing_property_is_reported_not_changed(bare: Sandbox, m
     assert "'SAL'" in problems["connector_status"]["message"]
     assert {e["name"] for e in report.hubspot.created if e.get("kind") != "group"} == {
         "salesforce_contact_id", "salesforce_opportunity_id", "connector_grade", "connector_mql_date",
-        "connector_status_reason", "connector_score_reason"}
+        "connector_status_reason", "connector_score_reason", "connector_sla_state", "connector_sla_due",
+        "connector_touches_before_mql", "connector_first_touch", "connector_last_touch"}
     assert client.crm.properties.core_api.get_by_name("contacts", "connector_score").type == "string"
 
 

@@ -50,6 +50,12 @@ def test_salesforce_fields_created_in_the_sandbox(bare: Sandbox, mappings: Mappi
             "Connector_MQL_Date__c": ("datetime", 0, 0, 0, [], False, True),
             "Connector_Status_Reason__c": ("string", 255, 0, 0, [], False, True),
             "Connector_Score_Reason__c": ("string", 255, 0, 0, [], False, True),
+            "Connector_SLA_State__c": ("picklist", 255, 0, 0, ["On time", "Due soon", "Breached", "Met"], True,
+                                       True),
+            "Connector_SLA_Due__c": ("datetime", 0, 0, 0, [], False, True),
+            "Connector_Touches_Before_MQL__c": ("double", 0, 5, 0, [], False, True),
+            "Connector_First_Touch__c": ("string", 255, 0, 0, [], False, True),
+            "Connector_Last_Touch__c": ("string", 255, 0, 0, [], False, True),
         }
     # and the id field works as an upsert key
     path = f"/services/data/{src.salesforce.version}/sobjects/Lead/HubSpot_Contact_Id__c/12345"

@@ -40,6 +40,11 @@ def test_hubspot_properties_of_the_scorer_outputs(mappings: Mappings) -> None:
         "connector_mql_date": ("datetime", "date", ()),
         "connector_status_reason": ("string", "text", ()),
         "connector_score_reason": ("string", "textarea", ()),
+        "connector_sla_state": ("enumeration", "select", ("On time", "Due soon", "Breached", "Met")),
+        "connector_sla_due": ("datetime", "date", ()),
+        "connector_touches_before_mql": ("number", "number", ()),
+        "connector_first_touch": ("string", "text", ()),
+        "connector_last_touch": ("string", "text", ()),
     }
     assert {s.description for s in specs.values()} == {"Set by the connector's scorer."}
     assert all(s.object_type == "contacts" and s.group == CONNECTOR_GROUP and not s.has_unique_value
@@ -89,6 +94,18 @@ def test_salesforce_fields_of_the_scorer_outputs(mappings: Mappings) -> None:
                                            "label": "Connector Status Reason", "type": "Text", "length": 255},
             "Connector_Score_Reason__c": {**base, "api_name": "Connector_Score_Reason__c",
                                           "label": "Connector Score Reason", "type": "Text", "length": 255},
+            "Connector_SLA_State__c": {**base, "api_name": "Connector_SLA_State__c", "label": "Connector SLA State",
+                                       "type": "Picklist", "picklist_values": ["On time", "Due soon", "Breached",
+                                                                               "Met"]},
+            "Connector_SLA_Due__c": {**base, "api_name": "Connector_SLA_Due__c", "label": "Connector SLA Due",
+                                     "type": "DateTime"},
+            "Connector_Touches_Before_MQL__c": {**base, "api_name": "Connector_Touches_Before_MQL__c",
+                                                "label": "Connector Touches Before MQL", "type": "Number",
+                                                "precision": 5, "scale": 0},
+            "Connector_First_Touch__c": {**base, "api_name": "Connector_First_Touch__c",
+                                         "label": "Connector First Touch", "type": "Text", "length": 255},
+            "Connector_Last_Touch__c": {**base, "api_name": "Connector_Last_Touch__c",
+                                        "label": "Connector Last Touch", "type": "Text", "length": 255},
         }
     assert {s.description for s in specs if s.api_name.startswith("Connector_")} == {"Set by the connector's scorer."}
 

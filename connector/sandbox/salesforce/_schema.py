@@ -196,6 +196,11 @@ _SCORE_OUTPUT_TYPES: dict[str, dict[str, Any]] = {
     "mql_date": {"type": "DateTime"},
     "status_reason": {"type": "Text", "length": 255},
     "reason": {"type": "Text", "length": 255},
+    "sla_state": {"type": "Picklist"},
+    "sla_due": {"type": "DateTime"},
+    "touches_before_mql": {"type": "Number", "precision": 5, "scale": 0},
+    "first_touch": {"type": "Text", "length": 255},
+    "last_touch": {"type": "Text", "length": 255},
 }
 
 

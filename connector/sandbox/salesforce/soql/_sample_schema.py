@@ -18,7 +18,8 @@ from ._static_schema import StaticSchema
 #: these equal to its ``DEFAULT_CUSTOM_FIELDS``)
 SCORE_OUTPUT_TYPES: dict[str, FieldType] = {
     "score": "double", "grade": "picklist", "status": "picklist", "mql_date": "datetime",
-    "status_reason": "string", "reason": "string",
+    "status_reason": "string", "reason": "string", "sla_state": "picklist", "sla_due": "datetime",
+    "touches_before_mql": "double", "first_touch": "string", "last_touch": "string",
 }
 
 
