@@ -72,10 +72,11 @@ def _stage_rows(people: Sequence[str], entries: Mapping[str, Mapping[int, int]])
             for i, s in enumerate(STAGES)]
 
 
-def _revenue(people: Iterable[str], deals: Sequence[Deal]) -> tuple[float, int]:
-    wanted = set(people)
-    won = [d for d in deals if wanted.intersection(d.people)]
-    return round(sum(d.amount for d in won), 2), len(won)
+def _revenue(people: Iterable[str], deals: Sequence[Deal], deals_of: Mapping[str, Sequence[int]]
+             ) -> tuple[float, int]:
+    """The won amount and deals of `people`, each deal once (`deals_of`: person -> indexes into `deals`)."""
+    won = {i for p in people for i in deals_of.get(p, ())}
+    return round(sum(deals[i].amount for i in won), 2), len(won)
 
 
 def funnel(moves: Iterable[Move], fields: Mapping[str, Mapping[str, Any]], deals: Sequence[Deal],
@@ -84,7 +85,11 @@ def funnel(moves: Iterable[Move], fields: Mapping[str, Mapping[str, Any]], deals
     definitions). `fields` holds each person's lead_source and owner; `deals` their won deals."""
     entries = {p: e for p, e in _entries(moves).items() if e and min(e.values()) >= since_ms}
     cohort = sorted(entries)
-    revenue, won = _revenue(cohort, deals)
+    deals_of: dict[str, list[int]] = {}
+    for index, deal in enumerate(deals):
+        for pid in deal.people:
+            deals_of.setdefault(pid, []).append(index)
+    revenue, won = _revenue(cohort, deals, deals_of)
     groups: dict[str, dict[str, list[str]]] = {g: {} for g in GROUPS}
     for pid in cohort:
         first = entries[pid]
@@ -98,7 +103,7 @@ def funnel(moves: Iterable[Move], fields: Mapping[str, Mapping[str, Any]], deals
         rows = []
         for value, members in sorted(groups[g].items()):
             stages = _stage_rows(members, entries)
-            group_revenue, group_won = _revenue(members, deals)
+            group_revenue, group_won = _revenue(members, deals, deals_of)
             rows.append({"group": value, "stages": {r["stage"]: r["people"] for r in stages},
                          "mql_to_customer": _rate(stages[-1]["people"], stages[0]["people"]),
                          "won_revenue": group_revenue, "won_deals": group_won})
