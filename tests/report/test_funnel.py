@@ -137,3 +137,16 @@ def test_a_deal_of_two_people_counts_once_overall_and_once_in_each_of_their_grou
     assert report["won_revenue"] == 700.0 and report["won_deals"] == 1
     assert [(r["group"], r["won_revenue"]) for r in report["by"]["owner"]] == [("o1", 700.0), ("o2", 700.0)]
     assert funnel(moves, fields, [], SINCE + 2 * DAY)["people"] == 0  # entered before the period
+
+
+def test_the_page_escapes_every_text_and_draws_without_scripts() -> None:
+    from connector.report.render import html_page, svg_bars, text_table
+
+    moves = [Move("a", "MQL", SINCE + DAY, 60, "m", "")]
+    report = {"period": {"since": "s", "until": "u"}, "models": [], "data_as_of": None,
+              **funnel(moves, {"a": {"lead_source": "<script>x</script>", "owner": "o&p"}}, [], SINCE)}
+    page = html_page("Funnel", report, [svg_bars("<People>", [("<MQL>", 1.0)])], tables(report))
+    assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page and "o&amp;p" in page
+    assert "&lt;MQL&gt;" in page and "<rect " in page
+    assert text_table(["a", "n"], [["x", 1_000], ["yy", 2]]).splitlines() == ["a       n", "--  -----", "x   1,000",
+                                                                                "yy      2"]
