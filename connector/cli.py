@@ -705,9 +705,76 @@ def _backtest(engine: Engine, mappings: Any, new_file: Path, months: int, html_o
     return {"ok": True, "report": report.to_json(), **({"html": str(html_out)} if html_out else {}), "_report": report}
 
 
+@cli.command()
+@click.argument("kind", type=click.Choice(["funnel", "scoring", "sla"]))
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="first day of the period (YYYY-MM-DD, UTC) [default: 12 months back]")
+@click.option("--csv", "csv_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="also write one CSV file per table into this directory")
+@click.option("--html", "html_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="also write a self-contained HTML page with charts")
+@config_option
+@json_option
+def report(kind: str, since: Any, csv_dir: Path | None, html_out: Path | None, config: Path | None,
+           as_json: bool) -> None:
+    """Reports from the store (no API calls, no credentials): `funnel` (stages, conversion, time in stage,
+    won revenue, by lead source, owner and month) and `scoring` (how the MQLs turned out by score band, grade
+    and rule, disqualification and recycle reasons, a suggested threshold that is never applied)."""
+    import time
+    from datetime import UTC
+
+    from .store import open_engine
+
+    if kind == "sla":
+        _fail(NotBuiltYet("`connector report sla`", "the reporting issue"), as_json)
+    now = int(time.time() * 1000)
+    since_ms = int(since.replace(tzinfo=UTC).timestamp() * 1000) if since else now - 365 * 86_400_000
+    try:
+        cfg = _load(config, store_only=True)
+        engine = open_engine(cfg.store.url)
+        payload, text_lines = _report(kind, engine, since_ms, now, csv_dir, html_out)
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+    _emit(payload, as_json, lambda: click.echo("\n".join(text_lines)))
+
+
+def _report(kind: str, engine: Engine, since_ms: int, now: int, csv_dir: Path | None, html_out: Path | None
+            ) -> tuple[dict[str, Any], list[str]]:
+    """Compute one report, write its CSV files and page if asked; its JSON payload and its text."""
+    from .report import calibration, funnel, render
+
+    if kind == "funnel":
+        report = funnel.funnel_report(engine, since_ms, now)
+        tables = funnel.tables(report)
+        title = "Funnel"
+        charts = [render.svg_bars("People per stage", [(r["stage"], r["people"]) for r in report["stages"]]),
+                  render.svg_bars("Won revenue by lead source",
+                                  [(r["group"], r["won_revenue"]) for r in report["by"]["lead_source"]])]
+    else:
+        report = calibration.calibration_report(engine, since_ms, now)
+        tables = calibration.tables(report)
+        title = "Scoring calibration"
+        charts = [render.svg_bars("Acceptance rate by score band at MQL time",
+                                  [(r["band"], r["accepted_rate"] or 0.0) for r in report["by_band"]], percent=True),
+                  render.svg_bars("Acceptance rate by grade",
+                                  [(r["grade"], r["accepted_rate"] or 0.0) for r in report["by_grade"]], percent=True)]
+    payload: dict[str, Any] = {"ok": True, "report": report}
+    try:
+        if csv_dir is not None:
+            payload["csv"] = render.write_csv(csv_dir, tables)
+        if html_out is not None:
+            html_out.write_text(render.html_page(title, report, charts, tables), encoding="utf-8")
+            payload["html"] = str(html_out)
+    except OSError as exc:
+        raise ConnectorError(f"cannot write the report: {exc.strerror}") from None
+    lines = [title, *render.header_lines(report)]
+    for _, table_title, headers, rows in tables:
+        lines += ["", table_title, render.text_table(headers, rows)]
+    return payload, lines
+
+
 _PLANNED = {
     "run": ("Sync on a schedule until stopped.", "the operations issue"),
-    "report": ("Handoff SLA, funnel and score quality reports.", "the reporting issue"),
 }
 for _name, (_summary, _issue) in _PLANNED.items():
     cli.add_command(_not_built(_name, _summary, _issue))

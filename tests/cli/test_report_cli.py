@@ -1,0 +1,91 @@
+"""`connector report`: the funnel and the scoring calibration from a demo's store alone (no system, no
+credentials): --json one object on stdout, --csv one file per table, --html a self-contained page with SVG
+charts; `report sla` is not built yet (exit 1)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store a demo synced (and scored), and the store-only config the demo writes beside it."""
+    tmp = tmp_path_factory.mktemp("report")
+    assert main(["demo", "--people", "200", "--seed", "4", "--store", f"sqlite:///{tmp}/d.db", "--rate-limits",
+                 "off", "--json"]) == 0
+    return tmp / "d.toml"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    capsys.readouterr()
+    code = main([*args, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+class Page(HTMLParser):
+    """What the page holds: SVG charts and their bars, and anything that would reach out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.svgs = self.rects = self.scripts = self.links = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.svgs += tag == "svg"
+        self.rects += tag == "rect"
+        self.scripts += tag == "script"
+        self.links += tag == "link" or any(v and "http" in v and k != "xmlns" for k, v in attrs)
+
+
+def test_the_funnel_as_json_csv_and_html(demo_store: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    page, out_dir = tmp_path / "funnel.html", tmp_path / "csv"
+    code, out = run(capsys, "report", "funnel", "--csv", str(out_dir), "--html", str(page),
+                    "--config", str(demo_store))
+    assert code == 0 and out["ok"] is True and out["html"] == str(page)
+    report = out["report"]
+    assert report["kind"] == "funnel" and report["models"][0]["version"] == 1 and report["data_as_of"]
+    stages = [r["people"] for r in report["stages"]]
+    assert [r["stage"] for r in report["stages"]] == ["MQL", "SAL", "SQL", "Opportunity", "Customer"]
+    assert stages[0] == report["people"] > 0 and stages == sorted(stages, reverse=True)
+    assert sum(r["stages"]["MQL"] for r in report["by"]["owner"]) == report["people"]
+    assert report["won_revenue"] > 0
+    assert sorted(Path(p).name for p in out["csv"]) == ["by_lead_source.csv", "by_month.csv", "by_owner.csv",
+                                                        "stages.csv"]
+    with (out_dir / "stages.csv").open(newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:2] == ["stage", "people"] and [int(r[1]) for r in rows[1:]] == stages
+    parsed = Page()
+    parsed.feed(page.read_text(encoding="utf-8"))
+    assert parsed.svgs >= 1 and parsed.rects >= 5 and parsed.scripts == 0 and parsed.links == 0
+
+
+def test_the_scoring_calibration_as_json_html_and_text(demo_store: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "scoring.html"
+    code, out = run(capsys, "report", "scoring", "--since", "2020-01-01", "--html", str(page),
+                    "--config", str(demo_store))
+    assert code == 0 and out["report"]["kind"] == "scoring"
+    report = out["report"]
+    assert report["period"]["since"] == "2020-01-01T00:00:00+00:00"
+    assert report["mqls"] == report["overall"]["mqls"] == sum(b["mqls"] for b in report["by_band"])
+    assert report["suggested_threshold"]["applied"] is False
+    parsed = Page()
+    parsed.feed(page.read_text(encoding="utf-8"))
+    assert parsed.svgs >= 1 and parsed.scripts == 0
+    capsys.readouterr()
+    assert main(["report", "scoring", "--config", str(demo_store)]) == 0
+    text = capsys.readouterr().out
+    assert "Suggested MQL threshold (a suggestion: never applied)" in text and "data as of: " in text
+
+
+def test_the_sla_report_is_not_built_yet(demo_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "report", "sla", "--config", str(demo_store))
+    assert code == 1 and out["ok"] is False and out["error"] == "NotBuiltYet"
