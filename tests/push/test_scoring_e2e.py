@@ -20,7 +20,7 @@ from connector.score.signals import to_ms
 from connector.store.models import PersonScore, StatusTransition
 from connector.store.scores import score_of
 
-from .conftest import World, hubspot_contacts, make_world
+from .conftest import World, hubspot_contacts, make_world, sf_type
 
 HS = ["connector_score", "connector_grade", "connector_status", "connector_mql_date", "salesforce_lead_id",
       "salesforce_contact_id", "lifecyclestage"]
@@ -176,19 +176,20 @@ def test_the_sla_clock_shows_in_both_systems_a_call_meets_it_and_silence_breache
     sync(world)
     shown = hubspot_contacts(world.sandbox, [*HS, "connector_sla_state", "connector_sla_due",
                                              "connector_touches_before_mql"])
-    sf = world.salesforce_sdk()
-
     def lead_of(hid: str) -> dict[str, Any]:  # a fresh session: the clock moves by days below
-        return world.salesforce_sdk().query(f"SELECT Id, Connector_SLA_State__c, Connector_SLA_Due__c, Connector_Touches_Before_MQL__c "
-                        f"FROM Lead WHERE Id = '{shown[hid]['salesforce_lead_id']}'")["records"][0]
+        soql = ("SELECT Id, Connector_SLA_State__c, Connector_SLA_Due__c, Connector_Touches_Before_MQL__c "
+                f"FROM Lead WHERE Id = '{shown[hid]['salesforce_lead_id']}'")
+        return world.salesforce_sdk().query(soql)["records"][0]
 
     for hid in (quiet, called):
         assert shown[hid]["connector_status"] == "MQL" and shown[hid]["connector_sla_state"] == "On time"
         lead = lead_of(hid)
         assert lead["Connector_SLA_State__c"] == "On time" and lead["Connector_Touches_Before_MQL__c"] >= 3
-        assert to_ms(lead["Connector_SLA_Due__c"]) == to_ms(shown[hid]["connector_sla_due"]) > now
-    sf.Task.create({"WhoId": shown[called]["salesforce_lead_id"], "Subject": "Intro call", "TaskSubtype": "Call",
-                    "Type": "Call", "Status": "Completed"})
+        due = to_ms(lead["Connector_SLA_Due__c"])
+        assert due is not None and due == to_ms(shown[hid]["connector_sla_due"]) and due > now
+    call = {"WhoId": shown[called]["salesforce_lead_id"], "Subject": "Intro call", "TaskSubtype": "Call",
+            "Type": "Call", "Status": "Completed"}
+    sf_type(world.salesforce_sdk(), "Task").create(call)
     sync(world)
     assert hubspot_contacts(world.sandbox, [*HS, "connector_sla_state"])[called]["connector_sla_state"] == "Met"
     assert lead_of(called)["Connector_SLA_State__c"] == "Met"
