@@ -1,12 +1,12 @@
 """Scoring, as a step of the people object: scored after people are reconciled, published with their writes.
 
-The people whose inputs changed since the last pass (`store.scores.candidates`), and everyone the
-reconcile step just resolved, are scored with `scoring.toml`; their status moves; and the writes that
-publish score and status join the people's own changes, so they ride in the same record writes (one
-batch slot per record), a new record is created with them, and `connector plan` shows exactly what the
-sync sends. A dry run scores from the people it reconciled in memory; a real run also saves the scores
-and status transitions, and records the pass once the push is done (`finish_pass`): a run that dies
-before it scores the same people again.
+The people whose inputs changed since the last pass (`store.scores.candidates`; in a dry run, also those
+whose unsaved fields differ from the store's) are scored with `scoring.toml` and their status moves. The
+writes that publish score and status join the people's own changes: they ride in the same record writes
+(one batch slot per record), a new record is created with them, and `connector plan` shows exactly what
+the sync sends. A dry run scores from the people it reconciled in memory; a real run also saves the
+scores and status transitions, and records the pass once the push is done (`finish_pass`): a run that
+dies before it scores the same people again.
 """
 
 from __future__ import annotations
