@@ -36,13 +36,14 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, time
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from ..score.timeline import Touch
+if TYPE_CHECKING:  # a type only: the scoring model imports this module, so it imports nothing of scoring
+    from ..score.timeline import Touch
 from .workhours import HOUR_MS, BusinessCalendar, add_working_ms, format_interval, parse_interval, working_ms_between
 
 __all__ = ["SLA_KINDS", "WEEKDAYS", "SlaResult", "SlaSpec", "SlaState", "TeamSpec", "calendar_for",
