@@ -718,32 +718,51 @@ def _backtest(engine: Engine, mappings: Any, new_file: Path, months: int, html_o
 def report(kind: str, since: Any, csv_dir: Path | None, html_out: Path | None, config: Path | None,
            as_json: bool) -> None:
     """Reports from the store (no API calls, no credentials): `funnel` (stages, conversion, time in stage,
-    won revenue, by lead source, owner and month) and `scoring` (how the MQLs turned out by score band, grade
-    and rule, disqualification and recycle reasons, a suggested threshold that is never applied)."""
+    won revenue, by lead source, owner and month), `sla` (the handoff clocks of `[sla]` in scoring.toml:
+    met, breached, on time and due soon by owner and ISO week, median working hours to the first sales
+    touch, the due-soon list) and `scoring` (how the MQLs turned out by score band, grade and rule,
+    disqualification and recycle reasons, a suggested threshold that is never applied)."""
     import time
     from datetime import UTC
 
     from .store import open_engine
 
-    if kind == "sla":
-        _fail(NotBuiltYet("`connector report sla`", "the reporting issue"), as_json)
     now = int(time.time() * 1000)
     since_ms = int(since.replace(tzinfo=UTC).timestamp() * 1000) if since else now - 365 * 86_400_000
     try:
         cfg = _load(config, store_only=True)
+        spec = _sla_spec(cfg) if kind == "sla" else None
         engine = open_engine(cfg.store.url)
-        payload, text_lines = _report(kind, engine, since_ms, now, csv_dir, html_out)
+        payload, text_lines = _report(kind, engine, since_ms, now, csv_dir, html_out, spec)
     except ConnectorError as exc:
         _fail(exc, as_json)
     _emit(payload, as_json, lambda: click.echo("\n".join(text_lines)))
 
 
-def _report(kind: str, engine: Engine, since_ms: int, now: int, csv_dir: Path | None, html_out: Path | None
-            ) -> tuple[dict[str, Any], list[str]]:
-    """Compute one report, write its CSV files and page if asked; its JSON payload and its text."""
-    from .report import calibration, funnel, render
+def _sla_spec(cfg: ConnectorConfig) -> Any:
+    """The `[sla]` table the SLA report judges by; without one there is no clock to report (exit 2)."""
+    mappings = _load_mappings(cfg)
+    spec = mappings.scoring.sla if mappings.scoring is not None else None
+    if spec is None:
+        raise ConfigError([ConfigProblem(str(cfg.mappings.directory), "scoring.toml [sla]",
+                                         "no [sla] table in scoring.toml: there is no handoff clock to report",
+                                         "add an [sla] table to scoring.toml (see the one shipped in mappings/)")])
+    return spec
 
-    if kind == "funnel":
+
+def _report(kind: str, engine: Engine, since_ms: int, now: int, csv_dir: Path | None, html_out: Path | None,
+            spec: Any = None) -> tuple[dict[str, Any], list[str]]:
+    """Compute one report, write its CSV files and page if asked; its JSON payload and its text."""
+    from .report import calibration, funnel, render, sla_report
+
+    if kind == "sla":
+        report = sla_report.sla_report(engine, spec, since_ms, now)
+        tables = sla_report.tables(report)
+        title = "Handoff SLA"
+        charts = [render.svg_bars("Breaches per week (ISO week of the MQL)",
+                                  [(r["week"], r["breached"]) for r in report["by_week"]]),
+                  render.svg_bars("Breaches by owner", [(r["owner"], r["breached"]) for r in report["by_owner"]])]
+    elif kind == "funnel":
         report = funnel.funnel_report(engine, since_ms, now)
         tables = funnel.tables(report)
         title = "Funnel"

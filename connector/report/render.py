@@ -40,11 +40,16 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def header_lines(report: Mapping[str, Any]) -> list[str]:
-    """What every report states: its period, the scoring model version(s) and the data's freshness."""
+    """What every report states: its period (and the SLA settings, for the SLA report), the scoring model
+    version(s) and the data's freshness."""
     models = ", ".join(f"version {m['version']} ({m['hash']})" for m in report["models"]) or "none recorded"
-    return [f"period: {report['period']['since']} to {report['period']['until']}",
-            f"scoring model: {models}",
-            f"data as of: {report['data_as_of'] or 'no finished sync run'}"]
+    lines = [f"period: {report['period']['since']} to {report['period']['until']}"]
+    sla = report.get("sla")
+    if sla:  # the SLA report also states the clock it judged by
+        teams = "".join(f"; team {t['team']} in {t['time_zone']}" for t in sla["teams"])
+        lines.append(f"SLA: first sales touch within {sla['hours']:g} working hours (due soon with "
+                     f"{sla['due_soon_hours']:g} left), time zone {sla['time_zone']}{teams}")
+    return [*lines, f"scoring model: {models}", f"data as of: {report['data_as_of'] or 'no finished sync run'}"]
 
 
 def write_csv(directory: Path, tables: Sequence[Table]) -> list[str]:

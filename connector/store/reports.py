@@ -1,5 +1,6 @@
 """What the reports read from the store (SQL only): status transitions, the people's report fields, their
-won deals, their current grade and rules, the scoring model versions and the data's freshness.
+won deals, their current grade and rules, their sales touches, the scoring model versions and the data's
+freshness.
 
 Every read is one query or chunked by person, and returns plain rows: the report modules compute the
 figures from them (and are tested on hand-written rows), so a 100,000-person store reports in seconds.
@@ -7,18 +8,20 @@ figures from them (and are tested on hand-written rows), so a 100,000-person sto
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from ..score.timeline import Touch
 from .models import PersonField, PersonScore, ScoringModelVersion, StatusTransition, SyncRun
 from .scores import opportunities_by_person
+from .timeline import touches_for
 
-__all__ = ["Move", "Deal", "moves_since", "person_fields", "won_deals", "current_scores", "model_versions_of",
-           "data_as_of"]
+__all__ = ["Move", "Deal", "moves_since", "mqls_since", "person_fields", "won_deals", "current_scores",
+           "touches_of", "model_versions_of", "data_as_of"]
 
 _CHUNK = 500
 
@@ -59,6 +62,24 @@ def moves_since(engine: Engine, since_ms: int, *, whole_history: bool) -> list[M
     with Session(engine) as session:
         rows = session.execute(query.order_by(col(t.person_id), col(t.at), col(t.id))).all()
     return [Move(p, s, int(a), sc, m or "", r or "") for p, s, a, sc, m, r in rows]
+
+
+def mqls_since(engine: Engine, since_ms: int) -> list[Move]:
+    """The transitions to MQL at or after `since_ms` (each one an SLA clock), in time order per person."""
+    t = StatusTransition
+    query = (select(col(t.person_id), col(t.to_status), col(t.at), col(t.score), col(t.model_hash), col(t.reason))
+             .where(col(t.to_status) == "MQL", col(t.at) >= since_ms))
+    with Session(engine) as session:
+        rows = session.execute(query.order_by(col(t.person_id), col(t.at), col(t.id))).all()
+    return [Move(p, s, int(a), sc, m or "", r or "") for p, s, a, sc, m, r in rows]
+
+
+def touches_of(engine: Engine, person_ids: Sequence[str], kinds: Collection[str]) -> dict[str, list[Touch]]:
+    """The touches of `kinds` (e.g. the SLA's sales touches) of each of `person_ids`, in time order: the
+    scorer's timeline (`store.timeline.touches_for`, read in chunks of ids), the other kinds left out."""
+    wanted = frozenset(kinds)
+    return {pid: [t for t in touches if t.kind in wanted]
+            for pid, touches in touches_for(engine, sorted(set(person_ids))).items()}
 
 
 def person_fields(engine: Engine, person_ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:

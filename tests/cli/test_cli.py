@@ -110,7 +110,7 @@ def test_unknown_command_is_a_usage_error() -> None:
 
 
 def test_not_built_commands_say_so_in_json_with_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["report", "sla", "--json", "--config", str(EXAMPLE)]) == 1
+    assert main(["run", "--json", "--config", str(EXAMPLE)]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out == {"ok": False, "error": "NotBuiltYet", "message": out["message"]}
     assert "not built yet" in out["message"]
