@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from connector.score.timeline import Touch  # first: connector.report.sla imported first cannot import connector.score
+from connector.score.timeline import Touch
 from connector.report.render import header_lines
 from connector.report.sla import SlaSpec
 from connector.report.sla_report import sla, sla_report, tables
