@@ -99,3 +99,19 @@ def test_the_funnel_and_backtest_pages_draw_their_charts(store: Path, tmp_path: 
     assert drawn[FUNNEL_BLUE] > 500, drawn.most_common(5)  # the funnel's bars, as pixels on the screen
     drawn = screenshot(backtest, tmp_path / "backtest.png", tmp_path / "profile-2")
     assert drawn[BACKTEST_BLUE] > 100 and drawn[BACKTEST_ORANGE] > 100, drawn.most_common(5)  # both models' bars
+
+
+def test_the_sla_page_draws_its_charts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """On the hand-worked SLA store of test_sla_report (the demo's few MQL clocks would draw next to nothing)."""
+    from .test_sla_report import seed
+
+    seed(f"sqlite:///{tmp_path}/sla.db").dispose()
+    config = tmp_path / "c.toml"
+    mappings = ROOT / "mappings"
+    config.write_text(f'[store]\nurl = "sqlite:///{tmp_path}/sla.db"\n\n[mappings]\ndirectory = "{mappings}"\n')
+    page = tmp_path / "sla.html"
+    assert main(["report", "sla", "--since", "2020-01-01", "--html", str(page), "--config", str(config),
+                 "--json"]) == 0
+    capsys.readouterr()
+    drawn = screenshot(page, tmp_path / "sla.png", tmp_path / "profile-sla")
+    assert drawn[FUNNEL_BLUE] > 100, drawn.most_common(5)  # breaches per week and by owner
