@@ -2,7 +2,7 @@
 screenshotted, and the charts' bars found in the picture by their colours. The pages are self-contained (inline
 SVG, no script, no download), so they render with no network.
 
-Without Chromium the test is skipped (and says so); where .ci/run installed it (CONNECTOR_REQUIRE_CHROMIUM=1) a
+Without Chromium the test is skipped (and says so); where .ci/run installed it (REPORTS_REQUIRE_CHROMIUM=1) a
 browser that cannot be found is a failure, not a skip.
 """
 
@@ -25,7 +25,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FUNNEL_BLUE = (0x3B, 0x6E, 0xA8)
 BACKTEST_BLUE, BACKTEST_ORANGE = (0x4E, 0x79, 0xA7), (0xF2, 0x8E, 0x2B)
 
-if CHROMIUM is None and os.environ.get("CONNECTOR_REQUIRE_CHROMIUM") == "1":
+if CHROMIUM is None and os.environ.get("REPORTS_REQUIRE_CHROMIUM") == "1":
     raise RuntimeError("chromium was installed for the HTML report test but is not on PATH")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (apt-get install chromium)")
 
