@@ -6,8 +6,9 @@ The same code runs on SQLite (the default; WAL mode so readers never block the s
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -22,7 +23,10 @@ from sqlmodel import Session, create_engine
 
 from ..errors import ConfigError, ConfigProblem, ConnectorError
 
-__all__ = ["open_engine", "migrate", "current_revision", "head_revision", "MIGRATIONS_DIR", "upsert_insert"]
+__all__ = ["open_engine", "migrate", "current_revision", "head_revision", "MIGRATIONS_DIR", "upsert_insert", "IN_CHUNK",
+           "in_chunks"]
+
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -76,6 +80,16 @@ def _sqlite_directory(database: Path) -> None:
         raise ConfigError([ConfigProblem(
             "config", "[store].url", f"the SQLite store {database} is not writable: no write permission on {where}",
             "give the connector's user write access there, or point [store].url elsewhere (CONNECTOR_STORE_URL)")])
+
+
+#: ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits, few enough round trips
+IN_CHUNK = 500
+
+
+def in_chunks(ids: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """`ids` in slices of `size`, for the IN (...) lists of the store's chunked reads."""
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
 
 
 def upsert_insert(session: Session) -> Any:

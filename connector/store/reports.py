@@ -16,14 +16,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from ..score.timeline import Touch
+from .db import in_chunks
 from .models import PersonField, PersonScore, ScoringModelVersion, StatusTransition, SyncRun
 from .scores import opportunities_by_person
 from .timeline import touches_for
 
 __all__ = ["Move", "Deal", "moves_since", "mqls_since", "person_fields", "won_deals", "current_scores",
            "touches_of", "model_versions_of", "data_as_of"]
-
-_CHUNK = 500
 
 
 class Move(NamedTuple):
@@ -43,11 +42,6 @@ class Deal(NamedTuple):
     key: str
     amount: float
     people: tuple[str, ...]
-
-
-def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start:start + _CHUNK]
 
 
 def moves_since(engine: Engine, since_ms: int, *, whole_history: bool) -> list[Move]:
@@ -86,7 +80,7 @@ def person_fields(engine: Engine, person_ids: Sequence[str], fields: Sequence[st
     """The unified `fields` (e.g. lead_source, owner) of `person_ids`."""
     out: dict[str, dict[str, Any]] = {}
     with Session(engine) as session:
-        for part in _chunks(sorted(set(person_ids))):
+        for part in in_chunks(sorted(set(person_ids))):
             for pid, name, value in session.execute(select(
                     col(PersonField.person_id), col(PersonField.field), col(PersonField.value)).where(
                     col(PersonField.person_id).in_(part), col(PersonField.field).in_(list(fields)))).all():
@@ -145,7 +139,7 @@ def current_scores(engine: Engine, person_ids: Sequence[str]) -> dict[str, tuple
     """Each person's current grade and the rules of their current breakdown."""
     out: dict[str, tuple[str | None, tuple[str, ...]]] = {}
     with Session(engine) as session:
-        for part in _chunks(sorted(set(person_ids))):
+        for part in in_chunks(sorted(set(person_ids))):
             for pid, grade, breakdown in session.execute(select(
                     col(PersonScore.person_id), col(PersonScore.grade), col(PersonScore.breakdown)).where(
                     col(PersonScore.person_id).in_(part))).all():

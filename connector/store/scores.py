@@ -8,7 +8,7 @@ the status transitions it caused in one transaction per chunk.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 
 from ..score.signals import LinkedRecord
 from ..score.timeline import Touch
-from .db import upsert_insert
+from .db import IN_CHUNK, in_chunks, upsert_insert
 from .models import (
     Link,
     ParkedRecord,
@@ -36,7 +36,7 @@ __all__ = ["LinkedRecord", "all_person_ids", "linked_records", "ScoringInputs", 
            "opportunities_by_person", "model_versions", "record_model", "record_pass", "save_scores", "score_of",
            "scoring_inputs", "stored_scores", "transitions_of"]
 
-CHUNK = 500
+CHUNK = IN_CHUNK
 _PASS = "scoring:last-pass"
 PERSON_OBJECTS = (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact"))
 _OPPORTUNITY_OBJECTS = (("salesforce", "Opportunity"), ("salesforce", "OpportunityContactRole"),
@@ -50,11 +50,6 @@ class ScoringInputs:
     fields: dict[str, dict[str, Any]]
     records: dict[str, list[LinkedRecord]]
     touches: dict[str, list[Touch]]
-
-
-def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i:i + CHUNK]
 
 
 def last_pass(engine: Engine) -> dict[str, Any] | None:
@@ -119,7 +114,7 @@ def _changed_opportunity_people(engine: Engine, since: int) -> set[str]:
         hubspot = {str(c) for _, d in fetched("deals") for c in (d.get("_associations") or {}).get("contacts") or []}
         out: set[str] = set()
         for system, object_type, ids in (("salesforce", "Contact", contacts), ("hubspot", "contacts", hubspot)):
-            for part in _chunks(sorted(ids)):
+            for part in in_chunks(sorted(ids)):
                 out.update(session.execute(select(col(Link.person_id)).where(
                     col(Link.system) == system, col(Link.object_type) == object_type,
                     col(Link.record_id).in_(part))).scalars())
@@ -136,7 +131,7 @@ def scoring_inputs(engine: Engine, person_ids: Sequence[str], touches: bool = Tr
     fields: dict[str, dict[str, Any]] = {p: {} for p in person_ids}
     records: dict[str, list[LinkedRecord]] = {p: [] for p in person_ids}
     with Session(engine) as session:
-        for part in _chunks(person_ids):
+        for part in in_chunks(person_ids):
             for pid, name, value in session.execute(select(
                     col(PersonField.person_id), col(PersonField.field), col(PersonField.value)).where(
                     col(PersonField.person_id).in_(part))).all():
@@ -168,7 +163,7 @@ def opportunities_by_person(engine: Engine, person_ids: Sequence[str] | None = N
         if person_ids is None:
             links.update(((s, o, r), p) for s, o, r, p in session.execute(query).all())
         else:
-            for part in _chunks(sorted(set(person_ids))):
+            for part in in_chunks(sorted(set(person_ids))):
                 links.update(((s, o, r), p) for s, o, r, p in session.execute(
                     query.where(col(Link.person_id).in_(part))).all())
         links.update(extra_links or {})
@@ -182,7 +177,7 @@ def opportunities_by_person(engine: Engine, person_ids: Sequence[str] | None = N
             contact = str((data or {}).get("ContactId") or "")
             if contact in contacts:
                 wanted.setdefault(str(data.get("OpportunityId")), set()).add(links[("salesforce", "Contact", contact)])
-        for part in _chunks(leads):
+        for part in in_chunks(leads):
             for rid, data in session.execute(select(col(SourceRecord.record_id), col(SourceRecord.data)).where(
                     col(SourceRecord.system) == "salesforce", col(SourceRecord.object_type) == "Lead",
                     col(SourceRecord.record_id).in_(part))).all():
@@ -197,7 +192,7 @@ def opportunities_by_person(engine: Engine, person_ids: Sequence[str] | None = N
 
         columns = (col(SourceRecord.record_id), col(SourceRecord.changed_at), col(SourceRecord.modified_at),
                    col(SourceRecord.fetched_at), col(SourceRecord.data))
-        for part in _chunks(sorted(wanted)):
+        for part in in_chunks(sorted(wanted)):
             for rid, changed, modified, fetched, data in session.execute(select(*columns).where(
                     col(SourceRecord.system) == "salesforce", col(SourceRecord.object_type) == "Opportunity",
                     col(SourceRecord.record_id).in_(part), ~col(SourceRecord.deleted))).all():
@@ -227,7 +222,7 @@ def linked_records(engine: Engine, roles: Mapping[str, Sequence[tuple[str, str, 
         by_kind.setdefault((s, o), []).append(r)
     with Session(engine) as session:
         for (system, object_type), ids in by_kind.items():
-            for part in _chunks(ids):
+            for part in in_chunks(ids):
                 for rid, changed, modified, deleted, data, fetched in session.execute(select(
                         col(SourceRecord.record_id), col(SourceRecord.changed_at), col(SourceRecord.modified_at),
                         col(SourceRecord.deleted), col(SourceRecord.data), col(SourceRecord.fetched_at)).where(
@@ -243,7 +238,7 @@ def linked_records(engine: Engine, roles: Mapping[str, Sequence[tuple[str, str, 
 def stored_scores(engine: Engine, person_ids: Sequence[str]) -> dict[str, PersonScore]:
     out: dict[str, PersonScore] = {}
     with Session(engine) as session:
-        for part in _chunks(person_ids):
+        for part in in_chunks(person_ids):
             for row in session.execute(select(PersonScore).where(col(PersonScore.person_id).in_(part))).scalars():
                 session.expunge(row)
                 out[row.person_id] = row

@@ -14,21 +14,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 import json
-from datetime import datetime, UTC
 from typing import Any, NamedTuple
 
 from sqlalchemy import String, case, func, literal, or_, select
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col
 
+from ..score.signals import to_ms
 from ..score.timeline import Touch, dedupe
+from .db import IN_CHUNK, in_chunks
 from .models import Engagement, Link, Person
 from .models import SourceRecord as StoredRecord
 
 __all__ = ["touches_for", "people_touched_since", "ACTIVITY_OBJECTS", "CHUNK"]
 
-#: ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits, few enough round trips
-CHUNK = 500
+#: ids per IN (...) list (the store's one size, `db.IN_CHUNK`)
+CHUNK = IN_CHUNK
 
 #: HubSpot activity object -> (touch kind, the property that titles it)
 _HUBSPOT_ACTIVITIES: dict[str, tuple[str, str | None]] = {
@@ -40,38 +41,10 @@ ACTIVITY_OBJECTS: dict[str, tuple[str, ...]] = {"hubspot": tuple(_HUBSPOT_ACTIVI
                                                 "salesforce": _SALESFORCE_ACTIVITIES}
 #: engagement kinds that are not touches (a delivery is the sender's act, not the person's)
 _NOT_TOUCHES = ("email_delivered",)
-_NOON_MS = 12 * 3_600_000
 
 RecordKey = tuple[str, str, str]  # (system, object_type, record_id)
 #: person id -> (their records, their current e-mail address), for people the store does not hold yet
 Known = Mapping[str, tuple[Sequence[RecordKey], str | None]]
-
-
-def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield list(items[start:start + CHUNK])
-
-
-def _ms(value: Any) -> int | None:
-    """Epoch ms of an ISO date-time (either system's format), a date (noon UTC) or epoch ms; None if neither."""
-    if isinstance(value, str):
-        if len(value) == 10 and value[4:5] == "-":  # a date: noon UTC, so no time zone moves it to another day
-            try:
-                return int(datetime.fromisoformat(value).replace(tzinfo=UTC).timestamp() * 1000) + _NOON_MS
-            except ValueError:
-                return None
-        if value.isdigit():
-            return int(value)
-        try:
-            parsed = datetime.fromisoformat(value)  # Python 3.11 reads "Z" and "+0000" itself
-        except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return int(parsed.timestamp() * 1000)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(value)
-    return None
 
 
 def _sf_object(record_id: str) -> str | None:
@@ -97,7 +70,7 @@ class _People:
                 self.by_record[key] = person_id
             if email:
                 current[email].add(person_id)
-        for chunk in _chunks(ids):
+        for chunk in in_chunks(ids):
             for person_id, system, object_type, record_id in conn.execute(
                     select(col(Link.person_id), col(Link.system), col(Link.object_type), col(Link.record_id))
                     .where(col(Link.person_id).in_(chunk))).all():
@@ -118,7 +91,7 @@ class _People:
         # an address that is someone's current one is theirs alone: an old holder does not get its events
         # (asked of the whole store, so the answer does not depend on which people were asked together)
         old_only = sorted(e for e in self.addresses if e not in current)
-        for chunk in _chunks(old_only):
+        for chunk in in_chunks(old_only):
             for (email,) in conn.execute(select(col(Person.email_norm)).where(col(Person.email_norm).in_(chunk))
                                          .distinct()):
                 self.addresses.pop(str(email), None)
@@ -143,7 +116,7 @@ def _engagement_touches(conn: Connection, people: _People) -> Iterator[tuple[str
                col(Engagement.subject_id), col(Engagement.occurred_at), *_engagement_detail(),
                case((col(Engagement.kind) == "email_bounce", col(Engagement.data)["hard"].as_string()), else_=None))
     for subject_system, owners in by_subject:
-        for chunk in _chunks(sorted(owners)):
+        for chunk in in_chunks(sorted(owners)):
             rows = conn.execute(select(*columns).where(
                 col(Engagement.subject_system) == subject_system, col(Engagement.subject_id).in_(chunk),
                 col(Engagement.kind).not_in(_NOT_TOUCHES))).all()
@@ -259,7 +232,7 @@ def _salesforce_subjects(row: _Activity) -> list[tuple[str, str]]:
 def _touch(system: str, row: _Activity) -> Touch | None:
     if not row.kind or row.deleted:
         return None
-    at = _ms(row.at)
+    at = to_ms(row.at)
     if at is None:
         return None
     return Touch(kind=row.kind, at=at, system=system, source_id=row.record_id, owner=row.owner,
@@ -340,7 +313,7 @@ def _linked(conn: Connection, system: str, ids_by_type: dict[str, set[str]]) -> 
     """The people the given records are linked to (any role)."""
     out: set[str] = set()
     for object_type, ids in ids_by_type.items():
-        for chunk in _chunks(sorted(ids)):
+        for chunk in in_chunks(sorted(ids)):
             out.update(conn.execute(select(col(Link.person_id)).where(
                 col(Link.system) == system, col(Link.object_type) == object_type,
                 col(Link.record_id).in_(chunk))).scalars())
@@ -351,12 +324,12 @@ def _holders(conn: Connection, addresses: set[str]) -> set[str]:
     """The people an e-mail event's address belongs to: whoever has it now, else whoever's records had it."""
     out: set[str] = set()
     left = set(addresses)
-    for chunk in _chunks(sorted(addresses)):
+    for chunk in in_chunks(sorted(addresses)):
         for person_id, email in conn.execute(select(col(Person.id), col(Person.email_norm))
                                              .where(col(Person.email_norm).in_(chunk))):
             out.add(person_id)
             left.discard(email)
-    for chunk in _chunks(sorted(left)):
+    for chunk in in_chunks(sorted(left)):
         out.update(conn.execute(
             select(col(Link.person_id)).join(StoredRecord, (col(StoredRecord.system) == col(Link.system))
                                               & (col(StoredRecord.object_type) == col(Link.object_type))
