@@ -20,9 +20,9 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
+from .render import iso
 from ..store.reports import Move
 
 __all__ = ["calibration", "calibration_report", "tables", "BAND"]
@@ -124,10 +124,6 @@ def _suggest(by_band: list[dict[str, Any]], overall: dict[str, Any], min_mqls: i
                         "rate: not enough evidence for a suggestion"}
 
 
-def _iso(ms: int | None) -> str | None:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds") if ms is not None else None
-
-
 def calibration_report(engine: Any, since_ms: int, now_ms: int | None = None, min_mqls: int = 10
                        ) -> dict[str, Any]:
     """The calibration from the store: the report with its period, model versions and data freshness."""
@@ -137,9 +133,9 @@ def calibration_report(engine: Any, since_ms: int, now_ms: int | None = None, mi
     moves = moves_since(engine, since_ms, whole_history=False)
     mql_people = sorted({m.person_id for m in moves if m.to_status == "MQL"})
     body = calibration(moves, current_scores(engine, mql_people), since_ms, min_mqls)
-    return {"kind": "scoring", "period": {"since": _iso(since_ms), "until": _iso(now_ms)},
+    return {"kind": "scoring", "period": {"since": iso(since_ms), "until": iso(now_ms)},
             "models": model_versions_of(engine, {m.model_hash for m in moves}),
-            "data_as_of": _iso(data_as_of(engine)), **body}
+            "data_as_of": iso(data_as_of(engine)), **body}
 
 
 def _pct(value: float | None) -> str:

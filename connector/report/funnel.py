@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from .render import iso
 from ..store.reports import Deal, Move
 
 __all__ = ["STAGES", "funnel", "funnel_report", "tables"]
@@ -112,10 +113,6 @@ def funnel(moves: Iterable[Move], fields: Mapping[str, Mapping[str, Any]], deals
             "by": by}
 
 
-def _iso(ms: int | None) -> str | None:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds") if ms is not None else None
-
-
 def funnel_report(engine: Any, since_ms: int, now_ms: int | None = None) -> dict[str, Any]:
     """The funnel from the store: the report with its period, model versions and data freshness."""
     from ..store.reports import data_as_of, model_versions_of, moves_since, person_fields, won_deals
@@ -125,9 +122,9 @@ def funnel_report(engine: Any, since_ms: int, now_ms: int | None = None) -> dict
     people = sorted({m.person_id for m in moves if m.to_status in _RANK})
     body = funnel(moves, person_fields(engine, people, ("lead_source", "owner")), won_deals(engine, people),
                   since_ms)
-    return {"kind": "funnel", "period": {"since": _iso(since_ms), "until": _iso(now_ms)},
+    return {"kind": "funnel", "period": {"since": iso(since_ms), "until": iso(now_ms)},
             "models": model_versions_of(engine, {m.model_hash for m in moves if m.at >= since_ms}),
-            "data_as_of": _iso(data_as_of(engine)), **body}
+            "data_as_of": iso(data_as_of(engine)), **body}
 
 
 def _pct(value: float | None) -> str:

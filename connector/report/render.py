@@ -8,13 +8,19 @@ from __future__ import annotations
 import csv
 import html
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Table", "text_table", "header_lines", "write_csv", "svg_bars", "html_page"]
+__all__ = ["Table", "iso", "text_table", "header_lines", "write_csv", "svg_bars", "html_page"]
 
 #: (name, title, headers, rows): the name names the CSV file, the title heads the table
 Table = tuple[str, str, list[str], list[list[Any]]]
+
+
+def iso(ms: int | None) -> str | None:
+    """An epoch-ms time as the reports print it (ISO 8601, UTC, to the second); None stays None."""
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds") if ms is not None else None
 
 
 def _cell(value: Any) -> str:

@@ -23,11 +23,12 @@ import statistics
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..score.timeline import Touch
+from .render import iso
 from ..store.reports import Move
 from .sla import SLA_KINDS, SlaSpec, first_sales_touch, sla_state
 from .workhours import HOUR_MS
@@ -47,10 +48,6 @@ class _Clock:
     due_at: int
     taken_ms: int | None
     left_ms: int
-
-
-def _iso(ms: int | None) -> str | None:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds") if ms is not None else None
 
 
 def _week(ms: int, zone: str) -> str:
@@ -119,7 +116,7 @@ def sla(mqls: Iterable[Move], owners: Mapping[str, str | None], touches: Mapping
     return {"sla": settings(spec), **_counts(clocks),
             "by_owner": [{"owner": o, **_counts(cs)} for o, cs in sorted(by_owner.items())],
             "by_week": [{"week": w, **_counts(cs)} for w, cs in sorted(by_week.items())],
-            "due_soon_list": [{"person_id": c.person_id, "owner": c.owner, "due_at": _iso(c.due_at),
+            "due_soon_list": [{"person_id": c.person_id, "owner": c.owner, "due_at": iso(c.due_at),
                                "working_hours_left": _hours(c.left_ms)} for c in due]}
 
 
@@ -133,9 +130,9 @@ def sla_report(engine: Any, spec: SlaSpec, since_ms: int, now_ms: int | None = N
     owners = {pid: (None if f.get("owner") in (None, "") else str(f["owner"]))
               for pid, f in person_fields(engine, people, ("owner",)).items()}
     body = sla(mqls, owners, touches_of(engine, people, SLA_KINDS), spec, since_ms, now_ms)
-    return {"kind": "sla", "period": {"since": _iso(since_ms), "until": _iso(now_ms)},
+    return {"kind": "sla", "period": {"since": iso(since_ms), "until": iso(now_ms)},
             "models": model_versions_of(engine, {m.model_hash for m in mqls}),
-            "data_as_of": _iso(data_as_of(engine)), **body}
+            "data_as_of": iso(data_as_of(engine)), **body}
 
 
 def _pct(value: float | None) -> str:
