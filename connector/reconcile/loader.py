@@ -71,6 +71,8 @@ __all__ = [
     "listing",
     "load_contacts",
     "load_mappings",
+    "Collector",
+    "loc_path",
     "load_opportunities",
     "parse_contacts",
     "parse_opportunities",
@@ -119,8 +121,8 @@ def suggest(value: str, allowed: Iterable[str], what: str = "allowed") -> str:
     return f"{head}{what}: {listing(options, str(value))}"
 
 
-class _Collector:
-    """Accumulates problems for one file."""
+class Collector:
+    """Accumulates problems for one file (the scoring file's loader uses it too)."""
 
     def __init__(self, file: str) -> None:
         self.file = file
@@ -130,7 +132,7 @@ class _Collector:
         self.problems.append(MappingProblem(self.file, path, message, hint))
 
 
-def _loc_path(loc: Sequence[int | str]) -> str:
+def loc_path(loc: Sequence[int | str]) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -159,11 +161,11 @@ def _model_at(root: type[BaseModel], loc: Sequence[int | str]) -> type[BaseModel
 
 
 def _pydantic_problems(
-    col: _Collector, root: type[BaseModel], exc: ValidationError, prefix: tuple[str, ...] = ()
+    col: Collector, root: type[BaseModel], exc: ValidationError, prefix: tuple[str, ...] = ()
 ) -> None:
     for err in exc.errors():
         loc = err["loc"]
-        path = _loc_path(prefix + tuple(loc))
+        path = loc_path(prefix + tuple(loc))
         if err["type"] == "extra_forbidden":
             owner = _model_at(root, loc[:-1])
             allowed = list(owner.model_fields) if owner else []
@@ -172,7 +174,7 @@ def _pydantic_problems(
             col.add(path, err["msg"], f"got {err.get('input')!r}")
 
 
-def _read(path: Path, col: _Collector) -> dict[str, Any] | None:
+def _read(path: Path, col: Collector) -> dict[str, Any] | None:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -181,7 +183,7 @@ def _read(path: Path, col: _Collector) -> dict[str, Any] | None:
     return _parse_toml(text, col)
 
 
-def _parse_toml(text: str, col: _Collector) -> dict[str, Any] | None:
+def _parse_toml(text: str, col: Collector) -> dict[str, Any] | None:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -189,7 +191,7 @@ def _parse_toml(text: str, col: _Collector) -> dict[str, Any] | None:
         return None
 
 
-def _check_settings(col: _Collector, s: SettingsSpec) -> None:
+def _check_settings(col: Collector, s: SettingsSpec) -> None:
     if s.default_region not in phonenumbers.SUPPORTED_REGIONS:
         col.add("settings.default_region", f"unknown phone region {s.default_region!r}",
                 suggest(s.default_region, phonenumbers.SUPPORTED_REGIONS, "use a two-letter ISO region like 'US'"))
@@ -201,14 +203,14 @@ def _check_settings(col: _Collector, s: SettingsSpec) -> None:
                 suggest(s.tie_breaker, ("hubspot", "salesforce")))
 
 
-def _check_choice(col: _Collector, path: str, value: str, allowed: Sequence[str], what: str) -> bool:
+def _check_choice(col: Collector, path: str, value: str, allowed: Sequence[str], what: str) -> bool:
     if value in allowed:
         return True
     col.add(path, f"unknown {what} {value!r}", suggest(value, allowed))
     return False
 
 
-def _check_name(col: _Collector, path: str, name: str, known: Iterable[str], where: str, custom_hint: str) -> bool:
+def _check_name(col: Collector, path: str, name: str, known: Iterable[str], where: str, custom_hint: str) -> bool:
     known_set = set(known)
     if name in known_set:
         return True
@@ -218,7 +220,7 @@ def _check_name(col: _Collector, path: str, name: str, known: Iterable[str], whe
 
 
 def _check_values(
-    col: _Collector,
+    col: Collector,
     base: str,
     values: ValuesSpec,
     hs_enum: Sequence[str] | None,
@@ -266,7 +268,7 @@ def _check_values(
 
 
 def _build_transforms(
-    col: _Collector, base: str, spec: ContactFieldSpec | DealFieldSpec, settings: SettingsSpec,
+    col: Collector, base: str, spec: ContactFieldSpec | DealFieldSpec, settings: SettingsSpec,
     stage: StageMap | None,
 ) -> Chain:
     chain: list[Transform] = []
@@ -314,7 +316,7 @@ def _simple_transform(name: str, spec: ContactFieldSpec | DealFieldSpec, setting
 
 
 def _check_field_common(
-    col: _Collector, base: str, name: str, spec: ContactFieldSpec | DealFieldSpec, has_sf: bool,
+    col: Collector, base: str, name: str, spec: ContactFieldSpec | DealFieldSpec, has_sf: bool,
 ) -> None:
     if not _NAME_RE.match(name):
         col.add(base, f"field name {name!r} must be lower_snake_case",
@@ -349,7 +351,7 @@ _KEEPS_DESTINATION: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
-def _check_rule_direction(col: _Collector, base: str, spec: ContactFieldSpec | DealFieldSpec) -> None:
+def _check_rule_direction(col: Collector, base: str, spec: ContactFieldSpec | DealFieldSpec) -> None:
     """A rule and a direction that cancel out: the winner is always the one system the field writes, so
     a disagreement is never written (only blanks are filled), yet it would be reported as a conflict."""
     found = _KEEPS_DESTINATION.get(spec.direction)
@@ -373,7 +375,7 @@ def read_only_fix(written: str, other_mapped: bool, other_read_only: bool) -> st
     return f'set direction = "none" ({why}: the value can only be read)'
 
 
-def _check_targets(col: _Collector, fields: Sequence[FieldMapping],
+def _check_targets(col: Collector, fields: Sequence[FieldMapping],
                    reserved: Mapping[tuple[str, str, str], str]) -> None:
     """A native field may be written by one unified field only (and never a connector-managed one)."""
     writers: dict[tuple[str, str, str], str] = {}
@@ -430,7 +432,7 @@ def _without(table: Any, locs: Sequence[Sequence[int | str]]) -> Any:
     return out
 
 
-def _validate_table(col: _Collector, model: type[BaseModel], table: Any, prefix: tuple[str, ...]) -> Any:
+def _validate_table(col: Collector, model: type[BaseModel], table: Any, prefix: tuple[str, ...]) -> Any:
     """``model`` validated from ``table``; on errors, each is reported and the table is validated again
     without the offending entries (None when nothing usable is left)."""
     try:
@@ -446,7 +448,7 @@ def _validate_table(col: _Collector, model: type[BaseModel], table: Any, prefix:
         return None
 
 
-def _validate_model(col: _Collector, root: type[_M], raw: dict[str, Any]) -> _M:
+def _validate_model(col: Collector, root: type[_M], raw: dict[str, Any]) -> _M:
     """Validates the file table by table, so one bad field does not hide problems in the others, and a
     bad key in a table does not hide the problems of the table's other keys."""
     fields = raw.get("fields", {})
@@ -466,7 +468,7 @@ def _validate_model(col: _Collector, root: type[_M], raw: dict[str, Any]) -> _M:
     return spec.model_copy(update={"fields": good})
 
 
-def _validate_contacts(col: _Collector, raw: dict[str, Any]) -> ContactMapping | None:
+def _validate_contacts(col: Collector, raw: dict[str, Any]) -> ContactMapping | None:
     spec = _validate_model(col, ContactsFile, raw)
     _check_settings(col, spec.settings)
     custom = spec.custom_fields
@@ -528,7 +530,7 @@ def _validate_contacts(col: _Collector, raw: dict[str, Any]) -> ContactMapping |
     return ContactMapping(col.file, fields, spec.settings, ident, inc, priv, shared_sources(fields))
 
 
-def _validate_opportunities(col: _Collector, raw: dict[str, Any]) -> OpportunityMapping | None:
+def _validate_opportunities(col: Collector, raw: dict[str, Any]) -> OpportunityMapping | None:
     spec = _validate_model(col, OpportunitiesFile, raw)
     _check_settings(col, spec.settings)
     hs_known = HUBSPOT_PROPERTIES["deals"] | set(spec.custom_fields.hubspot)
@@ -575,7 +577,7 @@ def _validate_opportunities(col: _Collector, raw: dict[str, Any]) -> Opportunity
 
 def parse_contacts(text: str, file: str = CONTACTS_FILE) -> ContactMapping:
     """Validates contacts.toml text; raises MappingError listing every problem."""
-    col = _Collector(file)
+    col = Collector(file)
     raw = _parse_toml(text, col)
     result = _validate_contacts(col, raw) if raw is not None else None
     if col.problems or result is None:
@@ -585,7 +587,7 @@ def parse_contacts(text: str, file: str = CONTACTS_FILE) -> ContactMapping:
 
 def parse_opportunities(text: str, file: str = OPPORTUNITIES_FILE) -> OpportunityMapping:
     """Validates opportunities.toml text; raises MappingError listing every problem."""
-    col = _Collector(file)
+    col = Collector(file)
     raw = _parse_toml(text, col)
     result = _validate_opportunities(col, raw) if raw is not None else None
     if col.problems or result is None:
@@ -615,14 +617,14 @@ def load_mappings(directory: str | Path) -> Mappings:
     """
     root = Path(directory)
     problems: list[MappingProblem] = []
-    col = _Collector(str(root / CONTACTS_FILE))
+    col = Collector(str(root / CONTACTS_FILE))
     raw = _read(root / CONTACTS_FILE, col)
     contacts = _validate_contacts(col, raw) if raw is not None else None
     problems += col.problems
     opportunities = None
     opp_path = root / OPPORTUNITIES_FILE
     if opp_path.exists():
-        ocol = _Collector(str(opp_path))
+        ocol = Collector(str(opp_path))
         oraw = _read(opp_path, ocol)
         opportunities = _validate_opportunities(ocol, oraw) if oraw is not None else None
         problems += ocol.problems

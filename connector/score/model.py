@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..reconcile.errors import MappingError, MappingProblem
-from ..reconcile.loader import SCORING_FILE, suggest
+from ..reconcile.loader import SCORING_FILE, Collector, loc_path, suggest
 from ..report.sla import SlaSpec
 from .timeline import KINDS
 
@@ -359,23 +359,7 @@ def _number(value: Any) -> float | None:
         return None
 
 
-class _Problems:
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.items: list[MappingProblem] = []
-
-    def add(self, path: str, message: str, hint: str = "") -> None:
-        self.items.append(MappingProblem(self.file, path, message, hint))
-
-
-def _loc(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _compile_regex(col: _Problems, path: str, pattern: str) -> re.Pattern[str] | None:
+def _compile_regex(col: Collector, path: str, pattern: str) -> re.Pattern[str] | None:
     try:
         return re.compile(pattern)
     except re.error as exc:
@@ -384,7 +368,7 @@ def _compile_regex(col: _Problems, path: str, pattern: str) -> re.Pattern[str] |
         return None
 
 
-def _fit_test(col: _Problems, path: str, spec: FitRuleSpec) -> FitTest | None:
+def _fit_test(col: Collector, path: str, spec: FitRuleSpec) -> FitTest | None:
     given = [name for name, value in (("equals", spec.equals), ("in", spec.in_), ("contains", spec.contains),
                                       ("regex", spec.regex), ("blank", spec.blank)) if value is not None]
     if spec.min is not None or spec.max is not None:
@@ -411,7 +395,7 @@ def _fit_test(col: _Problems, path: str, spec: FitRuleSpec) -> FitTest | None:
     return ("range", (spec.min, spec.max))
 
 
-def _status_map(col: _Problems, path: str, sets: Mapping[str, Sequence[str]]) -> dict[str, str]:
+def _status_map(col: Collector, path: str, sets: Mapping[str, Sequence[str]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for status, values in sets.items():
         for value in values:
@@ -426,7 +410,7 @@ _FEEDBACK = ("accepted", "qualified", "recycled", "disqualified")
 _MEANS = {"accepted": "SAL", "qualified": "SQL", "recycled": "Recycled", "disqualified": "Disqualified"}
 
 
-def _compile(col: _Problems, spec: ScoringFile, text: str, fields: Iterable[str] | None) -> ScoringModel | None:
+def _compile(col: Collector, spec: ScoringFile, text: str, fields: Iterable[str] | None) -> ScoringModel | None:
     known = sorted(set(fields)) if fields is not None else None
     fit: list[FitRule] = []
     for i, rule in enumerate(spec.fit):
@@ -473,7 +457,7 @@ def _compile(col: _Problems, spec: ScoringFile, text: str, fields: Iterable[str]
     sf, hs = spec.status.salesforce, spec.status.hubspot
     sf_map = _status_map(col, "status.salesforce", {_MEANS[k]: getattr(sf, k) for k in _FEEDBACK})
     hs_map = _status_map(col, "status.hubspot", {_MEANS[k]: getattr(hs, k) for k in _FEEDBACK})
-    if col.items:
+    if col.problems:
         return None
     neg, th = spec.engagement.negative, spec.thresholds
     return ScoringModel(
@@ -491,7 +475,7 @@ def _compile(col: _Problems, spec: ScoringFile, text: str, fields: Iterable[str]
 def parse_scoring(text: str, file: str = SCORING_FILE, fields: Iterable[str] | None = None) -> ScoringModel:
     """The model in `text` (the contents of `file`); `fields`, the contacts mapping's unified field names, are
     what fit rules may read. Raises MappingError listing every problem."""
-    col = _Problems(file)
+    col = Collector(file)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -501,17 +485,17 @@ def parse_scoring(text: str, file: str = SCORING_FILE, fields: Iterable[str] | N
         spec = ScoringFile.model_validate(raw)
     except ValidationError as exc:
         for err in exc.errors():
-            path = _loc(err["loc"])
+            path = loc_path(err["loc"])
             if err["type"] == "extra_forbidden":
                 col.add(path, f"unknown key {str(err['loc'][-1])!r}", "check the spelling against docs/scoring.md")
             elif err["type"] == "missing":
                 col.add(path, "is required", "see mappings/scoring.toml as shipped for an example")
             else:
                 col.add(path, err["msg"], f"got {err.get('input')!r}")
-        raise MappingError(col.items) from None
+        raise MappingError(col.problems) from None
     model = _compile(col, spec, text, fields)
     if model is None:
-        raise MappingError(col.items)
+        raise MappingError(col.problems)
     return model
 
 
