@@ -85,7 +85,12 @@ def _load_mappings(cfg: ConnectorConfig) -> Any:
     try:
         return load_mappings(directory)
     except MappingError as exc:
-        raise ConfigError([ConfigProblem(p.file, p.path or "-", p.message, p.hint) for p in exc.problems]) from exc
+        raise _config_error(exc) from exc
+
+
+def _config_error(exc: Any) -> ConfigError:
+    """A mapping file's problems (a `MappingError`) as configuration problems: exit 2, every problem listed."""
+    return ConfigError([ConfigProblem(p.file, p.path or "-", p.message, p.hint) for p in exc.problems])
 
 
 def _load(config: Path | None, *, store_only: bool = False) -> ConnectorConfig:
@@ -685,16 +690,15 @@ def score(new_file: Path | None, months: int, html_out: Path | None, config: Pat
 def _backtest(engine: Engine, mappings: Any, new_file: Path, months: int, html_out: Path | None) -> dict[str, Any]:
     import time
 
+    from .reconcile import MappingError
     from .score.backtest import render_html
     from .score.model import load_scoring
     from .sync.scoring import backtest_store
 
-    from .reconcile import MappingError
-
     try:
         new = load_scoring(new_file, [f.name for f in mappings.contacts.fields])
-    except MappingError as exc:  # the proposed file is configuration too: exit 2, every problem listed
-        raise ConfigError([ConfigProblem(p.file, p.path or "-", p.message, p.hint) for p in exc.problems]) from exc
+    except MappingError as exc:  # the proposed file is configuration too
+        raise _config_error(exc) from exc
     now = int(time.time() * 1000)
     report = backtest_store(engine, mappings.scoring, new, start_ms=now - months * 30 * 86_400_000, end_ms=now)
     if html_out is not None:
