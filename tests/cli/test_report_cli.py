@@ -5,30 +5,15 @@ with SVG charts; `report sla` without `[sla]` in scoring.toml is a configuration
 from __future__ import annotations
 
 import csv
-import json
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from connector.cli import main
 
-
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store a demo synced (and scored), and the store-only config the demo writes beside it."""
-    tmp = tmp_path_factory.mktemp("report")
-    assert main(["demo", "--people", "200", "--seed", "4", "--store", f"sqlite:///{tmp}/d.db", "--rate-limits",
-                 "off", "--json"]) == 0
-    return tmp / "d.toml"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
-    capsys.readouterr()
-    code = main([*args, "--json"])
-    return code, json.loads(capsys.readouterr().out)
+from .conftest import run
 
 
 class Page(HTMLParser):

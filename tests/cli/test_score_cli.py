@@ -7,28 +7,13 @@ import json
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from connector.cli import main
+
+from .conftest import run
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store a demo synced (and scored), and the store-only config the demo writes beside it."""
-    tmp = tmp_path_factory.mktemp("score")
-    assert main(["demo", "--people", "200", "--seed", "4", "--store", f"sqlite:///{tmp}/d.db", "--rate-limits",
-                 "off", "--json"]) == 0
-    return tmp / "d.toml"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
-    capsys.readouterr()
-    code = main([*args, "--json"])
-    return code, json.loads(capsys.readouterr().out)
 
 
 def test_the_summary_scores_everyone_and_saves_nothing(demo_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
