@@ -21,7 +21,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from .errors import ConfigError, ConfigProblem
 
@@ -34,6 +35,7 @@ __all__ = [
     "MappingsConfig",
     "SandboxConfig",
     "LoggingConfig",
+    "DaemonConfig",
     "load_config",
     "shipped_mappings",
     "ENV_PREFIX",
@@ -174,7 +176,50 @@ class LoggingConfig(_Section):
     """Log level and format; personal data is always redacted."""
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    format: Literal["text", "json"] = "text"
+    #: "auto": plain text on a terminal, JSON lines otherwise (a container's log collector)
+    format: Literal["auto", "text", "json"] = "auto"
+
+
+_LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+class DaemonConfig(_Section):
+    """`connector run`: its HTTP endpoint (health, readiness, metrics, status page), the nightly sweep and
+    how long a stop may take."""
+
+    #: host:port of /healthz, /readyz, /metrics and the status page; "" turns the server off
+    listen: str = "127.0.0.1:8080"
+    #: bearer token the status page and metrics require (CONNECTOR_DAEMON_TOKEN); required when `listen` is not
+    #: a loopback address; /healthz and /readyz never need it
+    token: SecretStr | None = None
+    #: the nightly sweep's time of day, HH:MM in UTC
+    sweep_at: str = Field("03:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    #: SIGTERM: the run in progress stops at its next batch boundary; the process exits within this many seconds
+    stop_grace_seconds: int = Field(30, ge=1, le=600)
+
+    @model_validator(mode="after")
+    def _token_when_exposed(self) -> DaemonConfig:
+        host = self.host
+        if self.listen and host not in _LOOPBACK_HOSTS and self.token is None:
+            raise ValueError(f"listen = {self.listen!r} exposes the status page beyond this machine without a "
+                             "token: set CONNECTOR_DAEMON_TOKEN (or _FILE), or listen on 127.0.0.1")
+        return self
+
+    @property
+    def host(self) -> str:
+        return self.listen.rsplit(":", 1)[0].strip("[]") if self.listen else ""
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rsplit(":", 1)[1]) if self.listen else 0
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if value and (":" not in value or not value.rsplit(":", 1)[1].isdigit()
+                      or not 0 <= int(value.rsplit(":", 1)[1]) <= 65535):
+            raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:8080, 0.0.0.0:8080)")
+        return value
 
 
 class ConnectorConfig(_Section):
@@ -188,6 +233,7 @@ class ConnectorConfig(_Section):
     deletions: DeletionsConfig = DeletionsConfig()
     mappings: MappingsConfig = MappingsConfig()
     logging: LoggingConfig = LoggingConfig()
+    daemon: DaemonConfig = DaemonConfig()
 
     @model_validator(mode="before")
     @classmethod

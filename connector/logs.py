@@ -69,10 +69,13 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(payload)
 
 
-def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
-    """Send logs to stderr (stdout is reserved for command output and --json)."""
+def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
+    """Send logs to stderr (stdout is reserved for command output and --json); "auto" is plain text on a
+    terminal and JSON lines otherwise (a container's log collector)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
+    if fmt == "auto":
+        fmt = "text" if sys.stderr.isatty() else "json"
     handler.setFormatter(_JsonFormatter() if fmt == "json"
                          else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
