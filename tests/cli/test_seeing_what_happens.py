@@ -36,7 +36,8 @@ def test_a_sync_logs_each_stage_and_no_personal_data(config: Path, capsys: pytes
     assert main(["sync", "--once", "--config", str(config), "--json"]) == 0
     out, err = capsys.readouterr()
     summary = json.loads(out)
-    stages = [line.split(": ", 1)[1] for line in err.splitlines() if " INFO connector.sync: " in line]
+    lines = [json.loads(line) for line in err.splitlines()]  # not a terminal: JSON lines (format "auto")
+    stages = [r["message"] for r in lines if r["level"] == "INFO" and r["logger"] == "connector.sync"]
     for start in ("sync run", "pull: reading", "pull: done", "reconcile: unifying", "reconcile: done",
                   "push: writing", "push: done"):
         assert any(s.startswith(start) for s in stages), (start, stages)
@@ -51,8 +52,9 @@ def test_retries_are_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         path = tmp_path / "c.toml"
         path.write_text(sb.connector_config(f"sqlite:///{tmp_path}/s.db"))
         assert main(["pull", "--config", str(path), "--json"]) == 0
-    err = capsys.readouterr().err
-    assert re.search(r" WARNING connector\.systems\.http: hubspot .*retry 1 of", err), err
+    records = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert any(r["level"] == "WARNING" and r["logger"] == "connector.systems.http"
+               and re.search(r"^hubspot .*retry 1 of", r["message"]) for r in records), records
 
 
 class _Terminal(io.StringIO):
