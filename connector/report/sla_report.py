@@ -8,7 +8,12 @@ Definitions (the same clock both systems show, `connector.report.sla`):
   been touched nor breached by then is counted as *ended* (not met, not breached, not due).
 - The first sales touch is the first call, meeting, e-mail or task in either system at or after the MQL,
   as the scorer reads it. The clock runs on the calendar of the person's owner (their team's, if any).
-- The owner is the person's current owner (the unified `owner` field): the store keeps no owner history.
+- Each clock is counted under the owner who held it: for a breach, the owner at the moment it breached
+  (a lead reassigned mid-clock keeps its clock, and the breach stays with whoever let it lapse); for a met
+  clock, the owner at the first touch; for an ended one, at its end; for a running one, the current owner.
+  Owners come from the store's owner history (`field_history`: each value of the unified `owner` from the
+  time of the record that set it); before the first recorded value, the first one counts, and a person with
+  no history counts under the current owner.
 - The week is the ISO week of the MQL in the `[sla]` time zone.
 - The median working time to the first touch is over the clocks that got one (met, and breached with a
   late touch), in working hours; a breach rate is breached over met plus breached.
@@ -33,7 +38,7 @@ from ..store.reports import Move
 from .sla import SLA_KINDS, SlaSpec, first_sales_touch, sla_state
 from .workhours import HOUR_MS
 
-__all__ = ["STATES", "sla", "sla_report", "settings", "tables"]
+__all__ = ["STATES", "owner_at", "sla", "sla_report", "settings", "tables"]
 
 #: the states a clock is counted in, in the order the report lists them
 STATES = ("met", "breached", "on_time", "due_soon", "ended")
@@ -42,7 +47,9 @@ STATES = ("met", "breached", "on_time", "due_soon", "ended")
 @dataclass(frozen=True, slots=True)
 class _Clock:
     person_id: str
+    #: who held the clock (see the module's definitions)
     owner: str
+    current_owner: str
     week: str
     state: str
     due_at: int
@@ -72,8 +79,22 @@ def _counts(clocks: Sequence[_Clock]) -> dict[str, Any]:
             "median_hours_to_first_touch": _median_hours(clocks)}
 
 
+def owner_at(history: Sequence[tuple[int, str | None]], at: int, current: str | None) -> str | None:
+    """The owner at `at` from a person's owner history (`(since, owner)` in time order): the last value set at
+    or before it; the first value before any; `current` without a history."""
+    if not history:
+        return current
+    held = history[0][1]
+    for since, owner in history:
+        if since > at:
+            break
+        held = owner
+    return held
+
+
 def _clocks(mqls: Iterable[Move], owners: Mapping[str, str | None], touches: Mapping[str, Sequence[Touch]],
-            spec: SlaSpec, since_ms: int, now_ms: int) -> list[_Clock]:
+            spec: SlaSpec, since_ms: int, now_ms: int,
+            history: Mapping[str, Sequence[tuple[int, str | None]]]) -> list[_Clock]:
     starts: dict[str, list[int]] = {}
     for m in mqls:
         if m.to_status == "MQL" and since_ms <= m.at <= now_ms:
@@ -88,8 +109,10 @@ def _clocks(mqls: Iterable[Move], owners: Mapping[str, str | None], touches: Map
             touch = first_sales_touch(mine, mql_at)
             clock = sla_state(spec, mql_at, touch.at if touch else None, now_ms if end is None else end, owner)
             state = "ended" if end is not None and clock.state in ("on_time", "due_soon") else clock.state
-            out.append(_Clock(pid, owner or "(none)", _week(mql_at, spec.time_zone), state, clock.due_at,
-                              clock.working_ms_taken, clock.working_ms_left))
+            held_at = {"breached": clock.due_at, "met": touch.at if touch else now_ms, "ended": end}.get(state)
+            holder = owner if held_at is None else owner_at(history.get(pid, ()), held_at, owner)
+            out.append(_Clock(pid, holder or "(none)", owner or "(none)", _week(mql_at, spec.time_zone), state,
+                              clock.due_at, clock.working_ms_taken, clock.working_ms_left))
     return out
 
 
@@ -103,18 +126,22 @@ def settings(spec: SlaSpec) -> dict[str, Any]:
 
 
 def sla(mqls: Iterable[Move], owners: Mapping[str, str | None], touches: Mapping[str, Sequence[Touch]],
-        spec: SlaSpec, since_ms: int, now_ms: int) -> dict[str, Any]:
+        spec: SlaSpec, since_ms: int, now_ms: int,
+        history: Mapping[str, Sequence[tuple[int, str | None]]] | None = None) -> dict[str, Any]:
     """The SLA clocks of the MQLs at or after `since_ms`, as of `now_ms` (see the module's definitions).
-    `owners` holds each person's current owner, `touches` their timeline."""
-    clocks = _clocks(mqls, owners, touches, spec, since_ms, now_ms)
+    `owners` holds each person's current owner, `touches` their timeline, `history` their owner history."""
+    clocks = _clocks(mqls, owners, touches, spec, since_ms, now_ms, history or {})
     by_owner: dict[str, list[_Clock]] = {}
     by_week: dict[str, list[_Clock]] = {}
     for c in clocks:
         by_owner.setdefault(c.owner, []).append(c)
         by_week.setdefault(c.week, []).append(c)
     due = sorted((c for c in clocks if c.state == "due_soon"), key=lambda c: (c.due_at, c.person_id))
+    breaches = sorted((c for c in clocks if c.state == "breached"), key=lambda c: (c.due_at, c.person_id))
     return {"sla": settings(spec), **_counts(clocks),
             "by_owner": [{"owner": o, **_counts(cs)} for o, cs in sorted(by_owner.items())],
+            "breach_list": [{"person_id": c.person_id, "breached_at": iso(c.due_at), "held_by": c.owner,
+                             "owner_now": c.current_owner} for c in breaches],
             "by_week": [{"week": w, **_counts(cs)} for w, cs in sorted(by_week.items())],
             "due_soon_list": [{"person_id": c.person_id, "owner": c.owner, "due_at": iso(c.due_at),
                                "working_hours_left": _hours(c.left_ms)} for c in due]}
@@ -122,14 +149,16 @@ def sla(mqls: Iterable[Move], owners: Mapping[str, str | None], touches: Mapping
 
 def sla_report(engine: Any, spec: SlaSpec, since_ms: int, now_ms: int | None = None) -> dict[str, Any]:
     """The SLA report from the store: with its period, SLA settings, model versions and data freshness."""
-    from ..store.reports import data_as_of, model_versions_of, mqls_since, person_fields, touches_of
+    from ..store.reports import data_as_of, field_history, model_versions_of, mqls_since, person_fields, touches_of
 
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     mqls = mqls_since(engine, since_ms)
     people = sorted({m.person_id for m in mqls})
     owners = {pid: (None if f.get("owner") in (None, "") else str(f["owner"]))
               for pid, f in person_fields(engine, people, ("owner",)).items()}
-    body = sla(mqls, owners, touches_of(engine, people, SLA_KINDS), spec, since_ms, now_ms)
+    history = {pid: [(since, None if v in (None, "") else str(v)) for since, v in values]
+               for pid, values in field_history(engine, people, "owner").items()}
+    body = sla(mqls, owners, touches_of(engine, people, SLA_KINDS), spec, since_ms, now_ms, history)
     return {"kind": "sla", "period": {"since": iso(since_ms), "until": iso(now_ms)},
             "models": model_versions_of(engine, {m.model_hash for m in mqls}),
             "data_as_of": iso(data_as_of(engine)), **body}
@@ -153,10 +182,12 @@ def tables(report: Mapping[str, Any]) -> list[tuple[str, str, list[str], list[li
               "median working hours to first touch"]
     return [
         ("clocks", "All clocks", counts, [_count_cells(report)]),
-        ("by_owner", "By owner (current)", ["owner", *counts], [[r["owner"], *_count_cells(r)]
-                                                               for r in report["by_owner"]]),
+        ("by_owner", "By owner (who held each clock)", ["owner", *counts], [[r["owner"], *_count_cells(r)]
+                                                                          for r in report["by_owner"]]),
         ("by_week", "By ISO week of the MQL", ["week", *counts], [[r["week"], *_count_cells(r)]
                                                                   for r in report["by_week"]]),
+        ("breaches", "Breaches: who held the clock", ["person id", "breached at", "held by", "owner now"],
+         [[r["person_id"], r["breached_at"], r["held_by"], r["owner_now"]] for r in report["breach_list"]]),
         ("due_soon", "Due soon", ["person id", "owner", "due at", "working hours left"],
          [[r["person_id"], r["owner"], r["due_at"], float(r["working_hours_left"])] for r in report["due_soon_list"]]),
     ]

@@ -26,6 +26,7 @@ from .models import (
     Engagement,
     ErasedSubject,
     FieldAudit,
+    FieldHistory,
     Link,
     Opportunity,
     ParkedRecord,
@@ -138,6 +139,7 @@ def erase_person(engine: Engine, person_id: str, *, salt: str, source_system: st
         _forget_in_runs(session, {*ids, f"new:{person_id}", person_id}, emails)
         _forget_in_opportunities(session, person_id)
         session.execute(delete(FieldAudit).where(col(FieldAudit.person_id) == person_id))
+        session.execute(delete(FieldHistory).where(col(FieldHistory.person_id) == person_id))
         session.execute(delete(StatusTransition).where(col(StatusTransition.person_id) == person_id))
         session.execute(delete(PersonScore).where(col(PersonScore.person_id) == person_id))
         session.execute(delete(PersonField).where(col(PersonField.person_id) == person_id))

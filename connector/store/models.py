@@ -129,6 +129,25 @@ class PersonField(SQLModel, table=True):
     updated_at: int = _ms()
 
 
+class FieldHistory(SQLModel, table=True):
+    """A tracked unified field's values over time (`TRACKED_FIELDS`): the SLA report says who held a clock
+    when it breached, though the owner has changed since."""
+
+    __tablename__ = "field_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(foreign_key="person.id", index=True, max_length=80)
+    field: str = Field(max_length=128)
+    value: Any = _json(nullable=True)
+    #: from when: the winning record's modification time, or when the connector saw it when that is unknown
+    since: int = _ms()
+    run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+
+
+#: the unified fields whose every value is kept with its time (`FieldHistory`)
+TRACKED_FIELDS = frozenset({"owner"})
+
+
 class FieldAudit(SQLModel, table=True):
     """A conflict that a rule settled: who won, who lost, and why."""
 

@@ -21,7 +21,7 @@ from ..reconcile.mapping import IdentitySpec
 from ..reconcile.records import OwnerDirectory, RecordKey, SourceRecord, UnifiedPerson
 from ..reconcile.summary import is_conflict
 from .db import upsert_insert
-from .models import FieldAudit, Link, ParkedRecord, Person, PersonField
+from .models import TRACKED_FIELDS, FieldAudit, FieldHistory, Link, ParkedRecord, Person, PersonField
 from .models import SourceRecord as StoredRecord
 
 __all__ = ["stored_links", "save_reconciliation", "SaveCounts", "owner_directory", "explain_person", "PERSON_OBJECTS",
@@ -188,6 +188,7 @@ def _save_chunk(session: Session, people: Sequence[UnifiedPerson], now_ms: int, 
     link_rows: list[dict[str, Any]] = []
     field_rows: list[dict[str, Any]] = []
     audit_rows: list[dict[str, Any]] = []
+    history_rows: list[dict[str, Any]] = []
     for person in people:
         email = person.value("email")
         person_rows.append({"id": person.person_id, "created_at": now_ms, "updated_at": now_ms,
@@ -199,8 +200,12 @@ def _save_chunk(session: Session, people: Sequence[UnifiedPerson], now_ms: int, 
                               "record_id": k.id, "role": role, "reason": reason, "linked_at": now_ms})
         for name, prov in person.fields.items():
             value = _jsonable(prov.value)
-            if stored.get((person.person_id, name)) == (value, prov.system or "", prov.rule):
+            before = stored.get((person.person_id, name))
+            if before == (value, prov.system or "", prov.rule):
                 continue
+            if name in TRACKED_FIELDS and (before is None or before[0] != value):
+                history_rows.append({"person_id": person.person_id, "field": name, "value": value,
+                                     "since": prov.source_time or now_ms, "run_id": run_id})
             field_rows.append({"person_id": person.person_id, "field": name, "value": value,
                                "source_system": prov.system or "", "source_id": prov.source_id or "",
                                "source_time": prov.source_time, "rule": prov.rule, "time_basis": prov.time_basis,
@@ -231,6 +236,8 @@ def _save_chunk(session: Session, people: Sequence[UnifiedPerson], now_ms: int, 
                                           "updated_at")}), field_rows)
     if audit_rows:
         session.execute(insert(FieldAudit.__table__), audit_rows)  # type: ignore[attr-defined]
+    if history_rows:
+        session.execute(insert(FieldHistory.__table__), history_rows)  # type: ignore[attr-defined]
     counts.people += len(person_rows)
     counts.links += len(link_rows)
     counts.fields_changed += len(field_rows)

@@ -17,11 +17,11 @@ from sqlmodel import Session, col
 
 from ..score.timeline import Touch
 from .db import in_chunks
-from .models import PersonField, PersonScore, ScoringModelVersion, StatusTransition, SyncRun
+from .models import FieldHistory, PersonField, PersonScore, ScoringModelVersion, StatusTransition, SyncRun
 from .scores import opportunities_by_person
 from .timeline import touches_for
 
-__all__ = ["Move", "Deal", "moves_since", "mqls_since", "person_fields", "won_deals", "current_scores",
+__all__ = ["Move", "Deal", "moves_since", "mqls_since", "person_fields", "field_history", "won_deals", "current_scores",
            "touches_of", "model_versions_of", "data_as_of"]
 
 
@@ -167,3 +167,18 @@ def data_as_of(engine: Engine) -> int | None:
         value = session.execute(select(func.max(col(SyncRun.finished_at))).where(
             col(SyncRun.status).in_(["ok", "partial"]), col(SyncRun.finished_at).is_not(None))).scalar()
     return int(value) if value is not None else None
+
+
+def field_history(engine: Engine, person_ids: Sequence[str], field: str) -> dict[str, list[tuple[int, Any]]]:
+    """Each person's recorded values of a tracked unified field (`TRACKED_FIELDS`), as (since, value) in time
+    order."""
+    out: dict[str, list[tuple[int, Any]]] = {}
+    h = FieldHistory
+    with Session(engine) as session:
+        for part in in_chunks(person_ids):
+            for pid, since, value in session.execute(
+                    select(col(h.person_id), col(h.since), col(h.value)).where(
+                        col(h.person_id).in_(part), col(h.field) == field).order_by(
+                        col(h.person_id), col(h.since), col(h.id))).all():
+                out.setdefault(pid, []).append((int(since), value))
+    return out

@@ -87,9 +87,10 @@ def test_the_sla_report_as_json_csv_html_and_text(demo_store: Path, tmp_path: Pa
     assert sum(r["clocks"] for r in report["by_owner"]) == sum(r["clocks"] for r in report["by_week"]) \
         == report["clocks"]
     assert sum(r["breached"] for r in report["by_week"]) == report["breached"]
-    assert len(report["due_soon_list"]) == report["due_soon"]
+    assert len(report["due_soon_list"]) == report["due_soon"] and len(report["breach_list"]) == report["breached"]
     assert all(set(r) == {"person_id", "owner", "due_at", "working_hours_left"} for r in report["due_soon_list"])
-    assert sorted(Path(p).name for p in out["csv"]) == ["by_owner.csv", "by_week.csv", "clocks.csv", "due_soon.csv"]
+    assert sorted(Path(p).name for p in out["csv"]) == ["breaches.csv", "by_owner.csv", "by_week.csv", "clocks.csv",
+                                                          "due_soon.csv"]
     parsed = Page()
     parsed.feed(page.read_text(encoding="utf-8"))
     assert parsed.svgs >= 1 and parsed.rects >= 1 and parsed.scripts == 0 and parsed.links == 0

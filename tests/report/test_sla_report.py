@@ -3,11 +3,13 @@
 The clock: 8 working hours, due soon with 2 left, UTC, Monday to Friday 09:00-17:00. Now is Wednesday
 9 December 2026, 15:30 UTC; the period starts 1 November 2026.
 
-- ann (o1): MQL Mon 2 Nov 09:00; a call logged in Salesforce at 13:00: met in 4 h.
+- ann (o1): MQL Mon 2 Nov 09:00 under o9, reassigned to o1 at 11:00 (the clock runs on); a call logged in
+  Salesforce at 13:00: met in 4 h, under o1.
 - bob (o1): MQL Fri 6 Nov 15:00; a HubSpot note Mon 10:00 (not a touch), a HubSpot call Mon 9 Nov 12:00:
   2 h on Friday and 3 h on Monday, met in 5 h.
 - cy (o2): MQL Tue 10 Nov 09:00; a HubSpot meeting Thu 12 Nov 10:00: 8 + 8 + 1 = 17 h, breached (late).
-- dan (o2): MQL Mon 16 Nov 09:00, never touched: breached.
+- dan (o2 now): MQL Mon 16 Nov 09:00, never touched: breached at 17:00, while o4 held him; reassigned to o2
+  on Tue 17 Nov 12:00, so the breach stays o4's.
 - eve (o1): MQL Mon 2 Nov 10:00, a Salesforce meeting at 11:00 (met in 1 h); recycled, MQL again Wed 9 Dec
   10:00 with no touch since: 5.5 h used, 2.5 h left, on time.
 - fay (o3): MQL Wed 9 Dec 09:00, no touch: 6.5 h used, 1.5 h left, due soon (due 17:00).
@@ -28,10 +30,10 @@ from sqlmodel import Session
 from connector.score.timeline import Touch
 from connector.report.render import header_lines
 from connector.report.sla import SlaSpec
-from connector.report.sla_report import sla, sla_report, tables
+from connector.report.sla_report import owner_at, sla, sla_report, tables
 from connector.store import open_engine
-from connector.store.models import (Link, Person, PersonField, ScoringModelVersion, SourceRecord, StatusTransition,
-                                    SyncRun)
+from connector.store.models import (FieldHistory, Link, Person, PersonField, ScoringModelVersion, SourceRecord,
+                                    StatusTransition, SyncRun)
 from connector.store.reports import Move
 
 
@@ -79,6 +81,9 @@ def seed(store_url: str) -> Engine:
                 s.add(StatusTransition(person_id=pid, from_status=previous, to_status=to, at=when, reason="r",
                                        system="connector", score=60, model_hash="m1", recorded_at=when))
                 previous = to
+        for pid, owner, since in (("ann", "o9", SINCE), ("ann", "o1", at(11, 2, 11)), ("dan", "o4", SINCE),
+                                  ("dan", "o2", at(11, 17, 12))):
+            s.add(FieldHistory(person_id=pid, field="owner", value=owner, since=since))
         for system, object_type, rid, pid in (("salesforce", "Lead", ANN_LEAD, "ann"),
                                               ("hubspot", "contacts", "2", "bob"), ("hubspot", "contacts", "3", "cy"),
                                               ("salesforce", "Contact", EVE_CONTACT, "eve")):
@@ -119,13 +124,17 @@ def test_the_sla_clocks_breaches_and_due_soon_list_as_worked_out_by_hand(store_u
     assert [(r["owner"], r["clocks"], r["met"], r["breached"], r["on_time"], r["due_soon"],
              r["median_hours_to_first_touch"]) for r in report["by_owner"]] == [
         ("o1", 4, 3, 0, 1, 0, 4.0),  # ann 4, bob 5, eve 1; eve's second clock runs on
-        ("o2", 2, 0, 2, 0, 0, 17.0),  # cy touched late, dan never
-        ("o3", 1, 0, 0, 0, 1, None)]  # gus's MQL was before the period
+        ("o2", 1, 0, 1, 0, 0, 17.0),  # cy touched late
+        ("o3", 1, 0, 0, 0, 1, None),  # gus's MQL was before the period
+        ("o4", 1, 0, 1, 0, 0, None)]  # dan breached while o4 held him
+    assert report["breach_list"] == [
+        {"person_id": "cy", "breached_at": "2026-11-10T17:00:00+00:00", "held_by": "o2", "owner_now": "o2"},
+        {"person_id": "dan", "breached_at": "2026-11-16T17:00:00+00:00", "held_by": "o4", "owner_now": "o2"}]
     assert [(r["week"], r["clocks"], r["met"], r["breached"]) for r in report["by_week"]] == [
         ("2026-W45", 3, 3, 0), ("2026-W46", 1, 0, 1), ("2026-W47", 1, 0, 1), ("2026-W50", 2, 0, 0)]
     assert report["due_soon_list"] == [{"person_id": "fay", "owner": "o3", "due_at": "2026-12-09T17:00:00+00:00",
                                         "working_hours_left": 1.5}]
-    assert [t[0] for t in tables(report)] == ["clocks", "by_owner", "by_week", "due_soon"]
+    assert [t[0] for t in tables(report)] == ["clocks", "by_owner", "by_week", "breaches", "due_soon"]
     assert "SLA: first sales touch within 8 working hours (due soon with 2 left), time zone UTC" in header_lines(report)
 
 
@@ -153,6 +162,12 @@ def test_a_teams_calendar_runs_its_owners_clocks_and_the_report_names_the_team_o
         ("2026-12-10T09:00:00+00:00", 1.5)]
     assert report["sla"]["teams"] == [{"team": "emea", "time_zone": "Europe/Berlin", "owners": 1}]
     assert "rep@example.com" not in str(report["sla"])
+
+
+def test_the_owner_at_a_moment_comes_from_the_history() -> None:
+    history = [(100, "a"), (200, "b"), (200, "c"), (300, None)]
+    assert [owner_at(history, t, "now") for t in (50, 100, 199, 200, 299, 300)] == ["a", "a", "a", "c", "c", None]
+    assert owner_at([], 150, "now") == "now"
 
 
 @pytest.mark.parametrize("since, clocks", [(at(12, 9, 9), 2), (at(12, 9, 10) + 1, 0)])

@@ -3,11 +3,11 @@ values not rewritten, settled conflicts audited, stored links fed back to identi
 
 from __future__ import annotations
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from connector.reconcile import RecordKey, reconcile
 from connector.store import open_engine
-from connector.store.models import FieldAudit, Link, PersonField
+from connector.store.models import FieldAudit, FieldHistory, Link, PersonField
 from connector.store.people import save_reconciliation, stored_links
 
 from ..reconcile.factories import OWNERS, contacts_mapping, hs, lead_id, sf
@@ -45,3 +45,21 @@ def test_people_links_provenance_and_audit(store_url: str) -> None:
     assert links[lead] == links[contact] == ann.person_id
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Link)).one() == 3
+
+
+def test_each_new_owner_is_kept_with_the_time_of_the_record_that_set_it(store_url: str) -> None:
+    """The owner history the SLA report reads: the first owner, then each change, never an unchanged one."""
+    engine = open_engine(store_url)
+
+    def sync(owner: str, t: int, now: int) -> None:
+        people = [hs("7", t=t, email="cy@acme.io", lastname="Cy", hubspot_owner_id=owner)]
+        save_reconciliation(engine, reconcile(people, contacts_mapping(), links=stored_links(engine),
+                                              owners=OWNERS).people, now_ms=now)
+
+    sync("101", 1_000, 10)
+    sync("101", 1_500, 20)  # the record changed, its owner did not
+    sync("102", 2_000, 30)
+    with Session(engine) as s:
+        rows = s.exec(select(FieldHistory).order_by(col(FieldHistory.id))).all()
+    assert [(r.field, r.value, r.since) for r in rows] == [("owner", "ann@corp.example", 1_000),
+                                                          ("owner", "bo@corp.example", 2_000)]
