@@ -17,7 +17,7 @@ import click
 
 from . import __version__
 from .config import DEFAULT_CONFIG_PATH, ConnectorConfig, load_config
-from .errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, ConfigError, ConfigProblem, ConnectorError, NotBuiltYet
+from .errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, ConfigError, ConfigProblem, ConnectorError
 from .logs import configure_logging
 from .progress import console, progress
 from .wording import at, count
@@ -74,23 +74,15 @@ def _usage(message: str, as_json: bool) -> NoReturn:
 
 
 def _load_mappings(cfg: ConnectorConfig) -> Any:
-    """The RevOps mapping files, validated; every problem becomes a configuration problem (exit 2)."""
-    from .reconcile import MappingError, load_mappings
+    from .sync.admin import configured_mappings
 
-    directory = cfg.mappings.directory
-    if not directory.is_dir():
-        raise ConfigError([ConfigProblem("config", "[mappings].directory", f"no such directory: {directory}",
-                                         "point it at your mapping files, or remove the key to use the ones "
-                                         "shipped with the connector")])
-    try:
-        return load_mappings(directory)
-    except MappingError as exc:
-        raise _config_error(exc) from exc
+    return configured_mappings(cfg)
 
 
 def _config_error(exc: Any) -> ConfigError:
-    """A mapping file's problems (a `MappingError`) as configuration problems: exit 2, every problem listed."""
-    return ConfigError([ConfigProblem(p.file, p.path or "-", p.message, p.hint) for p in exc.problems])
+    from .sync.admin import mapping_config_error
+
+    return mapping_config_error(exc)
 
 
 def _load(config: Path | None, *, store_only: bool = False) -> ConnectorConfig:
@@ -191,15 +183,6 @@ def sandbox(people: int, seed: int, config_out: Path | None, rate_limits: str, f
                       bulk_jobs="instant" if bulk_jobs == "instant" else "realistic")
     except ConnectorError as exc:
         _fail(exc, False)
-
-
-def _not_built(name: str, summary: str, issue: str) -> click.Command:
-    @config_option
-    @json_option
-    def run(config: Path | None, as_json: bool) -> None:
-        _fail(NotBuiltYet(f"`connector {name}`", issue), as_json)
-
-    return click.command(name=name, help=f"{summary} (not built yet: {issue})")(run)
 
 
 @cli.command()
@@ -494,7 +477,7 @@ def setup(apply: bool, config: Path | None, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--once", is_flag=True,
-              help="run one cycle and exit (required: scheduling is `connector run`, not built yet)")
+              help="run one cycle and exit (required: syncing on a schedule is `connector run`)")
 @config_option
 @json_option
 def sync(once: bool, config: Path | None, as_json: bool) -> None:
@@ -502,7 +485,7 @@ def sync(once: bool, config: Path | None, as_json: bool) -> None:
     to both systems, and what a system refuses is parked with its reason (`connector status`)."""
     if not once:
         _usage("sync runs one cycle and needs --once: `connector sync --once`; syncing on a schedule is "
-               "`connector run`, not built yet", as_json)
+               "`connector run`", as_json)
     try:
         with progress(not as_json):
             run = _cycle(config, command="sync", pull=True, dry_run=False)
@@ -796,11 +779,43 @@ def _report(kind: str, engine: Engine, since_ms: int, now: int, csv_dir: Path | 
     return payload, lines
 
 
-_PLANNED = {
-    "run": ("Sync on a schedule until stopped.", "the operations issue"),
-}
-for _name, (_summary, _issue) in _PLANNED.items():
-    cli.add_command(_not_built(_name, _summary, _issue))
+@cli.command()
+@config_option
+def run(config: Path | None) -> None:
+    """Sync on a schedule until SIGTERM: every [sync] interval_minutes, a nightly sweep at [daemon] sweep_at,
+    mappings reloaded on SIGHUP or a change; serves /healthz, /readyz, /metrics and a status page on [daemon]
+    listen. Logs go to stdout (JSON lines unless on a terminal). One daemon leads a store: on PostgreSQL others
+    stand by and take over, on SQLite a second one refuses to start (exit 1)."""
+    import signal
+    import tempfile
+
+    from .operate.daemon import Daemon, sandboxed
+
+    cfg = _load(config)
+    configure_logging(cfg.logging.level, cfg.logging.format, stream=sys.stdout)
+    _load_mappings(cfg)  # a bad mapping file stops the daemon before anything starts
+    with tempfile.TemporaryDirectory(prefix="connector-run-") as work, sandboxed(cfg, Path(work)) as live:
+        daemon = Daemon(live, _load_mappings(live))
+        signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
+        signal.signal(signal.SIGINT, lambda *_: daemon.stop())
+        signal.signal(signal.SIGHUP, lambda *_: daemon.reload())
+        server = _serve_http(live, daemon)
+        try:
+            code = daemon.serve()
+        finally:
+            if server is not None:
+                server.stop()
+    raise _Exit(code)
+
+
+def _serve_http(cfg: ConnectorConfig, daemon: Any) -> Any:
+    """The daemon's HTTP endpoint on [daemon] listen (None when it is "")."""
+    if not cfg.daemon.listen:
+        return None
+    from .operate.web import build_app, start_server
+
+    token = cfg.daemon.token.get_secret_value() if cfg.daemon.token else None
+    return start_server(build_app(daemon.engine, daemon.state, token=token), cfg.daemon.host, cfg.daemon.port)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

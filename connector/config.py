@@ -121,7 +121,8 @@ class StoreConfig(_Section):
 class SyncConfig(_Section):
     """What to sync and how often."""
 
-    interval_minutes: int = Field(15, ge=1)
+    #: minutes between syncs (fractions allowed, down to 0.1: a test or a soak runs cycles seconds apart)
+    interval_minutes: float = Field(15, ge=0.1)
     #: at least one group: an empty list would read as "every group" to the sync and "none" to a person
     objects: list[Literal["people", "engagement", "opportunities"]] = Field(
         ["people", "engagement", "opportunities"], min_length=1)

@@ -8,6 +8,7 @@ put a person's address or a token into an aggregator.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 import logging
 import re
 import sys
@@ -59,7 +60,7 @@ class RedactingFilter(logging.Filter):
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -69,13 +70,15 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(payload)
 
 
-def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
-    """Send logs to stderr (stdout is reserved for command output and --json); "auto" is plain text on a
-    terminal and JSON lines otherwise (a container's log collector)."""
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(level: str = "INFO", fmt: str = "auto", stream: Any = None) -> None:
+    """Send logs to `stream`: stderr unless told (stdout is reserved for command output and --json; the daemon,
+    which prints no summary, logs to stdout as a container expects); "auto" is plain text on a terminal and
+    JSON lines otherwise (a container's log collector)."""
+    stream = sys.stderr if stream is None else stream
+    handler = logging.StreamHandler(stream)
     handler.addFilter(RedactingFilter())
     if fmt == "auto":
-        fmt = "text" if sys.stderr.isatty() else "json"
+        fmt = "text" if stream.isatty() else "json"
     handler.setFormatter(_JsonFormatter() if fmt == "json"
                          else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

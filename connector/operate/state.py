@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["DaemonState", "Role"]
 
@@ -29,11 +29,15 @@ class DaemonState:
     last_run_status: str | None = None
     #: the last run that completed (status "completed" or "partial": parked records are not a failure)
     last_success_at: float | None = None
-    #: the daily API budget is spent: no run starts before this
+    #: the daily API budget was spent at the last try: readiness says "paused" until then (each interval
+    #: tries again, at no API cost, and a run that succeeds clears it)
     paused_until: float | None = None
     #: why the last mapping reload was refused (the previous mappings keep running), None once one succeeds
     mappings_problem: str | None = None
     mappings_loaded_at: float | None = None
+    #: the funnel report the status page shows (`connector.report.funnel`), refreshed by the daemon
+    funnel: dict[str, Any] | None = None
+    funnel_at: float | None = None
 
     def ready(self, now: float | None = None) -> tuple[bool, str]:
         """Ready: the daemon is leading or standing by, and (as leader) its last successful run is younger

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from ..stopping import check_stop
 from ..store.cursors import Cursor, read_cursor, write_cursor
 from ..store.staging import StageCounts, known_versions, stage_events, stage_page
 from ..systems.ports import (
@@ -291,6 +292,7 @@ class Puller:
         counts = stage_page(self.engine, stream.name, staged, cursor, now_ms=self._now_ms(),
                             run_id=self.settings.run_id)
         result.counts(stream.name).add(counts)
+        check_stop()  # the page and its cursor are committed: a stop loses nothing here
 
 
 def _with_associations(record: StagedRecord, kind: str, linked: dict[str, list[str]]) -> StagedRecord:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from ..reconcile.mapping import ContactMapping
+from ..stopping import check_stop
 from ..store.pushes import FieldReason, Rejected, Written, record_batch, stored_emails
 from ..systems.ports import Item, Operation, Sink, WriteOutcome
 from .hints import hint_for, is_personal, scrub_message
@@ -138,6 +139,7 @@ class Pusher:
             size = len(writes)  # one Bulk API 2.0 job takes them all
         key = f"{system}:{object_type}"
         for start in range(0, len(writes), size):
+            check_stop()  # the batches before are written and recorded: a stop loses nothing here
             batch = [Attempt(w, id_field) for w in writes[start:start + size]]
             sending = [a.sent for a in batch]
             by_key = {a.write.key: a for a in batch}

@@ -30,11 +30,14 @@ try:
 except ImportError:  # pragma: no cover - not POSIX (the connector runs on Linux; no lock elsewhere)
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["RunLock", "StoreBusy", "acquire_run_lock"]
+__all__ = ["RunLock", "StoreBusy", "acquire_run_lock", "try_leadership"]
 
 #: the advisory lock's key: a fixed 64-bit number of this connector's own
 ADVISORY_KEY = int.from_bytes(hashlib.blake2b(b"hubspot-salesforce-connector: run lock", digest_size=8).digest(),
                               "big", signed=True)
+#: the daemons' leadership lock's key
+LEADER_KEY = int.from_bytes(hashlib.blake2b(b"hubspot-salesforce-connector: leader", digest_size=8).digest(),
+                            "big", signed=True)
 
 
 class StoreBusy(ConnectorError):
@@ -42,12 +45,18 @@ class StoreBusy(ConnectorError):
 
 
 class RunLock:
-    """A held run lock; `release` gives it up (at most once)."""
+    """A held lock; `release` gives it up (at most once); `alive` says whether it is still held."""
 
-    def __init__(self, release: Any) -> None:
+    def __init__(self, release: Any, alive: Any = None) -> None:
         self._release = release
+        self._alive = alive
+        self._held = True
+
+    def alive(self) -> bool:
+        return self._held and (self._alive is None or bool(self._alive()))
 
     def release(self) -> None:
+        self._held = False
         release, self._release = self._release, None
         if release is not None:
             release()
@@ -64,36 +73,60 @@ def lock_file(engine: Engine) -> Path | None:
 def acquire_run_lock(engine: Engine) -> RunLock:
     """Takes the store's run lock without waiting; raises `StoreBusy` if another process, or another open
     run of this one, holds it."""
-    busy = "another run holds this store's run lock"
+    lock = _try_lock(engine, ADVISORY_KEY, ".lock")
+    if lock is None:
+        raise StoreBusy("another run holds this store's run lock")
+    return lock
+
+
+def try_leadership(engine: Engine) -> RunLock | None:
+    """The daemons' leadership of this store (`connector run`), taken without waiting: None while another
+    daemon holds it. A lock of its own beside the run lock: the leader takes the run lock for each run, so a
+    `connector sync --once` beside a daemon still finds the store busy only while a run is on.
+    `RunLock.alive` says whether it is still held (a PostgreSQL connection can be lost with it)."""
+    return _try_lock(engine, LEADER_KEY, ".daemon.lock")
+
+
+def _try_lock(engine: Engine, key: int, suffix: str) -> RunLock | None:
     if engine.dialect.name == "postgresql":
         conn = engine.connect()
         try:
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}).scalar()
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
             conn.commit()
         except BaseException:
             conn.close()
             raise
         if not got:
             conn.close()
-            raise StoreBusy(busy)
+            return None
 
         def unlock() -> None:
             try:
-                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
                 conn.commit()
             finally:
                 conn.close()  # a closed session releases its advisory locks anyway
 
-        return RunLock(unlock)
+        def alive() -> bool:
+            """A session's advisory lock lasts as long as the session: a working connection still holds it."""
+            try:
+                conn.execute(text("SELECT 1"))
+                conn.commit()
+                return True
+            except Exception:  # the connection is gone, and the lock with it
+                return False
+
+        return RunLock(unlock, alive)
     path = lock_file(engine)
     if path is None or fcntl is None:
         return RunLock(None)
+    path = path.with_name(path.name.removesuffix(".lock") + suffix)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        raise StoreBusy(busy) from None
+        return None
     except BaseException:
         os.close(fd)
         raise

@@ -10,14 +10,34 @@ import time
 from urllib.parse import urlsplit
 
 from ..config import ConnectorConfig
-from ..errors import ConfigProblem
+from ..errors import ConfigError, ConfigProblem
+from ..reconcile import MappingError, load_mappings
 from ..reconcile.mapping import Mappings
 from ..setup import SetupReport, require_live_fit, run_setup
 from ..store import open_engine
 from .checks import mark_setup_done
 from .systems import open_systems
 
-__all__ = ["set_up", "validate_live"]
+__all__ = ["configured_mappings", "mapping_config_error", "set_up", "validate_live"]
+
+
+def configured_mappings(cfg: ConnectorConfig) -> Mappings:
+    """The RevOps mapping files of `[mappings] directory`, validated; every problem becomes a configuration
+    problem (exit 2)."""
+    directory = cfg.mappings.directory
+    if not directory.is_dir():
+        raise ConfigError([ConfigProblem("config", "[mappings].directory", f"no such directory: {directory}",
+                                         "point it at your mapping files, or remove the key to use the ones "
+                                         "shipped with the connector")])
+    try:
+        return load_mappings(directory)
+    except MappingError as exc:
+        raise mapping_config_error(exc) from exc
+
+
+def mapping_config_error(exc: MappingError) -> ConfigError:
+    """A mapping file's problems as configuration problems: exit 2, every problem listed."""
+    return ConfigError([ConfigProblem(p.file, p.path or "-", p.message, p.hint) for p in exc.problems])
 
 
 def validate_live(cfg: ConnectorConfig, mappings: Mappings) -> list[ConfigProblem]:

@@ -37,6 +37,7 @@ from ..systems.salesforce import SalesforceSink
 from .checks import check_presence, check_setup
 from .planning import add_deal_forecast
 from .recording import Recording, recorded_run
+from ..stopping import Stopped, check_stop
 from .results import DealsResult, PullResult, RunResult
 from .systems import Systems
 
@@ -143,6 +144,8 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
             run.completed = True
         except ConnectorError as exc:
             run.error, run.message = type(exc).__name__, str(exc)
+            if isinstance(exc, Stopped):
+                log.info("%s run %d stopped on request: what it pulled and wrote is committed", command, run_id)
             if isinstance(exc, BudgetExhausted):
                 log.warning("%s run %d stopped: the daily API budget is spent (%s)", command, run_id, exc)
             raise
@@ -189,6 +192,7 @@ def run_objects(specs: Sequence[ObjectSpec], run: ObjectRun) -> None:
     """Every spec this run syncs, in order, through the same stages, each filed in the run's result."""
     for spec in specs:
         if spec.runs(run.mappings, run.options.objects):
+            check_stop()
             _report(spec, run, sync_object(spec, run))
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 __all__ = ["DealsResult", "PlanResult", "PresenceCheck", "PullResult", "PullRun", "PushResult", "ReconcileRun",
            "ReconcileStage", "ReconcileSummary", "RunResult", "RunStatus", "FieldHistory"]
 
-RunStatus = Literal["ok", "partial", "failed"]
+RunStatus = Literal["ok", "partial", "failed", "stopped"]
 
 #: the parts of a run summary that are a stage's (kept with the run's record)
 _STAGES = ("pull", "reconcile", "push", "plan", "deals", "deletions", "field_history")
@@ -179,10 +179,10 @@ class RunResult:
 
     @property
     def status(self) -> RunStatus:
-        """"failed" unless every stage finished; then "partial" when a record was rejected and parked or held
-        back by the look-up, else "ok"."""
+        """"failed" unless every stage finished ("stopped" when a stop request ended it at a batch boundary);
+        then "partial" when a record was rejected and parked or held back by the look-up, else "ok"."""
         if not self.completed:
-            return "failed"
+            return "stopped" if self.error == "Stopped" else "failed"
         if ((self.push is not None and (self.push.rejected or self.push.held))
                 or any(part.rejected for part in self._object_parts().values())):
             return "partial"
