@@ -332,3 +332,16 @@ def test_the_compose_environment_validates_with_its_secret_files(tmp_path: Path)
     out = json.loads(done.stdout)
     assert out["ok"] and out["store"] == "postgresql+psycopg"
     assert password not in done.stdout + done.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="`connector validate` prints [store].url whole, password included "
+                                       "(connector/cli.py, reported to the lead): remove this mark once fixed")
+def test_validate_never_prints_the_store_password(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("value")
+    env = {"CONNECTOR_CONFIG": str(DEPLOY_CONFIG), "CONNECTOR_SALESFORCE_CLIENT_ID": "3MVG9-id",
+           "CONNECTOR_STORE_URL": "postgresql+psycopg://connector:sentinel-db-password@db:5432/connector",
+           **{name: str(secret) for name in SECRET_FILES}}
+    done = _connector(["validate"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "sentinel-db-password" not in done.stdout + done.stderr
