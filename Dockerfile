@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The connector's daemon (`connector run`) on python:3.11-slim, as uid 10001, state in the /data volume.
 # A build stage compiles the reconciliation and scoring cores (CONNECTOR_COMPILE=1, see setup.py) into a wheel:
 # same results, about a quarter fewer instructions. The wheel carries the default mapping files as package
@@ -9,7 +8,8 @@
 #     -e CONNECTOR_HUBSPOT_ACCESS_TOKEN_FILE=/run/secrets/hubspot_token \
 #     -e CONNECTOR_SALESFORCE_CLIENT_SECRET_FILE=/run/secrets/salesforce_secret \
 #     -e CONNECTOR_DAEMON_TOKEN_FILE=/run/secrets/daemon_token hubspot-salesforce-connector
-# docs/deploy.md has the rest (compose with PostgreSQL, upgrades, secrets, permissions, backups).
+# Needs BuildKit (the default builder since Docker 23) for RUN --mount. docs/deploy.md has the rest (compose
+# with PostgreSQL, upgrades, secrets, permissions, backups).
 FROM python:3.11-slim AS build
 # hadolint ignore=DL3008
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*

