@@ -145,7 +145,10 @@ def validate(live: bool, config: Path | None, as_json: bool) -> None:
     def text() -> None:
         target = "the built-in sandbox" if cfg.sandbox.enabled else "HubSpot and Salesforce"
         fields = payload["mapped_fields"]
-        click.echo(f"configuration OK: syncs {target}, state in {cfg.store.url}")
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(cfg.store.url).render_as_string(hide_password=True)  # a PostgreSQL URL may hold one
+        click.echo(f"configuration OK: syncs {target}, state in {shown}")
         click.echo(f"mappings OK: {fields['contacts']} contact fields, {fields['opportunities']} opportunity "
                    f"fields in {mappings_dir}/")
         for p in suggestions:

@@ -287,6 +287,10 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None, *, 
         except FileNotFoundError:
             raise ConfigError([ConfigProblem(source, "-", "file not found",
                                              "pass --config PATH or set CONNECTOR_CONFIG")]) from None
+        except OSError as exc:  # unreadable (a container user without permission), a directory, ...
+            raise ConfigError([ConfigProblem(source, "-", f"cannot be read: {exc.strerror or exc}",
+                                             "make it readable by the user the connector runs as (in the "
+                                             "image: uid 10001), or point CONNECTOR_CONFIG at another file")]) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError([ConfigProblem(source, "-", f"not valid TOML: {exc}",
                                              "check the syntax at that line")]) from None

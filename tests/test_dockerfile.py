@@ -334,8 +334,6 @@ def test_the_compose_environment_validates_with_its_secret_files(tmp_path: Path)
     assert password not in done.stdout + done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="`connector validate` prints [store].url whole, password included "
-                                       "(connector/cli.py, reported to the lead): remove this mark once fixed")
 def test_validate_never_prints_the_store_password(tmp_path: Path) -> None:
     secret = tmp_path / "secret"
     secret.write_text("value")

@@ -112,10 +112,19 @@ def _alembic_config() -> AlembicConfig:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; a no-op when it is already there."""
+    """Bring the schema to the newest revision; a no-op when it is already there. A store a newer connector
+    has migrated is refused (exit 2) rather than touched: this version does not know its tables."""
     cfg = _alembic_config()
     try:
         with engine.begin() as connection:
+            scripts = ScriptDirectory.from_config(cfg)
+            known = {s.revision for s in scripts.walk_revisions()}
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current is not None and current not in known:
+                raise ConfigError([ConfigProblem(
+                    "config", "[store].url", f"the store is at schema revision {current}, which a newer version "
+                    f"of the connector made; this one knows up to {scripts.get_current_head()}",
+                    "run the newer version, or restore the backup taken before the upgrade (docs/deploy.md)")])
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
     except OperationalError as exc:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from connector.cli import main
+from connector.errors import ConfigError
+from connector.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"
@@ -202,3 +204,11 @@ def test_reconcile_then_explain_a_person_from_the_store(tmp_path: Path, capsys: 
         assert main(["explain", record_id, "--config", str(config)]) == 0
         assert person["person_id"] in capsys.readouterr().out
         assert main(["explain", "nobody@nowhere.example", "--config", str(config)]) == 1
+
+
+def test_a_config_file_that_cannot_be_read_is_a_config_error(tmp_path: Path) -> None:
+    """CONNECTOR_CONFIG naming a file the container's user cannot read (here a directory, which fails alike
+    for root): exit 2 with the fix, not a traceback in a crash loop."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path, environ={})
+    assert "cannot be read" in str(caught.value) and "uid 10001" in str(caught.value)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+import pytest
+from sqlalchemy import inspect, text
 from sqlmodel import Session, SQLModel, select
 
+from connector.errors import ConfigError
 from connector.store import current_revision, head_revision, migrate, open_engine
 from connector.store.models import (
     Engagement,
@@ -134,3 +136,15 @@ def test_sqlite_runs_in_wal_mode(tmp_path) -> None:  # type: ignore[no-untyped-d
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_a_store_a_newer_connector_migrated_is_refused_untouched(store_url: str) -> None:
+    """Rolling back the connector without restoring the store: exit 2 with the way out, no traceback."""
+    engine = open_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    engine.dispose()
+    with pytest.raises(ConfigError) as caught:
+        open_engine(store_url)
+    assert "revision 0999, which a newer version of the connector made" in str(caught.value)
+    assert "restore the backup" in str(caught.value)
