@@ -15,6 +15,8 @@ the status page's funnel, and reloads the mapping files when they change; it sto
   abandoned with exit code 1, which is as safe as a SIGKILL (the next run marks it interrupted).
 - **The daily API budget** pauses the daemon: a run that finds it spent ends before its first call, and
   the daemon tries again each interval, at no API cost, until the rolling 24 hours allow.
+- **The nightly sweep** re-reads the last 24 hours of changes in both systems (what an incremental read
+  missed: drift), lists archived HubSpot records and checks linked contacts for GDPR deletion.
 - **Mappings** are reloaded on SIGHUP or when a file in the mappings directory changes, after validating
   them: a bad file keeps the previous mappings running and says why (log, status page, /readyz detail).
 """
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from ..config import ConnectorConfig, SandboxConfig, load_config
 from ..errors import ConfigError, ConnectorError
@@ -48,6 +51,9 @@ from .state import DaemonState
 __all__ = ["Daemon", "DaemonTiming", "SecondDaemon", "sandboxed"]
 
 log = logging.getLogger("connector.daemon")
+
+#: how far back the nightly sweep re-reads both systems' changes
+SWEEP_LOOKBACK_MS = 86_400_000
 
 
 class SecondDaemon(ConnectorError):
@@ -133,7 +139,14 @@ class Daemon:
         sqlite = self.engine.dialect.name == "sqlite"
         announced = False
         while not self._stop.is_set():
-            lead = try_leadership(self.engine)
+            try:
+                lead = try_leadership(self.engine)
+            except OperationalError as exc:  # the store is down (a PostgreSQL restart): wait for it
+                log.warning("the store is unreachable (%s): trying again in %s", str(exc.orig).strip()[:200],
+                            _duration(self.timing.standby_poll_s))
+                self.state.role = "starting"
+                self._stop.wait(self.timing.standby_poll_s)
+                continue
             if lead is None:
                 if sqlite:
                     raise SecondDaemon(
@@ -199,9 +212,13 @@ class Daemon:
         self._cycle("sync")
 
     def _sweep(self) -> None:
-        """The nightly sweep: a cycle that also lists archived HubSpot records and checks linked contacts for
-        GDPR deletion, whenever those were last done (decaying scores are rescored every cycle they are due)."""
-        self._cycle("sweep", deletion_scan_ms=0,
+        """The nightly sweep: a cycle that re-reads the last day's changes in both systems (drift: an edit an
+        incremental read missed, such as one HubSpot's search indexed later than the safety lag, is caught
+        here; the versions the store has cost nothing more), lists archived HubSpot records and checks linked
+        contacts for GDPR deletion, whenever those were last done. (Decaying scores are rescored in every
+        cycle they are due.)"""
+        lookback_ms = max(SWEEP_LOOKBACK_MS, self.cfg.sync.lookback_seconds * 1000)
+        self._cycle("sweep", deletion_scan_ms=0, lookback_ms=lookback_ms,
                     deletions=self.cfg.deletions.model_copy(update={"presence_check_hours": 0}))
 
     def _cycle(self, command: str, **overrides: Any) -> None:

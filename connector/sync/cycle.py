@@ -76,13 +76,15 @@ class CycleOptions:
     @classmethod
     def from_config(cls, cfg: ConnectorConfig, mappings: Mappings, **overrides: Any) -> CycleOptions:
         """The options `connector sync` runs with: the config's timing, objects and policies (`overrides`
-        for the command's own: command, pull, dry_run, sample, full_plan, clock)."""
-        return cls(mapping=mappings.contacts, objects=list(cfg.sync.objects),
-                   lookback_ms=cfg.sync.lookback_seconds * 1000, safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
-                   deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000), deletions=cfg.deletions,
-                   field_history=cfg.sync.field_history, deal_mapping=mappings.opportunities,
-                   scoring=mappings.scoring,
-                   closed_opportunities_days=cfg.sync.closed_opportunities_days, **overrides)
+        for the command's own: command, pull, dry_run, sample, full_plan, clock; or any of the config's, as
+        the daemon's sweep overrides the lookback and the deletion checks' timing)."""
+        settings: dict[str, Any] = dict(
+            mapping=mappings.contacts, objects=list(cfg.sync.objects), lookback_ms=cfg.sync.lookback_seconds * 1000,
+            safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
+            deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000), deletions=cfg.deletions,
+            field_history=cfg.sync.field_history, deal_mapping=mappings.opportunities, scoring=mappings.scoring,
+            closed_opportunities_days=cfg.sync.closed_opportunities_days)
+        return cls(**{**settings, **overrides})
 
 
 def pulled_streams(specs: Sequence[ObjectSpec], groups: Sequence[str], mapping: ContactMapping,

@@ -5,7 +5,9 @@ daily budget pauses it. Every wait ends on something the daemon logged or stored
 
 from __future__ import annotations
 
+import logging
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +21,15 @@ from connector.config import load_config
 from connector.operate.daemon import Daemon, DaemonTiming
 from connector.operate.state import DaemonState
 from connector.sandbox.faults import FaultRule
+from connector.stopping import clear_stop
 from connector.sandbox.runner import Sandbox
 from connector.store import open_engine
 from connector.store.lock import RunLock
-from connector.store.models import SyncCursor, SyncRun
+from connector.store.models import Link, SyncCursor, SyncRun
 from connector.sync.admin import configured_mappings
 from connector.systems.pacing import BudgetExhausted
 
+from ..push.conftest import hubspot_contacts, salesforce_sdk, sf_type
 from .daemon_process import DaemonProcess, daemon_config
 
 
@@ -201,3 +205,60 @@ def test_readiness_follows_the_role_and_the_last_successful_run() -> None:
     assert state.ready(now=1_300) == (True, "ok")
     state.role = "stopping"
     assert state.ready(now=1_300) == (False, "stopping")
+
+
+def test_an_unreachable_store_keeps_the_daemon_waiting_not_crashing(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[sandbox]\nenabled = true\n[store]\nurl = "postgresql+psycopg://nobody@127.0.0.1:1/none"\n')
+    cfg = load_config(path, environ={})
+    daemon = Daemon(cfg, configured_mappings(cfg), timing=DaemonTiming(interval_s=60, standby_poll_s=0.2))
+    said = threading.Event()
+
+    class Seen(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "the store is unreachable" in record.getMessage():
+                said.set()
+
+    handler = Seen()
+    logging.getLogger("connector.daemon").addHandler(handler)
+    codes: list[int] = []
+    serving = threading.Thread(target=lambda: codes.append(daemon.serve()))
+    try:
+        serving.start()
+        assert said.wait(120), "the daemon never said the store is unreachable"
+        assert daemon.state.role == "starting" and not daemon.state.ready()[0]
+        daemon.stop()
+        serving.join(120)
+    finally:
+        logging.getLogger("connector.daemon").removeHandler(handler)
+        clear_stop()
+    assert codes == [0]
+
+
+def test_the_nightly_sweep_catches_an_edit_the_incremental_read_missed(sandbox: Sandbox, tmp_path: Path) -> None:
+    """An edit stamped before the cursor (a record indexed or committed late: here the sandbox's clock set back
+    15 minutes for it) is outside every incremental window; the sweep re-reads the last day and carries it."""
+    store_url = f"sqlite:///{tmp_path}/store.db"
+    path = _configured(sandbox, store_url, tmp_path / "c.toml")
+    cfg = load_config(path, environ={})
+    daemon = Daemon(cfg, configured_mappings(cfg), timing=DaemonTiming(interval_s=60))
+    daemon.engine = open_engine(store_url)
+    daemon._lead, daemon.state.role = RunLock(None), "leader"
+    daemon._cycle("sync")
+    assert daemon.state.last_run_status in ("ok", "partial")
+    with Session(daemon.engine) as s:
+        lead = s.exec(select(Link).where(col(Link.object_type) == "Lead", col(Link.role) == "primary")).first()
+        assert lead is not None
+        contact = s.exec(select(Link).where(col(Link.person_id) == lead.person_id,
+                                            col(Link.object_type) == "contacts")).one()
+    sandbox.clock.set(int(time.time() * 1000) - 15 * 60_000)
+    sf_type(salesforce_sdk(sandbox), "Lead").update(lead.record_id, {"Title": "Drifted Title"})
+    sandbox.clock.set(int(time.time() * 1000))
+
+    def hubspot_title() -> object:
+        return hubspot_contacts(sandbox, ["jobtitle"])[contact.record_id].get("jobtitle")
+
+    daemon._cycle("sync")
+    assert daemon.state.last_run_status in ("ok", "partial") and hubspot_title() != "Drifted Title"
+    daemon._sweep()
+    assert daemon.state.last_run_status in ("ok", "partial") and hubspot_title() == "Drifted Title"
