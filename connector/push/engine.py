@@ -172,6 +172,9 @@ class Pusher:
                         result: PushResult) -> None:
         for r in rejected:
             result.rejected[f"{system}:{object_type}"] += 1
+            # one line per parked record: its id, code and field names (a system's message may quote a value)
+            log.warning("parked %s %s %s: %s%s", system, object_type, r.write.parked_id, r.code,
+                        f" on {', '.join(r.fields)}" if r.fields else " (the whole record)")
             if len(result.rejections) < 50:
                 refused = [f for reason in r.reasons for f in reason.fields]
                 codes = {f: reason.code for reason in r.reasons for f in reason.fields}
