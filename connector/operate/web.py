@@ -42,7 +42,10 @@ log = logging.getLogger(__name__)
 #: /readyz waits this long for the store's `SELECT 1` (a PostgreSQL server that drops packets would
 #: otherwise hold the probe until the TCP timeout)
 STORE_PROBE_TIMEOUT_S = 5.0
-_CHALLENGE = 'Bearer realm="connector", Basic realm="connector", charset="UTF-8"'
+#: the page asks a browser for the token as a Basic password (its sign-in dialog; Basic first, or Chromium
+#: reads no further); the metrics ask a scraper for a bearer token
+_PAGE_CHALLENGE = 'Basic realm="connector", charset="UTF-8", Bearer realm="connector"'
+_METRICS_CHALLENGE = 'Bearer realm="connector"'
 #: the page loads nothing and runs nothing: a value that got through unescaped still could not run
 _PAGE_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                             "frame-ancestors 'none'; form-action 'none'; base-uri 'none'",
@@ -131,13 +134,13 @@ def build_app(engine: Engine, state: DaemonState, *, token: str | None, clock: C
     def metrics(request: Request) -> Response:
         if not allowed(request):
             return PlainTextResponse("the metrics need the daemon's token (Authorization: Bearer <token>)\n",
-                                     status_code=401, headers={"WWW-Authenticate": _CHALLENGE})
+                                     status_code=401, headers={"WWW-Authenticate": _METRICS_CHALLENGE})
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     def status_page(request: Request) -> Response:
         if not allowed(request):
             return HTMLResponse(page.unauthorized_page(), status_code=401,
-                                headers={"WWW-Authenticate": _CHALLENGE, **_PAGE_HEADERS})
+                                headers={"WWW-Authenticate": _PAGE_CHALLENGE, **_PAGE_HEADERS})
         view = page.gather(engine, state, limits, clock())
         return HTMLResponse(page.render(view), headers=_PAGE_HEADERS)
 

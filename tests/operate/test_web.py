@@ -197,7 +197,8 @@ def test_readyz_gives_up_on_a_store_that_never_answers() -> None:
 def test_metrics_and_page_refuse_without_the_token(engine: Engine, path: str, headers: dict[str, str]) -> None:
     answer = client(engine).get(path, headers=headers)
     assert answer.status_code == 401
-    assert "Bearer" in answer.headers["www-authenticate"] and "Basic" in answer.headers["www-authenticate"]
+    # a scraper is asked for a bearer token; a browser for the token as its sign-in dialog's password
+    assert answer.headers["www-authenticate"].startswith("Bearer" if path == "/metrics" else "Basic")
     assert "connector_runs_total" not in answer.text and "Last runs" not in answer.text
 
 
@@ -322,6 +323,12 @@ def test_the_page_escapes_every_value_and_shows_no_address(engine: Engine) -> No
     assert "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;" in text
     assert "HubSpot answered 502 &lt;b&gt;twice&lt;/b&gt;" in text
     assert "jane.doe@example.com" not in text and "[email]" in text
+
+
+def test_the_sign_in_page_says_how_to_give_the_token(engine: Engine) -> None:
+    page = client(engine).get("/")
+    assert page.status_code == 401 and "Sign-in required" in page.text and "Authorization: Bearer" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
 
 
 def test_the_page_without_the_store_shows_the_daemon(tmp_path: Any) -> None:
