@@ -14,8 +14,9 @@ status`. Each app has its own `CollectorRegistry` (nothing in the process-wide o
 - `connector_daemon_role{role}`, `_ready`, `_paused`, `_mappings_ok`, `_run_in_progress` from `DaemonState`
 - `connector_store_up`: 0 when the store did not answer (the store's figures are then left out)
 
-The runs' counts are parsed once each (the totals kept in memory grow with each new finished run), so a
-scrape reads only the runs that ended since the previous one.
+The runs' counts are added up once each, by the database (the totals kept in memory grow with each run that
+ends), so a scrape reads only the runs that ended since the previous one; the history is read when the app
+is built, in the background (`_RunTotals`).
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..store.operations import (ObjectKey, last_success_started, parked_by_object, pulled_per_object, runs_after,
-                                runs_by_outcome, sla_breached_people, written_per_object)
+from ..store.operations import (ObjectKey, ended_through, last_success_started, parked_by_object, run_totals,
+                                runs_by_outcome, sla_breached_people)
 from ..store.runs import calls_since
 from ..systems.pacing import DailyBudget
 from .state import DaemonState, Role
@@ -52,6 +53,10 @@ SYSTEMS = ("hubspot", "salesforce")
 #: the runs whose success the sync lag counts from: a cycle (the daemon's incremental sync or its nightly sweep)
 SYNC_COMMANDS = frozenset({"sync", "sweep"})
 _DAY_MS = 86_400_000
+#: how long a scrape waits for the runs' history to be read (at start) before serving without its figures
+HISTORY_WAIT_S = 5.0
+#: runs added up per query while catching up (a query of a few seconds at most, on a slow disk)
+_SLICE = 20_000
 Clock = Callable[[], float]
 
 
@@ -97,37 +102,75 @@ def budget_figures(engine: Engine, limits: Mapping[str, BudgetLimit], now_ms: in
     return out
 
 
-class _RunTotals:
-    """What every ended run pulled, wrote, was refused and called, added up once per run (thread-safe: two
-    scrapes at once add each run once)."""
+@dataclass(frozen=True)
+class _Totals:
+    """What the ended runs pulled, wrote, were refused and called, added up."""
 
-    def __init__(self) -> None:
+    pulled: Mapping[ObjectKey, int]
+    written: Mapping[ObjectKey, int]
+    rejected: Mapping[ObjectKey, int]
+    calls: Mapping[str, int]
+
+
+class _RunTotals:
+    """The ended runs' figures, each run added once (two scrapes at once add it once).
+
+    The database adds them up (`run_totals`). Catching up with a long history (half a million runs after a
+    year of one-minute runs) is done by a thread started with the collector, not by a scrape; a scrape waits
+    a few seconds for it, and until it is done the figures it would give are left out (not served low)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self.after_id = 0
         self.pulled: Counter[ObjectKey] = Counter()
         self.written: Counter[ObjectKey] = Counter()
         self.rejected: Counter[ObjectKey] = Counter()
         self.calls: Counter[str] = Counter()
+        self.caught_up = threading.Event()
         self._lock = threading.Lock()
+        self._catching_up: threading.Thread | None = None
+        self.catch_up()
 
-    def refresh(self, engine: Engine) -> None:
-        """Add the runs that ended since the last refresh. The one run in progress (the store's lock lets one
-        run at a time) stops the reading: it is added once it has ended."""
+    def catch_up(self) -> None:
+        """Start reading the history in the background, unless that is done or under way."""
         with self._lock:
-            while True:
-                rows = runs_after(engine, self.after_id)
-                for row in rows:
-                    if row.status == "running":
-                        return
-                    self.pulled.update(pulled_per_object(row.counts))
-                    for key, (written, rejected) in written_per_object(row.counts).items():
-                        self.written[key] += written
-                        self.rejected[key] += rejected
-                    for system, calls in row.api_calls.items():
-                        if isinstance(calls, Mapping):
-                            self.calls[str(system)] += int(calls.get("total") or 0)
-                    self.after_id = row.id
-                if not rows:
-                    return
+            if self.caught_up.is_set() or (self._catching_up is not None and self._catching_up.is_alive()):
+                return
+            self._catching_up = threading.Thread(target=self._read_history, name="metrics-history", daemon=True)
+            self._catching_up.start()
+
+    def _read_history(self) -> None:
+        try:
+            self.refresh()
+        except SQLAlchemyError as exc:  # the store is down: the next scrape starts again
+            log.warning("metrics: could not read the runs' history (%s)", type(exc).__name__)
+            return
+        self.caught_up.set()
+
+    def current(self, wait_s: float) -> _Totals | None:
+        """The totals up to the last ended run, or None while the history is still being read after `wait_s`."""
+        self.catch_up()
+        if not self.caught_up.wait(wait_s):
+            return None
+        return self.refresh()
+
+    def refresh(self) -> _Totals:
+        """Add the runs that ended since the last refresh, a slice of ids at a time. The one run in progress
+        (the store's lock lets one run at a time) ends the range: it is added once it has ended."""
+        with self._lock:
+            upto = ended_through(self.engine, self.after_id)
+            while self.after_id < upto:
+                end = min(upto, self.after_id + _SLICE)
+                part = run_totals(self.engine, self.after_id, end)
+                self.pulled.update(part.pulled)
+                self.written.update(part.written)
+                self.rejected.update(part.rejected)
+                self.calls.update(part.calls)
+                self.after_id = end
+            return self._snapshot()
+
+    def _snapshot(self) -> _Totals:
+        return _Totals(dict(self.pulled), dict(self.written), dict(self.rejected), dict(self.calls))
 
 
 def _per_object(name: str, documentation: str, values: Mapping[ObjectKey, int]) -> CounterMetricFamily:
@@ -144,9 +187,11 @@ def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
 class StoreCollector(Collector):
     """The connector's metrics, read from the store (and the daemon's own state) on every scrape."""
 
-    def __init__(self, engine: Engine, state: DaemonState, limits: Mapping[str, BudgetLimit], clock: Clock) -> None:
+    def __init__(self, engine: Engine, state: DaemonState, limits: Mapping[str, BudgetLimit], clock: Clock,
+                 history_wait_s: float = HISTORY_WAIT_S) -> None:
         self.engine, self.state, self.limits, self.clock = engine, state, limits, clock
-        self._totals = _RunTotals()
+        self.history_wait_s = history_wait_s
+        self._totals = _RunTotals(engine)
 
     def describe(self) -> list[Metric]:
         return []  # nothing is read at registration: the store is read when scraped
@@ -187,26 +232,28 @@ class StoreCollector(Collector):
         for command, status, n in sorted(runs_by_outcome(engine)):
             runs.add_metric([command, status], n)
         yield runs
-        totals = self._totals
-        totals.refresh(engine)
-        yield _per_object("connector_records_pulled", "Records read from a system by ended runs (new, changed "
-                          "or unchanged)", totals.pulled)
-        yield _per_object("connector_records_written", "Records created or updated in a system by ended runs",
-                          totals.written)
-        yield _per_object("connector_records_rejected", "Record writes a system refused in ended runs (each "
-                          "was parked)", totals.rejected)
+        totals = self._totals.current(self.history_wait_s)
+        if totals is not None:
+            yield _per_object("connector_records_pulled", "Records read from a system by ended runs (new, changed "
+                              "or unchanged)", totals.pulled)
+            yield _per_object("connector_records_written", "Records created or updated in a system by ended runs",
+                              totals.written)
+            yield _per_object("connector_records_rejected", "Record writes a system refused in ended runs (each "
+                              "was parked)", totals.rejected)
         parked = GaugeMetricFamily("connector_records_parked", "Records waiting in the parking lot now "
                                    "(`connector status` lists them)", labels=["system", "object"])
         for (system, obj), n in sorted(parked_by_object(engine).items()):
             parked.add_metric([system, obj], n)
         yield parked
-        calls = CounterMetricFamily("connector_api_calls", "API calls made by ended runs", labels=["system"])
+        calls = CounterMetricFamily("connector_api_calls", "API calls made by ended runs (absent while the "
+                                    "runs' history is being read)", labels=["system"])
         used = GaugeMetricFamily("connector_api_calls_last_24h", "API calls of the runs started in the last 24 "
                                  "hours (what the daily budget counts)", labels=["system"])
         remaining = GaugeMetricFamily("connector_api_calls_remaining", "API calls left of the connector's share "
                                       "of the daily allowance (absent while the limit is unknown)", labels=["system"])
         for figures in budget_figures(engine, self.limits, now_ms):
-            calls.add_metric([figures.system], totals.calls.get(figures.system, 0))
+            if totals is not None:
+                calls.add_metric([figures.system], totals.calls.get(figures.system, 0))
             used.add_metric([figures.system], figures.used_24h)
             if figures.remaining is not None:
                 remaining.add_metric([figures.system], figures.remaining)

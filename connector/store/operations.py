@@ -19,7 +19,8 @@ from sqlmodel import Session, col
 from ..reconcile.schema import SCORE_OUTPUTS, SLA_STATES
 from .models import Link, ParkedRecord, PersonScore, SourceRecord, SyncRun
 
-__all__ = ["RunRow", "ObjectKey", "check_reachable", "runs_by_outcome", "runs_after", "recent_run_rows",
+__all__ = ["RunRow", "RunTotals", "ObjectKey", "check_reachable", "runs_by_outcome", "ended_through", "run_totals",
+           "recent_run_rows",
            "last_success_started", "parked_by_object", "sla_breached_people", "pulled_per_object",
            "written_per_object", "SUCCESS"]
 
@@ -64,12 +65,126 @@ def _row(r: SyncRun) -> RunRow:
                   r.api_calls or {}, r.counts or {}, r.error)
 
 
-def runs_after(engine: Engine, after_id: int, *, limit: int = 500) -> list[RunRow]:
-    """Up to `limit` runs with an id above `after_id`, oldest first (the metrics add them up once each)."""
+def ended_through(engine: Engine, after_id: int) -> int:
+    """The highest run id up to which every run after `after_id` has ended (`after_id` itself when the next run
+    is still in progress or there is none): the runs whose figures are final."""
+    r = SyncRun
     with Session(engine) as session:
-        rows = session.execute(select(SyncRun).where(col(SyncRun.id) > after_id).order_by(col(SyncRun.id))
-                               .limit(limit)).scalars().all()
-    return [_row(r) for r in rows]
+        running = session.execute(select(func.min(col(r.id))).where(col(r.id) > after_id,
+                                                                   col(r.status) == "running")).scalar()
+        if running is not None:
+            return max(after_id, int(running) - 1)
+        newest = session.execute(select(func.max(col(r.id)))).scalar()
+    return max(after_id, int(newest or 0))
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """What a range of ended runs did, added up (see `pulled_per_object` and `written_per_object`)."""
+
+    pulled: dict[ObjectKey, int]
+    written: dict[ObjectKey, int]
+    rejected: dict[ObjectKey, int]
+    calls: dict[str, int]
+
+
+#: the sums, one query each, per dialect: the documents are walked by the database's JSON functions (no row
+#: reaches Python), so half a million runs add up in seconds. `:after` < id <= `:upto`.
+_TOTALS_SQL: dict[str, dict[str, str]] = {
+    "sqlite": {
+        # a cycle's streams under "pull", then `connector pull`'s at the top ("system:object" keys)
+        "pulled": """
+            SELECT s.key, SUM(COALESCE(json_extract(s.value, '$.new'), 0) + COALESCE(json_extract(s.value,
+                   '$.changed'), 0) + COALESCE(json_extract(s.value, '$.unchanged'), 0))
+            FROM sync_run r, json_each(r.counts, '$.pull.streams') s
+            WHERE r.id > :after AND r.id <= :upto AND s.type = 'object' GROUP BY s.key
+            UNION ALL
+            SELECT s.key, SUM(COALESCE(json_extract(s.value, '$.new'), 0) + COALESCE(json_extract(s.value,
+                   '$.changed'), 0) + COALESCE(json_extract(s.value, '$.unchanged'), 0))
+            FROM sync_run r, json_each(r.counts) s
+            WHERE r.id > :after AND r.id <= :upto AND s.key LIKE '%:%'
+              AND (CASE WHEN s.type = 'object' THEN json_type(s.value, '$.new') END) IS NOT NULL
+            GROUP BY s.key""",
+        # people's writes under "push", each other object's under its own name's "push"
+        "written": """
+            SELECT sys.key, obj.key,
+                   SUM(COALESCE(json_extract(obj.value, '$.created'), 0) + COALESCE(json_extract(obj.value,
+                       '$.updated'), 0)), SUM(COALESCE(json_extract(obj.value, '$.rejected'), 0))
+            FROM sync_run r, json_each(r.counts) p,
+                 json_each(CASE WHEN p.type = 'object' THEN p.value ELSE '{}' END,
+                           CASE WHEN p.key = 'push' THEN '$.written' ELSE '$.push.written' END) sys,
+                 json_each(CASE WHEN sys.type = 'object' THEN sys.value ELSE '{}' END) obj
+            WHERE r.id > :after AND r.id <= :upto AND obj.type = 'object' GROUP BY sys.key, obj.key""",
+        "calls": """
+            SELECT s.key, SUM(COALESCE(CASE WHEN s.type = 'object' THEN json_extract(s.value, '$.total') END, 0))
+            FROM sync_run r, json_each(r.api_calls) s
+            WHERE r.id > :after AND r.id <= :upto GROUP BY s.key""",
+    },
+    "postgresql": {
+        "pulled": """
+            SELECT s.key, SUM(COALESCE((s.value->>'new')::numeric, 0) + COALESCE((s.value->>'changed')::numeric, 0)
+                              + COALESCE((s.value->>'unchanged')::numeric, 0))
+            FROM sync_run r CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(r.counts->'pull'->'streams')
+                 = 'object' THEN r.counts->'pull'->'streams' ELSE '{}'::jsonb END) s
+            WHERE r.id > :after AND r.id <= :upto AND jsonb_typeof(s.value) = 'object' GROUP BY s.key
+            UNION ALL
+            SELECT s.key, SUM(COALESCE((s.value->>'new')::numeric, 0) + COALESCE((s.value->>'changed')::numeric, 0)
+                              + COALESCE((s.value->>'unchanged')::numeric, 0))
+            FROM sync_run r CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(r.counts) = 'object'
+                 THEN r.counts ELSE '{}'::jsonb END) s
+            WHERE r.id > :after AND r.id <= :upto AND s.key LIKE '%:%' AND jsonb_typeof(s.value) = 'object'
+              AND s.value ? 'new'
+            GROUP BY s.key""",
+        "written": """
+            SELECT sys.key, obj.key,
+                   SUM(COALESCE((obj.value->>'created')::numeric, 0) + COALESCE((obj.value->>'updated')::numeric, 0)),
+                   SUM(COALESCE((obj.value->>'rejected')::numeric, 0))
+            FROM sync_run r
+            CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(r.counts) = 'object' THEN r.counts
+                                          ELSE '{}'::jsonb END) p
+            CROSS JOIN LATERAL jsonb_each(CASE
+                WHEN p.key = 'push' AND jsonb_typeof(p.value->'written') = 'object' THEN p.value->'written'
+                WHEN p.key <> 'push' AND jsonb_typeof(p.value->'push'->'written') = 'object'
+                    THEN p.value->'push'->'written'
+                ELSE '{}'::jsonb END) sys
+            CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(sys.value) = 'object' THEN sys.value
+                                          ELSE '{}'::jsonb END) obj
+            WHERE r.id > :after AND r.id <= :upto AND jsonb_typeof(obj.value) = 'object'
+            GROUP BY sys.key, obj.key""",
+        "calls": """
+            SELECT s.key, SUM(COALESCE(CASE WHEN jsonb_typeof(s.value) = 'object'
+                                       THEN (s.value->>'total')::numeric END, 0))
+            FROM sync_run r CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(r.api_calls) = 'object'
+                 THEN r.api_calls ELSE '{}'::jsonb END) s
+            WHERE r.id > :after AND r.id <= :upto GROUP BY s.key""",
+    },
+}
+
+
+def run_totals(engine: Engine, after_id: int, upto_id: int) -> RunTotals:
+    """The figures of the runs with `after_id` < id <= `upto_id` (ended runs: see `ended_through`), added up:
+    records pulled, written and rejected per system and object, API calls per system."""
+    sql = _TOTALS_SQL[engine.dialect.name]
+    bounds = {"after": after_id, "upto": upto_id}
+    pulled: dict[ObjectKey, int] = {}
+    written: dict[ObjectKey, int] = {}
+    rejected: dict[ObjectKey, int] = {}
+    with engine.connect() as connection:
+        for key, n in connection.execute(text(sql["pulled"]), bounds):
+            where = _split(str(key))
+            if where is not None:
+                pulled[where] = pulled.get(where, 0) + int(n or 0)
+        for system, obj, done, refused in connection.execute(text(sql["written"]), bounds):
+            written[(str(system), str(obj))] = int(done or 0)
+            rejected[(str(system), str(obj))] = int(refused or 0)
+        calls = {str(system): int(n or 0) for system, n in connection.execute(text(sql["calls"]), bounds)
+                 if system is not None}
+    return RunTotals(pulled, written, rejected, calls)
+
+
+def _split(key: str) -> ObjectKey | None:
+    system, _, obj = key.partition(":")
+    return (system, obj) if system and obj else None
 
 
 def recent_run_rows(engine: Engine, *, limit: int = 20) -> list[RunRow]:
@@ -127,11 +242,6 @@ def sla_breached_people(engine: Engine) -> int:
 # -- the shapes a run's record keeps (pure) ---------------------------------------------------------------
 
 
-def _split(key: str) -> ObjectKey | None:
-    system, sep, obj = key.partition(":")
-    return (system, obj) if sep and system and obj else None
-
-
 def pulled_per_object(counts: Mapping[str, Any]) -> dict[ObjectKey, int]:
     """Records a run read per system and object: every record its streams returned, new, changed or unchanged
     (the connector's own echoes are among the changed). A cycle keeps its streams under "pull"; `connector
@@ -139,22 +249,21 @@ def pulled_per_object(counts: Mapping[str, Any]) -> dict[ObjectKey, int]:
     pull = counts.get("pull")
     streams = pull.get("streams") if isinstance(pull, Mapping) else counts
     out: dict[ObjectKey, int] = {}
-    for key, stream in (streams or {}).items():
-        where = _split(str(key))
-        if where is None or not isinstance(stream, Mapping) or "new" not in stream:
+    for key, stream in (streams if isinstance(streams, Mapping) else {}).items():
+        system, _, obj = str(key).partition(":")
+        if not obj or not isinstance(stream, Mapping) or "new" not in stream:
             continue
-        n = sum(int(stream.get(k) or 0) for k in ("new", "changed", "unchanged"))
-        out[where] = out.get(where, 0) + n
+        n = int(stream.get("new") or 0) + int(stream.get("changed") or 0) + int(stream.get("unchanged") or 0)
+        out[(system, obj)] = out.get((system, obj), 0) + n
     return out
 
 
 def written_per_object(counts: Mapping[str, Any]) -> dict[ObjectKey, tuple[int, int]]:
     """(written, rejected) per system and object of a run: records created plus updated, and records the
     system refused. People keep theirs under "push", deals and other objects under their own name's "push"."""
-    parts = [counts.get("push")]
-    parts += [part.get("push") for key, part in counts.items() if key != "push" and isinstance(part, Mapping)]
     out: dict[ObjectKey, tuple[int, int]] = {}
-    for push in parts:
+    for key, part in counts.items():
+        push = part if key == "push" else part.get("push") if isinstance(part, Mapping) else None
         written = push.get("written") if isinstance(push, Mapping) else None
         if not isinstance(written, Mapping):
             continue

@@ -363,3 +363,36 @@ def test_a_port_in_use_is_refused_at_once(engine: Engine) -> None:
         taken.listen(1)
         with pytest.raises(OSError):
             start_server(build_app(engine, leader(), token=None), "127.0.0.1", taken.getsockname()[1])
+
+
+def test_the_databases_sums_are_the_runs_figures(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """On the runs a real demo recorded (people, deals, scores: the shapes `connector.sync.results` writes), the
+    sums the database makes for the metrics equal the figures the status page reads from each run."""
+    from collections import Counter
+
+    from connector.cli import main
+    from connector.store.operations import (ended_through, pulled_per_object, recent_run_rows, run_totals,
+                                            written_per_object)
+
+    assert main(["demo", "--people", "60", "--seed", "7", "--store", store_url, "--rate-limits", "off",
+                 "--search-lag", "0", "--bulk-jobs", "instant", "--json"]) == 0
+    capsys.readouterr()
+    engine = open_engine(store_url)
+    try:
+        runs = recent_run_rows(engine, limit=100)
+        pulled: Counter[tuple[str, str]] = Counter()
+        written: Counter[tuple[str, str]] = Counter()
+        rejected: Counter[tuple[str, str]] = Counter()
+        calls: Counter[str] = Counter()
+        for run in runs:
+            pulled.update(pulled_per_object(run.counts))
+            for key, (done, refused) in written_per_object(run.counts).items():
+                written[key] += done
+                rejected[key] += refused
+            calls.update({system: c["total"] for system, c in run.api_calls.items()})
+        totals = run_totals(engine, 0, ended_through(engine, 0))
+    finally:
+        engine.dispose()
+    assert len(runs) >= 2 and sum(written.values()) > 0 and sum(pulled.values()) > 0
+    assert (totals.pulled, totals.written, totals.rejected, totals.calls) == (
+        dict(pulled), dict(written), dict(rejected), dict(calls))
