@@ -4,7 +4,8 @@ Counters are sums over the runs the store keeps, not over this process's life: a
 doubles them, two replicas report the same figures, and they agree with the status page and `connector
 status`. Each app has its own `CollectorRegistry` (nothing in the process-wide one), holding:
 
-- `connector_runs_total{command,status}`: ended runs by outcome (ok, partial, failed, interrupted)
+- `connector_runs_total{command,status}`: ended runs by outcome (ok, partial, failed, interrupted; a run in
+  progress counts once it has ended, and a run killed once the next one has marked it interrupted)
 - `connector_records_pulled_total`, `_written_total` (created + updated), `_rejected_total` per system and
   object (from each run's stored counts), and the gauge `connector_records_parked` (the parking lot now)
 - `connector_api_calls_total`, `connector_api_calls_last_24h` and `connector_api_calls_remaining` per
@@ -36,7 +37,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..store.operations import (ObjectKey, ended_through, last_success_started, parked_by_object, run_totals,
-                                runs_by_outcome, sla_breached_people)
+                                sla_breached_people)
 from ..store.runs import calls_since
 from ..systems.pacing import DailyBudget
 from .state import DaemonState, Role
@@ -110,6 +111,7 @@ class _Totals:
     written: Mapping[ObjectKey, int]
     rejected: Mapping[ObjectKey, int]
     calls: Mapping[str, int]
+    outcomes: Mapping[tuple[str, str], int]
 
 
 class _RunTotals:
@@ -126,6 +128,7 @@ class _RunTotals:
         self.written: Counter[ObjectKey] = Counter()
         self.rejected: Counter[ObjectKey] = Counter()
         self.calls: Counter[str] = Counter()
+        self.outcomes: Counter[tuple[str, str]] = Counter()
         self.caught_up = threading.Event()
         self._lock = threading.Lock()
         self._catching_up: threading.Thread | None = None
@@ -166,11 +169,13 @@ class _RunTotals:
                 self.written.update(part.written)
                 self.rejected.update(part.rejected)
                 self.calls.update(part.calls)
+                self.outcomes.update(part.outcomes)
                 self.after_id = end
             return self._snapshot()
 
     def _snapshot(self) -> _Totals:
-        return _Totals(dict(self.pulled), dict(self.written), dict(self.rejected), dict(self.calls))
+        return _Totals(dict(self.pulled), dict(self.written), dict(self.rejected), dict(self.calls),
+                       dict(self.outcomes))
 
 
 def _per_object(name: str, documentation: str, values: Mapping[ObjectKey, int]) -> CounterMetricFamily:
@@ -227,13 +232,13 @@ class StoreCollector(Collector):
 
     def _store(self, now: float) -> Iterable[Metric]:
         engine, now_ms = self.engine, int(now * 1000)
-        runs = CounterMetricFamily("connector_runs", "Runs that ended, by command and outcome (ok, partial: some "
-                                   "records parked, failed, interrupted)", labels=["command", "status"])
-        for command, status, n in sorted(runs_by_outcome(engine)):
-            runs.add_metric([command, status], n)
-        yield runs
         totals = self._totals.current(self.history_wait_s)
         if totals is not None:
+            runs = CounterMetricFamily("connector_runs", "Runs that ended, by command and outcome (ok, partial: "
+                                       "some records parked, failed, interrupted)", labels=["command", "status"])
+            for (command, status), n in sorted(totals.outcomes.items()):
+                runs.add_metric([command, status], n)
+            yield runs
             yield _per_object("connector_records_pulled", "Records read from a system by ended runs (new, changed "
                               "or unchanged)", totals.pulled)
             yield _per_object("connector_records_written", "Records created or updated in a system by ended runs",

@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from ..reconcile.schema import SCORE_OUTPUTS, SLA_STATES
 from .models import Link, ParkedRecord, PersonScore, SourceRecord, SyncRun
 
-__all__ = ["RunRow", "RunTotals", "ObjectKey", "check_reachable", "runs_by_outcome", "ended_through", "run_totals",
+__all__ = ["RunRow", "RunTotals", "ObjectKey", "check_reachable", "ended_through", "run_totals",
            "recent_run_rows",
            "last_success_started", "parked_by_object", "sla_breached_people", "pulled_per_object",
            "written_per_object", "SUCCESS"]
@@ -50,15 +50,6 @@ def check_reachable(engine: Engine) -> None:
         connection.execute(text("SELECT 1")).scalar_one()
 
 
-def runs_by_outcome(engine: Engine) -> list[tuple[str, str, int]]:
-    """(command, status, runs) for every run that has ended (a run in progress has no outcome yet)."""
-    r = SyncRun
-    with Session(engine) as session:
-        rows = session.execute(select(col(r.command), col(r.status), func.count()).where(
-            col(r.status) != "running").group_by(col(r.command), col(r.status))).all()
-    return [(str(c), str(s), int(n)) for c, s, n in rows]
-
-
 def _row(r: SyncRun) -> RunRow:
     assert r.id is not None
     return RunRow(r.id, r.command, r.status, int(r.started_at), None if r.finished_at is None else int(r.finished_at),
@@ -86,6 +77,8 @@ class RunTotals:
     written: dict[ObjectKey, int]
     rejected: dict[ObjectKey, int]
     calls: dict[str, int]
+    #: runs per (command, status)
+    outcomes: dict[tuple[str, str], int]
 
 
 #: the sums, one query each, per dialect: the documents are walked by the database's JSON functions (no row
@@ -163,7 +156,8 @@ _TOTALS_SQL: dict[str, dict[str, str]] = {
 
 def run_totals(engine: Engine, after_id: int, upto_id: int) -> RunTotals:
     """The figures of the runs with `after_id` < id <= `upto_id` (ended runs: see `ended_through`), added up:
-    records pulled, written and rejected per system and object, API calls per system."""
+    records pulled, written and rejected per system and object, API calls per system, runs per command and
+    outcome."""
     sql = _TOTALS_SQL[engine.dialect.name]
     bounds = {"after": after_id, "upto": upto_id}
     pulled: dict[ObjectKey, int] = {}
@@ -179,7 +173,11 @@ def run_totals(engine: Engine, after_id: int, upto_id: int) -> RunTotals:
             rejected[(str(system), str(obj))] = int(refused or 0)
         calls = {str(system): int(n or 0) for system, n in connection.execute(text(sql["calls"]), bounds)
                  if system is not None}
-    return RunTotals(pulled, written, rejected, calls)
+        r = SyncRun
+        outcomes = {(str(c), str(s)): int(n) for c, s, n in connection.execute(
+            select(col(r.command), col(r.status), func.count()).where(col(r.id) > after_id, col(r.id) <= upto_id)
+            .group_by(col(r.command), col(r.status)))}
+    return RunTotals(pulled, written, rejected, calls, outcomes)
 
 
 def _split(key: str) -> ObjectKey | None:

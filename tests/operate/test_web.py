@@ -396,3 +396,4 @@ def test_the_databases_sums_are_the_runs_figures(store_url: str, capsys: pytest.
     assert len(runs) >= 2 and sum(written.values()) > 0 and sum(pulled.values()) > 0
     assert (totals.pulled, totals.written, totals.rejected, totals.calls) == (
         dict(pulled), dict(written), dict(rejected), dict(calls))
+    assert totals.outcomes == dict(Counter((run.command, run.status) for run in runs))
