@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -73,11 +73,17 @@ class BudgetLimit:
 def budget_limits(cfg: ConnectorConfig) -> dict[str, BudgetLimit]:
     """The daily budgets the configuration sets, as the adapters build them (`connector.systems.*._client`):
     HubSpot's tier limit; Salesforce's org limit is unknown until the org reports it."""
-    from ..config import HubSpotConfig
+    from ..config import HubSpotConfig, SalesforceConfig
 
-    hubspot = cfg.hubspot or HubSpotConfig()  # the sandbox's config: the defaults
-    return {"hubspot": BudgetLimit(hubspot.daily_limit, hubspot.daily_budget_share),
-            "salesforce": BudgetLimit(None, cfg.salesforce.daily_budget_share if cfg.salesforce else 0.5)}
+    def default(model: type[HubSpotConfig | SalesforceConfig], name: str) -> Any:
+        return model.model_fields[name].default  # a section left out (the sandbox): its defaults
+
+    hubspot, salesforce = cfg.hubspot, cfg.salesforce
+    return {"hubspot": BudgetLimit(hubspot.daily_limit if hubspot else default(HubSpotConfig, "daily_limit"),
+                                   hubspot.daily_budget_share if hubspot
+                                   else default(HubSpotConfig, "daily_budget_share")),
+            "salesforce": BudgetLimit(None, salesforce.daily_budget_share if salesforce
+                                      else default(SalesforceConfig, "daily_budget_share"))}
 
 
 @dataclass(frozen=True)

@@ -272,6 +272,18 @@ def test_metrics_are_the_stores_figures_on_postgresql(postgres_database: str) ->
         engine.dispose()
 
 
+def test_the_budgets_are_the_configured_ones() -> None:
+    from connector.config import ConnectorConfig
+    from connector.operate.metrics import budget_limits
+
+    configured = ConnectorConfig.model_validate({
+        "hubspot": {"access_token": "pat-na1-0000", "daily_limit": 1_000_000, "daily_budget_share": 0.25},
+        "salesforce": {"client_id": "id", "client_secret": "secret", "daily_budget_share": 0.3}})
+    assert budget_limits(configured) == {"hubspot": BudgetLimit(1_000_000, 0.25), "salesforce": BudgetLimit(None, 0.3)}
+    sandboxed = ConnectorConfig.model_validate({"sandbox": {"enabled": True}})
+    assert budget_limits(sandboxed) == {"hubspot": BudgetLimit(250_000, 0.5), "salesforce": BudgetLimit(None, 0.5)}
+
+
 def test_metrics_count_each_run_once_and_survive_a_restart(engine: Engine) -> None:
     """A second scrape adds nothing; the run in progress counts once it ends; a new app (a restarted daemon)
     serves the same figures."""
