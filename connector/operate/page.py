@@ -21,9 +21,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..logs import redact
 from ..report import funnel
 from ..report.render import header_lines
-from ..store.operations import RunRow, pulled_per_object, recent_run_rows, written_per_object
+from ..store.operations import (RunRow, last_success_started, pulled_per_object, recent_run_rows,
+                                sla_breached_people, written_per_object)
 from ..store.pushes import parked_rows
-from .metrics import BudgetFigures, BudgetLimit, budget_figures
+from .metrics import SYNC_COMMANDS, BudgetFigures, BudgetLimit, budget_figures
 from .state import DaemonState
 
 __all__ = ["Markup", "el", "StatusView", "ParkedGroup", "gather", "render", "unauthorized_page"]
@@ -84,6 +85,9 @@ class StatusView:
     parked_total: int = 0
     budgets: list[BudgetFigures] = field(default_factory=list)
     funnel: dict[str, Any] | None = None
+    #: when the last successful sync run started (epoch ms), as `connector_sync_lag_seconds` counts from it
+    last_sync_ms: int | None = None
+    sla_breached: int = 0
 
 
 def _group_parked(rows: Iterable[Mapping[str, Any]]) -> list[ParkedGroup]:
@@ -108,6 +112,8 @@ def gather(engine: Engine, state: DaemonState, limits: Mapping[str, BudgetLimit]
         parked = parked_rows(engine)
         view.parked, view.parked_total = _group_parked(parked), len(parked)
         view.budgets = budget_figures(engine, limits, now_ms)
+        view.last_sync_ms = last_success_started(engine, SYNC_COMMANDS)
+        view.sla_breached = sla_breached_people(engine)
         view.funnel = funnel.funnel_report(engine, now_ms - _YEAR_MS, now_ms)  # as `connector report funnel`
     except SQLAlchemyError as exc:
         view.store_problem = f"the state store did not answer ({type(exc).__name__})"
@@ -166,6 +172,17 @@ def _figures(per_object: Mapping[tuple[str, str], int]) -> str:
     return f"{sum(per_object.values()):,}"
 
 
+def _sync(view: StatusView) -> Markup:
+    if view.last_sync_ms is None:
+        lag = "no successful sync run yet"
+    else:
+        lag = f"{_ms(view.last_sync_ms)} ({max(0, int(view.now - view.last_sync_ms / 1000)):,} s ago)"
+    rows = [("last successful sync started", lag),
+            ("people with a breached handoff SLA", f"{view.sla_breached:,} (as published to the systems)")]
+    return el("section", el("h2", "Sync"),
+              el("table", el("tbody", *(el("tr", el("th", k), el("td", v)) for k, v in rows)), class_="kv"))
+
+
 def _runs(view: StatusView) -> Markup:
     rows: list[list[Child]] = []
     for r in view.runs:
@@ -222,7 +239,7 @@ def _funnel(view: StatusView) -> Markup:
 _STYLE = ("body{font-family:sans-serif;margin:1.5em 2em;color:#222;background:#fff}"
           "h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.15em;margin:1.4em 0 .4em}"
           "table{border-collapse:collapse;margin-bottom:.8em}td,th{border:1px solid #ccc;padding:3px 8px;"
-          "text-align:left;vertical-align:top}th{background:#eef}table.kv th{width:12em}"
+          "text-align:left;vertical-align:top}th{background:#eef}table.kv th{width:16em}"
           ".ok{color:#176b2c;font-weight:bold}.warn{color:#8a5a00;font-weight:bold}.bad{color:#a31515;"
           "font-weight:bold}.note,.empty,.meta{color:#555}.problem{background:#fde8e8;padding:.6em;"
           "border:1px solid #a31515}")
@@ -240,7 +257,7 @@ def render(view: StatusView) -> str:
     if view.store_problem:
         sections.append(el("p", view.store_problem, class_="problem"))
     else:
-        sections += [_runs(view), _parked(view), _budgets(view), _funnel(view)]
+        sections += [_sync(view), _runs(view), _parked(view), _budgets(view), _funnel(view)]
     return _page("Connector status", *sections)
 
 

@@ -323,7 +323,8 @@ def test_the_page_shows_runs_parked_records_budgets_and_the_funnel(engine: Engin
     assert page.headers["content-security-policy"].startswith("default-src 'none'")
     for shown in ("leader", "Last runs", "partial", "Parked records (3)", "INVALID_EMAIL",
                   "FIELD_CUSTOM_VALIDATION_EXCEPTION", "fix the value in the system, then `connector retry`",
-                  "API budgets", "500", "462", "Funnel (last 12 months)", "p-2", "p-3"):
+                  "API budgets", "500", "462", "Funnel (last 12 months)", "p-2", "p-3", "7,200 s ago",
+                  "2 (as published to the systems)"):
         assert shown in text, shown
     assert "p-4" not in text  # resolved: not parked any more
 
