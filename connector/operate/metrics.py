@@ -136,13 +136,14 @@ class _RunTotals:
         self.calls: Counter[str] = Counter()
         self.outcomes: Counter[tuple[str, str]] = Counter()
         self.caught_up = threading.Event()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the totals: held while they are read and added to
+        self._starting = threading.Lock()  # the history's reader: never held while reading
         self._catching_up: threading.Thread | None = None
         self.catch_up()
 
     def catch_up(self) -> None:
         """Start reading the history in the background, unless that is done or under way."""
-        with self._lock:
+        with self._starting:
             if self.caught_up.is_set() or (self._catching_up is not None and self._catching_up.is_alive()):
                 return
             self._catching_up = threading.Thread(target=self._read_history, name="metrics-history", daemon=True)

@@ -302,6 +302,31 @@ def test_metrics_count_each_run_once_and_survive_a_restart(engine: Engine) -> No
     assert own(client(engine).get("/metrics", headers=BEARER).text) == after
 
 
+def test_until_the_runs_history_is_read_its_figures_are_left_out(engine: Engine,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long history is read in the background: a scrape meanwhile serves everything else, not low counters."""
+    import threading
+
+    from connector.operate import metrics as module
+
+    release = threading.Event()
+    real = module.run_totals
+
+    def held(*args: Any) -> Any:
+        release.wait(60)
+        return real(*args)
+
+    monkeypatch.setattr(module, "run_totals", held)
+    collector = module.StoreCollector(engine, leader(), BUDGETS, lambda: NOW, history_wait_s=0.05)
+    names = {m.name for m in collector.collect()}
+    assert "connector_runs" not in names and "connector_records_pulled" not in names
+    assert {"connector_store_up", "connector_records_parked", "connector_api_calls_last_24h"} <= names
+    release.set()
+    assert collector._totals.caught_up.wait(60)
+    figures = {s.name: s.value for m in collector.collect() for s in m.samples}
+    assert figures["connector_runs_total"] > 0 and figures["connector_records_pulled_total"] > 0
+
+
 def test_metrics_without_the_store_serve_the_daemons_own(tmp_path: Any) -> None:
     gone = create_engine(f"sqlite:///{tmp_path}/no/such/directory/store.db")
     state = DaemonState(interval_s=60, started_at=NOW, role="standby", mappings_problem="bad rule")
