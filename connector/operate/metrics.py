@@ -269,7 +269,7 @@ class StoreCollector(Collector):
             used.add_metric([figures.system], figures.used_24h)
             if figures.remaining is not None:
                 remaining.add_metric([figures.system], figures.remaining)
-        yield from (calls, used, remaining)
+        yield from (calls, used, remaining) if totals is not None else (used, remaining)
         last = last_success_started(engine, SYNC_COMMANDS)
         if last is not None:
             yield _gauge("connector_sync_lag_seconds", "Seconds since the last successful sync run started "
