@@ -19,10 +19,9 @@ from sqlmodel import Session, col
 from ..reconcile.schema import SCORE_OUTPUTS, SLA_STATES
 from .models import Link, ParkedRecord, PersonScore, SourceRecord, SyncRun
 
-__all__ = ["RunRow", "RunTotals", "ObjectKey", "check_reachable", "ended_through", "run_totals",
-           "recent_run_rows",
-           "last_success_started", "parked_by_object", "sla_breached_people", "pulled_per_object",
-           "written_per_object", "SUCCESS"]
+__all__ = ["RunRow", "RunTotals", "ObjectKey", "SUCCESS", "check_reachable", "ended_through", "run_totals",
+           "recent_run_rows", "last_success_started", "parked_by_object", "sla_breached_people", "pulled_per_object",
+           "written_per_object"]
 
 #: the statuses of a run that completed (parked records are no failure)
 SUCCESS = ("ok", "partial")
@@ -51,9 +50,9 @@ def check_reachable(engine: Engine) -> None:
 
 
 def _row(r: SyncRun) -> RunRow:
-    assert r.id is not None
-    return RunRow(r.id, r.command, r.status, int(r.started_at), None if r.finished_at is None else int(r.finished_at),
-                  r.api_calls or {}, r.counts or {}, r.error)
+    finished = None if r.finished_at is None else int(r.finished_at)
+    return RunRow(int(r.id or 0), r.command, r.status, int(r.started_at), finished, r.api_calls or {}, r.counts or {},
+                  r.error)
 
 
 def ended_through(engine: Engine, after_id: int) -> int:
