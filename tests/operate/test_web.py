@@ -407,9 +407,11 @@ def test_a_port_in_use_is_refused_at_once(engine: Engine) -> None:
             start_server(build_app(engine, leader(), token=None), "127.0.0.1", taken.getsockname()[1])
 
 
-def test_the_databases_sums_are_the_runs_figures(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_databases_sums_are_the_runs_figures(store_url: str, capsys: pytest.CaptureFixture[str],
+                                                 tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """On the runs a real demo recorded (people, deals, scores: the shapes `connector.sync.results` writes), the
     sums the database makes for the metrics equal the figures the status page reads from each run."""
+    monkeypatch.chdir(tmp_path)  # the demo writes its config for a PostgreSQL store into the working directory
     from collections import Counter
 
     from connector.cli import main
