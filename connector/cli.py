@@ -815,10 +815,23 @@ def _serve_http(cfg: ConnectorConfig, daemon: Any) -> Any:
     """The daemon's HTTP endpoint on [daemon] listen (None when it is "")."""
     if not cfg.daemon.listen:
         return None
+    import logging
+
+    from .operate.metrics import budget_limits
     from .operate.web import build_app, start_server
 
     token = cfg.daemon.token.get_secret_value() if cfg.daemon.token else None
-    return start_server(build_app(daemon.engine, daemon.state, token=token), cfg.daemon.host, cfg.daemon.port)
+    app = build_app(daemon.engine, daemon.state, token=token, budgets=budget_limits(cfg))
+    try:
+        server = start_server(app, cfg.daemon.host, cfg.daemon.port)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise ConfigError([ConfigProblem("config", "[daemon].listen", f"cannot listen on {cfg.daemon.listen}: "
+                                         f"{exc.strerror or exc}", "choose a free port or another address "
+                                         "(CONNECTOR_DAEMON_LISTEN), or \"\" for no HTTP server")]) from exc
+    logging.getLogger("connector.daemon").info(
+        "serving /healthz, /readyz, /metrics and the status page on http://%s:%d/%s", cfg.daemon.host, server.port,
+        "" if token is None else " (token required for /metrics and /)")
+    return server
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -290,11 +290,11 @@ class Daemon:
         log.info("mapping files reloaded from %s", self.cfg.mappings.directory)
 
     def _refresh_reports(self) -> None:
-        """The funnel the status page shows (last 90 days), computed here so a page view costs no query."""
+        """The funnel the status page shows (the last 365 days), computed here so a page view costs no query."""
         from ..report.funnel import funnel_report
 
         try:
-            since = int((time.time() - 90 * 86_400) * 1000)
+            since = int((time.time() - 365 * 86_400) * 1000)
             self.state.funnel = funnel_report(self.engine, since)
             self.state.funnel_at = time.time()
         except Exception:  # a report is not worth a daemon

@@ -114,7 +114,9 @@ def gather(engine: Engine, state: DaemonState, limits: Mapping[str, BudgetLimit]
         view.budgets = budget_figures(engine, limits, now_ms)
         view.last_sync_ms = last_success_started(engine, SYNC_COMMANDS)
         view.sla_breached = sla_breached_people(engine)
-        view.funnel = funnel.funnel_report(engine, now_ms - _YEAR_MS, now_ms)  # as `connector report funnel`
+        # the daemon refreshes it (every 15 min: a large store's funnel takes seconds); computed here until then
+        view.funnel = (state.funnel if state.funnel is not None
+                       else funnel.funnel_report(engine, now_ms - _YEAR_MS, now_ms))  # as `connector report funnel`
     except SQLAlchemyError as exc:
         view.store_problem = f"the state store did not answer ({type(exc).__name__})"
     return view
