@@ -17,7 +17,8 @@ if it is empty or holds that store, and rebuilt with `--rebuild`).
 Each report runs in a fresh process: `connector.cli._report` (what `connector report KIND` runs after
 opening the store: the report, its tables and its text) three times over the 365 days before NOW; the
 best time, every time and the child's peak RSS, with the report's headline counts so the store's
-plausibility can be checked. Writes bench/results/reports-<N/1000>k.json.
+plausibility can be checked. Writes bench/results/reports-<N/1000>k.json (reports-<N/1000>k-postgresql.json
+for a PostgreSQL store, which is ANALYZEd once built: the test server runs without autovacuum).
 """
 
 from __future__ import annotations
