@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from ..score.timeline import Touch, dedupe
+from ..score.timeline import Touch
 from .db import in_chunks
-from .models import Engagement, FieldHistory, PersonField, PersonScore, ScoringModelVersion, StatusTransition, SyncRun
+from .models import FieldHistory, PersonField, PersonScore, ScoringModelVersion, StatusTransition, SyncRun
 from .scores import opportunities_by_person
-from .timeline import _activity_touches, _People, touches_for
+from .timeline import touches_for
 
 __all__ = ["Move", "Deal", "moves_since", "mqls_since", "person_fields", "field_history", "won_deals", "current_scores",
            "touches_of", "model_versions_of", "data_as_of"]
@@ -70,29 +70,9 @@ def mqls_since(engine: Engine, since_ms: int) -> list[Move]:
 
 def touches_of(engine: Engine, person_ids: Sequence[str], kinds: Collection[str]) -> dict[str, list[Touch]]:
     """The touches of `kinds` (e.g. the SLA's sales touches) of each of `person_ids`, in time order: the
-    scorer's timeline (`store.timeline.touches_for`, read in chunks of ids), the other kinds left out.
-
-    When no marketing event is of those kinds (the pull stores page views, forms and e-mail events there,
-    the sales activities are source records), the events are not read at all: at 100,000 people they are
-    ten times the activities, and reading them was half of the SLA report."""
-    wanted = frozenset(kinds)
-    ids = sorted(set(person_ids))
-    if not ids or _events_of_kinds(engine, wanted):
-        return {pid: [t for t in touches if t.kind in wanted] for pid, touches in touches_for(engine, ids).items()}
-    found: dict[str, list[Touch]] = {pid: [] for pid in ids}
-    with engine.connect() as conn:
-        for pid, touch in _activity_touches(conn, _People(conn, ids)):
-            if touch.kind in wanted:
-                found[pid].append(touch)
-    # the same answer as the whole timeline's: `dedupe` pairs twins of one kind only, and ids are per system
-    return {pid: dedupe(touches) if touches else touches for pid, touches in found.items()}
-
-
-def _events_of_kinds(engine: Engine, kinds: Collection[str]) -> bool:
-    """Whether any marketing event (the `engagement` table) is of one of `kinds`."""
-    with engine.connect() as conn:
-        query = select(literal(1)).where(col(Engagement.kind).in_(sorted(kinds))).limit(1)
-        return conn.execute(query).first() is not None
+    scorer's timeline (`store.timeline.touches_for`, which skips the marketing events when none is of those
+    kinds: half of the SLA report's time at 100,000 people)."""
+    return touches_for(engine, sorted(set(person_ids)), kinds=kinds)
 
 
 def person_fields(engine: Engine, person_ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -12,7 +12,7 @@ at a time: a 100,000-person rescore has to read its timelines in seconds.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 import json
 from typing import Any, NamedTuple
 
@@ -267,22 +267,35 @@ def _activity_touches(conn: Connection, people: _People) -> Iterator[tuple[str, 
 # ------------------------------------------------------------------------------------------- the API
 
 
-def touches_for(engine: Engine, person_ids: Sequence[str], known: Known | None = None) -> dict[str, list[Touch]]:
-    """Every touch of each of `person_ids` from both systems, deduplicated (`dedupe`) and in time order.
+def touches_for(engine: Engine, person_ids: Sequence[str], known: Known | None = None,
+                kinds: Collection[str] | None = None) -> dict[str, list[Touch]]:
+    """Every touch of each of `person_ids` from both systems, deduplicated (`dedupe`) and in time order;
+    with `kinds`, those kinds only.
 
     Every asked person is in the answer (an empty list: no touches). Deleted activities and e-mail deliveries
     are not touches. `known` gives some people's records and current address in place of the store's (people
-    a dry run reconciled and did not save)."""
+    a dry run reconciled and did not save). When no marketing event is of the `kinds` asked for (the SLA's
+    sales touches are activity records), the events are not read at all: at 100,000 people they are ten
+    times the activities. `dedupe` pairs twins of one kind only, so leaving kinds out changes no other."""
     found: dict[str, list[Touch]] = {pid: [] for pid in person_ids}
     if not found:
         return found
+    wanted = None if kinds is None else frozenset(kinds)
     with engine.connect() as conn:
         people = _People(conn, list(found), known)
-        for person_id, touch in _engagement_touches(conn, people):
-            found[person_id].append(touch)
+        if wanted is None or _events_of_kinds(conn, wanted):
+            for person_id, touch in _engagement_touches(conn, people):
+                if wanted is None or touch.kind in wanted:
+                    found[person_id].append(touch)
         for person_id, touch in _activity_touches(conn, people):
-            found[person_id].append(touch)
+            if wanted is None or touch.kind in wanted:
+                found[person_id].append(touch)
     return {pid: dedupe(touches) if touches else touches for pid, touches in found.items()}
+
+
+def _events_of_kinds(conn: Connection, kinds: Collection[str]) -> bool:
+    """Whether any marketing event (the `engagement` table) is of one of `kinds`."""
+    return conn.execute(select(literal(1)).where(col(Engagement.kind).in_(sorted(kinds))).limit(1)).first() is not None
 
 
 def people_touched_since(engine: Engine, since_ms: int) -> set[str]:

@@ -229,3 +229,23 @@ def test_people_touched_since_a_fetch_time(store_url: str) -> None:
     assert people_touched_since(engine, FETCHED - 1) == {"p-ann", "p-bob", "p-cat", "p-dan"}
     assert people_touched_since(engine, FETCHED) == set()
     assert people_touched_since(engine, 0) == {"p-ann", "p-bob", "p-cat", "p-dan", "p-eve"}
+
+
+def test_touches_of_some_kinds_are_those_of_the_whole_timeline(store_url: str) -> None:
+    """`kinds` leaves the marketing events unread when none is of those kinds, and reads them when one is:
+    either way the answer is the whole timeline's touches of those kinds."""
+    engine = _store(store_url)
+    with Session(engine) as s:
+        _event(s, "e1", "page_view", "hubspot", "1", T0, {})
+        _event(s, "e2", "email_open", "email", "bob@example.org", T0 + 1, {})
+        _record(s, "salesforce", "Task", "00T1", {"WhoId": LEAD, "TaskSubtype": "Call", "Subject": "Intro call",
+                                                  "CompletedDateTime": "2026-05-01T10:00:00.000+0000"})
+        _record(s, "salesforce", "Event", "00U1", {"WhoId": CONTACT, "Subject": "Demo",
+                                                   "StartDateTime": "2026-05-06T10:00:00.000+0000"})
+        s.commit()
+    people = ["p-ann", "p-bob"]
+    whole = touches_for(engine, people)
+    assert {t.kind for ts in whole.values() for t in ts} >= {"page_view", "email_open", "call", "meeting"}
+    for kinds in ({"call", "meeting", "email", "task"}, {"page_view", "call"}, {"email_open"}):
+        assert touches_for(engine, people, kinds=kinds) == {
+            pid: [t for t in ts if t.kind in kinds] for pid, ts in whole.items()}
