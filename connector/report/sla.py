@@ -144,6 +144,8 @@ class SlaSpec(_Strict):
     teams: dict[str, TeamSpec] = Field(default_factory=dict)
 
     _team_by_owner: dict[str, str] = PrivateAttr(default_factory=dict)
+    #: each team's calendar ("" the top-level one), built once: a report asks for one per clock
+    _calendars: dict[str, BusinessCalendar] = PrivateAttr(default_factory=dict)
 
     _zone = field_validator("time_zone")(_check_zone)
     _days = field_validator("working_days")(_check_days)
@@ -205,7 +207,15 @@ def team_of(spec: SlaSpec, owner: str | None) -> str | None:
 
 def calendar_for(spec: SlaSpec, owner: str | None = None) -> BusinessCalendar:
     """The calendar `owner`'s clock runs on: their team's, or the top-level one."""
-    team = spec.teams.get(team_of(spec, owner) or "")
+    name = team_of(spec, owner) or ""
+    known = spec._calendars.get(name)
+    if known is None:
+        known = spec._calendars[name] = _team_calendar(spec, name)
+    return known
+
+
+def _team_calendar(spec: SlaSpec, name: str) -> BusinessCalendar:
+    team = spec.teams.get(name)
     zone = (team.time_zone if team else None) or spec.time_zone
     days = (team.working_days if team else None) or spec.working_days
     hours = (team.working_hours if team else None) or spec.working_hours

@@ -13,7 +13,7 @@ from ..systems.hubspot import hubspot_calls, hubspot_lookup_calls
 from ..systems.salesforce import salesforce_calls, salesforce_lookup_calls
 from .systems import Systems
 
-__all__ = ["add_deal_forecast", "describe_plan", "forecast"]
+__all__ = ["add_deal_forecast", "describe_plan", "forecast", "only_field"]
 
 
 def describe_plan(plan: WritePlan, *, sample: int = 10, full: bool = False,
@@ -23,7 +23,7 @@ def describe_plan(plan: WritePlan, *, sample: int = 10, full: bool = False,
     planned field value. A cross-reference to a create the look-up found already done shows the found id."""
     updates = [_with_ids(w, adopted or {}) for w in plan.updates]
     out: dict[str, Any] = {"objects": plan.counts(), "held_back": len(plan.held), "sample": [],
-                           "fields": _field_counts(plan)}
+                           "fields": _field_counts(plan), "changes": _value_changes(updates)}
     for system in ("hubspot", "salesforce"):
         rows: list[dict[str, Any]] = []
         for write in (*updates, *plan.creates):
@@ -45,6 +45,48 @@ def _field_counts(plan: WritePlan) -> dict[str, dict[str, int]]:
     return {key: dict(c.most_common()) for key, c in sorted(counts.items())}
 
 
+#: a field's old -> new pairs shown: those planned for at least this many records (a rule's effect, not one
+#: person's value), at most MAX_PAIRS per field
+MIN_PAIR_COUNT, MAX_PAIRS = 2, 5
+
+
+def _value_changes(updates: list[RecordWrite]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Per "system:object" and field, the old -> new pairs the updates would make for several records, most
+    first: "lead_status: Open -> Working for 12" is what a changed rule or value map looks like."""
+    pairs: dict[tuple[str, str], Counter[tuple[str, str]]] = {}
+    for w in updates:
+        for name, value in w.values.items():
+            if isinstance(value, NewRecordId):
+                continue
+            old = w.old.get(name)
+            pairs.setdefault((f"{w.system}:{w.object_type}", name), Counter())[
+                ("" if old is None else str(old), "" if value is None else str(value))] += 1
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for (key, name), counter in sorted(pairs.items()):
+        common = [{"old": o, "new": n, "records": c} for (o, n), c in counter.most_common(MAX_PAIRS)
+                  if c >= MIN_PAIR_COUNT]
+        if common:
+            out.setdefault(key, {})[name] = common
+    return out
+
+
+def only_field(summary: dict[str, Any], name: str) -> dict[str, Any]:
+    """The plan's summary narrowed to one field (`connector plan --field`): its native name in either system,
+    case-insensitive; the totals per object count that field's values only."""
+    plan = dict(summary["plan"])
+    wanted = name.casefold()
+    plan["fields"] = {k: {f: n for f, n in per.items() if f.casefold() == wanted} for k, per in plan["fields"].items()}
+    plan["fields"] = {k: v for k, v in plan["fields"].items() if v}
+    plan["changes"] = {k: {f: v for f, v in per.items() if f.casefold() == wanted}
+                       for k, per in plan.get("changes", {}).items()}
+    plan["changes"] = {k: v for k, v in plan["changes"].items() if v}
+    plan["sample"] = [r for r in plan["sample"] if str(r["field"]).casefold() == wanted]
+    if "diffs" in plan:
+        plan["diffs"] = [r for r in plan["diffs"] if str(r["field"]).casefold() == wanted]
+    plan["field"] = name
+    return {**summary, "plan": plan}
+
+
 def _with_ids(write: RecordWrite, adopted: Mapping[tuple[str, str, str], str]) -> RecordWrite:
     """The write with each NewRecordId the look-up resolved (a record found, adopted as the create) filled in."""
     if not adopted or not write.waits_for_ids:
@@ -55,7 +97,9 @@ def _with_ids(write: RecordWrite, adopted: Mapping[tuple[str, str, str], str]) -
 
 
 def _diff_rows(write: RecordWrite) -> list[dict[str, Any]]:
-    return [{"system": write.system, "object_type": write.object_type, "record": write.parked_id, "field": name,
+    email = None if write.record_id is not None else (write.values.get("email") or write.values.get("Email"))
+    return [{"system": write.system, "object_type": write.object_type, "record": write.parked_id,
+             **({"new_record_email": str(email)} if email else {}), "field": name,
              "old": write.old.get(name), "new": str(value) if not isinstance(value, (str, int, float, bool, type(None)))
              else value, "reason": write.reasons.get(name, "")} for name, value in sorted(write.values.items())]
 
