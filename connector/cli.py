@@ -436,10 +436,21 @@ def _plan_text(summary: dict[str, Any]) -> None:
             for name, n in per.items():
                 fields.add_row(system, obj, name, f"{n:,}")
         out.print(fields)
+    if plan.get("changes"):
+        flips = Table("system", "object", "field", "now", "would become", "records",
+                      title="the same change planned for several records (a rule or value map at work)")
+        for key, per in plan["changes"].items():
+            system, obj = key.split(":", 1)
+            for name, pairs in per.items():
+                for p in pairs:
+                    flips.add_row(system, obj, name, p["old"] or "(blank)", p["new"] or "(blank)", f"{p['records']:,}")
+        out.print(flips)
     if plan["sample"]:
         diff = Table("system", "record", "field", "now", "would become", "why", title="sample of field changes")
         for row in plan["sample"]:
-            diff.add_row(row["system"], f"{row['object_type']} {row['record']}", row["field"],
+            # a record to be created is named by its address here (the terminal's reader asked to see it)
+            record = f"new: {row['new_record_email']}" if row.get("new_record_email") else row["record"]
+            diff.add_row(row["system"], f"{row['object_type']} {record}", row["field"],
                          "" if row["old"] is None else str(row["old"]), str(row["new"]), row["reason"])
         out.print(diff)
     looked = plan.get("lookup") or {}
@@ -504,9 +515,11 @@ def sync(once: bool, config: Path | None, as_json: bool) -> None:
 @click.option("--pull/--no-pull", default=False, show_default=True,
               help="pull first (into the store; still nothing is written to either system)")
 @click.option("--sample", type=click.IntRange(min=1), default=10, show_default=True, help="diff rows per system")
+@click.option("--field", "field_name", default=None, metavar="NAME",
+              help="only this field (its name in either system, e.g. Title or jobtitle)")
 @config_option
 @json_option
-def plan(pull: bool, sample: int, config: Path | None, as_json: bool) -> None:
+def plan(pull: bool, sample: int, field_name: str | None, config: Path | None, as_json: bool) -> None:
     """Dry run: exactly what the next sync would write, and its API cost; writes nothing to either system.
 
     Shows the creates and updates per object, the values planned per field, a sample of field changes (now,
@@ -514,10 +527,19 @@ def plan(pull: bool, sample: int, config: Path | None, as_json: bool) -> None:
     calls against the daily share. With --json, every planned value is listed under plan.diffs."""
     try:
         with progress(not as_json):
-            summary = _cycle(config, command="plan", pull=pull, dry_run=True, sample=sample,
-                             full_plan=as_json).to_json()
+            summary = _cycle(config, command="plan", pull=pull, dry_run=True,
+                             sample=sample if field_name is None else 1_000_000, full_plan=as_json).to_json()
     except ConnectorError as exc:
         _fail(exc, as_json)
+    if as_json:  # the address naming a new record is for the terminal's table; --json keeps person ids
+        for key in ("sample", "diffs"):
+            for row in summary["plan"].get(key, ()):
+                row.pop("new_record_email", None)
+    if field_name is not None:
+        from .sync.planning import only_field
+
+        summary = only_field(summary, field_name)
+        summary["plan"]["sample"] = summary["plan"]["sample"][:2 * sample]
 
     def text() -> None:
         _plan_text(summary)

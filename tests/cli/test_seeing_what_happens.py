@@ -88,7 +88,20 @@ def test_plan_text_is_whole_on_a_pipe_with_values_per_field(config: Path, capsys
         capsys.readouterr()
         assert main(["plan", "--pull", "--config", str(path)]) == 0
         text = capsys.readouterr().out
+        assert main(["plan", "--field", "Email", "--config", str(path)]) == 0
+        email_only = capsys.readouterr().out
+        assert main(["plan", "--field", "hs_lead_status", "--config", str(path), "--json"]) == 0
+        lead_status = json.loads(capsys.readouterr().out)["plan"]
     assert "…" not in text and "values planned per field" in text
+    assert "the same change planned for several records" in text
+    # one field only; the records to be created are named by their address on the terminal
+    assert re.search(r"salesforce\W+Lead new: \S+@\S+\W+Email", email_only), email_only
+    assert "hs_lead_status" not in email_only and "jobtitle" not in email_only
+    assert lead_status["field"] == "hs_lead_status" and lead_status["sample"]
+    assert {r["field"] for r in lead_status["sample"]} == {"hs_lead_status"}
+    assert all("new_record_email" not in r for r in lead_status["sample"])
+    assert set(lead_status["fields"]) == {"hubspot:contacts"} and list(lead_status["fields"]["hubspot:contacts"]) == [
+        "hs_lead_status"]
     assert re.search(r"hubspot\W+contacts\W+hs_lead_status\W+\d", text), text  # whole names, not 'hs_lead_s…'
     assert "sample of field changes" in text and "write call" in text
 
