@@ -29,8 +29,14 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 _PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().-]{7,}\d(?![\w.])")
 
 
+#: a date and time ("2026-12-07 07:06:23", "2026-12-07T07:06"): digits with separators, but no phone number
+_DATE_TIME = re.compile(r"(19|20)\d\d-[01]\d-[0-3]\d([ T][0-2]\d(:[0-5]\d){0,2})?")
+
+
 def _phone(match: re.Match[str]) -> str:
     text = match.group(0)
+    if _DATE_TIME.fullmatch(text.strip()):
+        return text
     digits = sum(ch.isdigit() for ch in text)
     if digits >= 9 and (text.startswith(("+", "(")) or any(ch in text for ch in " ().-")):
         return "[phone]"
@@ -85,5 +91,5 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream: Any = None
     root.handlers[:] = [handler]
     root.setLevel(level)
     # libraries that narrate every request or migration step: only their warnings are worth an admin's time
-    for noisy in ("httpx", "httpcore", "alembic", "uvicorn.error"):
+    for noisy in ("httpx", "httpcore", "alembic", "uvicorn.error", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -26,6 +26,11 @@ def test_redact_keeps_ordinary_numbers_and_ids() -> None:
         "pulled 12345 records in 2.5 s, cursor 1700000000000, id 00Q5g00000ABCDEF"
 
 
+def test_redact_keeps_dates_and_times_but_not_phone_numbers_beside_them() -> None:
+    text = "next run at: 2026-12-07 07:06:23 UTC (2026-12-07T07:06), call +1 415 555 0100 or (415) 555-0100"
+    assert redact(text) == "next run at: 2026-12-07 07:06:23 UTC (2026-12-07T07:06), call [phone] or [phone]"
+
+
 def test_filter_redacts_arguments_too() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "upserting %s", ("bob@example.com",), None)
     RedactingFilter().filter(record)

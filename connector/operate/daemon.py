@@ -169,6 +169,7 @@ class Daemon:
             finally:
                 self._lead = None
                 lead.release()
+        log.info("stopped (exit code %d)", self.exit_code)
         return self.exit_code
 
     def _lead_until_stopped(self) -> None:
