@@ -561,7 +561,8 @@ def push(config: Path | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--all", "include_resolved", is_flag=True, help="include parked records already resolved")
+@click.option("--all", "include_resolved", is_flag=True,
+              help="list every parked record (resolved ones too) instead of grouping them by cause")
 @config_option
 @json_option
 def status(include_resolved: bool, config: Path | None, as_json: bool) -> None:
@@ -587,9 +588,18 @@ def status(include_resolved: bool, config: Path | None, as_json: bool) -> None:
         for c in payload["standing_conflicts"]:
             click.echo(f"standing: {c['field']} differs for {count(c['people'], 'person')}, kept as each system holds "
                        f"it ({c['rule']})")
-        if not payload["parked"]:
+        causes = payload["parked_by_cause"]
+        if not causes:
             click.echo("no parked records")
-        for p in payload["parked"]:
+        elif not include_resolved:
+            total = sum(c["records"] for c in causes)
+            click.echo(f"parked: {count(total, 'record')} by {count(len(causes), 'cause')} (`--all` lists each record)")
+        for c in causes if not include_resolved else ():
+            where = f"{c['system']} {c['object_type']}" + (f".{c['field']}" if c["field"] else "")
+            e = c["example"]
+            click.echo(f"  {c['records']:>6,}  {where}: {c['code']} ({c['stage']}); e.g. #{e['id']} {e['record_id']}: "
+                       f"{e['hint'] or e['message']}")
+        for p in payload["parked"] if include_resolved else ():
             resolved = f" [resolved: {p['resolution']}]" if p.get("resolution") else ""
             click.echo(f"parked #{p['id']} {p['system']} {p['object_type']} {p['record_id']} "
                        f"({count(p['attempts'], 'attempt')}): {p['hint'] or p['message']}{resolved}")

@@ -26,7 +26,7 @@ from .staging import CREATED_MARK
 
 __all__ = ["Written", "Rejected", "FieldReason", "record_batch", "value_hash", "held_fields", "requeue", "parked_rows",
            "retry_delay_ms", "stored_emails", "resolve_unplanned", "NO_LONGER_NEEDED",
-           "parked_count"]
+           "parked_count", "parked_causes"]
 
 #: retry delays after the 1st, 2nd, ... rejection; the last one repeats (a parked record stays visible)
 RETRY_DELAYS_MS = (15 * 60_000, 60 * 60_000, 4 * 3_600_000, 24 * 3_600_000)
@@ -272,6 +272,26 @@ def parked_rows(engine: Engine, *, include_resolved: bool = False, limit: int = 
              "next_retry_at": r.next_retry_at, "resolved_at": r.resolved_at,
              "resolution": _resolution(r), "person_id": (r.payload or {}).get("person_id"),
              "rejections": _reasons(r)} for r in rows]
+
+
+def parked_causes(engine: Engine) -> list[dict[str, Any]]:
+    """The records parked now, grouped by cause (system, object, stage, code, field), most first, each with
+    its count and one example (the newest: its record id, message and hint), as a sync-health page shows
+    them. Counted over every parked record, not a page of them."""
+    p = ParkedRecord
+    key = (col(p.system), col(p.object_type), col(p.stage), col(p.code), col(p.field))
+    with Session(engine) as session:
+        groups = session.execute(select(*key, func.count(), func.max(col(p.id))).where(
+            col(p.resolved_at).is_(None)).group_by(*key)).all()
+        examples = {r.id: r for r in session.execute(select(ParkedRecord).where(
+            col(p.id).in_([g[-1] for g in groups]))).scalars()} if groups else {}
+    out = []
+    for system, object_type, stage, code, field, n, example_id in groups:
+        e = examples[example_id]
+        out.append({"system": system, "object_type": object_type, "stage": stage, "code": code, "field": field,
+                    "records": int(n), "example": {"id": e.id, "record_id": e.record_id, "message": e.message,
+                                                    "hint": e.hint}})
+    return sorted(out, key=lambda g: (-g["records"], g["system"], g["object_type"], g["code"], g["field"] or ""))
 
 
 def _reasons(row: ParkedRecord) -> list[dict[str, Any]]:

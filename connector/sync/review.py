@@ -12,7 +12,7 @@ from ..reconcile.mapping import ContactMapping
 from ..store.disagreements import standing_conflicts
 from ..store.explain import creation_and_reconciliation
 from ..store.people import duplicate_links, explain_person
-from ..store.pushes import parked_rows
+from ..store.pushes import parked_causes, parked_rows
 from ..store.runs import recent_runs
 from ..store.scores import score_of
 
@@ -25,9 +25,11 @@ _KEPT_BY = ("Contact over Lead, then a record cross-referenced by the other syst
 
 def status(engine: Engine, mapping: ContactMapping | None, *, include_resolved: bool) -> dict[str, Any]:
     """`connector status --json`: the last runs, the disagreements the mapping rules keep standing (none
-    without a `mapping`), and the parked records (the resolved ones too with `include_resolved`)."""
+    without a `mapping`), the parked records grouped by cause with a count and an example each, and the
+    parked records themselves (the resolved ones too with `include_resolved`)."""
     return {"ok": True, "runs": recent_runs(engine, limit=10),
             "standing_conflicts": standing_conflicts(engine, mapping),
+            "parked_by_cause": parked_causes(engine),
             "parked": parked_rows(engine, include_resolved=include_resolved)}
 
 

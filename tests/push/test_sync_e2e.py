@@ -180,9 +180,19 @@ def test_a_rejected_value_is_parked_with_a_hint_and_the_rest_is_written(world: W
     # the record's other change went through
     assert sf_type(world.salesforce_sdk(), "Lead").get(s)["Title"] == "Head of Growth"
     # status shows it; while its retry is not due the next sync holds it back instead of failing again
+    capsys.readouterr()
     assert main(["status", "--config", str(world.config_path)]) == 0
-    shown = capsys.readouterr().out  # the record, and the hint naming the fix (its code is in `--json`)
+    grouped = capsys.readouterr().out  # by cause: the count, the code, one example with the fix
+    line = rf"\b1  salesforce Lead\.City: STRING_TOO_LONG \(push\); e\.g\. #{parked.id} {s}: "
+    assert re.search(line, grouped), grouped
+    assert parked.hint in grouped and "parked: 1 record by 1 cause" in grouped
+    assert main(["status", "--all", "--config", str(world.config_path)]) == 0
+    shown = capsys.readouterr().out  # every record, and the hint naming the fix
     assert f"salesforce Lead {s} (1 attempt): {parked.hint}" in shown
+    assert main(["status", "--config", str(world.config_path), "--json"]) == 0
+    causes = json.loads(capsys.readouterr().out)["parked_by_cause"]
+    assert [(c["system"], c["object_type"], c["field"], c["code"], c["records"], c["example"]["record_id"])
+            for c in causes] == [("salesforce", "Lead", "City", "STRING_TOO_LONG", 1, s)]
     held = world.sync()
     assert held["push"]["write_calls"]["salesforce"] == 0 and held["push"]["held_back"] >= 1
     # retry requeues it: the next sync tries again (and parks it again, one more attempt)
