@@ -185,7 +185,7 @@ def test_a_rejected_value_is_parked_with_a_hint_and_the_rest_is_written(world: W
     grouped = capsys.readouterr().out  # by cause: the count, the code, one example with the fix
     line = rf"\b1  salesforce Lead\.City: STRING_TOO_LONG \(push\); e\.g\. #{parked.id} {s}: "
     assert re.search(line, grouped), grouped
-    assert parked.hint in grouped and "parked: 1 record by 1 cause" in grouped
+    assert hint in grouped and "parked: 1 record by 1 cause" in grouped
     assert main(["status", "--all", "--config", str(world.config_path)]) == 0
     shown = capsys.readouterr().out  # every record, and the hint naming the fix
     assert f"salesforce Lead {s} (1 attempt): {parked.hint}" in shown
