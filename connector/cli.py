@@ -283,7 +283,8 @@ def reconcile_command(config: Path | None, as_json: bool) -> None:
                        f"({count(w['field_changes'], 'field change')}; `connector plan` shows them, `connector "
                        "push` writes them)")
         if summary["issues"]:
-            click.echo(f"  {count(summary['issues'], 'value')} need attention and were left untouched")
+            click.echo(f"  {count(summary['issues'], 'value')} need attention and were left untouched "
+                       "(`connector issues` lists them, with the fix)")
 
     _emit(summary, as_json, text)
 
@@ -328,6 +329,9 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
         out.print(f"  to decide: {h['hint']}", highlight=False)
     for n in found["not_created"]:
         out.print(f"not in {n['system']}: {n['reason']}", markup=False)
+    for i in found.get("issues", []):
+        out.print(f"not carried: {i['system']} {i['field']} {i['value']!r}: {i['reason']} (fix: {i['fix']})",
+                  markup=False, highlight=False)
     rec = found["reconciled"]
     if rec["run_id"] is not None:
         out.print(f"reconciled by run {rec['run_id']} at {at(rec['at'])}; these values last changed at "
@@ -588,6 +592,9 @@ def status(include_resolved: bool, config: Path | None, as_json: bool) -> None:
         for c in payload["standing_conflicts"]:
             click.echo(f"standing: {c['field']} differs for {count(c['people'], 'person')}, kept as each system holds "
                        f"it ({c['rule']})")
+        if payload.get("value_issues"):
+            click.echo(f"values the connector cannot carry: {payload['value_issues']:,} (`connector issues` lists "
+                       "them, with the fix)")
         causes = payload["parked_by_cause"]
         if not causes:
             click.echo("no parked records")
@@ -864,6 +871,58 @@ def _serve_http(cfg: ConnectorConfig, daemon: Any) -> Any:
         "serving /healthz, /readyz, /metrics and the status page on http://%s:%d/%s", cfg.daemon.host, server.port,
         "" if token is None else " (token required for /metrics and /)")
     return server
+
+
+@cli.command(name="issues")
+@click.option("--field", "field_name", default=None, metavar="NAME",
+              help="only this field (the unified name, e.g. lead_status, or either system's)")
+@click.option("--kind", default=None, metavar="KIND", help="only what this transform refused (map, phone, owner, ...)")
+@click.option("--csv", "csv_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="also write issues.csv into this directory")
+@config_option
+@json_option
+def issues_command(field_name: str | None, kind: str | None, csv_dir: Path | None, config: Path | None,
+                   as_json: bool) -> None:
+    """The values the connector cannot carry (a picklist value with no counterpart and no default, an
+    unparseable phone, an unknown owner, ...), left untouched on both sides: by field, person and value, each
+    with its fix. As of each person's last reconciliation; reads the store only."""
+    from .sync.review import value_issue_rows
+
+    try:
+        cfg = _load(config, store_only=True)
+        from .store import open_engine
+
+        rows = value_issue_rows(open_engine(cfg.store.url), field=field_name, kind=kind,
+                                mapping_file=str(cfg.mappings.directory / "contacts.toml"))
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+    payload: dict[str, Any] = {"ok": True, "count": len(rows), "issues": rows}
+    if csv_dir is not None:
+        import csv
+
+        csv_dir.mkdir(parents=True, exist_ok=True)
+        path = csv_dir / "issues.csv"
+        columns = ["person_id", "system", "record_id", "field", "unified_field", "kind", "value", "reason", "fix"]
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+        payload["csv"] = str(path)
+
+    def text() -> None:
+        from rich.table import Table
+
+        if not rows:
+            click.echo("no values need attention")
+            return
+        table = Table("field", "person", "record", "value", "why", "fix",
+                      title=f"{count(len(rows), 'value')} the connector cannot carry (left untouched)")
+        for r in rows:
+            table.add_row(r["unified_field"] or r["field"], r["person_id"], f"{r['system']} {r['record_id']}",
+                          "" if r["value"] is None else str(r["value"]), r["reason"], r["fix"])
+        console().print(table)
+
+    _emit(payload, as_json, text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

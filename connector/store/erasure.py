@@ -36,6 +36,7 @@ from .models import (
     SourceRecord,
     StatusTransition,
     SyncRun,
+    ValueIssue,
     WrittenValue,
 )
 
@@ -140,6 +141,7 @@ def erase_person(engine: Engine, person_id: str, *, salt: str, source_system: st
         _forget_in_opportunities(session, person_id)
         session.execute(delete(FieldAudit).where(col(FieldAudit.person_id) == person_id))
         session.execute(delete(FieldHistory).where(col(FieldHistory.person_id) == person_id))
+        session.execute(delete(ValueIssue).where(col(ValueIssue.person_id) == person_id))
         session.execute(delete(StatusTransition).where(col(StatusTransition.person_id) == person_id))
         session.execute(delete(PersonScore).where(col(PersonScore.person_id) == person_id))
         session.execute(delete(PersonField).where(col(PersonField.person_id) == person_id))

@@ -148,6 +148,27 @@ class FieldHistory(SQLModel, table=True):
 TRACKED_FIELDS = frozenset({"owner"})
 
 
+class ValueIssue(SQLModel, table=True):
+    """A value the connector cannot carry (`connector issues`): unconvertible, unmapped or unknown, left
+    untouched on both sides. The current ones only: a person's rows are replaced each time they are reconciled."""
+
+    __tablename__ = "value_issue"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(index=True, max_length=80)
+    system: str = Field(max_length=16)
+    record_id: str = Field(max_length=64)
+    #: the system's field name, and the unified field the mapping names it by
+    field: str = Field(max_length=128)
+    unified_field: str = Field(max_length=128)
+    #: the transform that refused it ("phone", "map_values", "owner", ...), or "" when none is named
+    kind: str = Field(max_length=64)
+    value: Any = _json(nullable=True)
+    reason: str = Field(max_length=255)
+    seen_at: int = _ms()
+    run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+
+
 class FieldAudit(SQLModel, table=True):
     """A conflict that a rule settled: who won, who lost, and why."""
 

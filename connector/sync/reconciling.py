@@ -24,6 +24,7 @@ from ..reconcile.mapping import ContactMapping
 from ..reconcile.records import FieldChange, Issue, OwnerDirectory, RecordKey, SourceRecord, UnifiedPerson
 from ..reconcile.summary import conflict_rows, count_conflicts, summarize
 from ..reconcile.transforms import CallContext
+from ..store.issues import replace_value_issues
 from ..store.people import (
     LinkRoles,
     Stamp,
@@ -154,12 +155,12 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
         groups = _with_full_records(engine, todo)
         if adjust is not None:
             groups = [adjust(g) for g in groups]
-        part, settled = _reconcile_groups(groups, mapping, ctx)
+        part, settled, issue_people = _reconcile_groups(groups, mapping, ctx)
         if refine is not None:
             times = refine(part)
             if times:
                 groups = [_with_times(g, times) for g in groups]
-                part, settled = _reconcile_groups(groups, mapping, ctx)
+                part, settled, issue_people = _reconcile_groups(groups, mapping, ctx)
         if only is not None:
             settled = []
         if save_at is not None:
@@ -167,6 +168,9 @@ def reconcile_store(engine: Engine, mapping: ContactMapping, *, skip: Callable[[
                                         inputs={pid: digests[pid] for pid in settled})
             totals["fields_changed"] += saved.fields_changed
             totals["conflicts_recorded"] += saved.conflicts_recorded
+            replace_value_issues(engine, [g.person_id for g in groups], list(zip(issue_people, part.issues,
+                                                                                   strict=True)),
+                                 now_ms=save_at[0], run_id=save_at[1])
         _tally(totals, part)
         if keep is not None:
             keep(part.people)
@@ -210,11 +214,13 @@ def inputs_digest(group: PersonGroup, stamps: Mapping[RecordKey, Stamp], roles: 
 
 
 def _reconcile_groups(groups: Sequence[PersonGroup], mapping: ContactMapping,
-                      ctx: CallContext) -> tuple[ReconcileResult, list[str]]:
-    """The groups reconciled, and the ids of the settled people among them (nothing to write or report)."""
+                      ctx: CallContext) -> tuple[ReconcileResult, list[str], list[str]]:
+    """The groups reconciled, the ids of the settled people among them (nothing to write or report), and
+    whose each issue is (the person id of `result.issues[i]`)."""
     people: list[UnifiedPerson] = []
     changes: list[FieldChange] = []
     issues: list[Issue] = []
+    issue_people: list[str] = []
     settled: list[str] = []
     was_enabled = gc.isenabled()
     gc.disable()  # many small acyclic objects: the cyclic collector would only rescan them
@@ -226,12 +232,13 @@ def _reconcile_groups(groups: Sequence[PersonGroup], mapping: ContactMapping,
             if ch or iss:
                 changes += ch
                 issues += iss
+                issue_people += [person.person_id] * len(iss)
             else:
                 settled.append(person.person_id)
     finally:
         if was_enabled:
             gc.enable()
-    return ReconcileResult(tuple(people), tuple(changes), (), tuple(issues)), settled
+    return ReconcileResult(tuple(people), tuple(changes), (), tuple(issues)), settled, issue_people
 
 
 def _tally(totals: dict[str, Any], part: ReconcileResult) -> None:

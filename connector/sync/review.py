@@ -9,14 +9,16 @@ from sqlalchemy.engine import Engine
 
 from ..errors import ConnectorError
 from ..reconcile.mapping import ContactMapping
+from ..reconcile.issues import fix_for
 from ..store.disagreements import standing_conflicts
+from ..store.issues import value_issue_count, value_issues
 from ..store.explain import creation_and_reconciliation
 from ..store.people import duplicate_links, explain_person
 from ..store.pushes import parked_causes, parked_rows
 from ..store.runs import recent_runs
 from ..store.scores import score_of
 
-__all__ = ["duplicates", "explain", "status"]
+__all__ = ["duplicates", "explain", "status", "value_issue_rows"]
 
 #: how identity chooses the record a person keeps in one system (connector.reconcile.identity)
 _KEPT_BY = ("Contact over Lead, then a record cross-referenced by the other system, then one with a stored link, "
@@ -29,6 +31,7 @@ def status(engine: Engine, mapping: ContactMapping | None, *, include_resolved: 
     parked records themselves (the resolved ones too with `include_resolved`)."""
     return {"ok": True, "runs": recent_runs(engine, limit=10),
             "standing_conflicts": standing_conflicts(engine, mapping),
+            "value_issues": value_issue_count(engine),
             "parked_by_cause": parked_causes(engine),
             "parked": parked_rows(engine, include_resolved=include_resolved)}
 
@@ -50,7 +53,18 @@ def explain(engine: Engine, who: str, mapping: ContactMapping | None) -> dict[st
                              "or check the address or id")
     found.update(creation_and_reconciliation(engine, found["person_id"], mapping))
     found["score"] = score_of(engine, found["person_id"])
+    found["issues"] = value_issue_rows(engine, person_id=found["person_id"])
     return found
+
+
+def value_issue_rows(engine: Engine, *, field: str | None = None, kind: str | None = None,
+                     person_id: str | None = None, mapping_file: str = "mappings/contacts.toml"
+                     ) -> list[dict[str, Any]]:
+    """`connector issues`: the values the connector cannot carry, each with its fix."""
+    return [{"person_id": i.person_id, "system": i.system, "record_id": i.record_id, "field": i.field,
+             "unified_field": i.unified_field, "kind": i.kind, "value": i.value, "reason": i.reason,
+             "fix": fix_for(i.kind, i.unified_field, i.system, i.record_id, i.reason, mapping_file),
+             "seen_at": i.seen_at} for i in value_issues(engine, field=field, kind=kind, person_id=person_id)]
 
 
 def _duplicate_reason(row: dict[str, Any]) -> str:
