@@ -403,6 +403,9 @@ def _echo_cycle(summary: dict[str, Any]) -> None:
     for c in rec["conflicts"][:5]:
         click.echo(f"  decided in this run: {c['field']} for {count(c['people'], 'person')} ({c['rule']}): the "
                    "winning value is written over the other system's")
+    if rec.get("issues"):
+        click.echo(f"  {count(rec['issues'], 'value')} cannot be carried and were left untouched (`connector issues` "
+                   "lists them, with the fix)")
     if "push" in summary:
         push = summary["push"]
         for system, objects in push["written"].items():
@@ -457,6 +460,10 @@ def _plan_text(summary: dict[str, Any]) -> None:
             diff.add_row(row["system"], f"{row['object_type']} {record}", row["field"],
                          "" if row["old"] is None else str(row["old"]), str(row["new"]), row["reason"])
         out.print(diff)
+    issues = summary.get("reconcile", {}).get("issues")
+    if issues:
+        out.print(f"{count(issues, 'value')} cannot be carried and will be left untouched (`connector issues` "
+                  "lists them after a sync, with the fix)", markup=False)
     looked = plan.get("lookup") or {}
     if looked.get("looked_up"):
         out.print(f"looked up before creating: {count(looked['looked_up'], 'create')}; {looked['adopted']:,} already "
