@@ -460,6 +460,12 @@ def _plan_text(summary: dict[str, Any]) -> None:
             diff.add_row(row["system"], f"{row['object_type']} {record}", row["field"],
                          "" if row["old"] is None else str(row["old"]), str(row["new"]), row["reason"])
         out.print(diff)
+    since = plan.get("since_last_sync")
+    if since:
+        out.print(f"the mapping files changed since the last sync (run {since['last_sync_run']}):", markup=False)
+        for f in since["fields"]:
+            out.print(f"  {f['file']} fields.{f['field']}: {'; '.join(f['changes'])}: "
+                      f"{count(f['values_planned'], 'value')} would be written", markup=False, highlight=False)
     issues = summary.get("reconcile", {}).get("issues")
     if issues:
         out.print(f"{count(issues, 'value')} cannot be carried and will be left untouched (`connector issues` "

@@ -36,6 +36,7 @@ from ..systems.ports import Sink
 from ..systems.salesforce import SalesforceSink
 from .checks import check_presence, check_setup
 from .planning import add_deal_forecast
+from .mapping_history import record_synced_mappings, since_last_sync
 from .recording import Recording, recorded_run
 from ..stopping import Stopped, check_stop
 from .results import DealsResult, PullResult, RunResult
@@ -143,6 +144,12 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
                                       "salesforce": SalesforceSink(opened.salesforce, bulk_threshold)}
             context = ObjectRun(engine, opened, sinks, mappings, options, run, run_id, clock, bulk_threshold, salt)
             run_objects(specs, context)
+            if options.dry_run and run.plan is not None:
+                changed = since_last_sync(engine, mappings, run.plan.described)
+                if changed is not None:
+                    run.plan.described["since_last_sync"] = changed
+            elif not options.dry_run:
+                record_synced_mappings(engine, mappings, run_id, clock())
             run.completed = True
         except ConnectorError as exc:
             run.error, run.message = type(exc).__name__, str(exc)
