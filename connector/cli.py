@@ -460,6 +460,11 @@ def _plan_text(summary: dict[str, Any]) -> None:
             diff.add_row(row["system"], f"{row['object_type']} {record}", row["field"],
                          "" if row["old"] is None else str(row["old"]), str(row["new"]), row["reason"])
         out.print(diff)
+    for system, reasons in (plan.get("left_out") or {}).items():
+        out.print(f"left out of {system}: {count(sum(reasons.values()), 'person')} in the other system only, by the "
+                  "inclusion rules:", markup=False)
+        for reason, n in list(reasons.items())[:8]:
+            out.print(f"  {n:>6,}  {reason}", markup=False, highlight=False)
     since = plan.get("since_last_sync")
     if since:
         out.print(f"the mapping files changed since the last sync (run {since['last_sync_run']}):", markup=False)

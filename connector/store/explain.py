@@ -9,6 +9,7 @@ one the next sync acts on.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import select
@@ -21,11 +22,12 @@ from ..reconcile.plan import (
     should_create_in_hubspot,
     should_create_in_salesforce,
 )
+from .db import in_chunks
 from .models import Link, ParkedRecord, Person, SyncRun
 from .models import SourceRecord as StoredRecord
 from .people import _domain
 
-__all__ = ["RECONCILING_COMMANDS", "creation_and_reconciliation"]
+__all__ = ["RECONCILING_COMMANDS", "creation_and_reconciliation", "left_out"]
 
 #: the commands that reconcile the store and save people (a `plan` is a dry run and saves nothing)
 RECONCILING_COMMANDS = ("reconcile", "sync", "push", "demo")
@@ -66,6 +68,33 @@ def creation_and_reconciliation(engine: Engine, person_id: str, mapping: Contact
     reconciled = {"run_id": run.id if run else None, "at": run.finished_at if run else None,
                   "record_changed_at": person.updated_at if person else None}
     return {"not_created": not_created, "reconciled": reconciled}
+
+
+def left_out(engine: Engine, mapping: ContactMapping) -> dict[str, dict[str, int]]:
+    """The people in one system only whom the inclusion rule or the lawful-basis gate keeps out of the other,
+    counted per missing system and reason (the same verdict `explain` gives one person), most first."""
+    systems: dict[str, set[str]] = {}
+    primary: dict[str, tuple[str, str, str]] = {}
+    with Session(engine) as session:
+        for pid, system, object_type, record_id in session.execute(select(
+                col(Link.person_id), col(Link.system), col(Link.object_type), col(Link.record_id)).where(
+                col(Link.role) == "primary")):
+            systems.setdefault(pid, set()).add(system)
+            primary[pid] = (system, object_type, record_id)
+        lonely = [primary[pid] for pid, found in systems.items() if len(found) == 1]
+        counts: dict[str, Counter[str]] = {}
+        for system in ("hubspot", "salesforce"):
+            keys = [(o, r) for s, o, r in lonely if s == system]
+            for object_type in sorted({o for o, _ in keys}):
+                ids = [r for o, r in keys if o == object_type]
+                for part in in_chunks(ids):
+                    for row in session.execute(select(StoredRecord).where(
+                            col(StoredRecord.system) == system, col(StoredRecord.object_type) == object_type,
+                            col(StoredRecord.record_id).in_(part))).scalars():
+                        verdict = _verdict(_domain(row), _OTHER[system], mapping, None)
+                        if not verdict["will_create"]:
+                            counts.setdefault(verdict["system"], Counter())[verdict["reason"]] += 1
+    return {system: dict(c.most_common()) for system, c in sorted(counts.items())}
 
 
 def _verdict(source: Any, missing: str, mapping: ContactMapping, parked: ParkedRecord | None) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from ..reconcile.mapping import ContactMapping, Mappings, OpportunityMapping
 from ..score.model import ScoringModel
 from ..setup import require_live_fit
 from ..store.erasure import purge_erased
+from ..store.explain import left_out
 from ..store.pushes import parked_count
 from ..store.state import erasure_salt
 from ..systems.hubspot import HubSpotSink
@@ -148,6 +149,7 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
                 changed = since_last_sync(engine, mappings, run.plan.described)
                 if changed is not None:
                     run.plan.described["since_last_sync"] = changed
+                run.plan.described["left_out"] = left_out(engine, mapping)
             elif not options.dry_run:
                 record_synced_mappings(engine, mappings, run_id, clock())
             run.completed = True
