@@ -12,8 +12,7 @@ from typing import Any
 
 from ..reconcile.loader import custom_declarations
 from ..reconcile.mapping import ContactMapping, FieldMapping, Mappings, OpportunityMapping
-from ..reconcile.schema import (CONNECTOR_STATUSES, EMPLOYEE_RANGES, HUBSPOT_PROPERTIES, SALESFORCE_FIELDS,
-                                SCORE_OUTPUT_OPTIONS, SCORE_OUTPUTS)
+from ..reconcile.schema import CONNECTOR_STATUSES, EMPLOYEE_RANGES, SCORE_OUTPUT_OPTIONS, SCORE_OUTPUTS
 from ..reconcile.transforms import Number, StageMap, ValueMap
 
 CONNECTOR_GROUP = "hubspot_salesforce_connector"
@@ -297,7 +296,7 @@ def required_hubspot_properties(mappings: Mappings) -> list[PropertySpec]:
         if isinstance(m, ContactMapping):
             uses += [(m.privacy.basis_property, None)] + [(c.property, None) for c in m.privacy.allow_when]
         for name, f in uses:
-            if name not in declared or name in HUBSPOT_PROPERTIES[object_type] or (object_type, name) in seen:
+            if name not in declared or (object_type, name) in seen:
                 continue
             seen.add((object_type, name))
             specs.append(_custom_property(object_type, name, f))
@@ -328,8 +327,7 @@ def required_salesforce_fields(mappings: Mappings) -> list[FieldSpec]:
         declared = declared_salesforce(m)
         for f in m.fields:
             for obj, name in f.salesforce.items():
-                if (not name.endswith("__c") or name not in declared.get(obj, ()) or name in SALESFORCE_FIELDS[obj]
-                        or (obj, name) in seen):
+                if not name.endswith("__c") or name not in declared.get(obj, ()) or (obj, name) in seen:
                     continue
                 seen.add((obj, name))
                 specs.append(_custom_field(obj, name, f))

@@ -14,7 +14,8 @@ import pytest
 from connector.cli import main
 from connector.sandbox.runner import Sandbox
 from connector.store import open_engine
-from connector.store.metadata_cache import read_metadata, write_metadata
+from connector.store.metadata_cache import forget_metadata, read_metadata, write_metadata
+from connector.store.state import read_state, write_state
 from connector.sync.admin import FIELDS_CACHE_MS
 
 
@@ -179,3 +180,18 @@ def test_mapping_files_that_do_not_load_leave_the_listing(config: Path, tmp_path
     capsys.readouterr()
     assert main(["fields", "hubspot", "contacts", "--search", "email", "--config", str(config)]) == 0
     assert "the mapping files did not load (`connector validate` lists the problems)" in capsys.readouterr().out
+
+
+def test_the_cache_keeps_one_row_per_object_and_ignores_another_format(tmp_path: Path) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path}/cache.db")
+    assert read_metadata(engine, "hubspot", "contacts") is None
+    write_metadata(engine, "hubspot", "contacts", [{"name": "email"}], 1_000)
+    write_metadata(engine, "hubspot", "contacts", [{"name": "email"}, {"name": "zip"}], 2_000)
+    write_metadata(engine, "salesforce", "Lead", [{"name": "Email"}], 3_000)
+    kept = read_metadata(engine, "hubspot", "contacts")
+    assert kept is not None and kept.fetched_at == 2_000 and [f["name"] for f in kept.fields] == ["email", "zip"]
+    write_state(engine, "metadata:salesforce:Lead", {"format": 0, "fetched_at": 3_000, "fields": []}, 3_000)
+    assert read_metadata(engine, "salesforce", "Lead") is None  # written by another version: read again
+    assert forget_metadata(engine) == 2 and read_metadata(engine, "hubspot", "contacts") is None
+    write_state(engine, "setup:hubspot-properties", {"present": ["salesforce_lead_id"]}, 4_000)
+    assert forget_metadata(engine) == 0 and read_state(engine, "setup:hubspot-properties") is not None
