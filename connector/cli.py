@@ -512,6 +512,80 @@ def setup(apply: bool, config: Path | None, as_json: bool) -> None:
 
 
 @cli.command()
+@click.argument("system", required=False)
+@click.argument("object_name", metavar="[OBJECT]", required=False)
+@click.option("--search", "word", default=None, metavar="WORD", help="only names or labels holding WORD")
+@click.option("--refresh", is_flag=True, help="read the metadata again now instead of using the store's copy")
+@config_option
+@json_option
+def fields(system: str | None, object_name: str | None, word: str | None, refresh: bool, config: Path | None,
+           as_json: bool) -> None:
+    """List the live properties (HubSpot contacts, deals) and fields (Salesforce Lead, Contact, Opportunity)
+    with type, length, flags and values, and what the mapping files do with each. Any of them can be mapped
+    as it is; [custom_fields] declares only those `connector setup` must create. The metadata read is kept
+    in the store for a day (the output says how old it is; --refresh reads it again)."""
+    from .setup.fields import UnknownTarget, select
+    from .sync.admin import list_fields
+
+    try:
+        targets = select(system, object_name)
+    except UnknownTarget as exc:
+        _usage(str(exc), as_json)
+    try:
+        cfg = _load(config)
+        payload = list_fields(cfg, targets, search=word, refresh=refresh)
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+    _emit(payload, as_json, lambda: _fields_text(payload))
+
+
+def _fields_text(payload: dict[str, Any]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    names = {"hubspot": "HubSpot", "salesforce": "Salesforce"}
+    for o in payload["objects"]:
+        age = o["age_seconds"]
+        when = ("read just now" if not o["cached"] else
+                f"read {_age(age)} ago, kept in the store (--refresh reads it again)")
+        shown = len(o["fields"])
+        found = f"{shown} of {o['total']} match {payload['search']!r}" if payload["search"] else str(o["total"])
+        out.print(f"{names[o['system']]} {o['object']}: {found} ({when})", markup=False, highlight=False,
+                  soft_wrap=True)
+        table = Table("name", "label", "type", "length", "flags", "values", "mapped as")
+        for r in o["fields"]:
+            flags = [n for n, on in (("read-only", r["read_only"]), ("unique", r["unique"]),
+                                     ("external id", r.get("external_id")), ("custom", r["custom"]),
+                                     ("setup creates", r["setup_creates"])) if on]
+            values = r["values"]
+            shown_values = ", ".join(values[:4]) + (f", … (+{len(values) - 4})" if len(values) > 4 else "")
+            mapped = ", ".join(m.removeprefix("fields.") for m in r["mapped_as"])
+            cells = (r["name"], r["label"], r["type"], "" if r["length"] is None else str(r["length"]),
+                     ", ".join(flags), shown_values, mapped)
+            table.add_row(*(Text(c) for c in cells))  # labels and values are text, never markup
+        if o["fields"]:
+            out.print(table)
+        for m in o["missing"]:
+            fix = ("`connector setup` creates it" if m["setup_creates"]
+                   else "not there: fix the name, or see `connector validate --live`")
+            out.print(f"mapped but missing: {m['name']} ({', '.join(m['mapped_as'])}): {fix}", markup=False,
+                      highlight=False)
+    if payload["mappings_problems"]:
+        out.print("the mapping files did not load (`connector validate` lists the problems): no mapping column",
+                  markup=False, highlight=False)
+
+
+def _age(seconds: int) -> str:
+    """"40 s", "12 min", "3 h": how old the listed metadata is."""
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
+
+
+@cli.command()
 @click.option("--once", is_flag=True,
               help="run one cycle and exit (required: syncing on a schedule is `connector run`)")
 @config_option

@@ -2,6 +2,11 @@
 
 Every problem in every file is collected and raised together as one ``MappingError``; each problem
 names the file, the key path (``fields.lead_status.rule``) and a hint ("did you mean ...?").
+
+Which properties and fields exist is not decided here: a name only has to be spelled like one. The live
+check (``connector.setup``: `validate --live`, `setup`, and every sync's check before it plans) looks each
+up in the portal and the org, so any existing field can be mapped; ``[custom_fields]`` declares only the
+ones `connector setup` must create.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import difflib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +29,7 @@ from .mapping import (
     ContactFieldSpec,
     ContactMapping,
     ContactsFile,
+    CustomFields,
     DealFieldSpec,
     FieldMapping,
     Mappings,
@@ -38,12 +45,10 @@ from .schema import (
     CONVERTED_LEAD_STATUSES,
     DEFAULT_PIPELINE_STAGES,
     HUBSPOT_ENUMS,
-    HUBSPOT_PROPERTIES,
     LEGAL_BASES,
     LIFECYCLE_ORDER,
     READ_ONLY_HUBSPOT,
     READ_ONLY_SALESFORCE,
-    SALESFORCE_FIELDS,
     SALESFORCE_PICKLISTS,
 )
 from .transforms import (
@@ -68,6 +73,9 @@ from .transforms import (
 )
 
 __all__ = [
+    "DeclaredContactMapping",
+    "DeclaredOpportunityMapping",
+    "custom_declarations",
     "listing",
     "load_contacts",
     "load_mappings",
@@ -210,13 +218,51 @@ def _check_choice(col: Collector, path: str, value: str, allowed: Sequence[str],
     return False
 
 
-def _check_name(col: Collector, path: str, name: str, known: Iterable[str], where: str, custom_hint: str) -> bool:
-    known_set = set(known)
-    if name in known_set:
+#: what a name can be made of: a HubSpot property's internal name or a Salesforce field's API name (never
+#: its label, which may hold spaces and punctuation)
+_NATIVE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _check_name(col: Collector, path: str, name: str, system: str, where: str) -> bool:
+    """A native name must be spelled like one; whether it exists is for the live check (`validate --live`,
+    `setup`, and every sync's check before it plans): the static checks do not know the portal or the org,
+    so a standard field missing from the shipped lists, or a property made by hand, is not refused here."""
+    if _NATIVE_NAME_RE.match(name):
         return True
-    hint = suggest(name, known_set, "known names")
-    col.add(path, f"unknown {where} {name!r}", f"{hint}; {custom_hint}")
+    which = "internal name" if system == "hubspot" else "API name"
+    col.add(path, f"{name!r} is not a {where} {which} (letters, digits and underscores, starting with a letter)",
+            f"use the {which}, not the label: `connector fields {system}` lists each with its label")
     return False
+
+
+@dataclass(frozen=True)
+class DeclaredContactMapping(ContactMapping):
+    """contacts.toml compiled, with its ``[custom_fields]``: the names `connector setup` creates when missing
+    (any other name the file maps must exist already: the live check says so)."""
+
+    custom_fields: CustomFields = field(default_factory=CustomFields)
+
+
+@dataclass(frozen=True)
+class DeclaredOpportunityMapping(OpportunityMapping):
+    """opportunities.toml compiled, with its ``[custom_fields]`` (see ``DeclaredContactMapping``)."""
+
+    custom_fields: CustomFields = field(default_factory=CustomFields)
+
+
+def custom_declarations(mapping: ContactMapping | OpportunityMapping) -> CustomFields:
+    """The ``[custom_fields]`` of the file ``mapping`` was loaded from (none for a mapping built another way)."""
+    if isinstance(mapping, (DeclaredContactMapping, DeclaredOpportunityMapping)):
+        return mapping.custom_fields
+    return CustomFields()
+
+
+def _check_declared(col: Collector, custom: CustomFields, objects: Mapping[str, str]) -> None:
+    """The names under ``[custom_fields]`` (``objects``: key -> what it names) are spelled like names."""
+    for key, where in objects.items():
+        for i, name in enumerate(getattr(custom, key)):
+            _check_name(col, f"custom_fields.{key}[{i}]", name, "hubspot" if key == "hubspot" else "salesforce",
+                        where)
 
 
 def _check_values(
@@ -472,10 +518,8 @@ def _validate_contacts(col: Collector, raw: dict[str, Any]) -> ContactMapping | 
     spec = _validate_model(col, ContactsFile, raw)
     _check_settings(col, spec.settings)
     custom = spec.custom_fields
-    hs_known = HUBSPOT_PROPERTIES["contacts"] | set(custom.hubspot)
-    sf_known = {"Lead": SALESFORCE_FIELDS["Lead"] | set(custom.lead),
-                "Contact": SALESFORCE_FIELDS["Contact"] | set(custom.contact)}
-    custom_hint = "declare custom ones under [custom_fields]"
+    _check_declared(col, custom, {"hubspot": "HubSpot contact property", "lead": "Salesforce Lead field",
+                                  "contact": "Salesforce Contact field"})
     compiled: list[FieldMapping] = []
     for name, f in spec.fields.items():
         base = f"fields.{name}"
@@ -483,10 +527,9 @@ def _validate_contacts(col: Collector, raw: dict[str, Any]) -> ContactMapping | 
                     if n is not None}
         _check_field_common(col, base, name, f, bool(sf_names))
         if f.hubspot is not None:
-            _check_name(col, f"{base}.hubspot", f.hubspot, hs_known, "HubSpot contact property", custom_hint)
+            _check_name(col, f"{base}.hubspot", f.hubspot, "hubspot", "HubSpot contact property")
         for obj, n in sf_names.items():
-            _check_name(col, f"{base}.salesforce.{obj.lower()}", n, sf_known[obj], f"Salesforce {obj} field",
-                        f"API names are case-sensitive; {custom_hint}")
+            _check_name(col, f"{base}.salesforce.{obj.lower()}", n, "salesforce", f"Salesforce {obj} field")
         if f.values is not None:
             hs_enum = HUBSPOT_ENUMS.get(("contacts", f.hubspot)) if f.hubspot else None
             sf_lists = {obj: SALESFORCE_PICKLISTS[(obj, n)] for obj, n in sf_names.items()
@@ -496,13 +539,12 @@ def _validate_contacts(col: Collector, raw: dict[str, Any]) -> ContactMapping | 
         chain = _build_transforms(col, base, f, spec.settings, None)
         compiled.append(FieldMapping(name, f.hubspot, sf_names, f.direction, f.rule, chain, f.allow_blanking))
     ident = spec.identity
-    _check_name(col, "identity.hubspot_lead_id_property", ident.hubspot_lead_id_property, hs_known,
-                "HubSpot contact property", custom_hint)
-    _check_name(col, "identity.hubspot_contact_id_property", ident.hubspot_contact_id_property, hs_known,
-                "HubSpot contact property", custom_hint)
-    for obj in ("Lead", "Contact"):
-        _check_name(col, "identity.salesforce_hubspot_id_field", ident.salesforce_hubspot_id_field, sf_known[obj],
-                    f"Salesforce {obj} field", custom_hint)
+    _check_name(col, "identity.hubspot_lead_id_property", ident.hubspot_lead_id_property, "hubspot",
+                "HubSpot contact property")
+    _check_name(col, "identity.hubspot_contact_id_property", ident.hubspot_contact_id_property, "hubspot",
+                "HubSpot contact property")
+    _check_name(col, "identity.salesforce_hubspot_id_field", ident.salesforce_hubspot_id_field, "salesforce",
+                "Salesforce Lead and Contact field")
     reserved = {
         ("hubspot", "contacts", ident.hubspot_lead_id_property): "[identity] hubspot_lead_id_property",
         ("hubspot", "contacts", ident.hubspot_contact_id_property): "[identity] hubspot_contact_id_property",
@@ -518,23 +560,24 @@ def _validate_contacts(col: Collector, raw: dict[str, Any]) -> ContactMapping | 
     lead_statuses = [v for v in SALESFORCE_PICKLISTS[("Lead", "Status")] if v not in CONVERTED_LEAD_STATUSES]
     _check_choice(col, "inclusion.new_lead_status", inc.new_lead_status, lead_statuses, "Lead status")
     priv = spec.privacy
-    _check_name(col, "privacy.basis_property", priv.basis_property, hs_known, "HubSpot contact property", custom_hint)
+    _check_name(col, "privacy.basis_property", priv.basis_property, "hubspot", "HubSpot contact property")
     for i, basis in enumerate(priv.allowed_bases):
         if basis not in LEGAL_BASES:
             col.add(f"privacy.allowed_bases[{i}]", f"unknown legal basis {basis!r}",
                     suggest(basis, LEGAL_BASES) + " (HubSpot uses an en dash '–' in two of them)")
     for i, allow in enumerate(priv.allow_when):
-        _check_name(col, f"privacy.allow_when[{i}].property", allow.property, hs_known,
-                    "HubSpot contact property", custom_hint)
+        _check_name(col, f"privacy.allow_when[{i}].property", allow.property, "hubspot",
+                    "HubSpot contact property")
     fields = tuple(compiled)
-    return ContactMapping(col.file, fields, spec.settings, ident, inc, priv, shared_sources(fields))
+    return DeclaredContactMapping(col.file, fields, spec.settings, ident, inc, priv, shared_sources(fields),
+                                  custom_fields=custom)
 
 
 def _validate_opportunities(col: Collector, raw: dict[str, Any]) -> OpportunityMapping | None:
     spec = _validate_model(col, OpportunitiesFile, raw)
     _check_settings(col, spec.settings)
-    hs_known = HUBSPOT_PROPERTIES["deals"] | set(spec.custom_fields.hubspot)
-    sf_known = SALESFORCE_FIELDS["Opportunity"] | set(spec.custom_fields.opportunity)
+    _check_declared(col, spec.custom_fields, {"hubspot": "HubSpot deal property",
+                                              "opportunity": "Salesforce Opportunity field"})
     stage_picklist = SALESFORCE_PICKLISTS[("Opportunity", "StageName")]
     pipelines: dict[str, ValueMap] = {}
     for pipeline, values in spec.stages.items():
@@ -549,11 +592,9 @@ def _validate_opportunities(col: Collector, raw: dict[str, Any]) -> OpportunityM
         base = f"fields.{name}"
         _check_field_common(col, base, name, f, f.salesforce is not None)
         if f.hubspot is not None:
-            _check_name(col, f"{base}.hubspot", f.hubspot, hs_known, "HubSpot deal property",
-                        "declare custom ones under [custom_fields]")
+            _check_name(col, f"{base}.hubspot", f.hubspot, "hubspot", "HubSpot deal property")
         if f.salesforce is not None:
-            _check_name(col, f"{base}.salesforce", f.salesforce, sf_known, "Salesforce Opportunity field",
-                        "API names are case-sensitive; declare custom ones under [custom_fields]")
+            _check_name(col, f"{base}.salesforce", f.salesforce, "salesforce", "Salesforce Opportunity field")
         if "stage" in f.transforms and stage is None:
             col.add(f"{base}.transforms", "transform 'stage' needs a [stages.<pipeline>] table", "add [stages.default]")
         chain = _build_transforms(col, base, f, spec.settings, stage)
@@ -572,7 +613,8 @@ def _validate_opportunities(col: Collector, raw: dict[str, Any]) -> OpportunityM
     _check_choice(col, "contact_roles.default_role", spec.contact_roles.default_role, _CONTACT_ROLES, "contact role")
     _check_choice(col, "contact_roles.primary", spec.contact_roles.primary, ("first_associated", "none"),
                   "primary rule")
-    return OpportunityMapping(col.file, tuple(compiled), spec.settings, spec.contact_roles, tuple(pipelines))
+    return DeclaredOpportunityMapping(col.file, tuple(compiled), spec.settings, spec.contact_roles,
+                                      tuple(pipelines), custom_fields=spec.custom_fields)
 
 
 def parse_contacts(text: str, file: str = CONTACTS_FILE) -> ContactMapping:

@@ -11,8 +11,9 @@ from ..reconcile.mapping import ContactMapping, Mappings
 from ..systems.hubspot import HubSpotSource
 from ..systems.salesforce import SalesforceSource
 from .checks import check_length, check_mapping, check_scorer_outputs
-from .metadata import LiveMetadata
-from .specs import mapping_files
+from .coverage import check_value_coverage
+from .metadata import Creatable, LiveMetadata
+from .specs import mapped_names, mapping_files, required_hubspot_properties, required_salesforce_fields
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,38 @@ def live_check(hubspot: HubSpotSource, salesforce: SalesforceSource, mappings: M
     metadata once (cached by the adapter for the run: one properties call per HubSpot object, one
     describe per Salesforce object, fewer when the run already read them).
     """
-    live = LiveMetadata(hubspot, salesforce)
+    live = LiveMetadata(hubspot, salesforce, creatable(mappings))
     for kind, m in mapping_files(mappings):
         check_mapping(live, kind, m)
+        check_value_coverage(live, kind, m)
     if mappings.scoring is not None:
         check_scorer_outputs(live, str(Path(mappings.contacts.file).with_name(SCORING_FILE)))
     return LiveCheck(live.problems, live.suggestions)
+
+
+def creatable(mappings: Mappings) -> frozenset[Creatable]:
+    """The targets `connector setup` makes when missing: the connector's own and the declared custom ones."""
+    return frozenset({("hubspot", p.object_type, p.name) for p in required_hubspot_properties(mappings)}
+                     | {("salesforce", f.sobject, f.api_name.lower()) for f in required_salesforce_fields(mappings)})
+
+
+def uncreatable_missing(hubspot: HubSpotSource, salesforce: SalesforceSource, mappings: Mappings
+                        ) -> list[tuple[str, str, str, ConfigProblem]]:
+    """(system, object, name, problem) for each mapped name setup does not create that the portal or org lacks
+    (or spells differently), in the live check's own words: `setup` reports them as problems, so it and
+    `validate --live` never disagree about a name. Reads the metadata setup reads anyway."""
+    live = LiveMetadata(hubspot, salesforce, creatable(mappings))
+    out: list[tuple[str, str, str, ConfigProblem]] = []
+    for system, obj, name, file, key in mapped_names(mappings):
+        if (system, obj, name.lower() if system == "salesforce" else name) in live.creates:
+            continue
+        before = len(live.problems)
+        if system == "hubspot":
+            live.hubspot_property(file, key, obj, name)
+        else:
+            live.salesforce_field(file, key, obj, name)
+        out += [(system, obj, name, p) for p in live.problems[before:]]
+    return out
 
 
 def live_problems(hubspot: HubSpotSource, salesforce: SalesforceSource, mappings: Mappings) -> list[ConfigProblem]:

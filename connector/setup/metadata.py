@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from ..errors import ConfigProblem
@@ -12,15 +12,44 @@ from ..systems.salesforce import SalesforceSource
 
 _SETUP_HINT = "create it with `connector setup --apply` or fix the name"
 
+#: a target `connector setup` creates when it is missing: ("hubspot", object type, name) or
+#: ("salesforce", sObject, lower-cased API name)
+Creatable = tuple[str, str, str]
+
+
+def missing_hint(system: str, obj: str, name: str, creates: bool) -> str:
+    """What to do about a mapped name the portal or org lacks: the same words in `validate --live`, in every
+    sync's check and in `setup`, so they never disagree. Setup creates only what it needs and what the file
+    declares under ``[custom_fields]``; anything else must be the name of something that exists."""
+    fields = f"`connector fields {system} {obj}` lists {'its properties' if system == 'hubspot' else 'its fields'}"
+    if system == "hubspot":
+        if creates:
+            return _SETUP_HINT
+        return (f"fix the name ({fields}); if the connector should create it, declare it under [custom_fields] "
+                "hubspot and run `connector setup --apply`")
+    key = obj.lower()
+    if creates:
+        return ("an admin adds it in Setup > Object Manager (`connector setup` lists what to type in; on the sandbox "
+                "`connector setup --apply` creates it), or fix the name")
+    if name.endswith("__c"):
+        return (f"fix the name ({fields}), or have an admin add it in Setup > Object Manager (declare it under "
+                f"[custom_fields] {key} and `connector setup` lists what to type in)")
+    return (f"fix the name ({fields}): a standard field cannot be created, and [custom_fields] declares only "
+            "custom fields (API names ending in __c); if the org has it, give the connector's integration user "
+            "access to it (field-level security)")
+
 
 class LiveMetadata:
     """Live metadata, read once per object, and the problems found so far.
 
-    ``hubspot`` is None when only Salesforce metadata is consulted (the truncate suggestions).
+    ``hubspot`` is None when only Salesforce metadata is consulted (the truncate suggestions); ``creates`` are
+    the targets `connector setup` makes (``Creatable``), which decides the fix a missing name gets.
     """
 
-    def __init__(self, hubspot: HubSpotSource | None, salesforce: SalesforceSource) -> None:
+    def __init__(self, hubspot: HubSpotSource | None, salesforce: SalesforceSource,
+                 creates: Collection[Creatable] = ()) -> None:
         self.hubspot, self.salesforce = hubspot, salesforce
+        self.creates = frozenset(creates)
         self._hs: dict[str, dict[str, dict[str, Any]]] = {}
         self._sf: dict[str, dict[str, dict[str, Any]]] = {}
         self.problems: list[ConfigProblem] = []
@@ -50,8 +79,9 @@ class LiveMetadata:
         props = self.hs(object_type)
         prop = props.get(name)
         if prop is None:
+            creates = ("hubspot", object_type, name) in self.creates
             self.add(file, key, f"HubSpot {object_type} property {name!r} does not exist in the portal",
-                     f"{close_hint(name, props)}{_SETUP_HINT}")
+                     f"{close_hint(name, props)}{missing_hint('hubspot', object_type, name, creates)}")
         return prop
 
     def salesforce_field(self, file: str, key: str, sobject: str, name: str) -> dict[str, Any] | None:
@@ -59,9 +89,10 @@ class LiveMetadata:
         fields = self.sf(sobject)
         f = fields.get(name.lower())
         if f is None:
-            custom = " (custom field API names end in __c)" if not name.endswith("__c") else ""
+            creates = ("salesforce", sobject, name.lower()) in self.creates
             self.add(file, key, f"Salesforce {sobject} field {name!r} does not exist in the org",
-                     f"{close_hint(name, [str(v.get('name')) for v in fields.values()])}{_SETUP_HINT}{custom}")
+                     f"{close_hint(name, [str(v.get('name')) for v in fields.values()])}"
+                     f"{missing_hint('salesforce', sobject, name, creates)}")
             return None
         if f.get("name") != name:
             self.add(file, key, f"Salesforce {sobject} field {name!r} is spelled {f.get('name')!r}",

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..reconcile.loader import custom_declarations
 from ..reconcile.mapping import ContactMapping, FieldMapping, Mappings, OpportunityMapping
-from ..reconcile.schema import (CONNECTOR_STATUSES, EMPLOYEE_RANGES, HUBSPOT_PROPERTIES, SALESFORCE_FIELDS,
-                                SCORE_OUTPUT_OPTIONS, SCORE_OUTPUTS)
+from ..reconcile.schema import CONNECTOR_STATUSES, EMPLOYEE_RANGES, SCORE_OUTPUT_OPTIONS, SCORE_OUTPUTS
 from ..reconcile.transforms import Number, StageMap, ValueMap
 
 CONNECTOR_GROUP = "hubspot_salesforce_connector"
@@ -270,8 +270,9 @@ def required_hubspot_properties(mappings: Mappings) -> list[PropertySpec]:
 
     The cross-reference ids are unique so that creates can be idempotent upserts (``idProperty``); then the
     scorer's outputs (``SCORE_OUTPUTS``: score, grade, status, MQL date, status reason, reason text); custom
-    properties the mappings use (names outside the built-in schema, i.e. declared under ``[custom_fields]``) get
-    a type inferred from their transforms.
+    properties the mappings use and declare under ``[custom_fields] hubspot`` get a type inferred from their
+    transforms. A mapped name not declared there is the portal's own: the live check finds it or says it is
+    missing, and setup never creates it.
     """
     ident = mappings.contacts.identity
     specs: list[PropertySpec] = [
@@ -290,11 +291,12 @@ def required_hubspot_properties(mappings: Mappings) -> list[PropertySpec]:
     seen = {(s.object_type, s.name) for s in specs}
     for kind, m in mapping_files(mappings):
         object_type = HUBSPOT_OBJECT[kind]
+        declared = set(custom_declarations(m).hubspot)
         uses: list[tuple[str, FieldMapping | None]] = [(f.hubspot, f) for f in m.fields if f.hubspot]
         if isinstance(m, ContactMapping):
             uses += [(m.privacy.basis_property, None)] + [(c.property, None) for c in m.privacy.allow_when]
         for name, f in uses:
-            if name in HUBSPOT_PROPERTIES[object_type] or (object_type, name) in seen:
+            if name not in declared or (object_type, name) in seen:
                 continue
             seen.add((object_type, name))
             specs.append(_custom_property(object_type, name, f))
@@ -304,8 +306,9 @@ def required_hubspot_properties(mappings: Mappings) -> list[PropertySpec]:
 def required_salesforce_fields(mappings: Mappings) -> list[FieldSpec]:
     """The Salesforce custom fields the connector needs, per object.
 
-    Only ``__c`` names can be created; a standard field the mappings name that is missing in the org is
-    reported by ``live_problems`` instead.
+    Besides the connector's own, the ``__c`` names the mappings use and declare under ``[custom_fields] lead /
+    contact / opportunity``. Only ``__c`` names can be created: a standard field the mappings name (declared
+    or not) that is missing in the org is reported by the live check, and by setup (``missing_names``), alike.
     """
     id_field = mappings.contacts.identity.salesforce_hubspot_id_field
     specs: list[FieldSpec] = []
@@ -321,10 +324,43 @@ def required_salesforce_fields(mappings: Mappings) -> list[FieldSpec]:
                                description="Set by the connector: the HubSpot deal this Opportunity syncs with."))
     seen = {(s.sobject, s.api_name) for s in specs}
     for _, m in mapping_files(mappings):
+        declared = declared_salesforce(m)
         for f in m.fields:
             for obj, name in f.salesforce.items():
-                if not name.endswith("__c") or name in SALESFORCE_FIELDS[obj] or (obj, name) in seen:
+                if not name.endswith("__c") or name not in declared.get(obj, ()) or (obj, name) in seen:
                     continue
                 seen.add((obj, name))
                 specs.append(_custom_field(obj, name, f))
     return specs
+
+
+def declared_salesforce(m: ContactMapping | OpportunityMapping) -> dict[str, frozenset[str]]:
+    """Salesforce object -> the names the file declares under ``[custom_fields]`` for it."""
+    custom = custom_declarations(m)
+    if isinstance(m, ContactMapping):
+        return {"Lead": frozenset(custom.lead), "Contact": frozenset(custom.contact)}
+    return {"Opportunity": frozenset(custom.opportunity)}
+
+
+def mapped_names(mappings: Mappings) -> list[tuple[str, str, str, str, str]]:
+    """(system, object, name, file, key) of every native name the mapping files use, in file order: the
+    fields' HubSpot properties and Salesforce fields, then the identity and privacy names."""
+    out: list[tuple[str, str, str, str, str]] = []
+    for kind, m in mapping_files(mappings):
+        for f in m.fields:
+            if f.hubspot:
+                out.append(("hubspot", HUBSPOT_OBJECT[kind], f.hubspot, m.file, f"fields.{f.name}.hubspot"))
+            for obj, name in f.salesforce.items():
+                side = f".{obj.lower()}" if kind == "contacts" else ""
+                out.append(("salesforce", obj, name, m.file, f"fields.{f.name}.salesforce{side}"))
+        if isinstance(m, ContactMapping):
+            ident, file = m.identity, m.file
+            out += [("hubspot", "contacts", ident.hubspot_lead_id_property, file, "identity.hubspot_lead_id_property"),
+                    ("hubspot", "contacts", ident.hubspot_contact_id_property, file,
+                     "identity.hubspot_contact_id_property"),
+                    ("hubspot", "contacts", m.privacy.basis_property, file, "privacy.basis_property")]
+            out += [("hubspot", "contacts", c.property, file, f"privacy.allow_when[{i}].property")
+                    for i, c in enumerate(m.privacy.allow_when)]
+            out += [("salesforce", obj, ident.salesforce_hubspot_id_field, file, "identity.salesforce_hubspot_id_field")
+                    for obj in ("Lead", "Contact")]
+    return out

@@ -8,6 +8,7 @@ import pytest
 
 from connector.reconcile import MappingError, load_mappings, parse_contacts, parse_opportunities
 from connector.reconcile.check import main as check_main
+from connector.reconcile.loader import custom_declarations
 
 from .factories import MAPPINGS_DIR, shipped
 
@@ -45,19 +46,35 @@ def test_unknown_key_is_an_error_with_suggestion() -> None:
     assert "fields.email.rul: unknown key 'rul'" in p and "did you mean 'rule'" in p
 
 
-def test_unknown_fields_in_the_schema() -> None:
-    ps = problems('[fields.email]\nhubspot = "emial"\nsalesforce = { lead = "email", contact = "Emial" }\n')
-    assert any("fields.email.hubspot: unknown HubSpot contact property 'emial'" in p and "'email'" in p for p in ps)
-    assert any("fields.email.salesforce.lead: unknown Salesforce Lead field 'email'" in p and "'Email'" in p
-               for p in ps)
-    assert any("fields.email.salesforce.contact" in p for p in ps)
+def test_names_missing_from_the_shipped_lists_load_and_are_left_to_the_live_check() -> None:
+    """Before: any name outside the shipped lists was refused ("unknown HubSpot contact property 'zip'"), so a
+    standard field like PostalCode had to be declared custom. Whether a name exists is for `validate --live`."""
+    m = parse_contacts('[fields.zip]\nhubspot = "zip"\n'
+                       'salesforce = { lead = "PostalCode", contact = "MailingPostalCode" }\n'
+                       '[fields.email]\nhubspot = "emial"\nsalesforce = { lead = "email" }\n')
+    zip_code = m.fields[0]
+    assert (zip_code.hubspot, dict(zip_code.salesforce)) == ("zip", {"Lead": "PostalCode",
+                                                                     "Contact": "MailingPostalCode"})
+    assert m.fields[1].hubspot == "emial"  # a typo too: the live check names the close live one
 
 
-def test_custom_fields_must_be_declared() -> None:
+def test_a_label_where_a_name_belongs_is_refused_statically() -> None:
+    ps = problems('[fields.zip]\nhubspot = "Postal Code"\nsalesforce = { lead = "Postal-Code" }\n'
+                  '[custom_fields]\nhubspot = ["zip code"]\n')
+    joined = "\n".join(ps)
+    assert "fields.zip.hubspot: 'Postal Code' is not a HubSpot contact property internal name" in joined
+    assert "fields.zip.salesforce.lead: 'Postal-Code' is not a Salesforce Lead field API name" in joined
+    assert "custom_fields.hubspot[0]: 'zip code' is not" in joined
+    assert "`connector fields hubspot` lists each with its label" in joined and len(ps) == 3
+
+
+def test_custom_fields_are_declarations_for_setup_not_permissions() -> None:
     text = '[fields.tier]\nhubspot = "tier"\nsalesforce = { lead = "Tier__c" }\n'
-    assert len(problems(text)) == 2
+    assert custom_declarations(parse_contacts(text)).hubspot == []  # loads undeclared
     ok = parse_contacts('[custom_fields]\nhubspot = ["tier"]\nlead = ["Tier__c"]\n' + text)
     assert ok.fields[0].salesforce == {"Lead": "Tier__c"}
+    declared = custom_declarations(ok)
+    assert (declared.hubspot, declared.lead) == (["tier"], ["Tier__c"])
 
 
 def test_bad_value_map() -> None:
@@ -97,7 +114,7 @@ def test_every_problem_of_every_file_is_reported_at_once(tmp_path: Path) -> None
         '[privacy]\nallowed_bases = ["Legitimate interest - prospect/lead"]\n'
     )
     (tmp_path / "opportunities.toml").write_text(
-        '[fields.stage]\nhubspot = "dealstage"\nsalesforce = "Stage"\ntransforms = ["stage"]\n'
+        '[fields.stage]\nhubspot = "dealstage"\nsalesforce = "Stage Name"\ntransforms = ["stage"]\n'
         '[stages.default.to_salesforce]\nclosedwon = "Won"\n'
     )
     with pytest.raises(MappingError) as info:
@@ -141,10 +158,11 @@ def test_semantic_checks_of_a_field() -> None:
 def test_inclusion_and_privacy_values_are_checked() -> None:
     ps = "\n".join(problems(
         '[inclusion]\nmin_lifecyclestage = "mql"\ncreate_as = "Account"\ncreate_as_contact_when = ["has_deals"]\n'
-        '[privacy]\nallow_when = [{ property = "contry", values = ["US"] }]\n'
+        '[privacy]\nallow_when = [{ property = "Country/Region", values = ["US"] }]\n'
     ))
     assert "inclusion.min_lifecyclestage" in ps and "inclusion.create_as: unknown object 'Account'" in ps
-    assert "did you mean 'has_deal'" in ps and "privacy.allow_when[0].property" in ps and "'country'" in ps
+    # a label where the internal name belongs; a misspelt name is the live check's (did you mean 'country'?)
+    assert "did you mean 'has_deal'" in ps and "privacy.allow_when[0].property: 'Country/Region' is not" in ps
 
 
 def test_opportunity_stage_maps_are_validated() -> None:

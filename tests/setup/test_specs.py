@@ -191,3 +191,24 @@ def test_sandbox_body_is_the_custom_field_route_shape() -> None:
     score = FieldSpec("Lead", "Connector_Score__c", "Connector Score", "Number", precision=5)
     assert (score.sandbox_body()["precision"], score.sandbox_body()["scale"]) == (5, 0)
     assert score.describe_types == frozenset({"double", "int"})
+
+
+def test_only_declared_custom_names_are_created(tmp_path: Path) -> None:
+    """[custom_fields] says what setup must create: a name mapped without it must exist already, and a standard
+    Salesforce field (no __c) is never created, declared or not."""
+    extra = ('[fields.nickname]\nhubspot = "nickname"\nsalesforce = { lead = "Nickname__c" }\n'
+             '[fields.tier]\nhubspot = "tier"\nsalesforce = { lead = "Tier__c" }\ntransforms = ["trim"]\n'
+             '[fields.zip]\nhubspot = "zip"\nsalesforce = { lead = "PostalCode" }\n')
+    undeclared = with_contacts(tmp_path, extra)
+    assert {(s.object_type, s.name) for s in required_hubspot_properties(undeclared)} == HS_NAMES - {
+        ("deals", "salesforce_opportunity_id")}
+    assert {(s.sobject, s.api_name) for s in required_salesforce_fields(undeclared)} == SF_NAMES - {
+        ("Opportunity", "HubSpot_Deal_Id__c")}
+    (tmp_path / "declared").mkdir()
+    declared = with_contacts(tmp_path / "declared", extra, (
+        '[custom_fields]\nhubspot = []\nlead = []',
+        '[custom_fields]\nhubspot = ["tier", "zip"]\nlead = ["Tier__c", "PostalCode"]'))
+    hs = {s.name for s in required_hubspot_properties(declared)}
+    sf = {s.api_name for s in required_salesforce_fields(declared)}
+    assert {"tier", "zip"} <= hs and "nickname" not in hs
+    assert "Tier__c" in sf and "Nickname__c" not in sf and "PostalCode" not in sf
