@@ -16,7 +16,6 @@ import difflib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -73,8 +72,6 @@ from .transforms import (
 )
 
 __all__ = [
-    "DeclaredContactMapping",
-    "DeclaredOpportunityMapping",
     "custom_declarations",
     "listing",
     "load_contacts",
@@ -235,26 +232,9 @@ def _check_name(col: Collector, path: str, name: str, system: str, where: str) -
     return False
 
 
-@dataclass(frozen=True)
-class DeclaredContactMapping(ContactMapping):
-    """contacts.toml compiled, with its ``[custom_fields]``: the names `connector setup` creates when missing
-    (any other name the file maps must exist already: the live check says so)."""
-
-    custom_fields: CustomFields = field(default_factory=CustomFields)
-
-
-@dataclass(frozen=True)
-class DeclaredOpportunityMapping(OpportunityMapping):
-    """opportunities.toml compiled, with its ``[custom_fields]`` (see ``DeclaredContactMapping``)."""
-
-    custom_fields: CustomFields = field(default_factory=CustomFields)
-
-
 def custom_declarations(mapping: ContactMapping | OpportunityMapping) -> CustomFields:
     """The ``[custom_fields]`` of the file ``mapping`` was loaded from (none for a mapping built another way)."""
-    if isinstance(mapping, (DeclaredContactMapping, DeclaredOpportunityMapping)):
-        return mapping.custom_fields
-    return CustomFields()
+    return mapping.custom_fields
 
 
 def _check_declared(col: Collector, custom: CustomFields, objects: Mapping[str, str]) -> None:
@@ -569,7 +549,7 @@ def _validate_contacts(col: Collector, raw: dict[str, Any]) -> ContactMapping | 
         _check_name(col, f"privacy.allow_when[{i}].property", allow.property, "hubspot",
                     "HubSpot contact property")
     fields = tuple(compiled)
-    return DeclaredContactMapping(col.file, fields, spec.settings, ident, inc, priv, shared_sources(fields),
+    return ContactMapping(col.file, fields, spec.settings, ident, inc, priv, shared_sources(fields),
                                   custom_fields=custom)
 
 
@@ -613,7 +593,7 @@ def _validate_opportunities(col: Collector, raw: dict[str, Any]) -> OpportunityM
     _check_choice(col, "contact_roles.default_role", spec.contact_roles.default_role, _CONTACT_ROLES, "contact role")
     _check_choice(col, "contact_roles.primary", spec.contact_roles.primary, ("first_associated", "none"),
                   "primary rule")
-    return DeclaredOpportunityMapping(col.file, tuple(compiled), spec.settings, spec.contact_roles,
+    return OpportunityMapping(col.file, tuple(compiled), spec.settings, spec.contact_roles,
                                       tuple(pipelines), custom_fields=spec.custom_fields)
 
 

@@ -217,6 +217,8 @@ class ContactMapping:
     # native fields read by more than one unified field (system, object type, name): writing one
     # may change another field's resolution, so the planner re-plans when it touches them
     shared_sources: frozenset[tuple[str, str, str]] = frozenset()
+    #: the names `connector setup` creates when missing (any other name the file maps must exist already)
+    custom_fields: CustomFields = field(default_factory=CustomFields)
 
 
 def shared_sources(fields: tuple[FieldMapping, ...]) -> frozenset[tuple[str, str, str]]:
@@ -239,6 +241,8 @@ class OpportunityMapping:
     settings: SettingsSpec
     contact_roles: ContactRolesSpec
     pipelines: tuple[str, ...] = field(default_factory=tuple)
+    #: as for contacts: the names `connector setup` creates when missing
+    custom_fields: CustomFields = field(default_factory=CustomFields)
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,10 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
                               else options.bulk_threshold)
             deletions = options.deletions or DeletionsConfig()
             salt = erasure_salt(engine, deletions.salt.get_secret_value() if deletions.salt else None)
+            mappings = Mappings(mapping, options.deal_mapping, options.scoring)
+            # per run, before the pull: a mapped field the system lacks stops the run with the fix (exit 2), not
+            # the pull with the system's own refusal (the metadata is read once either way)
+            require_live_fit(opened.hubspot, opened.salesforce, mappings)
             if options.pull:
                 run.pull = pull_stage(engine, recording, options)
                 purge_erased(engine, salt, run_id)
@@ -139,8 +143,6 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
                     run.pull.presence_check = check_presence(
                         engine, opened.hubspot, clock(), int(deletions.presence_check_hours * 3_600_000))
             check_setup(engine, opened.hubspot, mapping, clock())  # before anything is written or planned
-            mappings = Mappings(mapping, options.deal_mapping, options.scoring)
-            require_live_fit(opened.hubspot, opened.salesforce, mappings)  # per run
             sinks: dict[str, Sink] = {"hubspot": HubSpotSink(opened.hubspot),
                                       "salesforce": SalesforceSink(opened.salesforce, bulk_threshold)}
             context = ObjectRun(engine, opened, sinks, mappings, options, run, run_id, clock, bulk_threshold, salt)
