@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..reconcile.conditions import (FitTest, compile_regex, compile_test, is_blank, matches, number_of,
+                                   text_of)
 from ..reconcile.errors import MappingError, MappingProblem
 from ..reconcile.loader import SCORING_FILE, Collector, loc_path, suggest
 from ..report.sla import SlaSpec
@@ -139,8 +141,6 @@ class ScoringFile(_Strict):
 
 # ---------------------------------------------------------------- the compiled model
 
-#: a fit rule's test: (op, argument); ops: eq, in, contains, regex, range, blank, present
-FitTest = tuple[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,24 +152,7 @@ class FitRule:
     test: FitTest
 
     def matches(self, value: Any) -> bool:
-        op, arg = self.test
-        if op == "blank":
-            return _blank(value) is arg
-        if _blank(value):
-            return False
-        if op == "eq":
-            return _text(value) == arg
-        if op == "in":
-            return _text(value) in arg
-        if op == "contains":
-            return arg in _text(value)
-        if op == "regex":
-            return arg.search(str(value)) is not None
-        number = _number(value)
-        if number is None:
-            return False
-        low, high = arg
-        return (low is None or number >= low) and (high is None or number <= high)
+        return matches(self.test, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,68 +314,15 @@ def _compiled_test(test: FitTest) -> Callable[[Any], bool]:
     return in_range
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip().casefold()
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    text = str(value).strip().replace(",", "")
-    if text.endswith("+"):
-        text = text[:-1]
-    if "-" in text[1:]:  # a range such as HubSpot's "100-500": its lower bound
-        text = text.split("-", 1)[0] if not text.startswith("-") else text
-    try:
-        return float(text)
-    except ValueError:
-        return None
+_blank, _text, _number = is_blank, text_of, number_of
 
 
 def _compile_regex(col: Collector, path: str, pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        col.add(path, f"not a valid regular expression: {exc}", "check the escaping: in TOML write \\\\b as '\\b' "
-                "inside single quotes, or double each backslash inside double quotes")
-        return None
+    return compile_regex(col.add, path, pattern)
 
 
 def _fit_test(col: Collector, path: str, spec: FitRuleSpec) -> FitTest | None:
-    given = [name for name, value in (("equals", spec.equals), ("in", spec.in_), ("contains", spec.contains),
-                                      ("regex", spec.regex), ("blank", spec.blank)) if value is not None]
-    if spec.min is not None or spec.max is not None:
-        given.append("min/max")
-    if len(given) != 1:
-        col.add(path, f"a fit rule needs exactly one test, found {len(given)}" + (f" ({', '.join(given)})"
-                                                                                  if given else ""),
-                "use one of equals, in, contains, regex, min/max (a numeric range) or blank = true/false")
-        return None
-    if spec.equals is not None:
-        return ("eq", _text(spec.equals))
-    if spec.in_ is not None:
-        return ("in", frozenset(_text(v) for v in spec.in_))
-    if spec.contains is not None:
-        return ("contains", spec.contains.strip().casefold())
-    if spec.regex is not None:
-        rx = _compile_regex(col, f"{path}.regex", spec.regex)
-        return ("regex", rx) if rx is not None else None
-    if spec.blank is not None:
-        return ("blank", spec.blank)
-    if spec.min is not None and spec.max is not None and spec.min > spec.max:
-        col.add(path, f"min ({spec.min:g}) is above max ({spec.max:g})", "swap them")
-        return None
-    return ("range", (spec.min, spec.max))
+    return compile_test(col.add, path, spec)
 
 
 def _status_map(col: Collector, path: str, sets: Mapping[str, Sequence[str]]) -> dict[str, str]:
