@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 import phonenumbers
 from pydantic import BaseModel, ValidationError
 
+from .conditions import Condition as InclusionCondition
+from .conditions import ConditionSpec, compile_test, described
 from .errors import MappingError, MappingProblem
 from .mapping import (
     DIRECTIONS,
@@ -549,8 +551,25 @@ def _validate_contacts(col: Collector, raw: dict[str, Any]) -> ContactMapping | 
         _check_name(col, f"privacy.allow_when[{i}].property", allow.property, "hubspot",
                     "HubSpot contact property")
     fields = tuple(compiled)
+    only_when = _inclusion_conditions(col, inc.only_when, [f.name for f in fields])
     return ContactMapping(col.file, fields, spec.settings, ident, inc, priv, shared_sources(fields),
-                                  custom_fields=custom)
+                          custom_fields=custom, only_when=only_when)
+
+
+def _inclusion_conditions(col: Collector, specs: Sequence[ConditionSpec], known: Sequence[str]
+                          ) -> tuple[InclusionCondition, ...]:
+    """`[inclusion] only_when`: each a unified field of this file and one test (as scoring.toml's fit rules)."""
+    out = []
+    for i, cond in enumerate(specs):
+        path = f"inclusion.only_when[{i}]"
+        if cond.field not in known:
+            col.add(f"{path}.field", f"unknown unified field {cond.field!r}",
+                    suggest(cond.field, sorted(known), "the fields of this file"))
+            continue
+        test = compile_test(col.add, path, cond, "a condition")
+        if test is not None:
+            out.append(InclusionCondition(cond.field, test, described(cond.field, test)))
+    return tuple(out)
 
 
 def _validate_opportunities(col: Collector, raw: dict[str, Any]) -> OpportunityMapping | None:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .conditions import Condition as InclusionCondition
+from .conditions import ConditionSpec
 from .schema import LEGAL_BASES
 from .transforms import Chain
 
@@ -119,6 +121,9 @@ class InclusionSpec(_Spec):
     require_email: bool = True
     placeholder: str = "[not provided]"
     new_lead_status: str = "Open - Not Contacted"
+    #: conditions on unified fields (scoring.toml's fit-rule tests) that must all hold for a person to be
+    #: created in the other system, in either direction: e.g. [{ field = "country", in = ["US", "CA"] }]
+    only_when: list[ConditionSpec] = Field(default_factory=list)
 
 
 class Condition(_Spec):
@@ -219,6 +224,8 @@ class ContactMapping:
     shared_sources: frozenset[tuple[str, str, str]] = frozenset()
     #: the names `connector setup` creates when missing (any other name the file maps must exist already)
     custom_fields: CustomFields = field(default_factory=CustomFields)
+    #: `[inclusion] only_when`, compiled: who may be created in the other system
+    only_when: tuple[InclusionCondition, ...] = ()
 
 
 def shared_sources(fields: tuple[FieldMapping, ...]) -> frozenset[tuple[str, str, str]]:

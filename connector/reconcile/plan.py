@@ -8,7 +8,7 @@ inclusion and privacy rules of contacts.toml. Cross-reference ids are kept in st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -74,8 +74,21 @@ def plan_updates(
     return out
 
 
-def should_create_in_salesforce(hs: SourceRecord, mapping: ContactMapping) -> tuple[bool, str]:
-    """Whether a HubSpot-only contact is created in Salesforce, with the reason either way."""
+def _left_out_by(mapping: ContactMapping, unified: Mapping[str, Any] | None) -> str | None:
+    """The first `[inclusion] only_when` condition the person's unified values fail, in words (None: all hold,
+    or no values to judge, as for a caller that has only the record)."""
+    if unified is None:
+        return None
+    for condition in mapping.only_when:
+        if not condition.holds(unified):
+            return f"inclusion.only_when: not {condition.text}"
+    return None
+
+
+def should_create_in_salesforce(hs: SourceRecord, mapping: ContactMapping,
+                                unified: Mapping[str, Any] | None = None) -> tuple[bool, str]:
+    """Whether a HubSpot-only contact is created in Salesforce, with the reason either way (`unified`: the
+    person's unified values, which `[inclusion] only_when` tests)."""
     inc, priv = mapping.inclusion, mapping.privacy
     if not inc.create_in_salesforce:
         return False, "inclusion.create_in_salesforce is false"
@@ -92,17 +105,21 @@ def should_create_in_salesforce(hs: SourceRecord, mapping: ContactMapping) -> tu
         )
         if not allowed:
             return False, f"no lawful basis in {priv.basis_property} and no privacy.allow_when matches"
-    return True, "included"
+    failed = _left_out_by(mapping, unified)
+    return (False, failed) if failed else (True, "included")
 
 
-def should_create_in_hubspot(sf: SourceRecord, mapping: ContactMapping) -> tuple[bool, str]:
-    """Whether a Salesforce-only Lead/Contact is created in HubSpot, with the reason either way."""
+def should_create_in_hubspot(sf: SourceRecord, mapping: ContactMapping,
+                             unified: Mapping[str, Any] | None = None) -> tuple[bool, str]:
+    """Whether a Salesforce-only Lead/Contact is created in HubSpot, with the reason either way (`unified` as
+    for `should_create_in_salesforce`)."""
     inc = mapping.inclusion
     if not inc.create_in_hubspot:
         return False, "inclusion.create_in_hubspot is false"
     if inc.require_email and is_blank(sf.fields.get("Email")):
         return False, "no email"
-    return True, "included"
+    failed = _left_out_by(mapping, unified)
+    return (False, failed) if failed else (True, "included")
 
 
 def salesforce_object_for(hs: SourceRecord, mapping: ContactMapping) -> str:
@@ -215,16 +232,21 @@ def plan_person(
             changes = _cascade(changes, hs, sf, mapping, ctx, person_id)
         changes += _plan_xrefs(hs, sf, mapping, person_id)
     elif hs is not None:
-        ok, _ = should_create_in_salesforce(hs, mapping)
+        ok, _ = should_create_in_salesforce(hs, mapping, _unified(resolved) if mapping.only_when else None)
         if ok:
             created = _plan_create(resolved, "salesforce", salesforce_object_for(hs, mapping), mapping, ctx, hs,
                                    issues, person_id)
             changes += created + _echo(created, hs, mapping, ctx, person_id) + _backref(created, hs, mapping, person_id)
     elif sf is not None:
-        if should_create_in_hubspot(sf, mapping)[0]:
+        if should_create_in_hubspot(sf, mapping, _unified(resolved) if mapping.only_when else None)[0]:
             created = _plan_create(resolved, "hubspot", "contacts", mapping, ctx, sf, issues, person_id)
             changes += created + _echo(created, sf, mapping, ctx, person_id) + _backref(created, sf, mapping, person_id)
     return changes
+
+
+def _unified(resolved: Sequence[ResolvedField]) -> dict[str, Any]:
+    """A person's unified values, by field, as `[inclusion] only_when` reads them."""
+    return {r.mapping.name: r.provenance.value for r in resolved}
 
 
 def _applied(rec: SourceRecord, changes: Sequence[FieldChange], now: int) -> SourceRecord:

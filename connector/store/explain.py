@@ -23,7 +23,7 @@ from ..reconcile.plan import (
     should_create_in_salesforce,
 )
 from .db import in_chunks
-from .models import Link, ParkedRecord, Person, SyncRun
+from .models import Link, ParkedRecord, Person, PersonField, SyncRun
 from .models import SourceRecord as StoredRecord
 from .people import _domain
 
@@ -61,7 +61,8 @@ def creation_and_reconciliation(engine: Engine, person_id: str, mapping: Contact
                 parked = session.execute(select(ParkedRecord).where(
                     col(ParkedRecord.stage) == "push", col(ParkedRecord.record_id) == f"new:{person_id}",
                     col(ParkedRecord.system) == missing, col(ParkedRecord.resolved_at).is_(None))).scalars().first()
-                not_created.append(_verdict(_domain(row), missing, mapping, parked))
+                unified = _unified_values(session, [person_id])[person_id] if mapping.only_when else None
+                not_created.append(_verdict(_domain(row), missing, mapping, parked, unified))
         run = session.execute(select(SyncRun).where(
             col(SyncRun.command).in_(RECONCILING_COMMANDS), col(SyncRun.status).in_(("ok", "partial")))
             .order_by(col(SyncRun.id).desc()).limit(1)).scalars().first()
@@ -81,7 +82,10 @@ def left_out(engine: Engine, mapping: ContactMapping) -> dict[str, dict[str, int
                 col(Link.role) == "primary")):
             systems.setdefault(pid, set()).add(system)
             primary[pid] = (system, object_type, record_id)
-        lonely = [primary[pid] for pid, found in systems.items() if len(found) == 1]
+        lonely_people = sorted(pid for pid, found in systems.items() if len(found) == 1)
+        person_of = {primary[pid]: pid for pid in lonely_people}
+        lonely = [primary[pid] for pid in lonely_people]
+        unified = _unified_values(session, lonely_people) if mapping.only_when else {}
         counts: dict[str, Counter[str]] = {}
         for system in ("hubspot", "salesforce"):
             keys = [(o, r) for s, o, r in lonely if s == system]
@@ -91,18 +95,32 @@ def left_out(engine: Engine, mapping: ContactMapping) -> dict[str, dict[str, int
                     for row in session.execute(select(StoredRecord).where(
                             col(StoredRecord.system) == system, col(StoredRecord.object_type) == object_type,
                             col(StoredRecord.record_id).in_(part))).scalars():
-                        verdict = _verdict(_domain(row), _OTHER[system], mapping, None)
+                        values = unified.get(person_of[(system, object_type, row.record_id)]) \
+                            if mapping.only_when else None
+                        verdict = _verdict(_domain(row), _OTHER[system], mapping, None, values)
                         if not verdict["will_create"]:
                             counts.setdefault(verdict["system"], Counter())[verdict["reason"]] += 1
     return {system: dict(c.most_common()) for system, c in sorted(counts.items())}
 
 
-def _verdict(source: Any, missing: str, mapping: ContactMapping, parked: ParkedRecord | None) -> dict[str, Any]:
+def _unified_values(session: Session, person_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The people's stored unified values (what `[inclusion] only_when` tests), by person."""
+    out: dict[str, dict[str, Any]] = {pid: {} for pid in person_ids}
+    for part in in_chunks(person_ids):
+        for pid, name, value in session.execute(select(col(PersonField.person_id), col(PersonField.field),
+                                                       col(PersonField.value)).where(
+                col(PersonField.person_id).in_(part))):
+            out[pid][name] = value
+    return out
+
+
+def _verdict(source: Any, missing: str, mapping: ContactMapping, parked: ParkedRecord | None,
+             unified: dict[str, Any] | None = None) -> dict[str, Any]:
     if missing == "salesforce":
-        ok, why = should_create_in_salesforce(source, mapping)
+        ok, why = should_create_in_salesforce(source, mapping, unified)
         what = f"a {salesforce_object_for(source, mapping)}" if ok else ""
     else:
-        ok, why = should_create_in_hubspot(source, mapping)
+        ok, why = should_create_in_hubspot(source, mapping, unified)
         what = "a contact"
     if not ok:
         return {"system": missing, "will_create": False, "reason": why}
