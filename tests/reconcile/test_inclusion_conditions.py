@@ -4,6 +4,7 @@ language on unified fields; checked when the file loads, applied in both directi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ def test_a_person_the_conditions_leave_out_is_not_created_either_way_and_says_wh
     mapping = parse_contacts(_with('[{ field = "country", in = ["United States", "Canada"] }, '
                                    '{ field = "employees", min = 50 }]'))
     assert [c.text for c in mapping.only_when] == ["country in [canada, united states]", "employees >= 50"]
-    ready = {"email": "x@acme.io", "lifecyclestage": "salesqualifiedlead",
+    ready: dict[str, Any] = {"email": "x@acme.io", "lifecyclestage": "salesqualifiedlead",
              "hs_legal_basis": "Legitimate interest – prospect/lead"}
     contact = hs("1", **ready)
     assert should_create_in_salesforce(contact, mapping, {"country": "United States", "employees": "100-500"}) == (
