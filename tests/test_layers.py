@@ -15,7 +15,7 @@ import connector
 
 ROOT = Path(connector.__file__).parent
 VENDORS = ("connector.systems.hubspot", "connector.systems.salesforce")
-EDGES = ("connector.cli", "connector.demo", "connector.sandbox")
+EDGES = ("connector.cli", "connector.demo", "connector.sandbox", "connector.operate")
 
 # package -> the packages it must never import (prefix match on the absolute module name)
 FORBIDDEN: dict[str, tuple[str, ...]] = {
