@@ -107,8 +107,8 @@ def _record_chunk(engine: Engine, written: Sequence[Written], rejected: Sequence
                                "field": name, "value_hash": value_hash(value), "written_at": now_ms, "run_id": run_id})
                 journal.append({"run_id": run_id, "system": write.system, "object_type": write.object_type,
                                 "record_id": w.record_id, "person_id": write.person_id, "field": name,
-                                "old_value": None if created else _jsonable(write.old.get(name)),
-                                "new_value": _jsonable(value), "created": created, "written_at": now_ms})
+                                "old_value": None if created else write.old.get(name), "new_value": value,
+                                "created": created, "written_at": now_ms})
             if write.record_id is None:
                 _created(session, insert, w, now_ms, run_id)
             else:
@@ -130,18 +130,6 @@ def _record_chunk(engine: Engine, written: Sequence[Written], rejected: Sequence
         _resolve(session, [w.write for w in written], now_ms)
         for r in rejected:
             _park(session, r, now_ms, run_id)
-
-
-def _jsonable(value: Any) -> Any:
-    """A native value as the journal's JSON column can hold it (what a system's API took as JSON already;
-    anything else, such as a Decimal, as its text)."""
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return str(value)
 
 
 def _patch_snapshots(session: Session, written: Sequence[Written]) -> None:
