@@ -588,7 +588,7 @@ def _revert_plan_text(summary: dict[str, Any]) -> None:
         left = "; ".join(f"{f[k]:,} {text}" for k, text in why.items() if f[k])
         click.echo(f"  {f['system']} {f['object_type']} {f['field']}: {count(f['restore'], 'value')} to restore"
                    + (f"; {left}" if left else ""))
-        for outcome, label in (("restore", "restored"), ("changed_since", "left alone")):
+        for outcome, label in (("restore", "to restore"), ("changed_since", "left alone")):
             people = f["sample"].get(outcome) or []
             if people:
                 click.echo(f"    e.g. {label}: {', '.join(people[:5])}")

@@ -102,13 +102,15 @@ def same_value(a: Any, b: Any) -> bool:
 
 
 def plan_revert(run_id: int, entries: Iterable[JournalEntry], now: Mapping[tuple[str, str, str], RecordNow], *,
-                kept_fields: Iterable[str] = ()) -> RevertPlan:
+                kept_fields: Iterable[str] = (), created: Mapping[FieldKey, int] | None = None) -> RevertPlan:
     """The writes that put back what run `run_id` replaced (`entries`: its journal), given each record as the
     store holds it now (`now`, by system, object type and record id; a record missing was erased).
 
     A value is put back only where the record still holds what the run wrote; `kept_fields` (native
     names) are never put back. A field the run wrote twice in one record counts once: the value before
-    its first write is put back if the record holds the value of its last."""
+    its first write is put back if the record holds the value of its last. `created` counts, per field,
+    values the run wrote into records it created, when `entries` leave them out (they are never read
+    back: there is nothing to put back)."""
     kept = frozenset(kept_fields)
     firsts: dict[tuple[str, str, str, str], JournalEntry] = {}
     lasts: dict[tuple[str, str, str, str], JournalEntry] = {}
@@ -141,4 +143,7 @@ def plan_revert(run_id: int, entries: Iterable[JournalEntry], now: Mapping[tuple
                 changes.append(FieldChange(first.system, first.object_type, first.record_id, first.field, current,
                                            first.old, reason, first.person_id))
         tally.add(outcome, first.person_id)
+    for kind, n in (created or {}).items():
+        tally = tallies.setdefault(kind, FieldTally())
+        tally.skipped["created"] = tally.skipped.get("created", 0) + n
     return RevertPlan(tuple(changes), tallies)

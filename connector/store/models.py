@@ -295,7 +295,8 @@ class WriteJournal(SQLModel, table=True):
     field: str = Field(max_length=128)
     old_value: Any = _json(nullable=True)
     new_value: Any = _json(nullable=True)
-    #: the write created the record (there was no value before it: a revert leaves it alone)
+    #: the write created the record: no value before it, and a revert leaves it alone (so neither value is
+    #: kept: only that the field was written)
     created: bool = False
     written_at: int = _ms()
 

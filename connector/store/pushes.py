@@ -107,8 +107,9 @@ def _record_chunk(engine: Engine, written: Sequence[Written], rejected: Sequence
                                "field": name, "value_hash": value_hash(value), "written_at": now_ms, "run_id": run_id})
                 journal.append({"run_id": run_id, "system": write.system, "object_type": write.object_type,
                                 "record_id": w.record_id, "person_id": write.person_id, "field": name,
-                                "old_value": None if created else write.old.get(name), "new_value": value,
-                                "created": created, "written_at": now_ms})
+                                # a created record's values are not kept twice: a revert leaves it alone
+                                "old_value": None if created else write.old.get(name),
+                                "new_value": None if created else value, "created": created, "written_at": now_ms})
             if write.record_id is None:
                 _created(session, insert, w, now_ms, run_id)
             else:

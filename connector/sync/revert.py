@@ -13,6 +13,7 @@ mapping fixed, they write nothing over the restored values.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from ..errors import EXIT_CONFIG, ConnectorError
 from ..push.engine import Pusher, PushResult
 from ..reconcile.deals import DEAL_ID_PROPERTY, OPPORTUNITY_DEAL_ID_FIELD
 from ..reconcile.mapping import ContactMapping
-from ..reconcile.revert import FieldKey, FieldTally, RevertPlan, plan_revert
+from ..reconcile.revert import FieldKey, RevertPlan, plan_revert
 from ..reconcile.writes import OPT_OUT
 from ..store.journal import JournaledRun, forget_settled, journaled_run, records_now, run_entries
 from ..store.pushes import parked_count
@@ -37,6 +38,9 @@ from .results import PullResult
 from .systems import Systems
 
 __all__ = ["RevertRefused", "RevertResult", "chosen_fields", "kept_fields", "run_revert"]
+
+#: the runs' INFO lines are the package's (`progress.py` listens to "connector.sync")
+log = logging.getLogger("connector.sync")
 
 #: the outcomes a value can have, in the order the plan lists them
 OUTCOMES = ("restore", "changed_since", "gone", "created", "kept", "already")
@@ -150,8 +154,10 @@ def run_revert(engine: Engine, systems: Systems | Callable[[], Systems], options
         pull = pull_stage(engine, recording, options) if options.pull else None
         entries = run_entries(engine, reverted_run, picked)
         now = records_now(engine, {(e.system, e.object_type, e.record_id) for e in entries})
-        plan = plan_revert(reverted_run, entries, now, kept_fields=kept_fields(options.mapping))
-        _count_created(plan, target, picked)
+        created = {k: n for k, n in target.created.items() if picked is None or k in picked}
+        plan = plan_revert(reverted_run, entries, now, kept_fields=kept_fields(options.mapping), created=created)
+        log.info("revert: run %d wrote %d values to put back for %d people; %d changed since and left alone",
+                 reverted_run, plan.restore, len(plan.people), plan.skipped("changed_since"))
         result = RevertResult(recording.run_id, reverted_run, dry_run, plan, pull)
         if on_plan is not None:
             on_plan(result)
@@ -172,10 +178,3 @@ def run_revert(engine: Engine, systems: Systems | Callable[[], Systems], options
             recording.counts = result.counts()
     return result
 
-
-def _count_created(plan: RevertPlan, run: JournaledRun, picked: set[FieldKey] | None) -> None:
-    """Add the values the run wrote into records it created (not read back: a revert leaves them alone)."""
-    for key, n in run.created.items():
-        if picked is None or key in picked:
-            tally = plan.fields.setdefault(key, FieldTally())
-            tally.skipped["created"] = tally.skipped.get("created", 0) + n

@@ -171,3 +171,23 @@ def test_unknown_run_and_unwritten_field_exit_2(world: World, capsys: pytest.Cap
     assert main(["revert", str(run), "--field", "no_such_field", "--config", str(world.config_path)]) == 2
     err = capsys.readouterr().err
     assert "no_such_field" in err and "--field" in err and "LeadSource" in err
+
+
+def test_field_names_pick_native_fields_in_both_systems() -> None:
+    from connector.store.journal import JournaledRun
+    from connector.sync.revert import RevertRefused, chosen_fields
+
+    contacts = load_mappings(MAPPINGS).contacts
+    written = {("salesforce", "Lead", "LeadSource"): 3, ("hubspot", "contacts", "jobtitle"): 2,
+               ("salesforce", "Contact", "Title"): 1}
+    run = JournaledRun(9, "sync", 1, "ok", written, {("salesforce", "Lead", "Title"): 4})
+    assert chosen_fields(run, ["lead_source"], contacts) == {("salesforce", "Lead", "LeadSource")}
+    assert chosen_fields(run, ["job_title"], contacts) == {
+        ("hubspot", "contacts", "jobtitle"), ("salesforce", "Contact", "Title"), ("salesforce", "Lead", "Title")}
+    assert chosen_fields(run, ["title", "leadsource"], contacts) == {  # a native name, in any case
+        ("salesforce", "Contact", "Title"), ("salesforce", "Lead", "Title"), ("salesforce", "Lead", "LeadSource")}
+    with pytest.raises(RevertRefused) as refused:
+        chosen_fields(run, ["phone"], contacts)
+    message = str(refused.value)
+    assert "'phone'" in message and "job_title" in message and "LeadSource" in message and "--field" in message
+    assert refused.value.exit_code == 2

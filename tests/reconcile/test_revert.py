@@ -99,6 +99,13 @@ def test_fields_are_tallied_apart_and_the_sample_is_bounded() -> None:
     assert len(plan.people) == 16
 
 
+def test_values_in_records_the_run_created_are_counted_not_planned() -> None:
+    plan = plan_revert(1, [entry("a", "Title", "A", "B")], now(("a", {"Title": "B"})),
+                       created={("salesforce", "Lead", "Title"): 3, ("salesforce", "Lead", "Email"): 2})
+    assert plan.restore == 1 and plan.skipped("created") == 5
+    assert plan.fields[("salesforce", "Lead", "Email")].restore == 0
+
+
 def test_an_empty_journal_plans_nothing() -> None:
     plan = plan_revert(1, [], {})
     assert plan.changes == () and plan.fields == {} and plan.writes.updates == ()

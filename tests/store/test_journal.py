@@ -68,8 +68,8 @@ def test_each_written_value_is_journaled_with_the_one_it_replaced(store_url: str
         ("hubspot", "contacts", "1", "hs-1", "jobtitle", "Engineer", "ENGINEER", False, run_id, 5),
         ("hubspot", "contacts", "1", "hs-1", "firstname", FIRST, "Z", False, run_id, 5),
         ("salesforce", "Lead", "00Q1", "hs-1", "AnnualRevenue", 10, 12.5, False, run_id, 5),
-        ("salesforce", "Lead", "00Q2", "hs-2", "Email", None, "bob@example.org", True, run_id, 5),
-        ("salesforce", "Lead", "00Q2", "hs-2", "LastName", None, "Bob", True, run_id, 5),
+        ("salesforce", "Lead", "00Q2", "hs-2", "Email", None, None, True, run_id, 5),  # created: no value kept
+        ("salesforce", "Lead", "00Q2", "hs-2", "LastName", None, None, True, run_id, 5),
     ]  # the rejected write is not there: nothing was written
     assert patched is not None and patched.data["jobtitle"] == "ENGINEER"  # in the same transaction
 
