@@ -31,16 +31,23 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     yield from make_world(tmp_path_factory.mktemp("revert"), people=150, seed=23)
 
 
-def bad_mappings(tmp: Path) -> Path:
-    """A copy of the shipped mappings in which lead_source's rule says always_hubspot instead of
-    fill_blank_only: every Lead Source sales set in Salesforce is overwritten with HubSpot's original source."""
+#: lead_source's rule says always_hubspot instead of fill_blank_only: every Lead Source sales set in
+#: Salesforce is overwritten with HubSpot's original source
+ALWAYS_HUBSPOT = ('direction = "to_salesforce"\nrule = "fill_blank_only"',
+                  'direction = "to_salesforce"\nrule = "always_hubspot"')
+#: website without its url transform: HubSpot's full addresses are overwritten with Salesforce's shorter
+#: forms of the same site ("https://www.x.com" with "www.x.com")
+NO_URL = ('transforms = ["trim", "url"]', 'transforms = ["trim"]')
+
+
+def bad_mappings(tmp: Path, change: tuple[str, str] = ALWAYS_HUBSPOT) -> Path:
+    """A copy of the shipped mappings with one mistake in contacts.toml."""
     bad = tmp / "bad-mappings"
     shutil.copytree(MAPPINGS, bad)
     contacts = bad / "contacts.toml"
     text = contacts.read_text()
-    good = 'direction = "to_salesforce"\nrule = "fill_blank_only"'
-    assert text.count(good) == 1
-    contacts.write_text(text.replace(good, 'direction = "to_salesforce"\nrule = "always_hubspot"'))
+    assert text.count(change[0]) == 1
+    contacts.write_text(text.replace(*change))
     return bad
 
 
@@ -74,6 +81,19 @@ def options(world: World, **kw: Any) -> CycleOptions:
                         scoring=world.mappings.scoring, **kw)
 
 
+def sync_with(world: World, mappings: Path) -> int:
+    """One sync with the mapping files in `mappings`; its run id."""
+    bad = load_mappings(mappings)
+    world.sandbox.clock.advance(SAFETY_LAG_MS + 1_000)
+    systems = world.systems()
+    try:
+        return int(run_cycle(world.engine, systems, bad.contacts, clock=world.sandbox.clock.now_ms,
+                             safety_lag_ms=SAFETY_LAG_MS, lookback_ms=0, deal_mapping=bad.opportunities,
+                             scoring=bad.scoring)["run_id"])
+    finally:
+        systems.close()
+
+
 def last_run_writing(world: World, field: str) -> int | None:
     with Session(world.engine) as s:
         return s.exec(select(WriteJournal.run_id).where(WriteJournal.field == field).order_by(
@@ -87,16 +107,7 @@ def test_a_bad_rule_synced_then_reverted(world: World, tmp_path: Path, capsys: p
     before = snapshot(world)
 
     # the bad rule is synced
-    bad = load_mappings(bad_mappings(tmp_path))
-    world.sandbox.clock.advance(SAFETY_LAG_MS + 1_000)
-    systems = world.systems()
-    try:
-        bad_run = run_cycle(world.engine, systems, bad.contacts, clock=world.sandbox.clock.now_ms,
-                            safety_lag_ms=SAFETY_LAG_MS, lookback_ms=0, deal_mapping=bad.opportunities,
-                            scoring=bad.scoring)
-    finally:
-        systems.close()
-    bad_id = bad_run["run_id"]
+    bad_id = sync_with(world, bad_mappings(tmp_path))
     written = journal(world, bad_id)
     # a mapping change makes every person's score and status current again (the scoring pass), and may
     # create someone who became an MQL since: a revert of lead_source must leave all of that as it is
@@ -159,6 +170,38 @@ def test_a_bad_rule_synced_then_reverted(world: World, tmp_path: Path, capsys: p
     assert [r for r in journal(world, fixed["run_id"]) if r.field in ("LeadSource", "hs_analytics_source")] == []
     assert snapshot(world) == expected  # its writes (scores, statuses) are not mapped fields
     assert not world.sync()["push"]["written"]  # and then nothing at all
+
+
+def test_hubspot_values_reverted_by_native_name(world: World, tmp_path: Path) -> None:
+    """The other direction: HubSpot's own values overwritten, reverted with `--field website` (HubSpot's
+    name for it), and the shipped mapping then agrees with every restored address."""
+    world.sync()
+    assert not world.sync()["push"]["written"]
+    before = snapshot(world)
+    bad_id = sync_with(world, bad_mappings(tmp_path, NO_URL))
+    sites = [r for r in journal(world, bad_id) if r.field == "website" and not r.created]
+    assert len(sites) >= 20 and all(str(r.old_value).endswith(str(r.new_value)) for r in sites)
+    mangled = snapshot(world)
+    assert all(mangled[("hubspot", "contacts", r.record_id)]["website"] == r.new_value for r in sites)
+
+    world.sandbox.clock.advance(SAFETY_LAG_MS + 1_000)
+    systems = world.systems()
+    try:
+        result = run_revert(world.engine, systems, options(world), bad_id, fields=["website"])
+    finally:
+        systems.close()
+    assert result.plan.restore == len(sites) and result.push is not None
+    assert result.push.to_json()["written"] == {"hubspot": {"contacts": {
+        "created": 0, "updated": len(sites), "fields_written": len(sites), "rejected": 0}}}
+    expected = {k: dict(v) for k, v in mangled.items()}
+    for r in sites:
+        expected[("hubspot", "contacts", r.record_id)]["website"] = before[("hubspot", "contacts", r.record_id)][
+            "website"]
+    assert snapshot(world) == expected
+    # the revert's own writes come back as the connector's echo, and the shipped mapping agrees with them
+    fixed = world.sync()
+    assert [r for r in journal(world, fixed["run_id"]) if r.field in ("website", "Website")] == []
+    assert not world.sync()["push"]["written"]
 
 
 def test_unknown_run_and_unwritten_field_exit_2(world: World, capsys: pytest.CaptureFixture[str]) -> None:
