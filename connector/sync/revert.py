@@ -156,7 +156,7 @@ def run_revert(engine: Engine, systems: Systems | Callable[[], Systems], options
         now = records_now(engine, {(e.system, e.object_type, e.record_id) for e in entries})
         created = {k: n for k, n in target.created.items() if picked is None or k in picked}
         plan = plan_revert(reverted_run, entries, now, kept_fields=kept_fields(options.mapping), created=created)
-        log.info("revert: run %d wrote %d values to put back for %d people; %d changed since and left alone",
+        log.info("revert of run %d: %d values to put back for %d people; %d changed since and left alone",
                  reverted_run, plan.restore, len(plan.people), plan.skipped("changed_since"))
         result = RevertResult(recording.run_id, reverted_run, dry_run, plan, pull)
         if on_plan is not None:
