@@ -657,6 +657,79 @@ def push(config: Path | None, as_json: bool) -> None:
 
 
 @cli.command()
+@click.argument("run_id", type=int)
+@click.option("--field", "fields", multiple=True, metavar="NAME",
+              help="only this field (a unified name such as job_title, or a native one such as jobtitle or Title); "
+                   "repeatable")
+@click.option("--dry-run", is_flag=True, help="show the plan and write nothing")
+@config_option
+@json_option
+def revert(run_id: int, fields: tuple[str, ...], dry_run: bool, config: Path | None, as_json: bool) -> None:
+    """Put back the values run RUN_ID replaced, where nobody changed them since (`connector status` lists runs).
+
+    Pulls first, then shows the plan (per field: values to restore, values changed since and left alone)
+    and, unless --dry-run, writes it like a sync: batched, rejections parked with reasons."""
+    from .store import open_engine
+    from .sync import CycleOptions
+    from .sync.revert import run_revert
+
+    def show(result: Any) -> None:
+        if not as_json:
+            _revert_plan_text(result.to_json())
+
+    try:
+        cfg = _load(config)
+        mappings = _load_mappings(cfg)
+        engine = open_engine(cfg.store.url)
+        with progress(not as_json):
+            result = run_revert(engine, _opener(cfg, engine, action="reverted"),
+                                CycleOptions.from_config(cfg, mappings, command="revert"), run_id, fields=fields,
+                                dry_run=dry_run, on_plan=show)
+    except ConnectorError as exc:
+        _fail(exc, as_json)
+    summary = result.to_json()
+    _emit(summary, as_json, lambda: _revert_done_text(summary))
+
+
+def _revert_plan_text(summary: dict[str, Any]) -> None:
+    """The plan, per field: values to restore and those left alone (why), with a sample of person ids."""
+    run = summary["reverted_run"]
+    if not summary["fields"]:
+        click.echo(f"run {run} wrote nothing the write journal kept: nothing to revert")
+        return
+    click.echo(f"plan to revert run {run}: {count(summary['restore'], 'value')} to restore for "
+               f"{count(summary['people'], 'person')}")
+    why = {"changed_since": "changed since and left alone", "gone": "on records deleted or erased since",
+           "created": "on records the run created (left as they are)", "kept": "cross-references or opt-outs (kept)",
+           "already": "already back"}
+    for f in summary["fields"]:
+        left = "; ".join(f"{f[k]:,} {text}" for k, text in why.items() if f[k])
+        click.echo(f"  {f['system']} {f['object_type']} {f['field']}: {count(f['restore'], 'value')} to restore"
+                   + (f"; {left}" if left else ""))
+        for outcome, label in (("restore", "to restore"), ("changed_since", "left alone")):
+            people = f["sample"].get(outcome) or []
+            if people:
+                click.echo(f"    e.g. {label}: {', '.join(people[:5])}")
+
+
+def _revert_done_text(summary: dict[str, Any]) -> None:
+    if summary["dry_run"]:
+        click.echo("dry run: nothing was written (run it without --dry-run to write the plan)")
+        return
+    push = summary["push"]
+    if push is None:
+        click.echo("nothing to write")
+        return
+    for system, objects in push["written"].items():
+        for obj, n in objects.items():
+            click.echo(f"wrote {system} {obj}: {n['updated']:,} updated ({count(n['fields_written'], 'value')}), "
+                       f"{n['rejected']:,} rejected")
+    for r in push["rejections_sample"][:5]:
+        click.echo(f"  parked: {r['hint']}")
+    click.echo(f"revert run {summary['run_id']} done; `connector revert {summary['run_id']}` would undo it")
+
+
+@cli.command()
 @click.option("--all", "include_resolved", is_flag=True,
               help="list every parked record (resolved ones too) instead of grouping them by cause")
 @config_option

@@ -1,9 +1,9 @@
 """Deleted and erased people in the store: what deletion planning reads, and erasure itself.
 
 An erased person's personal data leaves the store entirely (snapshots, engagement, unified fields,
-audit, links, parked records, written-value hashes). What remains are salted SHA-256 hashes of their
-e-mail addresses and record ids in ``erased_subject``, so a record of theirs that turns up again is
-recognised and never synced, without the store holding who they were.
+audit, links, parked records, written-value hashes, the write journal). What remains are salted SHA-256
+hashes of their e-mail addresses and record ids in ``erased_subject``, so a record of theirs that turns
+up again is recognised and never synced, without the store holding who they were.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from .models import (
     StatusTransition,
     SyncRun,
     ValueIssue,
+    WriteJournal,
     WrittenValue,
 )
 
@@ -101,10 +102,11 @@ def erase_person(engine: Engine, person_id: str, *, salt: str, source_system: st
                  extra_keys: Iterable[RecordKey] = ()) -> int:
     """Remove everything the store knows about one person; keep salted hashes of their e-mails and ids.
 
-    Besides the person's own snapshots, unified fields, audit, links, written-value hashes and parked
-    records, that is every snapshot of a record about them (their Tasks, Events, CampaignMembers,
-    OpportunityContactRoles and HubSpot engagements), their engagement events, their id in deals'
-    association lists and in the opportunity table, and their rejected writes in the run records.
+    Besides the person's own snapshots, unified fields, audit, links, written-value hashes, the values
+    the write journal kept of them (what each write replaced) and parked records, that is every snapshot
+    of a record about them (their Tasks, Events, CampaignMembers, OpportunityContactRoles and HubSpot
+    engagements), their engagement events, their id in deals' association lists and in the opportunity
+    table, and their rejected writes in the run records.
     Returns how many hashes were kept. `compact` then clears the freed space of a SQLite file."""
     with Session(engine) as session, session.begin():
         links = session.execute(select(Link).where(col(Link.person_id) == person_id)).scalars().all()
@@ -136,6 +138,8 @@ def erase_person(engine: Engine, person_id: str, *, salt: str, source_system: st
         _forget_related(session, keys)
         if ids:
             session.execute(delete(WrittenValue).where(col(WrittenValue.record_id).in_(ids)))
+            session.execute(delete(WriteJournal).where(col(WriteJournal.record_id).in_(ids)))
+        session.execute(delete(WriteJournal).where(col(WriteJournal.person_id) == person_id))
         _forget_parked(session, person_id, set(ids))
         _forget_in_runs(session, {*ids, f"new:{person_id}", person_id}, emails)
         _forget_in_opportunities(session, person_id)

@@ -11,6 +11,7 @@ reduce to that without time-zone ambiguity, and it is the unit the cursors compa
 - ``store_state``: the erasure salt and when the store's checks (setup, presence) last ran.
 - ``parked_record``: records that could not be processed, with the system's reason and retry state.
 - ``written_value``: hashes of what the connector itself wrote, so its own echo is not a change.
+- ``write_journal``: every field value each run wrote, with the value it replaced (``connector revert``).
 - ``erased_subject``: salted hashes of erased people, so sync never re-creates them.
 - ``person_score``, ``status_transition`` and ``scoring_model``: each person's score, grade and
   qualification status with its breakdown, every status change with when, why and from which system,
@@ -38,6 +39,7 @@ __all__ = [
     "SyncRun",
     "ParkedRecord",
     "WrittenValue",
+    "WriteJournal",
     "ErasedSubject",
     "PersonScore",
     "StatusTransition",
@@ -296,6 +298,28 @@ class WrittenValue(SQLModel, table=True):
     value_hash: str = Field(max_length=64)
     written_at: int = _ms()
     run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+
+
+class WriteJournal(SQLModel, table=True):
+    """One field value a run wrote into one record, and the value the store's snapshot held before: what
+    `connector revert` writes back. Personal data (erased with the person); never logged."""
+
+    __tablename__ = "write_journal"
+    __table_args__ = (Index("ix_write_journal_record", "system", "object_type", "record_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int | None = Field(default=None, foreign_key="sync_run.id", index=True)
+    system: str = Field(max_length=16)
+    object_type: str = Field(max_length=64)
+    record_id: str = Field(max_length=64)
+    person_id: str = Field(max_length=80, index=True)
+    field: str = Field(max_length=128)
+    old_value: Any = _json(nullable=True)
+    new_value: Any = _json(nullable=True)
+    #: the write created the record: no value before it, and a revert leaves it alone (so neither value is
+    #: kept: only that the field was written)
+    created: bool = False
+    written_at: int = _ms()
 
 
 class ErasedSubject(SQLModel, table=True):

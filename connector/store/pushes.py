@@ -21,7 +21,7 @@ from ..reconcile.identity import PERSON_OBJECTS
 from ..reconcile.records import FieldChange
 from ..reconcile.writes import ParkedKey, RecordWrite
 from .db import upsert_insert
-from .models import Link, ParkedRecord, SourceRecord, WrittenValue
+from .models import Link, ParkedRecord, SourceRecord, WriteJournal, WrittenValue
 from .staging import CREATED_MARK
 
 __all__ = ["Written", "Rejected", "FieldReason", "record_batch", "value_hash", "held_fields", "requeue", "parked_rows",
@@ -80,7 +80,8 @@ class Rejected:
 def record_batch(engine: Engine, written: Sequence[Written], rejected: Sequence[Rejected], *, now_ms: int,
                  run_id: int | None) -> None:
     """Commit one batch's outcome: snapshots patched with what was written (so its echo is no change),
-    written-value hashes, links to created records, and the parking lot (parked, or resolved).
+    written-value hashes, the write journal (each value written and the one it replaced, for `connector
+    revert`), links to created records, and the parking lot (parked, or resolved).
 
     A Bulk API job's answers (tens of thousands of records) are committed in slices of `_CHUNK`, each
     with a bounded number of bound parameters."""
@@ -96,12 +97,19 @@ def _record_chunk(engine: Engine, written: Sequence[Written], rejected: Sequence
     with Session(engine) as session, session.begin():
         insert = upsert_insert(session)
         hashes: list[dict[str, Any]] = []
+        journal: list[dict[str, Any]] = []
         updates: list[Written] = []
         for w in written:
             write = w.write
+            created = write.record_id is None
             for name, value in write.values.items():
                 hashes.append({"system": write.system, "object_type": write.object_type, "record_id": w.record_id,
                                "field": name, "value_hash": value_hash(value), "written_at": now_ms, "run_id": run_id})
+                journal.append({"run_id": run_id, "system": write.system, "object_type": write.object_type,
+                                "record_id": w.record_id, "person_id": write.person_id, "field": name,
+                                # a created record's values are not kept twice: a revert leaves it alone
+                                "old_value": None if created else write.old.get(name),
+                                "new_value": None if created else value, "created": created, "written_at": now_ms})
             if write.record_id is None:
                 _created(session, insert, w, now_ms, run_id)
             else:
@@ -116,6 +124,10 @@ def _record_chunk(engine: Engine, written: Sequence[Written], rejected: Sequence
                       "run_id": stmt.excluded.run_id})
             for start in range(0, len(hashes), _CHUNK):
                 session.execute(upsert, hashes[start:start + _CHUNK])
+        if journal:
+            table = WriteJournal.__table__  # type: ignore[attr-defined]
+            for start in range(0, len(journal), _CHUNK):
+                session.execute(table.insert(), journal[start:start + _CHUNK])
         _resolve(session, [w.write for w in written], now_ms)
         for r in rejected:
             _park(session, r, now_ms, run_id)

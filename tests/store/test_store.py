@@ -28,7 +28,7 @@ from connector.store.models import (
 EXPECTED_TABLES = {
     "source_record", "link", "person", "person_field", "field_audit", "engagement", "opportunity",
     "sync_cursor", "sync_run", "parked_record", "written_value", "erased_subject", "store_state", "alembic_version",
-    "person_score", "status_transition", "scoring_model", "field_history", "value_issue",
+    "person_score", "status_transition", "scoring_model", "field_history", "value_issue", "write_journal",
 }
 BIG_MS = 4_102_444_800_123  # 2100-01-01: does not fit in 32 bits
 
