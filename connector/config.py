@@ -132,6 +132,8 @@ class SyncConfig(_Section):
     field_history: bool = Field(True, description="read HubSpot property history where most_recent must decide")
     closed_opportunities_days: int = Field(365, ge=0,
                                            description="older closed Opportunities are not copied to HubSpot")
+    journal_days: int = Field(90, ge=1, description="how long what each run wrote and replaced is kept for "
+                                                   "`connector revert`")
 
 
 class DeletionsConfig(_Section):

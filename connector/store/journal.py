@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -18,7 +18,7 @@ from ..reconcile.revert import FieldKey, JournalEntry, RecordNow
 from .db import in_chunks
 from .models import Person, SourceRecord, SyncRun, WriteJournal
 
-__all__ = ["JournaledRun", "journaled_run", "run_entries", "records_now", "forget_settled"]
+__all__ = ["JournaledRun", "journaled_run", "run_entries", "records_now", "forget_settled", "prune_journal"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +92,12 @@ def forget_settled(engine: Engine, person_ids: Sequence[str]) -> None:
     with Session(engine) as session, session.begin():
         for chunk in in_chunks(list(person_ids)):
             session.execute(update(Person).where(col(Person.id).in_(list(chunk))).values(inputs_digest=None))
+
+
+def prune_journal(engine: Engine, before_ms: int) -> int:
+    """Forget what the runs started before `before_ms` wrote and replaced (`[sync] journal_days`): they can no
+    longer be reverted, and the journal holds personal data no longer than it serves. Returns the rows gone."""
+    old_runs = select(col(SyncRun.id)).where(col(SyncRun.started_at) < before_ms).scalar_subquery()
+    with Session(engine) as session, session.begin():
+        result = session.execute(delete(WriteJournal).where(col(WriteJournal.run_id).in_(old_runs)))
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -10,6 +10,8 @@
 - `checks`: setup and presence checks against HubSpot.
 - `planning`: what a dry run shows (the plan described, its API calls forecast).
 - `systems`: `open_systems`, the one way to open both systems.
+- `revert`: `run_revert`, a recorded run that writes back what an earlier run replaced (`connector revert`).
+- `mapping_history`: the mapping files the last sync ran with, for a dry run's "since the last sync".
 """
 
 from .checks import check_presence, check_setup, mark_setup_done
@@ -18,9 +20,10 @@ from .planning import describe_plan, forecast
 from .reconciling import Reconciled, reconcile_store
 from .recording import Recording, recorded_run
 from .results import PullRun, ReconcileRun, RunResult
+from .revert import run_revert
 from .stage_runs import run_pull, run_reconcile
 from .systems import Systems, open_systems
 
-__all__ = ["CycleOptions", "PullRun", "ReconcileRun", "Reconciled", "Recording", "RunResult", "Systems",
+__all__ = ["run_revert", "CycleOptions", "PullRun", "ReconcileRun", "Reconciled", "Recording", "RunResult", "Systems",
            "check_presence", "check_setup", "describe_plan", "forecast", "mark_setup_done", "open_systems",
            "recorded_run", "reconcile_store", "run_cycle", "run_once", "run_pull", "run_reconcile"]

@@ -28,6 +28,7 @@ from ..score.model import ScoringModel
 from ..setup import require_live_fit
 from ..store.erasure import purge_erased
 from ..store.explain import left_out
+from ..store.journal import prune_journal
 from ..store.pushes import parked_count
 from ..store.state import erasure_salt
 from ..systems.hubspot import HubSpotSink
@@ -74,6 +75,7 @@ class CycleOptions:
     scoring: ScoringModel | None = None
     closed_opportunities_days: int = 365
     deletions: DeletionsConfig | None = None
+    journal_days: int = 90
 
     @classmethod
     def from_config(cls, cfg: ConnectorConfig, mappings: Mappings, **overrides: Any) -> CycleOptions:
@@ -85,7 +87,7 @@ class CycleOptions:
             safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
             deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000), deletions=cfg.deletions,
             field_history=cfg.sync.field_history, deal_mapping=mappings.opportunities, scoring=mappings.scoring,
-            closed_opportunities_days=cfg.sync.closed_opportunities_days)
+            closed_opportunities_days=cfg.sync.closed_opportunities_days, journal_days=cfg.sync.journal_days)
         return cls(**{**settings, **overrides})
 
 
@@ -154,6 +156,7 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
                 run.plan.described["left_out"] = left_out(engine, mapping)
             elif not options.dry_run:
                 record_synced_mappings(engine, mappings, run_id, clock())
+                prune_journal(engine, clock() - options.journal_days * 86_400_000)
             run.completed = True
         except ConnectorError as exc:
             run.error, run.message = type(exc).__name__, str(exc)

@@ -10,7 +10,7 @@ from connector.reconcile.revert import JournalEntry, RecordNow
 from connector.reconcile.writes import RecordWrite
 from connector.store import open_engine
 from connector.store.erasure import compact, erase_person
-from connector.store.journal import forget_settled, journaled_run, records_now, run_entries
+from connector.store.journal import forget_settled, journaled_run, prune_journal, records_now, run_entries
 from connector.store.models import Link, Person, SourceRecord, SyncRun, WriteJournal
 from connector.store.pushes import Rejected, Written, record_batch
 
@@ -112,3 +112,22 @@ def test_an_erased_person_leaves_no_value_in_the_journal(store_url: str) -> None
     with Session(engine) as s:  # everyone else's stay
         assert [(r.person_id, r.field) for r in s.exec(select(WriteJournal).order_by(col(WriteJournal.id))).all()] == [
             ("hs-2", "Email"), ("hs-2", "LastName")]
+
+
+def test_the_journal_forgets_the_runs_older_than_its_keeping_time(store_url: str) -> None:
+    engine = open_engine(store_url)
+    old_run = seed(engine)  # started at 1
+    push_batch(engine, old_run)
+    with Session(engine) as s, s.begin():
+        recent = SyncRun(command="sync", started_at=10_000, api_calls={}, counts={})
+        s.add(recent)
+        s.flush()
+        recent_id = recent.id
+    assert recent_id is not None
+    push_batch(engine, recent_id)
+    with Session(engine) as s:
+        before = len(s.exec(select(WriteJournal)).all())
+    assert prune_journal(engine, before_ms=5_000) == before // 2
+    with Session(engine) as s:
+        assert {j.run_id for j in s.exec(select(WriteJournal)).all()} == {recent_id}
+    assert prune_journal(engine, before_ms=5_000) == 0
