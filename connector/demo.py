@@ -133,7 +133,7 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
         "api_calls": ledger.snapshot(),
         "api_calls_lower_bound": _lower_bound(world, first),
         "seconds": round(time.perf_counter() - started, 2),
-        "not_built_yet": ["reports"],
+        "not_built_yet": [],
         "config": str(config),
         "mappings": mappings_dir,
         "someone": _someone(engine),
@@ -256,7 +256,11 @@ def _tell(summary: dict[str, Any], say: Say) -> None:
     say(f"  connector status --config {config}")
     say(f"  connector score --config {config}")
     say(f"  connector score --backtest {shlex.quote(str(summary['mappings'] / 'scoring.toml'))} --config {config}")
-    say("Reports are the next stage to land.")
+    say(f"  connector report funnel --config {config}")
+    say(f"  connector issues --config {config}")
+    say("(`connector report sla` and `report scoring` too; --html FILE draws them.)")
+    say("To keep both systems in step on a schedule: `connector run --config config.example.toml` (the daemon, on "
+        "a sandbox of its own; README: Running it).")
 
 
 def _store_config(store_url: str, mappings_dir: Path) -> Path:

@@ -90,7 +90,7 @@ def test_the_demo_tip_works_as_written_from_anywhere(tmp_path: Path, monkeypatch
     assert main(["demo", "--people", "60", "--rate-limits", "off"]) == 0
     text = capsys.readouterr().out
     tips = [line.strip() for line in text.splitlines() if line.startswith("  connector ")]
-    assert len(tips) == 4 and "<" not in tips[0], text
+    assert len(tips) == 6 and "<" not in tips[0], text
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
@@ -99,10 +99,11 @@ def test_the_demo_tip_works_as_written_from_anywhere(tmp_path: Path, monkeypatch
         assert main([*shlex.split(tip)[1:], "--json"]) == 0, tip
         outs[tip] = out = json.loads(capsys.readouterr().out)
         assert out["ok"]
-    explain, status, score, backtest = outs.values()
+    explain, status, score, backtest, funnel, issues = outs.values()
     assert status["runs"][0]["command"] == "demo"
     assert explain["score"]["status"] in score["statuses"] and score["people"] > 0
     assert backtest["report"]["changed"]["total"] == 0  # the shipped model against itself: nobody moves
+    assert funnel["report"]["kind"] == "funnel" and issues["count"] == len(issues["issues"])
 
 
 def test_demo_refuses_broken_mappings_before_starting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
