@@ -115,6 +115,7 @@ class Daemon:
         self._idle = threading.Event()
         self._idle.set()
         self._lead: RunLock | None = None
+        self._scheduler: Any = None
         self.exit_code = 0
 
     # ---------------------------------------------------------------- control (signal handlers call these)
@@ -192,10 +193,12 @@ class Daemon:
         scheduler.add_job(self._refresh_reports, IntervalTrigger(seconds=self.timing.report_refresh_s),
                           executor="light", id="reports", next_run_time=_now_utc())
         scheduler.start()
+        self._scheduler = scheduler
         try:
             while not self._stop.is_set() and not self._lost.is_set():
                 self._stop.wait(0.5)
         finally:
+            self._scheduler = None
             scheduler.shutdown(wait=False)  # no new run starts; the one in progress is asked to stop
             if not self._idle.wait(self.timing.stop_grace_s):
                 log.error("the run in progress did not reach a batch boundary within %s: leaving it (the next "
@@ -210,7 +213,16 @@ class Daemon:
     # ---------------------------------------------------------------- jobs
 
     def _sync(self) -> None:
+        started = time.time()
         self._cycle("sync")
+        # a cycle longer than the interval made the scheduler skip the runs it overlapped: start the next at
+        # once instead of waiting out another interval (an edit would wait up to two)
+        scheduler = self._scheduler
+        if scheduler is not None and not self._stop.is_set() and time.time() - started >= self.timing.interval_s:
+            try:
+                scheduler.modify_job("sync", next_run_time=_now_utc())
+            except Exception:  # the scheduler is shutting down: nothing to hurry
+                log.debug("the next sync could not be brought forward", exc_info=True)
 
     def _sweep(self) -> None:
         """The nightly sweep: a cycle that re-reads the last day's changes in both systems (drift: an edit an

@@ -262,3 +262,25 @@ def test_the_nightly_sweep_catches_an_edit_the_incremental_read_missed(sandbox: 
     assert daemon.state.last_run_status in ("ok", "partial") and hubspot_title() != "Drifted Title"
     daemon._sweep()
     assert daemon.state.last_run_status in ("ok", "partial") and hubspot_title() == "Drifted Title"
+
+
+def test_a_cycle_longer_than_the_interval_brings_the_next_forward(tmp_path: Path) -> None:
+    """APScheduler skips the runs an overlong cycle overlapped; the daemon starts the next one at once."""
+    mappings = Path(__file__).resolve().parents[2] / "connector" / "mappings"
+    moved: list[str] = []
+
+    class Scheduler:
+        def modify_job(self, job_id: str, **changes: object) -> None:
+            moved.append(job_id)
+
+    def spent(_engine: object) -> object:
+        raise BudgetExhausted("spent")
+
+    for interval, expected in ((0.0, ["sync"]), (3600.0, [])):
+        moved.clear()
+        daemon = _daemon(tmp_path, mappings)
+        daemon.timing = DaemonTiming(interval_s=interval)
+        daemon._opener, daemon._lead, daemon._scheduler = spent, RunLock(None), Scheduler()
+        daemon.engine = open_engine(daemon.cfg.store.url)
+        daemon._sync()
+        assert moved == expected, interval
