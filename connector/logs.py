@@ -76,12 +76,31 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(payload)
 
 
+class _CurrentStream(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler on whatever `sys.stderr` (or `sys.stdout`) is when a record is written, not the object it was
+    when logging was configured: a thread logging after the stream was swapped (a test's capture, a
+    redirect) writes to the current one instead of failing on a closed one."""
+
+    def __init__(self, stream: Any) -> None:
+        self._which = "stdout" if stream is sys.stdout else "stderr"
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return getattr(sys, self._which)
+
+    @stream.setter
+    def stream(self, value: Any) -> None:  # StreamHandler.__init__ and setStream assign it: ignored
+        pass
+
+
 def configure_logging(level: str = "INFO", fmt: str = "auto", stream: Any = None) -> None:
     """Send logs to `stream`: stderr unless told (stdout is reserved for command output and --json; the daemon,
     which prints no summary, logs to stdout as a container expects); "auto" is plain text on a terminal and
     JSON lines otherwise (a container's log collector)."""
     stream = sys.stderr if stream is None else stream
-    handler = logging.StreamHandler(stream)
+    handler: logging.Handler = _CurrentStream(stream) if stream in (sys.stderr, sys.stdout) else \
+        logging.StreamHandler(stream)
     handler.addFilter(RedactingFilter())
     if fmt == "auto":
         fmt = "text" if stream.isatty() else "json"
