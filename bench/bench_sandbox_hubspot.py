@@ -92,7 +92,7 @@ def main() -> None:
         tls = make_tls(base / "tls")
         server = _NoDelayServerThread(create_app(state, counter=CallCounter(), faults=FaultPlan()), tls).start()
         ctx = ssl.create_default_context(cafile=str(tls.ca_file))
-        with httpx.Client(base_url=server.url, verify=ctx, trust_env=False,
+        with httpx.Client(base_url=server.url, verify=ctx, trust_env=False, timeout=None,
                           headers={"Authorization": f"Bearer {state.access_token}"}) as http:
             start = time.perf_counter()
             http.post("/crm/v3/properties/contacts", json={
