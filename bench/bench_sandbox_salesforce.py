@@ -1,12 +1,17 @@
-"""Benchmark of the Salesforce sandbox: seed load, REST query pages, collection updates, Bulk query rows.
+"""Benchmark of the Salesforce sandbox: seed load, REST query pages, collection writes, look-ups, Bulk query rows.
 
-Run: ``python bench/bench_sandbox_salesforce.py [--people 100000]``. Everything goes over real HTTPS
-through simple-salesforce (queries, Bulk 2.0) and httpx (collections), as a connector would.
+Run: ``python bench/bench_sandbox_salesforce.py [--people 100000] [--json PATH]``. Everything goes over
+real HTTPS through simple-salesforce (queries, Bulk 2.0) and httpx (collections), as a connector would.
+The writes and look-ups include those of a first sync: collection upserts on the external id
+``HubSpot_Contact_Id__c`` and the connector's look-up before creating (``Email IN (...) OR
+HubSpot_Contact_Id__c IN (...)``, 200 of each). Results go to
+``bench/results/sandbox-salesforce-<N/1000>k.json`` unless ``--json`` says otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +23,8 @@ from connector.sandbox.salesforce.ids import make_id
 from connector.sandbox.salesforce.testing import SalesforceSandbox
 
 T0 = 1_767_225_600_000
+ROOT = Path(__file__).resolve().parent.parent
+V = "/services/data/v62.0"
 
 
 def _people(start: int, n: int) -> SeedBatch:
@@ -43,7 +50,10 @@ def _people(start: int, n: int) -> SeedBatch:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--people", type=int, default=100_000, help="people to seed (half Leads, half Contacts)")
+    ap.add_argument("--json", type=Path, help="where to write the results "
+                                             "(default bench/results/sandbox-salesforce-<N/1000>k.json)")
     args = ap.parse_args(argv)
+    result: dict[str, Any] = {"people": args.people}
     with tempfile.TemporaryDirectory() as tmp, SalesforceSandbox.start(
             Path(tmp), limits=SalesforceLimits(base_daily_requests=10_000_000), bulk_timing="instant") as sb:
         t = time.perf_counter()
@@ -52,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
         load_s = time.perf_counter() - t
         records = sum(sb.state.store.counts().values())
         print(f"seed load: {args.people:,} people ({records:,} records) in {load_s:.1f} s")
+        result["seed_load_s"] = round(load_s, 1)
 
         sf = sb.simple_salesforce()
         t = time.perf_counter()
@@ -66,12 +77,14 @@ def main(argv: list[str] | None = None) -> None:
             res = sf.query_more(res["nextRecordsUrl"], identifier_is_url=True)
         dt = time.perf_counter() - t
         print(f"REST query: {rows:,} rows in {pages} pages, {pages / dt:.1f} pages/s ({rows / dt:,.0f} rows/s)")
+        result["rest_query_pages_per_s"] = round(pages / dt, 2)
 
         cutoff = T0 + (args.people - 2_000) * 1000
         t = time.perf_counter()
         since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(cutoff / 1000))
         inc = sf.query(f"SELECT Id FROM Lead WHERE SystemModstamp > {since}")
-        print(f"incremental query (index): {inc['totalSize']:,} rows in {(time.perf_counter() - t) * 1000:.0f} ms")
+        result["incremental_query_ms"] = round((time.perf_counter() - t) * 1000)
+        print(f"incremental query (index): {inc['totalSize']:,} rows in {result['incremental_query_ms']} ms")
 
         ids = [make_id("Lead", i + 1) for i in range(1, min(args.people, 20_000), 2)]
         http = sb.http
@@ -86,6 +99,47 @@ def main(argv: list[str] | None = None) -> None:
             n += len(chunk)
         dt = time.perf_counter() - t
         print(f"collection updates: {n:,} records in {dt:.1f} s, {n / dt:,.0f} records/s ({n / 200 / dt:.1f} calls/s)")
+        result["collection_updates_records_per_s"] = round(n / dt)
+
+        # a first sync's writes: upserts on the external id (half existing Leads, half new ones)
+        t = time.perf_counter()
+        n = 0
+        for call in range(50):
+            body = {"allOrNone": False, "records": [
+                {"attributes": {"type": "Lead"}, "HubSpot_Contact_Id__c": str(2 * (call * 100 + k) + 1),
+                 "Rating": "Warm"} for k in range(100)] + [
+                {"attributes": {"type": "Lead"}, "HubSpot_Contact_Id__c": f"new-{call}-{k}", "LastName": "New",
+                 "Company": "Co", "Email": f"new{call}-{k}@example.com"} for k in range(100)]}
+            r = http.patch(f"{V}/composite/sobjects/Lead/HubSpot_Contact_Id__c", json=body)
+            r.raise_for_status()
+            assert all(x["success"] for x in r.json()), r.text[:300]
+            n += 200
+        dt = time.perf_counter() - t
+        print(f"collection upserts on an external id: {n:,} records in {dt:.1f} s, {n / dt:,.0f} records/s "
+              f"({n / 200 / dt:.1f} calls/s)")
+        result["collection_upserts_external_id_records_per_s"] = round(n / dt)
+
+        t = time.perf_counter()
+        for i in range(1, 201, 2):
+            http.get(f"{V}/sobjects/Lead/HubSpot_Contact_Id__c/{i}").raise_for_status()
+        dt = time.perf_counter() - t
+        print(f"GET by external id: {100 / dt:.1f} requests/s")
+        result["get_by_external_id_per_s"] = round(100 / dt, 1)
+
+        # the connector's look-up before creating (connector/systems/salesforce/lookups.py): 200 + 200 keys
+        t = time.perf_counter()
+        calls = 0
+        for call in range(5):
+            odd = [2 * (call * 200 + k) + 1 for k in range(200)]
+            emails = ", ".join(f"'lead{i}@example.com'" for i in odd)
+            refs = ", ".join(f"'{i}'" for i in odd)
+            res = sf.query(f"SELECT Id, Email, HubSpot_Contact_Id__c FROM Lead WHERE (Email IN ({emails}) "
+                           f"OR HubSpot_Contact_Id__c IN ({refs})) AND IsConverted = false")
+            assert res["totalSize"] == len([i for i in odd if i < args.people]), res["totalSize"]
+            calls += 1
+        dt = time.perf_counter() - t
+        print(f"look-up query (200 Email OR 200 external id): {dt / calls * 1000:.0f} ms per query")
+        result["lookup_query_ms"] = round(dt / calls * 1000)
 
         t = time.perf_counter()
         rows = 0
@@ -94,6 +148,10 @@ def main(argv: list[str] | None = None) -> None:
             rows += page.count("\n") - 1
         dt = time.perf_counter() - t
         print(f"Bulk 2.0 query: {rows:,} rows in {dt:.1f} s, {rows / dt:,.0f} rows/s")
+        result["bulk_query_rows_per_s"] = round(rows / dt)
+    out = args.json or ROOT / "bench" / "results" / f"sandbox-salesforce-{args.people // 1000}k.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

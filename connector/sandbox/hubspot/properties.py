@@ -45,6 +45,8 @@ class PropertyRegistry:
             for object_type, blob in rows:
                 data = json.loads(blob)
                 self._props[object_type][data["name"]] = PropertyDef(**data)
+                if data.get("unique"):  # a data dir made before the index took its current shape
+                    self._db.ensure_unique_index(object_type, data["name"])
             for object_type, blob in group_rows:
                 group = json.loads(blob)
                 self._groups[object_type][group["name"]] = group

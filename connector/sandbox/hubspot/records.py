@@ -306,8 +306,9 @@ class RecordStore:
             conn.execute("DELETE FROM records WHERE type=? AND id=?", (object_type, object_id))
             conn.execute("DELETE FROM assoc WHERE (from_type=? AND from_id=?) OR (to_type=? AND to_id=?)",
                          (object_type, object_id, object_type, object_id))
-            conn.execute("DELETE FROM merged WHERE type=? AND (old_id=? OR survivor_id=?)",
-                         (object_type, object_id, object_id))
+            # two statements, so each is an index search (an OR of the two columns searched the whole type)
+            conn.execute("DELETE FROM merged WHERE type=? AND old_id=?", (object_type, object_id))
+            conn.execute("DELETE FROM merged WHERE type=? AND survivor_id=?", (object_type, object_id))
             if object_type == "contacts":
                 conn.execute("DELETE FROM aliases WHERE id=?", (object_id,))
                 conn.execute("DELETE FROM events WHERE contact_id=?", (object_id,))

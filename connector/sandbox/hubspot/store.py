@@ -2,6 +2,9 @@
 
 Records live on disk (one JSON column of property values plus indexed columns for what search and
 paging filter or sort on), so the sandbox can hold a million contacts without holding them in memory.
+Every lookup a write makes (by id, email, a unique property, an association's either end, a merge's
+survivor, an alias's contact) is an index search, never a scan: tests/sandbox/test_hubspot_index.py
+checks the plans.
 """
 
 from __future__ import annotations
@@ -32,12 +35,15 @@ CREATE UNIQUE INDEX IF NOT EXISTS records_email ON records (email)
 CREATE TABLE IF NOT EXISTS merged (
     type TEXT NOT NULL, old_id INTEGER NOT NULL, survivor_id INTEGER NOT NULL, PRIMARY KEY (type, old_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS merged_survivor ON merged (type, survivor_id);
 CREATE TABLE IF NOT EXISTS aliases (email TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS aliases_id ON aliases (id);
 CREATE TABLE IF NOT EXISTS assoc (
     from_type TEXT NOT NULL, from_id INTEGER NOT NULL, to_type TEXT NOT NULL, to_id INTEGER NOT NULL,
     type_id INTEGER NOT NULL, category TEXT NOT NULL,
     PRIMARY KEY (from_type, from_id, to_type, to_id, type_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS assoc_to ON assoc (to_type, to_id);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, contact_id INTEGER NOT NULL,
     email TEXT, occurred INTEGER NOT NULL, props TEXT NOT NULL
@@ -124,11 +130,25 @@ class Database:
                 conn.execute(f"DROP INDEX {name}")
 
     def ensure_unique_index(self, object_type: str, prop: str) -> None:
-        """An expression index for a custom unique property, so lookups by it stay indexed."""
+        """An expression index for a custom unique property, so the uniqueness check and lookups by it stay indexed.
+
+        Shape ``(json_extract(props, '$.prop'), archived)``: SQLite (3.40) never used the old
+        ``(type, json_extract(...))`` on this WITHOUT ROWID table, nor any index naming ``type``, a
+        primary-key column, besides; it searched the primary key's ``type=?`` range instead, a scan of
+        every record of the type per value checked. The primary key ``(type, id)`` ends every index
+        entry anyway, so all three equalities of ``find_by_property`` are answered from this one
+        (``EXPLAIN QUERY PLAN``: ``USING INDEX ... (<expr>=? AND archived=? AND type=?)``). An index of
+        the old shape (a data dir made before) is rebuilt.
+        """
         name = f"records_unique_{object_type}_{prop}"
+        sql = f"CREATE INDEX {name} ON records (json_extract(props, '$.{prop}'), archived)"
         with self.lock:
-            self.conn.execute(
-                f"CREATE INDEX IF NOT EXISTS {name} ON records (type, json_extract(props, '$.{prop}'))")
+            row = self.conn.execute("SELECT sql FROM sqlite_master WHERE type='index' AND name=?", (name,)).fetchone()
+            if row is not None and row[0] == sql:
+                return
+            if row is not None:
+                self.conn.execute(f"DROP INDEX {name}")
+            self.conn.execute(sql)
 
     def close(self) -> None:
         with self.lock:

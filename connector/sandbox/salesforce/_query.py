@@ -138,7 +138,54 @@ def plan_query(state: SalesforceState, text: str, *, all_rows: bool, version: st
             params.append(values[0])
         used[hint.term] += 1
     exact = _comparisons(q) == sum(1 for term, n in per_term.items() if used[term] == n)
+    if index is None and not any(h.field == "Id" and h.op in ("=", "IN") for h in hints) and not all_rows:
+        narrowed = _or_of_keys(state, bq.sobject, q.where)
+        if narrowed is not None:
+            where.append(narrowed[0])
+            params.extend(narrowed[1])
     return Plan(bq, q, all_rows, " AND ".join(where), params, exact, key_col, desc, index)
+
+
+def _or_of_keys(state: SalesforceState, sobject: str, where: Expr | None) -> tuple[str, list[Any]] | None:
+    """An index-searched superset for a top-level term ``(Email IN (...) OR <external id> IN (...))``.
+
+    The connector looks people up before creating them with exactly that term; hints never come from
+    under an OR, and none come from external ids, so such a query read every record of the object
+    (0.55 s per query at 100k people). A lone ``<external id> = / IN`` term is narrowed the same way.
+    Each key becomes an index search (``rec_email``; the ``extid`` table, whose values are lower-cased
+    as Salesforce compares text), and the ids found bound the candidates: ``matches`` still decides,
+    so the result is unchanged. Live records only (a deleted record's external ids are not in
+    ``extid``); None when any item of the OR is not such a key.
+    """
+    terms = where.items if isinstance(where, And) else (where,) if where is not None else ()
+    obj = state.schema.objects[sobject]
+    for term in terms:
+        items = term.items if isinstance(term, Or) else (term,) if isinstance(term, Comparison) else ()
+        if not items:
+            continue
+        parts: list[str] = []
+        params: list[Any] = []
+        for item in items:
+            if not isinstance(item, Comparison) or item.op not in ("=", "IN") or len(item.field.path) != 1:
+                break
+            f = obj.get(item.field.path[0])
+            literals = item.value if isinstance(item.value, tuple) else (item.value,)
+            if f is None or not literals or any(lit.kind != "string" or not isinstance(lit.value, str)
+                                                for lit in literals):
+                break
+            values = [str(lit.value).lower() for lit in literals]
+            marks = ",".join("?" * len(values))
+            if f.name == "Email":
+                parts.append(f"SELECT id FROM rec WHERE sobject = ? AND email_lower IN ({marks})")
+                params += [sobject, *values]
+            elif f.external_id and f.type in ("string", "email"):
+                parts.append(f"SELECT id FROM extid WHERE sobject = ? AND field = ? AND value IN ({marks})")
+                params += [sobject, f.name, *values]
+            else:
+                break
+        else:
+            return f"id IN ({' UNION ALL '.join(parts)})", params
+    return None
 
 
 def _comparisons(q: Query) -> int:
