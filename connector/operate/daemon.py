@@ -199,14 +199,21 @@ class Daemon:
                 self._stop.wait(0.5)
         finally:
             self._scheduler = None
-            scheduler.shutdown(wait=False)  # no new run starts; the one in progress is asked to stop
+            scheduler.shutdown(wait=False)  # no new run starts
+            request_stop()  # the one in progress stops at its next batch boundary (stopping, or leadership lost)
             if not self._idle.wait(self.timing.stop_grace_s):
                 log.error("the run in progress did not reach a batch boundary within %s: leaving it (the next "
                           "start marks it interrupted and resumes)", _duration(self.timing.stop_grace_s))
-                self.exit_code = 1
-                if self._stop.is_set():
+                # leadership lost: wait for the run (the store's run lock keeps the next leader's runs off the
+                # store meanwhile) unless a stop comes
+                while not self._stop.is_set() and not self._idle.wait(1.0):
+                    pass
+                if not self._idle.is_set():
+                    self.exit_code = 1
                     _flush_logs()
                     os._exit(1)  # the worker thread cannot be stopped from outside; the process can
+            if not self._stop.is_set():
+                clear_stop()  # standing by again: a later leadership's runs may run
         if self._lost.is_set() and not self._stop.is_set():
             log.error("lost the store's leadership (its connection closed): standing by")
 
