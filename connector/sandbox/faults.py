@@ -153,14 +153,31 @@ class FaultMiddleware:
         if rule is None:
             await self.app(scope, receive, send)
         elif rule.kind == "slow":
-            await asyncio.sleep(rule.delay)
-            await self.app(scope, receive, send)
+            await _slow(self.app, rule.delay, scope, receive, send)
         elif rule.kind == "drop":
             await _drop(send)
         elif rule.kind == "malformed":
             await _malformed(self.app, scope, receive, send)
         else:
             await self.render(rule)(scope, receive, send)
+
+
+async def _slow(app: ASGIApp, delay: float, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer `delay` seconds late, having received the whole request first, as a server does: a client that
+    gives up meanwhile does not undo the request (its write lands, its answer is lost), as with a real API."""
+    body: list[Message] = []
+    while True:
+        message = await receive()
+        body.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+    await asyncio.sleep(delay)
+    replay = iter(body)
+
+    async def replayed() -> Message:
+        return next(replay, None) or await receive()
+
+    await app(scope, replayed, send)  # the server drops what it sends to a client that has gone
 
 
 class DroppedConnection(Exception):
