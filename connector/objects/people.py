@@ -73,8 +73,10 @@ def reconcile(run: ObjectRun) -> Reconciled:
     run.result.reconcile = ReconcileStage(seconds=round(time.perf_counter() - t, 3), summary=done.summary)
     _log_reconcile(run.result.reconcile.to_json())
     policy = _deletions(run)
+    # converted Leads and merged-away contacts no longer stand for the person (deleted ones are the trigger)
+    history = {k for k, (role, why) in done.roles.items() if role == "history" and why in ("converted", "merged")}
     actions = plan_deletions(done.result.people, deleted_records(engine), DeletionPolicy(
-        hubspot_archive=policy.hubspot_archive, salesforce_delete=policy.salesforce_delete))
+        hubspot_archive=policy.hubspot_archive, salesforce_delete=policy.salesforce_delete), history)
     changes = without_deleted_people(done.result.changes, actions)
     counts: dict[str, Any] = {}
     if model is not None:

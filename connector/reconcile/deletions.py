@@ -17,7 +17,7 @@ other changes are held back unless the policy is ``ignore``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,11 +50,13 @@ class DeletionAction:
 
 
 def plan_deletions(people: Iterable[UnifiedPerson], deleted: Mapping[RecordKey, DeletionKind],
-                   policy: DeletionPolicy) -> list[DeletionAction]:
-    """One action per person whose only record in a system is gone while the other system still has them."""
+                   policy: DeletionPolicy, history: Collection[RecordKey] = ()) -> list[DeletionAction]:
+    """One action per person whose only record in a system is gone while the other system still has them.
+    `history`: records that no longer stand for the person (a Lead converted to the Contact, a HubSpot contact
+    merged into another): they neither keep a person alive in their system nor are deleted in the other."""
     out: list[DeletionAction] = []
     for person in people:
-        keys = [k for k in person.links if (k.system, k.object_type) in PERSON_OBJECTS]
+        keys = [k for k in person.links if (k.system, k.object_type) in PERSON_OBJECTS and k not in history]
         if not any(k in deleted for k in keys):
             continue
         for system in ("hubspot", "salesforce"):

@@ -88,10 +88,6 @@ def synced(tmp_path: Path) -> Iterator[World]:
         yield world
 
 
-@pytest.mark.xfail(strict=True, reason="a Contact converted from a Lead, deleted in Salesforce, is no deletion to the "
-                                       "connector (nothing is planned under any salesforce_delete policy: the "
-                                       "converted Lead seems to stand for the person still), so the erasure never "
-                                       "comes and the HubSpot contact stays")
 def test_deleting_a_converted_contact_is_a_deletion(synced: World) -> None:
     sf = synced.salesforce_sdk()
     converted = sf.query_all("SELECT ConvertedContactId FROM Lead WHERE IsConverted = true")["records"]
@@ -105,10 +101,6 @@ def test_deleting_a_converted_contact_is_a_deletion(synced: World) -> None:
     assert hubspot_id not in hubspot_contacts(synced.sandbox, ["email"])
 
 
-@pytest.mark.xfail(strict=True, reason="a HubSpot merge survivor, archived: the merged-away contact (history) "
-                                       "seems to stand for the person still, so the archive is no deletion; "
-                                       "hubspot_archive = 'propagate' deletes nothing and the connector creates the "
-                                       "person in HubSpot again")
 def test_archiving_a_merge_survivor_is_a_deletion(synced: World) -> None:
     deletions = DeletionsConfig(presence_check_hours=0, hubspot_archive="propagate")
     people = hubspot_contacts(synced.sandbox, ["salesforce_lead_id"])

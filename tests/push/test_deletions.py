@@ -44,6 +44,22 @@ def test_policy_decides_what_a_deletion_means() -> None:
     assert plan_deletions([person(HS, LEAD)], {HS: "deleted", LEAD: "deleted"}, quarantine) == []
 
 
+def test_a_converted_lead_or_a_merged_away_contact_keeps_nobody_alive() -> None:
+    """History (a Lead converted to the Contact, a contact merged into another) no longer stands for the
+    person: the Contact or the survivor deleted is the person deleted in that system, and history is no
+    target in the other (the soak found both: no deletion at all, and the person created again)."""
+    contact = RecordKey("salesforce", "Contact", "0031")
+    merged = RecordKey("hubspot", "contacts", "2")
+    erase = DeletionPolicy(salesforce_delete="erase", hubspot_archive="propagate")
+    assert plan_deletions([person(HS, LEAD, contact)], {contact: "deleted"}, erase) == []  # the old answer
+    (a,) = plan_deletions([person(HS, LEAD, contact)], {contact: "deleted"}, erase, history={LEAD})
+    assert (a.action, a.trigger, a.targets) == ("erase", contact, (HS,))
+    (b,) = plan_deletions([person(HS, merged, contact)], {HS: "deleted"}, erase, history={merged})
+    assert (b.action, b.trigger, b.targets) == ("delete", HS, (contact,))
+    (c,) = plan_deletions([person(HS, LEAD, contact)], {HS: "deleted"}, erase, history={LEAD})
+    assert c.targets == (contact,)  # the converted Lead is no target
+
+
 def test_a_deleted_person_is_never_re_created_where_they_were_deleted() -> None:
     changes = [FieldChange("hubspot", "contacts", None, "email", None, "a@b.c", "create", "p1"),
                FieldChange("salesforce", "Lead", "00Q1", "City", None, "Oslo", "x", "p1"),
