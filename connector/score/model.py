@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..reconcile.conditions import (FitTest, compile_regex, compile_test, is_blank, matches, number_of,
-                                   text_of)
+from ..reconcile.conditions import (ConditionSpec, FitTest, compile_regex, compile_test, is_blank, matches,
+                                   number_of, text_of)
 from ..reconcile.errors import MappingError, MappingProblem
 from ..reconcile.loader import SCORING_FILE, Collector, loc_path, suggest
 from ..report.sla import SlaSpec
@@ -50,18 +50,12 @@ class OwnersSpec(_Strict):
     sales: str = Field(min_length=1)
 
 
-class FitRuleSpec(_Strict):
+class FitRuleSpec(ConditionSpec):
+    """A fit rule: a condition (its field and one test, `reconcile.conditions`) with a name and its points."""
+
     name: str = Field(min_length=1)
-    field: str = Field(min_length=1)
     points: int = 0
     disqualify: bool = False
-    equals: str | int | float | bool | None = None
-    in_: list[str | int | float] | None = Field(default=None, alias="in")
-    contains: str | None = None
-    regex: str | None = None
-    min: float | None = None
-    max: float | None = None
-    blank: bool | None = None
 
 
 class KindSpec(_Strict):
@@ -285,7 +279,7 @@ def _compiled_test(test: FitTest) -> Callable[[Any], bool]:
                 return False
             if type(value) is str:
                 return bool(value.strip()) and search(value) is not None
-            return not _blank(value) and search(str(value)) is not None
+            return not is_blank(value) and search(str(value)) is not None
         return regex
     if op in ("eq", "in", "contains"):
         def text(value: Any) -> bool:
@@ -296,33 +290,22 @@ def _compiled_test(test: FitTest) -> Callable[[Any], bool]:
                 if not stripped:
                     return False
                 folded = stripped.casefold()
-            elif _blank(value):
+            elif is_blank(value):
                 return False
             else:
-                folded = _text(value)
+                folded = text_of(value)
             return folded == arg if op == "eq" else folded in arg if op == "in" else arg in folded
         return text
     low, high = arg
 
     def in_range(value: Any) -> bool:
-        if _blank(value):
+        if is_blank(value):
             return False
-        number = _number(value)
+        number = number_of(value)
         if number is None:
             return False
         return (low is None or number >= low) and (high is None or number <= high)
     return in_range
-
-
-_blank, _text, _number = is_blank, text_of, number_of
-
-
-def _compile_regex(col: Collector, path: str, pattern: str) -> re.Pattern[str] | None:
-    return compile_regex(col.add, path, pattern)
-
-
-def _fit_test(col: Collector, path: str, spec: FitRuleSpec) -> FitTest | None:
-    return compile_test(col.add, path, spec)
 
 
 def _status_map(col: Collector, path: str, sets: Mapping[str, Sequence[str]]) -> dict[str, str]:
@@ -349,7 +332,7 @@ def _compile(col: Collector, spec: ScoringFile, text: str, fields: Iterable[str]
             col.add(f"{path}.field", f"unknown unified field {rule.field!r}",
                     suggest(rule.field, known, "the fields of contacts.toml"))
             continue
-        test = _fit_test(col, path, rule)
+        test = compile_test(col.add, path, rule)
         if test is not None:
             fit.append(FitRule(rule.name, rule.field, rule.points, rule.disqualify, test))
     grades: tuple[tuple[str, int], ...] = ()
@@ -374,7 +357,7 @@ def _compile(col: Collector, spec: ScoringFile, text: str, fields: Iterable[str]
         if er.kind not in KINDS:
             col.add(f"{path}.kind", f"unknown kind of touch {er.kind!r}", suggest(er.kind, KINDS, "kinds"))
             continue
-        rx = _compile_regex(col, f"{path}.detail_regex", er.detail_regex) if er.detail_regex else None
+        rx = compile_regex(col.add, f"{path}.detail_regex", er.detail_regex) if er.detail_regex else None
         if er.detail_regex and rx is None:
             continue
         if er.detail_contains is None and er.detail_regex is None:
