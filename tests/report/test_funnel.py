@@ -22,9 +22,10 @@ from sqlmodel import Session
 
 from connector.report.funnel import funnel, funnel_report, tables
 from connector.store import open_engine
-from connector.store.models import (Link, Person, PersonField, PersonScore, ScoringModelVersion, SourceRecord,
-                                    StatusTransition, SyncRun)
+from connector.store.models import Link, Person, PersonField, PersonScore, StatusTransition
 from connector.store.reports import Deal, Move
+
+from .stores import add_model_and_run, add_records
 
 DAY = 86_400_000
 SINCE = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000)
@@ -60,9 +61,7 @@ def seed(store_url: str) -> Engine:
     """The store above: people, fields, scores, transitions, deals, the model and a finished run."""
     engine = open_engine(store_url)
     with Session(engine) as s, s.begin():
-        s.add(ScoringModelVersion(model_hash="m1", version=3, owners={}, text="", first_used=SINCE, last_used=NOW))
-        s.add(SyncRun(command="sync", started_at=NOW - 60_000, finished_at=NOW, status="ok", api_calls={},
-                      counts={}))
+        add_model_and_run(s, SINCE, NOW)
         for pid, (source, owner, grade, rules, moves) in PEOPLE.items():
             s.add(Person(id=pid, created_at=SINCE, updated_at=SINCE))
             s.flush()
@@ -93,9 +92,7 @@ def seed(store_url: str) -> Engine:
             ("hubspot", "deals", "8", {"dealstage": "closedlost", "amount": "900",
                                       "_associations": {"contacts": ["3"]}}),
         ]
-        for system, object_type, rid, data in records:
-            s.add(SourceRecord(system=system, object_type=object_type, record_id=rid, modified_at=SINCE,
-                               fetched_at=SINCE, data=data))
+        add_records(s, records, SINCE)
     return engine
 
 

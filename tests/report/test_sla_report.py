@@ -32,9 +32,10 @@ from connector.report.render import header_lines
 from connector.report.sla import SlaSpec
 from connector.report.sla_report import owner_at, sla, sla_report, tables
 from connector.store import open_engine
-from connector.store.models import (FieldHistory, Link, Person, PersonField, ScoringModelVersion, SourceRecord,
-                                    StatusTransition, SyncRun)
+from connector.store.models import FieldHistory, Link, Person, PersonField, StatusTransition
 from connector.store.reports import Move
+
+from .stores import add_model_and_run, add_records
 
 
 def at(m: int, d: int, h: int, minute: int = 0) -> int:
@@ -68,9 +69,7 @@ def seed(store_url: str) -> Engine:
     """The store above: people, owners, transitions, their linked records and activities, the model, a run."""
     engine = open_engine(store_url)
     with Session(engine) as s, s.begin():
-        s.add(ScoringModelVersion(model_hash="m1", version=3, owners={}, text="", first_used=SINCE, last_used=NOW))
-        s.add(SyncRun(command="sync", started_at=NOW - 60_000, finished_at=NOW, status="ok", api_calls={},
-                      counts={}))
+        add_model_and_run(s, SINCE, NOW)
         for pid, (owner, moves) in PEOPLE.items():
             s.add(Person(id=pid, created_at=SINCE, updated_at=SINCE))
             s.flush()
@@ -100,9 +99,7 @@ def seed(store_url: str) -> Engine:
             ("salesforce", "Event", "00U1", {"WhoId": EVE_CONTACT, "StartDateTime": iso(at(11, 2, 11)),
                                             "Subject": "Meeting"}),
         ]
-        for system, object_type, rid, data in records:
-            s.add(SourceRecord(system=system, object_type=object_type, record_id=rid, modified_at=SINCE,
-                               fetched_at=SINCE, data=data))
+        add_records(s, records, SINCE)
     return engine
 
 
