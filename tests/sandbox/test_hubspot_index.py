@@ -9,10 +9,8 @@ Speed itself: bench/bench_sandbox_hubspot.py.
 from __future__ import annotations
 
 import re
-import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -22,8 +20,9 @@ from connector.sandbox.dataset import SeedBatch
 from connector.sandbox.hubspot import HubSpotState
 from tests.sandbox.hubspot_fixtures import Hub
 
+from tests.sandbox.query_plans import query_plans
+
 UNIQUE = "salesforce_lead_id"
-_WRITE = re.compile(r"\s*(SELECT|UPDATE|DELETE|INSERT)", re.IGNORECASE)
 _TYPE_ONLY = re.compile(r"\((type|from_type|to_type)=\?\)")
 
 
@@ -31,21 +30,6 @@ def _create_unique(http: httpx.Client) -> None:
     http.post("/crm/v3/properties/contacts", json={
         "name": UNIQUE, "label": "Salesforce Lead Id", "type": "string", "fieldType": "text",
         "groupName": "contactinformation", "hasUniqueValue": True}).raise_for_status()
-
-
-def _plans(conn: sqlite3.Connection, action: Callable[[], Any]) -> list[tuple[str, str]]:
-    """(statement, plan) of every distinct read/write statement `action` made on `conn`."""
-    seen: list[str] = []
-    conn.set_trace_callback(seen.append)
-    try:
-        action()
-    finally:
-        conn.set_trace_callback(None)
-    out = []
-    for sql in dict.fromkeys(seen):
-        if _WRITE.match(sql):
-            out.append((sql, " / ".join(str(r[3]) for r in conn.execute("EXPLAIN QUERY PLAN " + sql))))
-    return out
 
 
 def _scans(plans: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -86,7 +70,7 @@ def test_unique_property_writes_and_lookups_search_the_index(unique: Hub) -> Non
         _ok(http.get("/crm/v3/objects/contacts/00Q000000000000009", params={"idProperty": UNIQUE}))
         _ok(http.get("/crm/v3/objects/contacts/person9@example.com", params={"idProperty": "email"}))
 
-    plans = _plans(conn, first_sync_writes)
+    plans = query_plans(conn, first_sync_writes)
     lookups = [plan for sql, plan in plans if f"'$.{UNIQUE}')" in sql and sql.startswith("SELECT")]
     assert lookups and all(f"USING INDEX records_unique_contacts_{UNIQUE} (<expr>=? AND archived=? AND type=?)"
                            in plan for plan in lookups), lookups
@@ -101,7 +85,7 @@ def test_merge_and_gdpr_delete_search_indexes(unique: Hub) -> None:
         _ok(http.post("/crm/v3/objects/contacts/merge", json={"primaryObjectId": "11", "objectIdToMerge": "12"}))
         _ok(http.post("/crm/v3/objects/contacts/gdpr-delete", json={"objectId": "13"}))
 
-    plans = _plans(unique.state.db.conn, merge_and_delete)
+    plans = query_plans(unique.state.db.conn, merge_and_delete)
     assert any("assoc_to" in plan for _, plan in plans)
     assert _scans(plans) == []
 
@@ -161,6 +145,6 @@ def test_a_data_dir_with_the_old_index_shape_gets_the_searchable_one(tmp_path: P
     sql = reopened.db.conn.execute("SELECT sql FROM sqlite_master WHERE name=?", (name,)).fetchone()[0]
     assert sql == f"CREATE INDEX {name} ON records (json_extract(props, '$.{UNIQUE}'), archived)"
     assert reopened.records.find_by_property("contacts", UNIQUE, "L1") == 1
-    plans = _plans(reopened.db.conn, lambda: reopened.records.find_by_property("contacts", UNIQUE, "L1"))
+    plans = query_plans(reopened.db.conn, lambda: reopened.records.find_by_property("contacts", UNIQUE, "L1"))
     assert plans and all(f"USING INDEX {name}" in plan for _, plan in plans)
     reopened.close()

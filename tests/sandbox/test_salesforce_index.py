@@ -10,14 +10,14 @@ converted) come back. Speed itself: bench/bench_sandbox_salesforce.py.
 from __future__ import annotations
 
 import re
-import sqlite3
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
 from connector.sandbox.salesforce._query import explain
 from connector.sandbox.salesforce.testing import SalesforceSandbox
+
+from tests.sandbox.query_plans import query_plans
 
 V = "/services/data/v62.0"
 LOOKUP = ("SELECT Id FROM Lead WHERE (Email IN ('a@example.com', 'B@EXAMPLE.COM', 'gone@example.com') "
@@ -40,17 +40,6 @@ def _lead(sb: SalesforceSandbox, **fields: str) -> str:
     r = sb.http.post(f"{V}/sobjects/Lead", json={"LastName": "L", "Company": "C", **fields})
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
-
-
-def _plans(conn: sqlite3.Connection, action: Callable[[], Any]) -> list[tuple[str, str]]:
-    seen: list[str] = []
-    conn.set_trace_callback(seen.append)
-    try:
-        action()
-    finally:
-        conn.set_trace_callback(None)
-    return [(sql, " / ".join(str(r[3]) for r in conn.execute("EXPLAIN QUERY PLAN " + sql)))
-            for sql in dict.fromkeys(seen) if re.match(r"\s*(SELECT|UPDATE|DELETE|INSERT)", sql, re.IGNORECASE)]
 
 
 def test_the_connectors_lookup_searches_indexes_and_finds_what_soql_matches(sb: SalesforceSandbox) -> None:
@@ -102,7 +91,7 @@ def test_external_id_upserts_search_indexes_and_still_refuse_duplicates(sb: Sale
         assert r.status_code == 200 and [x["success"] for x in r.json()] == [True, True], r.text
         assert sb.http.get(f"{V}/sobjects/Lead/HubSpot_Contact_Id__c/hs-2").status_code == 200
 
-    plans = _plans(conn, upserts)
+    plans = query_plans(conn, upserts)
     assert plans and not [p for p in plans if re.search(r"\bSCAN (?!CONSTANT)", p[1])
                           or p[1].endswith("(sobject=? AND is_deleted=?)")], plans
 
