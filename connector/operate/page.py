@@ -23,7 +23,7 @@ from ..report import funnel
 from ..report.render import header_lines
 from ..store.operations import (RunRow, last_success_started, pulled_per_object, recent_run_rows,
                                 sla_breached_people, written_per_object)
-from ..store.pushes import parked_rows
+from ..store.pushes import parked_count, parked_rows
 from .metrics import SYNC_COMMANDS, BudgetFigures, BudgetLimit, budget_figures
 from .state import DaemonState
 
@@ -109,8 +109,8 @@ def gather(engine: Engine, state: DaemonState, limits: Mapping[str, BudgetLimit]
     now_ms = int(now * 1000)
     try:
         view.runs = recent_run_rows(engine, limit=20)
-        parked = parked_rows(engine)
-        view.parked, view.parked_total = _group_parked(parked), len(parked)
+        parked = parked_rows(engine)  # the newest of them (its own limit): grouped and listed by id
+        view.parked, view.parked_total = _group_parked(parked), parked_count(engine)
         view.budgets = budget_figures(engine, limits, now_ms)
         view.last_sync_ms = last_success_started(engine, SYNC_COMMANDS)
         view.sla_breached = sla_breached_people(engine)
@@ -211,7 +211,9 @@ def _parked(view: StatusView) -> Markup:
         people = ", ".join(g.people[:10]) + (f" and {len(g.people) - 10:,} more" if len(g.people) > 10 else "")
         rows.append([f"{g.system} {g.object_type}", g.stage, len(g.records), g.code, g.fields, g.message, g.hint,
                      shown, people])
-    title = f"Parked records ({view.parked_total:,})"
+    grouped = sum(len(g.records) for g in view.parked)
+    title = f"Parked records ({view.parked_total:,}" + (
+        f"; the newest {grouped:,} grouped below)" if grouped < view.parked_total else ")")
     return el("section", el("h2", title),
               _table(["where", "stage", "records", "code", "fields", "reason", "hint", "record ids", "person ids"],
                      rows, empty="Nothing is parked."))

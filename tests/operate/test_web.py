@@ -441,3 +441,15 @@ def test_the_databases_sums_are_the_runs_figures(store_url: str, capsys: pytest.
     assert (totals.pulled, totals.written, totals.rejected, totals.calls) == (
         dict(pulled), dict(written), dict(rejected), dict(calls))
     assert totals.outcomes == dict(Counter((run.command, run.status) for run in runs))
+
+
+def test_the_page_counts_every_parked_record_beyond_the_ones_it_groups(tmp_path: Any) -> None:
+    """The page groups the newest 200 parked records; its count is of all of them, and says so."""
+    engine = open_engine(f"sqlite:///{tmp_path}/many.db")
+    with Session(engine) as session, session.begin():
+        for i in range(203):
+            session.add(ParkedRecord(system="hubspot", object_type="contacts", record_id=str(i), stage="push",
+                                     code="INVALID_EMAIL", message="bad", hint="fix it", first_seen=i, last_seen=i,
+                                     payload={}))
+    text = client(engine).get("/", headers=BEARER).text
+    assert "Parked records (203; the newest 200 grouped below)" in text
