@@ -5,7 +5,6 @@ person by person as they are reconciled, read by `connector issues` and counted 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
@@ -15,12 +14,9 @@ from ..reconcile.issues import describe
 from ..reconcile.records import Issue
 from .db import in_chunks
 from .models import ValueIssue
+from .people import _jsonable
 
 __all__ = ["replace_value_issues", "value_issue_count", "value_issues"]
-
-
-def _jsonable(value: Any) -> Any:
-    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
 
 
 def replace_value_issues(engine: Engine, person_ids: Sequence[str], issues: Sequence[tuple[str, Issue]], *,
