@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from ..reconcile.mapping import ContactMapping
 from ..reconcile.records import RecordKey
-from ..store.erasure import compact, erase_person, mark_deleted
+from ..store.erasure import compact, erase_person, mark_deleted, unlinked_records
 from ..store.removals import park_deletion, resolve_stale_deletions
 from ..systems.ports import Item, Sink
 from ..reconcile.deletions import DeletionAction
@@ -68,6 +68,8 @@ def apply_deletions(engine: Engine, actions: list[DeletionAction], *, sinks: Map
             counts["quarantined"] += 1
             continue
         failures = _remove(a, sinks, mapping, erase=a.action == "erase", anonymise=erase_action == "anonymise")
+        if a.action == "erase" and erase_action != "anonymise" and not failures:
+            failures = _erase_older(engine, a, sinks)
         if failures:
             code, message = failures[0]
             _park(engine, a, code, f"{a.reason}; removing the person's other records failed ({code}: {message}); "
@@ -100,6 +102,20 @@ def _remove(a: DeletionAction, sinks: Mapping[str, Sink], mapping: ContactMappin
         else:
             outcome = sink.delete(key.object_type, [key.id], erase=erase)[key.id]
         if not outcome.ok:
+            failures.append((outcome.code, outcome.message))
+    return failures
+
+
+def _erase_older(engine: Engine, a: DeletionAction, sinks: Mapping[str, Sink]) -> list[tuple[str, str]]:
+    """GDPR-delete the person's older HubSpot contacts identity left unlinked (archived before the connector
+    came, holding their address): an erasure leaves them nowhere. One already gone is no failure."""
+    failures: list[tuple[str, str]] = []
+    done = {a.trigger, *a.targets}
+    for key in sorted(unlinked_records(engine, a.person_id, done)):
+        if key.system != "hubspot" or "hubspot" not in sinks:
+            continue  # Salesforce has no permanent delete: a deleted record there empties with its recycle bin
+        outcome = sinks["hubspot"].delete(key.object_type, [key.id], erase=True)[key.id]
+        if not outcome.ok:  # (a 404 is an ok outcome: the contact is gone already)
             failures.append((outcome.code, outcome.message))
     return failures
 

@@ -42,8 +42,9 @@ from .models import (
 )
 
 
-__all__ = ["ERASED_MARK", "live_record_ids", "subject_hash", "deleted_records", "mark_erased", "erase_person",
-           "erased_filter", "purge_erased", "mark_deleted", "compact", "RELATED_FIELDS", "RELATED_ASSOCIATED"]
+__all__ = ["ERASED_MARK", "live_record_ids", "unlinked_records", "subject_hash", "deleted_records", "mark_erased",
+           "erase_person", "erased_filter", "purge_erased", "mark_deleted", "compact", "RELATED_FIELDS",
+           "RELATED_ASSOCIATED"]
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,30 @@ def live_record_ids(engine: Engine, system: str, object_type: str) -> list[str]:
         )).scalars().all())
 
 
+def unlinked_records(engine: Engine, person_id: str, keys: Iterable[RecordKey] = ()) -> set[RecordKey]:
+    """The person's records identity left unlinked: stored person records holding one of the addresses of
+    their linked records (and of `keys`) that no other person is linked to, such as a HubSpot contact
+    archived before the connector came. An erasure removes them too."""
+    with Session(engine) as session:
+        links = session.execute(select(Link).where(col(Link.person_id) == person_id)).scalars().all()
+        known = {RecordKey(link.system, link.object_type, link.record_id) for link in links} | set(keys)
+        known |= _merged_into(session, known)
+        emails = _emails_of(session, known, person_id)
+        return _holding_emails(session, emails, person_id) - known
+
+
+def _emails_of(session: Session, keys: Iterable[RecordKey], person_id: str) -> set[str]:
+    emails: set[str] = set()
+    for k in keys:
+        row = session.get(SourceRecord, (k.system, k.object_type, k.id))
+        if row is not None and row.email_norm:
+            emails.add(row.email_norm)
+    person = session.get(Person, person_id)
+    if person is not None and person.email_norm:
+        emails.add(person.email_norm)
+    return emails
+
+
 def erase_person(engine: Engine, person_id: str, *, salt: str, source_system: str, now_ms: int,
                  extra_keys: Iterable[RecordKey] = ()) -> int:
     """Remove everything the store knows about one person; keep salted hashes of their e-mails and ids.
@@ -112,15 +137,10 @@ def erase_person(engine: Engine, person_id: str, *, salt: str, source_system: st
         links = session.execute(select(Link).where(col(Link.person_id) == person_id)).scalars().all()
         keys = {RecordKey(link.system, link.object_type, link.record_id) for link in links} | set(extra_keys)
         keys |= _merged_into(session, keys)
+        emails = _emails_of(session, keys, person_id)
+        keys |= _holding_emails(session, emails, person_id) - keys  # older records identity left unlinked
+        keys |= _merged_into(session, keys)
         ids = sorted({k.id for k in keys})
-        emails: set[str] = set()
-        for k in keys:
-            row = session.get(SourceRecord, (k.system, k.object_type, k.id))
-            if row is not None and row.email_norm:
-                emails.add(row.email_norm)
-        person = session.get(Person, person_id)
-        if person is not None and person.email_norm:
-            emails.add(person.email_norm)
         hashes = {subject_hash(salt, "email", e) for e in emails}
         hashes |= {subject_hash(salt, "record", f"{k.system}:{k.id}") for k in keys}
         hashes |= {subject_hash(salt, "record", f"{k.system}:{k.id[:15]}") for k in keys if k.system == "salesforce"}
@@ -188,6 +208,23 @@ def _of_kinds(kinds: Iterable[tuple[str, str]]) -> Any:
 def _mentioning(ids: Iterable[str], column: Any) -> Any:
     """A cheap SQL prefilter: the JSON text of `column` holds one of `ids` as (the start of) a string."""
     return or_(*[cast(column, Text).like(f'%"{i}%') for i in sorted(ids)])
+
+
+def _holding_emails(session: Session, emails: set[str], person_id: str) -> set[RecordKey]:
+    """The person records the store holds with one of these e-mail addresses and no other person's link: a
+    contact archived before the connector came is nobody's link, yet it is the person's."""
+    if not emails:
+        return set()
+    rows = session.execute(select(col(SourceRecord.system), col(SourceRecord.object_type), col(SourceRecord.record_id))
+                           .where(col(SourceRecord.email_norm).in_(sorted(emails)),
+                                  _of_kinds(sorted(PERSON_OBJECTS)))).all()
+    found = {RecordKey(s, o, r) for s, o, r in rows}
+    if not found:
+        return set()
+    others = {(link.system, link.object_type, link.record_id) for link in session.execute(
+        select(Link).where(col(Link.record_id).in_(sorted({k.id for k in found})),
+                           col(Link.person_id) != person_id)).scalars()}
+    return {k for k in found if (k.system, k.object_type, k.id) not in others}
 
 
 def _merged_into(session: Session, keys: set[RecordKey]) -> set[RecordKey]:
