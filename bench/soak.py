@@ -20,8 +20,9 @@ rounds) in the normal suite.
   sandbox's UI routes (Salesforce has no REST call for them). It retries a faulted request itself (a fault is
   answered before the emulator acts, so a retry never doubles an edit). Each person is edited by one edit
   group only, so every ledger entry has one expected end state under the mapping's rules; the conflicting
-  edits are both sides changing a `prefer_salesforce_unless_blank` field in the same round. It steps around
-  the connector bugs the soak found (`Editor._pick`; each is a strict xfail in tests/operate/test_soak.py).
+  edits are both sides changing a `prefer_salesforce_unless_blank` field in the same round. The four
+  connector bugs the soak found are fixed, and the editor makes their cases too (each has its regression
+  test in tests/operate/test_soak.py).
 - **Kills** happen on what the daemon logs (a stage starting), never on a timer; a new daemon starts at once.
 - **Rounds** are paced by the daemon: each starts when the daemon logs the start of a run that began after
   the previous round ended.
@@ -255,12 +256,6 @@ class Editor:
 
     def __init__(self, systems: Systems, seed: int, baseline: Picture) -> None:
         self.systems = systems
-        #: e-mails an archived HubSpot contact or a deleted Salesforce record held before the soak: erasing
-        #: their people leaves those records behind (test_soak.py::test_erasure_reaches_the_persons_older_records)
-        self.left_behind = {_email(p.get("email")) for p in baseline.archived.values()} | {
-            _email(r.get("Email")) for r in baseline.deleted.values()}
-        #: Salesforce records a merge kept (test_soak.py::test_archiving_a_merge_survivor_is_a_deletion)
-        self.merge_masters = {r["MasterRecordId"] for r in baseline.deleted.values() if r.get("MasterRecordId")}
         self.random = random.Random(seed)
         self.seed = seed
         self.ledger: list[Edit] = []
@@ -280,16 +275,13 @@ class Editor:
             if key:
                 self.touched.add(key)
 
-    def _pick(self, picture: Picture, *, lead: bool | None = None, filled: str | None = None, phone: bool = False,
-              deletion: bool = False) -> tuple[str, str] | None:
-        """A linked pair nobody has edited, with one e-mail on one record each side. The known bugs the soak
-        found are stepped around (each has its strict xfail in tests/operate/test_soak.py): a deletion never
-        picks a merge survivor or a Contact converted from a Lead, nor a person an older record left behind;
-        a phone edit never picks a pair whose phone the transform cannot read (never overwritten, by rule); an
-        edit of a Salesforce field is made only where Salesforce has a value there (`filled`), else a run that
-        read the pair before the edit fills the blank with HubSpot's value over it
-        (test_soak.py::test_an_edit_made_while_the_run_reads_is_not_overwritten)."""
-        converted = {r.get("ConvertedContactId") for r in picture.converted.values()}
+    def _pick(self, picture: Picture, *, lead: bool | None = None, filled: str | None = None, phone: bool = False
+              ) -> tuple[str, str] | None:
+        """A linked pair nobody has edited, with one e-mail on one record each side (and a value in Salesforce's
+        `filled` field, for the edits whose expected end is that value). A deletion may pick a merge survivor, a
+        Contact converted from a Lead or a person an older record left behind, and an edit of a Salesforce field
+        may land while a run reads the pair: the soak found bugs there, now fixed. A phone edit never picks a
+        pair whose phone the transform cannot read (never overwritten, by rule)."""
         hs_emails, sf_emails = picture.emails()
         candidates = []
         for h, s in picture.pairs():
@@ -302,9 +294,6 @@ class Editor:
             if filled and not _text(r.get(filled)):
                 continue
             if phone and not all(_e164(v) for v in (picture.hubspot[h].get("phone"), r.get("Phone")) if _text(v)):
-                continue
-            if deletion and (email in self.left_behind or s in converted or s in self.merge_masters
-                             or picture.hubspot[h].get("hs_merged_object_ids")):
                 continue
             candidates.append((h, s))
         if not candidates:
@@ -349,9 +338,7 @@ class Editor:
 
     def sf_update(self, picture: Picture) -> None:
         unified = self.random.choice(["firstname", "lastname", "jobtitle", "phone", "city"])
-        filled = {"firstname": "FirstName", "lastname": "LastName", "jobtitle": "Title", "phone": "Phone",
-                  "city": "City"}[unified]
-        if (pair := self._pick(picture, filled=filled, phone=unified == "phone")) is None:
+        if (pair := self._pick(picture, phone=unified == "phone")) is None:
             return
         h, s = pair
         value = {"firstname": "Cyd", "lastname": f"Soakedit{self.n}", "jobtitle": f"Lead Buyer {self.n}",
@@ -449,7 +436,7 @@ class Editor:
         self.pending.append(finish)
 
     def hs_archive(self, picture: Picture) -> None:
-        if (pair := self._pick(picture, deletion=True)) is None:
+        if (pair := self._pick(picture)) is None:
             return
         h, s = pair
         self.systems.hs.ok("DELETE", f"/crm/v3/objects/contacts/{h}")
@@ -457,7 +444,7 @@ class Editor:
                         email=_email(picture.hubspot[h]["email"]), expect={"gone": True}))
 
     def sf_delete(self, picture: Picture) -> None:
-        if (pair := self._pick(picture, deletion=True)) is None:
+        if (pair := self._pick(picture)) is None:
             return
         h, s = pair
         self.systems.sf.ok("DELETE", f"{SF_API}/sobjects/{picture.salesforce[s]['object']}/{s}")
@@ -465,7 +452,7 @@ class Editor:
                         email=_email(picture.hubspot[h]["email"]), expect={"erased": True}))
 
     def gdpr_delete(self, picture: Picture) -> None:
-        if (pair := self._pick(picture, deletion=True)) is None:
+        if (pair := self._pick(picture)) is None:
             return
         h, s = pair
         self.systems.hs.ok("POST", "/crm/v3/objects/contacts/gdpr-delete", json={"objectId": h})

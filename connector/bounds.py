@@ -13,6 +13,11 @@ Page sizes (each the largest the vendor serves):
   least 2 calls (create it, read its results: a result set has no documented row cap) and an ingest job
   at least 4 (create, upload, close, read the failed records). A create is looked up first (by e-mail or
   cross-reference, 200 keys a query, in Lead and in Contact; HubSpot: a batch read of 100 addresses).
+- An update must not overwrite an edit made since the records were read, and neither vendor's batch writes
+  are conditional (HubSpot's batch update has no precondition; Salesforce's If-Unmodified-Since applies to
+  one record's row, not to Collections), so a safe client reads the fields again first: HubSpot's batch
+  read of 100 ids (search is indexed late, so it cannot prove a record unchanged), Salesforce queries of
+  at most 2,000 rows, five to a Composite call or a Bulk query job.
 """
 
 from __future__ import annotations
@@ -56,12 +61,14 @@ def salesforce_read_calls(rows: Mapping[str, int]) -> int:
     return _cheapest((_ceil(n, SALESFORCE_QUERY_ROWS), BULK_QUERY_CALLS) for n in rows.values())
 
 
-def salesforce_write_calls(records: Iterable[int], lookups: int = 0) -> int:
+def salesforce_write_calls(records: Iterable[int], lookups: int = 0, checks: int = 0) -> int:
     """Fewest calls to write `records` (one count per object and operation): Collections of 200, five to a
     Composite call, or Bulk ingest jobs; with `lookups` creates looked up first in Lead and Contact (a query
-    of 200 keys per object, in the same Composite calls, or two Bulk query jobs)."""
+    of 200 keys per object, in the same Composite calls, or two Bulk query jobs) and `checks` records read
+    again before their update (queries of 2,000 rows in the same Composite calls, or a Bulk query job)."""
     pieces = [(_ceil(n, SALESFORCE_COLLECTION), BULK_INGEST_CALLS) for n in records]
     pieces.append((2 * _ceil(lookups, LOOKUP_KEYS_PER_QUERY), 2 * BULK_QUERY_CALLS))
+    pieces.append((_ceil(checks, SALESFORCE_QUERY_ROWS), BULK_QUERY_CALLS))
     return _cheapest(pieces)
 
 
@@ -71,7 +78,8 @@ def hubspot_read_calls(records: Mapping[str, int], events: int = 0) -> int:
             + _ceil(events, HUBSPOT_EVENTS_PER_READ))
 
 
-def hubspot_write_calls(records: Iterable[int], lookups: int = 0) -> int:
+def hubspot_write_calls(records: Iterable[int], lookups: int = 0, checks: int = 0) -> int:
     """Fewest calls to write `records` (one count per object and operation), 100 inputs a batch call, with
-    `lookups` e-mail addresses looked up first (a batch read of 100)."""
-    return sum(_ceil(n, HUBSPOT_BATCH) for n in records) + _ceil(lookups, HUBSPOT_BATCH)
+    `lookups` e-mail addresses looked up first and `checks` records read again before their update (batch
+    reads of 100)."""
+    return sum(_ceil(n, HUBSPOT_BATCH) for n in records) + _ceil(lookups, HUBSPOT_BATCH) + _ceil(checks, HUBSPOT_BATCH)

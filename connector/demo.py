@@ -165,9 +165,9 @@ def _world(engine: Any) -> dict[str, Any]:
 
 def _lower_bound(world: dict[str, Any], sync: dict[str, Any]) -> dict[str, dict[str, int]]:
     """Fewest calls anyone could need (connector/bounds.py): reads from the records both systems held, writes
-    from the records the sync had to create and update (each create looked up first, and the deal-contact
-    links it had to add), at the vendors' page sizes. Opt-outs (HubSpot's subscription API, one address a
-    call) are left out."""
+    from the records the sync had to create and update (each create looked up first, each update's edited
+    fields read again first, and the deal-contact links it had to add), at the vendors' page sizes.
+    Opt-outs (HubSpot's subscription API, one address a call) are left out."""
     records = world["records"]
     pull = {"hubspot": hubspot_read_calls({o: n for o, n in records.items() if o[0].islower()},
                                           sum(world["marketing_events"].values())),
@@ -178,14 +178,20 @@ def _lower_bound(world: dict[str, Any], sync: dict[str, Any]) -> dict[str, dict[
         for system, objects in written.items():
             for n in objects.values():
                 counts[system] += [n["created"], n["updated"] + n["rejected"]]
+    checks = {"hubspot": 0, "salesforce": 0}  # records read again before their update
+    for push in (sync["push"], deals.get("push") or {}):
+        for key, n in (push.get("checked") or {}).items():
+            checks[key.split(":", 1)[0]] += n
     looked = sync["push"].get("lookup") or {}
     links = deals.get("links_added") or {}
     counts["hubspot"].append(links.get("hubspot", 0))
     counts["salesforce"].append(links.get("salesforce", 0))
     return {"pull": pull, "push": {
-        "hubspot": hubspot_write_calls(counts["hubspot"], (looked.get("hubspot") or {}).get("addresses", 0)),
+        "hubspot": hubspot_write_calls(counts["hubspot"], (looked.get("hubspot") or {}).get("addresses", 0),
+                                       checks["hubspot"]),
         "salesforce": salesforce_write_calls(counts["salesforce"],
-                                             (looked.get("salesforce") or {}).get("looked_up", 0))}}
+                                             (looked.get("salesforce") or {}).get("looked_up", 0),
+                                             checks["salesforce"])}}
 
 
 def _later(run: dict[str, Any]) -> dict[str, Any]:

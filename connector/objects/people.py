@@ -172,7 +172,8 @@ def report(run: ObjectRun, outcome: Outcome) -> None:
             described=describe_plan(looked.plan, sample=run.options.sample, full=run.options.full_plan,
                                     adopted=looked.adopted),
             lookup=looked.to_json(), deletions=dict(Counter(a.action for a in outcome.reconciled.deletions)))
-        result.forecast = forecast(looked.plan, run.systems, run.bulk_threshold, looked_up=outcome.plan)
+        result.forecast = forecast(looked.plan, run.systems, run.bulk_threshold, looked_up=outcome.plan,
+                                   checked=PEOPLE.edited_fields(run.mappings))
         log.info("plan: %s (nothing written)", _objects_line(result.plan.objects))
         return
     result.deletions = outcome.after

@@ -28,7 +28,7 @@ from ..reconcile.deals import AssociationChange
 from ..reconcile.deletions import DeletionAction
 from ..reconcile.mapping import ContactMapping, Mappings, OpportunityMapping
 from ..reconcile.records import FieldChange, Issue
-from ..reconcile.writes import WritePlan, plan_writes
+from ..reconcile.writes import WritePlan, edited_fields, plan_writes
 from ..systems.ports import Sink
 from .streams import Stream
 
@@ -150,6 +150,12 @@ class ObjectSpec:
     #: the run's own object (people): reconciled whatever `[sync] objects` says, since every other object
     #: links to its records
     primary: bool = False
+
+    def edited_fields(self, mappings: Mappings) -> dict[tuple[str, str], frozenset[str]]:
+        """The fields people edit on the object's records (its mapped fields): read again before an update."""
+        if self.mapping == "opportunities":
+            return edited_fields(mappings.opportunities.fields, "deals") if mappings.opportunities else {}
+        return edited_fields(mappings.contacts.fields, "contacts")
 
     def runs(self, mappings: Mappings, groups: Sequence[str] | None) -> bool:
         """Whether a run syncs the object: its mapping is configured, and so is its group (`[sync] objects`;

@@ -2,7 +2,14 @@
 
 Order: creates (upserts on the cross-reference id, so a replay cannot duplicate), then updates, with
 the cross-references to new records filled in between. Each batch's answers are committed before the
-next batch goes out. A record the system rejects for named fields is sent again in the same run
+next batch goes out.
+
+Writes are never blind. Neither vendor's batch writes are conditional, and the pull reads only up to the
+safety lag, so an update batch that sets fields people edit first reads those fields again (one read
+call per write call): a field someone changed since the run read it is left out of the write, and the
+next run reads the edit and settles it by the field's rule (`without_stale`).
+
+A record the system rejects for named fields is sent again in the same run
 without them, so one bad value does not hold back the record's other fields; each rejected field is
 parked with the first code the system gave for it, its message (scrubbed of personal data) and a hint,
 and retried with backoff on later runs. A create refused for a field it cannot do without is parked
@@ -25,7 +32,8 @@ from ..store.pushes import FieldReason, Rejected, Written, record_batch, stored_
 from ..systems.ports import Item, Operation, Sink, WriteOutcome
 from .hints import hint_for, is_personal, scrub_message
 from .rejections import MAX_RESENDS, Attempt
-from ..reconcile.writes import OPT_OUT, RecordWrite, WritePlan, create_key, is_true, resolve_new_ids
+from ..reconcile.writes import (OPT_OUT, RecordWrite, WritePlan, create_key, edited_fields, is_true, resolve_new_ids,
+                                without_stale)
 
 __all__ = ["PushResult", "Pusher"]
 
@@ -42,6 +50,10 @@ class PushResult:
     rejected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     held: int = 0
     rejections: list[dict[str, Any]] = field(default_factory=list)
+    #: records whose update was left (wholly or in part) for the next run: edited since this run read them
+    deferred: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    #: records read again before their update (the check's calls are in the write calls)
+    checked: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def to_json(self) -> dict[str, Any]:
         objects = sorted(set(self.created) | set(self.updated) | set(self.rejected))
@@ -51,8 +63,13 @@ class PushResult:
             per.setdefault(system, {})[object_type] = {
                 "created": self.created.get(key, 0), "updated": self.updated.get(key, 0),
                 "fields_written": self.fields_written.get(key, 0), "rejected": self.rejected.get(key, 0)}
-        return {"written": per, "held_back": self.held, "rejected": sum(self.rejected.values()),
-                "rejections_sample": self.rejections[:20]}
+        out: dict[str, Any] = {"written": per, "held_back": self.held, "rejected": sum(self.rejected.values()),
+                               "rejections_sample": self.rejections[:20]}
+        if self.checked:
+            out["checked"] = {k: n for k, n in sorted(self.checked.items()) if n}
+        if self.deferred:
+            out["deferred"] = {k: n for k, n in sorted(self.deferred.items()) if n}
+        return out
 
 
 class Pusher:
@@ -61,7 +78,8 @@ class Pusher:
     def __init__(self, engine: Engine, *, sinks: Mapping[str, Sink], mapping: ContactMapping,
                  now_ms: Callable[[], int], run_id: int | None = None, bulk_threshold: int = 10_000,
                  id_fields: Mapping[tuple[str, str], tuple[str, ...]] | None = None,
-                 after_batch: Callable[[], None] | None = None) -> None:
+                 after_batch: Callable[[], None] | None = None,
+                 checked: Mapping[tuple[str, str], frozenset[str]] | None = None) -> None:
         self.engine = engine
         self.sinks = sinks
         self.bulk_threshold = bulk_threshold
@@ -79,6 +97,9 @@ class Pusher:
         self.created: dict[tuple[str, str, str], str] = {}
         #: called once each batch's answers are committed (the sync records its API calls so far)
         self.after_batch = after_batch
+        #: the fields people edit, per (system, object type): read again before an update sets them (the
+        #: mapped fields by default; the connector's own outputs and cross-references are not checked)
+        self.checked = checked if checked is not None else edited_fields(mapping.fields, "contacts")
 
     def push(self, plan: WritePlan) -> PushResult:
         result = PushResult(held=len(plan.held))
@@ -140,7 +161,12 @@ class Pusher:
         key = f"{system}:{object_type}"
         for start in range(0, len(writes), size):
             check_stop()  # the batches before are written and recorded: a stop loses nothing here
-            batch = [Attempt(w, id_field) for w in writes[start:start + size]]
+            chunk = writes[start:start + size]
+            if operation == "update":
+                chunk = self._unchanged_since_read(system, object_type, chunk, result)
+                if not chunk:
+                    continue
+            batch = [Attempt(w, id_field) for w in chunk]
             sending = [a.sent for a in batch]
             by_key = {a.write.key: a for a in batch}
             for round_ in range(MAX_RESENDS + 1):
@@ -167,6 +193,34 @@ class Pusher:
             record_batch(self.engine, written, rejected, now_ms=self.now_ms(), run_id=self.run_id)
             if self.after_batch is not None:
                 self.after_batch()
+
+    def _unchanged_since_read(self, system: str, object_type: str, writes: Sequence[RecordWrite],
+                              result: PushResult) -> list[RecordWrite]:
+        """The updates without what someone changed since the run read it: the fields people edit are read
+        again (one call for the batch) and a field that holds neither the value the plan was made from nor
+        the planned one is left for the next run; a record gone since is left whole."""
+        checked = self.checked.get((system, object_type), frozenset())
+        ids = [w.record_id for w in writes if w.record_id and not checked.isdisjoint(w.values)]
+        if not ids:
+            return list(writes)
+        fields = sorted({f for w in writes for f in w.values if f in checked})
+        live = self.sinks[system].current(object_type, ids, fields)
+        result.checked[f"{system}:{object_type}"] += len(ids)
+        asked = set(ids)
+        kept: list[RecordWrite] = []
+        for w in writes:
+            if w.record_id not in asked:
+                kept.append(w)
+                continue
+            fresh, stale = without_stale(w, live.get(w.record_id or ""), checked)
+            if stale:
+                result.deferred[f"{system}:{object_type}"] += 1
+                # ids and field names only: the values are someone's data
+                log.info("left for the next run: %s %s %s %s since this run read it (%s)", system, object_type,
+                         w.record_id, "is gone" if w.record_id not in live else "was edited", ", ".join(stale))
+            if fresh is not None:
+                kept.append(fresh)
+        return kept
 
     def _count_rejected(self, system: str, object_type: str, rejected: Sequence[Rejected], of: int,
                         result: PushResult) -> None:

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from .records import FieldChange, NewRecordId, System
 from .schema import HUBSPOT_OPT_OUT
 
+if TYPE_CHECKING:
+    from .mapping import FieldMapping
+
 __all__ = ["RecordWrite", "group_writes", "is_true", "resolve_new_ids", "hold_parked", "ParkedKey", "create_key",
-           "WritePlan", "plan_writes", "sendable", "OPT_OUT"]
+           "WritePlan", "plan_writes", "sendable", "OPT_OUT", "same_value", "without_stale", "edited_fields"]
 
 #: HubSpot's e-mail opt-out: read-only through the CRM API, so the push opts people out through the
 #: subscription preferences API, and never opts anyone in
@@ -99,6 +103,63 @@ def hold_parked(write: RecordWrite, held: Mapping[ParkedKey, frozenset[str]]) ->
         return None
     values = {k: v for k, v in write.values.items() if k not in fields}
     return replace(write, values=values) if values else None
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two native values of one field are the same value, whatever form each read gave it: a blank
+    is None or "", a boolean True or "true", a number 12, 12.0 or "12" (HubSpot answers every value as text),
+    an instant "2026-01-01T00:00:00Z" or "2026-01-01T00:00:00.000+0000"."""
+    if a == b:
+        return True
+    a, b = ("" if a is None else a), ("" if b is None else b)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return str(a).strip().lower() == str(b).strip().lower()
+    if isinstance(a, (int, float)) or isinstance(b, (int, float)):
+        try:
+            return float(a) == float(b)
+        except (TypeError, ValueError):
+            return False
+    a, b = str(a), str(b)
+    if a == b:
+        return True
+    if len(a) >= 10 and len(b) >= 10 and a[4:5] == b[4:5] == "-":  # one instant, written two ways
+        try:
+            return datetime.fromisoformat(a) == datetime.fromisoformat(b)
+        except ValueError:
+            return False
+    return False
+
+
+def edited_fields(fields: Iterable[FieldMapping], hubspot_object: str) -> dict[tuple[str, str], frozenset[str]]:
+    """The native names of the mapped fields (the ones people edit), per (system, object type): what the push
+    reads again before an update sets them. The connector's own fields (scores, statuses, cross-references)
+    are not among them: it alone writes those."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for f in fields:
+        if f.hubspot:
+            out.setdefault(("hubspot", hubspot_object), set()).add(f.hubspot)
+        for object_type, name in f.salesforce.items():
+            out.setdefault(("salesforce", object_type), set()).add(name)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def without_stale(write: RecordWrite, live: Mapping[str, Any] | None, checked: Iterable[str]
+                  ) -> tuple[RecordWrite | None, tuple[str, ...]]:
+    """The update without the fields someone changed since the run read the record, and those fields.
+
+    `live` is the record as read again just before the write (None: it is gone). A `checked` field is stale
+    when the record now holds neither the value the plan was made from (`write.old`) nor the one planned:
+    someone edited it after the read, and writing would overwrite the edit. It is left for the next run,
+    which reads the edit and settles it by the field's rule. A record that is gone is left whole."""
+    if live is None:
+        return None, tuple(write.values)
+    stale = tuple(name for name in checked if name in write.values and name in live
+                  and not same_value(live[name], write.old.get(name))
+                  and not same_value(live[name], write.values[name]))
+    if not stale:
+        return write, ()
+    values = {k: v for k, v in write.values.items() if k not in stale}
+    return (replace(write, values=values) if values else None), stale
 
 
 def create_key(write: RecordWrite, id_fields: Iterable[str]) -> str | None:

@@ -37,7 +37,7 @@ from ..systems.pacing import BudgetExhausted
 from ..systems.ports import Sink
 from ..systems.salesforce import SalesforceSink
 from .checks import check_presence, check_setup
-from .planning import add_deal_forecast
+from .planning import add_deal_forecast, check_calls
 from .mapping_history import record_synced_mappings, since_last_sync
 from .recording import Recording, recorded_run
 from ..stopping import Stopped, check_stop
@@ -224,7 +224,8 @@ def sync_object(spec: ObjectSpec, run: ObjectRun) -> Outcome:
     before = _totals(run.systems.ledger)
     t = time.perf_counter()
     pusher = Pusher(run.engine, sinks=run.sinks, mapping=run.contacts, now_ms=run.clock, run_id=run.run_id,
-                    bulk_threshold=run.bulk_threshold, id_fields=spec.id_fields(run.mappings))
+                    bulk_threshold=run.bulk_threshold, id_fields=spec.id_fields(run.mappings),
+                    checked=spec.edited_fields(run.mappings))
     pusher.created.update(outcome.looked.adopted)
     outcome.pushed = pusher.push(outcome.looked.plan)
     outcome.after = spec.after_push(run, reconciled, pusher.created)
@@ -244,7 +245,8 @@ def _report(spec: ObjectSpec, run: ObjectRun, outcome: Outcome) -> None:
     result = run.result
     result.add_object(spec.name, part)
     if result.forecast is not None:
-        add_deal_forecast(result.forecast, part.report, run.bulk_threshold)
+        checks = check_calls(outcome.plan.updates, spec.edited_fields(run.mappings), run.bulk_threshold)
+        add_deal_forecast(result.forecast, part.report, run.bulk_threshold, checks=checks)
     if result.push is not None and outcome.write_calls is not None:
         for system, n in outcome.write_calls.items():
             result.push.write_calls[system] += n

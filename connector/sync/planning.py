@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -11,9 +11,13 @@ from ..reconcile.records import NewRecordId
 from ..reconcile.writes import OPT_OUT, RecordWrite, WritePlan, is_true
 from ..systems.hubspot import hubspot_calls, hubspot_lookup_calls
 from ..systems.salesforce import salesforce_calls, salesforce_lookup_calls
+from ..systems.hubspot.sink import HUBSPOT_BATCH
+from ..systems.salesforce.sink import COLLECTION_SIZE, COLLECTIONS_PER_CALL
 from .systems import Systems
 
-__all__ = ["add_deal_forecast", "describe_plan", "forecast", "only_field"]
+SALESFORCE_BATCH = COLLECTION_SIZE * COLLECTIONS_PER_CALL
+
+__all__ = ["add_deal_forecast", "check_calls", "describe_plan", "forecast", "only_field"]
 
 
 def describe_plan(plan: WritePlan, *, sample: int = 10, full: bool = False,
@@ -104,11 +108,33 @@ def _diff_rows(write: RecordWrite) -> list[dict[str, Any]]:
              else value, "reason": write.reasons.get(name, "")} for name, value in sorted(write.values.items())]
 
 
-def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int, looked_up: WritePlan | None = None
-             ) -> dict[str, Any]:
+def check_calls(updates: Iterable[RecordWrite], checked: Mapping[tuple[str, str], frozenset[str]],
+                bulk_threshold: int) -> dict[str, int]:
+    """The calls reading records again before their update (`Pusher._unchanged_since_read`), batch by batch as
+    the push sends them: one per write call whose records set a checked field (HubSpot reads 100 a call,
+    Salesforce 1,000; a Bulk job's records are read 1,000 a call)."""
+    groups: dict[tuple[str, str], list[bool]] = {}
+    for w in updates:
+        values = [k for k in w.values if not (w.system == "hubspot" and k == OPT_OUT)]  # opt-outs go apart
+        if values:
+            fields = checked.get((w.system, w.object_type), frozenset())
+            groups.setdefault((w.system, w.object_type), []).append(not fields.isdisjoint(values))
+    calls = {"hubspot": 0, "salesforce": 0}
+    for (system, _), flags in groups.items():
+        size, per_read = (HUBSPOT_BATCH, HUBSPOT_BATCH) if system == "hubspot" else (SALESFORCE_BATCH, SALESFORCE_BATCH)
+        if system == "salesforce" and len(flags) > bulk_threshold:
+            size = len(flags)
+        for start in range(0, len(flags), size):
+            calls[system] += -(-sum(flags[start:start + size]) // per_read)
+    return calls
+
+
+def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int, looked_up: WritePlan | None = None,
+             checked: Mapping[tuple[str, str], frozenset[str]] | None = None) -> dict[str, Any]:
     """API calls the plan would cost per system, against what remains of the connector's daily share
     (`DailyBudget.remaining`: the same figure before and after a pull, never above share x configured limit).
-    `looked_up`: the plan whose creates are looked up first (default: `plan`)."""
+    `looked_up`: the plan whose creates are looked up first (default: `plan`); `checked`: the fields read
+    again before an update sets them (default: none)."""
     groups: dict[tuple[str, str, str], int] = {}
     for write in (*plan.creates, *plan.updates):
         # creates travel per external id they are upserted on (a HubSpot contact from a Lead or a Contact)
@@ -126,6 +152,8 @@ def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int, looked_up: 
     # an opt-out reaches HubSpot through the subscription API, one call per person
     calls["hubspot"] += sum(1 for w in (*plan.creates, *plan.updates) if w.system == "hubspot"
                             and is_true(w.values.get(OPT_OUT)))
+    for system, n in check_calls(plan.updates, checked or {}, bulk_threshold).items():
+        calls[system] += n
     out: dict[str, Any] = {}
     systems.salesforce.learn_limits()  # the org's limit, if no response of this run has reported it yet
     for system, source in (("hubspot", systems.hubspot), ("salesforce", systems.salesforce)):
@@ -136,8 +164,12 @@ def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int, looked_up: 
     return out
 
 
-def add_deal_forecast(out: dict[str, Any], deals: dict[str, Any], bulk_threshold: int) -> None:
-    """Deal writes and deal-contact links, added to a plan's forecast."""
+def add_deal_forecast(out: dict[str, Any], deals: dict[str, Any], bulk_threshold: int,
+                      checks: Mapping[str, int] | None = None) -> None:
+    """Deal writes and deal-contact links (and `checks`, the calls reading deals again before their update),
+    added to a plan's forecast."""
+    for system, n in (checks or {}).items():
+        out[system]["write_calls"] += n
     for key, n in deals["planned"].items():
         system = key.split(":", 1)[0]
         for op in ("create", "update"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .ports import (ChangeProbe, Engagement, Item, LookupKey, Operation, ProbeResult, StagedRecord, Window, WindowPages,
                     WindowRead, WriteOutcome)
@@ -160,6 +161,10 @@ class FakeSink:
     writes: list[tuple[str, str, list[Item]]] = field(default_factory=list)
     opted_out: list[str] = field(default_factory=list)
     created: int = 0
+    #: record id -> field values it holds now, for `current` (None: every record is there and holds what the
+    #: plan was made from); the ids of every check call, in order
+    holding: dict[str, dict[str, Any]] | None = None
+    checks: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def write(self, object_type: str, operation: Operation, items: Sequence[Item], *, id_field: str | None
               ) -> dict[str, WriteOutcome]:
@@ -181,6 +186,13 @@ class FakeSink:
     def opt_out(self, emails: Sequence[str]) -> dict[str, WriteOutcome]:
         self.opted_out.extend(emails)
         return {email: WriteOutcome(True) for email in emails}
+
+    def current(self, object_type: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """What `holding` says the records hold (a record it does not name is gone)."""
+        self.checks.append((object_type, list(ids)))
+        if self.holding is None:
+            return {i: {} for i in ids}
+        return {i: {f: self.holding[i].get(f) for f in fields} for i in ids if i in self.holding}
 
     def _written(self, item: Item) -> WriteOutcome:
         if item.record_id is not None:

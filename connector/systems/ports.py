@@ -229,3 +229,8 @@ class Sink(Protocol):
     def opt_out(self, emails: Sequence[str]) -> dict[str, WriteOutcome]:
         """Opt addresses out of all e-mail; keyed by address."""
         ...
+
+    def current(self, object_type: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The values the records hold now for `fields`, read just before they are updated (so that an edit
+        made since the run read them is not overwritten); keyed by id, a record that is gone absent."""
+        ...

@@ -69,3 +69,17 @@ def test_creates_are_looked_up_first() -> None:
     assert salesforce_write_calls([1_000], lookups=1_000) == 3
     assert salesforce_write_calls([], lookups=100_000) == 4  # two Bulk query jobs beat 200 Composite calls
     assert hubspot_write_calls([150], lookups=150) == 4
+
+
+def test_reading_records_again_before_their_update_is_in_the_write_bound() -> None:
+    # HubSpot: 250 updates in 3 batches, 250 records read again, 100 a batch read: 3 more calls
+    assert hubspot_write_calls([250], checks=250) == 3 + 3
+    assert hubspot_write_calls([250], checks=1) == 3 + 1
+    # Salesforce: 1,000 updates (5 Collections) and 1,000 records read again (one 2,000-row query): the six
+    # subrequests need two Composite calls, five a call
+    assert salesforce_write_calls([1_000], checks=1_000) == 2
+    # 4,000 updates (20 Collections) and 4,000 checks (2 queries): 22 subrequests, 5 calls; 4 if the updates
+    # went as one Bulk ingest job (4 calls) and the 2 queries rode in one Composite call: 5 either way
+    assert salesforce_write_calls([4_000], checks=4_000) == 5
+    # 100,000 updates: a Bulk ingest job (4) and the 50 check queries as a Bulk query job (2)
+    assert salesforce_write_calls([100_000], checks=100_000) == 6

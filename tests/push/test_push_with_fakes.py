@@ -34,3 +34,24 @@ def test_a_hubspot_opt_out_goes_through_the_sinks_opt_out_not_a_property_write(s
     assert hubspot.opted_out == ["ann@example.com"]
     assert [items[0].values for _, _, items in hubspot.writes] == [{"jobtitle": "CTO"}]
     assert result.fields_written["hubspot:contacts"] == 2  # the job title, and the opt-out
+
+
+def test_an_update_reads_the_edited_fields_again_and_leaves_what_changed(store_url: str) -> None:
+    """One check call per write call, only for writes that set a mapped field; a field someone changed
+    since the read is left for the next run, a record gone since is left whole, the rest is written."""
+    salesforce = FakeSink("salesforce", batch_size=2, holding={
+        "00Q1": {"Title": "Buyer", "Email": "a@x.io"},      # as read: written
+        "00Q2": {"Title": "Edited since", "Email": "b@x.io"},  # title edited since the read: left out
+    })  # 00Q3 is gone
+    pusher = Pusher(open_engine(store_url), sinks={"salesforce": salesforce}, mapping=CONTACTS, now_ms=lambda: 1_000)
+    writes = (RecordWrite("salesforce", "Lead", "00Q1", "p1", {"Title": "CTO"}, old={"Title": "Buyer"}),
+              RecordWrite("salesforce", "Lead", "00Q2", "p2", {"Title": "CFO", "City": "Oslo"},
+                          old={"Title": "Buyer", "City": None}),
+              RecordWrite("salesforce", "Lead", "00Q3", "p3", {"Title": "CEO"}, old={"Title": None}),
+              RecordWrite("salesforce", "Lead", "00Q4", "p4", {"HubSpot_Contact_Id__c": "9"}))  # the connector's own
+    result = pusher.push(WritePlan((), writes, ()))
+    assert salesforce.checks == [("Lead", ["00Q1", "00Q2"]), ("Lead", ["00Q3"])]  # 00Q4 sets no mapped field
+    assert [[(i.record_id, i.values) for i in items] for _, _, items in salesforce.writes] == [
+        [("00Q1", {"Title": "CTO"}), ("00Q2", {"City": "Oslo"})], [("00Q4", {"HubSpot_Contact_Id__c": "9"})]]
+    assert result.deferred == {"salesforce:Lead": 2} and result.updated == {"salesforce:Lead": 3}
+    assert result.to_json()["deferred"] == {"salesforce:Lead": 2}

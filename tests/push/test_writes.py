@@ -79,3 +79,51 @@ def test_same_content_ignores_volatile_fields_and_a_creates_system_defaults() ->
     assert not same_content({"Email": "x@b.c", "Phone": None}, old)
     assert not same_content({"Email": "a@b.c", "Status": "Open"}, old)  # a new non-blank field is a change
     assert same_content({"Email": "a@b.c", "Status": "Open"}, {**old, CREATED_MARK: True})  # ... except defaults
+
+
+# ------------------------------------------------------------------------- never blind: what is stale
+
+
+def test_same_value_takes_each_systems_form_of_one_value() -> None:
+    from connector.reconcile.writes import same_value
+
+    assert same_value(None, "") and same_value(True, "true") and same_value("TRUE", True) and same_value(12, "12.0")
+    assert same_value(12.5, 12.5) and same_value("Oslo", "Oslo")
+    assert same_value("2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000+0000")
+    assert not same_value("2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z") and not same_value("2026-01-01", "2026-01-02")
+    assert not same_value("Oslo", "oslo") and not same_value(None, "x") and not same_value(12, "twelve")
+    assert not same_value(False, "true") and not same_value(0, "")
+
+
+def test_a_field_edited_since_the_read_is_left_out_and_the_rest_goes() -> None:
+    from connector.reconcile.writes import RecordWrite, without_stale
+
+    write = RecordWrite("salesforce", "Lead", "00Q1", "p1", {"Email": "old@x.io", "Title": "CTO", "Score__c": 40},
+                        old={"Email": "first@x.io", "Title": None, "Score__c": 10})
+    checked = {"Email", "Title"}
+    # the Lead still holds what the plan was made from: the write goes whole
+    assert without_stale(write, {"Email": "first@x.io", "Title": ""}, checked) == (write, ())
+    # someone changed the e-mail since: it is left for the next run, the title goes
+    kept, stale = without_stale(write, {"Email": "newer@x.io", "Title": None}, checked)
+    assert stale == ("Email",) and kept is not None and kept.values == {"Title": "CTO", "Score__c": 40}
+    # someone already set the planned value: nothing to defer (writing it again changes nothing)
+    assert without_stale(write, {"Email": "old@x.io", "Title": None}, checked) == (write, ())
+    # the connector's own field (not checked) is never deferred, whatever it holds
+    assert without_stale(write, {"Email": "first@x.io", "Title": None, "Score__c": 99}, checked) == (write, ())
+    # a record gone since the read is left whole
+    assert without_stale(write, None, checked) == (None, ("Email", "Title", "Score__c"))
+    # every field stale: nothing left to write
+    only = RecordWrite("hubspot", "contacts", "7", "p1", {"city": "Oslo"}, old={"city": "Bergen"})
+    assert without_stale(only, {"city": "Paris"}, {"city"}) == (None, ("city",))
+
+
+def test_the_checked_fields_are_the_mapped_ones_per_object() -> None:
+    from connector.reconcile.writes import edited_fields
+
+    mappings = load_mappings(MAPPINGS)
+    checked = edited_fields(mappings.contacts.fields, "contacts")
+    assert {"email", "jobtitle"} <= checked[("hubspot", "contacts")]
+    assert {"Email", "Title"} <= checked[("salesforce", "Lead")] and "Email" in checked[("salesforce", "Contact")]
+    ident = mappings.contacts.identity
+    assert ident.hubspot_lead_id_property not in checked[("hubspot", "contacts")]
+    assert ident.salesforce_hubspot_id_field not in checked[("salesforce", "Lead")]

@@ -1,4 +1,5 @@
-"""Look-ups before a create: the live contacts HubSpot holds for given e-mail addresses.
+"""Look-ups before a write: the live contacts HubSpot holds for given e-mail addresses (before a create),
+and the values records hold now (before an update, `current_values`).
 
 ``batch/read`` with ``idProperty=email``, 100 addresses per call. Addresses it does not hold come back
 as errors (207 Multi-Status) or are simply absent; both mean "not found". Records come back as the pull
@@ -8,12 +9,13 @@ would stage them, so what a look-up finds is indistinguishable from what the nex
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from ..http import ApiError, HttpLayer, MalformedResponse
 from ..ports import StagedRecord
 from .records import to_staged
 
-__all__ = ["HUBSPOT_LOOKUP_BATCH", "find_by_email", "hubspot_lookup_calls"]
+__all__ = ["HUBSPOT_LOOKUP_BATCH", "current_values", "find_by_email", "hubspot_lookup_calls"]
 
 #: addresses per HubSpot batch read
 HUBSPOT_LOOKUP_BATCH = 100
@@ -51,3 +53,30 @@ def find_by_email(http: HttpLayer, emails: Sequence[str], *, properties: Sequenc
             if isinstance(record, dict) and record.get("id") is not None:
                 found += to_staged("contacts", record)
     return found
+
+
+def current_values(http: HttpLayer, object_type: str, ids: Sequence[str], properties: Sequence[str]
+                   ) -> dict[str, dict[str, Any]]:
+    """The values `ids` hold now for `properties`, read just before an update (a record archived or merged
+    away since is absent): ``batch/read`` by id, 100 a call, the size of one batch update."""
+    wanted = sorted({i for i in ids if i})
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), HUBSPOT_LOOKUP_BATCH):
+        chunk = wanted[start:start + HUBSPOT_LOOKUP_BATCH]
+        try:
+            body = http.json("POST", f"/crm/v3/objects/{object_type}/batch/read", object_type=f"{object_type}:check",
+                             params={"archived": "false"},
+                             json_body={"properties": sorted(set(properties)), "inputs": [{"id": i} for i in chunk]})
+        except ApiError as exc:
+            if exc.status == 404 and exc.code == "OBJECT_NOT_FOUND":
+                continue  # none of them is there any more
+            raise
+        results = (body or {}).get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list):
+            raise MalformedResponse(f"hubspot {object_type} batch read: the response has no results list; "
+                                    "nothing was updated")
+        for record in results:
+            # a merged-away id answers with its survivor: only the record asked for counts as found
+            if isinstance(record, dict) and str(record.get("id")) in chunk:
+                out[str(record["id"])] = dict(record.get("properties") or {})
+    return out

@@ -14,6 +14,7 @@ from typing import Any
 from ..http import ApiError, HttpLayer, MalformedResponse, TransientApiError, json_object
 from ..ports import Item, Operation, WriteOutcome
 from ._client import SYSTEM
+from .lookups import current_values
 from .source import HubSpotSource
 
 __all__ = ["HUBSPOT_BATCH", "HubSpotSink", "hubspot_calls"]
@@ -56,6 +57,10 @@ class HubSpotSink:
     def opt_out(self, emails: Sequence[str]) -> dict[str, WriteOutcome]:
         """Opt addresses out of all e-mail (subscription preferences: ``hs_email_optout`` is read-only)."""
         return _unsubscribe_all(self.http, emails)
+
+    def current(self, object_type: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The records' values now (batch read, 100 a call): what the push checks before an update."""
+        return current_values(self.http, object_type, ids, fields)
 
 
 def _chunks(items: Sequence[Item], size: int) -> Iterator[Sequence[Item]]:

@@ -1,5 +1,5 @@
-"""Look-ups before a create: the live Leads and Contacts Salesforce holds for given e-mail addresses and
-cross-reference ids.
+"""Look-ups before a write: the live Leads and Contacts Salesforce holds for given e-mail addresses and
+cross-reference ids (before a create), and the values records hold now (before an update, `current_values`).
 
 One SOQL query per object for up to 200 creates, ``WHERE (Email IN (...) OR HubSpot_Contact_Id__c IN
 (...))``, five queries to a Composite request (which counts as ONE API call). Every value is escaped
@@ -22,7 +22,7 @@ from .records import to_staged
 if TYPE_CHECKING:
     from .source import SalesforceSource
 
-__all__ = ["LOOKUP_KEYS_PER_QUERY", "LOOKUP_QUERIES_PER_CALL", "lookup_soql", "salesforce_find",
+__all__ = ["LOOKUP_KEYS_PER_QUERY", "LOOKUP_QUERIES_PER_CALL", "current_values", "lookup_soql", "salesforce_find",
            "salesforce_lookup_calls"]
 
 #: creates looked up per SOQL query (each brings an e-mail address and a cross-reference id)
@@ -114,16 +114,48 @@ def salesforce_find(source: SalesforceSource, keys: Sequence[LookupKey], *, fiel
     return found
 
 
-def _answer(sub: dict[str, Any] | None, sobject: str) -> dict[str, Any]:
+def _answer(sub: dict[str, Any] | None, sobject: str, purpose: str = "look-up") -> dict[str, Any]:
+    waiting = "nothing was created" if purpose == "look-up" else "nothing was updated"
     if sub is None:
-        raise MalformedResponse(f"salesforce composite: no answer for the {sobject} look-up; nothing was created")
+        raise MalformedResponse(f"salesforce composite: no answer for the {sobject} {purpose}; {waiting}")
     status = int(sub.get("httpStatusCode") or 0)
     body = sub.get("body")
     if status >= 400:
         error = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
-        raise ApiError("salesforce", f"composite look-up {sobject}", status, str(error.get("errorCode") or status),
-                       str(error.get("message") or ""), "the creates wait for the next sync; if this persists, "
-                       "check that the connector's user can read Lead and Contact and the cross-reference field")
+        raise ApiError("salesforce", f"composite {purpose} {sobject}", status, str(error.get("errorCode") or status),
+                       str(error.get("message") or ""), (
+                           "the creates wait for the next sync; if this persists, check that the connector's user "
+                           "can read Lead and Contact and the cross-reference field") if purpose == "look-up" else (
+                           f"the updates wait for the next sync; if this persists, check that the connector's user "
+                           f"can read {sobject} and the mapped fields"))
     if not isinstance(body, dict):
-        raise MalformedResponse(f"salesforce composite: the {sobject} look-up answer has no body")
+        raise MalformedResponse(f"salesforce composite: the {sobject} {purpose} answer has no body; {waiting}")
     return body
+
+
+def current_values(source: SalesforceSource, sobject: str, ids: Sequence[str], fields: Sequence[str]
+                   ) -> dict[str, dict[str, Any]]:
+    """The values `ids` hold now for `fields`, read just before an update (a record deleted since is absent).
+
+    ``SELECT Id, <fields> FROM <sobject> WHERE Id IN (...)``, 200 ids a query and five queries to a Composite
+    call: one call for the 1,000 records one write call takes. Raises ApiError when a query is refused (the
+    update then waits: nothing is written unchecked)."""
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
+        return {}
+    columns = ", ".join(dict.fromkeys(["Id", *fields]))
+    urls = [_query_url(source, format_soql(f"SELECT {columns} FROM {sobject} WHERE Id IN {{}}",
+                                           wanted[start:start + LOOKUP_KEYS_PER_QUERY]))
+            for start in range(0, len(wanted), LOOKUP_KEYS_PER_QUERY)]
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(urls), LOOKUP_QUERIES_PER_CALL):
+        call = urls[start:start + LOOKUP_QUERIES_PER_CALL]
+        subrequests = [{"method": "GET", "url": url, "referenceId": f"c{i}"} for i, url in enumerate(call)]
+        body = source.http.json("POST", source.path("composite"), object_type=f"{sobject}:check",
+                                json_body={"allOrNone": False, "compositeRequest": subrequests})
+        answers = {r.get("referenceId"): r for r in json_object(body, "salesforce", "composite check").get(
+            "compositeResponse") or [] if isinstance(r, dict)}
+        for i in range(len(call)):
+            for page in source.follow(_answer(answers.get(f"c{i}"), sobject, "check"), sobject):
+                out.update((str(r["Id"]), r) for r in page if isinstance(r, dict) and r.get("Id"))
+    return out

@@ -16,6 +16,7 @@ from ..http import json_object
 from ..ports import Item, Operation, WriteOutcome
 from ._client import SYSTEM
 from .bulk import bulk_write
+from .lookups import current_values
 from .source import SalesforceSource
 
 __all__ = ["COLLECTIONS_PER_CALL", "COLLECTION_SIZE", "SalesforceSink", "salesforce_calls"]
@@ -68,6 +69,10 @@ class SalesforceSink:
     def opt_out(self, emails: Sequence[str]) -> dict[str, WriteOutcome]:
         """Salesforce's opt-out is a field (HasOptedOutOfEmail), written like any other by `write`."""
         return {e: WriteOutcome(False, code="UNSUPPORTED", message="write HasOptedOutOfEmail instead") for e in emails}
+
+    def current(self, object_type: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The records' values now (queries by Id, 1,000 records a Composite call): checked before an update."""
+        return current_values(self.source, object_type, ids, fields)
 
 
 def _write(source: SalesforceSource, sobject: str, operation: Operation, items: Sequence[Item], *,

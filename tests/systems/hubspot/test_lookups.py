@@ -86,3 +86,21 @@ def test_hubspot_404_when_none_is_held_means_none_found_but_other_errors_raise()
 def test_lookup_cost_figures() -> None:
     assert hubspot_lookup_calls(0) == 0
     assert hubspot_lookup_calls(100) == 1 and hubspot_lookup_calls(101) == 2
+
+
+# ---------------------------------------------------------------------------------- before an update
+
+
+def test_hubspot_reads_what_records_hold_now_100_per_call(empty_sandbox: Sandbox) -> None:
+    """The push's check before an update: one batch read per 100 ids; an id HubSpot no longer holds is absent."""
+    from connector.systems.hubspot.lookups import current_values
+
+    empty_sandbox.hubspot.state.load(hubspot_people())
+    ledger = CallLedger()
+    src = HubSpotSource(hubspot_config(empty_sandbox), ledger)
+    ids = ["11", "12"] + [str(900 + i) for i in range(148)]
+    held = current_values(src.http, "contacts", ids, ["firstname", "jobtitle"])
+    assert set(held) == {"11", "12"}
+    assert held["11"]["firstname"] == "Ann" and held["11"].get("jobtitle") is None
+    assert ledger.total() == 2  # 150 ids, 100 a call
+    assert current_values(src.http, "contacts", [], ["firstname"]) == {} and ledger.total() == 2

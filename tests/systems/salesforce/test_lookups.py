@@ -99,3 +99,21 @@ def test_lookup_cost_figures() -> None:
     assert salesforce_lookup_calls(0) == 0
     assert salesforce_lookup_calls(200) == 1 and salesforce_lookup_calls(201) == 1  # 4 queries
     assert salesforce_lookup_calls(600) == 2  # 6 queries
+
+
+def test_salesforce_reads_what_records_hold_now_1000_per_call(empty_sandbox: Sandbox) -> None:
+    """The push's check before an update: 200 ids a query, five queries a Composite call; a deleted or unknown
+    id is absent (a converted Lead is still there: its update is refused by Salesforce, not skipped here)."""
+    from connector.systems.salesforce.lookups import current_values
+
+    empty_sandbox.salesforce.state.load(people())
+    ledger = CallLedger()
+    src = SalesforceSource(sf_config(empty_sandbox), ledger)
+    known = [make_id("Lead", n) for n in (1, 2, 3, 4)]
+    ids = known + [make_id("Lead", 100 + n) for n in range(996)]  # 1,000 ids: five queries, one call
+    held = current_values(src, "Lead", ids, ["Email", "LastName"])
+    assert sorted(held) == sorted(known)
+    assert held[make_id("Lead", 4)]["Email"] == "o'brien@example.com" and held[known[0]]["LastName"] == "L"
+    assert ledger.total() == 1
+    current_values(src, "Lead", ids + [make_id("Lead", 2_000)], ["Email"])
+    assert ledger.total() == 3  # 1,001 ids: six queries, two calls
