@@ -245,7 +245,7 @@ def _report(spec: ObjectSpec, run: ObjectRun, outcome: Outcome) -> None:
     result = run.result
     result.add_object(spec.name, part)
     if result.forecast is not None:
-        checks = check_calls(outcome.plan.updates, spec.edited_fields(run.mappings), run.bulk_threshold)
+        checks = check_calls(outcome.plan.updates, spec.edited_fields(run.mappings))
         add_deal_forecast(result.forecast, part.report, run.bulk_threshold, checks=checks)
     if result.push is not None and outcome.write_calls is not None:
         for system, n in outcome.write_calls.items():

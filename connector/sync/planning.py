@@ -108,24 +108,19 @@ def _diff_rows(write: RecordWrite) -> list[dict[str, Any]]:
              else value, "reason": write.reasons.get(name, "")} for name, value in sorted(write.values.items())]
 
 
-def check_calls(updates: Iterable[RecordWrite], checked: Mapping[tuple[str, str], frozenset[str]],
-                bulk_threshold: int) -> dict[str, int]:
-    """The calls reading records again before their update (`Pusher._unchanged_since_read`), batch by batch as
-    the push sends them: one per write call whose records set a checked field (HubSpot reads 100 a call,
-    Salesforce 1,000; a Bulk job's records are read 1,000 a call)."""
-    groups: dict[tuple[str, str], list[bool]] = {}
+def check_calls(updates: Iterable[RecordWrite], checked: Mapping[tuple[str, str], frozenset[str]]
+                ) -> dict[str, int]:
+    """The calls reading records again before their update (`Pusher._unchanged_since_read`): the push sends an
+    object's updates that set a checked field first, together, so they take `ceil(k / per call)` reads (HubSpot
+    100 a call, Salesforce 1,000, also for a Bulk job's records)."""
+    counts: Counter[tuple[str, str]] = Counter()
     for w in updates:
         values = [k for k in w.values if not (w.system == "hubspot" and k == OPT_OUT)]  # opt-outs go apart
-        if values:
-            fields = checked.get((w.system, w.object_type), frozenset())
-            groups.setdefault((w.system, w.object_type), []).append(not fields.isdisjoint(values))
+        if values and w.record_id and not checked.get((w.system, w.object_type), frozenset()).isdisjoint(values):
+            counts[(w.system, w.object_type)] += 1
     calls = {"hubspot": 0, "salesforce": 0}
-    for (system, _), flags in groups.items():
-        size, per_read = (HUBSPOT_BATCH, HUBSPOT_BATCH) if system == "hubspot" else (SALESFORCE_BATCH, SALESFORCE_BATCH)
-        if system == "salesforce" and len(flags) > bulk_threshold:
-            size = len(flags)
-        for start in range(0, len(flags), size):
-            calls[system] += -(-sum(flags[start:start + size]) // per_read)
+    for (system, _), k in counts.items():
+        calls[system] += -(-k // (HUBSPOT_BATCH if system == "hubspot" else SALESFORCE_BATCH))
     return calls
 
 
@@ -152,7 +147,7 @@ def forecast(plan: WritePlan, systems: Systems, bulk_threshold: int, looked_up: 
     # an opt-out reaches HubSpot through the subscription API, one call per person
     calls["hubspot"] += sum(1 for w in (*plan.creates, *plan.updates) if w.system == "hubspot"
                             and is_true(w.values.get(OPT_OUT)))
-    for system, n in check_calls(plan.updates, checked or {}, bulk_threshold).items():
+    for system, n in check_calls(plan.updates, checked or {}).items():
         calls[system] += n
     out: dict[str, Any] = {}
     systems.salesforce.learn_limits()  # the org's limit, if no response of this run has reported it yet

@@ -55,3 +55,15 @@ def test_an_update_reads_the_edited_fields_again_and_leaves_what_changed(store_u
         [("00Q1", {"Title": "CTO"}), ("00Q2", {"City": "Oslo"})], [("00Q4", {"HubSpot_Contact_Id__c": "9"})]]
     assert result.deferred == {"salesforce:Lead": 2} and result.updated == {"salesforce:Lead": 3}
     assert result.to_json()["deferred"] == {"salesforce:Lead": 2}
+
+
+def test_the_updates_to_check_go_first_together_so_they_cost_one_read_per_full_batch(store_url: str) -> None:
+    hubspot = FakeSink("hubspot", batch_size=2)
+    pusher = Pusher(open_engine(store_url), sinks={"hubspot": hubspot}, mapping=CONTACTS, now_ms=lambda: 1_000)
+    own, mapped = "connector_score", "jobtitle"
+    writes = tuple(RecordWrite("hubspot", "contacts", str(n), f"p{n}", {own if n % 2 else mapped: f"v{n}"})
+                   for n in range(1, 5))  # 1 and 3 set the connector's own field, 2 and 4 a mapped one
+    result = pusher.push(WritePlan((), writes, ()))
+    assert hubspot.checks == [("contacts", ["2", "4"])]  # one read, not one in each of the two batches
+    assert [[i.record_id for i in items] for _, _, items in hubspot.writes] == [["2", "4"], ["1", "3"]]
+    assert result.checked == {"hubspot:contacts": 2} and result.updated == {"hubspot:contacts": 4}
