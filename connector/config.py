@@ -132,6 +132,9 @@ class SyncConfig(_Section):
     field_history: bool = Field(True, description="read HubSpot property history where most_recent must decide")
     closed_opportunities_days: int = Field(365, ge=0,
                                            description="older closed Opportunities are not copied to HubSpot")
+    metadata_check_minutes: float = Field(60, ge=0, description=(
+        "how long the mapped fields, once checked against both systems' metadata, are trusted before a run "
+        "checks them again (0: every run; a changed mapping file or `connector setup --apply` re-checks at once)"))
     journal_days: int = Field(90, ge=1, description="how long what each run wrote and replaced is kept for "
                                                    "`connector revert`")
 

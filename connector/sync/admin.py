@@ -20,7 +20,7 @@ from ..setup.fields import annotate, hubspot_rows, matches, salesforce_rows
 from ..store import open_engine
 from ..store.metadata_cache import forget_metadata, read_metadata, write_metadata
 from ..wording import at
-from .checks import mark_setup_done
+from .checks import forget_live_fit, mark_setup_done
 from .systems import Systems, open_systems
 
 __all__ = ["FIELDS_CACHE_MS", "configured_mappings", "list_fields", "mapping_config_error", "set_up",
@@ -72,6 +72,7 @@ def set_up(cfg: ConnectorConfig, mappings: Mappings, *, apply: bool) -> SetupRep
             mark_setup_done(engine, mappings.contacts, int(time.time() * 1000))
         if apply:
             forget_metadata(engine)  # `connector fields` reads what setup made, not the listing from before
+            forget_live_fit(engine)  # and the next sync checks the mapped fields against it
     finally:
         systems.close()
     return report

@@ -1,18 +1,67 @@
-"""Checks a cycle makes of HubSpot besides reading changes: that setup ran, and which contacts are gone for good."""
+"""Checks a cycle makes of the systems besides reading changes: that the mapped fields fit both systems, that
+setup ran, and which contacts are gone for good."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
+
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
 
 from ..errors import ConfigError, ConfigProblem
-from ..reconcile.mapping import ContactMapping
+from ..reconcile.mapping import ContactMapping, Mappings
 from ..reconcile.records import RecordKey
+from ..setup import require_live_fit
+from ..setup.specs import mapped_names
 from ..store.erasure import live_record_ids, mark_deleted, mark_erased
-from ..store.state import last_presence_check, record_presence_check, record_setup_properties, setup_properties
+from ..store.models import StoreState
+from ..store.state import (last_presence_check, read_state, record_presence_check, record_setup_properties,
+                           setup_properties, write_state)
 from ..systems.hubspot import HubSpotSource
+from ..systems.salesforce import SalesforceSource
 from .results import PresenceCheck
 
-__all__ = ["check_presence", "check_setup", "mark_setup_done"]
+__all__ = ["check_live_fit", "check_presence", "check_setup", "forget_live_fit", "mark_setup_done"]
+
+_LIVE_FIT = "live-fit:passed"
+
+
+def _mappings_digest(mappings: Mappings) -> str:
+    """What the live check depends on: every native name the files use, and the files' texts."""
+    texts = []
+    for m in (mappings.contacts, mappings.opportunities, mappings.scoring):
+        file = getattr(m, "file", None)
+        try:
+            texts.append(Path(file).read_text(encoding="utf-8") if file else "")
+        except OSError:
+            texts.append(str(file))
+    blob = json.dumps([mapped_names(mappings), texts], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def check_live_fit(engine: Engine, hubspot: HubSpotSource, salesforce: SalesforceSource, mappings: Mappings,
+                   now_ms: int, max_age_ms: int) -> bool:
+    """`require_live_fit` (a mapped field a system lacks stops the run, exit 2), unless these very mappings
+    passed it within `max_age_ms`: the check reads one metadata call per mapped object, which an idle cycle
+    would otherwise spend every time. A changed mapping file, `connector setup --apply` and a failed run
+    (`forget_live_fit`) make the next run check again. Returns whether it read the systems."""
+    digest = _mappings_digest(mappings)
+    passed = read_state(engine, _LIVE_FIT)
+    if max_age_ms > 0 and passed and passed.get("digest") == digest \
+            and 0 <= now_ms - int(passed.get("checked_at") or 0) < max_age_ms:
+        return False
+    require_live_fit(hubspot, salesforce, mappings)
+    write_state(engine, _LIVE_FIT, {"digest": digest, "checked_at": now_ms}, now_ms)
+    return True
+
+
+def forget_live_fit(engine: Engine) -> None:
+    """The next run checks the mapped fields against both systems again (their metadata may have changed)."""
+    with Session(engine) as session, session.begin():
+        session.execute(delete(StoreState).where(col(StoreState.name) == _LIVE_FIT))
 
 
 def _cross_reference_properties(mapping: ContactMapping) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from ..config import ConnectorConfig, DeletionsConfig
-from ..errors import ConnectorError
+from ..errors import ConnectorError, RetryLater
 from ..objects import registry
 from ..objects.spec import ObjectRun, ObjectSpec, Outcome, object_summary
 from ..objects.streams import ENGAGEMENT_STREAMS, Stream, with_mapped_fields
@@ -25,7 +25,6 @@ from ..pull.engine import Puller, PullSettings
 from ..push.engine import Pusher
 from ..reconcile.mapping import ContactMapping, Mappings, OpportunityMapping
 from ..score.model import ScoringModel
-from ..setup import require_live_fit
 from ..store.erasure import purge_erased
 from ..store.explain import left_out
 from ..store.journal import prune_journal
@@ -36,7 +35,7 @@ from ..systems.ledger import CallLedger
 from ..systems.pacing import BudgetExhausted
 from ..systems.ports import Sink
 from ..systems.salesforce import SalesforceSink
-from .checks import check_presence, check_setup
+from .checks import check_live_fit, check_presence, check_setup, forget_live_fit
 from .planning import add_deal_forecast, check_calls
 from .mapping_history import record_synced_mappings, since_last_sync
 from .recording import Recording, recorded_run
@@ -76,6 +75,8 @@ class CycleOptions:
     closed_opportunities_days: int = 365
     deletions: DeletionsConfig | None = None
     journal_days: int = 90
+    #: how long mapped fields that passed the live check against both systems' metadata stay trusted
+    metadata_check_ms: int = 3_600_000
 
     @classmethod
     def from_config(cls, cfg: ConnectorConfig, mappings: Mappings, **overrides: Any) -> CycleOptions:
@@ -87,7 +88,8 @@ class CycleOptions:
             safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
             deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000), deletions=cfg.deletions,
             field_history=cfg.sync.field_history, deal_mapping=mappings.opportunities, scoring=mappings.scoring,
-            closed_opportunities_days=cfg.sync.closed_opportunities_days, journal_days=cfg.sync.journal_days)
+            closed_opportunities_days=cfg.sync.closed_opportunities_days, journal_days=cfg.sync.journal_days,
+            metadata_check_ms=int(cfg.sync.metadata_check_minutes * 60_000))
         return cls(**{**settings, **overrides})
 
 
@@ -135,9 +137,9 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
             deletions = options.deletions or DeletionsConfig()
             salt = erasure_salt(engine, deletions.salt.get_secret_value() if deletions.salt else None)
             mappings = Mappings(mapping, options.deal_mapping, options.scoring)
-            # per run, before the pull: a mapped field the system lacks stops the run with the fix (exit 2), not
-            # the pull with the system's own refusal (the metadata is read once either way)
-            require_live_fit(opened.hubspot, opened.salesforce, mappings)
+            # before the pull: a mapped field the system lacks stops the run with the fix (exit 2), not the pull
+            # with the system's own refusal; checked again once `metadata_check_ms` passed or anything changed
+            check_live_fit(engine, opened.hubspot, opened.salesforce, mappings, clock(), options.metadata_check_ms)
             if options.pull:
                 run.pull = pull_stage(engine, recording, options)
                 purge_erased(engine, salt, run_id)
@@ -160,6 +162,8 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
             run.completed = True
         except ConnectorError as exc:
             run.error, run.message = type(exc).__name__, str(exc)
+            if not isinstance(exc, (Stopped, BudgetExhausted, RetryLater)):
+                forget_live_fit(engine)  # a system refused something: its metadata may have changed
             if isinstance(exc, Stopped):
                 log.info("%s run %d stopped on request: what it pulled and wrote is committed", command, run_id)
             if isinstance(exc, BudgetExhausted):

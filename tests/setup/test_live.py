@@ -95,3 +95,44 @@ def test_plan_reads_each_objects_metadata_once(shipped: Sandbox, mappings: Mappi
         "GET /crm/v3/properties/contacts": 1, "GET /crm/v3/properties/deals": 1}
     describes = {k.split("/sobjects/")[1]: v for k, v in salesforce.items() if k.endswith("/describe")}
     assert describes == {"Lead/describe": 1, "Contact/describe": 1, "Opportunity/describe": 1}
+
+
+def _metadata_calls(sb: Sandbox) -> int:
+    calls = {**sb.hubspot.counter.snapshot(), **sb.salesforce.counter.snapshot()}
+    return sum(n for k, n in calls.items() if "/properties/" in k or k.endswith("/describe"))
+
+
+def test_mappings_that_passed_are_trusted_for_metadata_check_minutes(
+        shipped: Sandbox, mappings: Mappings, sources_for: MakeSources, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """With the shipped [sync] metadata_check_minutes (60), a run after one that passed the live check reads
+    no metadata; a changed mapping file, a run a system failed and `0` make the next run read it again."""
+    from connector.store import open_engine
+    from connector.sync.checks import forget_live_fit
+
+    set_up(shipped, mappings, sources_for)
+    copy_mappings(tmp_path)
+    config = _config(shipped, tmp_path, tmp_path)
+
+    def plan() -> int:
+        shipped.hubspot.counter.reset()
+        shipped.salesforce.counter.reset()
+        assert main(["plan", "--json", "--config", str(config)]) == 0
+        assert json.loads(capsys.readouterr().out)["ok"]
+        return _metadata_calls(shipped)
+
+    assert plan() == 5  # contacts and deals properties, Lead, Contact and Opportunity describes
+    assert plan() == 0  # passed a moment ago, same files
+    copy_mappings(tmp_path, "\n# a comment is a change too\n")
+    assert plan() == 5 and plan() == 0
+    engine = open_engine(f"sqlite:///{tmp_path}/state.db")
+    forget_live_fit(engine)  # what a run a system refused does
+    engine.dispose()
+    assert plan() == 5
+    config.write_text(config.read_text().replace("[mappings]", "[sync]\nmetadata_check_minutes = 0\n\n[mappings]"))
+    assert plan() == 5 and plan() == 5
+    # and a mapping into a read-only target is still refused on the run right after one that passed
+    copy_mappings(tmp_path, READ_ONLY_FIELD, DECLARE_IT)
+    config.write_text(config.read_text().replace("metadata_check_minutes = 0", "metadata_check_minutes = 60"))
+    assert main(["plan", "--json", "--config", str(config)]) == 2
+    assert json.loads(capsys.readouterr().out)["error"] == "ConfigError"
