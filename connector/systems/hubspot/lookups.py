@@ -78,5 +78,6 @@ def current_values(http: HttpLayer, object_type: str, ids: Sequence[str], proper
         for record in results:
             # a merged-away id answers with its survivor: only the record asked for counts as found
             if isinstance(record, dict) and str(record.get("id")) in chunk:
-                out[str(record["id"])] = dict(record.get("properties") or {})
+                held = record.get("properties") or {}
+                out[str(record["id"])] = {p: held.get(p) for p in properties}  # a property left out is blank
     return out
