@@ -17,12 +17,13 @@ import httpx
 from simple_salesforce.format import format_soql
 
 from ...config import SalesforceConfig
+from ...errors import ConnectorError
 from ..http import DEFAULT_RETRY, ApiError, MalformedResponse, RetryPolicy
 from ..ledger import CallLedger
 from ..ports import ChangeProbe, LookupKey, ProbeResult, StagedRecord, Window, WindowPages, WindowRead
 from ._client import QUERY_PAGE, SYSTEM, connect
 from .bulk import BULK_RESULT_ROWS, bulk_query_pages
-from .composite import COMPOSITE_QUERIES, composite, window_soql
+from .composite import COMPOSITE_QUERIES, composite, query_more, window_soql
 from .lookups import salesforce_find
 from .metadata import create_custom_field
 from .records import to_staged
@@ -155,9 +156,14 @@ class SalesforceSource:
         of each read by query-more as it is iterated, or, for a first load above the bulk threshold, as one
         Bulk 2.0 query job."""
         answers = self.composite(requests)
-        # misc: mypy cannot tell that `composite` answers a probe with a ProbeResult, never a body
-        return [_WindowPages(self, request, answer) if isinstance(request, WindowRead) and isinstance(answer, dict)
-                else answer for request, answer in zip(requests, answers, strict=True)]  # type: ignore[misc]
+        more = _MorePages(self)  # the reads' query-more, five to a Composite call
+        out: list[WindowPages | ProbeResult] = []
+        for n, (request, answer) in enumerate(zip(requests, answers, strict=True)):
+            if isinstance(answer, ProbeResult):
+                out.append(answer)
+            else:  # a read's first body (`composite` answers a probe with a ProbeResult, never a body)
+                out.append(_WindowPages(self, request, answer, more, n))  # type: ignore[arg-type]
+        return out
 
     def find(self, keys: Sequence[LookupKey], *, fields: Mapping[str, Sequence[str]], ref_field: str
              ) -> list[StagedRecord]:
@@ -181,17 +187,64 @@ class SalesforceSource:
         return format_soql(f"SELECT {', '.join(fields)} FROM {sobject} WHERE Email IN {{}}", list(emails))
 
 
+class _MorePages:
+    """The query-more of one `read_windows` call's REST reads, five to a Composite call (ONE API call) instead
+    of one call each: when the read being iterated needs its next page, the other reads' next pages ride in
+    the same call and are kept until their read gets to them (one page of 2,000 rows at most per read)."""
+
+    def __init__(self, source: SalesforceSource) -> None:
+        self.source = source
+        #: read number -> (object, nextRecordsUrl) of the page it will need next, not fetched yet
+        self.pending: dict[int, tuple[str, str]] = {}
+        #: read number -> its next page (or the error its subrequest got), fetched along with another read's
+        self.fetched: dict[int, dict[str, Any] | ConnectorError] = {}
+
+    def offer(self, n: int, sobject: str, body: dict[str, Any]) -> None:
+        """Read `n` holds `body`: the page after it may ride along with another read's query-more."""
+        url = body.get("nextRecordsUrl")
+        if n not in self.fetched and not body.get("done", True) and isinstance(url, str) and url:
+            self.pending[n] = (sobject, url)
+
+    def next_body(self, n: int) -> dict[str, Any]:
+        """Read `n`'s next page: fetched already, or fetched now with up to four other reads' next pages."""
+        got = self.fetched.pop(n, None)
+        if got is None:
+            wanted = [n] + [m for m in self.pending if m != n][:COMPOSITE_QUERIES - 1]
+            answers = query_more(self.source, [self.pending.pop(m) for m in wanted])
+            got = answers[0]
+            self.fetched.update(zip(wanted[1:], answers[1:], strict=True))
+        if isinstance(got, ConnectorError):
+            raise got
+        return got
+
+
 class _WindowPages:
     """One window read's pages: REST pages in modified order, or a first load's Bulk 2.0 export (unordered)."""
 
-    def __init__(self, source: SalesforceSource, request: WindowRead, first: dict[str, Any]) -> None:
-        self._source, self._request, self._first = source, request, first
+    def __init__(self, source: SalesforceSource, request: WindowRead, first: dict[str, Any], more: _MorePages,
+                 n: int) -> None:
+        self._source, self._request, self._first, self._more, self._n = source, request, first, more, n
         self.ordered = not (request.initial and int(first.get("totalSize") or 0) > source.bulk_threshold)
+        if self.ordered:
+            more.offer(n, request.object_type, first)
+
+    def _rest_pages(self) -> Iterator[list[dict[str, Any]]]:
+        body, sobject = self._first, self._request.object_type
+        while True:
+            if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+                raise MalformedResponse(f"salesforce {sobject}: query response without records; nothing was "
+                                        "stored and no cursor moved")
+            if body["records"]:
+                yield body["records"]
+            if body.get("done", True) or not body.get("nextRecordsUrl"):
+                return
+            self._more.offer(self._n, sobject, body)
+            body = self._more.next_body(self._n)
 
     def __iter__(self) -> Iterator[list[StagedRecord]]:
         source, sobject = self._source, self._request.object_type
         if self.ordered:
-            pages = source.follow(self._first, sobject)
+            pages = self._rest_pages()
         else:
             soql = source.window_soql(sobject, self._request.fields, self._request.window).rsplit(" ORDER BY", 1)[0]
             pages = source.bulk_query_pages(soql, object_type=sobject)

@@ -3,6 +3,7 @@ token expiry mid-pull, escaping, Bulk 2.0."""
 
 from __future__ import annotations
 
+import pytest
 from pydantic import SecretStr
 
 from connector.config import SalesforceConfig
@@ -70,6 +71,30 @@ def test_window_pages_follow_query_more_in_order(empty_sandbox: Sandbox) -> None
     assert staged.modified_at == T0 + 123 and staged.email_norm == "a@b.io" and "attributes" not in staged.data
 
 
+def test_query_more_of_several_reads_rides_in_one_composite_call(empty_sandbox: Sandbox) -> None:
+    """read_windows: when one read needs its next page, the other reads' next pages ride along (five query
+    subrequests to a Composite call) and are kept, in order, until their read gets to them."""
+    from connector.systems.ports import WindowRead
+
+    empty_sandbox.salesforce.state.load(leads(4_500, step=10))
+    empty_sandbox.salesforce.state.load(SeedBatch(salesforce={"Contact": [
+        {"Id": make_id("Contact", i), "LastName": f"C{i}", "Email": f"c{i}@acme.test", "CreatedDate": T0,
+         "LastModifiedDate": T0 + i * 10, "SystemModstamp": T0 + i * 10} for i in range(1, 3_001)]}))
+    src, ledger = source(empty_sandbox)
+    window = Window(T0 + 10, T0 + 10 * 4_201)  # leads 1..4,200 (3 pages), contacts 1..3,000 (2 pages)
+    reads = src.read_windows([WindowRead("Lead", ("Email",), window), WindowRead("Contact", ("Email",), window)])
+    assert ledger.total() == 1  # both first pages
+    leads_read = [r.record_id for page in reads[0] for r in page]  # type: ignore[union-attr]
+    # the Lead's second page brought the Contact's second (and last) page along; its third went alone
+    assert ledger.total() == 3
+    contacts_read = [r.record_id for page in reads[1] for r in page]  # type: ignore[union-attr]
+    assert ledger.total() == 3  # nothing more to ask: the Contact's page was kept
+    assert leads_read == [make_id("Lead", i) for i in range(1, 4_201)]
+    assert contacts_read == [make_id("Contact", i) for i in range(1, 3_001)]
+    api_calls = {k: v for k, v in empty_sandbox.salesforce.counter.snapshot().items() if "/oauth2/" not in k}
+    assert api_calls == {"POST /services/data/v62.0/composite": 3}  # no separate query-more call
+
+
 def test_deleted_and_merged_records_come_back_through_query_all(empty_sandbox: Sandbox) -> None:
     import ssl
 
@@ -122,3 +147,26 @@ def test_bulk_query_returns_typed_rows_in_result_sets(empty_sandbox: Sandbox) ->
                                                object_type="Lead", max_records=500) for r in page]
     assert len(rows) == 1_200 and {r["IsDeleted"] for r in rows} == {False}
     assert all(src.to_staged("Lead", r).modified_at > T0 for r in rows)
+
+
+def test_a_query_more_that_failed_for_another_read_fails_only_that_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from connector.systems.http import ApiError
+    from connector.systems.salesforce import source as source_module
+
+    calls: list[list[tuple[str, str]]] = []
+
+    def fake_query_more(_source: object, pages: list[tuple[str, str]]) -> list[object]:
+        calls.append(list(pages))
+        return [{"records": [{"Id": "L2"}], "done": True},
+                ApiError("salesforce", "composite m Contact", 400, "INVALID_QUERY_LOCATOR", "expired")]
+
+    monkeypatch.setattr(source_module, "query_more", fake_query_more)
+    more = source_module._MorePages(object())  # type: ignore[arg-type]
+    more.offer(0, "Lead", {"done": False, "nextRecordsUrl": "/q/lead-2"})
+    more.offer(1, "Contact", {"done": False, "nextRecordsUrl": "/q/contact-2"})
+    assert more.next_body(0) == {"records": [{"Id": "L2"}], "done": True}
+    assert calls == [[("Lead", "/q/lead-2"), ("Contact", "/q/contact-2")]]
+    more.offer(1, "Contact", {"done": False, "nextRecordsUrl": "/q/contact-2"})  # fetched already: no-op
+    with pytest.raises(ApiError, match="INVALID_QUERY_LOCATOR"):
+        more.next_body(1)
+    assert len(calls) == 1 and more.pending == {} and more.fetched == {}
