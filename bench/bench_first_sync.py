@@ -52,16 +52,23 @@ def opted_out(sandbox: Sandbox) -> int:
         return int(got.json()["total"])
 
 
-def bound(first: dict[str, Any], opt_outs: int, *, batched: bool) -> int:
-    """The demo's write bound for HubSpot (connector/demo.py `_lower_bound`), with the opt-outs."""
+def bound(first: dict[str, Any], opt_outs: int, *, batched: bool) -> int | None:
+    """The demo's write bound for HubSpot (connector/demo.py `_lower_bound`: creates, updates and rejections
+    per object, the deal-contact links, the look-up before creates, the records read again before their
+    update), with the opt-outs. None on a tree from before opt-outs entered the bound (a run for comparison)."""
     counts: list[int] = []
     deals = first.get("deals") or {}
-    for written in (first["push"]["written"], (deals.get("push") or {}).get("written") or {}):
-        for n in (written.get("hubspot") or {}).values():
+    checks = 0
+    for push in (first["push"], deals.get("push") or {}):
+        for n in ((push.get("written") or {}).get("hubspot") or {}).values():
             counts += [n["created"], n["updated"] + n["rejected"]]
+        checks += sum(n for key, n in (push.get("checked") or {}).items() if key.startswith("hubspot:"))
     counts.append((deals.get("links_added") or {}).get("hubspot", 0))
     lookups = ((first["push"].get("lookup") or {}).get("hubspot") or {}).get("addresses", 0)
-    return hubspot_write_calls(counts, lookups, opt_outs, batched_opt_outs=batched)
+    try:
+        return hubspot_write_calls(counts, lookups, checks, opt_outs=opt_outs, batched_opt_outs=batched)
+    except TypeError:
+        return None
 
 
 def run(people: int, seed: int, tier: str) -> dict[str, Any]:
@@ -107,6 +114,8 @@ def run(people: int, seed: int, tier: str) -> dict[str, Any]:
         "people": people, "seed": seed, "tier": tier, "sync_seconds": round(seconds, 1),
         "hubspot_write_calls": writes, "opt_out_calls": subscription_calls, "opt_out_calls_by_endpoint": by_endpoint,
         "opt_out_addresses": addresses, "lower_bound": lower, "ratio": round(writes / lower, 3) if lower else None,
+        "push": {k: v for k, v in first["push"].items() if k not in ("rejections_sample", "seconds")},
+        "deals": {k: v for k, v in (first.get("deals") or {}).items() if k in ("write_calls", "links_added", "push")},
         "lower_bound_without_opt_outs": bound(first, 0, batched=True),
         "write_calls_without_opt_outs": writes - subscription_calls,
     }
