@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import ssl
 import tempfile
 import time
@@ -37,6 +38,12 @@ from connector.systems.ledger import CallLedger
 from connector.systems.salesforce import SalesforceSource
 
 ROOT = Path(__file__).resolve().parent.parent
+_ADDRESS_IN_PATH = re.compile(r"/statuses/[^/]+@[^/]+/")
+
+
+def endpoint(key: str) -> str:
+    """A sandbox counter key with any e-mail address in it folded (older sandboxes kept it in the key)."""
+    return _ADDRESS_IN_PATH.sub("/statuses/{subscriberIdString}/", key)
 
 
 def opted_out(sandbox: Sandbox) -> int:
@@ -107,7 +114,10 @@ def run(people: int, seed: int, tier: str) -> dict[str, Any]:
         addresses = opted_out(sandbox) - before
     writes = first["push"]["write_calls"]["hubspot"]  # the deals' writes included (connector/sync/cycle.py)
     subscription_calls = first["api_calls"]["hubspot"]["by_object"].get("subscriptions", 0)
-    by_endpoint = {k: n for k, n in sorted(counted.items()) if "communication-preferences" in k}
+    by_endpoint: dict[str, int] = {}
+    for key, n in sorted(counted.items()):
+        if "communication-preferences" in key:
+            by_endpoint[endpoint(key)] = by_endpoint.get(endpoint(key), 0) + n
     assert subscription_calls == sum(by_endpoint.values()), (subscription_calls, by_endpoint)
     lower = bound(first, addresses, batched=tier == "enterprise")
     return {
@@ -115,7 +125,8 @@ def run(people: int, seed: int, tier: str) -> dict[str, Any]:
         "hubspot_write_calls": writes, "opt_out_calls": subscription_calls, "opt_out_calls_by_endpoint": by_endpoint,
         "opt_out_addresses": addresses, "lower_bound": lower, "ratio": round(writes / lower, 3) if lower else None,
         "push": {k: v for k, v in first["push"].items() if k not in ("rejections_sample", "seconds")},
-        "deals": {k: v for k, v in (first.get("deals") or {}).items() if k in ("write_calls", "links_added", "push")},
+        "deals": {k: ({**v, "rejections_sample": None} if k == "push" else v)
+                  for k, v in (first.get("deals") or {}).items() if k in ("write_calls", "links_added", "push")},
         "lower_bound_without_opt_outs": bound(first, 0, batched=True),
         "write_calls_without_opt_outs": writes - subscription_calls,
     }

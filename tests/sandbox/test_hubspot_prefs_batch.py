@@ -99,3 +99,14 @@ def test_the_official_sdk_reaches_the_batch_through_its_generic_request(enterpri
     assert r.status_code == 200, r.text
     assert (optout(hub, 7), optout(hub, 8)) == ("true", "true")
     assert hub.counter.snapshot()[KEY] == 1
+
+
+def test_the_counters_name_no_address(hub: Hub) -> None:
+    """Per-address calls count under one key, as record ids do: a counter snapshot holds no e-mail address."""
+    for i in (1, 2):
+        hub.http.post(f"/communication-preferences/v4/statuses/person{i}@example.com/unsubscribe-all",
+                      params={"channel": "EMAIL"}).raise_for_status()
+    hub.http.get("/communication-preferences/v3/status/email/person1@example.com").raise_for_status()
+    assert hub.counter.snapshot() == {
+        "POST /communication-preferences/v4/statuses/{subscriberIdString}/unsubscribe-all": 2,
+        "GET /communication-preferences/v3/status/email/{emailAddress}": 1}
