@@ -7,7 +7,9 @@ stated in docs/benchmarks.md.
 
 Page sizes (each the largest the vendor serves):
 - HubSpot: CRM search returns 200 records a call (list and batch read: 100); owners 500; marketing
-  events 1,000; batch create and update take 100 inputs.
+  events 1,000; batch create and update take 100 inputs; an opt-out (``hs_email_optout`` is read-only)
+  goes through communication preferences v4, 100 addresses a batch unsubscribe-all call on Marketing Hub
+  Enterprise accounts (the batch scope needs it), one address a call on the others.
 - Salesforce: a query returns at most 2,000 rows; one Composite call carries at most 5 query, queryAll
   or query-more subrequests (or 5 sObject Collections of 200 records); a Bulk API 2.0 query job costs at
   least 2 calls (create it, read its results: a result set has no documented row cap) and an ingest job
@@ -31,6 +33,7 @@ HUBSPOT_RECORDS_PER_READ = 200  # CRM search
 HUBSPOT_PAGES = {"owners": 500}
 HUBSPOT_EVENTS_PER_READ = 1_000
 HUBSPOT_BATCH = 100
+HUBSPOT_OPT_OUT_BATCH = 100  # batch unsubscribe-all: the spec states no cap; 100 as HubSpot's batches (⚠)
 SALESFORCE_QUERY_ROWS = 2_000
 SALESFORCE_COLLECTION = 200
 COMPOSITE_SUBREQUESTS = 5  # queries (query, queryAll, query-more) or Collections per Composite call
@@ -78,8 +81,13 @@ def hubspot_read_calls(records: Mapping[str, int], events: int = 0) -> int:
             + _ceil(events, HUBSPOT_EVENTS_PER_READ))
 
 
-def hubspot_write_calls(records: Iterable[int], lookups: int = 0, checks: int = 0) -> int:
+def hubspot_write_calls(records: Iterable[int], lookups: int = 0, checks: int = 0, *, opt_outs: int = 0,
+                        batched_opt_outs: bool = True) -> int:
     """Fewest calls to write `records` (one count per object and operation), 100 inputs a batch call, with
     `lookups` e-mail addresses looked up first and `checks` records read again before their update (batch
-    reads of 100)."""
-    return sum(_ceil(n, HUBSPOT_BATCH) for n in records) + _ceil(lookups, HUBSPOT_BATCH) + _ceil(checks, HUBSPOT_BATCH)
+    reads of 100), and `opt_outs` addresses opted out of all e-mail: 100 a batch call, or with
+    `batched_opt_outs` False (an account below Marketing Hub Enterprise, which HubSpot grants no batch
+    scope) one a call."""
+    per_opt_out = HUBSPOT_OPT_OUT_BATCH if batched_opt_outs else 1
+    return (sum(_ceil(n, HUBSPOT_BATCH) for n in records) + _ceil(lookups, HUBSPOT_BATCH)
+            + _ceil(checks, HUBSPOT_BATCH) + _ceil(opt_outs, per_opt_out))

@@ -1,8 +1,9 @@
 """Per-endpoint request counters, so tests and benchmarks can check API cost exactly.
 
-Counted keys are ``"METHOD /path"`` with id-like path parameters folded to ``{name}`` (object types
-stay visible: ``GET /crm/v3/objects/contacts/{recordId}``). Requests under the control prefix are
-not counted.
+Counted keys are ``"METHOD /path"`` with id-like path parameters and e-mail addresses folded to
+``{name}`` (object types stay visible: ``GET /crm/v3/objects/contacts/{recordId}``; an address never
+appears in a key: ``POST /communication-preferences/v4/statuses/{subscriberIdString}/unsubscribe-all``).
+Requests under the control prefix are not counted.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def endpoint_key(scope: Scope) -> str:
     params = scope.get("path_params") or {}
     for name, value in params.items():
         lowered = name.lower()
-        if lowered.endswith("id") or lowered in {"locator", "ref"}:
+        if lowered.endswith("id") or lowered in {"locator", "ref", "subscriberidstring", "emailaddress"}:
             path = path.replace(f"/{value}", "/{" + name + "}")
     return f"{scope['method']} {path}"
 

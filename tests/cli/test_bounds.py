@@ -83,3 +83,18 @@ def test_reading_records_again_before_their_update_is_in_the_write_bound() -> No
     assert salesforce_write_calls([4_000], checks=4_000) == 5
     # 100,000 updates: a Bulk ingest job (4) and the 50 check queries as a Bulk query job (2)
     assert salesforce_write_calls([100_000], checks=100_000) == 6
+
+
+def test_hubspot_opt_outs_go_100_a_call_on_enterprise_accounts_and_one_a_call_below() -> None:
+    assert hubspot_write_calls([], opt_outs=0) == 0
+    assert hubspot_write_calls([], opt_outs=1) == 1
+    assert hubspot_write_calls([], opt_outs=100) == 1 and hubspot_write_calls([], opt_outs=101) == 2
+    assert hubspot_write_calls([], opt_outs=101, batched_opt_outs=False) == 101
+    # the first sync at 10k: 98 opt-outs were 98 calls; on an Enterprise account one call holds them
+    assert hubspot_write_calls([], opt_outs=98) == 1
+    # creates, updates, the look-up before the creates and the opt-outs: each its own calls, never shared
+    # (upsert 150 = 2, update 1,020 = 11, look-up of 150 addresses = 2, 230 opt-outs = 3)
+    assert hubspot_write_calls([150, 1_020], lookups=150, opt_outs=230) == 18
+    assert hubspot_write_calls([150, 1_020], lookups=150, opt_outs=230, batched_opt_outs=False) == 245
+    # with the records read again before their update (1,020 checks = 11 batch reads)
+    assert hubspot_write_calls([150, 1_020], lookups=150, checks=1_020, opt_outs=230) == 29

@@ -4,7 +4,10 @@ One store serves both versions: a status per (email, subscription), and a portal
 from all" status per email. v3 speaks ``SUBSCRIBED``/``NOT_SUBSCRIBED``, v4 ``SUBSCRIBED``/
 ``UNSUBSCRIBED``/``NOT_SPECIFIED`` with a timestamp and a source per status. The batch v4 endpoints
 need a Marketing Hub Enterprise account (``tier``), as HubSpot documents for their scopes; other
-tiers get HubSpot's 403 MISSING_SCOPES. ``hs_email_optout`` on the contact follows the statuses.
+tiers get HubSpot's 403 MISSING_SCOPES. A batch takes at most 100 inputs (HubSpot's batch cap; not
+stated for these endpoints); the batch unsubscribe answers 200 with an address that is no address as its
+own error (``errors``, ``numErrors``) and opts out the rest. ``hs_email_optout`` on the contact follows
+the statuses.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from .records import WriteSource
 from .services import Services
 from .values import iso
 
-__all__ = ["SUBSCRIPTIONS", "preference_routes"]
+__all__ = ["MAX_BATCH_INPUTS", "SUBSCRIPTIONS", "preference_routes"]
 
 SUBSCRIPTIONS = [
     {"id": "1", "name": "Marketing Information", "description": "Marketing offers and updates.",
@@ -34,6 +37,8 @@ _V3 = "/communication-preferences/v3"
 #: what the sandbox records as a status's source when it was set through the API
 API_SOURCE = "API"
 _SCOPES_HELP = "https://developers.hubspot.com/scopes"
+#: inputs per batch call: HubSpot's cap on its CRM batch endpoints; the v4 spec states none (⚠ inferred)
+MAX_BATCH_INPUTS = 100
 
 
 def _missing_scopes(scope: str) -> HubSpotError:
@@ -47,12 +52,28 @@ def _missing_scopes(scope: str) -> HubSpotError:
         extra={"links": {"scopes": _SCOPES_HELP}})
 
 
-def _email(raw: object) -> str:
-    email = str(raw or "").strip().lower()
+def _valid_email(raw: object) -> str | None:
+    """The address in canonical form (trimmed, lower case), or None when `raw` is no e-mail address."""
+    email = raw.strip().lower() if isinstance(raw, str) else ""
     if "@" not in email or email.startswith("@") or email.endswith("@"):
+        return None
+    return email
+
+
+def _email(raw: object) -> str:
+    email = _valid_email(raw)
+    if email is None:
         raise HubSpotError(400, "VALIDATION_ERROR", f"{raw!r} is not a valid email address: subscriberIdString "
                                                     "is the contact's email address")
     return email
+
+
+def _invalid_input(raw: object) -> dict[str, Any]:
+    """One batch input that is no e-mail address, as HubSpot's batch responses list an input's error."""
+    context = {"subscriberIdString": [str(raw)]}
+    return {"status": "error", "category": "VALIDATION_ERROR", "message": "One or more inputs were invalid.",
+            "context": context, "errors": [{"code": "400", "in": "inputs", "message": "Invalid subscriber identifier.",
+                                            "subCategory": "INVALID_EMAIL", "context": context}]}
 
 
 def preference_routes(svc: Services) -> list[BaseRoute]:
@@ -109,12 +130,19 @@ def preference_routes(svc: Services) -> list[BaseRoute]:
         if value != "EMAIL":
             raise HubSpotError(400, "VALIDATION_ERROR", f"channel must be EMAIL (the only channel), got {value!r}")
 
-    def batch_inputs(body: Any) -> list[str]:
+    def raw_inputs(body: Any) -> list[Any]:
         inputs = body.get("inputs") if isinstance(body, dict) else None
         if not isinstance(inputs, list) or not inputs:
             raise HubSpotError(400, "VALIDATION_ERROR", "Invalid input JSON: `inputs` must be a non-empty list of "
                                                         "email addresses")
-        return [_email(i) for i in inputs]
+        if len(inputs) > MAX_BATCH_INPUTS:
+            raise HubSpotError(400, "VALIDATION_ERROR", "The maximum number of inputs supported in a batch request "
+                                                        f"is {MAX_BATCH_INPUTS}; got {len(inputs)}",
+                               context={"maxInputs": [str(MAX_BATCH_INPUTS)]})
+        return inputs
+
+    def batch_inputs(body: Any) -> list[str]:
+        return [_email(i) for i in raw_inputs(body)]
 
     def enterprise(scope: str) -> None:
         if state.account.tier != "enterprise":
@@ -193,13 +221,23 @@ def preference_routes(svc: Services) -> list[BaseRoute]:
     async def batch_unsubscribe_all(request: Request) -> Response:
         enterprise("subscription-status-batch-write")
         channel(request)
-        emails = batch_inputs(await json_body(request))
+        inputs = raw_inputs(await json_body(request))
         started = state.clock.now_ms()
-        for email in dict.fromkeys(emails):
-            unsubscribe_all(email)
+        emails: dict[str, None] = {}
+        errors = []
+        for raw in inputs:
+            email = _valid_email(raw)
+            if email is None:
+                errors.append(_invalid_input(raw))
+            elif email not in emails:
+                emails[email] = None
+                unsubscribe_all(email)
         results = [{"subscriberIdString": e, "statuses": v4_statuses(e, "UNSUBSCRIBE_FROM_ALL_OCCURRED")}
-                   for e in dict.fromkeys(emails)] if bool_param(request, "verbose") else []
-        return json_response(envelope(started, results))
+                   for e in emails] if bool_param(request, "verbose") else []
+        body = envelope(started, results)
+        if errors:  # the only documented answer is 200: its schema carries the inputs' errors
+            body.update(numErrors=len(errors), errors=errors)
+        return json_response(body)
 
     @endpoint
     async def batch_wide_read(request: Request) -> Response:

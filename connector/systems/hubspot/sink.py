@@ -1,4 +1,4 @@
-"""HubSpot's Sink: batch updates and upserts, associations, archives and GDPR deletes, opt-outs.
+"""HubSpot's Sink: batch updates and upserts, associations, archives and GDPR deletes, opt-outs (optouts.py).
 
 ``batch/update`` and ``batch/upsert`` take 100 inputs per call, every input carrying an
 ``objectWriteTraceId`` so that one bad input fails alone (207 Multi-Status) instead of the batch.
@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..http import ApiError, HttpLayer, MalformedResponse, TransientApiError, json_object
+from ..http import ApiError, HttpLayer, MalformedResponse, json_object
 from ..ports import Item, Operation, WriteOutcome
 from ._client import SYSTEM
 from .lookups import current_values
+from .optouts import OptOuts
 from .source import HubSpotSource
 
 __all__ = ["HUBSPOT_BATCH", "HubSpotSink", "hubspot_calls"]
@@ -34,6 +35,7 @@ class HubSpotSink:
 
     def __init__(self, source: HubSpotSource) -> None:
         self.http = source.http
+        self._opt_outs = OptOuts(source.http)
 
     def write(self, object_type: str, operation: Operation, items: Sequence[Item], *, id_field: str | None
               ) -> dict[str, WriteOutcome]:
@@ -55,8 +57,9 @@ class HubSpotSink:
         return _associate(self.http, from_type, to_type, pairs)
 
     def opt_out(self, emails: Sequence[str]) -> dict[str, WriteOutcome]:
-        """Opt addresses out of all e-mail (subscription preferences: ``hs_email_optout`` is read-only)."""
-        return _unsubscribe_all(self.http, emails)
+        """Opt addresses out of all e-mail (subscription preferences: ``hs_email_optout`` is read-only), 100
+        a call on Enterprise accounts, else one a call (optouts.py); an outcome per address."""
+        return self._opt_outs.send(emails)
 
     def current(self, object_type: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The records' values now (batch read, 100 a call): what the push checks before an update."""
@@ -136,43 +139,6 @@ def _hubspot_outcomes(body: Any, inputs: list[dict[str, Any]], operation: str, i
         if key not in out:
             out[key] = WriteOutcome(False, code="NO_RESULT", message="HubSpot's answer did not mention this record")
     return out
-
-
-def _unsubscribe_all(http: HttpLayer, emails: Sequence[str]) -> dict[str, WriteOutcome]:
-    """Opt addresses out of all e-mail (subscription preferences v4): HubSpot's ``hs_email_optout`` is
-    read-only through the CRM API and follows this. One call per address; opt-outs are rare.
-
-    Each address gets its own outcome, whatever happens to the others: a refusal, a garbled answer or a
-    failure that outlasted every retry is that address's failure, not the run's (BudgetExhausted still
-    stops the cycle). The address is the path of the call, so no outcome repeats the URL or the address."""
-    from urllib.parse import quote
-
-    out: dict[str, WriteOutcome] = {}
-    for email in emails:
-        try:
-            http.json("POST", f"/communication-preferences/v4/statuses/{quote(email, safe='@')}/unsubscribe-all",
-                             object_type="subscriptions", params={"channel": "EMAIL"})
-            out[email] = WriteOutcome(True)
-        except ApiError as exc:
-            out[email] = WriteOutcome(False, code=exc.code or str(exc.status),
-                                      message=_without(exc.vendor_message, email))
-        except TransientApiError:
-            out[email] = WriteOutcome(False, code="UNAVAILABLE", message=(
-                "the subscription preferences API kept failing (server errors, throttling or timeouts) after "
-                "every retry"))
-        except MalformedResponse:
-            out[email] = WriteOutcome(False, code="MALFORMED_RESPONSE", message=(
-                "the subscription preferences API answered with a body that is not JSON"))
-    return out
-
-
-def _without(message: str, email: str) -> str:
-    """A vendor message with the address it may repeat (plain or URL-encoded) masked."""
-    from urllib.parse import quote
-
-    for form in {email, quote(email, safe="@"), quote(email, safe="")}:
-        message = message.replace(form, "[email]")
-    return message
 
 
 def _associate(http: HttpLayer, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]]

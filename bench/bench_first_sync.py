@@ -1,0 +1,150 @@
+"""HubSpot write calls of a first sync (issue #20), opt-outs included, against their lower bound.
+
+    python bench/bench_first_sync.py [--people 10000] [--seed 42] [--tier professional|enterprise] [--json out.json]
+
+The first sync of `connector demo` (the shipped timing: safety lag, lookback; the sandbox with
+`--rate-limits off`, its search lag and Bulk job timing as shipped), on a HubSpot account of the given
+Marketing Hub tier: on `enterprise` the connector opts people out 100 addresses a call (the batch
+unsubscribe-all of communication preferences v4), below it one address a call after the batch is
+refused once. Counts are the run's own ledger, cross-checked against the sandbox's per-endpoint
+counters for the subscription calls. The bound is `connector.bounds.hubspot_write_calls` over what the
+sync had to write (as the demo's), the look-up before creates, and the addresses it opted out (counted
+in HubSpot afterwards: ``hs_email_optout`` is read-only, so the subscription API set every one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import ssl
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from connector.bounds import hubspot_write_calls
+from connector.config import HubSpotConfig, SalesforceConfig, SyncConfig
+from connector.reconcile import load_mappings
+from connector.sandbox.runner import Sandbox
+from connector.setup import run_setup
+from connector.store import open_engine
+from connector.sync import CycleOptions, Systems, mark_setup_done, run_once
+from connector.systems.hubspot import HubSpotSource
+from connector.systems.ledger import CallLedger
+from connector.systems.salesforce import SalesforceSource
+
+ROOT = Path(__file__).resolve().parent.parent
+_ADDRESS_IN_PATH = re.compile(r"/statuses/[^/]+@[^/]+/")
+
+
+def endpoint(key: str) -> str:
+    """A sandbox counter key with any e-mail address in it folded (older sandboxes kept it in the key)."""
+    return _ADDRESS_IN_PATH.sub("/statuses/{subscriberIdString}/", key)
+
+
+def opted_out(sandbox: Sandbox) -> int:
+    """HubSpot contacts unsubscribed from all e-mail, by a search past the search index lag."""
+    info = sandbox.info()
+    sandbox.clock.advance(sandbox.hubspot.state.account.search_lag_ms + 1_000)
+    with httpx.Client(base_url=info.hubspot_base_url, trust_env=False,
+                      verify=ssl.create_default_context(cafile=info.ca_file),
+                      headers={"Authorization": f"Bearer {info.hubspot_access_token}"}) as http:
+        got = http.post("/crm/v3/objects/contacts/search", json={"limit": 1, "filterGroups": [{"filters": [
+            {"propertyName": "hs_email_optout", "operator": "EQ", "value": "true"}]}]})
+        got.raise_for_status()
+        return int(got.json()["total"])
+
+
+def bound(first: dict[str, Any], opt_outs: int, *, batched: bool) -> int | None:
+    """The demo's write bound for HubSpot (connector/demo.py `_lower_bound`: creates, updates and rejections
+    per object, the deal-contact links, the look-up before creates, the records read again before their
+    update), with the opt-outs. None on a tree from before opt-outs entered the bound (a run for comparison)."""
+    counts: list[int] = []
+    deals = first.get("deals") or {}
+    checks = 0
+    for push in (first["push"], deals.get("push") or {}):
+        for n in ((push.get("written") or {}).get("hubspot") or {}).values():
+            counts += [n["created"], n["updated"] + n["rejected"]]
+        checks += sum(n for key, n in (push.get("checked") or {}).items() if key.startswith("hubspot:"))
+    counts.append((deals.get("links_added") or {}).get("hubspot", 0))
+    lookups = ((first["push"].get("lookup") or {}).get("hubspot") or {}).get("addresses", 0)
+    try:
+        return hubspot_write_calls(counts, lookups, checks, opt_outs=opt_outs, batched_opt_outs=batched)
+    except TypeError:
+        return None
+
+
+def run(people: int, seed: int, tier: str) -> dict[str, Any]:
+    mappings = load_mappings(ROOT / "mappings")
+    with tempfile.TemporaryDirectory(prefix="bench-first-sync-") as tmp, \
+            Sandbox(people=people, seed=seed, rate_limits=False) as sandbox:
+        sandbox.hubspot.state.account.tier = tier
+        info = sandbox.info()
+        engine = open_engine(f"sqlite:///{tmp}/state.db")
+        ledger = CallLedger()
+        systems = Systems(
+            HubSpotSource(HubSpotConfig(
+                base_url=info.hubspot_base_url, access_token=SecretStr(info.hubspot_access_token),
+                ca_bundle=Path(info.ca_file), requests_per_10s=190, daily_limit=625_000), ledger),
+            SalesforceSource(SalesforceConfig(
+                instance_url=info.salesforce_instance_url, auth="client_credentials",
+                client_id=info.salesforce_client_id, client_secret=SecretStr(info.salesforce_client_secret),
+                ca_bundle=Path(info.ca_file)), ledger),
+            ledger)
+        try:
+            run_setup(systems.hubspot, systems.salesforce, mappings, apply=True, create_salesforce_fields=True)
+            mark_setup_done(engine, mappings.contacts, sandbox.clock.now_ms())
+            before = opted_out(sandbox)
+            timing = SyncConfig()  # the shipped defaults, as the demo's first sync
+            options = CycleOptions(mappings.contacts, command="bench", clock=sandbox.clock.now_ms,
+                                   safety_lag_ms=timing.safety_lag_seconds * 1000,
+                                   lookback_ms=timing.lookback_seconds * 1000,
+                                   deal_mapping=mappings.opportunities, scoring=mappings.scoring)
+            sandbox.hubspot.counter.reset()
+            started = time.perf_counter()
+            first = run_once(engine, systems, options).to_json()
+            seconds = time.perf_counter() - started
+            counted = sandbox.hubspot.counter.snapshot()
+        finally:
+            systems.close()
+        addresses = opted_out(sandbox) - before
+    writes = first["push"]["write_calls"]["hubspot"]  # the deals' writes included (connector/sync/cycle.py)
+    subscription_calls = first["api_calls"]["hubspot"]["by_object"].get("subscriptions", 0)
+    by_endpoint: dict[str, int] = {}
+    for key, n in sorted(counted.items()):
+        if "communication-preferences" in key:
+            by_endpoint[endpoint(key)] = by_endpoint.get(endpoint(key), 0) + n
+    assert subscription_calls == sum(by_endpoint.values()), (subscription_calls, by_endpoint)
+    lower = bound(first, addresses, batched=tier == "enterprise")
+    return {
+        "people": people, "seed": seed, "tier": tier, "sync_seconds": round(seconds, 1),
+        "hubspot_write_calls": writes, "opt_out_calls": subscription_calls, "opt_out_calls_by_endpoint": by_endpoint,
+        "opt_out_addresses": addresses, "lower_bound": lower, "ratio": round(writes / lower, 3) if lower else None,
+        "push": {k: v for k, v in first["push"].items() if k not in ("rejections_sample", "seconds")},
+        "deals": {k: ({**v, "rejections_sample": None} if k == "push" else v)
+                  for k, v in (first.get("deals") or {}).items() if k in ("write_calls", "links_added", "push")},
+        "lower_bound_without_opt_outs": bound(first, 0, batched=True),
+        "write_calls_without_opt_outs": writes - subscription_calls,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--tier", choices=("starter", "professional", "enterprise"), default="enterprise")
+    parser.add_argument("--json", type=Path, help="also write the result here")
+    args = parser.parse_args()
+    result = run(args.people, args.seed, args.tier)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
