@@ -54,6 +54,8 @@ class PushResult:
     deferred: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     #: records read again before their update (the check's calls are in the write calls)
     checked: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    #: addresses sent to HubSpot's subscription preferences to opt out of all e-mail
+    opt_outs: int = 0
 
     def to_json(self) -> dict[str, Any]:
         objects = sorted(set(self.created) | set(self.updated) | set(self.rejected))
@@ -65,6 +67,8 @@ class PushResult:
                 "fields_written": self.fields_written.get(key, 0), "rejected": self.rejected.get(key, 0)}
         out: dict[str, Any] = {"written": per, "held_back": self.held, "rejected": sum(self.rejected.values()),
                                "rejections_sample": self.rejections[:20]}
+        if self.opt_outs:
+            out["opt_outs"] = self.opt_outs
         if self.checked:
             out["checked"] = {k: n for k, n in sorted(self.checked.items()) if n}
         if self.deferred:
@@ -136,6 +140,7 @@ class Pusher:
                 pending.append((w, email.strip()))
         if not pending or "hubspot" not in self.sinks:
             return
+        result.opt_outs += len(pending)
         outcomes = self.sinks["hubspot"].opt_out([email for _, email in pending])
         written, rejected = [], []
         for write, email in pending:
