@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -58,9 +59,29 @@ def same_content(new: dict[str, Any], old: dict[str, Any]) -> bool:
                 continue
             return False
         held = old[name]
-        if held != value and not (held in (None, "") and value in (None, "")):
+        if held != value and not (held in (None, "") and value in (None, "")) and not _same_instant(held, value):
             return False
     return True
+
+
+def _same_instant(held: Any, value: Any) -> bool:
+    """Whether one value is an epoch-ms string and the other an ISO-8601 date or time of the same instant.
+
+    HubSpot takes date and datetime properties as epoch ms (what the push writes, and so what the stored
+    snapshot holds) but answers reads in ISO-8601 ("2027-01-19T00:00:00.000Z"; a date property at midnight
+    UTC): without this, every deal the connector wrote a close date to came back as someone's change."""
+    if not (isinstance(held, str) and isinstance(value, str)):
+        return False
+    digits, text = (held, value) if held.isdigit() else (value, held) if value.isdigit() else ("", "")
+    if not digits or len(text) < 10 or text[4:5] != "-":
+        return False
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000) == int(digits)
 
 
 @dataclass
