@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..config import DeletionsConfig
-from ..pull.history import history_wanted, save_field_times
+from ..pull.history import history_wanted, save_field_times, unasked
 from ..push.lookup import Looked, look_before_create, people_finders, people_id_fields
 from ..push.removals import apply_deletions
 from ..reconcile.deletions import DeletionPolicy, plan_deletions, without_deleted_people
@@ -190,11 +190,11 @@ def _history_reader(run: ObjectRun) -> Callable[[ReconcileResult], dict[str, dic
     """For each chunk of people: where most_recent settled a disagreement on HubSpot's record time, the
     real change times of those properties (property history, 50 contacts a call), kept in the store."""
     def read(part: ReconcileResult) -> dict[str, dict[str, int]]:
-        wanted = history_wanted(part, run.contacts)
+        wanted = unasked(run.engine, history_wanted(part, run.contacts))  # an idle cycle asks nothing again
         if not wanted:
             return {}
         times = run.systems.hubspot.property_times("contacts", wanted)
-        save_field_times(run.engine, times)
+        save_field_times(run.engine, times, asked=wanted)
         if run.result.field_history is None:
             run.result.field_history = FieldHistory()
         run.result.field_history.records += len(wanted)
