@@ -30,7 +30,7 @@ from ..score.model import ScoringModel
 from ..reconcile.writes import WritePlan, plan_writes
 from ..store.erasure import deleted_records, erased_filter
 from ..store.pushes import held_fields, resolve_unplanned
-from ..sync.planning import describe_plan, forecast
+from ..sync.planning import describe_plan, forecast, planned_writes
 from ..sync.reconciling import reconcile_store
 from ..sync.results import DealsResult, FieldHistory, PlanResult, PushResult, ReconcileStage
 from ..systems.salesforce import SalesforceSink
@@ -167,6 +167,8 @@ def delete(run: ObjectRun, reconciled: Reconciled, created: Mapping[tuple[str, s
 def report(run: ObjectRun, outcome: Outcome) -> None:
     """People's parts of the run summary: the plan and its forecast, or what the push wrote and deleted."""
     result, looked = run.result, outcome.looked
+    if result.reconcile is not None:  # what the push was handed (reconciliation's own count held more)
+        result.reconcile.summary.planned_writes = planned_writes(looked.plan)
     if outcome.pushed is None:
         result.plan = PlanResult(
             described=describe_plan(looked.plan, sample=run.options.sample, full=run.options.full_plan,
@@ -210,12 +212,11 @@ def _objects_line(objects: Mapping[str, Mapping[str, int]]) -> str:
 
 
 def _log_reconcile(part: Mapping[str, Any]) -> None:
-    writes = part["planned_writes"]
+    # (what is written is the push's line: the plan drops parked records and adds scores, so reconciliation's
+    # own count of changes is no count of writes)
     log.info("reconcile: done in %.1f s: %d people (%d unchanged), %d linked in both systems, %d duplicates, "
-             "%d conflicts decided; HubSpot needs %d creates and %d updates, Salesforce %d and %d", part["seconds"],
-             part["people"], part["unchanged"], part["linked_in_both"], part["duplicates"],
-             sum(c["people"] for c in part["conflicts"]), writes["hubspot"]["creates"], writes["hubspot"]["updates"],
-             writes["salesforce"]["creates"], writes["salesforce"]["updates"])
+             "%d conflicts decided", part["seconds"], part["people"], part["unchanged"], part["linked_in_both"],
+             part["duplicates"], sum(c["people"] for c in part["conflicts"]))
 
 
 def _log_push(part: Mapping[str, Any]) -> None:
