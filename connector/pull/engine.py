@@ -141,11 +141,12 @@ class Puller:
                          now_ms=self._now_ms(), run_id=self.settings.run_id)
             return
         window = next_window(cursor, run_started_ms=self.settings.run_started_ms,
-                             lookback_ms=self.settings.lookback_ms, safety_lag_ms=self.settings.safety_lag_ms)
+                             lookback_ms=self.settings.lookback_ms, safety_lag_ms=self.settings.safety_lag_ms,
+                             recheck_once=True)
         if window is None:
             return
         result.modes[stream.name] = "incremental"
-        tracker = CursorTracker(window, cursor)
+        tracker = CursorTracker(window, cursor, rechecked=self._rechecked())
         for page in hs.changed_records(stream.object_type, window, stream.fields):
             versions = [(r.record_id, r.modified_at) for r in page if r.merged_into is None]  # merged-away markers
             known = known_versions(self.engine, stream.system, stream.object_type, versions)  # follow their survivor
@@ -225,7 +226,7 @@ class Puller:
             if slot < sf.reads_per_call:
                 window = next_window(previous, run_started_ms=self.settings.run_started_ms,
                                      lookback_ms=0 if initial else self.settings.lookback_ms,
-                                     safety_lag_ms=self.settings.safety_lag_ms)
+                                     safety_lag_ms=self.settings.safety_lag_ms, recheck_once=not initial)
                 if window is None:
                     continue
                 result.modes[stream.name] = mode
@@ -268,7 +269,10 @@ class Puller:
             pages = answers[read.query]
             assert not isinstance(pages, ProbeResult)
             settled = probe is not None and probe.covered_until >= read.window.end
-            self._read_window(read.stream, CursorTracker(read.window, read.previous, settled=settled), pages, result)
+            # a first load has had no look-back yet: its next read re-reads one before the cursor
+            rechecked = None if read.probe is not None or not read.previous.position else self._rechecked()
+            self._read_window(read.stream, CursorTracker(read.window, read.previous, settled=settled,
+                                                         rechecked=rechecked), pages, result)
         if second_round:
             answers = sf.read_windows([WindowRead(s.object_type, s.fields, t.window) for s, t in second_round])
             for (stream, tracker), answer in zip(second_round, answers, strict=True):
@@ -285,6 +289,11 @@ class Puller:
                 tracker.observe((s.record_id, s.modified_at) for s in staged)
             self._store(stream, staged, tracker.cursor() if pages.ordered else None, result)
         self._store(stream, [], tracker.finish(), result)
+
+    def _rechecked(self) -> int:
+        """How far a finished incremental read has given every instant its last look-back read: an instant
+        before the ceiling less the look-back was read at least a look-back after it passed the ceiling."""
+        return self.settings.ceiling - self.settings.lookback_ms
 
     # ------------------------------------------------------------------ staging
 
