@@ -41,14 +41,16 @@ def next_window(cursor: Cursor, *, run_started_ms: int, lookback_ms: int, safety
     `recheck_once` and a cursor that knows how far that last read has gone (``rechecked``), the window
     leaves out the instants read once already whose last read is not yet due (``Window.skip``): each
     instant is then read twice at most, once when it passes the ceiling and once when it passes it by the
-    look-back, at the same run as before. Cycles further apart than the look-back read what they did.
+    look-back, at the same run as before. Cycles further apart than the look-back read what they did. A
+    run asked to reach further back than that (the daemon's nightly sweep re-reads a day) reads its whole
+    window: the skip holds only for a look-back the runs to come will also use.
     """
     if cursor.position is None:
         return None
     ceiling = run_started_ms - safety_lag_ms
     position = cursor.position
-    if not recheck_once or cursor.rechecked is None:
-        start = position - lookback_ms
+    start = position - lookback_ms
+    if not recheck_once or cursor.rechecked is None or start < min(cursor.rechecked, position):
         return None if start >= ceiling else Window(start, ceiling)
     rechecked = min(cursor.rechecked, position)
     due = min(position, ceiling - lookback_ms)  # instants before this get their last read now

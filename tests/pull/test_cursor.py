@@ -138,6 +138,12 @@ def test_recheck_once_skips_what_was_read_once_and_is_not_yet_due() -> None:
     # a cursor that never kept `rechecked` (a first load, an older store) reads a look-back before itself
     assert next_window(Cursor(position=10_000), run_started_ms=11_000, lookback_ms=1_000, safety_lag_ms=500,
                        recheck_once=True) == Window(9_000, 10_500)
+    # a run that reaches further back (the nightly sweep's day) reads its whole window, and its end moves
+    # `rechecked` no further than the normal runs' last read has gone
+    sweep = next_window(cursor, run_started_ms=11_000, lookback_ms=86_400_000, safety_lag_ms=500,
+                        recheck_once=True)
+    assert sweep == Window(10_000 - 86_400_000, 10_500)
+    assert CursorTracker(sweep, cursor, rechecked=10_500 - 86_400_000).finish().rechecked == 9_000
     tracker = CursorTracker(window, cursor, rechecked=10_500 - 1_000)
     assert tracker.cursor().rechecked == 9_000  # a crash mid-window keeps the last read still owed
     assert tracker.finish() == Cursor(position=10_500, rechecked=9_500)
