@@ -75,7 +75,8 @@ def cycle(sb: Sandbox, cfg: Any, engine: Any, mappings: Any) -> dict[str, Any]:
     planned = summary["reconcile"]["planned_writes"]
     out["pulled"] = {"changed": sum(s["changed"] for s in streams.values()),
                      "echoes": sum(s["echoes"] for s in streams.values()),
-                     "deals changed/echoes": [streams.get("hubspot:deals", {}).get(k, 0) for k in ("changed", "echoes")]}
+                     "deals changed/echoes": [streams.get("hubspot:deals", {}).get(k, 0)
+                                              for k in ("changed", "echoes")]}
     out["planned_updates"] = {s: planned[s]["updates"] for s in planned}
     out["written_updates"] = {s: sum(n["updated"] for n in written.get(s, {}).values()) for s in planned}
     return out
@@ -91,7 +92,8 @@ def burst(sb: Sandbox) -> int:
         ids = [r["Id"] for r in sf.query_all(f"SELECT Id FROM {obj}{where}")["records"]]
         for start in range(0, len(ids), 200):
             sf.restful("composite/sobjects", method="PATCH", json={"allOrNone": False, "records": [
-                {"attributes": {"type": obj}, "id": i, "Title": f"Burst {k}"} for k, i in enumerate(ids[start:start + 200])]})
+                {"attributes": {"type": obj}, "id": i, "Title": f"Burst {k}"}
+                for k, i in enumerate(ids[start:start + 200])]})
         n += len(ids)
     return n
 
@@ -112,7 +114,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                              create_salesforce_fields=True).ok
         finally:
             systems.close()
-        result: dict[str, Any] = {"people": args.people, "seed": args.seed, "first_sync": cycle(sb, cfg, engine, mappings)}
+        result: dict[str, Any] = {"people": args.people, "seed": args.seed,
+                                  "first_sync": cycle(sb, cfg, engine, mappings)}
         result["interval"] = []
         for _ in range(args.cycles):
             sb.clock.advance(INTERVAL_MS)
@@ -137,9 +140,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{scenario}:")
         for i, c in enumerate(result[scenario]):
             hs, sf = c["hubspot"], c["salesforce"]
-            print(f"  cycle {i + 1}: HubSpot {hs['total']:>3} ({', '.join(f'{k} {v}' for k, v in hs.items() if k != 'total')})"
-                  f"  Salesforce {sf['total']:>2} ({', '.join(f'{k} {v}' for k, v in sf.items() if k != 'total')})"
-                  f"  pulled {c['pulled']}  planned {c['planned_updates']} written {c['written_updates']}")
+            parts = {s: ", ".join(f"{k} {v}" for k, v in c[s].items() if k != "total")
+                     for s in ("hubspot", "salesforce")}
+            print(f"  cycle {i + 1}: HubSpot {hs['total']:>3} ({parts['hubspot']})  Salesforce {sf['total']:>2} "
+                  f"({parts['salesforce']})  pulled {c['pulled']}  planned {c['planned_updates']} "
+                  f"written {c['written_updates']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     return 0
