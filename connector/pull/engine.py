@@ -22,9 +22,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from ..bounds import HUBSPOT_RECORDS_PER_READ, SALESFORCE_QUERY_ROWS
 from ..stopping import check_stop
 from ..store.cursors import Cursor, read_cursor, write_cursor
-from ..store.staging import StageCounts, known_versions, stage_events, stage_page
+from ..store.staging import StageCounts, known_versions, records_modified_between, stage_events, stage_page
 from ..systems.ports import (
     ChangeProbe,
     ListingSource,
@@ -145,6 +146,7 @@ class Puller:
                              recheck_once=True)
         if window is None:
             return
+        window = self._skip_if_it_saves_calls(stream, window, HUBSPOT_RECORDS_PER_READ)
         result.modes[stream.name] = "incremental"
         tracker = CursorTracker(window, cursor, rechecked=self._rechecked())
         for page in hs.changed_records(stream.object_type, window, stream.fields):
@@ -229,6 +231,7 @@ class Puller:
                                      safety_lag_ms=self.settings.safety_lag_ms, recheck_once=not initial)
                 if window is None:
                     continue
+                window = self._skip_if_it_saves_calls(stream, window, SALESFORCE_QUERY_ROWS)
                 result.modes[stream.name] = mode
                 reads.append(_SalesforceRead(stream, window, previous, query=len(items)))
                 items.append(WindowRead(stream.object_type, stream.fields, window, initial=initial))
@@ -289,6 +292,15 @@ class Puller:
                 tracker.observe((s.record_id, s.modified_at) for s in staged)
             self._store(stream, staged, tracker.cursor() if pages.ordered else None, result)
         self._store(stream, [], tracker.finish(), result)
+
+    def _skip_if_it_saves_calls(self, stream: Stream, window: Window, page: int) -> Window:
+        """The window with its skip only when the skipped range holds a page of records or more (a write
+        burst): re-reading fewer costs one call more at most, and finds a late record at the next run
+        rather than a look-back later."""
+        if window.skip is None:
+            return window
+        held = records_modified_between(self.engine, stream.system, stream.object_type, *window.skip)
+        return window if held >= page else Window(window.start, window.end)
 
     def _rechecked(self) -> int:
         """How far a finished incremental read has given every instant its last look-back read: an instant

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -27,6 +27,7 @@ __all__ = [
     "VOLATILE_FIELDS",
     "StageCounts",
     "known_versions",
+    "records_modified_between",
     "same_content",
     "stage_engagements",
     "stage_events",
@@ -220,3 +221,12 @@ def known_versions(engine: Engine, system: str, object_type: str, versions: Sequ
             col(SourceRecord.record_id).in_([i for i, _ in versions]),
         )).all()
     return {(rid, modified) for rid, modified in rows}
+
+
+def records_modified_between(engine: Engine, system: str, object_type: str, start: int, end: int) -> int:
+    """How many stored records of `object_type` were last modified in [start, end) (by the index on
+    (system, object_type, modified_at)): what a re-read of that range would bring back, as far as known."""
+    with Session(engine) as session:
+        return int(session.execute(select(func.count()).select_from(SourceRecord).where(
+            col(SourceRecord.system) == system, col(SourceRecord.object_type) == object_type,
+            col(SourceRecord.modified_at) >= start, col(SourceRecord.modified_at) < end)).scalar_one())
