@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..config import DeletionsConfig
-from ..pull.history import history_wanted, save_field_times
+from ..pull.history import history_wanted, save_field_times, unasked
 from ..push.lookup import Looked, look_before_create, people_finders, people_id_fields
 from ..push.removals import apply_deletions
 from ..reconcile.deletions import DeletionPolicy, plan_deletions, without_deleted_people
@@ -30,7 +30,7 @@ from ..score.model import ScoringModel
 from ..reconcile.writes import WritePlan, plan_writes
 from ..store.erasure import deleted_records, erased_filter
 from ..store.pushes import held_fields, resolve_unplanned
-from ..sync.planning import describe_plan, forecast
+from ..sync.planning import describe_plan, forecast, planned_writes
 from ..sync.reconciling import reconcile_store
 from ..sync.results import DealsResult, FieldHistory, PlanResult, PushResult, ReconcileStage
 from ..systems.salesforce import SalesforceSink
@@ -167,6 +167,8 @@ def delete(run: ObjectRun, reconciled: Reconciled, created: Mapping[tuple[str, s
 def report(run: ObjectRun, outcome: Outcome) -> None:
     """People's parts of the run summary: the plan and its forecast, or what the push wrote and deleted."""
     result, looked = run.result, outcome.looked
+    if result.reconcile is not None:  # what the push was handed (reconciliation's own count held more)
+        result.reconcile.summary.planned_writes = planned_writes(looked.plan)
     if outcome.pushed is None:
         result.plan = PlanResult(
             described=describe_plan(looked.plan, sample=run.options.sample, full=run.options.full_plan,
@@ -191,11 +193,11 @@ def _history_reader(run: ObjectRun) -> Callable[[ReconcileResult], dict[str, dic
     """For each chunk of people: where most_recent settled a disagreement on HubSpot's record time, the
     real change times of those properties (property history, 50 contacts a call), kept in the store."""
     def read(part: ReconcileResult) -> dict[str, dict[str, int]]:
-        wanted = history_wanted(part, run.contacts)
+        wanted = unasked(run.engine, history_wanted(part, run.contacts))  # an idle cycle asks nothing again
         if not wanted:
             return {}
         times = run.systems.hubspot.property_times("contacts", wanted)
-        save_field_times(run.engine, times)
+        save_field_times(run.engine, times, asked=wanted)
         if run.result.field_history is None:
             run.result.field_history = FieldHistory()
         run.result.field_history.records += len(wanted)
@@ -211,12 +213,11 @@ def _objects_line(objects: Mapping[str, Mapping[str, int]]) -> str:
 
 
 def _log_reconcile(part: Mapping[str, Any]) -> None:
-    writes = part["planned_writes"]
+    # (what is written is the push's line: the plan drops parked records and adds scores, so reconciliation's
+    # own count of changes is no count of writes)
     log.info("reconcile: done in %.1f s: %d people (%d unchanged), %d linked in both systems, %d duplicates, "
-             "%d conflicts decided; HubSpot needs %d creates and %d updates, Salesforce %d and %d", part["seconds"],
-             part["people"], part["unchanged"], part["linked_in_both"], part["duplicates"],
-             sum(c["people"] for c in part["conflicts"]), writes["hubspot"]["creates"], writes["hubspot"]["updates"],
-             writes["salesforce"]["creates"], writes["salesforce"]["updates"])
+             "%d conflicts decided", part["seconds"], part["people"], part["unchanged"], part["linked_in_both"],
+             part["duplicates"], sum(c["people"] for c in part["conflicts"]))
 
 
 def _log_push(part: Mapping[str, Any]) -> None:

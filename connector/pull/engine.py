@@ -22,9 +22,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from ..bounds import HUBSPOT_RECORDS_PER_READ, SALESFORCE_QUERY_ROWS
 from ..stopping import check_stop
 from ..store.cursors import Cursor, read_cursor, write_cursor
-from ..store.staging import StageCounts, known_versions, stage_events, stage_page
+from ..store.staging import StageCounts, known_versions, records_modified_between, stage_events, stage_page
 from ..systems.ports import (
     ChangeProbe,
     ListingSource,
@@ -141,11 +142,13 @@ class Puller:
                          now_ms=self._now_ms(), run_id=self.settings.run_id)
             return
         window = next_window(cursor, run_started_ms=self.settings.run_started_ms,
-                             lookback_ms=self.settings.lookback_ms, safety_lag_ms=self.settings.safety_lag_ms)
+                             lookback_ms=self.settings.lookback_ms, safety_lag_ms=self.settings.safety_lag_ms,
+                             recheck_once=True)
         if window is None:
             return
+        window = self._skip_if_it_saves_calls(stream, window, HUBSPOT_RECORDS_PER_READ)
         result.modes[stream.name] = "incremental"
-        tracker = CursorTracker(window, cursor)
+        tracker = CursorTracker(window, cursor, rechecked=self._rechecked())
         for page in hs.changed_records(stream.object_type, window, stream.fields):
             versions = [(r.record_id, r.modified_at) for r in page if r.merged_into is None]  # merged-away markers
             known = known_versions(self.engine, stream.system, stream.object_type, versions)  # follow their survivor
@@ -225,9 +228,10 @@ class Puller:
             if slot < sf.reads_per_call:
                 window = next_window(previous, run_started_ms=self.settings.run_started_ms,
                                      lookback_ms=0 if initial else self.settings.lookback_ms,
-                                     safety_lag_ms=self.settings.safety_lag_ms)
+                                     safety_lag_ms=self.settings.safety_lag_ms, recheck_once=not initial)
                 if window is None:
                     continue
+                window = self._skip_if_it_saves_calls(stream, window, SALESFORCE_QUERY_ROWS)
                 result.modes[stream.name] = mode
                 reads.append(_SalesforceRead(stream, window, previous, query=len(items)))
                 items.append(WindowRead(stream.object_type, stream.fields, window, initial=initial))
@@ -268,7 +272,10 @@ class Puller:
             pages = answers[read.query]
             assert not isinstance(pages, ProbeResult)
             settled = probe is not None and probe.covered_until >= read.window.end
-            self._read_window(read.stream, CursorTracker(read.window, read.previous, settled=settled), pages, result)
+            # a first load has had no look-back yet: its next read re-reads one before the cursor
+            rechecked = None if read.probe is not None or not read.previous.position else self._rechecked()
+            self._read_window(read.stream, CursorTracker(read.window, read.previous, settled=settled,
+                                                         rechecked=rechecked), pages, result)
         if second_round:
             answers = sf.read_windows([WindowRead(s.object_type, s.fields, t.window) for s, t in second_round])
             for (stream, tracker), answer in zip(second_round, answers, strict=True):
@@ -285,6 +292,20 @@ class Puller:
                 tracker.observe((s.record_id, s.modified_at) for s in staged)
             self._store(stream, staged, tracker.cursor() if pages.ordered else None, result)
         self._store(stream, [], tracker.finish(), result)
+
+    def _skip_if_it_saves_calls(self, stream: Stream, window: Window, page: int) -> Window:
+        """The window with its skip only when the skipped range holds a page of records or more (a write
+        burst): re-reading fewer costs one call more at most, and finds a late record at the next run
+        rather than a look-back later."""
+        if window.skip is None:
+            return window
+        held = records_modified_between(self.engine, stream.system, stream.object_type, *window.skip)
+        return window if held >= page else Window(window.start, window.end)
+
+    def _rechecked(self) -> int:
+        """How far a finished incremental read has given every instant its last look-back read: an instant
+        before the ceiling less the look-back was read at least a look-back after it passed the ceiling."""
+        return self.settings.ceiling - self.settings.lookback_ms
 
     # ------------------------------------------------------------------ staging
 

@@ -5,6 +5,11 @@ statistics), so a record-level time can make an old owner or e-mail look newer t
 Property history gives the real time of each value, but costs a batch read per 50 records, so it is
 read only for the fields a ``most_recent`` rule settled on record times while the two sides disagreed;
 reconciliation then runs again with those times (provenance says "field" or "record" accordingly).
+
+A property HubSpot keeps no history for (one never set) is remembered as asked (``None`` in the stored
+record's ``field_times``), so an idle cycle does not ask again for a person whose conflict stays open (an
+owner the other system cannot hold, say): the next pull of the record replaces its ``field_times``, and
+with them what was asked, so a changed record is asked afresh.
 """
 
 from __future__ import annotations
@@ -12,13 +17,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from ..reconcile.engine import ReconcileResult
 from ..reconcile.mapping import ContactMapping
 from ..store.models import SourceRecord
 
-__all__ = ["history_wanted", "save_field_times"]
+__all__ = ["history_wanted", "save_field_times", "unasked"]
 
 
 def history_wanted(result: ReconcileResult, mapping: ContactMapping) -> dict[str, set[str]]:
@@ -42,15 +47,34 @@ def history_wanted(result: ReconcileResult, mapping: ContactMapping) -> dict[str
     return wanted
 
 
-def save_field_times(engine: Engine, times: Mapping[str, Mapping[str, int]]) -> int:
-    """Merge property change times into the stored HubSpot contacts (until their next pull replaces them)."""
+def unasked(engine: Engine, wanted: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """`wanted` without the properties already asked of the stored version of each contact (answered with a
+    time, which reconciliation then used, or with no history at all): what a history read can still tell."""
+    if not wanted:
+        return {}
+    with Session(engine) as session:
+        rows = session.exec(select(SourceRecord.record_id, SourceRecord.field_times).where(
+            col(SourceRecord.system) == "hubspot", col(SourceRecord.object_type) == "contacts",
+            col(SourceRecord.record_id).in_(list(wanted)))).all()
+    asked = {rid: set(times or ()) for rid, times in rows}
+    out = {rid: props - asked.get(rid, set()) for rid, props in wanted.items()}
+    return {rid: props for rid, props in out.items() if props}
+
+
+def save_field_times(engine: Engine, times: Mapping[str, Mapping[str, int]],
+                     asked: Mapping[str, set[str]] | None = None) -> int:
+    """Merge property change times into the stored HubSpot contacts (until their next pull replaces them);
+    the `asked` properties without a time are kept as None (asked, no history). Returns the contacts
+    given times."""
     n = 0
     with Session(engine) as session, session.begin():
-        for rid, props in times.items():
+        for rid in set(times) | set(asked or {}):
             row = session.get(SourceRecord, ("hubspot", "contacts", rid))
             if row is None:
                 continue
-            row.field_times = {**(row.field_times or {}), **props}
+            props = times.get(rid, {})
+            none = {p: None for p in (asked or {}).get(rid, set()) if p not in props}
+            row.field_times = {**(row.field_times or {}), **none, **props}
             session.add(row)
-            n += 1
+            n += rid in times
     return n

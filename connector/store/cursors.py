@@ -27,6 +27,9 @@ class Cursor:
     resume_after: str | None = None
     #: nothing modified before `position` can still commit (Salesforce's latestDateCovered said so)
     settled: bool = False
+    #: everything modified before this was read a look-back after the read that first passed it (its
+    #: re-read for late-indexed records is done); None: not known, a look-back before `position`
+    rechecked: int | None = None
 
     @property
     def initial_done(self) -> bool:
@@ -38,6 +41,8 @@ class Cursor:
             out["resume_after"] = self.resume_after
         if self.settled:
             out["settled"] = True
+        if self.rechecked is not None:
+            out["rechecked"] = self.rechecked
         return out
 
     @classmethod
@@ -47,7 +52,8 @@ class Cursor:
         position = value.get("position")
         return cls(position=int(position) if position is not None else None,
                    boundary_ids=frozenset(str(i) for i in value.get("boundary_ids", ())),
-                   resume_after=value.get("resume_after"), settled=bool(value.get("settled", False)))
+                   resume_after=value.get("resume_after"), settled=bool(value.get("settled", False)),
+                   rechecked=int(value["rechecked"]) if value.get("rechecked") is not None else None)
 
 
 

@@ -91,7 +91,8 @@ def _domain(row: Any) -> SourceRecord:
         system=row.system,
         object_type=row.object_type, id=row.record_id,
         modified_at=row.modified_at if row.changed_at is None else row.changed_at, fields=fields,
-        field_modified_at=dict(row.field_times or {}), deleted=row.deleted, merged_into=row.merged_into,
+        field_modified_at={k: v for k, v in (row.field_times or {}).items() if v is not None},  # None: no history
+        deleted=row.deleted, merged_into=row.merged_into,
         associations={k: tuple(v) for k, v in links.items()},
     )
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -26,6 +27,7 @@ __all__ = [
     "VOLATILE_FIELDS",
     "StageCounts",
     "known_versions",
+    "records_modified_between",
     "same_content",
     "stage_engagements",
     "stage_events",
@@ -58,9 +60,29 @@ def same_content(new: dict[str, Any], old: dict[str, Any]) -> bool:
                 continue
             return False
         held = old[name]
-        if held != value and not (held in (None, "") and value in (None, "")):
+        if held != value and not (held in (None, "") and value in (None, "")) and not _same_instant(held, value):
             return False
     return True
+
+
+def _same_instant(held: Any, value: Any) -> bool:
+    """Whether one value is an epoch-ms string and the other an ISO-8601 date or time of the same instant.
+
+    HubSpot takes date and datetime properties as epoch ms (what the push writes, and so what the stored
+    snapshot holds) but answers reads in ISO-8601 ("2027-01-19T00:00:00.000Z"; a date property at midnight
+    UTC): without this, every deal the connector wrote a close date to came back as someone's change."""
+    if not (isinstance(held, str) and isinstance(value, str)):
+        return False
+    digits, text = (held, value) if held.isdigit() else (value, held) if value.isdigit() else ("", "")
+    if not digits or len(text) < 10 or text[4:5] != "-":
+        return False
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000) == int(digits)
 
 
 @dataclass
@@ -199,3 +221,12 @@ def known_versions(engine: Engine, system: str, object_type: str, versions: Sequ
             col(SourceRecord.record_id).in_([i for i, _ in versions]),
         )).all()
     return {(rid, modified) for rid, modified in rows}
+
+
+def records_modified_between(engine: Engine, system: str, object_type: str, start: int, end: int) -> int:
+    """How many stored records of `object_type` were last modified in [start, end) (by the index on
+    (system, object_type, modified_at)): what a re-read of that range would bring back, as far as known."""
+    with Session(engine) as session:
+        return int(session.execute(select(func.count()).select_from(SourceRecord).where(
+            col(SourceRecord.system) == system, col(SourceRecord.object_type) == object_type,
+            col(SourceRecord.modified_at) >= start, col(SourceRecord.modified_at) < end)).scalar_one())

@@ -17,7 +17,24 @@ from .systems import Systems
 
 SALESFORCE_BATCH = COLLECTION_SIZE * COLLECTIONS_PER_CALL
 
-__all__ = ["add_deal_forecast", "check_calls", "describe_plan", "forecast", "only_field"]
+__all__ = ["add_deal_forecast", "check_calls", "describe_plan", "forecast", "only_field", "planned_writes"]
+
+
+def planned_writes(plan: WritePlan) -> dict[str, dict[str, int]]:
+    """Creates, updates and field values per system as the push is handed them (`ReconcileSummary`'s
+    ``planned_writes``), and ``held``: records the parking lot holds back until their retry is due.
+
+    Counted from the plan, not from reconciliation's changes: those also hold what the plan drops (parked
+    records, no-op opt-outs, the changes of people being deleted) and lack what it adds (scores), so an
+    idle cycle with parked records reported them as planned every cycle while writing nothing."""
+    out = {s: {"creates": 0, "updates": 0, "field_changes": 0, "held": 0} for s in ("hubspot", "salesforce")}
+    for label, writes in (("creates", plan.creates), ("updates", plan.updates), ("held", plan.held)):
+        for w in writes:
+            counts = out[w.system]
+            counts[label] += 1
+            if label != "held":
+                counts["field_changes"] += len(w.values)
+    return out
 
 
 def describe_plan(plan: WritePlan, *, sample: int = 10, full: bool = False,

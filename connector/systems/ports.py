@@ -51,14 +51,29 @@ Engagement = dict[str, Any]
 
 @dataclass(frozen=True)
 class Window:
-    """The half-open time range [start, end) of one incremental read, in epoch ms."""
+    """The half-open time range [start, end) of one incremental read, in epoch ms.
+
+    ``skip``, when given, is a range [skip[0], skip[1]) inside the window that this read need not return:
+    records there were read once already and their look-back re-read falls to a later cycle (see
+    `pull.cursor.next_window`). A source may ignore it and return them anyway (de-duplicated on staging):
+    reading more is always safe, it only costs calls.
+    """
 
     start: int
     end: int
+    skip: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
             raise ValueError(f"empty window [{self.start}, {self.end})")
+        if self.skip is not None and not self.start < self.skip[0] < self.skip[1] < self.end:
+            raise ValueError(f"skip {self.skip} not strictly inside [{self.start}, {self.end})")
+
+    def ranges(self) -> tuple[tuple[int, int], ...]:
+        """The half-open ranges to read, ascending: the window, or its two parts around `skip`."""
+        if self.skip is None:
+            return ((self.start, self.end),)
+        return (self.start, self.skip[0]), (self.skip[1], self.end)
 
     def halves(self) -> tuple[Window, Window]:
         """Two adjacent windows covering this one (for result caps); a 1 ms window cannot be split."""

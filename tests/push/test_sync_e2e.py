@@ -75,8 +75,9 @@ def test_first_sync_writes_and_parks_nothing_silently(first: dict[str, Any]) -> 
     assert push["written"]["salesforce"]["Lead"]["created"] > 0
     total_writes = sum(n["created"] + n["updated"] + n["rejected"]
                        for o in push["written"].values() for n in o.values())
-    planned = first["reconcile"]["planned_writes"]
-    assert total_writes == sum(planned[s]["creates"] + planned[s]["updates"] for s in planned) - push["held_back"]
+    planned = first["reconcile"]["planned_writes"]  # what the push was handed: planned = written
+    assert total_writes == sum(planned[s]["creates"] + planned[s]["updates"] for s in planned)
+    assert push["held_back"] == sum(planned[s]["held"] for s in planned)
 
 
 def test_two_way_fields_agree_in_both_systems(world: World, first: dict[str, Any]) -> None:

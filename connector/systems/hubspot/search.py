@@ -24,16 +24,19 @@ SEARCH_PAGE = 200
 
 def changed_pages(http: HttpLayer, object_type: str, window: Window, properties: Sequence[str]
                   ) -> Iterator[list[dict[str, Any]]]:
-    """Records modified in `window`, ascending by modified time, by keyset; each record once."""
+    """Records modified in `window` (less its `skip`: one filter group per range, OR-ed in one search),
+    ascending by modified time, by keyset; each record once."""
     prop = modified_property(object_type)
     wanted = sorted(set(properties) | {prop, "hs_object_id"})
     position = window.start
     seen_at_position: set[str] = set()
     while True:
-        body = _search(http, object_type, wanted, [
-            {"propertyName": prop, "operator": "GTE", "value": str(position)},
-            {"propertyName": prop, "operator": "LT", "value": str(window.end)},
-        ], sort=prop)
+        groups = [[{"propertyName": prop, "operator": "GTE", "value": str(max(position, start))},
+                   {"propertyName": prop, "operator": "LT", "value": str(end)}]
+                  for start, end in window.ranges() if end > position]
+        if not groups:
+            return
+        body = _search(http, object_type, wanted, *groups, sort=prop)
         results = field(body, "results", list, object_type)
         fresh = [r for r in results if not (modified_at(object_type, r) == position
                                             and str(r["id"]) in seen_at_position)]
@@ -70,9 +73,10 @@ def _one_millisecond(http: HttpLayer, object_type: str, wanted: list[str], prop:
             return
         last_id = int(results[-1]["id"])
 
-def _search(http: HttpLayer, object_type: str, properties: list[str], filters: list[dict[str, str]], *, sort: str
+def _search(http: HttpLayer, object_type: str, properties: list[str], *groups: list[dict[str, str]], sort: str
             ) -> dict[str, Any]:
-    body = {"filterGroups": [{"filters": filters}], "properties": properties, "limit": SEARCH_PAGE,
+    """One search call; `groups` are filter groups, OR-ed (HubSpot takes five)."""
+    body = {"filterGroups": [{"filters": f} for f in groups], "properties": properties, "limit": SEARCH_PAGE,
             "sorts": [{"propertyName": sort, "direction": "ASCENDING"}]}
     result = http.json("POST", f"/crm/v3/objects/{object_type}/search", object_type=object_type,
                             pace="search", json_body=body)

@@ -44,8 +44,10 @@ def _iso_minute(ms: int) -> str:
 def window_soql(sobject: str, fields: Sequence[str], window: Window) -> str:
     system = ["Id", "SystemModstamp"] + ([] if sobject in NOT_DELETABLE else ["IsDeleted"])
     wanted = system + [f for f in fields if f not in ("Id", "SystemModstamp", "IsDeleted")]
-    return (f"SELECT {', '.join(wanted)} FROM {sobject} WHERE SystemModstamp >= {soql_datetime(window.start)} "
-            f"AND SystemModstamp < {soql_datetime(window.end)} ORDER BY SystemModstamp, Id")
+    ranges = [f"SystemModstamp >= {soql_datetime(start)} AND SystemModstamp < {soql_datetime(end)}"
+              for start, end in window.ranges()]
+    where = ranges[0] if len(ranges) == 1 else " OR ".join(f"({r})" for r in ranges)  # less the window's skip
+    return f"SELECT {', '.join(wanted)} FROM {sobject} WHERE {where} ORDER BY SystemModstamp, Id"
 
 def composite(source: SalesforceSource,
               items: Sequence[WindowRead | ChangeProbe]) -> list[dict[str, Any] | ProbeResult]:
