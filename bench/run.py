@@ -60,6 +60,8 @@ ROUND_TRIPS = 21
 _RECONCILE_START = "reconcile:"
 #: a retried 429, as the connector's HTTP layer logs it ("hubspot POST /crm/...: 429 RATE_LIMIT; retry 1 of 5")
 _RETRIED_429 = re.compile(r"^(hubspot|salesforce) .*: 429\b.*; retry \d+ of \d+$")
+#: a pacer's pause of a second or more (shorter ones are DEBUG lines, not seen at the shipped INFO level)
+_PAUSE = re.compile(r"^rate limit: pausing (\d+(?:\.\d+)?) s")
 
 
 # ---------------------------------------------------------------- pure figures
@@ -100,6 +102,20 @@ def retried_429s(log_lines: Iterable[str]) -> dict[str, int]:
         if match:
             counts[match.group(1)] += 1
     return counts
+
+
+def logged_pauses(log_lines: Iterable[str]) -> dict[str, float]:
+    """The HubSpot pacer's pauses of a second or more (their count and seconds), from the connector's log: the
+    waits the burst limit (and the share of it left unused) cost a run, but for the shorter ones."""
+    count, seconds = 0, 0.0
+    for line in log_lines:
+        try:
+            match = _PAUSE.match(str(json.loads(line).get("message", "")))
+        except (json.JSONDecodeError, AttributeError):
+            continue
+        if match:
+            count, seconds = count + 1, seconds + float(match.group(1))
+    return {"count": count, "seconds": round(seconds, 1)}
 
 
 def ratio(value: float, bound: float) -> float | None:
@@ -315,7 +331,8 @@ def measure(people: int, args: argparse.Namespace, connector: ConnectorUnderTest
     ledger = summary.get("api_calls") or {}
     return {
         "people": people,
-        "first_sync": {**figures, "http_429": retried_429s(first.log), "summary_seconds": summary.get("seconds"),
+        "first_sync": {**figures, "http_429": retried_429s(first.log),
+                       "pacer_pauses_1s_or_more": logged_pauses(first.log), "summary_seconds": summary.get("seconds"),
                        "stages_s": {k: (summary.get(k) or {}).get("seconds") for k in ("pull", "reconcile", "push")},
                        "connector_counted": {s: (ledger.get(s) or {}).get("total") for s in SYSTEMS},
                        "sandbox_counted": endpoints, "records": world},

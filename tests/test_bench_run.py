@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bench.run import first_sync_figures, hubspot_floor_s, retried_429s, salesforce_floor_s, table
+from bench.run import first_sync_figures, hubspot_floor_s, logged_pauses, retried_429s, salesforce_floor_s, table
 from bench.sandbox_process import api_calls
 
 LIMITS = {"burst_max": 190, "burst_window_ms": 10_000, "search_per_second": 5, "daily_max": 625_000}
@@ -85,3 +85,11 @@ def test_the_table_has_a_row_per_size_with_its_ratios() -> None:
     row = lines[2]
     assert row.startswith("| 10,000 | 1.1x (480 / 435; reads 300 / 297, writes 180 / 138) | 2.0x (20 / 10;")
     assert "| 3.0x (30.0 s / 10.0 s) | 259.4 MB | 2,300 people/s | 2 / 0 | 11 / 1 |" in row
+
+
+def test_the_pacers_long_pauses_are_added_up_from_the_log() -> None:
+    lines = [_log("rate limit: pausing 1.2 s (171 requests per 10 s)"),
+             _log("rate limit: pausing 8.5 s (171 requests per 10 s, as the server asked)"),
+             _log("hubspot POST /crm/v3/objects/contacts/batch/update: 429 RATE_LIMIT; retry 1 of 5")]
+    assert logged_pauses(lines) == {"count": 2, "seconds": 9.7}
+    assert logged_pauses([]) == {"count": 0, "seconds": 0.0}
