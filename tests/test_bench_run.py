@@ -93,3 +93,11 @@ def test_the_pacers_long_pauses_are_added_up_from_the_log() -> None:
              _log("hubspot POST /crm/v3/objects/contacts/batch/update: 429 RATE_LIMIT; retry 1 of 5")]
     assert logged_pauses(lines) == {"count": 2, "seconds": 9.7}
     assert logged_pauses([]) == {"count": 0, "seconds": 0.0}
+
+
+def test_a_failed_first_sync_is_a_row_that_says_so() -> None:
+    failed = {"people": 10_000, "first_sync": {"ok": False, "code": 1, "wall_s": 6.6,
+                                               "error": {"ok": False, "error": "TransientApiError"},
+                                               "http_429": {"hubspot": 5, "salesforce": 0}}}
+    row = table([failed]).splitlines()[2]
+    assert row.startswith("| 10,000 | first sync failed after 6.6 s (TransientApiError); 429s 5 / 0 |")
