@@ -14,9 +14,10 @@ and `daily_limit` as it emulates them, as an admin would set them), and `[hubspo
 
 Figures, per size:
 - calls per system, counted by the sandbox (sign-ins are not API calls), split at the moment the connector
-  logs the start of its reconcile stage: reads before, writes (look-ups, opt-outs and deal links
-  included) after; against the lower bound of `connector/bounds.py` from record counts only (the records
-  the store holds after the pull, the records the sync created and updated: as `connector demo` does);
+  logs the start of its scoring stage: reads before (the pull, property history while reconciling),
+  writes (look-ups, opt-outs and deal links included) after; against the lower bound of
+  `connector/bounds.py` from record counts only (the records the store holds after the pull, the records
+  the sync created and updated: as `connector demo` does);
 - wall time of the `connector sync` process against the time the rate limits impose on the bound's calls
   (`hubspot_floor_s`, `salesforce_floor_s`; the larger of the two, as the systems' limits are separate);
 - the connector process's peak RSS (its rusage), the reconcile stage's people per second (its summary);
@@ -56,8 +57,9 @@ from connector.store.census import engagement_counts, live_record_counts  # noqa
 SYSTEMS = ("hubspot", "salesforce")
 #: minimal Salesforce calls timed before the run: their median is the round trip of the floor
 ROUND_TRIPS = 21
-#: the log line that opens the reconcile stage: every read of the sync is answered by then
-_RECONCILE_START = "reconcile:"
+#: the log lines after the reads (the pull, then property history while reconciling) and before the first write
+#: call (the look-up before creates): the scoring stage's first line, else the push's
+_WRITES_START = ("score:", "push:")
 #: a retried 429, as the connector's HTTP layer logs it ("hubspot POST /crm/...: 429 RATE_LIMIT; retry 1 of 5")
 _RETRIED_429 = re.compile(r"^(hubspot|salesforce) .*: 429\b.*; retry \d+ of \d+$")
 #: a pacer's pause of a second or more (shorter ones are DEBUG lines, not seen at the shipped INFO level)
@@ -284,16 +286,17 @@ def sandbox_facts(info: dict[str, Any]) -> tuple[dict[str, Any], float]:
 
 def cycle_calls(counters: SandboxCounters, connector: ConnectorUnderTest, config: Path
                 ) -> tuple[Finished, dict[str, dict[str, int]], dict[str, Any]]:
-    """One `connector sync --once`, its calls counted by the sandbox and split at the reconcile stage's start."""
+    """One `connector sync --once`, its calls counted by the sandbox and split into reads and writes where the
+    scoring stage starts (no call is made while scoring: the count taken a moment later is the same)."""
     split: dict[str, dict[str, Any]] = {}
 
     def on_log(line: str) -> None:
-        if not split and _RECONCILE_START in line:
+        if not split and any(marker in line for marker in _WRITES_START):
             try:
                 message = str(json.loads(line).get("message", ""))
             except json.JSONDecodeError:
                 return
-            if message.startswith(_RECONCILE_START):
+            if message.startswith(_WRITES_START):
                 split.update(counters.read())
 
     counters.reset()
