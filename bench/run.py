@@ -2,15 +2,16 @@
 against a sandbox in a process of its own; figures as ratios to what any client would need.
 
     python bench/run.py [--people 10000 ...] [--seed 1] [--rate-limits real|off] [--burst-share F]
-                        [--connector-root PATH] [--search-lag S] [--bulk-jobs realistic|instant] [--json PATH]
+                        [--connector-root PATH] [--settle S] [--search-lag S] [--bulk-jobs realistic|instant]
+                        [--json PATH]
 
 For each size: `connector sandbox --people N --seed S --config-out PATH` (this checkout's sandbox, real rate
 limits by default), then the connector under test (`--connector-root`: this checkout, or another one with
-its own `.venv`) as the commands a user runs, each a process of its own: `connector setup --apply`, then
-`connector sync --once --json` twice. The connector keeps every shipped default (`[sync]` safety lag,
-lookback, field history, objects); only the account's tier comes from the sandbox (`requests_per_10s`
-and `daily_limit` as it emulates them, as an admin would set them), and `[hubspot] burst_share` when
-`--burst-share` is given.
+its own `.venv`) as the commands a user runs, each a process of its own: `connector setup --apply`, then,
+once setup's calls have left HubSpot's burst window (`--settle`), `connector sync --once --json` twice. The
+connector keeps every shipped default (`[sync]` safety lag, lookback, field history, objects); only the
+account's tier comes from the sandbox (`requests_per_10s` and `daily_limit` as it emulates them, as an
+admin would set them), and `[hubspot] burst_share` when `--burst-share` is given.
 
 Figures, per size:
 - calls per system, counted by the sandbox (sign-ins are not API calls), split at the moment the connector
