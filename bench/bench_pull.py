@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import signal
 import ssl
 import subprocess
 import sys
@@ -21,29 +20,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-from pydantic import SecretStr
-from sqlmodel import Session, col, func, select
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from connector.config import HubSpotConfig, SalesforceConfig
-from connector.pull.engine import Puller, PullSettings
-from connector.objects.streams import ALL_STREAMS
-from connector.bounds import hubspot_read_calls, salesforce_read_calls
-from connector.store import open_engine
-from connector.store.models import Engagement, SourceRecord
-from connector.systems.hubspot import HubSpotSource
-from connector.systems.ledger import CallLedger
-from connector.systems.salesforce import SalesforceSource
+import httpx  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
+from sqlmodel import Session, col, func, select  # noqa: E402
 
-
-def start_sandbox(people: int, rate_limits: str) -> tuple[subprocess.Popen[str], dict[str, Any], float]:
-    started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "connector", "sandbox", "--people", str(people), "--seed", "1",
-                             "--rate-limits", rate_limits, "--search-lag", "0", "--bulk-jobs", "instant"],
-                            stdout=subprocess.PIPE, text=True)  # engine speed: the systems' settling time off
-    assert proc.stdout is not None
-    info = json.loads(proc.stdout.readline())
-    return proc, info, time.perf_counter() - started
+from connector.config import HubSpotConfig, SalesforceConfig  # noqa: E402
+from connector.pull.engine import Puller, PullSettings  # noqa: E402
+from connector.objects.streams import ALL_STREAMS  # noqa: E402
+from connector.bounds import hubspot_read_calls, salesforce_read_calls  # noqa: E402
+from connector.store import open_engine  # noqa: E402
+from connector.store.models import Engagement, SourceRecord  # noqa: E402
+from connector.systems.hubspot import HubSpotSource  # noqa: E402
+from connector.systems.ledger import CallLedger  # noqa: E402
+from connector.systems.salesforce import SalesforceSource  # noqa: E402
+from bench.sandbox_process import start_sandbox, stop_sandbox  # noqa: E402
 
 
 BULK_THRESHOLD = 50_000
@@ -115,7 +108,9 @@ def change_one_percent(info: dict[str, Any], people: int) -> int:
 
 
 def run(people: int, rate_limits: str) -> dict[str, Any]:
-    proc, info, boot_s = start_sandbox(people, rate_limits)
+    # engine speed: the systems' settling time (search lag, Bulk job time) off
+    proc, info, boot_s = start_sandbox(people, 1, "--rate-limits", rate_limits, "--search-lag", "0",
+                                       "--bulk-jobs", "instant")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{tmp}/bench.db"
@@ -135,8 +130,7 @@ def run(people: int, rate_limits: str) -> dict[str, Any]:
             ledger, seconds, _ = pull(info, url, lookback_ms=2_000)
             idle = {"seconds": round(seconds, 2), "calls": ledger.snapshot()}
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+        stop_sandbox(proc, timeout=60)
     return {"people": people, "rate_limits": rate_limits, "sandbox_boot_and_seed_s": round(boot_s, 1),
             "initial": initial, "incremental_1pct": incremental, "idle": idle,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}

@@ -34,8 +34,6 @@ import json
 import math
 import random
 import resource
-import signal
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -44,19 +42,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-import connector.push.engine as push_engine
-from connector.config import ConnectorConfig, load_config
-from connector.push.engine import Pusher
-from connector.reconcile.writes import RecordWrite, WritePlan
-from connector.reconcile import load_mappings
-from connector.store import open_engine
-from connector.sync import Systems, open_systems
-from connector.systems.hubspot import HUBSPOT_BATCH, HubSpotSink
-from connector.systems.salesforce import SalesforceSink, salesforce_calls
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import connector.push.engine as push_engine  # noqa: E402
+from connector.config import ConnectorConfig, load_config  # noqa: E402
+from connector.push.engine import Pusher  # noqa: E402
+from connector.reconcile.writes import RecordWrite, WritePlan  # noqa: E402
+from connector.reconcile import load_mappings  # noqa: E402
+from connector.store import open_engine  # noqa: E402
+from connector.sync import Systems, open_systems  # noqa: E402
+from connector.systems.hubspot import HUBSPOT_BATCH, HubSpotSink  # noqa: E402
+from connector.systems.salesforce import SalesforceSink, salesforce_calls  # noqa: E402
+from bench.sandbox_process import SandboxCounters, proc_hwm_mb, start_sandbox, stop_sandbox  # noqa: E402
+
 DEFAULT_BULK_THRESHOLD = 10_000
 NO_BULK = 10**12
 SAMPLE = 20
@@ -69,51 +68,6 @@ FIELDS = {("hubspot", "contacts"): ("jobtitle", "city"),
 
 def rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-def proc_hwm_mb(pid: int) -> float | None:
-    """Peak RSS (VmHWM) of another process, e.g. the sandbox."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return None
-
-
-def start_sandbox(people: int, seed: int, config_out: Path) -> tuple[subprocess.Popen[str], dict[str, Any], float]:
-    started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "connector", "sandbox", "--people", str(people), "--seed",
-                             str(seed), "--rate-limits", "off", "--search-lag", "0", "--bulk-jobs", "instant",
-                             "--config-out", str(config_out)],
-                            stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line:
-        raise SystemExit(f"the sandbox exited before it was ready (code {proc.wait()})")
-    return proc, json.loads(line), time.perf_counter() - started
-
-
-class SandboxCounters:
-    """The emulators' own per-endpoint request counters (control API: never counted itself)."""
-
-    def __init__(self, info: dict[str, Any]) -> None:
-        self.urls = {"hubspot": info["hubspot"]["base_url"], "salesforce": info["salesforce"]["instance_url"]}
-        self.client = httpx.Client(verify=ssl.create_default_context(cafile=info["ca_file"]), timeout=60)
-
-    def reset(self) -> None:
-        for url in self.urls.values():
-            self.client.delete(url + "/_sandbox/counters").raise_for_status()
-
-    def read(self) -> dict[str, dict[str, Any]]:
-        out = {}
-        for system, url in self.urls.items():
-            body = self.client.get(url + "/_sandbox/counters").json()
-            # sign-in (OAuth token) requests are not API calls: no vendor counts them against the allowance
-            api = {k: v for k, v in body["by_endpoint"].items() if "/oauth" not in k}
-            out[system] = {"total": sum(api.values()), "by_endpoint": body["by_endpoint"]}
-        return out
 
 
 def systems_for(cfg: ConnectorConfig, url: str, *, hubspot_per_10s: int, daily_limit: int | None = None,
@@ -310,7 +264,8 @@ def push_once(spec: dict[str, Any]) -> dict[str, Any]:
 def run(people: int, seed: int, hubspot_per_10s: int, bulk_threshold: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-push-") as tmp:
         config = Path(tmp) / "sandbox.toml"
-        proc, info, boot_s = start_sandbox(people, seed, config)
+        proc, info, boot_s = start_sandbox(people, seed, "--rate-limits", "off", "--search-lag", "0",
+                                           "--bulk-jobs", "instant", config_out=config)
         try:
             cfg = load_config(config)
             store_url = f"sqlite:///{tmp}/bench.db"
@@ -336,8 +291,7 @@ def run(people: int, seed: int, hubspot_per_10s: int, bulk_threshold: int) -> di
                     raise SystemExit(f"the {path} run failed:\n{out.stderr}")
                 runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=120)
+            stop_sandbox(proc)
     return {"people": people, "seed": seed, "rate_limits": "off", "hubspot_requests_per_10s": hubspot_per_10s,
             "sandbox_boot_and_seed_s": round(boot_s, 1), "id_listing_not_counted": listing, "runs": runs}
 

@@ -67,6 +67,17 @@ class HubSpotConfig(_Section):
     requests_per_10s: int = Field(100, gt=0, description="burst allowance of the app (tier)")
     daily_limit: int = Field(250_000, gt=0, description="daily allowance of the account (tier)")
     daily_budget_share: float = Field(0.5, gt=0, le=1)
+    #: the share of requests_per_10s the connector sends in any 10 s; the burst limit is per app, so the rest
+    #: is left to other processes with the same app's token (docs/benchmarks.md, "The pacing margin")
+    burst_share: float = 0.9
+
+    @field_validator("burst_share")
+    @classmethod
+    def _burst_share_in_range(cls, value: float) -> float:
+        if not 0 < value <= 1:
+            raise ValueError("burst_share must be more than 0 and at most 1 (the share of requests_per_10s the "
+                             "connector uses in any 10 s; 0.9 leaves 10% to other processes of the same app)")
+        return value
 
     @model_validator(mode="after")
     def _secrets_for_auth(self, info: ValidationInfo) -> HubSpotConfig:

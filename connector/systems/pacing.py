@@ -2,9 +2,12 @@
 
 Pure logic with an injectable clock, so it is tested without sleeping:
 
-- ``WindowPacer`` keeps at most ``limit`` requests in any rolling ``window`` seconds (HubSpot's burst
-  limit per 10 s, its search limit per second), and also defers to the server's view
-  (``X-HubSpot-RateLimit-Remaining``), which counts other processes of the same app.
+- ``WindowPacer`` keeps at most ``headroom x limit`` requests in any rolling ``window`` seconds (HubSpot's
+  burst limit per 10 s, its search limit per second), and also defers to the server's view
+  (``X-HubSpot-RateLimit-Remaining``), which counts other processes of the same app: it pauses when no
+  more than the unused share is left. The burst limit is per app, so the share left unused
+  (``[hubspot] burst_share``, default 0.9) is what keeps a second process of the same app (a `connector
+  plan` beside the daemon, an admin script with the same token) from meeting 429s.
 - ``DailyBudget`` stops the connector once its share of a daily allowance is spent (counting its own
   calls, including earlier runs in the last 24 hours) or the account itself runs low, so other
   integrations keep working; its ``remaining()`` is the one "remaining today" figure (check and
@@ -15,9 +18,10 @@ Pure logic with an injectable clock, so it is tested without sleeping:
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 import threading
-import logging
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -25,7 +29,8 @@ from dataclasses import dataclass
 
 from ..errors import RetryLater
 
-__all__ = ["WindowPacer", "DailyBudget", "BudgetExhausted", "parse_sforce_limit_info"]
+__all__ = ["WindowPacer", "DailyBudget", "BudgetExhausted", "DEFAULT_HEADROOM", "parse_sforce_limit_info",
+           "usable"]
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +42,25 @@ class BudgetExhausted(RetryLater):
     """The connector's share of a daily API allowance is used up; it resumes on a later cycle."""
 
 
-class WindowPacer:
-    """At most `limit` requests per rolling `window` seconds (a fraction is kept in reserve)."""
+#: the share of a burst limit used when none is configured ([hubspot] burst_share's default)
+DEFAULT_HEADROOM = 0.9
 
-    def __init__(self, limit: int, window: float, *, headroom: float = 0.9, clock: Clock = time.monotonic,
-                 sleep: Sleep = time.sleep) -> None:
-        self.limit = max(1, int(limit * headroom))
+
+def usable(limit: int, headroom: float) -> int:
+    """How many of `limit` requests a `headroom` share allows (at least one; 190 x 0.9 = 171). Rounded down,
+    with a hair of tolerance so that a share meant exactly (0.29 x 100) is not lost to binary floats."""
+    return max(1, min(limit, math.floor(limit * headroom + 1e-9)))
+
+
+class WindowPacer:
+    """At most `headroom x limit` requests per rolling `window` seconds (the rest is left to other processes)."""
+
+    def __init__(self, limit: int, window: float, *, headroom: float = DEFAULT_HEADROOM,
+                 clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        if not 0 < headroom <= 1:
+            raise ValueError(f"headroom {headroom} is not within (0, 1]")
+        self.headroom = headroom
+        self.limit = usable(limit, headroom)
         self.window = window
         self._clock = clock
         self._sleep = sleep
@@ -75,7 +93,8 @@ class WindowPacer:
             self._sent.append(self._clock())
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Follow HubSpot's own count: when few requests remain in the interval, pause for the rest of it."""
+        """Follow HubSpot's own count: when no more than the unused share of the interval remains (19 of 190 at
+        a headroom of 0.9; none at 1.0), pause until enough of it has rolled out of the window."""
         remaining = headers.get("x-hubspot-ratelimit-remaining")
         interval_ms = headers.get("x-hubspot-ratelimit-interval-milliseconds")
         maximum = headers.get("x-hubspot-ratelimit-max")
@@ -85,7 +104,9 @@ class WindowPacer:
             left, interval, cap = int(remaining), int(interval_ms) / 1000.0, int(maximum)
         except ValueError:
             return
-        reserve = max(1, cap // 10)
+        if cap <= 0:
+            return
+        reserve = cap - usable(cap, self.headroom)
         if left <= reserve:
             with self._lock:
                 # the window is rolling: at full use one call expires every interval/cap seconds, so

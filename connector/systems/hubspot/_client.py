@@ -167,7 +167,7 @@ def connect(config: HubSpotConfig, ledger: CallLedger, *, prior_calls_today: int
     return HttpLayer(
         SYSTEM, config.base_url, auth=auth, ledger=ledger,
         budget=DailyBudget(SYSTEM, config.daily_limit, config.daily_budget_share, prior_calls=prior_calls_today),
-        pacers={"default": WindowPacer(config.requests_per_10s, 10.0, sleep=sleep),
+        pacers={"default": WindowPacer(config.requests_per_10s, 10.0, headroom=config.burst_share, sleep=sleep),
                 "search": WindowPacer(SEARCH_PER_SECOND, 1.0, headroom=1.0, sleep=sleep)},
         verify=verify, timeout=config.timeout_seconds, retry=retry, classify=_classify, describe=_describe,
         transport=transport, sleep=sleep, ca_bundle=ca_bundle,
