@@ -70,6 +70,16 @@ def cycle(sb: Sandbox, cfg: Any, engine: Any, mappings: Any) -> dict[str, Any]:
             if endpoint != "POST /services/oauth2/token":
                 parts[kind(system, endpoint)] = parts.get(kind(system, endpoint), 0) + n
         out[system] = {"total": sum(parts.values()), **parts}
+    # the push reads updated records again before writing (never blind), 100 a call in HubSpot (contacts through
+    # the batch read property history uses, deals through theirs) and 1,000 a Composite call in Salesforce
+    pushes = [summary.get("push") or {}, (summary.get("deals") or {}).get("push") or {}]
+    for push in pushes:
+        for key, n in (push.get("checked") or {}).items():
+            system, object_type = key.split(":", 1)
+            calls = -(-n // (100 if system == "hubspot" else 1_000))
+            moved_from = {"hubspot": "history" if object_type == "contacts" else "write"}.get(system, "pull")
+            out[system][moved_from] -= calls
+            out[system]["check"] = out[system].get("check", 0) + calls
     streams = summary["pull"]["streams"]
     written = summary.get("push", {}).get("written", {})
     planned = summary["reconcile"]["planned_writes"]
