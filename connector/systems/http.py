@@ -187,6 +187,7 @@ class HttpLayer:
         retry: RetryPolicy = DEFAULT_RETRY,
         classify: Classifier = default_classify,
         describe: Describer = default_describe,
+        wait_hint: Callable[[httpx.Response], float | None] | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         ca_bundle: str | None = None,
@@ -200,6 +201,8 @@ class HttpLayer:
         self.retry = retry
         self._classify = classify
         self._describe = describe
+        #: how long a retried answer asks to wait (default: its Retry-After header); None: jittered backoff
+        self._wait_hint = wait_hint or retry_after_seconds
         self._sleep = sleep
         self._client = httpx.Client(base_url=base_url, verify=verify, timeout=timeout, transport=transport,
                                     trust_env=False, headers={"User-Agent": "hubspot-salesforce-connector"})
@@ -322,7 +325,7 @@ class HttpLayer:
                 continue
             info = self._describe(response)
             if verdict == "retry":
-                raise Retryable(f"{response.status_code} {info.code}", retry_after_seconds(response))
+                raise Retryable(f"{response.status_code} {info.code}", self._wait_hint(response))
             if verdict == "budget":
                 raise BudgetExhausted(f"{self.system}: {info.message} ({info.code}); the sync resumes on a later cycle")
             if verdict == "refresh":

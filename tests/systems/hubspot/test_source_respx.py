@@ -258,3 +258,26 @@ def test_a_429_whose_body_is_a_list_is_retried_like_a_burst_limit(router: respx.
     source, _ = hubspot(router, sleeps)
     assert list(source.list_pages("contacts", ["email"])) == []
     assert route.call_count == 2 and sleeps == [1.0]
+
+
+def test_a_ten_secondly_429_without_retry_after_waits_out_the_window(router: respx.Router, sleeps: list[float]
+                                                                     ) -> None:
+    """HubSpot does not promise Retry-After on a CRM 429 (api-facts.md A9): while another app of the portal
+    holds the burst limit, a jittered half-second backoff would spend every attempt inside the window. A fifth
+    of the window each, the retries span it whole."""
+    limited = hs_rate_limited("TEN_SECONDLY_ROLLING")
+    with_interval = httpx.Response(429, headers={"X-HubSpot-RateLimit-Interval-Milliseconds": "20000"},
+                                   json=limited.json())
+    route = router.get(CONTACTS).mock(side_effect=[limited, with_interval, hs_page([hs_record(1, T0)])])
+    source, ledger = hubspot(router, sleeps)
+    assert len(list(source.list_pages("contacts", ["email"]))) == 1
+    assert route.call_count == 3 and ledger.total() == 3 and sleeps == [2.0, 4.0]
+    from connector.systems.http import DEFAULT_RETRY
+    assert (DEFAULT_RETRY.attempts - 1) * 2.0 >= 10.0  # a 429's retries, as shipped, span HubSpot's 10 s window
+
+
+def test_a_secondly_429_of_search_waits_a_second(router: respx.Router, sleeps: list[float]) -> None:
+    route = router.get(CONTACTS).mock(side_effect=[hs_rate_limited("SECONDLY"), hs_page([hs_record(1, T0)])])
+    source, _ = hubspot(router, sleeps)
+    assert len(list(source.list_pages("contacts", ["email"]))) == 1
+    assert route.call_count == 2 and sleeps == [1.0]
