@@ -221,11 +221,11 @@ def sync_object(spec: ObjectSpec, run: ObjectRun) -> Outcome:
     (the spec's hooks), with the push's time and write calls."""
     reconciled = spec.reconcile(run)
     plan = spec.plan(run, reconciled)
+    before = _totals(run.systems.ledger)  # the push's calls include the look-up before creates (as forecast)
     outcome = Outcome(reconciled, plan, spec.look_up(run, plan))
     if run.dry_run:
         return outcome
     spec.before_push(run, outcome)
-    before = _totals(run.systems.ledger)
     t = time.perf_counter()
     pusher = Pusher(run.engine, sinks=run.sinks, mapping=run.contacts, now_ms=run.clock, run_id=run.run_id,
                     bulk_threshold=run.bulk_threshold, id_fields=spec.id_fields(run.mappings),
