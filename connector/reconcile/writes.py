@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .records import FieldChange, NewRecordId, System
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from .mapping import FieldMapping
 
 __all__ = ["RecordWrite", "group_writes", "is_true", "resolve_new_ids", "hold_parked", "ParkedKey", "create_key",
-           "WritePlan", "plan_writes", "sendable", "OPT_OUT", "same_value", "without_stale", "edited_fields"]
+           "WritePlan", "plan_writes", "sendable", "OPT_OUT", "same_value", "same_instant", "instant_ms",
+           "without_stale", "edited_fields"]
 
 #: HubSpot's e-mail opt-out: read-only through the CRM API, so the push opts people out through the
 #: subscription preferences API, and never opts anyone in
@@ -105,29 +106,54 @@ def hold_parked(write: RecordWrite, held: Mapping[ParkedKey, frozenset[str]]) ->
     return replace(write, values=values) if values else None
 
 
+def instant_ms(value: Any) -> int | None:
+    """The epoch-ms instant a value spells, if it spells one: epoch ms (a number or a string of 12 digits and
+    more: after 1973) or an ISO-8601 date or time (a date alone is midnight UTC, as HubSpot's date properties)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 10**11 else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return int(text) if len(text) >= 12 else None
+    if len(text) < 10 or text[4:5] != "-":
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def same_instant(a: Any, b: Any) -> bool:
+    """Whether two values spell the same instant, in either form: HubSpot takes dates as epoch ms (what the
+    push writes, and so what a patched snapshot holds) and answers them in ISO-8601; Salesforce answers
+    "2026-01-01T00:00:00.000+0000" where HubSpot says "2026-01-01T00:00:00Z"."""
+    at = instant_ms(a)
+    return at is not None and at == instant_ms(b)
+
+
 def same_value(a: Any, b: Any) -> bool:
     """Whether two native values of one field are the same value, whatever form each read gave it: a blank
     is None or "", a boolean True or "true", a number 12, 12.0 or "12" (HubSpot answers every value as text),
-    an instant "2026-01-01T00:00:00Z" or "2026-01-01T00:00:00.000+0000"."""
+    an instant in epoch ms or ISO-8601 (`same_instant`)."""
     if a == b:
         return True
     a, b = ("" if a is None else a), ("" if b is None else b)
     if isinstance(a, bool) or isinstance(b, bool):
         return str(a).strip().lower() == str(b).strip().lower()
+    if same_instant(a, b):
+        return True
     if isinstance(a, (int, float)) or isinstance(b, (int, float)):
         try:
             return float(a) == float(b)
         except (TypeError, ValueError):
             return False
-    a, b = str(a), str(b)
-    if a == b:
-        return True
-    if len(a) >= 10 and len(b) >= 10 and a[4:5] == b[4:5] == "-":  # one instant, written two ways
-        try:
-            return datetime.fromisoformat(a) == datetime.fromisoformat(b)
-        except ValueError:
-            return False
-    return False
+    return str(a) == str(b)
 
 
 def edited_fields(fields: Iterable[FieldMapping], hubspot_object: str) -> dict[tuple[str, str], frozenset[str]]:

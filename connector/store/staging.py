@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from ..reconcile.writes import same_instant
 from ..systems.ports import Engagement as EngagementRow
 from ..systems.ports import StagedRecord
 from .cursors import Cursor, save_cursor
@@ -66,23 +66,12 @@ def same_content(new: dict[str, Any], old: dict[str, Any]) -> bool:
 
 
 def _same_instant(held: Any, value: Any) -> bool:
-    """Whether one value is an epoch-ms string and the other an ISO-8601 date or time of the same instant.
-
-    HubSpot takes date and datetime properties as epoch ms (what the push writes, and so what the stored
-    snapshot holds) but answers reads in ISO-8601 ("2027-01-19T00:00:00.000Z"; a date property at midnight
-    UTC): without this, every deal the connector wrote a close date to came back as someone's change."""
-    if not (isinstance(held, str) and isinstance(value, str)):
-        return False
-    digits, text = (held, value) if held.isdigit() else (value, held) if value.isdigit() else ("", "")
-    if not digits or len(text) < 10 or text[4:5] != "-":
-        return False
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000) == int(digits)
+    """Whether one value is epoch ms and the other an ISO-8601 date or time of the same instant: HubSpot
+    takes date and datetime properties as epoch ms (what the push writes, and so what the stored snapshot
+    holds) but answers reads in ISO-8601 ("2027-01-19T00:00:00.000Z"; a date property at midnight UTC):
+    without this, every deal the connector wrote a close date to came back as someone's change."""
+    return isinstance(held, str) and isinstance(value, str) and (held.isdigit() != value.isdigit()) \
+        and same_instant(held, value)
 
 
 @dataclass

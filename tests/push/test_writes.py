@@ -91,6 +91,10 @@ def test_same_value_takes_each_systems_form_of_one_value() -> None:
     assert same_value(12.5, 12.5) and same_value("Oslo", "Oslo")
     assert same_value("2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000+0000")
     assert not same_value("2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z") and not same_value("2026-01-01", "2026-01-02")
+    # HubSpot takes a date as epoch ms (what a patched snapshot holds) and answers ISO-8601: one instant
+    assert same_value("1800316800000", "2027-01-19T00:00:00.000Z") and same_value(1800316800000, "2027-01-19")
+    assert not same_value("1800316800000", "2027-01-20T00:00:00.000Z")
+    assert not same_value(12, "2027-01-19") and same_value(12, "12")  # small numbers are numbers, not instants
     assert not same_value("Oslo", "oslo") and not same_value(None, "x") and not same_value(12, "twelve")
     assert not same_value(False, "true") and not same_value(0, "")
 
