@@ -8,7 +8,7 @@ would stage them, so what a look-up finds is indistinguishable from what the nex
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..http import ApiError, HttpLayer, MalformedResponse
@@ -26,32 +26,39 @@ def hubspot_lookup_calls(addresses: int) -> int:
     return -(-max(addresses, 0) // HUBSPOT_LOOKUP_BATCH)
 
 
-def find_by_email(http: HttpLayer, emails: Sequence[str], *, properties: Sequence[str]
-                          ) -> list[StagedRecord]:
-    """The live contacts holding these e-mail addresses (batch read by ``idProperty=email``, 100 per call),
-    as the pull stages them. An address HubSpot does not hold is "not found", however it says so: a 207
-    with errors, a 200 with fewer results, or (all of them missing) a 404 OBJECT_NOT_FOUND."""
-    wanted = sorted({e for e in emails if e})
-    found: list[StagedRecord] = []
-    props = sorted(set(properties) | {"email", "lastmodifieddate"})
+def _batch_read(http: HttpLayer, object_type: str, keys: Sequence[str], body: dict[str, Any], *, label: str,
+                what: str, waiting: str) -> Iterator[tuple[list[str], dict[str, Any]]]:
+    """``batch/read`` of `keys` (deduplicated, sorted), 100 a call: each chunk asked for and each record HubSpot
+    answered with. A key it does not hold is "not found", however it says so: a 207 with errors, a 200 with
+    fewer results, or (none of them held) a 404 OBJECT_NOT_FOUND."""
+    wanted = sorted({k for k in keys if k})
     for start in range(0, len(wanted), HUBSPOT_LOOKUP_BATCH):
         chunk = wanted[start:start + HUBSPOT_LOOKUP_BATCH]
         try:
-            body = http.json("POST", "/crm/v3/objects/contacts/batch/read", object_type="contacts:lookup",
-                                    params={"archived": "false"},
-                                    json_body={"idProperty": "email", "properties": props,
-                                               "inputs": [{"id": e} for e in chunk]})
+            answer = http.json("POST", f"/crm/v3/objects/{object_type}/batch/read", object_type=label,
+                               params={"archived": "false"}, json_body={**body, "inputs": [{"id": k} for k in chunk]})
         except ApiError as exc:
             if exc.status == 404 and exc.code == "OBJECT_NOT_FOUND":
                 continue
             raise
-        results = (body or {}).get("results") if isinstance(body, dict) else None
+        results = (answer or {}).get("results") if isinstance(answer, dict) else None
         if not isinstance(results, list):
-            raise MalformedResponse("hubspot contacts batch read by e-mail: the response has no results list; "
-                                    "nothing was created")
+            raise MalformedResponse(f"hubspot {what}: the response has no results list; {waiting}")
         for record in results:
             if isinstance(record, dict) and record.get("id") is not None:
-                found += to_staged("contacts", record)
+                yield chunk, record
+
+
+def find_by_email(http: HttpLayer, emails: Sequence[str], *, properties: Sequence[str]
+                          ) -> list[StagedRecord]:
+    """The live contacts holding these e-mail addresses (batch read by ``idProperty=email``, 100 per call),
+    as the pull stages them; an address HubSpot does not hold is not found (`_batch_read`)."""
+    props = sorted(set(properties) | {"email", "lastmodifieddate"})
+    found: list[StagedRecord] = []
+    for _, record in _batch_read(http, "contacts", emails, {"idProperty": "email", "properties": props},
+                                 label="contacts:lookup", what="contacts batch read by e-mail",
+                                 waiting="nothing was created"):
+        found += to_staged("contacts", record)
     return found
 
 
@@ -59,25 +66,12 @@ def current_values(http: HttpLayer, object_type: str, ids: Sequence[str], proper
                    ) -> dict[str, dict[str, Any]]:
     """The values `ids` hold now for `properties`, read just before an update (a record archived or merged
     away since is absent): ``batch/read`` by id, 100 a call, the size of one batch update."""
-    wanted = sorted({i for i in ids if i})
     out: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(wanted), HUBSPOT_LOOKUP_BATCH):
-        chunk = wanted[start:start + HUBSPOT_LOOKUP_BATCH]
-        try:
-            body = http.json("POST", f"/crm/v3/objects/{object_type}/batch/read", object_type=f"{object_type}:check",
-                             params={"archived": "false"},
-                             json_body={"properties": sorted(set(properties)), "inputs": [{"id": i} for i in chunk]})
-        except ApiError as exc:
-            if exc.status == 404 and exc.code == "OBJECT_NOT_FOUND":
-                continue  # none of them is there any more
-            raise
-        results = (body or {}).get("results") if isinstance(body, dict) else None
-        if not isinstance(results, list):
-            raise MalformedResponse(f"hubspot {object_type} batch read: the response has no results list; "
-                                    "nothing was updated")
-        for record in results:
-            # a merged-away id answers with its survivor: only the record asked for counts as found
-            if isinstance(record, dict) and str(record.get("id")) in chunk:
-                held = record.get("properties") or {}
-                out[str(record["id"])] = {p: held.get(p) for p in properties}  # a property left out is blank
+    for chunk, record in _batch_read(http, object_type, ids, {"properties": sorted(set(properties))},
+                                     label=f"{object_type}:check", what=f"{object_type} batch read",
+                                     waiting="nothing was updated"):
+        # a merged-away id answers with its survivor: only the record asked for counts as found
+        if str(record["id"]) in chunk:
+            held = record.get("properties") or {}
+            out[str(record["id"])] = {p: held.get(p) for p in properties}  # a property left out is blank
     return out

@@ -99,19 +99,24 @@ def salesforce_find(source: SalesforceSource, keys: Sequence[LookupKey], *, fiel
         columns = list(dict.fromkeys(["Id", "SystemModstamp", "IsDeleted", *wanted]))
         live_only = "IsConverted = false" if sobject == "Lead" else None
         urls += [(sobject, url) for url in _query_chunks(source, sobject, columns, keys, ref_field, live_only)]
-    found: list[StagedRecord] = []
+    return [to_staged(sobject, r) for sobject, page in _query_pages(source, urls, "lookup", "look-up")
+            for r in page]
+
+
+def _query_pages(source: SalesforceSource, urls: Sequence[tuple[str, str]], label: str, purpose: str
+                 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Every page of the queries `urls` ((object, query URL) each), five to a Composite call (ONE API call),
+    the rest of each by query-more; a refused query raises (`_answer`)."""
     for start in range(0, len(urls), LOOKUP_QUERIES_PER_CALL):
         call = urls[start:start + LOOKUP_QUERIES_PER_CALL]
         subrequests = [{"method": "GET", "url": url, "referenceId": f"f{i}"} for i, (_, url) in enumerate(call)]
-        body = source.http.json("POST", source.path("composite"), object_type="lookup",
+        body = source.http.json("POST", source.path("composite"), object_type=label,
                                 json_body={"allOrNone": False, "compositeRequest": subrequests})
-        answers = {r.get("referenceId"): r for r in json_object(body, "salesforce", "composite look-up").get(
+        answers = {r.get("referenceId"): r for r in json_object(body, "salesforce", f"composite {purpose}").get(
             "compositeResponse") or [] if isinstance(r, dict)}
         for i, (sobject, _) in enumerate(call):
-            first = _answer(answers.get(f"f{i}"), sobject)
-            for page in source.follow(first, sobject):
-                found += [to_staged(sobject, r) for r in page]
-    return found
+            for page in source.follow(_answer(answers.get(f"f{i}"), sobject, purpose), sobject):
+                yield sobject, page
 
 
 def _answer(sub: dict[str, Any] | None, sobject: str, purpose: str = "look-up") -> dict[str, Any]:
@@ -144,18 +149,8 @@ def current_values(source: SalesforceSource, sobject: str, ids: Sequence[str], f
     if not wanted:
         return {}
     columns = ", ".join(dict.fromkeys(["Id", *fields]))
-    urls = [_query_url(source, format_soql(f"SELECT {columns} FROM {sobject} WHERE Id IN {{}}",
-                                           wanted[start:start + LOOKUP_KEYS_PER_QUERY]))
+    urls = [(sobject, _query_url(source, format_soql(f"SELECT {columns} FROM {sobject} WHERE Id IN {{}}",
+                                                     wanted[start:start + LOOKUP_KEYS_PER_QUERY])))
             for start in range(0, len(wanted), LOOKUP_KEYS_PER_QUERY)]
-    out: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(urls), LOOKUP_QUERIES_PER_CALL):
-        call = urls[start:start + LOOKUP_QUERIES_PER_CALL]
-        subrequests = [{"method": "GET", "url": url, "referenceId": f"c{i}"} for i, url in enumerate(call)]
-        body = source.http.json("POST", source.path("composite"), object_type=f"{sobject}:check",
-                                json_body={"allOrNone": False, "compositeRequest": subrequests})
-        answers = {r.get("referenceId"): r for r in json_object(body, "salesforce", "composite check").get(
-            "compositeResponse") or [] if isinstance(r, dict)}
-        for i in range(len(call)):
-            for page in source.follow(_answer(answers.get(f"c{i}"), sobject, "check"), sobject):
-                out.update((str(r["Id"]), r) for r in page if isinstance(r, dict) and r.get("Id"))
-    return out
+    return {str(r["Id"]): r for _, page in _query_pages(source, urls, f"{sobject}:check", "check")
+            for r in page if isinstance(r, dict) and r.get("Id")}
