@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
@@ -22,6 +21,7 @@ from ..store.state import (last_presence_check, read_state, record_presence_chec
                            setup_properties, write_state)
 from ..systems.hubspot import HubSpotSource
 from ..systems.salesforce import SalesforceSource
+from .mapping_history import mapping_texts
 from .results import PresenceCheck
 
 __all__ = ["check_live_fit", "check_presence", "check_setup", "forget_live_fit", "mark_setup_done"]
@@ -30,15 +30,10 @@ _LIVE_FIT = "live-fit:passed"
 
 
 def _mappings_digest(mappings: Mappings) -> str:
-    """What the live check depends on: every native name the files use, and the files' texts."""
-    texts = []
-    for m in (mappings.contacts, mappings.opportunities, mappings.scoring):
-        file = getattr(m, "file", None)
-        try:
-            texts.append(Path(file).read_text(encoding="utf-8") if file else "")
-        except OSError:
-            texts.append(str(file))
-    blob = json.dumps([mapped_names(mappings), texts], sort_keys=True, default=str)
+    """What the live check depends on: every native name the field files use, their texts, and whether there is
+    a scoring file (its outputs are checked, whatever the file says)."""
+    blob = json.dumps([mapped_names(mappings), mapping_texts(mappings), mappings.scoring is not None],
+                      sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -12,7 +12,7 @@ from ..reconcile.mapping import Mappings
 from ..reconcile.mapping_diff import field_changes, native_names
 from ..store.state import read_state, write_state
 
-__all__ = ["record_synced_mappings", "since_last_sync"]
+__all__ = ["mapping_texts", "record_synced_mappings", "since_last_sync"]
 
 _STATE = "mappings:last-sync"
 #: the plan's "system:object" keys each field file writes under
@@ -20,7 +20,8 @@ _OBJECTS = {"contacts": ("hubspot:contacts", "salesforce:Lead", "salesforce:Cont
             "opportunities": ("hubspot:deals", "salesforce:Opportunity")}
 
 
-def _texts(mappings: Mappings) -> dict[str, str]:
+def mapping_texts(mappings: Mappings) -> dict[str, str]:
+    """The field files' texts by kind ("contacts", "opportunities"), as loaded from disk."""
     out = {}
     for kind, mapping in (("contacts", mappings.contacts), ("opportunities", mappings.opportunities)):
         if mapping is None:
@@ -34,7 +35,7 @@ def _texts(mappings: Mappings) -> dict[str, str]:
 
 def record_synced_mappings(engine: Engine, mappings: Mappings, run_id: int, now_ms: int) -> None:
     """Keep the field files a sync just ran with."""
-    write_state(engine, _STATE, {"run_id": run_id, "files": _texts(mappings)}, now_ms)
+    write_state(engine, _STATE, {"run_id": run_id, "files": mapping_texts(mappings)}, now_ms)
 
 
 def since_last_sync(engine: Engine, mappings: Mappings, described: dict[str, Any]) -> dict[str, Any] | None:
@@ -43,7 +44,7 @@ def since_last_sync(engine: Engine, mappings: Mappings, described: dict[str, Any
     kept = read_state(engine, _STATE)
     if not kept:
         return None
-    now = _texts(mappings)
+    now = mapping_texts(mappings)
     rows = []
     for kind, text in sorted(now.items()):
         before = kept.get("files", {}).get(kind)

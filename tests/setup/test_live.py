@@ -4,6 +4,7 @@ planning any write (metadata read once per run)."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from connector.reconcile import Mappings
 from connector.sandbox.runner import Sandbox
 from connector.setup import live_check
 
-from .conftest import MakeSources, copy_mappings, set_up
+from .conftest import MAPPINGS_DIR, MakeSources, copy_mappings, set_up
 
 READ_ONLY_FIELD = ('[fields.first_conversion]\nhubspot = "first_conversion_event_name"\n'
                    'salesforce = { lead = "Description" }\n')
@@ -124,6 +125,8 @@ def test_mappings_that_passed_are_trusted_for_metadata_check_minutes(
     assert plan() == 5  # contacts and deals properties, Lead, Contact and Opportunity describes
     assert plan() == 0  # passed a moment ago, same files
     copy_mappings(tmp_path, "\n# a comment is a change too\n")
+    assert plan() == 5 and plan() == 0
+    shutil.copy(MAPPINGS_DIR / "scoring.toml", tmp_path / "scoring.toml")  # its outputs are checked too
     assert plan() == 5 and plan() == 0
     engine = open_engine(f"sqlite:///{tmp_path}/state.db")
     forget_live_fit(engine)  # what a run a system refused does
