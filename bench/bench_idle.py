@@ -4,9 +4,10 @@ burst of writes, with the shipped [sync] timing (look-back 120 s, safety lag 60 
     python bench/bench_idle.py [--people 2000] [--seed 42] [--cycles 4] [--json out.json]
 
 An in-process sandbox (rate limits off: they change waits, not calls), set up as `connector setup` does,
-then cycles as `connector sync` runs them (`CycleOptions.from_config`, fresh adapters each cycle, so the
-live check reads the mapped objects' metadata each time). Calls are the sandbox's own per-endpoint
-counters, split into the pull's reads, property history, the live check's metadata and writes.
+then cycles as `connector sync` runs them (`CycleOptions.from_config`, fresh adapters each cycle; the live
+check reads the mapped objects' metadata in the first cycle and once `[sync] metadata_check_minutes` passed).
+Calls are the sandbox's own per-endpoint counters, split into the pull's reads, property history, the live
+check's metadata, the push's reads before updates ("check") and writes.
 
 1. `interval`: the first sync, then `--cycles` cycles at the shipped interval (15 min of sandbox time).
 2. `burst`: every Salesforce Lead and Contact gets a new Title (someone else's burst, one Collections call

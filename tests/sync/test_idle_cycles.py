@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from bench.bench_idle import burst as salesforce_burst
 from connector.bounds import hubspot_read_calls
 from connector.config import SyncConfig
 from connector.sync import CycleOptions, run_once
@@ -112,13 +113,7 @@ def test_a_write_burst_is_re_read_once_and_once_more_a_look_back_later(world: Wo
     cycle(world)
     world.sandbox.clock.advance(INTERVAL_MS)
     # someone edits every Lead and Contact in Salesforce: the next cycle copies it to 250+ HubSpot contacts
-    sf = world.salesforce_sdk()
-    for obj, where in (("Lead", " WHERE IsConverted = false"), ("Contact", "")):
-        ids = [r["Id"] for r in sf.query_all(f"SELECT Id FROM {obj}{where}")["records"]]
-        for start in range(0, len(ids), 200):
-            sf.restful("composite/sobjects", method="PATCH", json={"allOrNone": False, "records": [
-                {"attributes": {"type": obj}, "id": i, "Title": f"Title {n}"}
-                for n, i in enumerate(ids[start:start + 200])]})
+    salesforce_burst(world.sandbox)
     world.sandbox.clock.advance(BACK_TO_BACK_MS)
     burst, _ = cycle(world)
     written = burst["push"]["written"]["hubspot"]["contacts"]["updated"]
