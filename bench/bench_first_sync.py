@@ -24,18 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 
 from connector.bounds import hubspot_write_calls
-from connector.config import HubSpotConfig, SalesforceConfig, SyncConfig
+from connector.demo import sandbox_systems
+from connector.config import SyncConfig
 from connector.reconcile import load_mappings
 from connector.sandbox.runner import Sandbox
 from connector.setup import run_setup
 from connector.store import open_engine
-from connector.sync import CycleOptions, Systems, mark_setup_done, run_once
-from connector.systems.hubspot import HubSpotSource
-from connector.systems.ledger import CallLedger
-from connector.systems.salesforce import SalesforceSource
+from connector.sync import CycleOptions, mark_setup_done, run_once
 
 ROOT = Path(__file__).resolve().parent.parent
 _ADDRESS_IN_PATH = re.compile(r"/statuses/[^/]+@[^/]+/")
@@ -85,16 +82,7 @@ def run(people: int, seed: int, tier: str) -> dict[str, Any]:
         sandbox.hubspot.state.account.tier = tier
         info = sandbox.info()
         engine = open_engine(f"sqlite:///{tmp}/state.db")
-        ledger = CallLedger()
-        systems = Systems(
-            HubSpotSource(HubSpotConfig(
-                base_url=info.hubspot_base_url, access_token=SecretStr(info.hubspot_access_token),
-                ca_bundle=Path(info.ca_file), requests_per_10s=190, daily_limit=625_000), ledger),
-            SalesforceSource(SalesforceConfig(
-                instance_url=info.salesforce_instance_url, auth="client_credentials",
-                client_id=info.salesforce_client_id, client_secret=SecretStr(info.salesforce_client_secret),
-                ca_bundle=Path(info.ca_file)), ledger),
-            ledger)
+        systems = sandbox_systems(info)  # as the demo connects: the bench measures the demo's first sync
         try:
             run_setup(systems.hubspot, systems.salesforce, mappings, apply=True, create_salesforce_fields=True)
             mark_setup_done(engine, mappings.contacts, sandbox.clock.now_ms())

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import SecretStr
 from sqlalchemy import create_engine
@@ -37,9 +37,27 @@ from .systems.ledger import CallLedger
 from .systems.salesforce import SalesforceSource
 from .wording import count
 
-__all__ = ["run_demo"]
+if TYPE_CHECKING:
+    from .sandbox.runner import SandboxInfo
+
+__all__ = ["run_demo", "sandbox_systems"]
 
 Say = Callable[[str], None]
+
+
+def sandbox_systems(info: SandboxInfo) -> Systems:
+    """Both systems' adapters on a running sandbox (its TLS CA, tokens and client; HubSpot at a Professional
+    account's limits, as the sandbox emulates them), sharing one ledger."""
+    ledger = CallLedger()
+    return Systems(
+        HubSpotSource(HubSpotConfig(
+            base_url=info.hubspot_base_url, access_token=SecretStr(info.hubspot_access_token),
+            ca_bundle=Path(info.ca_file), requests_per_10s=190, daily_limit=625_000), ledger),
+        SalesforceSource(SalesforceConfig(
+            instance_url=info.salesforce_instance_url, auth="client_credentials",
+            client_id=info.salesforce_client_id, client_secret=SecretStr(info.salesforce_client_secret),
+            ca_bundle=Path(info.ca_file)), ledger),
+        ledger)
 
 
 def _fresh_sqlite(url: str) -> None:
@@ -82,16 +100,8 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
             engine = open_engine(store_url)
         finally:
             claim.release()  # each sync below takes the run lock for itself
-        ledger = CallLedger()
-        systems = Systems(
-            HubSpotSource(HubSpotConfig(
-                base_url=info.hubspot_base_url, access_token=SecretStr(info.hubspot_access_token),
-                ca_bundle=Path(info.ca_file), requests_per_10s=190, daily_limit=625_000), ledger),
-            SalesforceSource(SalesforceConfig(
-                instance_url=info.salesforce_instance_url, auth="client_credentials",
-                client_id=info.salesforce_client_id, client_secret=SecretStr(info.salesforce_client_secret),
-                ca_bundle=Path(info.ca_file)), ledger),
-            ledger)
+        systems = sandbox_systems(info)
+        ledger = systems.ledger
         try:
             say("Setting up: the connector's own properties and fields (cross-reference ids, score, grade, status)...")
             setup = run_setup(systems.hubspot, systems.salesforce, mappings, apply=True,
