@@ -24,7 +24,8 @@ from ._client import QUERY_PAGE, SYSTEM, describe_error, sf_to_ms, soql_datetime
 if TYPE_CHECKING:
     from .source import SalesforceSource
 
-__all__ = ["COMPOSITE_QUERIES", "COMPOSITE_SUBREQUESTS", "NOT_DELETABLE", "composite", "query_more", "window_soql"]
+__all__ = ["COMPOSITE_QUERIES", "COMPOSITE_SUBREQUESTS", "NOT_DELETABLE", "composite", "composite_answers",
+           "query_more", "window_soql"]
 
 COMPOSITE_SUBREQUESTS = 25
 #: a Composite call carries at most this many query (or collection) subrequests
@@ -48,6 +49,16 @@ def window_soql(sobject: str, fields: Sequence[str], window: Window) -> str:
               for start, end in window.ranges()]
     where = ranges[0] if len(ranges) == 1 else " OR ".join(f"({r})" for r in ranges)  # less the window's skip
     return f"SELECT {', '.join(wanted)} FROM {sobject} WHERE {where} ORDER BY SystemModstamp, Id"
+
+def composite_answers(source: SalesforceSource, subrequests: Sequence[dict[str, Any]], label: str, what: str
+                      ) -> dict[Any, dict[str, Any]]:
+    """One Composite call (ONE API call; `label` is what the ledger counts it under) and its subrequests'
+    answers by ``referenceId``; `what` names the call if the answer is no JSON object."""
+    body = source.http.json("POST", source.path("composite"), object_type=label,
+                            json_body={"allOrNone": False, "compositeRequest": list(subrequests)})
+    return {r.get("referenceId"): r for r in json_object(body, SYSTEM, what).get("compositeResponse") or []
+            if isinstance(r, dict)}
+
 
 def composite(source: SalesforceSource,
               items: Sequence[WindowRead | ChangeProbe]) -> list[dict[str, Any] | ProbeResult]:
@@ -90,10 +101,7 @@ def _composite_call(source: SalesforceSource,
                 subrequests.append({"method": "GET", "referenceId": f"d{i}",
                                     "url": source.path(f"sobjects/{item.object_type}/deleted/") + span})
     label = chunk[0].object_type if len(chunk) == 1 else "composite"
-    body = source.http.json("POST", source.path("composite"), object_type=label,
-                          json_body={"allOrNone": False, "compositeRequest": subrequests})
-    responses = {r.get("referenceId"): r for r in json_object(body, SYSTEM, f"composite {label}").get(
-        "compositeResponse") or [] if isinstance(r, dict)}
+    responses = composite_answers(source, subrequests, label, f"composite {label}")
     out: list[dict[str, Any] | ProbeResult] = []
     for i, item in enumerate(chunk):
         if isinstance(item, WindowRead):
@@ -131,10 +139,7 @@ def query_more(source: SalesforceSource, pages: Sequence[tuple[str, str]]) -> li
                     "httpHeaders": {"Sforce-Query-Options": f"batchSize={QUERY_PAGE}"}}
                    for i, (_, url) in enumerate(pages)]
     label = pages[0][0] if len(pages) == 1 else "composite"
-    body = source.http.json("POST", source.path("composite"), object_type=label,
-                            json_body={"allOrNone": False, "compositeRequest": subrequests})
-    responses = {r.get("referenceId"): r for r in json_object(body, SYSTEM, f"composite {label}").get(
-        "compositeResponse") or [] if isinstance(r, dict)}
+    responses = composite_answers(source, subrequests, label, f"composite {label}")
     out: list[dict[str, Any] | ConnectorError] = []
     for i, (sobject, _) in enumerate(pages):
         try:

@@ -15,8 +15,9 @@ from urllib.parse import quote
 
 from simple_salesforce.format import format_soql
 
-from ..http import ApiError, MalformedResponse, json_object
+from ..http import ApiError, MalformedResponse
 from ..ports import LookupKey, StagedRecord
+from .composite import composite_answers
 from .records import to_staged
 
 if TYPE_CHECKING:
@@ -110,10 +111,7 @@ def _query_pages(source: SalesforceSource, urls: Sequence[tuple[str, str]], labe
     for start in range(0, len(urls), LOOKUP_QUERIES_PER_CALL):
         call = urls[start:start + LOOKUP_QUERIES_PER_CALL]
         subrequests = [{"method": "GET", "url": url, "referenceId": f"f{i}"} for i, (_, url) in enumerate(call)]
-        body = source.http.json("POST", source.path("composite"), object_type=label,
-                                json_body={"allOrNone": False, "compositeRequest": subrequests})
-        answers = {r.get("referenceId"): r for r in json_object(body, "salesforce", f"composite {purpose}").get(
-            "compositeResponse") or [] if isinstance(r, dict)}
+        answers = composite_answers(source, subrequests, label, f"composite {purpose}")
         for i, (sobject, _) in enumerate(call):
             for page in source.follow(_answer(answers.get(f"f{i}"), sobject, purpose), sobject):
                 yield sobject, page

@@ -12,10 +12,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..http import json_object
 from ..ports import Item, Operation, WriteOutcome
 from ._client import SYSTEM
 from .bulk import bulk_write
+from .composite import composite_answers
 from .lookups import current_values
 from .source import SalesforceSource
 
@@ -107,10 +107,7 @@ def _collections(source: SalesforceSource, sobject: str, method: str, path: str,
     for call in (chunks[i:i + COLLECTIONS_PER_CALL] for i in range(0, len(chunks), COLLECTIONS_PER_CALL)):
         subrequests = [{"method": method, "url": source.path(path), "referenceId": f"c{i}",
                         "body": {"allOrNone": False, "records": recs}} for i, (recs, _) in enumerate(call)]
-        body = source.http.json("POST", source.path("composite"), object_type=sobject,
-                                json_body={"allOrNone": False, "compositeRequest": subrequests})
-        answers = {r.get("referenceId"): r for r in json_object(body, SYSTEM, f"composite {sobject} write").get(
-            "compositeResponse") or [] if isinstance(r, dict)}
+        answers = composite_answers(source, subrequests, sobject, f"composite {sobject} write")
         for i, (recs, chunk_keys) in enumerate(call):
             answer = answers.get(f"c{i}") or {}
             status = int(answer.get("httpStatusCode") or 0)
