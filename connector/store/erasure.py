@@ -104,11 +104,18 @@ def unlinked_records(engine: Engine, person_id: str, keys: Iterable[RecordKey] =
     their linked records (and of `keys`) that no other person is linked to, such as a HubSpot contact
     archived before the connector came. An erasure removes them too."""
     with Session(engine) as session:
-        links = session.execute(select(Link).where(col(Link.person_id) == person_id)).scalars().all()
-        known = {RecordKey(link.system, link.object_type, link.record_id) for link in links} | set(keys)
-        known |= _merged_into(session, known)
-        emails = _emails_of(session, known, person_id)
-        return _holding_emails(session, emails, person_id) - known
+        return _records_of(session, person_id, keys)[1]
+
+
+def _records_of(session: Session, person_id: str, keys: Iterable[RecordKey]
+                ) -> tuple[set[RecordKey], set[RecordKey], set[str]]:
+    """(the person's linked records, with `keys` and the records merged into them; their unlinked older records,
+    as `unlinked_records`; every address those linked records and the person hold)."""
+    links = session.execute(select(Link).where(col(Link.person_id) == person_id)).scalars().all()
+    known = {RecordKey(link.system, link.object_type, link.record_id) for link in links} | set(keys)
+    known |= _merged_into(session, known)
+    emails = _emails_of(session, known, person_id)
+    return known, _holding_emails(session, emails, person_id) - known, emails
 
 
 def _emails_of(session: Session, keys: Iterable[RecordKey], person_id: str) -> set[str]:
@@ -134,11 +141,8 @@ def erase_person(engine: Engine, person_id: str, *, salt: str, source_system: st
     table, and their rejected writes in the run records.
     Returns how many hashes were kept. `compact` then clears the freed space of a SQLite file."""
     with Session(engine) as session, session.begin():
-        links = session.execute(select(Link).where(col(Link.person_id) == person_id)).scalars().all()
-        keys = {RecordKey(link.system, link.object_type, link.record_id) for link in links} | set(extra_keys)
-        keys |= _merged_into(session, keys)
-        emails = _emails_of(session, keys, person_id)
-        keys |= _holding_emails(session, emails, person_id) - keys  # older records identity left unlinked
+        keys, older, emails = _records_of(session, person_id, extra_keys)
+        keys |= older  # their records identity left unlinked, and what was merged into those
         keys |= _merged_into(session, keys)
         ids = sorted({k.id for k in keys})
         hashes = {subject_hash(salt, "email", e) for e in emails}
