@@ -32,8 +32,8 @@ from ..store.pushes import FieldReason, Rejected, Written, record_batch, stored_
 from ..systems.ports import Item, Operation, Sink, WriteOutcome
 from .hints import hint_for, is_personal, scrub_message
 from .rejections import MAX_RESENDS, Attempt
-from ..reconcile.writes import (OPT_OUT, RecordWrite, WritePlan, create_key, edited_fields, is_true, resolve_new_ids,
-                                without_stale)
+from ..reconcile.writes import (OPT_OUT, RecordWrite, WritePlan, create_key, edited_fields, is_true, read_again,
+                                resolve_new_ids, without_stale)
 
 __all__ = ["PushResult", "Pusher"]
 
@@ -120,7 +120,7 @@ class Pusher:
             # the updates that set a field people edit go first, together: they are read again before they
             # are written, so packed they cost one read call per full batch, not one per batch they touch
             checked = self.checked.get((system, object_type), frozenset())
-            writes.sort(key=lambda w: checked.isdisjoint(w.values))
+            writes.sort(key=lambda w: not read_again(w, checked))
             for _ in self._send(system, object_type, "update", writes, None, result):
                 pass
         self._send_opt_outs(opt_outs, result)
@@ -209,7 +209,7 @@ class Pusher:
         again (one call for the batch) and a field that holds neither the value the plan was made from nor
         the planned one is left for the next run; a record gone since is left whole."""
         checked = self.checked.get((system, object_type), frozenset())
-        ids = [w.record_id for w in writes if w.record_id and not checked.isdisjoint(w.values)]
+        ids = [w.record_id for w in writes if w.record_id and read_again(w, checked)]
         if not ids:
             return list(writes)
         fields = sorted({f for w in writes for f in w.values if f in checked})

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RecordWrite", "group_writes", "is_true", "resolve_new_ids", "hold_parked", "ParkedKey", "create_key",
            "WritePlan", "plan_writes", "sendable", "OPT_OUT", "same_value", "same_instant", "instant_ms",
-           "without_stale", "edited_fields"]
+           "without_stale", "edited_fields", "read_again"]
 
 #: HubSpot's e-mail opt-out: read-only through the CRM API, so the push opts people out through the
 #: subscription preferences API, and never opts anyone in
@@ -167,6 +167,14 @@ def edited_fields(fields: Iterable[FieldMapping], hubspot_object: str) -> dict[t
         for object_type, name in f.salesforce.items():
             out.setdefault(("salesforce", object_type), set()).add(name)
     return {k: frozenset(v) for k, v in out.items()}
+
+
+def read_again(write: RecordWrite, checked: frozenset[str]) -> bool:
+    """Whether the push reads this update's record again before writing it: it sets one of the `checked`
+    fields (people edit them). A HubSpot opt-out is no such field here: it travels apart, through the
+    subscription preferences API, and never opts anyone in."""
+    return write.record_id is not None and any(
+        k in checked and not (write.system == "hubspot" and k == OPT_OUT) for k in write.values)
 
 
 def without_stale(write: RecordWrite, live: Mapping[str, Any] | None, checked: Iterable[str]

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..reconcile.records import NewRecordId
-from ..reconcile.writes import OPT_OUT, RecordWrite, WritePlan, is_true
+from ..reconcile.writes import OPT_OUT, RecordWrite, WritePlan, is_true, read_again
 from ..systems.hubspot import hubspot_calls, hubspot_lookup_calls
 from ..systems.salesforce import salesforce_calls, salesforce_lookup_calls
 from ..systems.hubspot.sink import HUBSPOT_BATCH
@@ -132,8 +132,7 @@ def check_calls(updates: Iterable[RecordWrite], checked: Mapping[tuple[str, str]
     100 a call, Salesforce 1,000, also for a Bulk job's records)."""
     counts: Counter[tuple[str, str]] = Counter()
     for w in updates:
-        values = [k for k in w.values if not (w.system == "hubspot" and k == OPT_OUT)]  # opt-outs go apart
-        if values and w.record_id and not checked.get((w.system, w.object_type), frozenset()).isdisjoint(values):
+        if read_again(w, checked.get((w.system, w.object_type), frozenset())):
             counts[(w.system, w.object_type)] += 1
     calls = {"hubspot": 0, "salesforce": 0}
     for (system, _), k in counts.items():
