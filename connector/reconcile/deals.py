@@ -11,13 +11,9 @@ Decisions, and why:
   ``salesforce_opportunity_id``; either direction suffices). There is no fuzzy matching by name:
   deals with the same name are common ("Renewal 2025", "Acme - Expansion"), and a wrong match would
   overwrite one deal's amount and stage with another's.
-* When cross-references disagree (typically a cloned record that kept its source's id), each deal
-  and Opportunity is linked at most once: links claimed by both sides first, then claims made by
-  ``settings.tie_breaker``'s side, then lowest ids. Every claim left out is reported as an Issue; the
-  record that lost it is then treated as unlinked (so a cloned Opportunity gets its own deal).
-* Deleted records never match and are never re-created: an unlinked record whose cross-reference
-  points at a deleted (or unknown) record, or that a deleted record claims, is reported, not created.
-  Merged-away records are skipped; references to them follow ``merged_into`` to the survivor.
+* Conflicting, deleted and merged-away cross-references are settled as for every object linked by
+  cross-reference ids (``crossref.py``): each record is linked at most once, deleted records never match
+  and are never re-created, merged-away records follow ``merged_into`` to their survivor.
 * Salesforce is the system of record for pipeline, so a deal only in HubSpot is reported, not created
   in Salesforce (an Opportunity needs an Account and obeys stage rules), unless
   ``create_in_salesforce=True``. An Opportunity only in Salesforce gets a HubSpot deal.
@@ -33,6 +29,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .crossref import CrossRef, blocked, by_id, dead_claims, link, live, report_conflicts, sf15
+from .crossref import hs_id as _hs_id
 from .errors import TransformError
 from .mapping import OpportunityMapping
 from .plan import plan_updates
@@ -61,6 +59,7 @@ __all__ = [
 DEAL_ID_PROPERTY = "salesforce_opportunity_id"
 #: Opportunity custom field holding the HubSpot deal id (external id; see setup.DEAL_ID_FIELD)
 OPPORTUNITY_DEAL_ID_FIELD = "HubSpot_Deal_Id__c"
+DEAL_REF = CrossRef(DEAL_ID_PROPERTY, OPPORTUNITY_DEAL_ID_FIELD, "deal", "Opportunity")
 #: HubSpot's built-in pipeline, used when a deal names none and for deals created from Opportunities
 DEFAULT_PIPELINE = "default"
 
@@ -132,25 +131,25 @@ def reconcile_deals(
     """
     tie: System = "hubspot" if mapping.settings.tie_breaker == "hubspot" else "salesforce"
     run = _Run(mapping, owners or OwnerDirectory(), tie, _Contacts(people, contact_roles, salesforce_contacts))
-    hs_all = _by_id(r for r in deals if r.system == "hubspot")
-    sf_all = _by_id((r for r in opportunities if r.system == "salesforce"), short=True)
-    pairs, dropped = _link(hs_all, sf_all, tie)
+    hs_all = by_id(r for r in deals if r.system == "hubspot")
+    sf_all = by_id((r for r in opportunities if r.system == "salesforce"), short=True)
+    pairs, dropped = link(hs_all, sf_all, tie, DEAL_REF)
     linked_deals = {d: o for d, o in pairs}
     linked_opps = {o: d for d, o in pairs}
-    _report_conflicts(dropped, hs_all, sf_all, linked_deals, linked_opps, run.issues)
+    report_conflicts(dropped, hs_all, sf_all, pairs, DEAL_REF, run.issues)
     created = {"hubspot": 0, "salesforce": 0}
     for d, o in sorted(pairs):
         run.pair(hs_all[d], sf_all[o])
-    claimed_by_dead = _dead_claims(hs_all, sf_all)
+    claimed_by_dead = dead_claims(hs_all, sf_all, DEAL_REF)
     for o in sorted(sf_all):
         opp = sf_all[o]
-        if o in linked_opps or not _live(opp):
+        if o in linked_opps or not live(opp):
             continue
-        blocked = _blocked(opp, hs_all, claimed_by_dead.get(("salesforce", o)))
-        if blocked:
+        why = blocked(opp, hs_all, claimed_by_dead.get(("salesforce", o)), DEAL_REF)
+        if why:
             run.issues.append(Issue("salesforce", opp.id, OPPORTUNITY_DEAL_ID_FIELD,
                                     opp.fields.get(OPPORTUNITY_DEAL_ID_FIELD),
-                                    f"Opportunity has no HubSpot deal: {blocked}; not re-created"))
+                                    f"Opportunity has no HubSpot deal: {why}; not re-created"))
         elif not create_in_hubspot:
             run.issues.append(Issue("salesforce", opp.id, OPPORTUNITY_DEAL_ID_FIELD, None,
                                     "Opportunity only in Salesforce; not created in HubSpot "
@@ -159,12 +158,12 @@ def reconcile_deals(
             created["hubspot"] += 1
     for d in sorted(hs_all):
         deal = hs_all[d]
-        if d in linked_deals or not _live(deal):
+        if d in linked_deals or not live(deal):
             continue
-        blocked = _blocked(deal, sf_all, claimed_by_dead.get(("hubspot", d)))
-        if blocked:
+        why = blocked(deal, sf_all, claimed_by_dead.get(("hubspot", d)), DEAL_REF)
+        if why:
             run.issues.append(Issue("hubspot", deal.id, DEAL_ID_PROPERTY, deal.fields.get(DEAL_ID_PROPERTY),
-                                    f"deal has no Opportunity: {blocked}; not re-created"))
+                                    f"deal has no Opportunity: {why}; not re-created"))
         elif not create_in_salesforce:
             run.issues.append(Issue("hubspot", deal.id, DEAL_ID_PROPERTY, deal.fields.get(DEAL_ID_PROPERTY),
                                     "deal only in HubSpot; not created in Salesforce"))
@@ -174,152 +173,6 @@ def reconcile_deals(
     assocs = sorted(set(run.associations), key=lambda a: (a.deal_group, a.system, a.contact_id, a.reason))
     issues = sorted(_unique(run.issues), key=lambda i: (i.system, i.record_id, i.field, i.message, repr(i.value)))
     return DealResult(tuple(changes), tuple(assocs), tuple(issues), len(pairs), created)
-
-
-# --- identity -------------------------------------------------------------------------------------
-
-def _sf15(value: Any) -> str | None:
-    """A Salesforce id compared on its case-sensitive 15-character form (18-char ids add a checksum)."""
-    return value.strip()[:15] if isinstance(value, str) and value.strip() else None
-
-
-def _hs_id(value: Any) -> str | None:
-    """A HubSpot id as held in a Salesforce text field (None when blank)."""
-    if value is None or isinstance(value, bool):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _live(rec: SourceRecord) -> bool:
-    return not rec.deleted and rec.merged_into is None
-
-
-def _by_id(records: Iterable[SourceRecord], short: bool = False) -> dict[str, SourceRecord]:
-    """Records by id (15-char for Salesforce); a duplicated id keeps the latest version, whatever the order."""
-    out: dict[str, SourceRecord] = {}
-    for rec in records:
-        key = rec.id[:15] if short else rec.id
-        held = out.get(key)
-        if held is None or (rec.modified_at, rec.deleted, rec.id) > (held.modified_at, held.deleted, held.id):
-            out[key] = rec
-    return out
-
-
-def _follow(ref: str | None, records: Mapping[str, SourceRecord], short: bool) -> tuple[str, SourceRecord | None]:
-    """Where a reference leads: ("live", record), ("deleted", record), ("unknown", None) or ("blank", None).
-
-    Follows merged-away records to their survivor (bounded, so a merge cycle cannot loop).
-    """
-    if ref is None:
-        return "blank", None
-    key = ref[:15] if short else ref
-    for _ in range(16):
-        rec = records.get(key)
-        if rec is None:
-            return "unknown", None
-        if rec.deleted:
-            return "deleted", rec
-        if rec.merged_into is None:
-            return "live", rec
-        key = rec.merged_into[:15] if short else rec.merged_into
-    return "unknown", None
-
-
-def _survivor(rec: SourceRecord, records: Mapping[str, SourceRecord], short: bool) -> SourceRecord | None:
-    """The live record a merged-away record ended in (None when deleted or not in the input)."""
-    state, found = _follow(rec.merged_into, records, short)
-    return found if state == "live" else None
-
-
-_Edge = tuple[str, str]  # (deal id, Opportunity 15-char id)
-
-
-def _link(
-    deals: Mapping[str, SourceRecord], opps: Mapping[str, SourceRecord], tie: System,
-) -> tuple[list[_Edge], dict[_Edge, set[str]]]:
-    """One-to-one links from the cross-references of both sides; returns (pairs, claims left out).
-
-    A merged-away record's claim counts for its survivor (a merge can leave the id on the loser).
-    """
-    claims: dict[_Edge, set[str]] = {}
-    for rec in deals.values():
-        owner = rec if _live(rec) else _survivor(rec, deals, False) if not rec.deleted else None
-        state, opp = _follow(_sf15(rec.fields.get(DEAL_ID_PROPERTY)), opps, True)
-        if owner is not None and state == "live" and opp is not None:
-            claims.setdefault((owner.id, opp.id[:15]), set()).add("hubspot")
-    for rec in opps.values():
-        owner = rec if _live(rec) else _survivor(rec, opps, True) if not rec.deleted else None
-        state, deal = _follow(_hs_id(rec.fields.get(OPPORTUNITY_DEAL_ID_FIELD)), deals, False)
-        if owner is not None and state == "live" and deal is not None:
-            claims.setdefault((deal.id, owner.id[:15]), set()).add("salesforce")
-    pairs: list[_Edge] = []
-    taken_d: set[str] = set()
-    taken_o: set[str] = set()
-    dropped: dict[_Edge, set[str]] = {}
-    for edge, by in sorted(claims.items(), key=lambda kv: (-len(kv[1]), tie not in kv[1], kv[0])):
-        d, o = edge
-        if d in taken_d or o in taken_o:
-            dropped[edge] = by
-            continue
-        taken_d.add(d)
-        taken_o.add(o)
-        pairs.append(edge)
-    return pairs, dropped
-
-
-def _report_conflicts(
-    dropped: Mapping[_Edge, set[str]], deals: Mapping[str, SourceRecord], opps: Mapping[str, SourceRecord],
-    linked_deals: Mapping[str, str], linked_opps: Mapping[str, str], issues: list[Issue],
-) -> None:
-    """One Issue per cross-reference claim that was not used because a stronger link took a side."""
-    for (d, o), by in sorted(dropped.items()):
-        deal, opp = deals[d], opps[o]
-        other_o = linked_deals.get(d)
-        other_d = linked_opps.get(o)
-        where = "; ".join(
-            part for part in (
-                f"deal {d} is linked to Opportunity {opps[other_o].id}" if other_o else "",
-                f"Opportunity {opp.id} is linked to deal {other_d}" if other_d else "",
-            ) if part
-        )
-        if "hubspot" in by:
-            issues.append(Issue("hubspot", deal.id, DEAL_ID_PROPERTY, deal.fields.get(DEAL_ID_PROPERTY),
-                                f"conflicting cross-reference to Opportunity {opp.id} ignored: {where}"))
-        if "salesforce" in by:
-            issues.append(Issue("salesforce", opp.id, OPPORTUNITY_DEAL_ID_FIELD,
-                                opp.fields.get(OPPORTUNITY_DEAL_ID_FIELD),
-                                f"conflicting cross-reference to deal {deal.id} ignored: {where}"))
-
-
-def _dead_claims(deals: Mapping[str, SourceRecord], opps: Mapping[str, SourceRecord]) -> dict[tuple[str, str], str]:
-    """Records claimed by a deleted record of the other system: (system, key) -> the deleted record's id."""
-    out: dict[tuple[str, str], str] = {}
-    for rec in sorted(deals.values(), key=lambda r: r.id):
-        ref = _sf15(rec.fields.get(DEAL_ID_PROPERTY))
-        if rec.deleted and ref is not None:
-            out.setdefault(("salesforce", ref), f"deleted HubSpot deal {rec.id}")
-    for rec in sorted(opps.values(), key=lambda r: r.id):
-        ref = _hs_id(rec.fields.get(OPPORTUNITY_DEAL_ID_FIELD))
-        if rec.deleted and ref is not None:
-            out.setdefault(("hubspot", ref), f"deleted Opportunity {rec.id}")
-    return out
-
-
-def _blocked(rec: SourceRecord, others: Mapping[str, SourceRecord], dead_claim: str | None) -> str:
-    """Why an unlinked record must not get a new partner ("" when it may): its partner was deleted or is unknown."""
-    if rec.system == "salesforce":
-        ref, short, kind = _hs_id(rec.fields.get(OPPORTUNITY_DEAL_ID_FIELD)), False, "HubSpot deal"
-    else:
-        ref, short, kind = _sf15(rec.fields.get(DEAL_ID_PROPERTY)), True, "Opportunity"
-    state, _ = _follow(ref, others, short)
-    if state == "deleted":
-        return f"its {kind} {ref} was deleted"
-    if state == "unknown":
-        return f"its {kind} {ref} is not in the input (deleted, or not pulled)"
-    if dead_claim is not None:
-        return f"the {dead_claim} referenced it"
-    return ""  # blank, or a live record linked elsewhere (a conflict, reported): gets its own partner
 
 
 # --- contacts -------------------------------------------------------------------------------------
@@ -349,13 +202,13 @@ class _Contacts:
                 ids.sort()
         self.roles: dict[str, list[SourceRecord]] = {}
         for role in roles:
-            opp = _sf15(role.fields.get("OpportunityId"))
-            if opp is not None and not role.deleted and _sf15(role.fields.get("ContactId")) is not None:
+            opp = sf15(role.fields.get("OpportunityId"))
+            if opp is not None and not role.deleted and sf15(role.fields.get("ContactId")) is not None:
                 self.roles.setdefault(opp, []).append(role)
         self.account_of: dict[str, str] = {}
         for c in sf_contacts:
             account = c.fields.get("AccountId")
-            if c.object_type == "Contact" and _live(c) and isinstance(account, str) and account.strip():
+            if c.object_type == "Contact" and live(c) and isinstance(account, str) and account.strip():
                 self.account_of[c.id[:15]] = account.strip()
 
     def person_of_contact(self, contact_id: str) -> str | None:
@@ -398,7 +251,7 @@ class _Run:
         self.changes += plan_updates(resolved, "hubspot", ctx, self.issues, group)
         self.changes += plan_updates(resolved, "salesforce", ctx, self.issues, group)
         held = deal.fields.get(DEAL_ID_PROPERTY)
-        if _sf15(held) != opp.id[:15]:
+        if sf15(held) != opp.id[:15]:
             self.changes.append(FieldChange("hubspot", deal.object_type, deal.id, DEAL_ID_PROPERTY, held, opp.id,
                                             "cross-reference", group))
         held = opp.fields.get(OPPORTUNITY_DEAL_ID_FIELD)
