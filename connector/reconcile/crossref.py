@@ -15,14 +15,18 @@ records are called in messages; the functions here are what both objects' reconc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .records import Issue, SourceRecord, System
+from .errors import TransformError
+from .mapping import FieldMapping
+from .records import FieldChange, Issue, SourceRecord, System
+from .resolve import resolve_fields
+from .transforms import TransformContext, is_blank
 
-__all__ = ["CrossRef", "Edge", "blocked", "by_id", "dead_claims", "hs_id", "link", "live", "report_conflicts",
-           "sf15"]
+__all__ = ["CrossRef", "Edge", "blocked", "by_id", "dead_claims", "hs_id", "link", "live", "new_record",
+           "report_conflicts", "sf15"]
 
 #: (HubSpot id, Salesforce 15-character id)
 Edge = tuple[str, str]
@@ -186,3 +190,32 @@ def blocked(rec: SourceRecord, others: Mapping[str, SourceRecord], dead_claim: s
     if dead_claim is not None:
         return f"the {dead_claim} referenced it"
     return ""  # blank, or a live record linked elsewhere (a conflict, reported): gets its own partner
+
+
+def new_record(fields: Sequence[FieldMapping], source: SourceRecord, system: System, object_type: str,
+               ctx: TransformContext, tie: System, group: str, required: Sequence[str], issues: list[Issue]
+               ) -> dict[str, FieldChange]:
+    """The mapped fields of a record created in `system` for an unlinked `source`, in the target's native form
+    (like plan._plan_create for people); empty, with an Issue, when a field the target requires would be
+    missing (the system would refuse the record)."""
+    hs, sf = (None, source) if source.system == "salesforce" else (source, None)
+    resolved, _ = resolve_fields(fields, hs, sf, ctx, tie, None, issues)
+    out: dict[str, FieldChange] = {}
+    for r in resolved:
+        f = r.mapping
+        name = f.native_name(system, object_type)
+        if name is None or not f.writes(system) or r.provenance.value is None:
+            continue
+        try:
+            new = f.chain.encode(r.provenance.value, system, ctx)
+        except TransformError as exc:
+            issues.append(Issue(system, source.id, name, r.provenance.value, f"{f.name}: {exc}"))
+            continue
+        if not is_blank(new):
+            out[name] = FieldChange(system, object_type, None, name, None, new, f"create: {f.name}", group)
+    missing = [n for n in required if n not in out]
+    if missing:
+        issues.append(Issue(source.system, source.id, "", None,
+                            f"cannot create the {system} {object_type} record: no value for {', '.join(missing)}"))
+        return {}
+    return out

@@ -27,11 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from .crossref import CrossRef, blocked, by_id, dead_claims, link, live, report_conflicts, sf15
+from .crossref import CrossRef, blocked, by_id, dead_claims, link, live, new_record, report_conflicts, sf15
 from .crossref import hs_id as _hs_id
-from .errors import TransformError
 from .mapping import OpportunityMapping
 from .plan import plan_updates
 from .records import (
@@ -43,8 +41,8 @@ from .records import (
     SourceRecord,
     System,
 )
-from .resolve import ResolvedField, resolve_fields
-from .transforms import TransformContext, is_blank
+from .resolve import resolve_fields
+from .transforms import TransformContext
 
 __all__ = [
     "DEAL_ID_PROPERTY",
@@ -307,34 +305,8 @@ class _Run:
     def _create(
         self, source: SourceRecord, system: System, object_type: str, ctx: TransformContext, group: str,
     ) -> dict[str, FieldChange]:
-        """The mapped fields of a new record, in the target's native form (like plan._plan_create);
-        empty, with an Issue, when a field the target requires would be missing."""
-        hs, sf = (None, source) if source.system == "salesforce" else (source, None)
-        resolved, _ = resolve_fields(self.mapping.fields, hs, sf, ctx, self.tie, None, self.issues)
-        out: dict[str, FieldChange] = {}
-        for r in resolved:
-            f = r.mapping
-            name = f.native_name(system, object_type)
-            if name is None or not f.writes(system) or r.provenance.value is None:
-                continue
-            ok, new = self._encode(r, system, ctx, source, name)
-            if ok and not is_blank(new):
-                out[name] = FieldChange(system, object_type, None, name, None, new, f"create: {f.name}", group)
-        missing = [n for n in _REQUIRED.get(object_type, ()) if n not in out]
-        if missing:
-            self.issues.append(Issue(source.system, source.id, "", None,
-                                     f"cannot create the {system} {object_type} record: "
-                                     f"no value for {', '.join(missing)}"))
-            return {}
-        return out
-
-    def _encode(self, r: ResolvedField, system: System, ctx: TransformContext, source: SourceRecord,
-                name: str) -> tuple[bool, Any]:
-        try:
-            return True, r.mapping.chain.encode(r.provenance.value, system, ctx)
-        except TransformError as exc:
-            self.issues.append(Issue(system, source.id, name, r.provenance.value, f"{r.mapping.name}: {exc}"))
-            return False, None
+        return new_record(self.mapping.fields, source, system, object_type, ctx, self.tie, group,
+                          _REQUIRED.get(object_type, ()), self.issues)
 
     def _account_for(self, deal: SourceRecord) -> str | None:
         """The Account of the first (by Contact id) Salesforce Contact of a person associated to the deal."""
