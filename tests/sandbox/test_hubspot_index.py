@@ -148,3 +148,23 @@ def test_a_data_dir_with_the_old_index_shape_gets_the_searchable_one(tmp_path: P
     plans = query_plans(reopened.db.conn, lambda: reopened.records.find_by_property("contacts", UNIQUE, "L1"))
     assert plans and all(f"USING INDEX {name}" in plan for _, plan in plans)
     reopened.close()
+
+
+def test_company_associations_and_roll_ups_search_indexes(hub: Hub) -> None:
+    http = hub.http
+    hub.state.load(SeedBatch(hubspot={"companies": [
+        {"id": str(c), "properties": {"name": f"Co {c}"}, "createdAt": 1, "updatedAt": 1} for c in (901, 902, 903)]},
+        hubspot_associations=[("contacts", "1", "companies", "901"), ("companies", "903", "companies", "901")]))
+
+    def company_writes() -> None:
+        _ok(http.put("/crm/v4/objects/contacts/1/associations/companies/902",
+                     json=[{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}]))
+        _ok(http.put("/crm/v4/objects/companies/903/associations/companies/902",
+                     json=[{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 14}]))
+        _ok(http.post("/crm/v4/associations/deals/companies/batch/associate/default",
+                      json={"inputs": [{"from": {"id": "7001"}, "to": {"id": "901"}}]}))
+        _ok(http.delete("/crm/v3/objects/contacts/1"))
+
+    plans = query_plans(hub.state.db.conn, company_writes)
+    assert any("num_associated" in sql or "a.type_id=?" in sql for sql, _ in plans)
+    assert _scans(plans) == []

@@ -13,7 +13,7 @@ from typing import Any
 from ..clock import SandboxClock
 from .errors import HubSpotError, PropertyError, not_found, property_errors
 from .properties import PropertyRegistry
-from .schema import DEAL_STAGES, LIFECYCLE_ORDER, OBJECT_TYPES, created_prop, modified_prop
+from .schema import COMPANY_ROLLUPS, DEAL_STAGES, LIFECYCLE_ORDER, OBJECT_TYPES, created_prop, modified_prop
 from .store import Database
 from .values import iso, normalize_value
 
@@ -23,6 +23,9 @@ SERVER_MANAGED = frozenset({"createdate", "hs_createdate", "lastmodifieddate", "
                             "hs_object_id"})
 _STAGES = {s: (p, closed) for s, _, p, closed in DEAL_STAGES}
 _COLS = "id, archived, created, modified, archived_at, props"
+#: association types a record holds at most once (primary company; a company's parent), and their inverses
+_SINGLE: dict[str, tuple[int, ...]] = {"contacts": (1,), "deals": (5,), "companies": (14,)}
+_SINGLE_INVERSE = {1: 2, 5: 6, 14: 13}
 
 
 @dataclass(frozen=True)
@@ -208,7 +211,9 @@ class RecordStore:
             required = ["dealname", "dealstage"]
         elif object_type == "emails":
             required = ["hs_timestamp", "hs_email_direction"]
-        elif object_type != "contacts":
+        elif object_type not in ("contacts", "companies"):
+            # companies: HubSpot's guide says a create "should include at least one of" name or domain;
+            # a recommendation, not a rule the API is documented to enforce, so nothing is required (inferred)
             required = ["hs_timestamp"]
         return [PropertyError(n, "REQUIRED_PROPERTY", f'Property "{n}" is required to create a {object_type[:-1]}')
                 for n in required if not clean.get(n)]
@@ -293,7 +298,62 @@ class RecordStore:
         with self.db.transaction() as conn:
             conn.execute("UPDATE records SET archived=?, archived_at=?, modified=? WHERE type=? AND id=?",
                          (1 if archived else 0, now if archived else None, now, row.type, row.id))
+            self.refresh_rollups(self.companies_of(row.type, row.id))
         return self.get_row(row.type, row.id) or row
+
+    # ----- company roll-ups ------------------------------------------------------------------------
+    def companies_of(self, object_type: str, object_id: int) -> list[int]:
+        """The companies associated with a record, whose roll-ups count it."""
+        if object_type not in ("contacts", "deals", "companies"):
+            return []
+        with self.db.lock:
+            return [r[0] for r in self.db.conn.execute(
+                "SELECT DISTINCT to_id FROM assoc WHERE from_type=? AND from_id=? AND to_type='companies'",
+                (object_type, object_id))]
+
+    def company_rollups(self, company_ids: list[int]) -> dict[int, dict[str, str | None]]:
+        """``num_associated_contacts``, ``num_associated_deals``, ``hs_num_child_companies`` and
+        ``hs_parent_company_id`` of each company, counting live associated records only."""
+        out: dict[int, dict[str, str | None]] = {
+            c: {name: None if name == "hs_parent_company_id" else "0" for name in COMPANY_ROLLUPS} for c in company_ids}
+        for start in range(0, len(company_ids), 500):
+            chunk = company_ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for name, (other, type_id) in COMPANY_ROLLUPS.items():
+                agg = "min(a.to_id)" if name == "hs_parent_company_id" else "count(DISTINCT a.to_id)"
+                with self.db.lock:
+                    found = self.db.conn.execute(
+                        f"SELECT a.from_id, {agg} FROM assoc a WHERE a.from_type='companies' "
+                        f"AND a.from_id IN ({marks}) AND a.to_type=? AND a.type_id=? "
+                        "AND EXISTS (SELECT 1 FROM records r WHERE r.type=a.to_type "
+                        "AND r.id=a.to_id AND r.archived=0) GROUP BY a.from_id", (*chunk, other, type_id)).fetchall()
+                for company, value in found:
+                    out[company][name] = str(value)
+        return out
+
+    def refresh_rollups(self, company_ids: list[int], *, seeding: bool = False) -> None:
+        """Recompute the roll-ups of live companies; a change is a CALCULATED write that moves
+        ``hs_lastmodifieddate`` (as HubSpot's calculated properties do), except while seeding."""
+        if not company_ids:
+            return
+        ids = sorted(set(company_ids))
+        rows = self.rows("companies", ids)
+        with self.db.transaction() as conn:
+            for company, values in self.company_rollups(ids).items():
+                row = rows.get(company)
+                if row is None or row.archived:
+                    continue
+                changed = {k: v for k, v in values.items() if row.props.get(k) != v}
+                if not changed:
+                    continue
+                if seeding:
+                    props = {**row.props, **{k: v for k, v in changed.items() if v is not None}}
+                    for k in [k for k, v in changed.items() if v is None]:
+                        props.pop(k, None)
+                    conn.execute("UPDATE records SET props=? WHERE type='companies' AND id=?",
+                                 (json.dumps(props), company))
+                else:
+                    self.update(row, changed, WriteSource("CALCULATED"))
 
     def set_modified(self, object_type: str, object_id: int, at_ms: int) -> None:
         with self.db.transaction() as conn:
@@ -302,6 +362,7 @@ class RecordStore:
                 raise not_found(object_type, str(object_id))
 
     def delete_permanently(self, object_type: str, object_id: int) -> None:
+        companies = self.companies_of(object_type, object_id)
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM records WHERE type=? AND id=?", (object_type, object_id))
             conn.execute("DELETE FROM assoc WHERE (from_type=? AND from_id=?) OR (to_type=? AND to_id=?)",
@@ -312,6 +373,7 @@ class RecordStore:
             if object_type == "contacts":
                 conn.execute("DELETE FROM aliases WHERE id=?", (object_id,))
                 conn.execute("DELETE FROM events WHERE contact_id=?", (object_id,))
+            self.refresh_rollups([c for c in companies if c != object_id])
 
     def merge(self, object_type: str, primary: Row, secondary: Row, source: WriteSource, *,
               preserve_primary_id: bool = False) -> Row:
@@ -352,12 +414,41 @@ class RecordStore:
             if not preserve_primary_id:
                 survivor = self._fresh_survivor(conn, full_p, full_s)
             gone = [full_s.id] if preserve_primary_id else [full_p.id, full_s.id]
+            kept = {tid: self._held_by(conn, object_type, full_p.id, tid) for tid in _SINGLE.get(object_type, ())}
             for old in gone:
                 self._repoint(conn, object_type, old, survivor.id)
+            self._keep_single(conn, object_type, survivor.id, kept)
             if object_type == "contacts":
                 for email in extra:
                     conn.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (email.lower(), survivor.id))
-            return self.update(survivor, values, source)
+            result = self.update(survivor, values, source)
+            self.refresh_rollups(self.companies_of(object_type, survivor.id)
+                                 + ([survivor.id] if object_type == "companies" else []))
+            return result
+
+    @staticmethod
+    def _held_by(conn: Any, object_type: str, object_id: int, type_id: int) -> int | None:
+        r = conn.execute("SELECT min(to_id) FROM assoc WHERE from_type=? AND from_id=? AND to_type='companies' "
+                         "AND type_id=?", (object_type, object_id, type_id)).fetchone()
+        return r[0] if r else None
+
+    @staticmethod
+    def _keep_single(conn: Any, object_type: str, survivor: int, kept: dict[int, int | None]) -> None:
+        """After a merge the survivor keeps the primary record's primary company (or parent company), and a
+        company loses any association with itself; the other companies stay associated unlabeled (inferred)."""
+        if object_type == "companies":
+            conn.execute("DELETE FROM assoc WHERE from_type='companies' AND from_id=? AND to_type='companies' "
+                         "AND to_id=?", (survivor, survivor))
+        for type_id, keep in kept.items():
+            held = sorted(r[0] for r in conn.execute(
+                "SELECT to_id FROM assoc WHERE from_type=? AND from_id=? AND to_type='companies' AND type_id=?",
+                (object_type, survivor, type_id)))
+            drop = [c for c in held if c != keep] if keep in held else held[1:]
+            for company in drop:
+                conn.execute("DELETE FROM assoc WHERE from_type=? AND from_id=? AND to_type='companies' AND to_id=? "
+                             "AND type_id=?", (object_type, survivor, company, type_id))
+                conn.execute("DELETE FROM assoc WHERE from_type='companies' AND from_id=? AND to_type=? AND to_id=? "
+                             "AND type_id=?", (company, object_type, survivor, _SINGLE_INVERSE[type_id]))
 
     def _fresh_survivor(self, conn: Any, primary: Row, secondary: Row) -> Row:
         """A new record for the merge result: the primary's values and history, the older create time."""

@@ -1,4 +1,5 @@
-"""Associations v4: batch read (<= 1,000 inputs, paging per input), default associate, create, archive."""
+"""Associations v4: batch read (<= 1,000 inputs, paging per input), default associate, create (labelled or not),
+archive (whole associations or single labels), and the labels an object pair has."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from starlette.routing import BaseRoute, Route
 
 from .errors import HubSpotError, json_response, not_found
 from .http_util import decode_cursor, encode_cursor, endpoint, int_param, json_body, object_type_of
-from .schema import OBJECT_TYPE_IDS
+from .associations import labels_for
+from .schema import ASSOCIATION_DEFS, OBJECT_TYPE_IDS
 from .services import Services
 from .values import iso
 
@@ -120,17 +122,27 @@ def association_routes(svc: Services) -> list[BaseRoute]:
                 results += default_pair(from_type, from_id, to_type, to_id)
         return done(started, results)
 
+    def labelled(from_type: str, from_id: int, to_type: str, to_id: int, specs: Any) -> dict[str, Any]:
+        """Create the requested types between two records; the LabelsBetweenObjectPair answer."""
+        if not isinstance(specs, list) or not specs:
+            raise HubSpotError(400, "VALIDATION_ERROR", "Invalid input JSON: give at least one association type "
+                                                        "({associationCategory, associationTypeId})")
+        checked = [assoc.check_type(from_type, to_type, str(spec.get("associationCategory")),
+                                    _type_id(spec.get("associationTypeId"))) for spec in specs]
+        with svc.db.transaction():
+            type_ids: list[int] = []
+            for spec in checked:
+                type_ids = assoc.add(from_type, from_id, to_type, to_id, spec.type_id)
+        labels = [ASSOCIATION_DEFS[t].label for t in type_ids if t in ASSOCIATION_DEFS and ASSOCIATION_DEFS[t].label]
+        return {"fromObjectTypeId": OBJECT_TYPE_IDS[from_type], "fromObjectId": from_id,
+                "toObjectTypeId": OBJECT_TYPE_IDS[to_type], "toObjectId": to_id, "labels": labels}
+
     @endpoint
     async def put_labeled(request: Request) -> Response:
         from_type, to_type = pair(request, "objectType", "toObjectType")
         from_id = existing(from_type, request.path_params["objectId"])
         to_id = existing(to_type, request.path_params["toObjectId"])
-        for spec in await json_body(request) or []:
-            assoc.check_type(from_type, to_type, str(spec.get("associationCategory")),
-                             int(spec.get("associationTypeId", -1)))
-        assoc.add(from_type, from_id, to_type, to_id)
-        return json_response({"fromObjectTypeId": OBJECT_TYPE_IDS[from_type], "fromObjectId": from_id,
-                              "toObjectTypeId": OBJECT_TYPE_IDS[to_type], "toObjectId": to_id, "labels": []}, 201)
+        return json_response(labelled(from_type, from_id, to_type, to_id, await json_body(request)), 201)
 
     @endpoint
     async def batch_create(request: Request) -> Response:
@@ -142,13 +154,29 @@ def association_routes(svc: Services) -> list[BaseRoute]:
             for item in body.get("inputs") or []:
                 from_id = existing(from_type, (item.get("from") or {}).get("id"))
                 to_id = existing(to_type, (item.get("to") or {}).get("id"))
-                for spec in item.get("types") or []:
-                    assoc.check_type(from_type, to_type, str(spec.get("associationCategory")),
-                                     int(spec.get("associationTypeId", -1)))
-                assoc.add(from_type, from_id, to_type, to_id)
-                results.append({"fromObjectTypeId": OBJECT_TYPE_IDS[from_type], "fromObjectId": from_id,
-                                "toObjectTypeId": OBJECT_TYPE_IDS[to_type], "toObjectId": to_id, "labels": []})
+                results.append(labelled(from_type, from_id, to_type, to_id, item.get("types")))
         return done(started, results, status=201)
+
+    @endpoint
+    async def batch_archive_labels(request: Request) -> Response:
+        """Remove the given types only; the unlabeled type removes the whole association (SDK docstring)."""
+        from_type, to_type = pair(request)
+        body = await json_body(request)
+        with svc.db.transaction():
+            for item in body.get("inputs") or []:
+                from_id = _type_id((item.get("from") or {}).get("id"))
+                to_id = _type_id((item.get("to") or {}).get("id"))
+                for spec in item.get("types") or []:
+                    checked = assoc.check_type(from_type, to_type, str(spec.get("associationCategory")),
+                                               _type_id(spec.get("associationTypeId")))
+                    assoc.remove_label(from_type, from_id, to_type, to_id, checked.type_id)
+        return Response(status_code=204)
+
+    @endpoint
+    async def list_labels(request: Request) -> Response:
+        from_type, to_type = pair(request)
+        assoc.default_type(from_type, to_type)
+        return json_response({"results": [d.spec() for d in labels_for(from_type, to_type)]})
 
     @endpoint
     async def delete_one(request: Request) -> Response:
@@ -174,9 +202,18 @@ def association_routes(svc: Services) -> list[BaseRoute]:
         Route(f"{base}/batch/associate/default", batch_default, methods=["POST"]),
         Route(f"{base}/batch/create", batch_create, methods=["POST"]),
         Route(f"{base}/batch/archive", batch_archive, methods=["POST"]),
+        Route(f"{base}/batch/labels/archive", batch_archive_labels, methods=["POST"]),
+        Route(f"{base}/labels", list_labels, methods=["GET"]),
         Route("/crm/v4/objects/{fromObjectType}/{fromObjectId}/associations/default/{toObjectType}/{toObjectId}",
               put_default, methods=["PUT"]),
         Route(obj, list_for_record, methods=["GET"]),
         Route(f"{obj}/{{toObjectId}}", put_labeled, methods=["PUT"]),
         Route(f"{obj}/{{toObjectId}}", delete_one, methods=["DELETE"]),
     ]
+
+
+def _type_id(raw: Any) -> int:
+    try:
+        return int(str(raw))
+    except ValueError:
+        raise HubSpotError(400, "VALIDATION_ERROR", f"Invalid input JSON: {raw!r} is not an integer id") from None

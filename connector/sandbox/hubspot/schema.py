@@ -10,18 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .industries import COMPANY_INDUSTRIES
+
 __all__ = [
     "OBJECT_TYPES", "OBJECT_TYPE_IDS", "PropertyDef", "default_properties", "normalize_object_type",
     "created_prop", "modified_prop", "DEFAULT_RETURNED", "SEARCHABLE", "ASSOCIATION_TYPE_IDS",
-    "DEAL_PIPELINE", "LIFECYCLE_ORDER", "DEFAULT_GROUPS", "SINGULAR", "ENGAGEMENTS",
+    "DEAL_PIPELINE", "LIFECYCLE_ORDER", "DEFAULT_GROUPS", "SINGULAR", "ENGAGEMENTS", "AssociationDef",
+    "ASSOCIATION_DEFS", "association_def", "PRIMARY_COMPANY_TYPES", "PARENT_TO_CHILD", "CHILD_TO_PARENT",
+    "COMPANY_ROLLUPS",
 ]
 
 OBJECT_TYPE_IDS: dict[str, str] = {
-    "contacts": "0-1", "deals": "0-3", "calls": "0-48", "meetings": "0-47",
+    "contacts": "0-1", "companies": "0-2", "deals": "0-3", "calls": "0-48", "meetings": "0-47",
     "emails": "0-49", "notes": "0-46", "tasks": "0-27",
 }
 OBJECT_TYPES = tuple(OBJECT_TYPE_IDS)
-SINGULAR = {"contacts": "contact", "deals": "deal", "calls": "call", "meetings": "meeting",
+SINGULAR = {"contacts": "contact", "companies": "company", "deals": "deal", "calls": "call", "meetings": "meeting",
             "emails": "email", "notes": "note", "tasks": "task"}
 ENGAGEMENTS = frozenset({"calls", "meetings", "emails", "notes", "tasks"})
 _ALIASES: dict[str, str] = {}
@@ -132,6 +136,8 @@ DEFAULT_GROUPS: dict[str, list[tuple[str, str]]] = {
     "contacts": [("contactinformation", "Contact information"), ("emailinformation", "Email information"),
                  ("analyticsinformation", "Web analytics history"),
                  ("conversioninformation", "Conversion information")],
+    "companies": [("companyinformation", "Company information"),
+                  ("socialmediainformation", "Social media information")],
     "deals": [("dealinformation", "Deal information")],
     "calls": [("callinformation", "Call information")],
     "meetings": [("meetinginformation", "Meeting information")],
@@ -208,6 +214,8 @@ def default_properties(object_type: str) -> list[PropertyDef]:
             _ro("recent_conversion_date", "Recent Conversion Date", "datetime", "date", "conversioninformation"),
             _ro("recent_conversion_event_name", "Recent Conversion", "string", "text", "conversioninformation"),
         ]
+    elif object_type == "companies":
+        props += _company_props(g)
     elif object_type == "deals":
         props += [
             _p("dealname", "Deal Name", group=g), _p("amount", "Amount", "number", "number", group=g),
@@ -225,6 +233,47 @@ def default_properties(object_type: str) -> list[PropertyDef]:
         props.append(_p("hs_timestamp", "Activity date", "datetime", "date", group=g))
         props += _ENGAGEMENT_PROPS[object_type](g)
     return props
+
+
+def _industry_label(value: str) -> str:
+    """``INFORMATION_TECHNOLOGY_AND_SERVICES`` -> ``Information Technology and Services`` (HubSpot's label style)."""
+    small = {"and", "or", "of"}
+    words = value.lower().split("_")
+    return " ".join(w if i and w in small else w.capitalize() for i, w in enumerate(words))
+
+
+def _company_props(g: str) -> list[PropertyDef]:
+    """HubSpot's default company properties the connector and the seed touch, with their real types.
+
+    Names, types and field types follow HubSpot's default company properties (knowledge.hubspot.com
+    "HubSpot's default company properties"); ``numberofemployees`` and ``annualrevenue`` are numbers on
+    companies (``numemployees`` on contacts is an enumeration of ranges). The roll-ups at the end are
+    read-only and kept in step with the company's associations (see ``records.company_rollups``).
+    """
+    return [
+        _p("name", "Company name", group=g), _p("domain", "Company Domain Name", group=g),
+        _p("website", "Website URL", group=g),
+        _p("industry", "Industry", "enumeration", "select", group=g,
+           options=[_option({"value": v, "label": _industry_label(v)}, i) for i, v in enumerate(COMPANY_INDUSTRIES)]),
+        _p("numberofemployees", "Number of Employees", "number", "number", group=g),
+        _p("annualrevenue", "Annual Revenue", "number", "number", group=g),
+        _p("city", "City", group=g), _p("state", "State/Region", group=g),
+        _p("country", "Country/Region", group=g), _p("zip", "Postal Code", group=g),
+        _p("address", "Street Address", group=g), _p("address2", "Street Address 2", group=g),
+        _p("phone", "Phone Number", ft="phonenumber", group=g),
+        _p("description", "Description", ft="textarea", group=g),
+        _p("type", "Type", "enumeration", "select", group=g,
+           options=_opts("PROSPECT", "PARTNER", "RESELLER", "VENDOR", "OTHER")),
+        _p("lifecyclestage", "Lifecycle Stage", "enumeration", "radio", group=g, options=_opts(
+            *LIFECYCLE_ORDER, labels={"marketingqualifiedlead": "Marketing Qualified Lead",
+                                      "salesqualifiedlead": "Sales Qualified Lead"})),
+        _p("hs_additional_domains", "Additional Domains", ft="textarea", group=g),
+        _p("linkedin_company_page", "LinkedIn Company Page", group="socialmediainformation"),
+        _ro("hs_parent_company_id", "Parent Company", "number", "number", g),
+        _ro("hs_num_child_companies", "Number of child companies", "number", "number", g),
+        _ro("num_associated_contacts", "Number of Associated Contacts", "number", "number", g),
+        _ro("num_associated_deals", "Number of Associated Deals", "number", "number", g),
+    ]
 
 
 def _source_prop() -> PropertyDef:
@@ -266,6 +315,7 @@ _ENGAGEMENT_PROPS: dict[str, Any] = {
 
 DEFAULT_RETURNED: dict[str, list[str]] = {
     "contacts": ["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"],
+    "companies": ["createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"],
     "deals": ["dealname", "amount", "closedate", "pipeline", "dealstage", "createdate", "hs_lastmodifieddate",
               "hs_object_id"],
 }
@@ -275,6 +325,7 @@ for _t in ENGAGEMENTS:
 #: properties the free-text ``query`` of a search looks in
 SEARCHABLE: dict[str, list[str]] = {
     "contacts": ["firstname", "lastname", "email", "hs_additional_emails", "phone", "mobilephone", "company"],
+    "companies": ["name", "domain", "website", "phone"],
     "deals": ["dealname", "pipeline", "dealstage", "description"],
     "calls": ["hs_call_title", "hs_call_body"], "meetings": ["hs_meeting_title", "hs_meeting_body"],
     "emails": ["hs_email_subject", "hs_email_text"], "notes": ["hs_note_body"],
@@ -294,4 +345,66 @@ ASSOCIATION_TYPE_IDS: dict[tuple[str, str], int] = {
     ("deals", "meetings"): 211, ("meetings", "deals"): 212,
     ("deals", "notes"): 213, ("notes", "deals"): 214,
     ("deals", "tasks"): 215, ("tasks", "deals"): 216,
+    ("contacts", "companies"): 279, ("companies", "contacts"): 280,
+    ("deals", "companies"): 341, ("companies", "deals"): 342,
+    ("companies", "companies"): 450,
+}
+
+#: the labelled HUBSPOT_DEFINED types: the "Primary" company of a contact or a deal, parent/child companies
+PRIMARY_COMPANY_TYPES: dict[str, int] = {"contacts": 1, "deals": 5}
+PARENT_TO_CHILD, CHILD_TO_PARENT = 13, 14
+
+
+@dataclass(frozen=True)
+class AssociationDef:
+    """One HUBSPOT_DEFINED association type: its ends, label, v3 name and the type id of the other direction."""
+
+    type_id: int
+    from_type: str
+    to_type: str
+    label: str | None
+    v3_name: str
+    inverse: int
+
+    def spec(self) -> dict[str, Any]:
+        """The ``{category, typeId, label}`` shape of v4 reads and the labels endpoint."""
+        return {"category": "HUBSPOT_DEFINED", "typeId": self.type_id, "label": self.label}
+
+
+def _defs() -> dict[int, AssociationDef]:
+    out: dict[int, AssociationDef] = {}
+    labelled = {(f, t) for f, t in ASSOCIATION_TYPE_IDS if "companies" in (f, t) and f != t}
+    for (f, t), tid in ASSOCIATION_TYPE_IDS.items():
+        name = f"{SINGULAR[f]}_to_{SINGULAR[t]}" + ("_unlabeled" if (f, t) in labelled else "")
+        out[tid] = AssociationDef(tid, f, t, None, name, ASSOCIATION_TYPE_IDS[(t, f)])
+    # Labels: HubSpot's "Primary Company" became "<Object> with Primary Company" (developer changelog,
+    # 2024-02-19, "Changes to primary labels for HubSpot-defined association labels"); that the company->record
+    # direction carries the same label is inferred. Only type ids are to be relied on, as the changelog says.
+    for obj, tid in PRIMARY_COMPANY_TYPES.items():
+        label = f"{SINGULAR[obj].capitalize()} with Primary Company"
+        out[tid] = AssociationDef(tid, obj, "companies", label, f"{SINGULAR[obj]}_to_company", tid + 1)
+        out[tid + 1] = AssociationDef(tid + 1, "companies", obj, label, f"company_to_{SINGULAR[obj]}", tid)
+    # 13 parent->child, 14 child->parent (developer changelog 2018-09-11 "Parent <-> Child Associations via
+    # API"); the label names the record at the far end (13 reads "Child Company"), inferred
+    out[PARENT_TO_CHILD] = AssociationDef(PARENT_TO_CHILD, "companies", "companies", "Child Company",
+                                          "parent_to_child_company", CHILD_TO_PARENT)
+    out[CHILD_TO_PARENT] = AssociationDef(CHILD_TO_PARENT, "companies", "companies", "Parent Company",
+                                          "child_to_parent_company", PARENT_TO_CHILD)
+    return out
+
+
+#: every HUBSPOT_DEFINED type the sandbox account has, by type id
+ASSOCIATION_DEFS: dict[int, AssociationDef] = _defs()
+
+
+def association_def(from_type: str, to_type: str, type_id: int) -> AssociationDef | None:
+    """The definition of `type_id` if it joins `from_type` to `to_type`, else None."""
+    found = ASSOCIATION_DEFS.get(int(type_id))
+    return found if found and (found.from_type, found.to_type) == (from_type, to_type) else None
+
+
+#: company roll-up properties HubSpot calculates from associations: name -> (associated type, type id)
+COMPANY_ROLLUPS: dict[str, tuple[str, int]] = {
+    "num_associated_contacts": ("contacts", 280), "num_associated_deals": ("deals", 342),
+    "hs_num_child_companies": ("companies", PARENT_TO_CHILD), "hs_parent_company_id": ("companies", CHILD_TO_PARENT),
 }

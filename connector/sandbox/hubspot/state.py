@@ -16,7 +16,8 @@ from .events import EventStore, accumulate, merge_summary
 from .limits import HubSpotLimits, RateLimiter
 from .properties import PropertyRegistry
 from .records import RecordStore, WriteSource, derive_calculated
-from .schema import ASSOCIATION_TYPE_IDS, OBJECT_TYPES, PropertyDef
+from .schema import (ASSOCIATION_DEFS, ASSOCIATION_TYPE_IDS, CHILD_TO_PARENT, OBJECT_TYPES, PRIMARY_COMPANY_TYPES,
+                     PropertyDef)
 from .store import Database
 from .values import normalize_value
 
@@ -128,19 +129,58 @@ class HubSpotState:
             if batch.hubspot_merged:
                 conn.executemany("INSERT OR REPLACE INTO merged VALUES (?, ?, ?)",
                                  [(t, int(old), int(new)) for t, old, new in batch.hubspot_merged])
-            assoc_rows = []
-            for from_type, from_id, to_type, to_id in batch.hubspot_associations:
-                assoc_rows.append((from_type, int(from_id), to_type, int(to_id),
-                                   ASSOCIATION_TYPE_IDS.get((from_type, to_type), 0), "HUBSPOT_DEFINED"))
-                assoc_rows.append((to_type, int(to_id), from_type, int(from_id),
-                                   ASSOCIATION_TYPE_IDS.get((to_type, from_type), 0), "HUBSPOT_DEFINED"))
+            assoc_rows, companies = self._seed_associations(conn, batch.hubspot_associations)
             if assoc_rows:
-                conn.executemany("INSERT OR IGNORE INTO assoc VALUES (?, ?, ?, ?, ?, ?)", assoc_rows)
+                conn.executemany("INSERT OR IGNORE INTO assoc VALUES (?, ?, ?, ?, ?, 'HUBSPOT_DEFINED')", assoc_rows)
+            companies |= {int(r["id"]) for r in batch.hubspot.get("companies") or []}
+            self.records.refresh_rollups(sorted(companies), seeding=True)
         if batch.marketing_events:
             in_batch = {int(r["id"]) for r in batch.hubspot.get("contacts") or []}
             self.events.add(list(batch.marketing_events), seeding=True,
                             folded={cid: a for cid, a in folded.items() if cid in in_batch})
         self.records.refresh_counters()
+
+    @staticmethod
+    def _seed_associations(conn: Any, associations: list[Any]) -> tuple[list[tuple[Any, ...]], set[int]]:
+        """Association rows (both directions) for seed tuples, and the companies they touch.
+
+        A 4-tuple gets its pair's unlabeled type; a contact's or deal's first company in the seed is also its
+        primary (what HubSpot's automatic contact-company association makes, and what a single company is in
+        the UI); a ``("companies", child, "companies", parent)`` tuple reads as child -> parent, like
+        Salesforce's ``Account.ParentId``. A 5-tuple's fifth member is an explicit HUBSPOT_DEFINED type id
+        (1, 2, 5, 6, 13, 14 or an unlabeled one), stored with its unlabeled type.
+        """
+        rows: list[tuple[Any, ...]] = []
+        companies: set[int] = set()
+        has_primary: set[tuple[str, int]] = set()
+        for item in associations:
+            from_type, from_id, to_type, to_id = item[0], int(item[1]), item[2], int(item[3])
+            type_id = int(item[4]) if len(item) > 4 else None
+            forward = ASSOCIATION_TYPE_IDS.get((from_type, to_type), 0)
+            rows += [(from_type, from_id, to_type, to_id, forward),
+                     (to_type, to_id, from_type, from_id, ASSOCIATION_TYPE_IDS.get((to_type, from_type), 0))]
+            if "companies" in (from_type, to_type):
+                companies |= {i for t, i in ((from_type, from_id), (to_type, to_id)) if t == "companies"}
+            holder: tuple[str, int] | None = None
+            if to_type == "companies" and from_type in PRIMARY_COMPANY_TYPES:
+                holder = (from_type, from_id)
+            elif from_type == "companies" and to_type in PRIMARY_COMPANY_TYPES:
+                holder = (to_type, to_id)
+            if type_id is None and from_type == to_type == "companies":
+                type_id = CHILD_TO_PARENT
+            elif type_id is None and holder is not None:
+                primary = PRIMARY_COMPANY_TYPES[holder[0]]
+                taken = holder in has_primary or conn.execute(
+                    "SELECT 1 FROM assoc WHERE from_type=? AND from_id=? AND to_type='companies' AND type_id=? LIMIT 1",
+                    (holder[0], holder[1], primary)).fetchone() is not None
+                type_id = None if taken else primary if holder[0] == from_type else primary + 1
+            if holder is not None and type_id in (1, 2, 5, 6):
+                has_primary.add(holder)
+            spec = ASSOCIATION_DEFS.get(type_id) if type_id is not None else None
+            if spec is not None and type_id != forward:
+                rows += [(from_type, from_id, to_type, to_id, spec.type_id),
+                         (to_type, to_id, from_type, from_id, spec.inverse)]
+        return rows, companies
 
     def _seed_row(self, object_type: str, record: dict[str, Any], defs: dict[str, PropertyDef],
                   folded: dict[int, dict[str, Any]]) -> tuple[Any, ...]:
