@@ -20,7 +20,7 @@ def test_fresh_portal_gets_group_and_properties(bare: Sandbox, mappings: Mapping
     out = report.to_json()
     assert names(out["hubspot"]["created"]) == HS_NAMES
     assert {(e["object"], e["name"]) for e in out["hubspot"]["created"] if e.get("kind") == "group"} == {
-        ("contacts", CONNECTOR_GROUP), ("deals", CONNECTOR_GROUP)}
+        ("contacts", CONNECTOR_GROUP), ("deals", CONNECTOR_GROUP), ("companies", CONNECTOR_GROUP)}
     assert out["hubspot"]["problems"] == [] and out["hubspot"]["missing"] == []
     # seen through the plain properties API ...
     listed = {p["name"]: p for p in src.hubspot.http.json("GET", "/crm/v3/properties/contacts",
@@ -54,8 +54,9 @@ def test_fresh_portal_gets_group_and_properties(bare: Sandbox, mappings: Mapping
         "connector_first_touch": ("string", "text", [], scorer),
         "connector_last_touch": ("string", "text", [], scorer),
     }
-    # every call is counted: 2 property lists, 2 group lists, 2 group creates, 14 property creates
-    assert out["api_calls"]["hubspot"] == 20
+    # every call is counted: 3 property lists, 3 group lists, 3 group creates (contacts, deals, companies),
+    # 15 property creates
+    assert out["api_calls"]["hubspot"] == 24
 
 
 def test_unique_property_makes_upserts_idempotent(bare: Sandbox, mappings: Mappings, sources_for: MakeSources) -> None:
