@@ -91,7 +91,8 @@ def test_incompatible_existing_property_is_reported_not_changed(bare: Sandbox, m
     assert "unique" in problems["salesforce_lead_id"]["message"]
     assert "'SAL'" in problems["connector_status"]["message"]
     assert {e["name"] for e in report.hubspot.created if e.get("kind") != "group"} == {
-        "salesforce_contact_id", "salesforce_opportunity_id", "connector_grade", "connector_mql_date",
+        "salesforce_contact_id", "salesforce_opportunity_id", "salesforce_account_id", "connector_grade",
+        "connector_mql_date",
         "connector_status_reason", "connector_score_reason", "connector_sla_state", "connector_sla_due",
         "connector_touches_before_mql", "connector_first_touch", "connector_last_touch"}
     assert client.crm.properties.core_api.get_by_name("contacts", "connector_score").type == "string"
