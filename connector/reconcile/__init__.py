@@ -16,8 +16,9 @@ from . import resolve as _resolve_module
 from .engine import ReconcileResult, reconcile, reconcile_group
 from .errors import MappingError, MappingProblem, ReconcileError, TransformError
 from .identity import Duplicate, IdentityResult, PersonGroup, resolve_identities
-from .loader import load_contacts, load_mappings, load_opportunities, parse_contacts, parse_opportunities
-from .mapping import ContactMapping, FieldMapping, Mappings, OpportunityMapping
+from .loader import (load_companies, load_contacts, load_mappings, load_opportunities, parse_companies, parse_contacts,
+                     parse_opportunities)
+from .mapping import CompanyMapping, ContactMapping, FieldMapping, Mappings, OpportunityMapping
 from .plan import plan_person, plan_updates, salesforce_object_for, should_create_in_salesforce
 from .records import (
     FieldChange,
@@ -39,6 +40,7 @@ COMPILED: bool = str(getattr(_resolve_module, "__file__", "")).endswith(tuple(EX
 __all__ = [
     "COMPILED",
     "Candidate",
+    "CompanyMapping",
     "ContactMapping",
     "Decision",
     "Duplicate",
@@ -64,9 +66,11 @@ __all__ = [
     "TransformContext",
     "TransformError",
     "UnifiedPerson",
+    "load_companies",
     "load_contacts",
     "load_mappings",
     "load_opportunities",
+    "parse_companies",
     "parse_contacts",
     "parse_opportunities",
     "plan_person",

@@ -21,7 +21,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     opp = len(m.opportunities.fields) if m.opportunities else 0
-    print(f"{directory}: OK ({len(m.contacts.fields)} contact fields, {opp} opportunity fields)")
+    companies = f", {len(m.companies.fields)} company fields" if m.companies else ""
+    print(f"{directory}: OK ({len(m.contacts.fields)} contact fields, {opp} opportunity fields{companies})")
     return 0
 
 

@@ -26,7 +26,11 @@ from .conditions import Condition as InclusionCondition
 from .conditions import ConditionSpec, compile_test, described
 from .errors import MappingError, MappingProblem
 from .mapping import (
+    COMPANY_CREATE_CHOICES,
     DIRECTIONS,
+    CompaniesFile,
+    CompanyFieldSpec,
+    CompanyMapping,
     ContactFieldSpec,
     ContactMapping,
     ContactsFile,
@@ -74,13 +78,16 @@ from .transforms import (
 )
 
 __all__ = [
+    "COMPANIES_FILE",
     "custom_declarations",
     "listing",
+    "load_companies",
     "load_contacts",
     "load_mappings",
     "Collector",
     "loc_path",
     "load_opportunities",
+    "parse_companies",
     "parse_contacts",
     "parse_opportunities",
     "read_only_fix",
@@ -90,7 +97,9 @@ __all__ = [
 CONTACTS_FILE = "contacts.toml"
 OPPORTUNITIES_FILE = "opportunities.toml"
 SCORING_FILE = "scoring.toml"
-_M = TypeVar("_M", ContactsFile, OpportunitiesFile)
+COMPANIES_FILE = "companies.toml"
+_M = TypeVar("_M", ContactsFile, OpportunitiesFile, CompaniesFile)
+_AnyFieldSpec = ContactFieldSpec | DealFieldSpec | CompanyFieldSpec
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _CONTACT_ROLES = (
     "Business User", "Decision Maker", "Economic Buyer", "Economic Decision Maker", "Evaluator",
@@ -234,17 +243,29 @@ def _check_name(col: Collector, path: str, name: str, system: str, where: str) -
     return False
 
 
-def custom_declarations(mapping: ContactMapping | OpportunityMapping) -> CustomFields:
+def custom_declarations(mapping: ContactMapping | OpportunityMapping | CompanyMapping) -> CustomFields:
     """The ``[custom_fields]`` of the file ``mapping`` was loaded from (none for a mapping built another way)."""
     return mapping.custom_fields
 
 
+#: `[custom_fields]` key -> the mapping file whose fields it declares (names in another file's key would be
+#: silently never created)
+_DECLARED_IN = {"lead": CONTACTS_FILE, "contact": CONTACTS_FILE, "opportunity": OPPORTUNITIES_FILE,
+                "account": COMPANIES_FILE}
+
+
 def _check_declared(col: Collector, custom: CustomFields, objects: Mapping[str, str]) -> None:
-    """The names under ``[custom_fields]`` (``objects``: key -> what it names) are spelled like names."""
+    """The names under ``[custom_fields]`` (``objects``: key -> what it names) are spelled like names, and no
+    other key of the table lists any (a name under another file's key would never be created)."""
     for key, where in objects.items():
         for i, name in enumerate(getattr(custom, key)):
             _check_name(col, f"custom_fields.{key}[{i}]", name, "hubspot" if key == "hubspot" else "salesforce",
                         where)
+    for key, file in _DECLARED_IN.items():
+        if key not in objects and getattr(custom, key):
+            col.add(f"custom_fields.{key}", f"this file maps no {key.capitalize()} fields: {key} = [...] belongs in "
+                                            f"{file}", f"move the names to [custom_fields] {key} of {file}, or use "
+                                                       f"{' / '.join(objects)} here")
 
 
 def _check_values(
@@ -296,7 +317,7 @@ def _check_values(
 
 
 def _build_transforms(
-    col: Collector, base: str, spec: ContactFieldSpec | DealFieldSpec, settings: SettingsSpec,
+    col: Collector, base: str, spec: _AnyFieldSpec, settings: SettingsSpec,
     stage: StageMap | None,
 ) -> Chain:
     chain: list[Transform] = []
@@ -322,7 +343,7 @@ def _build_transforms(
     return Chain(chain)
 
 
-def _simple_transform(name: str, spec: ContactFieldSpec | DealFieldSpec, settings: SettingsSpec) -> Transform:
+def _simple_transform(name: str, spec: _AnyFieldSpec, settings: SettingsSpec) -> Transform:
     if name in ("lower", "upper", "title"):
         return Case(name)  # type: ignore[arg-type]
     table: dict[str, Transform] = {
@@ -344,7 +365,7 @@ def _simple_transform(name: str, spec: ContactFieldSpec | DealFieldSpec, setting
 
 
 def _check_field_common(
-    col: Collector, base: str, name: str, spec: ContactFieldSpec | DealFieldSpec, has_sf: bool,
+    col: Collector, base: str, name: str, spec: _AnyFieldSpec, has_sf: bool,
 ) -> None:
     if not _NAME_RE.match(name):
         col.add(base, f"field name {name!r} must be lower_snake_case",
@@ -379,7 +400,7 @@ _KEEPS_DESTINATION: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
-def _check_rule_direction(col: Collector, base: str, spec: ContactFieldSpec | DealFieldSpec) -> None:
+def _check_rule_direction(col: Collector, base: str, spec: _AnyFieldSpec) -> None:
     """A rule and a direction that cancel out: the winner is always the one system the field writes, so
     a disagreement is never written (only blanks are filled), yet it would be reported as a conflict."""
     found = _KEEPS_DESTINATION.get(spec.direction)
@@ -404,15 +425,16 @@ def read_only_fix(written: str, other_mapped: bool, other_read_only: bool) -> st
 
 
 def _check_targets(col: Collector, fields: Sequence[FieldMapping],
-                   reserved: Mapping[tuple[str, str, str], str]) -> None:
-    """A native field may be written by one unified field only (and never a connector-managed one)."""
+                   reserved: Mapping[tuple[str, str, str], str], hubspot_object: str = "contacts") -> None:
+    """A native field may be written by one unified field only (and never a connector-managed one);
+    ``hubspot_object`` is the HubSpot object type the file's properties belong to."""
     writers: dict[tuple[str, str, str], str] = {}
     for f in fields:
         hs_read_only = f.hubspot is not None and f.hubspot in READ_ONLY_HUBSPOT
         sf_read_only = bool(f.salesforce) and all(n in READ_ONLY_SALESFORCE for n in f.salesforce.values())
         targets: list[tuple[tuple[str, str, str], str]] = []
         if f.hubspot is not None and f.writes("hubspot"):
-            targets.append((("hubspot", "contacts", f.hubspot), "hubspot"))
+            targets.append((("hubspot", hubspot_object, f.hubspot), "hubspot"))
         if f.writes("salesforce"):
             targets += [(("salesforce", obj, name), f"salesforce.{obj.lower()}") for obj, name in f.salesforce.items()]
         for key, sub in targets:
@@ -616,6 +638,56 @@ def _validate_opportunities(col: Collector, raw: dict[str, Any]) -> OpportunityM
                                       tuple(pipelines), custom_fields=spec.custom_fields)
 
 
+def _validate_companies(col: Collector, raw: dict[str, Any]) -> CompanyMapping | None:
+    """companies.toml: fields between HubSpot company properties and Salesforce Account fields, the identity's
+    cross-reference names (never mapped as fields), and which companies are created where."""
+    spec = _validate_model(col, CompaniesFile, raw)
+    _check_settings(col, spec.settings)
+    _check_declared(col, spec.custom_fields, {"hubspot": "HubSpot company property",
+                                              "account": "Salesforce Account field"})
+    ident = spec.identity
+    hs_id_ok = _check_name(col, "identity.hubspot_account_id_property", ident.hubspot_account_id_property, "hubspot",
+                           "HubSpot company property")
+    sf_id_ok = _check_name(col, "identity.salesforce_company_id_field", ident.salesforce_company_id_field,
+                           "salesforce", "Salesforce Account field")
+    if sf_id_ok and not ident.salesforce_company_id_field.endswith("__c"):
+        col.add("identity.salesforce_company_id_field",
+                f"{ident.salesforce_company_id_field!r} is not a custom field's API name (they end in __c): the "
+                "connector needs a field of its own there, an External ID", 'e.g. "HubSpot_Company_Id__c"')
+    compiled: list[FieldMapping] = []
+    for name, f in spec.fields.items():
+        base = f"fields.{name}"
+        _check_field_common(col, base, name, f, f.salesforce is not None)
+        if f.hubspot is not None:
+            _check_name(col, f"{base}.hubspot", f.hubspot, "hubspot", "HubSpot company property")
+            if hs_id_ok and f.hubspot == ident.hubspot_account_id_property:
+                col.add(f"{base}.hubspot", f"HubSpot company property {f.hubspot!r} is "
+                                           "[identity] hubspot_account_id_property, which the connector manages",
+                        f"remove [{base}] (or its hubspot): the cross-reference ids are never mapped as fields")
+        if f.salesforce is not None:
+            _check_name(col, f"{base}.salesforce", f.salesforce, "salesforce", "Salesforce Account field")
+            # Salesforce API names ignore case, as Salesforce does
+            if sf_id_ok and f.salesforce.lower() == ident.salesforce_company_id_field.lower():
+                col.add(f"{base}.salesforce", f"Salesforce Account field {f.salesforce!r} is "
+                                              "[identity] salesforce_company_id_field, which the connector manages",
+                        f"remove [{base}] (or its salesforce): the cross-reference ids are never mapped as fields")
+        if f.values is not None:
+            hs_enum = HUBSPOT_ENUMS.get(("companies", f.hubspot)) if f.hubspot else None
+            picklist = SALESFORCE_PICKLISTS.get(("Account", f.salesforce)) if f.salesforce else None
+            sf_lists = {"Account": picklist} if picklist is not None else {}
+            writes_sf = f.direction in ("both", "to_salesforce") and f.salesforce is not None
+            _check_values(col, f"{base}.values", f.values, hs_enum, sf_lists, writes_sf, f.salesforce is not None)
+        chain = _build_transforms(col, base, f, spec.settings, None)
+        sf = {"Account": f.salesforce} if f.salesforce is not None else {}
+        compiled.append(FieldMapping(name, f.hubspot, sf, f.direction, f.rule, chain, f.allow_blanking))
+    _check_targets(col, compiled, {}, hubspot_object="companies")
+    inc = spec.inclusion
+    _check_choice(col, "inclusion.create_in_hubspot", inc.create_in_hubspot, COMPANY_CREATE_CHOICES, "choice")
+    _check_choice(col, "inclusion.create_in_salesforce", inc.create_in_salesforce, COMPANY_CREATE_CHOICES, "choice")
+    return CompanyMapping(col.file, tuple(compiled), spec.settings, ident, inc, spec.associations,
+                          custom_fields=spec.custom_fields)
+
+
 def parse_contacts(text: str, file: str = CONTACTS_FILE) -> ContactMapping:
     """Validates contacts.toml text; raises MappingError listing every problem."""
     col = Collector(file)
@@ -636,6 +708,16 @@ def parse_opportunities(text: str, file: str = OPPORTUNITIES_FILE) -> Opportunit
     return result
 
 
+def parse_companies(text: str, file: str = COMPANIES_FILE) -> CompanyMapping:
+    """Validates companies.toml text; raises MappingError listing every problem."""
+    col = Collector(file)
+    raw = _parse_toml(text, col)
+    result = _validate_companies(col, raw) if raw is not None else None
+    if col.problems or result is None:
+        raise MappingError(col.problems)
+    return result
+
+
 def load_contacts(path: str | Path) -> ContactMapping:
     """Loads and validates one contacts mapping file; raises MappingError."""
     return parse_contacts(Path(path).read_text(encoding="utf-8") if Path(path).is_file() else _missing(path), str(path))
@@ -647,12 +729,19 @@ def load_opportunities(path: str | Path) -> OpportunityMapping:
                                str(path))
 
 
+def load_companies(path: str | Path) -> CompanyMapping:
+    """Loads and validates one companies mapping file; raises MappingError."""
+    return parse_companies(Path(path).read_text(encoding="utf-8") if Path(path).is_file() else _missing(path),
+                           str(path))
+
+
 def _missing(path: str | Path) -> str:
     raise MappingError([MappingProblem(str(path), "", "file not found", "create it or pass the mappings directory")])
 
 
 def load_mappings(directory: str | Path) -> Mappings:
-    """Loads contacts.toml (required) and opportunities.toml (optional) from ``directory``.
+    """Loads contacts.toml (required), opportunities.toml, companies.toml and scoring.toml (each optional: absent,
+    that part is not synced or scored) from ``directory``.
 
     Raises MappingError with the problems of ALL files at once.
     """
@@ -669,6 +758,13 @@ def load_mappings(directory: str | Path) -> Mappings:
         oraw = _read(opp_path, ocol)
         opportunities = _validate_opportunities(ocol, oraw) if oraw is not None else None
         problems += ocol.problems
+    companies = None
+    companies_path = root / COMPANIES_FILE
+    if companies_path.exists():
+        ccol = Collector(str(companies_path))
+        craw = _read(companies_path, ccol)
+        companies = _validate_companies(ccol, craw) if craw is not None else None
+        problems += ccol.problems
     scoring = None
     scoring_path = root / SCORING_FILE
     if scoring_path.exists():
@@ -683,7 +779,7 @@ def load_mappings(directory: str | Path) -> Mappings:
             problems += _scorer_outputs_mapped(contacts)
     if problems or contacts is None:
         raise MappingError(problems)
-    return Mappings(contacts, opportunities, scoring)
+    return Mappings(contacts, opportunities, scoring, companies)
 
 
 def _scorer_outputs_mapped(contacts: ContactMapping) -> list[MappingProblem]:

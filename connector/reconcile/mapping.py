@@ -2,7 +2,8 @@
 
 The pydantic models mirror the TOML exactly (``extra="forbid"`` so a typo is an error, not a
 silently ignored key). ``loader.py`` validates them against the systems' schema and compiles them
-into ``FieldMapping``/``ContactMapping``/``OpportunityMapping``, which the resolver and planner use.
+into ``FieldMapping``/``ContactMapping``/``OpportunityMapping``/``CompanyMapping``, which the resolver and
+planner use.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "SalesforceNames",
     "ContactFieldSpec",
     "DealFieldSpec",
+    "CompanyFieldSpec",
     "SettingsSpec",
     "IdentitySpec",
     "InclusionSpec",
@@ -34,16 +36,25 @@ __all__ = [
     "PrivacySpec",
     "CustomFields",
     "ContactRolesSpec",
+    "COMPANY_CREATE_CHOICES",
+    "CompanyIdentitySpec",
+    "CompanyInclusionSpec",
+    "CompanyAssociationsSpec",
     "ContactsFile",
     "OpportunitiesFile",
+    "CompaniesFile",
     "FieldMapping",
     "ContactMapping",
     "OpportunityMapping",
+    "CompanyMapping",
     "Mappings",
     "shared_sources",
 ]
 
 DIRECTIONS: tuple[str, ...] = ("both", "to_hubspot", "to_salesforce", "none")
+#: `[inclusion] create_in_hubspot / create_in_salesforce` of companies.toml: which companies one system alone
+#: holds are created in the other (every one, those with people there, or none)
+COMPANY_CREATE_CHOICES: tuple[str, ...] = ("all", "with_people", "none")
 
 
 class _Spec(BaseModel):
@@ -89,6 +100,12 @@ class ContactFieldSpec(_FieldCommon):
 
 class DealFieldSpec(_FieldCommon):
     """One ``[fields.<name>]`` table of opportunities.toml (Opportunity field name)."""
+
+    salesforce: str | None = None
+
+
+class CompanyFieldSpec(_FieldCommon):
+    """One ``[fields.<name>]`` table of companies.toml (HubSpot company property, Salesforce Account field name)."""
 
     salesforce: str | None = None
 
@@ -149,6 +166,7 @@ class CustomFields(_Spec):
     lead: list[str] = Field(default_factory=list)
     contact: list[str] = Field(default_factory=list)
     opportunity: list[str] = Field(default_factory=list)
+    account: list[str] = Field(default_factory=list)
 
 
 class ContactRolesSpec(_Spec):
@@ -157,6 +175,43 @@ class ContactRolesSpec(_Spec):
     enabled: bool = True
     default_role: str = "Business User"
     primary: str = "first_associated"
+
+
+class CompanyIdentitySpec(_Spec):
+    """How a HubSpot company and a Salesforce Account are known to be the same company.
+
+    In order: stored links and the cross-reference ids below; then, for a company and an Account neither of
+    which is linked yet, the same normalised domain (HubSpot ``domain`` against Salesforce ``Website``,
+    compared by ``url_key``); a same normalised name with no domain match is only reported as a suggestion,
+    never linked, because different companies share names.
+    """
+
+    #: HubSpot company property holding the Salesforce Account Id (`connector setup` creates it, unique)
+    hubspot_account_id_property: str = "salesforce_account_id"
+    #: Salesforce Account field holding the HubSpot company id (`connector setup` lists it: External ID, unique)
+    salesforce_company_id_field: str = "HubSpot_Company_Id__c"
+    match_on_domain: bool = True
+    suggest_on_name: bool = True
+
+
+class CompanyInclusionSpec(_Spec):
+    """Which companies one system alone holds are created in the other (``COMPANY_CREATE_CHOICES``).
+
+    "with_people": only when one of its people has a record in the target system (in Salesforce a Contact,
+    since a Lead holds no Account).
+    """
+
+    create_in_hubspot: str = "with_people"
+    create_in_salesforce: str = "with_people"
+
+
+class CompanyAssociationsSpec(_Spec):
+    """Which associations are kept in step with the Account references; they are added, never removed."""
+
+    #: a HubSpot contact's company <-> its Salesforce Contact's AccountId
+    contacts: bool = True
+    #: a HubSpot deal's company <-> its Opportunity's AccountId
+    deals: bool = True
 
 
 class ContactsFile(_Spec):
@@ -180,6 +235,18 @@ class OpportunitiesFile(_Spec):
     fields: dict[str, DealFieldSpec] = Field(default_factory=dict)
     stages: dict[str, ValuesSpec] = Field(default_factory=dict)
     contact_roles: ContactRolesSpec = Field(default_factory=ContactRolesSpec)
+
+
+class CompaniesFile(_Spec):
+    """companies.toml as written."""
+
+    version: int = 1
+    settings: SettingsSpec = Field(default_factory=SettingsSpec)
+    identity: CompanyIdentitySpec = Field(default_factory=CompanyIdentitySpec)
+    inclusion: CompanyInclusionSpec = Field(default_factory=CompanyInclusionSpec)
+    associations: CompanyAssociationsSpec = Field(default_factory=CompanyAssociationsSpec)
+    custom_fields: CustomFields = Field(default_factory=CustomFields)
+    fields: dict[str, CompanyFieldSpec] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -253,6 +320,21 @@ class OpportunityMapping:
 
 
 @dataclass(frozen=True)
+class CompanyMapping:
+    """companies.toml compiled: each field's ``salesforce`` is ``{"Account": name}``, its ``hubspot`` a company
+    property."""
+
+    file: str
+    fields: tuple[FieldMapping, ...]
+    settings: SettingsSpec
+    identity: CompanyIdentitySpec
+    inclusion: CompanyInclusionSpec
+    associations: CompanyAssociationsSpec
+    #: as for contacts: the names `connector setup` creates when missing (``hubspot`` and ``account``)
+    custom_fields: CustomFields = field(default_factory=CustomFields)
+
+
+@dataclass(frozen=True)
 class Mappings:
     """Every mapping file of a deployment, validated together."""
 
@@ -260,3 +342,5 @@ class Mappings:
     opportunities: OpportunityMapping | None = None
     #: scoring.toml compiled (None: no scoring file, so nobody is scored)
     scoring: ScoringModel | None = None
+    #: companies.toml compiled (None: no companies file, so companies and Accounts are not synced)
+    companies: CompanyMapping | None = None

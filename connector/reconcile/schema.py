@@ -83,6 +83,14 @@ HUBSPOT_PROPERTIES: Mapping[str, frozenset[str]] = {
         "dealname", "amount", "dealstage", "pipeline", "closedate", "hubspot_owner_id",
         "createdate", "hs_lastmodifieddate", "salesforce_opportunity_id",
     }),
+    # HubSpot's default company properties the connector knows of (industry is an enumeration there, unlike a
+    # contact's free-text industry), and the cross-reference `connector setup` creates
+    "companies": frozenset({
+        "name", "domain", "website", "industry", "numberofemployees", "annualrevenue", "city", "state",
+        "country", "zip", "address", "phone", "description", "type", "lifecyclestage", "hubspot_owner_id",
+        "hs_parent_company_id", "hs_num_child_companies", "hs_merged_object_ids", "num_associated_contacts",
+        "num_associated_deals", "hs_object_id", "createdate", "hs_lastmodifieddate", "salesforce_account_id",
+    }),
 }
 
 HUBSPOT_ENUMS: Mapping[tuple[str, str], tuple[str, ...]] = {
@@ -119,6 +127,11 @@ SALESFORCE_FIELDS: Mapping[str, frozenset[str]] = {
         "LeadSource", "Type", "IsClosed", "IsWon", "IsDeleted", "CreatedDate", "LastModifiedDate",
         "SystemModstamp", "HubSpot_Deal_Id__c",
     }),
+    "Account": frozenset({
+        "Id", "Name", "Website", "Industry", "NumberOfEmployees", "AnnualRevenue", "BillingCity", "BillingState",
+        "BillingCountry", "Phone", "Type", "OwnerId", "ParentId", "Description", "IsDeleted", "MasterRecordId",
+        "CreatedDate", "LastModifiedDate", "SystemModstamp", "HubSpot_Company_Id__c",
+    }),
 }
 
 SALESFORCE_PICKLISTS: Mapping[tuple[str, str], tuple[str, ...]] = {
@@ -142,6 +155,11 @@ READ_ONLY_SALESFORCE: frozenset[str] = frozenset({
 })
 # hs_analytics_source ("Original Source") is set by HubSpot's own analytics; the properties API marks it
 # ``readOnlyValue`` and the CRM objects API refuses writes to it (`connector validate --live` reads the flag).
+# hs_object_id is the record id; a company's parent id and its counts of child companies, contacts and deals
+# are kept by HubSpot from its associations (inferred read-only: HubSpot calculates them; the live check reads
+# each property's flag in the portal).
 READ_ONLY_HUBSPOT: frozenset[str] = frozenset({
     "hs_merged_object_ids", "createdate", "lastmodifieddate", "hs_lastmodifieddate", "hs_analytics_source",
+    "hs_object_id", "hs_parent_company_id", "hs_num_child_companies", "num_associated_contacts",
+    "num_associated_deals",
 })

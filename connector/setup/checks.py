@@ -6,11 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from ..reconcile.loader import listing, read_only_fix
-from ..reconcile.mapping import ContactMapping, FieldMapping, OpportunityMapping
+from ..reconcile.mapping import CompanyMapping, ContactMapping, FieldMapping
 from ..reconcile.schema import SCORE_OUTPUT_OPTIONS, SCORE_OUTPUTS
 from ..reconcile.transforms import Truncate
 from .metadata import LiveMetadata, close_hint, hs_options, hubspot_read_only, sf_picklist
-from .specs import HUBSPOT_OBJECT, value_kind, value_maps
+from .specs import HUBSPOT_OBJECT, AnyMapping, value_kind, value_maps
 
 #: read-only through the CRM API, but written another way by the push stage: opt-outs go through the
 #: subscription preferences API (unsubscribe from all e-mail), and nobody is ever opted back in
@@ -174,8 +174,8 @@ def _check_read_only(live: LiveMetadata, file: str, f: FieldMapping, prop: Mappi
                      read_only_fix("salesforce", f.hubspot is not None, hs_read_only))
 
 
-def check_mapping(live: LiveMetadata, kind: str, m: ContactMapping | OpportunityMapping) -> None:
-    """Check one mapping file (``kind``: "contacts" or "opportunities"); findings go to ``live``."""
+def check_mapping(live: LiveMetadata, kind: str, m: AnyMapping) -> None:
+    """Check one mapping file (``kind``: "contacts", "opportunities" or "companies"); findings go to ``live``."""
     file, object_type = m.file, HUBSPOT_OBJECT[kind]
     writers: dict[tuple[str, str, str], str] = {}
 
@@ -227,6 +227,21 @@ def check_mapping(live: LiveMetadata, kind: str, m: ContactMapping | Opportunity
                      f"{m.inclusion.new_lead_status!r} is not a value of the Lead.Status picklist",
                      f"{close_hint(m.inclusion.new_lead_status, allowed)}"
                      f"allowed: {listing(allowed, m.inclusion.new_lead_status)}")
+    if isinstance(m, CompanyMapping):
+        _check_company_identity(live, m)
+
+
+def _check_company_identity(live: LiveMetadata, m: CompanyMapping) -> None:
+    """The company cross-references exist (`connector setup` makes them), and the Account's is an External ID, as
+    the contacts' is (a property that is not unique is a `connector setup` problem, as for contacts)."""
+    ident = m.identity
+    live.hubspot_property(m.file, "identity.hubspot_account_id_property", "companies",
+                          ident.hubspot_account_id_property)
+    key = "identity.salesforce_company_id_field"
+    id_field = live.salesforce_field(m.file, key, "Account", ident.salesforce_company_id_field)
+    if id_field is not None and not id_field.get("externalId"):
+        live.add(m.file, key, f"Salesforce Account field {ident.salesforce_company_id_field!r} is not an External ID",
+                 "tick External ID and Unique on it in Setup > Object Manager")
 
 
 #: the type each scorer output needs on each side (HubSpot property types, Salesforce describe types)

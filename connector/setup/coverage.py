@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..reconcile.loader import listing
-from ..reconcile.mapping import ContactMapping, FieldMapping, OpportunityMapping
+from ..reconcile.mapping import FieldMapping
 from ..reconcile.transforms import ValueMap
 from .metadata import LiveMetadata, hs_options, sf_picklist
-from .specs import HUBSPOT_OBJECT
+from .specs import HUBSPOT_OBJECT, AnyMapping
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -28,7 +28,7 @@ def toml_key(value: str) -> str:
     return value if _BARE_KEY.match(value) else json.dumps(value, ensure_ascii=False)
 
 
-def check_value_coverage(live: LiveMetadata, kind: str, m: ContactMapping | OpportunityMapping) -> None:
+def check_value_coverage(live: LiveMetadata, kind: str, m: AnyMapping) -> None:
     """Suggest an entry (or a default) for each live picklist / enumeration value of a value-mapped field that
     its ``[fields.<name>.values]`` neither maps nor defaults; findings go to ``live.suggestions``."""
     object_type = HUBSPOT_OBJECT[kind]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..reconcile.loader import custom_declarations
-from ..reconcile.mapping import ContactMapping, FieldMapping, Mappings, OpportunityMapping
+from ..reconcile.mapping import CompanyMapping, ContactMapping, FieldMapping, Mappings, OpportunityMapping
 from ..reconcile.schema import CONNECTOR_STATUSES, EMPLOYEE_RANGES, SCORE_OUTPUT_OPTIONS, SCORE_OUTPUTS
 from ..reconcile.transforms import Number, StageMap, ValueMap
 
@@ -28,9 +28,16 @@ DEAL_ID_PROPERTY = "salesforce_opportunity_id"
 DEAL_ID_FIELD = "HubSpot_Deal_Id__c"
 #: HubSpot record ids are numeric strings (int64 today); 32 leaves room and matches the sandbox org
 HUBSPOT_ID_LENGTH = 32
+#: the company cross-reference field's length: Text(30), as issue #21 specifies (an int64 has 19 digits)
+COMPANY_ID_LENGTH = 30
 
 #: mapping kind -> the HubSpot object type its file maps
-HUBSPOT_OBJECT = {"contacts": "contacts", "opportunities": "deals"}
+HUBSPOT_OBJECT = {"contacts": "contacts", "opportunities": "deals", "companies": "companies"}
+#: mapping kind -> the Salesforce objects its file maps
+SALESFORCE_OBJECTS = {"contacts": ("Lead", "Contact"), "opportunities": ("Opportunity",), "companies": ("Account",)}
+
+#: one mapping file of a deployment, compiled
+AnyMapping = ContactMapping | OpportunityMapping | CompanyMapping
 
 
 @dataclass(frozen=True)
@@ -257,18 +264,22 @@ def _custom_field(sobject: str, name: str, f: FieldMapping) -> FieldSpec:
     return text
 
 
-def mapping_files(mappings: Mappings) -> list[tuple[str, ContactMapping | OpportunityMapping]]:
-    """(kind, mapping) for each mapping file loaded: "contacts", and "opportunities" when deals are mapped."""
-    out: list[tuple[str, ContactMapping | OpportunityMapping]] = [("contacts", mappings.contacts)]
+def mapping_files(mappings: Mappings) -> list[tuple[str, AnyMapping]]:
+    """(kind, mapping) for each mapping file loaded: "contacts", "opportunities" when deals are mapped, and
+    "companies" when companies are."""
+    out: list[tuple[str, AnyMapping]] = [("contacts", mappings.contacts)]
     if mappings.opportunities is not None:
         out.append(("opportunities", mappings.opportunities))
+    if mappings.companies is not None:
+        out.append(("companies", mappings.companies))
     return out
 
 
 def required_hubspot_properties(mappings: Mappings) -> list[PropertySpec]:
     """The HubSpot properties the connector needs that a portal does not have by default.
 
-    The cross-reference ids are unique so that creates can be idempotent upserts (``idProperty``); then the
+    The cross-reference ids (a company's with companies.toml) are unique so that creates can be idempotent
+    upserts (``idProperty``); then the
     scorer's outputs (``SCORE_OUTPUTS``: score, grade, status, MQL date, status reason, reason text); custom
     properties the mappings use and declare under ``[custom_fields] hubspot`` get a type inferred from their
     transforms. A mapped name not declared there is the portal's own: the live check finds it or says it is
@@ -288,6 +299,11 @@ def required_hubspot_properties(mappings: Mappings) -> list[PropertySpec]:
         specs.append(PropertySpec("deals", DEAL_ID_PROPERTY, "Salesforce Opportunity ID", "string", "text",
                                   "Set by the connector: the Id of the Salesforce Opportunity this deal syncs with.",
                                   has_unique_value=True))
+    if mappings.companies is not None:
+        specs.append(PropertySpec("companies", mappings.companies.identity.hubspot_account_id_property,
+                                  "Salesforce Account ID", "string", "text",
+                                  "Set by the connector: the Id of the Salesforce Account this company syncs with.",
+                                  has_unique_value=True))
     seen = {(s.object_type, s.name) for s in specs}
     for kind, m in mapping_files(mappings):
         object_type = HUBSPOT_OBJECT[kind]
@@ -306,9 +322,10 @@ def required_hubspot_properties(mappings: Mappings) -> list[PropertySpec]:
 def required_salesforce_fields(mappings: Mappings) -> list[FieldSpec]:
     """The Salesforce custom fields the connector needs, per object.
 
-    Besides the connector's own, the ``__c`` names the mappings use and declare under ``[custom_fields] lead /
-    contact / opportunity``. Only ``__c`` names can be created: a standard field the mappings name (declared
-    or not) that is missing in the org is reported by the live check, and by setup (``missing_names``), alike.
+    Besides the connector's own (the Account's with companies.toml), the ``__c`` names the mappings use and
+    declare under ``[custom_fields] lead / contact / opportunity / account``. Only ``__c`` names can be created:
+    a standard field the mappings name (declared or not) that is missing in the org is reported by the live
+    check, and by setup (``missing_names``), alike.
     """
     id_field = mappings.contacts.identity.salesforce_hubspot_id_field
     specs: list[FieldSpec] = []
@@ -322,6 +339,10 @@ def required_salesforce_fields(mappings: Mappings) -> list[FieldSpec]:
         specs.append(FieldSpec("Opportunity", DEAL_ID_FIELD, "HubSpot Deal Id", "Text", length=HUBSPOT_ID_LENGTH,
                                external_id=True, unique=True,
                                description="Set by the connector: the HubSpot deal this Opportunity syncs with."))
+    if mappings.companies is not None:
+        specs.append(FieldSpec("Account", mappings.companies.identity.salesforce_company_id_field, "HubSpot Company Id",
+                               "Text", length=COMPANY_ID_LENGTH, external_id=True, unique=True,
+                               description="Set by the connector: the HubSpot company this Account syncs with."))
     seen = {(s.sobject, s.api_name) for s in specs}
     for _, m in mapping_files(mappings):
         declared = declared_salesforce(m)
@@ -334,11 +355,13 @@ def required_salesforce_fields(mappings: Mappings) -> list[FieldSpec]:
     return specs
 
 
-def declared_salesforce(m: ContactMapping | OpportunityMapping) -> dict[str, frozenset[str]]:
+def declared_salesforce(m: AnyMapping) -> dict[str, frozenset[str]]:
     """Salesforce object -> the names the file declares under ``[custom_fields]`` for it."""
     custom = custom_declarations(m)
     if isinstance(m, ContactMapping):
         return {"Lead": frozenset(custom.lead), "Contact": frozenset(custom.contact)}
+    if isinstance(m, CompanyMapping):
+        return {"Account": frozenset(custom.account)}
     return {"Opportunity": frozenset(custom.opportunity)}
 
 
@@ -363,4 +386,9 @@ def mapped_names(mappings: Mappings) -> list[tuple[str, str, str, str, str]]:
                     for i, c in enumerate(m.privacy.allow_when)]
             out += [("salesforce", obj, ident.salesforce_hubspot_id_field, file, "identity.salesforce_hubspot_id_field")
                     for obj in ("Lead", "Contact")]
+        if isinstance(m, CompanyMapping):
+            out += [("hubspot", "companies", m.identity.hubspot_account_id_property, m.file,
+                     "identity.hubspot_account_id_property"),
+                    ("salesforce", "Account", m.identity.salesforce_company_id_field, m.file,
+                     "identity.salesforce_company_id_field")]
     return out

@@ -63,10 +63,11 @@ SCORER_FIELDS = ("Connector_Score__c", "Connector_Grade__c", "Connector_Status__
                  "Connector_Last_Touch__c")
 #: the HubSpot properties the shipped mappings need, as (object, name)
 HS_NAMES = {("contacts", "salesforce_lead_id"), ("contacts", "salesforce_contact_id"),
-            ("deals", "salesforce_opportunity_id")} | {("contacts", n) for n in SCORER_PROPERTIES}
+            ("deals", "salesforce_opportunity_id"), ("companies", "salesforce_account_id")} | {
+    ("contacts", n) for n in SCORER_PROPERTIES}
 #: the Salesforce fields the shipped mappings need, as (object, api name)
 SF_NAMES = {(o, n) for o in ("Lead", "Contact") for n in ("HubSpot_Contact_Id__c", *SCORER_FIELDS)} | {
-    ("Opportunity", "HubSpot_Deal_Id__c")}
+    ("Opportunity", "HubSpot_Deal_Id__c"), ("Account", "HubSpot_Company_Id__c")}
 
 
 def sdk(sb: Sandbox) -> hubspot.Client:

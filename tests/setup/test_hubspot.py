@@ -20,7 +20,7 @@ def test_fresh_portal_gets_group_and_properties(bare: Sandbox, mappings: Mapping
     out = report.to_json()
     assert names(out["hubspot"]["created"]) == HS_NAMES
     assert {(e["object"], e["name"]) for e in out["hubspot"]["created"] if e.get("kind") == "group"} == {
-        ("contacts", CONNECTOR_GROUP), ("deals", CONNECTOR_GROUP)}
+        ("contacts", CONNECTOR_GROUP), ("deals", CONNECTOR_GROUP), ("companies", CONNECTOR_GROUP)}
     assert out["hubspot"]["problems"] == [] and out["hubspot"]["missing"] == []
     # seen through the plain properties API ...
     listed = {p["name"]: p for p in src.hubspot.http.json("GET", "/crm/v3/properties/contacts",
@@ -54,8 +54,9 @@ def test_fresh_portal_gets_group_and_properties(bare: Sandbox, mappings: Mapping
         "connector_first_touch": ("string", "text", [], scorer),
         "connector_last_touch": ("string", "text", [], scorer),
     }
-    # every call is counted: 2 property lists, 2 group lists, 2 group creates, 14 property creates
-    assert out["api_calls"]["hubspot"] == 20
+    # every call is counted: 3 property lists, 3 group lists, 3 group creates (contacts, deals, companies),
+    # 15 property creates
+    assert out["api_calls"]["hubspot"] == 24
 
 
 def test_unique_property_makes_upserts_idempotent(bare: Sandbox, mappings: Mappings, sources_for: MakeSources) -> None:
@@ -90,7 +91,8 @@ def test_incompatible_existing_property_is_reported_not_changed(bare: Sandbox, m
     assert "unique" in problems["salesforce_lead_id"]["message"]
     assert "'SAL'" in problems["connector_status"]["message"]
     assert {e["name"] for e in report.hubspot.created if e.get("kind") != "group"} == {
-        "salesforce_contact_id", "salesforce_opportunity_id", "connector_grade", "connector_mql_date",
+        "salesforce_contact_id", "salesforce_opportunity_id", "salesforce_account_id", "connector_grade",
+        "connector_mql_date",
         "connector_status_reason", "connector_score_reason", "connector_sla_state", "connector_sla_due",
         "connector_touches_before_mql", "connector_first_touch", "connector_last_touch"}
     assert client.crm.properties.core_api.get_by_name("contacts", "connector_score").type == "string"

@@ -31,7 +31,9 @@ def test_a_field_of_limited_length_gets_a_truncate_suggestion(shipped: Sandbox, 
     assert "holds at most 40 characters" in first.message and "STRING_TOO_LONG" in first.message
     assert first.hint == ('to cut longer values instead, add "truncate" to fields.first_name.transforms and '
                           'set max_length = 40')
-    assert "fields.name.salesforce" in by_key and "Opportunity field 'Name'" in by_key["fields.name.salesforce"].message
+    names = {Path(s.source).name: s.message for s in found.suggestions if s.key == "fields.name.salesforce"}
+    assert "Opportunity field 'Name'" in names["opportunities.toml"]
+    assert "Account field 'Name'" in names["companies.toml"]
     # job_title already truncates to Title's length; an e-mail address or a phone cut short would be wrong
     assert not [k for k in by_key if k.startswith(("fields.job_title.", "fields.email.", "fields.phone."))]
     too_long = copy_mappings(tmp_path, "", ("max_length = 128", "max_length = 200"))

@@ -23,7 +23,7 @@ def test_second_run_creates_nothing(bare: Sandbox, mappings: Mappings, sources_f
     assert out["hubspot"]["problems"] == out["salesforce"]["problems"] == []
     assert second.ok
     # one properties call per HubSpot object, one describe per Salesforce object, nothing else
-    assert out["api_calls"] == {"hubspot": 2, "salesforce": 3}
+    assert out["api_calls"] == {"hubspot": 3, "salesforce": 4}
 
 
 def test_dry_run_lists_and_changes_nothing(bare: Sandbox, mappings: Mappings, sources_for: MakeSources) -> None:
@@ -44,7 +44,7 @@ def test_setup_lists_the_suggestions_without_extra_calls(shipped: Sandbox, mappi
     set_up(shipped, mappings, sources_for)
     src = sources_for(shipped)
     report = run_setup(src.hubspot, src.salesforce, mappings, apply=True, create_salesforce_fields=True)
-    assert report.ok and report.api_calls == {"hubspot": 2, "salesforce": 3}  # the reads setup makes anyway
+    assert report.ok and report.api_calls == {"hubspot": 3, "salesforce": 4}  # the reads setup makes anyway
     out = report.to_json()
     assert any(s["key"] == "fields.city.salesforce.lead" and "max_length = 40" in s["hint"] for s in out["suggestions"])
     assert any(line.startswith("suggestion: ") and "fields.city" in line for line in report.lines())

@@ -201,9 +201,9 @@ def test_only_declared_custom_names_are_created(tmp_path: Path) -> None:
              '[fields.zip]\nhubspot = "zip"\nsalesforce = { lead = "PostalCode" }\n')
     undeclared = with_contacts(tmp_path, extra)
     assert {(s.object_type, s.name) for s in required_hubspot_properties(undeclared)} == HS_NAMES - {
-        ("deals", "salesforce_opportunity_id")}
+        ("deals", "salesforce_opportunity_id"), ("companies", "salesforce_account_id")}
     assert {(s.sobject, s.api_name) for s in required_salesforce_fields(undeclared)} == SF_NAMES - {
-        ("Opportunity", "HubSpot_Deal_Id__c")}
+        ("Opportunity", "HubSpot_Deal_Id__c"), ("Account", "HubSpot_Company_Id__c")}
     (tmp_path / "declared").mkdir()
     declared = with_contacts(tmp_path / "declared", extra, (
         '[custom_fields]\nhubspot = []\nlead = []',
