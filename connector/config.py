@@ -135,8 +135,8 @@ class SyncConfig(_Section):
     #: minutes between syncs (fractions allowed, down to 0.1: a test or a soak runs cycles seconds apart)
     interval_minutes: float = Field(15, ge=0.1)
     #: at least one group: an empty list would read as "every group" to the sync and "none" to a person
-    objects: list[Literal["people", "engagement", "opportunities"]] = Field(
-        ["people", "engagement", "opportunities"], min_length=1)
+    objects: list[Literal["people", "engagement", "opportunities", "companies"]] = Field(
+        ["people", "engagement", "opportunities", "companies"], min_length=1)
     lookback_seconds: int = Field(120, ge=0, description="overlap re-read at each window's start")
     safety_lag_seconds: int = Field(60, ge=0, description="cursors never pass start time minus this")
     deletion_scan_hours: float = Field(24, ge=0, description="how often HubSpot's archived records are listed")

@@ -114,7 +114,7 @@ def run_demo(*, people: int, seed: int, store_url: str, rate_limits: bool, mappi
             lag_ms, lookback_ms = timing.safety_lag_seconds * 1000, timing.lookback_seconds * 1000
             options = CycleOptions(mapping, command="demo", clock=sandbox.clock.now_ms, safety_lag_ms=lag_ms,
                                    lookback_ms=lookback_ms, deal_mapping=mappings.opportunities,
-                                   scoring=mappings.scoring)
+                                   scoring=mappings.scoring, company_mapping=mappings.companies)
             first = run_once(engine, systems, options).to_json()
             world = _world(engine)
             # the next scheduled syncs, each after the safety lag (the sandbox's clock moves, nobody waits): the

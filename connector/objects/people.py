@@ -81,7 +81,7 @@ def reconcile(run: ObjectRun) -> Reconciled:
     counts: dict[str, Any] = {}
     if model is not None:
         scored = run_pass(engine, model, run.clock(), dry_run=run.dry_run, run_id=run.run_id, resolved=resolved,
-                          planned=changes)
+                          planned=changes, companies=run.mappings.companies)
         deleted = {a.person_id for a in actions}
         changes, scored.changes = _hand_off(run, model, changes, scored.changes, deleted, scored.started)
         changes = [*changes, *(c for c in scored.changes if c.person_id not in deleted)]
@@ -126,7 +126,7 @@ def _hand_off(run: ObjectRun, model: ScoringModel, changes: list[FieldChange], s
     for people in kept:
         resolved.keep([p for p in people if p.person_id in handed], again.roles)
     rescored = score_people(run.engine, model, now, save=not run.dry_run, run_id=run.run_id, resolved=resolved,
-                            planned=replanned, only=handed)
+                            planned=replanned, only=handed, companies=run.mappings.companies)
     log.info("score: %s handed to Salesforce in this run (new MQLs with no Salesforce record)",
              count(len(handed), "person"))
     return ([*(c for c in changes if c.person_id not in handed), *(c for c in replanned if c.person_id in handed)],

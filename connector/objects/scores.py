@@ -20,9 +20,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from ..reconcile.companies import company_values
+from ..reconcile.mapping import CompanyMapping
 from ..reconcile.records import FieldChange, RecordKey, UnifiedPerson
 from ..score.decide import Decision, Prior, decide
-from ..score.model import ScoringModel
+from ..score.model import COMPANY_PREFIX, ScoringModel
 from ..score.signals import LinkedRecord
 from ..score.status import StatusState
 from ..store.models import PersonScore
@@ -37,6 +39,8 @@ from ..store.scores import (
     scoring_inputs,
     stored_scores,
 )
+from ..store.companies import person_companies
+from ..store.people import owner_directory
 from ..store.timeline import touches_for
 
 __all__ = ["Resolved", "ScoringPass", "finish_pass", "score_people"]
@@ -107,11 +111,13 @@ def _creates(changes: Iterable[FieldChange]) -> dict[str, list[LinkedRecord]]:
 
 def score_people(engine: Engine, model: ScoringModel, now: int, *, save: bool, run_id: int | None = None,
                  everyone: bool = False, resolved: Resolved | None = None,
-                 planned: Sequence[FieldChange] = (), only: Collection[str] | None = None) -> ScoringPass:
+                 planned: Sequence[FieldChange] = (), only: Collection[str] | None = None,
+                 companies: CompanyMapping | None = None) -> ScoringPass:
     """Score the people whose inputs changed since the last recorded pass (everyone under a new model, or
     with `everyone`), and those `resolved` in this run (their fields and records taken from it); with
     `save`, keep scores and status transitions. `planned` are the people's own changes: the records they
-    create get the scorer's outputs too. `only` scores just those people (nothing else is looked at)."""
+    create get the scorer's outputs too. `only` scores just those people (nothing else is looked at).
+    `companies`: companies.toml, whose unified fields fit rules read as ``company.<field>``."""
     previous = last_pass(engine)
     since = previous["at"] if previous and previous.get("model") == model.model_hash and not everyone else None
     resolved = resolved or Resolved()
@@ -127,6 +133,8 @@ def score_people(engine: Engine, model: ScoringModel, now: int, *, save: bool, r
     extra_links = {(s, o, r): pid for pid, keys in resolved.records.items() for s, o, r, _ in keys}
     opportunities = opportunities_by_person(engine, ids, extra_links)
     creates = _creates(planned)
+    of_company = _company_fields(engine, companies, ids) if any(f.startswith(COMPANY_PREFIX) for f in model.fields) \
+        else {}
     for start in range(0, len(ids), _CHUNK):
         part = ids[start:start + _CHUNK]
         stored_part = [p for p in part if p not in resolved.fields]
@@ -134,6 +142,9 @@ def score_people(engine: Engine, model: ScoringModel, now: int, *, save: bool, r
         fresh = {p: resolved.records[p] for p in part if p in resolved.fields}
         records = {**inputs.records, **linked_records(engine, fresh)}
         fields = {**inputs.fields, **{p: resolved.fields[p] for p in fresh}}
+        for pid in part:
+            if pid in of_company:
+                fields[pid] = {**fields.get(pid, {}), **of_company[pid]}
         known = {p: ([(s, o, r) for s, o, r, _ in keys], _email(fields.get(p))) for p, keys in fresh.items()}
         touches = touches_for(engine, part, known)
         stored = stored_scores(engine, part)
@@ -155,6 +166,17 @@ def score_people(engine: Engine, model: ScoringModel, now: int, *, save: bool, r
     return result
 
 
+def _company_fields(engine: Engine, companies: CompanyMapping | None, ids: Sequence[str]
+                    ) -> dict[str, dict[str, Any]]:
+    """Each person's company's unified fields as ``company.<field>`` (none without companies.toml)."""
+    if companies is None:
+        return {}
+    owners = owner_directory(engine)
+    held = person_companies(engine, ids, companies.identity.hubspot_account_id_property)
+    return {pid: {f"{COMPANY_PREFIX}{k}": v for k, v in company_values(companies, co, account, owners).items()}
+            for pid, (co, account) in held.items()}
+
+
 def _unsaved_changes(engine: Engine, resolved: Resolved) -> set[str]:
     """The people a dry run resolved whose fields differ from the store's (or who are not in it yet)."""
     ids = sorted(resolved.fields)
@@ -168,11 +190,13 @@ def _email(fields: Mapping[str, Any] | None) -> str | None:
 
 
 def run_pass(engine: Engine, model: ScoringModel, now: int, *, dry_run: bool, run_id: int | None,
-             resolved: Resolved, planned: Sequence[FieldChange]) -> ScoringPass:
+             resolved: Resolved, planned: Sequence[FieldChange], companies: CompanyMapping | None = None
+             ) -> ScoringPass:
     """The scoring step of a people run, logged."""
     log.info("score: scoring the people whose fit, touches or sales feedback changed")
     t = time.perf_counter()
-    done = score_people(engine, model, now, save=not dry_run, run_id=run_id, resolved=resolved, planned=planned)
+    done = score_people(engine, model, now, save=not dry_run, run_id=run_id, resolved=resolved, planned=planned,
+                        companies=companies)
     statuses = Counter(d.state.status for d in done.decisions)
     log.info("score: done in %.1f s: %d people scored (%s), %d values to write", time.perf_counter() - t,
              len(done.decisions), ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none",

@@ -18,15 +18,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from sqlalchemy.engine import Engine
 
 from ..push.engine import PushResult
 from ..push.lookup import Looked
-from ..reconcile.deals import AssociationChange
 from ..reconcile.deletions import DeletionAction
-from ..reconcile.mapping import ContactMapping, Mappings, OpportunityMapping
+from ..reconcile.mapping import CompanyMapping, ContactMapping, Mappings, OpportunityMapping
 from ..reconcile.records import FieldChange, Issue
 from ..reconcile.writes import WritePlan, edited_fields, plan_writes
 from ..systems.ports import Sink
@@ -37,10 +36,24 @@ if TYPE_CHECKING:
     from ..sync.results import RunResult
     from ..sync.systems import Systems
 
-__all__ = ["IdFields", "ObjectRun", "ObjectSpec", "Outcome", "Reconciled", "object_summary"]
+__all__ = ["IdFields", "LinkToAdd", "ObjectRun", "ObjectSpec", "Outcome", "Reconciled", "object_summary"]
 
 #: the external-id fields a create is upserted on, per (system, object type): a replayed create finds its record
 IdFields = dict[tuple[str, str], tuple[str, ...]]
+
+
+class LinkToAdd(Protocol):
+    """A link between records an object adds once its records exist (its own type: a deal's
+    `AssociationChange`, a company's `CompanyLink`); only the object's `after_push` reads it, the summary
+    counts them by system."""
+
+    @property
+    def system(self) -> str: ...
+
+    @property
+    def batch(self) -> str:
+        """The calls it travels in ("hubspot:deals>companies"): links of one batch share calls, 100 to one."""
+        ...
 
 
 @dataclass
@@ -75,6 +88,13 @@ class ObjectRun:
             raise ValueError("no opportunities mapping: deals are not synced")
         return self.mappings.opportunities
 
+    @property
+    def companies(self) -> CompanyMapping:
+        """The companies mapping (only specs that read it run, so it is there)."""
+        if self.mappings.companies is None:
+            raise ValueError("no companies mapping: companies are not synced")
+        return self.mappings.companies
+
 
 @dataclass(frozen=True)
 class Reconciled:
@@ -83,7 +103,7 @@ class Reconciled:
     (the first keys of its part of the run summary)."""
 
     changes: tuple[FieldChange, ...]
-    links: tuple[AssociationChange, ...] = ()
+    links: tuple[LinkToAdd, ...] = ()
     deletions: tuple[DeletionAction, ...] = ()
     issues: tuple[Issue, ...] = ()
     counts: dict[str, Any] = field(default_factory=dict)
@@ -130,7 +150,7 @@ class ObjectSpec:
     group: str
     streams: tuple[Stream, ...]
     #: which mapping file it reads; a spec whose mapping is not configured does not run
-    mapping: Literal["contacts", "opportunities"]
+    mapping: Literal["contacts", "opportunities", "companies"]
     #: its cross-reference fields (what creates are upserted on), from the mappings
     id_fields: Callable[[Mappings], IdFields]
     #: the store and mapping in, the changes to write (and links, deletions, issues, counts) out
@@ -155,12 +175,22 @@ class ObjectSpec:
         """The fields people edit on the object's records (its mapped fields): read again before an update."""
         if self.mapping == "opportunities":
             return edited_fields(mappings.opportunities.fields, "deals") if mappings.opportunities else {}
+        if self.mapping == "companies":
+            if mappings.companies is None:
+                return {}
+            # a Contact's or Opportunity's Account is set only while it is blank: read again, so a value set
+            # since the read is never overwritten
+            return {**edited_fields(mappings.companies.fields, "companies"),
+                    ("salesforce", "Contact"): frozenset({"AccountId"}),
+                    ("salesforce", "Opportunity"): frozenset({"AccountId"})}
         return edited_fields(mappings.contacts.fields, "contacts")
 
     def runs(self, mappings: Mappings, groups: Sequence[str] | None) -> bool:
         """Whether a run syncs the object: its mapping is configured, and so is its group (`[sync] objects`;
         None: every group), unless it is the primary object."""
         if self.mapping == "opportunities" and mappings.opportunities is None:
+            return False
+        if self.mapping == "companies" and mappings.companies is None:
             return False
         return self.primary or groups is None or self.group in groups
 
@@ -171,7 +201,8 @@ def object_summary(outcome: Outcome) -> dict[str, Any]:
     reconciled = outcome.reconciled
     out: dict[str, Any] = {
         **reconciled.counts, "planned": outcome.plan.counts(),
-        "links_to_add": dict(Counter(a.system for a in reconciled.links)), "issues": len(reconciled.issues),
+        "links_to_add": dict(Counter(a.system for a in reconciled.links)),
+        "link_batches": dict(Counter(a.batch for a in reconciled.links)), "issues": len(reconciled.issues),
         "issue_kinds": dict(Counter(i.message.split(":")[0][:80] for i in reconciled.issues).most_common(5))}
     if outcome.pushed is not None:
         out["push"] = outcome.pushed.to_json()

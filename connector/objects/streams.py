@@ -9,15 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from ..reconcile.mapping import ContactMapping
+from ..reconcile.mapping import CompanyMapping, ContactMapping
 from ..reconcile.schema import SCORE_OUTPUTS
 
 __all__ = [
     "ALL_STREAMS",
+    "COMPANY_STREAMS",
     "ENGAGEMENT_STREAMS",
     "OPPORTUNITY_STREAMS",
     "PEOPLE_STREAMS",
     "Stream",
+    "with_company_fields",
     "with_mapped_fields",
 ]
 
@@ -31,7 +33,7 @@ class Stream:
     system: System
     object_type: str
     fields: tuple[str, ...]
-    group: Literal["people", "engagement", "opportunities"] = "people"
+    group: Literal["people", "engagement", "opportunities", "companies"] = "people"
     #: HubSpot only: object types whose associated ids are pulled along (e.g. a call's contacts)
     associations: tuple[str, ...] = ()
     #: "records" are CRM objects with a modified time; event streams are immutable, timestamped touches
@@ -74,10 +76,19 @@ PEOPLE_STREAMS: tuple[Stream, ...] = (
     # and Salesforce Users
     Stream("hubspot", "owners", (), kind="owners"),
     Stream("salesforce", "User", ("Email", "FirstName", "LastName", "IsActive"), poll="probe"),
+)
+
+#: companies and Accounts (their mapped fields and cross-references join from companies.toml); a company's
+#: contacts and deals come along (associations are read from the company: it changes less often)
+COMPANY_STREAMS: tuple[Stream, ...] = (
+    Stream("hubspot", "companies", ("name", "domain", "website", "industry", "numberofemployees", "annualrevenue",
+                                    "city", "state", "country", "phone", "hubspot_owner_id", "createdate",
+                                    "hs_lastmodifieddate", "hs_merged_object_ids"),
+           "companies", associations=("contacts", "deals")),
     # a Contact's company, industry and size live on its Account
-    Stream("salesforce", "Account", ("Name", "Industry", "NumberOfEmployees", "AnnualRevenue", "Website",
-                                     "BillingCity", "BillingState", "BillingCountry", "Type", "OwnerId",
-                                     "MasterRecordId"), poll="probe"),
+    Stream("salesforce", "Account", ("Name", "Industry", "NumberOfEmployees", "AnnualRevenue", "Website", "Phone",
+                                     "BillingCity", "BillingState", "BillingCountry", "Type", "OwnerId", "ParentId",
+                                     "MasterRecordId"), "companies", poll="probe"),
 )
 
 OPPORTUNITY_STREAMS: tuple[Stream, ...] = (
@@ -115,7 +126,7 @@ ENGAGEMENT_STREAMS: tuple[Stream, ...] = (
                                             "FirstRespondedDate", "CreatedDate"), "engagement", poll="probe"),
 )
 
-ALL_STREAMS: tuple[Stream, ...] = PEOPLE_STREAMS + OPPORTUNITY_STREAMS + ENGAGEMENT_STREAMS
+ALL_STREAMS: tuple[Stream, ...] = PEOPLE_STREAMS + COMPANY_STREAMS + OPPORTUNITY_STREAMS + ENGAGEMENT_STREAMS
 
 
 def with_mapped_fields(stream: Stream, mapping: ContactMapping, scoring: bool = False,
@@ -138,4 +149,14 @@ def with_mapped_fields(stream: Stream, mapping: ContactMapping, scoring: bool = 
         extra += [ident.hubspot_lead_id_property, ident.hubspot_contact_id_property]
     else:
         extra.append(ident.salesforce_hubspot_id_field)
+    return replace(stream, fields=tuple(dict.fromkeys((*stream.fields, *extra))))
+
+
+def with_company_fields(stream: Stream, mapping: CompanyMapping | None) -> Stream:
+    """`stream` reading companies.toml's fields and cross-reference too (company objects only)."""
+    if mapping is None or stream.object_type not in ("companies", "Account"):
+        return stream
+    extra = [name for f in mapping.fields if (name := f.native_name(stream.system, stream.object_type))]
+    ident = mapping.identity
+    extra.append(ident.hubspot_account_id_property if stream.system == "hubspot" else ident.salesforce_company_id_field)
     return replace(stream, fields=tuple(dict.fromkeys((*stream.fields, *extra))))

@@ -86,6 +86,14 @@ class AssociationChange:
     role: str | None
     primary: bool
     reason: str
+    #: what the deal is linked to: "contacts" (``contact_id`` is a contact), or "companies" (a HubSpot company
+    #: id: a deal created from an Opportunity gets its Account's company)
+    to_type: str = "contacts"
+
+    @property
+    def batch(self) -> str:
+        """The calls it travels in: HubSpot associations by the two object types, contact roles as records."""
+        return f"hubspot:deals>{self.to_type}" if self.system == "hubspot" else "salesforce:OpportunityContactRole"
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ def reconcile_deals(
     create_in_salesforce: bool = False,
     create_in_hubspot: bool = True,
     salesforce_contacts: Iterable[SourceRecord] = (),
+    company_of_account: Mapping[str, str] | None = None,
 ) -> DealResult:
     """Plans the changes that make HubSpot deals and Salesforce Opportunities agree (see the module doc).
 
@@ -125,10 +134,12 @@ def reconcile_deals(
     Opportunities for HubSpot-only deals (default: report them). ``create_in_hubspot``: create deals for
     Salesforce-only Opportunities (default: yes). ``salesforce_contacts``: Salesforce Contacts, read only
     for their AccountId, which an Opportunity created from a deal takes (only used with
-    ``create_in_salesforce``).
+    ``create_in_salesforce``). ``company_of_account``: the HubSpot company linked to each Account (15-char
+    id), when companies are synced: a deal created from an Opportunity is associated with its Account's.
     """
     tie: System = "hubspot" if mapping.settings.tie_breaker == "hubspot" else "salesforce"
     run = _Run(mapping, owners or OwnerDirectory(), tie, _Contacts(people, contact_roles, salesforce_contacts))
+    run.company_of_account = company_of_account or {}
     hs_all = by_id(r for r in deals if r.system == "hubspot")
     sf_all = by_id((r for r in opportunities if r.system == "salesforce"), short=True)
     pairs, dropped = link(hs_all, sf_all, tie, DEAL_REF)
@@ -227,6 +238,7 @@ class _Run:
         self.associations: list[AssociationChange] = []
         self.issues: list[Issue] = []
         self._ctx: dict[str, TransformContext] = {}
+        self.company_of_account: Mapping[str, str] = {}
 
     def ctx(self, pipeline: str) -> TransformContext:
         """A context per pipeline (the stage transform maps through the pipeline's stage map)."""
@@ -275,6 +287,11 @@ class _Run:
                                         opp.fields.get(OPPORTUNITY_DEAL_ID_FIELD), NewRecordId("hubspot", "deals"),
                                         "cross-reference: id of the deal created for this Opportunity", group))
         self.plan_contacts(group, None, None, opp, opp.id)
+        company = self.company_of_account.get(sf15(opp.fields.get("AccountId")) or "")
+        if company is not None:
+            self.associations.append(AssociationChange("hubspot", None, group, company, None, False,
+                                                       f"the company of Account {opp.fields.get('AccountId')}",
+                                                       to_type="companies"))
         return True
 
     def create_opportunity(self, deal: SourceRecord) -> bool:

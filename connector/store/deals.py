@@ -16,7 +16,7 @@ from .models import Link, SourceRecord
 from .people import _domain, held_people
 from .staging import CREATED_MARK
 
-__all__ = ["DealInputs", "deal_inputs", "add_deal_contacts", "add_contact_roles"]
+__all__ = ["DealInputs", "deal_inputs", "add_deal_contacts", "add_contact_roles", "primary_links"]
 
 
 @dataclass(frozen=True)
@@ -44,21 +44,27 @@ def deal_inputs(engine: Engine, *, closed_within_ms: int | None = None, now_ms: 
         opportunities = _records(session, "salesforce", "Opportunity")
         roles = _records(session, "salesforce", "OpportunityContactRole")
         contacts = _records(session, "salesforce", "Contact")
-        # a primary link to a record deleted since (archived, merged away, erased) is never associated with
-        links = session.execute(select(col(Link.system), col(Link.object_type), col(Link.record_id),
-                                       col(Link.person_id)).join(
-            SourceRecord, (col(SourceRecord.system) == col(Link.system))
-            & (col(SourceRecord.object_type) == col(Link.object_type))
-            & (col(SourceRecord.record_id) == col(Link.record_id))).where(
-                col(Link.role) == "primary", ~col(SourceRecord.deleted))).all()
-        held = held_people(session)  # a merge held for review: their deal links wait for the decision too
+        people = primary_links(session)
     if closed_within_ms is not None:
         cutoff = now_ms - closed_within_ms
         wanted = {str(d.fields.get("salesforce_opportunity_id") or "")[:15] for d in deals}
         opportunities = tuple(o for o in opportunities if o.id[:15] in wanted or o.fields.get("HubSpot_Deal_Id__c")
                               or not o.fields.get("IsClosed") or o.modified_at >= cutoff)
-    people = {RecordKey(s, o, r): p for s, o, r, p in links if p not in held}
     return DealInputs(deals, opportunities, roles, contacts, people)
+
+
+def primary_links(session: Session) -> dict[RecordKey, str]:
+    """The person of each primary person record that still exists (a link to a record archived, merged away
+    or erased since is never associated with), leaving out people whose merge is held for review: their
+    deal and company links wait for the decision too."""
+    links = session.execute(select(col(Link.system), col(Link.object_type), col(Link.record_id),
+                                   col(Link.person_id)).join(
+        SourceRecord, (col(SourceRecord.system) == col(Link.system))
+        & (col(SourceRecord.object_type) == col(Link.object_type))
+        & (col(SourceRecord.record_id) == col(Link.record_id))).where(
+            col(Link.role) == "primary", ~col(SourceRecord.deleted))).all()
+    held = held_people(session)
+    return {RecordKey(s, o, r): p for s, o, r, p in links if p not in held}
 
 
 def add_deal_contacts(engine: Engine, pairs: Iterable[tuple[str, str]]) -> None:

@@ -20,10 +20,10 @@ from ..config import ConnectorConfig, DeletionsConfig
 from ..errors import ConnectorError, RetryLater
 from ..objects import registry
 from ..objects.spec import ObjectRun, ObjectSpec, Outcome, object_summary
-from ..objects.streams import ENGAGEMENT_STREAMS, Stream, with_mapped_fields
+from ..objects.streams import ENGAGEMENT_STREAMS, Stream, with_company_fields, with_mapped_fields
 from ..pull.engine import Puller, PullSettings
 from ..push.engine import Pusher
-from ..reconcile.mapping import ContactMapping, Mappings, OpportunityMapping
+from ..reconcile.mapping import CompanyMapping, ContactMapping, Mappings, OpportunityMapping
 from ..score.model import ScoringModel
 from ..store.erasure import purge_erased
 from ..store.explain import left_out
@@ -50,7 +50,7 @@ __all__ = ["ALL_OBJECTS", "CycleOptions", "log_pull", "pull_stage", "pulled_stre
 log = logging.getLogger("connector.sync")
 
 #: every object a cycle syncs unless told otherwise
-ALL_OBJECTS = ("people", "engagement", "opportunities")
+ALL_OBJECTS = ("people", "engagement", "opportunities", "companies")
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class CycleOptions:
     full_plan: bool = False
     field_history: bool = True
     deal_mapping: OpportunityMapping | None = None
+    company_mapping: CompanyMapping | None = None
     scoring: ScoringModel | None = None
     closed_opportunities_days: int = 365
     deletions: DeletionsConfig | None = None
@@ -88,20 +89,24 @@ class CycleOptions:
             safety_lag_ms=cfg.sync.safety_lag_seconds * 1000,
             deletion_scan_ms=int(cfg.sync.deletion_scan_hours * 3_600_000), deletions=cfg.deletions,
             field_history=cfg.sync.field_history, deal_mapping=mappings.opportunities, scoring=mappings.scoring,
+            company_mapping=mappings.companies,
             closed_opportunities_days=cfg.sync.closed_opportunities_days, journal_days=cfg.sync.journal_days,
             metadata_check_ms=int(cfg.sync.metadata_check_minutes * 60_000))
         return cls(**{**settings, **overrides})
 
 
 def pulled_streams(specs: Sequence[ObjectSpec], groups: Sequence[str], mapping: ContactMapping,
-                   scoring: ScoringModel | None = None) -> list[Stream]:
+                   scoring: ScoringModel | None = None, companies: CompanyMapping | None = None) -> list[Stream]:
     """The streams of the configured groups: each object's (in run order), then engagement (the activity
     scoring reads); the people streams also read every field the contact mapping writes, and the
-    scorer's outputs when there is a scoring model."""
-    chosen = [s for spec in specs if spec.group in groups for s in spec.streams]
+    scorer's outputs when there is a scoring model; the company streams read companies.toml's fields (and
+    are pulled only when it is there)."""
+    chosen = [s for spec in specs if spec.group in groups and (spec.mapping != "companies" or companies is not None)
+              for s in spec.streams]
     chosen += [s for s in ENGAGEMENT_STREAMS if "engagement" in groups]
     reason = scoring.status.reason_field if scoring else None
-    return [with_mapped_fields(s, mapping, scoring is not None, reason) for s in chosen]
+    return [with_company_fields(with_mapped_fields(s, mapping, scoring is not None, reason), companies)
+            for s in chosen]
 
 
 def _totals(ledger: CallLedger, since: Mapping[tuple[str, str], int] | None = None) -> dict[str, int]:
@@ -136,7 +141,7 @@ def run_once(engine: Engine, systems: Systems | Callable[[], Systems], options: 
                               else options.bulk_threshold)
             deletions = options.deletions or DeletionsConfig()
             salt = erasure_salt(engine, deletions.salt.get_secret_value() if deletions.salt else None)
-            mappings = Mappings(mapping, options.deal_mapping, options.scoring)
+            mappings = Mappings(mapping, options.deal_mapping, options.scoring, options.company_mapping)
             # before the pull: a mapped field the system lacks stops the run with the fix (exit 2), not the pull
             # with the system's own refusal; checked again once `metadata_check_ms` passed or anything changed
             check_live_fit(engine, opened.hubspot, opened.salesforce, mappings, clock(), options.metadata_check_ms)
@@ -191,7 +196,8 @@ def pull_stage(engine: Engine, recording: Recording, options: CycleOptions) -> P
     run_clock = options.clock
     pulled = Puller(engine, hubspot=systems.hubspot, salesforce=systems.salesforce, settings=settings,
                     clock=lambda: run_clock() / 1000).pull(
-        pulled_streams(registry.registered(), options.objects or list(ALL_OBJECTS), options.mapping, options.scoring))
+        pulled_streams(registry.registered(), options.objects or list(ALL_OBJECTS), options.mapping, options.scoring,
+                       options.company_mapping))
     result = PullResult(seconds=round(time.perf_counter() - t, 3), streams=pulled.to_json(),
                         api_calls=_totals(systems.ledger, recording.since))
     log_pull(result.to_json())

@@ -187,9 +187,9 @@ def add_deal_forecast(out: dict[str, Any], deals: dict[str, Any], bulk_threshold
             if n[op]:
                 out[system]["write_calls"] += (hubspot_calls(n[op]) if system == "hubspot"
                                                else salesforce_calls(n[op], bulk_threshold))
-    links = deals["links_to_add"]
-    out["hubspot"]["write_calls"] += hubspot_calls(links.get("hubspot", 0))
-    out["salesforce"]["write_calls"] += salesforce_calls(links.get("salesforce", 0), 10**9)
+    for batch, n in deals.get("link_batches", {}).items():  # associations: 100 a call per pair of object types
+        system = batch.split(":", 1)[0]
+        out[system]["write_calls"] += hubspot_calls(n) if system == "hubspot" else salesforce_calls(n, 10**9)
     for system in ("hubspot", "salesforce"):
         remaining = out[system]["remaining_today"]
         out[system]["fits"] = remaining is None or out[system]["write_calls"] <= remaining

@@ -10,7 +10,8 @@ from connector.objects.deals import DEALS
 from connector.objects.people import PEOPLE
 from connector.objects.registry import registered
 from connector.objects.spec import Outcome, Reconciled, object_summary
-from connector.objects.streams import ALL_STREAMS, OPPORTUNITY_STREAMS, PEOPLE_STREAMS, with_mapped_fields
+from connector.objects.streams import (ALL_STREAMS, OPPORTUNITY_STREAMS, PEOPLE_STREAMS, with_company_fields,
+                                       with_mapped_fields)
 from connector.push.engine import PushResult
 from connector.push.lookup import Looked, people_id_fields
 from connector.reconcile.deals import AssociationChange
@@ -25,8 +26,9 @@ from tests.push.conftest import MAPPINGS
 MAPPED = load_mappings(MAPPINGS)
 
 
-def test_people_run_first_then_deals_whose_links_need_their_new_records() -> None:
-    assert [(spec.name, spec.primary) for spec in registered()] == [("people", True), ("deals", False)]
+def test_people_run_first_then_companies_then_deals_whose_links_need_their_new_records() -> None:
+    assert [(spec.name, spec.primary) for spec in registered()] == [("people", True), ("companies", False),
+                                                                    ("deals", False)]
 
 
 def test_each_object_is_described_once_streams_mapping_and_cross_reference_fields() -> None:
@@ -41,8 +43,11 @@ def test_each_object_is_described_once_streams_mapping_and_cross_reference_field
 def test_the_registered_objects_streams_are_pulled_in_the_order_the_pull_always_read(groups: list[str]) -> None:
     """The order decides how Salesforce queries share Composite calls: the same order, the same calls. The
     reference is the pull's order before the object specs: people, opportunities, engagement."""
-    before = [with_mapped_fields(s, MAPPED.contacts) for s in ALL_STREAMS if s.group in groups]
-    assert pulled_streams(registered(), groups, MAPPED.contacts) == before
+    before = [with_company_fields(with_mapped_fields(s, MAPPED.contacts), MAPPED.companies)
+              for s in ALL_STREAMS if s.group in groups]
+    assert pulled_streams(registered(), groups, MAPPED.contacts, None, MAPPED.companies) == before
+    # without companies.toml, no company is pulled
+    assert [s.group for s in pulled_streams(registered(), groups, MAPPED.contacts)].count("companies") == 0
 
 
 @pytest.mark.parametrize("groups", [None, ["people", "engagement", "opportunities"], ["opportunities"], ["people"]])
@@ -69,7 +74,8 @@ def test_an_objects_summary_has_the_deals_shape_of_the_readme() -> None:
     assert planned == {"linked": 1, "planned_creates": {},
                        "planned": {"hubspot:deals": {"create": 1, "update": 0, "fields": 1},
                                    "salesforce:Opportunity": {"create": 0, "update": 1, "fields": 1}},
-                       "links_to_add": {"hubspot": 2}, "issues": 2, "issue_kinds": {"deal only in HubSpot": 2}}
+                       "links_to_add": {"hubspot": 2}, "link_batches": {"hubspot:deals>contacts": 2}, "issues": 2,
+                       "issue_kinds": {"deal only in HubSpot": 2}}
     pushed = object_summary(_outcome(PushResult()))
     assert list(pushed) == [*planned, "push", "links_added"]
     assert pushed["push"] == PushResult().to_json() and pushed["links_added"] == {"hubspot": 2}

@@ -48,6 +48,7 @@ class World:
         systems = self.systems()
         try:
             kwargs.setdefault("deal_mapping", self.mappings.opportunities)
+            kwargs.setdefault("company_mapping", self.mappings.companies)
             return run_cycle(self.engine, systems, self.mappings.contacts, clock=self.sandbox.clock.now_ms,
                              safety_lag_ms=SAFETY_LAG_MS, lookback_ms=0, **kwargs)
         finally:
