@@ -768,9 +768,11 @@ def load_mappings(directory: str | Path) -> Mappings:
     scoring = None
     scoring_path = root / SCORING_FILE
     if scoring_path.exists():
-        from ..score.model import load_scoring  # the scoring core reads this module's helpers
+        from ..score.model import COMPANY_PREFIX, load_scoring  # the scoring core reads this module's helpers
 
         fields = [f.name for f in contacts.fields] if contacts is not None else None
+        if fields is not None and companies is not None:  # fit rules read the person's company as company.<field>
+            fields += [f"{COMPANY_PREFIX}{f.name}" for f in companies.fields]
         try:
             scoring = load_scoring(scoring_path, fields)
         except MappingError as exc:

@@ -28,8 +28,8 @@ from .timeline import KINDS
 if TYPE_CHECKING:
     from .scorer import Points
 
-__all__ = ["SCORING_FILE", "STATUSES", "RANK", "EngagementRule", "FitRule", "KindPoints", "ScoringModel",
-           "StatusRules", "load_scoring", "parse_scoring"]
+__all__ = ["COMPANY_PREFIX", "SCORING_FILE", "STATUSES", "RANK", "EngagementRule", "FitRule", "KindPoints",
+           "ScoringModel", "StatusRules", "load_scoring", "parse_scoring"]
 
 
 
@@ -319,6 +319,9 @@ def _status_map(col: Collector, path: str, sets: Mapping[str, Sequence[str]]) ->
     return out
 
 
+#: a fit rule's field with this prefix reads the person's company (a field of companies.toml): "company.industry"
+COMPANY_PREFIX = "company."
+
 _FEEDBACK = ("accepted", "qualified", "recycled", "disqualified")
 _MEANS = {"accepted": "SAL", "qualified": "SQL", "recycled": "Recycled", "disqualified": "Disqualified"}
 
@@ -329,8 +332,9 @@ def _compile(col: Collector, spec: ScoringFile, text: str, fields: Iterable[str]
     for i, rule in enumerate(spec.fit):
         path = f"fit[{i}]"
         if known is not None and rule.field not in known:
-            col.add(f"{path}.field", f"unknown unified field {rule.field!r}",
-                    suggest(rule.field, known, "the fields of contacts.toml"))
+            where = ("the fields of companies.toml, as company.<field>" if rule.field.startswith(COMPANY_PREFIX)
+                     else "the fields of contacts.toml (a company's: company.<field>, with companies.toml)")
+            col.add(f"{path}.field", f"unknown unified field {rule.field!r}", suggest(rule.field, known, where))
             continue
         test = compile_test(col.add, path, rule)
         if test is not None:
