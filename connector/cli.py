@@ -304,7 +304,9 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
 
     try:
         cfg = _load(config, store_only=True)
-        found = explained(open_engine(cfg.store.url), who, _mappings_or_none(cfg))
+        mappings = _mappings_or_none(cfg)
+        found = explained(open_engine(cfg.store.url), who, mappings.contacts if mappings else None,
+                          mappings.companies if mappings else None)
     except ConnectorError as exc:
         _fail(exc, as_json)
     if as_json:
@@ -327,6 +329,13 @@ def explain(who: str, config: Path | None, as_json: bool) -> None:
     for h in found.get("held", []):
         out.print(f"[bold]held[/bold] ({h['code']}): {h['message']}", markup=True, highlight=False)
         out.print(f"  to decide: {h['hint']}", highlight=False)
+    company = found.get("company")
+    if company:
+        out.print(f"company: HubSpot company {company['hubspot_company_id'] or '-'}, "
+                  f"Salesforce Account {company['account_id'] or '-'}", markup=False)
+        for name, f in company["fields"].items():
+            out.print(f"  company.{name} = {f['value']!r} (from {f['system'] or 'neither'} {f['record_id'] or ''}, "
+                      f"{f['rule']})", markup=False, highlight=False)
     for n in found["not_created"]:
         out.print(f"not in {n['system']}: {n['reason']}", markup=False)
     for i in found.get("issues", []):
@@ -360,9 +369,9 @@ def _explain_score(out: Any, score: dict[str, Any]) -> None:
 
 
 def _mappings_or_none(cfg: ConnectorConfig) -> Any:
-    """The contacts mapping, or None when the files do not load (explain still shows the stored record)."""
+    """The mappings, or None when the files do not load (explain still shows the stored record)."""
     try:
-        return _load_mappings(cfg).contacts
+        return _load_mappings(cfg)
     except ConfigError:
         return None
 
@@ -743,7 +752,8 @@ def status(include_resolved: bool, config: Path | None, as_json: bool) -> None:
     try:
         cfg = _load(config, store_only=True)
         engine = open_engine(cfg.store.url)
-        payload = read_status(engine, _mappings_or_none(cfg), include_resolved=include_resolved)
+        mappings = _mappings_or_none(cfg)
+        payload = read_status(engine, mappings.contacts if mappings else None, include_resolved=include_resolved)
     except ConnectorError as exc:
         _fail(exc, as_json)
 

@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from ..errors import ConnectorError
-from ..reconcile.mapping import ContactMapping
+from ..reconcile.companies import company_provenance
+from ..reconcile.mapping import CompanyMapping, ContactMapping
 from ..reconcile.issues import fix_for
 from ..store.disagreements import standing_conflicts
 from ..store.issues import value_issue_count, value_issues
 from ..store.explain import creation_and_reconciliation
-from ..store.people import duplicate_links, explain_person
+from ..store.companies import person_companies
+from ..store.people import duplicate_links, explain_person, owner_directory
 from ..store.pushes import parked_causes, parked_rows
 from ..store.runs import recent_runs
 from ..store.scores import score_of
@@ -41,11 +43,13 @@ def duplicates(engine: Engine) -> list[dict[str, Any]]:
     return [{**r, "reason": _duplicate_reason(r)} for r in duplicate_links(engine)]
 
 
-def explain(engine: Engine, who: str, mapping: ContactMapping | None) -> dict[str, Any]:
+def explain(engine: Engine, who: str, mapping: ContactMapping | None, companies: CompanyMapping | None = None
+            ) -> dict[str, Any]:
     """`connector explain --json` without its "ok": the person `who` names (a person id, any e-mail address of
     theirs, or the id of any record that is or was theirs), every field's value, source and rule, what was
-    not created and why (`mapping` None: the files did not load), and the run that reconciled them last.
-    Raises ConnectorError when no person matches."""
+    not created and why (`mapping` None: the files did not load), the run that reconciled them last, and (with
+    companies.toml) their company: its records and each value with where it came from. Raises ConnectorError
+    when no person matches."""
     found = explain_person(engine, who)
     if found is None:
         what = "that e-mail address" if "@" in who else repr(who)  # (an address is personal data: not echoed)
@@ -54,7 +58,27 @@ def explain(engine: Engine, who: str, mapping: ContactMapping | None) -> dict[st
     found.update(creation_and_reconciliation(engine, found["person_id"], mapping))
     found["score"] = score_of(engine, found["person_id"])
     found["issues"] = value_issue_rows(engine, person_id=found["person_id"])
+    found["company"] = _company(engine, found["person_id"], companies)
     return found
+
+
+def _company(engine: Engine, person_id: str, mapping: CompanyMapping | None) -> dict[str, Any] | None:
+    """The person's company as `explain` shows it (None: no companies.toml, or no company)."""
+    if mapping is None:
+        return None
+    held = person_companies(engine, [person_id], mapping.identity.hubspot_account_id_property).get(person_id)
+    if held is None:
+        return None
+    company, account = held
+    values = company_provenance(mapping, company, account, owner_directory(engine))
+    return {"hubspot_company_id": company.id if company else None, "account_id": account.id if account else None,
+            "fields": {name: {"value": _shown(p.value), "system": p.system, "record_id": p.source_id, "rule": p.rule}
+                       for name, p in values.items()}}
+
+
+def _shown(value: Any) -> Any:
+    """A unified value as JSON holds it (a web address's own text, a number as itself)."""
+    return value if value is None or isinstance(value, (bool, int, float)) else str(value)
 
 
 def value_issue_rows(engine: Engine, *, field: str | None = None, kind: str | None = None,
