@@ -67,12 +67,14 @@ class SeedProfile:
     """Phones written in a national format ("(415) 555-0134", "030 1234567") instead of +cc; per system."""
     messy_country_share: float = 0.05
     """Countries typed freely (lower case, trailing blanks, a city or "N/A"); per system."""
-    salesforce_only_company_share: float = 0.03
-    """Companies whose people are all only in Salesforce (an Account, if any, and no HubSpot company); capped
-    at the Salesforce-only people share, and the other companies' people are drawn so the presence shares hold."""
-    hubspot_only_company_share: float = 0.06
-    """Companies whose people are all only in HubSpot (a HubSpot company and no Account); capped at
-    hubspot_only_share, like salesforce_only_company_share."""
+    salesforce_only_company_share: float = 0.0
+    """Companies made to have only Salesforce-only people (an Account, if any, and no HubSpot company), on top
+    of those that have by chance (~8-15% of Accounts at the default 0). Capped at the Salesforce-only people
+    share; the other companies' people are drawn so the presence shares hold. Above 0 it changes who is in
+    which system for everyone, so the default keeps the people of earlier seeds."""
+    hubspot_only_company_share: float = 0.0
+    """Companies made to have only HubSpot-only people (a HubSpot company and no Account), on top of those that
+    have by chance (~10-13% of HubSpot companies at 0); capped at hubspot_only_share, as above."""
     subsidiary_share: float = 0.08
     """Companies that are a subsidiary of an earlier company present in both systems (Account.ParentId,
     HubSpot child->parent association 14) on whichever side the subsidiary exists."""
