@@ -7,8 +7,14 @@ render them in their API's format) and dates as ``YYYY-MM-DD`` strings.
 HubSpot records: ``{"id": "123", "properties": {name: str | None}, "createdAt": ms, "updatedAt": ms,
 "history": {name: [{"value": str, "timestamp": ms, "sourceType": str}, ...]}}`` ("history" optional,
 newest first; the emulator derives one entry from the current value where it is missing).
-Object types: contacts, deals, calls, meetings, emails, notes, tasks (and "owners": ``{"id",
+Object types: companies, contacts, deals, calls, meetings, emails, notes, tasks (and "owners": ``{"id",
 "email", "firstName", "lastName", "userId"}``).
+
+HubSpot associations come in two lists. ``hubspot_associations`` holds ``Association`` tuples whose type is
+the default one of the pair of object types (contact->deal, contact->engagement). ``hubspot_labeled_associations``
+holds ``LabeledAssociation`` tuples that carry their HUBSPOT_DEFINED type ids both ways, for the company
+associations where the pair alone does not say which type: contact->company primary (1, inverse 2),
+deal->company primary (5, inverse 6), child company->parent company (14, inverse 13).
 
 Salesforce records: ``{"Id": "00Q...", field: value, ...}`` with ``CreatedDate``, ``LastModifiedDate``
 and ``SystemModstamp`` as ms and dates as strings; Ids come from ``salesforce.ids.make_id``.
@@ -28,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
-__all__ = ["SeedBatch", "MarketingEvent", "MarketingEventKind", "Association"]
+__all__ = ["SeedBatch", "MarketingEvent", "MarketingEventKind", "Association", "LabeledAssociation"]
 
 MarketingEventKind = Literal["page_view", "form_submission", "email_open", "email_click", "email_delivered",
                              "email_bounce", "unsubscribe"]
@@ -47,6 +53,9 @@ class MarketingEvent(TypedDict):
 
 # (from_object_type, from_id, to_object_type, to_id), e.g. ("contacts", "51", "deals", "9001")
 Association = tuple[str, str, str, str]
+# (from_object_type, from_id, to_object_type, to_id, type_id, inverse_type_id), all HUBSPOT_DEFINED, e.g.
+# ("contacts", "51", "companies", "700000003", 1, 2): the contact's primary company, stored both ways
+LabeledAssociation = tuple[str, str, str, str, int, int]
 
 
 @dataclass
@@ -55,6 +64,7 @@ class SeedBatch:
 
     hubspot: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     hubspot_associations: list[Association] = field(default_factory=list)
+    hubspot_labeled_associations: list[LabeledAssociation] = field(default_factory=list)
     marketing_events: list[MarketingEvent] = field(default_factory=list)
     salesforce: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: (object type, merged-away id, survivor id): HubSpot ids that now read as another record
@@ -69,5 +79,6 @@ class SeedBatch:
             sum(len(v) for v in self.hubspot.values())
             + sum(len(v) for v in self.salesforce.values())
             + len(self.hubspot_associations)
+            + len(self.hubspot_labeled_associations)
             + len(self.marketing_events)
         )

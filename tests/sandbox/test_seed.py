@@ -53,6 +53,20 @@ HS_PROPS = {
         "hs_analytics_source",
     },
     "deals": {"dealname", "amount", "dealstage", "pipeline", "closedate", "hubspot_owner_id"},
+    "companies": {
+        "name",
+        "domain",
+        "website",
+        "industry",
+        "numberofemployees",
+        "annualrevenue",
+        "city",
+        "state",
+        "country",
+        "hubspot_owner_id",
+        "createdate",
+        "hs_lastmodifieddate",
+    },
     "calls": {
         "hs_timestamp",
         "hs_call_title",
@@ -158,6 +172,7 @@ SF_FIELDS = {
         "BillingCountry",
         "Type",
         "OwnerId",
+        "ParentId",
     },
     "Lead": {
         "FirstName",

@@ -276,6 +276,7 @@ def _standard_objects() -> dict[str, list[FieldDef]]:
             FieldDef("NumberOfEmployees", "int"),
             FieldDef("AnnualRevenue", "currency", precision=18, scale=0), FieldDef("Website", "url", length=255),
             _s("BillingCity", 40), _s("BillingState", 80), _s("BillingCountry", 80),
+            FieldDef("Phone", "phone", length=40), _ref("ParentId", "Account"),
             _pick("Type", ("Prospect", "Customer - Direct", "Customer - Channel", "Channel Partner / Reseller",
                            "Installation Partner", "Technology Partner", "Other")),
             desc,

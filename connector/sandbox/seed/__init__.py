@@ -5,8 +5,8 @@
         hubspot_state.load(batch); salesforce_state.load(batch)
 
 Each `SeedBatch` holds `batch_people` people in both systems' vocabularies; records referenced across
-batches (reps, campaigns, accounts) are in the same or an earlier batch. See docs/sandbox/seed.md for
-the shape of the world and the proportions `SeedProfile` controls.
+batches (reps, campaigns, Accounts, HubSpot companies) are in the same or an earlier batch. See
+docs/sandbox/seed.md for the shape of the world and the proportions `SeedProfile` controls.
 """
 
 from __future__ import annotations

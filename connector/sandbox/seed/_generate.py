@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from connector.sandbox.dataset import SeedBatch
 
+from ._companies import CompanyVariants, HubSpotCompanyRenderer
 from ._hubspot import HubSpotRenderer
 from ._ids import Ids
 from ._marketing import MarketingRenderer, NegativeSignals
@@ -19,7 +20,7 @@ from ._world import CompanyStream, MarketingContent, make_campaigns, make_reps
 
 __all__ = ["generate", "HUBSPOT_TYPES", "SALESFORCE_TYPES"]
 
-HUBSPOT_TYPES = ("owners", "contacts", "deals", "calls", "meetings", "emails", "notes", "tasks")
+HUBSPOT_TYPES = ("owners", "companies", "contacts", "deals", "calls", "meetings", "emails", "notes", "tasks")
 # dependency order: a record only references types listed before it (converted Leads point forward to
 # Contacts of the same batch)
 SALESFORCE_TYPES = (
@@ -61,6 +62,7 @@ def _new_batch() -> SeedBatch:
     return SeedBatch(
         hubspot={t: [] for t in HUBSPOT_TYPES},
         hubspot_associations=[],
+        hubspot_labeled_associations=[],
         marketing_events=[],
         salesforce={t: [] for t in SALESFORCE_TYPES},
     )
@@ -75,6 +77,11 @@ def _generate(people: int, seed: int, now_ms: int, profile: SeedProfile, batch_p
     ids = Ids({"User": len(users), "Campaign": len(campaigns)})
     factory = PersonFactory(seed, now_ms, profile, reps)
     companies = CompanyStream(stream(seed, "company"), len(reps))
+    variants = CompanyVariants(stream(seed, "company-variants"), profile)
+    hubspot_companies = HubSpotCompanyRenderer(
+        stream(seed, "hubspot-companies"), now_ms, profile.max_age_days, [r.hs_owner_id for r in reps], ids,
+        profile.unassociated_contact_share,
+    )
     schema = CustomSchema(stream(seed, "schema"), profile.hubspot_custom_properties, profile.salesforce_custom_fields,
                           day_str(now_ms - 30 * DAY))
     hubspot = HubSpotRenderer(
@@ -107,11 +114,14 @@ def _generate(people: int, seed: int, now_ms: int, profile: SeedProfile, batch_p
     batch.hubspot_properties = schema.hubspot_definitions()
     batch.salesforce_fields = schema.salesforce_definitions()
     company = companies.next()
+    variants.apply(company)
     company_left = company.size
     in_batch = 0
     for index in range(people):
         if company_left == 0:
+            variants.finished(company)
             company = companies.next()
+            variants.apply(company)
             company_left = company.size
         company_left -= 1
         if bulk_left == 0 and bulk_rng.random() < bulk_start_p:
@@ -121,7 +131,10 @@ def _generate(people: int, seed: int, now_ms: int, profile: SeedProfile, batch_p
         if bulk_left:
             bulk_left -= 1
         if person.presence != "salesforce":
+            deals_before = len(batch.hubspot["deals"])
             contact_id = hubspot.render(person, batch.hubspot, batch.hubspot_associations, batch.hubspot_merged)
+            deal_ids = [d["id"] for d in batch.hubspot["deals"][deals_before:]]
+            hubspot_companies.render(person, contact_id, deal_ids, batch.hubspot, batch.hubspot_labeled_associations)
             start = len(batch.marketing_events)
             marketing.render(person, contact_id, batch.marketing_events)
             mine = batch.marketing_events[start:]

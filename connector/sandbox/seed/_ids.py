@@ -16,6 +16,7 @@ HUBSPOT_ID_BASES = {
     "emails": 400_000_000,
     "notes": 500_000_000,
     "tasks": 600_000_000,
+    "companies": 700_000_000,
 }
 
 

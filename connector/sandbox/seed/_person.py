@@ -146,15 +146,22 @@ class PersonFactory:
         self.dirt = Dirt(profile, now_ms, self.r_quality)
         self.fates = Fates(profile, now_ms, stream(seed, "lifecycle"))
         self.max_age = profile.max_age_days * DAY
+        # people of one-system companies are one-system people; the others are drawn with shares that keep
+        # the profile's presence shares over all people (a company's scope does not depend on its size)
+        sf_co, hs_co = profile.one_system_company_shares
+        rest = 1.0 - sf_co - hs_co
+        self.both_cut = profile.both_share / rest if rest > 0 else 1.0
+        self.hubspot_cut = (profile.both_share + profile.hubspot_only_share - hs_co) / rest if rest > 0 else 1.0
 
     def draw(self, index: int, company: Company, bulk_ms: int | None) -> Person:
         """The `index`-th person, working at `company`; `bulk_ms` pins all their record times (a bulk import)."""
         p, now = self.p, self.now
         rp = self.r_presence
         u = rp.random()
-        presence = (
-            "both" if u < p.both_share else "hubspot" if u < p.both_share + p.hubspot_only_share else "salesforce"
-        )
+        if company.scope != "both":
+            presence = company.scope
+        else:
+            presence = "both" if u < self.both_cut else "hubspot" if u < self.hubspot_cut else "salesforce"
         stage = _STAGES[presence].pick(rp)
         sf_kind: str | None = None
         if presence != "hubspot":

@@ -67,6 +67,31 @@ class SeedProfile:
     """Phones written in a national format ("(415) 555-0134", "030 1234567") instead of +cc; per system."""
     messy_country_share: float = 0.05
     """Countries typed freely (lower case, trailing blanks, a city or "N/A"); per system."""
+    salesforce_only_company_share: float = 0.0
+    """Companies made to have only Salesforce-only people (an Account, if any, and no HubSpot company), on top
+    of those that have by chance (~8-15% of Accounts at the default 0). Capped at the Salesforce-only people
+    share; the other companies' people are drawn so the presence shares hold. Above 0 it changes who is in
+    which system for everyone, so the default keeps the people of earlier seeds."""
+    hubspot_only_company_share: float = 0.0
+    """Companies made to have only HubSpot-only people (a HubSpot company and no Account), on top of those that
+    have by chance (~10-13% of HubSpot companies at 0); capped at hubspot_only_share, as above."""
+    subsidiary_share: float = 0.08
+    """Companies that are a subsidiary of an earlier company present in both systems (Account.ParentId,
+    HubSpot child->parent association 14) on whichever side the subsidiary exists."""
+    website_variant_share: float = 0.5
+    """Accounts whose Website is typed as "https://x.com/", "http://www.X.com", "x.com" or "https://www.x.com"
+    instead of "www.x.com"; either way it differs in form from HubSpot's bare domain "x.com"."""
+    rebranded_domain_share: float = 0.02
+    """HubSpot companies whose domain differs outright from the Account's Website (a rebrand recorded in
+    HubSpot only, "x.com" -> "x.ai"), so only the name suggests the match."""
+    company_name_variant_share: float = 0.15
+    """HubSpot companies whose name differs in form from the Account Name ("Acme Inc." / "Acme, Inc." /
+    "ACME INC" / "Acme")."""
+    unassociated_contact_share: float = 0.06
+    """HubSpot contacts (and their deals) not associated to their company, though the company is known."""
+    hubspot_duplicate_company_share: float = 0.01
+    """HubSpot companies recorded twice: a second company with the same domain (HubSpot allows it), which
+    some of the later contacts are associated to instead."""
     hubspot_custom_properties: int = 230
     """Custom contact properties in the HubSpot account (HubSpot-defined ones come on top)."""
     salesforce_custom_fields: int = 120
@@ -112,6 +137,15 @@ class SeedProfile:
     @property
     def salesforce_only_share(self) -> float:
         return max(0.0, 1.0 - self.both_share - self.hubspot_only_share)
+
+    @property
+    def one_system_company_shares(self) -> tuple[float, float]:
+        """(Salesforce-only, HubSpot-only) shares of companies in effect: a one-system company's people are
+        one-system people, so there cannot be more of them than the people shares allow."""
+        return (
+            min(self.salesforce_only_company_share, self.salesforce_only_share),
+            min(self.hubspot_only_company_share, self.hubspot_only_share),
+        )
 
 
 _SCALES = frozenset({"marketing_events_per_person", "sales_activity_scale"})

@@ -272,7 +272,7 @@ class SalesforceRenderer:
                     "Industry": company.industry,
                     "NumberOfEmployees": company.employees,
                     "AnnualRevenue": company.revenue,
-                    "Website": f"www.{company.domain}",
+                    "Website": company.sf_website or f"www.{company.domain}",
                     "BillingCity": company.city,
                     "BillingState": company.state,
                     "BillingCountry": person.sf_country,
@@ -283,6 +283,8 @@ class SalesforceRenderer:
             )
             if company.state is None:
                 del out["Account"][-1]["BillingState"]
+            if company.parent_account_id is not None:  # an earlier company's Account: the hierarchy has no cycles
+                out["Account"][-1]["ParentId"] = company.parent_account_id
         return company.account_id
 
     def _activities(self, person: Person, who: str, what: str | None, created: int, owner: str, out: Records) -> None:

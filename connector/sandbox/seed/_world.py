@@ -153,9 +153,22 @@ class Company:
     owner: int
     account_type: str
     size: int
+    base_name: str = ""  # "Zenith Hotels": the name is base, suffix and numbered, for name variants
+    suffix: str = ""  # "Ltd", "" when none
+    numbered: str = ""  # " 2" once all name combinations are used, else ""
     account_id: str | None = None
     account_created: int = 0
     used_locals: set[str] = field(default_factory=set)
+    # how each system records the company (seed/_companies.CompanyVariants draws these)
+    scope: str = "both"  # "both" | "salesforce" | "hubspot": its people are all only in that system
+    sf_website: str = ""  # the Account's Website as a user typed it
+    hs_name: str = ""
+    hs_domain: str = ""  # bare host; differs from `domain` after a rebrand
+    hs_duplicate_name: str | None = None  # a second HubSpot company with the same domain, under this name
+    parent_account_id: str | None = None  # its parent's Account and HubSpot company (a subsidiary)
+    parent_hubspot_id: str | None = None
+    hubspot_id: str | None = None  # set when its HubSpot company is rendered
+    hubspot_duplicate_id: str | None = None
 
 
 _SIZE = Weighted([(1, 0.40), (2, 0.18), (3, 0.12), (4, 0.07), (6, 0.08), (9, 0.07), (15, 0.05), (30, 0.03)])
@@ -183,7 +196,8 @@ class CompanyStream:
         head, tail = W.COMPANY_HEADS[h], W.COMPANY_TAILS[t]
         suffix, tld = W.COMPANY_SUFFIXES[s]
         lap = k // _NAME_SPACE
-        name = f"{head} {tail}" + (f" {suffix}" if suffix else "") + (f" {lap + 1}" if lap else "")
+        numbered = f" {lap + 1}" if lap else ""
+        name = f"{head} {tail}" + (f" {suffix}" if suffix else "") + numbered
         domain = ascii_slug(head + tail) + (str(lap + 1) if lap else "") + tld
         size = _SIZE.pick(rng)
         if size > 3:
@@ -203,4 +217,7 @@ class CompanyStream:
             owner=below(rng, self._reps),
             account_type=one_of(rng, ACCOUNT_TYPES[:2]),
             size=size,
+            base_name=f"{head} {tail}",
+            suffix=suffix,
+            numbered=numbered,
         )
