@@ -129,7 +129,9 @@ class HubSpotState:
             if batch.hubspot_merged:
                 conn.executemany("INSERT OR REPLACE INTO merged VALUES (?, ?, ?)",
                                  [(t, int(old), int(new)) for t, old, new in batch.hubspot_merged])
-            assoc_rows, companies = self._seed_associations(conn, batch.hubspot_associations)
+            # labelled seed associations (primary company, parent company) carry their type id: the 5-tuple form
+            labelled = [a[:5] for a in batch.hubspot_labeled_associations]
+            assoc_rows, companies = self._seed_associations(conn, [*batch.hubspot_associations, *labelled])
             if assoc_rows:
                 conn.executemany("INSERT OR IGNORE INTO assoc VALUES (?, ?, ?, ?, ?, 'HUBSPOT_DEFINED')", assoc_rows)
             companies |= {int(r["id"]) for r in batch.hubspot.get("companies") or []}
