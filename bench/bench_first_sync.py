@@ -25,7 +25,6 @@ from typing import Any
 
 import httpx
 
-from connector.bounds import hubspot_write_calls
 from connector.demo import sandbox_systems
 from connector.config import SyncConfig
 from connector.reconcile import load_mappings
@@ -33,6 +32,11 @@ from connector.sandbox.runner import Sandbox
 from connector.setup import run_setup
 from connector.store import open_engine
 from connector.sync import CycleOptions, mark_setup_done, run_once
+
+try:  # a tree from before the bound counted every object's writes has no `write_bounds` (a run for comparison)
+    from connector.demo import write_bounds
+except ImportError:  # pragma: no cover - older trees only
+    write_bounds = None  # type: ignore[assignment]
 
 ROOT = Path(__file__).resolve().parent.parent
 _ADDRESS_IN_PATH = re.compile(r"/statuses/[^/]+@[^/]+/")
@@ -57,22 +61,19 @@ def opted_out(sandbox: Sandbox) -> int:
 
 
 def bound(first: dict[str, Any], opt_outs: int, *, batched: bool) -> int | None:
-    """The demo's write bound for HubSpot (connector/demo.py `_lower_bound`: creates, updates and rejections
-    per object, the deal-contact links, the look-up before creates, the records read again before their
-    update), with the opt-outs. None on a tree from before opt-outs entered the bound (a run for comparison)."""
-    counts: list[int] = []
-    deals = first.get("deals") or {}
-    checks = 0
-    for push in (first["push"], deals.get("push") or {}):
-        for n in ((push.get("written") or {}).get("hubspot") or {}).values():
-            counts += [n["created"], n["updated"] + n["rejected"]]
-        checks += sum(n for key, n in (push.get("checked") or {}).items() if key.startswith("hubspot:"))
-    counts.append((deals.get("links_added") or {}).get("hubspot", 0))
-    lookups = ((first["push"].get("lookup") or {}).get("hubspot") or {}).get("addresses", 0)
-    try:
-        return hubspot_write_calls(counts, lookups, checks, opt_outs=opt_outs, batched_opt_outs=batched)
-    except TypeError:
+    """The demo's write bound for HubSpot (connector/demo.py `write_bounds`: creates, updates and rejections
+    per object, companies' and deals' links, the look-up before creates, the records read again before their
+    update), with the opt-outs. None on a tree from before the bound took them (a run for comparison)."""
+    if write_bounds is None:
         return None
+    return int(write_bounds(first, opt_outs=opt_outs, batched_opt_outs=batched)["hubspot"])
+
+
+def companies(mappings: Any) -> dict[str, Any]:
+    """The companies mapping for the cycle's options (a tree from before companies were synced has none)."""
+    if "company_mapping" in CycleOptions.__dataclass_fields__:
+        return {"company_mapping": mappings.companies}
+    return {}
 
 
 def run(people: int, seed: int, tier: str) -> dict[str, Any]:
@@ -91,7 +92,8 @@ def run(people: int, seed: int, tier: str) -> dict[str, Any]:
             options = CycleOptions(mappings.contacts, command="bench", clock=sandbox.clock.now_ms,
                                    safety_lag_ms=timing.safety_lag_seconds * 1000,
                                    lookback_ms=timing.lookback_seconds * 1000,
-                                   deal_mapping=mappings.opportunities, scoring=mappings.scoring)
+                                   deal_mapping=mappings.opportunities, scoring=mappings.scoring,
+                                   **companies(mappings))
             sandbox.hubspot.counter.reset()
             started = time.perf_counter()
             first = run_once(engine, systems, options).to_json()
@@ -113,8 +115,9 @@ def run(people: int, seed: int, tier: str) -> dict[str, Any]:
         "hubspot_write_calls": writes, "opt_out_calls": subscription_calls, "opt_out_calls_by_endpoint": by_endpoint,
         "opt_out_addresses": addresses, "lower_bound": lower, "ratio": round(writes / lower, 3) if lower else None,
         "push": {k: v for k, v in first["push"].items() if k not in ("rejections_sample", "seconds")},
-        "deals": {k: ({**v, "rejections_sample": None} if k == "push" else v)
-                  for k, v in (first.get("deals") or {}).items() if k in ("write_calls", "links_added", "push")},
+        **{part: {k: ({**v, "rejections_sample": None} if k == "push" else v)
+                  for k, v in (first.get(part) or {}).items() if k in ("write_calls", "links_added", "push")}
+           for part in ("companies", "deals")},
         "lower_bound_without_opt_outs": bound(first, 0, batched=True),
         "write_calls_without_opt_outs": writes - subscription_calls,
     }

@@ -40,7 +40,7 @@ from .wording import count
 if TYPE_CHECKING:
     from .sandbox.runner import SandboxInfo
 
-__all__ = ["run_demo", "sandbox_systems"]
+__all__ = ["OBJECT_PARTS", "run_demo", "sandbox_systems", "write_bounds"]
 
 Say = Callable[[str], None]
 
@@ -183,26 +183,43 @@ def _lower_bound(world: dict[str, Any], sync: dict[str, Any]) -> dict[str, dict[
     pull = {"hubspot": hubspot_read_calls({o: n for o, n in records.items() if o[0].islower()},
                                           sum(world["marketing_events"].values())),
             "salesforce": salesforce_read_calls({o: n for o, n in records.items() if o[0].isupper()})}
+    return {"pull": pull, "push": write_bounds(sync)}
+
+
+#: the summary's objects besides people, whose writes and links a sync's write calls include
+OBJECT_PARTS = ("companies", "deals")
+
+
+def write_bounds(sync: dict[str, Any], *, opt_outs: int | None = None, batched_opt_outs: bool = True
+                 ) -> dict[str, int]:
+    """The fewest write calls (connector/bounds.py) for what one sync's summary says it wrote: every object's
+    creates, updates and rejections, each create looked up first and each update's edited fields read again
+    first, and the links it added (one batch per pair of object types: a company's contacts, a deal's
+    contacts, a deal's companies; Salesforce contact roles as records). `opt_outs` (default: the summary's)
+    at 100 addresses a call, or one a call without `batched_opt_outs`."""
     counts: dict[str, list[int]] = {"hubspot": [], "salesforce": []}
-    deals = sync.get("deals") or {}
-    for written in (sync["push"]["written"], (deals.get("push") or {}).get("written") or {}):
-        for system, objects in written.items():
+    checks = {"hubspot": 0, "salesforce": 0}  # records read again before their update
+    parts = [sync] + [sync[name] for name in OBJECT_PARTS if sync.get(name)]
+    for part in parts:
+        push = part.get("push") or {}
+        for system, objects in (push.get("written") or {}).items():
             for n in objects.values():
                 counts[system] += [n["created"], n["updated"] + n["rejected"]]
-    checks = {"hubspot": 0, "salesforce": 0}  # records read again before their update
-    for push in (sync["push"], deals.get("push") or {}):
         for key, n in (push.get("checked") or {}).items():
             checks[key.split(":", 1)[0]] += n
+        for key, n in (part.get("links_added") or {}).items():
+            system = key.split("_", 1)[0]
+            if system in counts and not key.endswith("_failed"):
+                counts[system].append(n)
     looked = sync["push"].get("lookup") or {}
-    links = deals.get("links_added") or {}
-    counts["hubspot"].append(links.get("hubspot", 0))
-    counts["salesforce"].append(links.get("salesforce", 0))
-    return {"pull": pull, "push": {
+    return {
         "hubspot": hubspot_write_calls(counts["hubspot"], (looked.get("hubspot") or {}).get("addresses", 0),
-                                       checks["hubspot"], opt_outs=sync["push"].get("opt_outs", 0)),
+                                       checks["hubspot"],
+                                       opt_outs=sync["push"].get("opt_outs", 0) if opt_outs is None else opt_outs,
+                                       batched_opt_outs=batched_opt_outs),
         "salesforce": salesforce_write_calls(counts["salesforce"],
                                              (looked.get("salesforce") or {}).get("looked_up", 0),
-                                             checks["salesforce"])}}
+                                             checks["salesforce"])}
 
 
 def _later(run: dict[str, Any]) -> dict[str, Any]:

@@ -322,5 +322,10 @@ def _with_associations(record: StagedRecord, kind: str, linked: dict[str, list[s
     if record.merged_into is not None:
         return record
     held = dict(record.data.get("_associations") or {})
-    held[kind] = list(linked.get(record.record_id, []))
+    # as a listing stages them (sorted, and a kind with none left out), so an echo compares equal
+    ids = sorted(set(linked.get(record.record_id, [])))
+    if ids:
+        held[kind] = ids
+    else:
+        held.pop(kind, None)
     return replace(record, data={**record.data, "_associations": held})

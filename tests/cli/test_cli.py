@@ -132,7 +132,8 @@ def test_pull_against_a_sandbox_config_reports_streams_and_api_calls(tmp_path: P
     fewest = {o: max(1, -(-v["new"] // per_call.get(o, 100))) for o, v in hubspot.items()}
     assert first["api_calls"]["hubspot"]["by_object"] == fewest  # every HubSpot read at the batch lower bound
     polled = {o: 1 for o in hubspot if o != "owners"}  # the owner list is re-read daily, not every cycle
-    assert second["api_calls"]["hubspot"] == {"total": 9, "by_object": polled}  # idle: one call per object type
+    assert second["api_calls"]["hubspot"] == {"total": len(polled), "by_object": polled}  # idle: one per object type
+    assert "companies" in polled
     assert second["api_calls"]["salesforce"] == {"total": 1, "by_object": {"composite": 1}}
     assert second["run_id"] == first["run_id"] + 1
 

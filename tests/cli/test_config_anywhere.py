@@ -86,7 +86,8 @@ def test_the_built_package_ships_the_mappings(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(lib)], cwd=src, check=True,
                    capture_output=True)
     shipped = lib / "connector" / "mappings"
-    assert sorted(p.name for p in shipped.glob("*.toml")) == ["contacts.toml", "opportunities.toml", "scoring.toml"]
+    assert sorted(p.name for p in shipped.glob("*.toml")) == ["companies.toml", "contacts.toml", "opportunities.toml",
+                                                              "scoring.toml"]
     code = ("from connector.config import shipped_mappings; from connector.reconcile import load_mappings; "
             "import connector; d = shipped_mappings(); m = load_mappings(d); "
             "print(connector.__file__, d, len(m.contacts.fields))")

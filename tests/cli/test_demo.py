@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from connector.cli import main
+from connector.demo import OBJECT_PARTS
 from connector.systems.hubspot import hubspot_lookup_calls
 from connector.systems.salesforce import salesforce_lookup_calls
 
@@ -49,19 +50,23 @@ def test_demo_syncs_both_systems_and_a_third_sync_writes_nothing(tmp_path: Path,
     # the push sends each object and operation on its own (100 a HubSpot batch, 1,000 a Salesforce Composite
     # call); the bound would pack Salesforce's objects together, five Collections a call
     groups = {"hubspot": 0, "salesforce": 0}
-    deals = sync.get("deals") or {}
-    for written in (sync["push"]["written"], deals.get("push", {}).get("written", {})):
-        for system, objects in written.items():
+    parts = [sync] + [sync[name] for name in OBJECT_PARTS if sync.get(name)]
+    for part in parts:
+        for system, objects in part.get("push", {}).get("written", {}).items():
             per = 100 if system == "hubspot" else 1000
             groups[system] += sum(-(-n["created"] // per) + -(-(n["updated"] + n["rejected"]) // per)
                                   for n in objects.values())
     # the updates setting a mapped field go first, together, and are read again: 100 (1,000) a call
-    for push in (sync["push"], deals.get("push", {})):
-        for key, checked in (push.get("checked") or {}).items():
+    for part in parts:
+        for key, checked in (part.get("push", {}).get("checked") or {}).items():
             system = key.split(":", 1)[0]
             groups[system] += -(-checked // (100 if system == "hubspot" else 1000))
-    for system, per in (("hubspot", 100), ("salesforce", 1000)):
-        groups[system] += -(-deals.get("links_added", {}).get(system, 0) // per)
+    # links: one batch per pair of object types (a company's contacts, a deal's contacts, a deal's companies)
+    for part in parts[1:]:
+        for key, n in part.get("links_added", {}).items():
+            system = key.split("_", 1)[0]
+            if system in groups and not key.endswith("_failed"):
+                groups[system] += -(-n // (100 if system == "hubspot" else 1000))
     looked = sync["push"]["lookup"]  # every create is looked up first
     groups["salesforce"] += salesforce_lookup_calls(looked["salesforce"]["looked_up"])
     groups["hubspot"] += hubspot_lookup_calls(looked["hubspot"]["addresses"])

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from connector.pull.engine import Puller, PullSettings
-from connector.objects.streams import ALL_STREAMS, PEOPLE_STREAMS, Stream
+from connector.objects.streams import ALL_STREAMS, COMPANY_STREAMS, PEOPLE_STREAMS, Stream
 from connector.sandbox.faults import FaultRule
 from connector.sandbox.runner import Sandbox
 from connector.store import open_engine
@@ -39,13 +39,17 @@ def world() -> Iterator[Sandbox]:
         yield sb
 
 
+#: the people's streams and their Contacts' Accounts
+PERSON_READS = PEOPLE_STREAMS + tuple(s for s in COMPANY_STREAMS if s.object_type == "Account")
+
+
 def run(sb: Sandbox, store_url: str, *, attempts: int = 4) -> tuple[dict[str, object], CallLedger]:
     ledger = CallLedger()
     hs = HubSpotSource(hubspot_config(sb), ledger, retry=RetryPolicy(attempts=attempts, initial=0.01, maximum=0.05))
     sf = SalesforceSource(sf_config(sb), ledger, retry=RetryPolicy(attempts=attempts, initial=0.01, maximum=0.05))
     try:
         settings = PullSettings(run_started_ms=sb.clock.now_ms() + 1, lookback_ms=5_000, safety_lag_ms=0)
-        result = Puller(open_engine(store_url), hubspot=hs, salesforce=sf, settings=settings).pull(PEOPLE_STREAMS)
+        result = Puller(open_engine(store_url), hubspot=hs, salesforce=sf, settings=settings).pull(PERSON_READS)
         return result.to_json(), ledger
     finally:
         hs.close()
@@ -194,8 +198,9 @@ def test_all_streams_initial_counts_and_idle_cost(world: Sandbox, tmp_path: Path
         assert first["hubspot:web_events"]["new"] == kinds["page_view"] + kinds.get("form_submission", 0)
         world.clock.advance(120_000)  # two whole minutes later: getDeleted wants more than one
         idle, ledger = pull_all(world, url)
-    hubspot_types = {"contacts", "deals", "calls", "meetings", "emails", "notes", "tasks", "web_events", "email_events"}
-    assert ledger.snapshot()["hubspot"] == {"total": 9, "by_object": {t: 1 for t in hubspot_types}}
+    hubspot_types = {"contacts", "companies", "deals", "calls", "meetings", "emails", "notes", "tasks", "web_events",
+                     "email_events"}
+    assert ledger.snapshot()["hubspot"] == {"total": 10, "by_object": {t: 1 for t in hubspot_types}}
     assert ledger.snapshot()["salesforce"] == {"total": 1, "by_object": {"composite": 1}}  # 5 queries + 4 probes
     assert {k: v["mode"] for k, v in idle.items() if k.startswith("salesforce:")} == {
         "salesforce:Lead": "incremental", "salesforce:Contact": "incremental", "salesforce:Opportunity": "incremental",

@@ -68,11 +68,8 @@ def test_salesforce_fields_created_in_the_sandbox(bare: Sandbox, mappings: Mappi
 def test_shipped_org_already_has_the_fields(shipped: Sandbox, mappings: Mappings, sources_for: MakeSources) -> None:
     src = sources_for(shipped)
     report = run_setup(src.hubspot, src.salesforce, mappings, apply=False, create_salesforce_fields=False)
-    # all but the Account's cross-reference, which no seed has (`connector setup` makes it with companies.toml)
-    assert [(e["object"], e["api_name"]) for e in report.salesforce.missing] == [("Account", "HubSpot_Company_Id__c")]
-    assert report.salesforce.problems == []
-    assert {(e["object"], e["api_name"]) for e in report.salesforce.present} == SF_NAMES - {
-        ("Account", "HubSpot_Company_Id__c")}
+    assert report.salesforce.missing == [] and report.salesforce.problems == []
+    assert {(e["object"], e["api_name"]) for e in report.salesforce.present} == SF_NAMES
 
 
 SCORED = {"Connector_Score__c": 87, "Connector_Grade__c": "B", "Connector_Status__c": "MQL",

@@ -27,12 +27,12 @@ BACK_TO_BACK_MS = SAFETY_LAG_MS + 1_000
 
 #: the incremental reads of HubSpot's streams (owners and the archived listing are read daily): one each
 HUBSPOT_STREAMS = {**{f"POST /crm/v3/objects/{o}/search": 1
-                      for o in ("contacts", "deals", "calls", "meetings", "emails", "notes", "tasks")},
+                      for o in ("contacts", "companies", "deals", "calls", "meetings", "emails", "notes", "tasks")},
                    "GET /events/v3/events": 1, "GET /email/public/v1/events": 1}
 #: the live check before the pull (`check_live_fit`): one metadata read per mapped object, once an hour
-METADATA = {"hubspot": {"GET /crm/v3/properties/contacts": 1, "GET /crm/v3/properties/deals": 1},
+METADATA = {"hubspot": {f"GET /crm/v3/properties/{o}": 1 for o in ("contacts", "deals", "companies")},
             "salesforce": {f"GET /services/data/v62.0/sobjects/{o}/describe": 1
-                           for o in ("Lead", "Contact", "Opportunity")}}
+                           for o in ("Lead", "Contact", "Opportunity", "Account")}}
 #: an idle cycle: one read per HubSpot stream, one Salesforce Composite call
 IDLE = {"hubspot": dict(HUBSPOT_STREAMS), "salesforce": {"POST /services/data/v62.0/composite": 1}}
 TOKEN = "POST /services/oauth2/token"  # signing in: no API call

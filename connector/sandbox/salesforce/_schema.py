@@ -219,7 +219,9 @@ DEFAULT_CUSTOM_FIELDS: tuple[CustomField, ...] = tuple(
         *_score_outputs(obj),
     )
 ) + (CustomField("Opportunity", "HubSpot_Deal_Id__c", "Text", "HubSpot Deal Id", length=32, external_id=True,
-                 unique=True),)
+                 unique=True),
+      CustomField("Account", "HubSpot_Company_Id__c", "Text", "HubSpot Company Id", length=30, external_id=True,
+                  unique=True))
 
 
 # ---- standard objects -------------------------------------------------------------------------------
