@@ -21,8 +21,8 @@ from .specs import mapped_names
 __all__ = ["OBJECTS", "UnknownTarget", "annotate", "hubspot_rows", "matches", "salesforce_rows", "select"]
 
 #: the objects `connector fields` lists, per system: those the mapping files can name
-OBJECTS: Mapping[str, tuple[str, ...]] = {"hubspot": ("contacts", "deals"),
-                                          "salesforce": ("Lead", "Contact", "Opportunity")}
+OBJECTS: Mapping[str, tuple[str, ...]] = {"hubspot": ("contacts", "deals", "companies"),
+                                          "salesforce": ("Lead", "Contact", "Opportunity", "Account")}
 
 
 class UnknownTarget(ValueError):

@@ -17,13 +17,15 @@ __all__ = ["mapping_texts", "record_synced_mappings", "since_last_sync"]
 _STATE = "mappings:last-sync"
 #: the plan's "system:object" keys each field file writes under
 _OBJECTS = {"contacts": ("hubspot:contacts", "salesforce:Lead", "salesforce:Contact"),
-            "opportunities": ("hubspot:deals", "salesforce:Opportunity")}
+            "opportunities": ("hubspot:deals", "salesforce:Opportunity"),
+            "companies": ("hubspot:companies", "salesforce:Account")}
 
 
 def mapping_texts(mappings: Mappings) -> dict[str, str]:
-    """The field files' texts by kind ("contacts", "opportunities"), as loaded from disk."""
+    """The field files' texts by kind ("contacts", "opportunities", "companies"), as loaded from disk."""
     out = {}
-    for kind, mapping in (("contacts", mappings.contacts), ("opportunities", mappings.opportunities)):
+    for kind, mapping in (("contacts", mappings.contacts), ("opportunities", mappings.opportunities),
+                          ("companies", mappings.companies)):
         if mapping is None:
             continue
         try:

@@ -50,9 +50,10 @@ def test_json_lists_every_object_with_types_flags_values_and_mappings(
     code, out = fields_json(capsys, config)
     assert code == 0 and out["ok"] is True and out["mappings_problems"] == 0
     listed = {(o["system"], o["object"]): o for o in out["objects"]}
-    assert list(listed) == [("hubspot", "contacts"), ("hubspot", "deals"), ("salesforce", "Lead"),
-                            ("salesforce", "Contact"), ("salesforce", "Opportunity")]
-    assert out["api_calls"] == {"hubspot": 2, "salesforce": 3}
+    assert list(listed) == [("hubspot", "contacts"), ("hubspot", "deals"), ("hubspot", "companies"),
+                            ("salesforce", "Lead"), ("salesforce", "Contact"), ("salesforce", "Opportunity"),
+                            ("salesforce", "Account")]
+    assert out["api_calls"] == {"hubspot": 3, "salesforce": 4}
     contacts = {r["name"]: r for r in listed[("hubspot", "contacts")]["fields"]}
     status = contacts["hs_lead_status"]
     assert status["type"] == "enumeration" and status["mapped_as"] == ["fields.lead_status"]
@@ -98,7 +99,7 @@ def test_search_and_object_filter(config: Path, capsys: pytest.CaptureFixture[st
     assert "StageName" in names and all("stage" in n.lower() or "stage" in r["label"].lower()
                                         for n, r in zip(names, out["objects"][0]["fields"], strict=True))
     code, out = fields_json(capsys, config, "hubspot", "--search", "label of nothing")
-    assert code == 0 and [len(o["fields"]) for o in out["objects"]] == [0, 0]
+    assert code == 0 and [len(o["fields"]) for o in out["objects"]] == [0, 0, 0]
 
 
 def test_the_store_keeps_the_metadata_for_a_day_and_says_how_old(
@@ -147,14 +148,14 @@ def test_setup_apply_makes_the_listing_read_again(sandbox: Sandbox, config: Path
 
 @pytest.mark.parametrize(("args", "said"), [
     (["hubspt"], "unknown system 'hubspt': did you mean 'hubspot'? use hubspot or salesforce, then optionally an "
-                 "object (hubspot contacts, deals; salesforce Lead, Contact, Opportunity)"),
-    (["hubspot", "leads"], "unknown hubspot object 'leads': use one of contacts, deals (Lead is a salesforce "
+                 "object (hubspot contacts, deals, companies; salesforce Lead, Contact, Opportunity, Account)"),
+    (["hubspot", "leads"], "unknown hubspot object 'leads': use one of contacts, deals, companies (Lead is a salesforce "
                            "object: `connector fields salesforce Lead`)"),
-    (["hubspot", "tickets"], "unknown hubspot object 'tickets': use one of contacts, deals"),
-    (["salesforce", "Contacts"], "unknown salesforce object 'Contacts': use one of Lead, Contact, Opportunity "
+    (["hubspot", "tickets"], "unknown hubspot object 'tickets': use one of contacts, deals, companies"),
+    (["salesforce", "Contacts"], "unknown salesforce object 'Contacts': use one of Lead, Contact, Opportunity, Account "
                                  "(contacts is a hubspot object: `connector fields hubspot contacts`)"),
     (["salesforce", "Oportunity"], "unknown salesforce object 'Oportunity': did you mean 'Opportunity'? use one of "
-                                   "Lead, Contact, Opportunity"),
+                                   "Lead, Contact, Opportunity, Account"),
 ])
 def test_an_unknown_system_or_object_is_a_usage_error_naming_the_valid_ones(
         sandbox: Sandbox, config: Path, capsys: pytest.CaptureFixture[str], args: list[str], said: str) -> None:
