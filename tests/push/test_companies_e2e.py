@@ -5,6 +5,7 @@ that writes nothing. Everything is read back through the official SDKs."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -13,10 +14,16 @@ from hubspot.crm.associations.v4 import (BatchInputPublicFetchAssociationsBatchR
                                          PublicFetchAssociationsBatchRequest)
 from hubspot.crm.companies import SimplePublicObjectInput
 
-from connector.reconcile.companies import domain_key, name_key
+from connector.cli import main
+from connector.reconcile.errors import MappingError
+from connector.objects.scores import score_people
+from connector.reconcile.companies import company_values, domain_key, name_key
+from connector.score.model import parse_scoring
+from connector.store.companies import person_companies
+from connector.store.scores import all_person_ids
 from connector.sandbox.hubspot.industries import SALESFORCE_TO_HUBSPOT
 
-from .conftest import World, make_world, sf_type
+from .conftest import MAPPINGS, World, make_world, sf_type
 
 COMPANY_PROPS = ["name", "domain", "industry", "numberofemployees", "salesforce_account_id"]
 
@@ -209,3 +216,41 @@ def test_an_edit_on_either_side_follows_the_rule_and_settles(world: World, first
     assert int(hs["numberofemployees"]) == sf["NumberOfEmployees"] != 4321
     assert world.sync()["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}
 
+
+
+def test_fit_rules_read_the_persons_company(world: World, first: dict[str, Any]) -> None:
+    """A fit rule on `company.employees` gives its points to exactly the people whose company (their Contact's
+    Account and their contact's company, resolved by companies.toml) is that large."""
+    shipped = (MAPPINGS / "scoring.toml").read_text(encoding="utf-8")
+    text = shipped.replace("# Grade A-D", '[[fit]]\nname = "Company of 100+"\nfield = "company.employees"\n'
+                                          'min = 100\npoints = 7\n\n# Grade A-D', 1)
+    mappings = world.mappings
+    assert mappings.companies is not None
+    names = [f.name for f in mappings.contacts.fields] + [f"company.{f.name}" for f in mappings.companies.fields]
+    model = parse_scoring(text, fields=names)
+    now = world.sandbox.clock.now_ms()
+    scored = score_people(world.engine, model, now, save=False, everyone=True, companies=mappings.companies)
+    got = sum(any(p.rule == "Company of 100+" for p in d.result.breakdown) for d in scored.decisions)
+    people = all_person_ids(world.engine)
+    held = person_companies(world.engine, people)
+    large = sum(1 for co, account in held.values()
+                if (company_values(mappings.companies, co, account).get("employees") or 0) >= 100)
+    assert len(scored.decisions) == len(people) and got == large > 0
+    # and a rule on a company field companies.toml does not map is refused with the ones it does
+    with pytest.raises(MappingError) as refused:
+        parse_scoring(text.replace("company.employees", "company.headcount"), fields=names)
+    assert "the fields of companies.toml, as company.<field>" in str(refused.value)
+    assert "company.industry" in str(refused.value)
+
+
+def test_explain_shows_the_company_and_where_each_value_came_from(world: World, first: dict[str, Any],
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    c, a = linked_pairs(world)[0]
+    contact = next(x for x in sf_contacts(world).values() if (x.get("AccountId") or "")[:15] == a[:15]
+                   and x.get("HubSpot_Contact_Id__c"))
+    assert main(["explain", contact["Id"], "--json", "--config", str(world.config_path)]) == 0
+    company = json.loads(capsys.readouterr().out)["company"]
+    assert (company["hubspot_company_id"], company["account_id"][:15]) == (c, a[:15])
+    assert company["fields"]["name"]["value"] == accounts(world)[a]["Name"]
+    assert company["fields"]["name"]["rule"] in ("agreement", "prefer_salesforce_unless_blank")
+    assert {f["system"] for f in company["fields"].values()} <= {"hubspot", "salesforce", None}
