@@ -149,8 +149,8 @@ def test_setup_apply_makes_the_listing_read_again(sandbox: Sandbox, config: Path
 @pytest.mark.parametrize(("args", "said"), [
     (["hubspt"], "unknown system 'hubspt': did you mean 'hubspot'? use hubspot or salesforce, then optionally an "
                  "object (hubspot contacts, deals, companies; salesforce Lead, Contact, Opportunity, Account)"),
-    (["hubspot", "leads"], "unknown hubspot object 'leads': use one of contacts, deals, companies (Lead is a salesforce "
-                           "object: `connector fields salesforce Lead`)"),
+    (["hubspot", "leads"], "unknown hubspot object 'leads': use one of contacts, deals, companies (Lead is a "
+                           "salesforce object: `connector fields salesforce Lead`)"),
     (["hubspot", "tickets"], "unknown hubspot object 'tickets': use one of contacts, deals, companies"),
     (["salesforce", "Contacts"], "unknown salesforce object 'Contacts': use one of Lead, Contact, Opportunity, Account "
                                  "(contacts is a hubspot object: `connector fields hubspot contacts`)"),
