@@ -80,7 +80,19 @@ def lower_bound(url: str) -> dict[str, Any]:
     hubspot = hubspot_read_calls({o: n for o, n in counts.items() if o[0].islower()}, sum(events.values()))
     salesforce = salesforce_read_calls({o: n for o, n in counts.items() if o[0].isupper()})
     return {"hubspot": hubspot, "salesforce": salesforce, "records": sum(counts.values()),
-            "events": sum(events.values()), "salesforce_rows": {o: n for o, n in counts.items() if o[0].isupper()}}
+            "events": sum(events.values()), "salesforce_rows": {o: n for o, n in counts.items() if o[0].isupper()},
+            "companies": counts.get("companies", 0), "accounts": counts.get("Account", 0)}
+
+
+def company_part(calls: dict[str, Any], bound: dict[str, Any]) -> dict[str, Any]:
+    """The companies' share of a pull: HubSpot's company reads (listing pages with their contacts and deals,
+    or searches and the v4 association reads after them) against the bound for that many companies; the
+    Accounts ride in the Composite calls every Salesforce object shares, so they have no calls of their own."""
+    hubspot = calls["hubspot"]["by_object"]
+    own = sum(n for o, n in hubspot.items() if o == "companies" or o.startswith("companies>"))
+    least = hubspot_read_calls({"companies": bound["companies"]})
+    return {"companies": bound["companies"], "accounts": bound["accounts"], "hubspot_calls": own,
+            "hubspot_bound": least, "ratio_hubspot": round(own / least, 3) if least else None}
 
 
 def change_one_percent(info: dict[str, Any], people: int) -> int:
@@ -120,7 +132,7 @@ def run(people: int, rate_limits: str) -> dict[str, Any]:
             initial = {"seconds": round(seconds, 1), "calls": ledger.snapshot(), "lower_bound": bound,
                        "ratio_hubspot": round(ledger.total("hubspot") / bound["hubspot"], 3),
                        "ratio_salesforce": round(ledger.total("salesforce") / max(1, bound["salesforce"]), 3),
-                       "peak_rss_mb": round(rss_mb, 1),
+                       "peak_rss_mb": round(rss_mb, 1), "companies": company_part(ledger.snapshot(), bound),
                        "records_per_s": round((bound["records"] + bound["events"]) / seconds)}
             changed = change_one_percent(info, people)
             time.sleep(1.1)  # Salesforce stamps whole seconds
