@@ -126,7 +126,9 @@ def score_people(engine: Engine, model: ScoringModel, now: int, *, save: bool, r
     else:
         # people the reconcile step saved are candidates by the store's own marks; unsaved ones (a dry run)
         # when their fields are not what the store holds
-        ids = sorted(set(candidates(engine, since, now)) | (set() if save else _unsaved_changes(engine, resolved)))
+        by_company = companies is not None and any(f.startswith(COMPANY_PREFIX) for f in model.fields)
+        ids = sorted(set(candidates(engine, since, now, companies=by_company))
+                     | (set() if save else _unsaved_changes(engine, resolved)))
     result = ScoringPass(now, [], [], Counter(candidates=len(ids), full_pass=int(since is None)))
     if not ids:
         return result

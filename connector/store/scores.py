@@ -61,10 +61,11 @@ def record_pass(engine: Engine, at: int, model_hash: str, now_ms: int) -> None:
     write_state(engine, _PASS, {"at": at, "model": model_hash}, now_ms)
 
 
-def candidates(engine: Engine, since: int | None, now_ms: int) -> list[str]:
+def candidates(engine: Engine, since: int | None, now_ms: int, *, companies: bool = False) -> list[str]:
     """The people to score again: everyone when `since` is None (first pass, or a new model); otherwise
     those never scored, whose decay or inactivity is due, or whose fields, records, touches or
-    opportunities the store received after `since`."""
+    opportunities the store received after `since`; with `companies` (fit rules read the person's company),
+    also those whose company or Account the store received after `since`."""
     with Session(engine) as session:
         if since is None:
             return all_person_ids(engine)
@@ -92,7 +93,36 @@ def candidates(engine: Engine, since: int | None, now_ms: int) -> list[str]:
     if deals_changed:
         changed = _changed_opportunity_people(engine, since)
         found |= changed
+    if companies:
+        found |= _changed_company_people(engine, since)
     return sorted(found)
+
+
+def _changed_company_people(engine: Engine, since: int) -> set[str]:
+    """The people whose company the store received after `since`: the Contacts of a changed Account, and the
+    contacts associated with a changed HubSpot company."""
+    with Session(engine) as session:
+        changed = {(o, rid): data or {} for o, rid, data in session.execute(select(
+            col(SourceRecord.object_type), col(SourceRecord.record_id), col(SourceRecord.data)).where(
+            col(SourceRecord.object_type).in_(["companies", "Account"]), col(SourceRecord.fetched_at) > since)).all()}
+        if not changed:
+            return set()
+        accounts = {rid[:15] for o, rid in changed if o == "Account"}
+        contacts: set[str] = set()
+        if accounts:
+            for rid, data in session.execute(select(col(SourceRecord.record_id), col(SourceRecord.data)).where(
+                    col(SourceRecord.system) == "salesforce", col(SourceRecord.object_type) == "Contact")).all():
+                if str((data or {}).get("AccountId") or "")[:15] in accounts:
+                    contacts.add(rid)
+        hubspot = {str(c) for (o, _), d in changed.items() if o == "companies"
+                   for c in (d.get("_associations") or {}).get("contacts") or []}
+        out: set[str] = set()
+        for system, object_type, ids in (("salesforce", "Contact", contacts), ("hubspot", "contacts", hubspot)):
+            for part in in_chunks(sorted(ids)):
+                out.update(session.execute(select(col(Link.person_id)).where(
+                    col(Link.system) == system, col(Link.object_type) == object_type,
+                    col(Link.record_id).in_(part))).scalars())
+    return out
 
 
 def _changed_opportunity_people(engine: Engine, since: int) -> set[str]:

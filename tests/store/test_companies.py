@@ -9,6 +9,7 @@ from sqlmodel import Session
 from connector.store import open_engine
 from connector.store.companies import add_company_links, company_inputs, person_companies
 from connector.store.models import Link, Person, SourceRecord
+from connector.store.scores import _changed_company_people
 from connector.store.staging import stage_records
 from connector.systems.ports import StagedRecord
 
@@ -62,3 +63,18 @@ def test_inputs_links_and_each_persons_company(store_url: str) -> None:
         assert s.get(SourceRecord, ("hubspot", "companies", "404")) is None  # an unknown company is not made up
     held = person_companies(engine, ["p2"])
     assert held["p2"][0] is not None and held["p2"][0].id == "71" and held["p2"][1] is None
+
+
+def test_people_whose_company_changed_are_scored_again(store_url: str) -> None:
+    """With fit rules on the company, a changed Account or HubSpot company brings its people to the next pass."""
+    engine = open_engine(store_url)
+    world(engine)
+    assert _changed_company_people(engine, since=2_000) == set()  # nothing arrived after the pass
+    with Session(engine) as s, s.begin():
+        stage_records(s, [StagedRecord("salesforce", "Account", ACCOUNT, 5_000, {"Name": "Acme Group"})],
+                      fetched_at=6_000)
+    assert _changed_company_people(engine, since=2_000) == {"p1"}  # through their Contact's AccountId
+    with Session(engine) as s, s.begin():
+        stage_records(s, [StagedRecord("hubspot", "companies", "72", 5_000,
+                                       {"name": "New", "_associations": {"contacts": ["8"]}})], fetched_at=7_000)
+    assert _changed_company_people(engine, since=6_500) == {"p2"}  # through the company's contacts
