@@ -15,7 +15,7 @@ import copy
 import difflib
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -99,6 +99,7 @@ OPPORTUNITIES_FILE = "opportunities.toml"
 SCORING_FILE = "scoring.toml"
 COMPANIES_FILE = "companies.toml"
 _M = TypeVar("_M", ContactsFile, OpportunitiesFile, CompaniesFile)
+_R = TypeVar("_R", ContactMapping, OpportunityMapping, CompanyMapping)
 _AnyFieldSpec = ContactFieldSpec | DealFieldSpec | CompanyFieldSpec
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _CONTACT_ROLES = (
@@ -688,34 +689,29 @@ def _validate_companies(col: Collector, raw: dict[str, Any]) -> CompanyMapping |
                           custom_fields=spec.custom_fields)
 
 
-def parse_contacts(text: str, file: str = CONTACTS_FILE) -> ContactMapping:
-    """Validates contacts.toml text; raises MappingError listing every problem."""
+def _parsed(text: str, file: str, validate: Callable[[Collector, dict[str, Any]], _R | None]) -> _R:
+    """One mapping file's text validated; raises MappingError listing every problem."""
     col = Collector(file)
     raw = _parse_toml(text, col)
-    result = _validate_contacts(col, raw) if raw is not None else None
+    result = validate(col, raw) if raw is not None else None
     if col.problems or result is None:
         raise MappingError(col.problems)
     return result
+
+
+def parse_contacts(text: str, file: str = CONTACTS_FILE) -> ContactMapping:
+    """Validates contacts.toml text; raises MappingError listing every problem."""
+    return _parsed(text, file, _validate_contacts)
 
 
 def parse_opportunities(text: str, file: str = OPPORTUNITIES_FILE) -> OpportunityMapping:
     """Validates opportunities.toml text; raises MappingError listing every problem."""
-    col = Collector(file)
-    raw = _parse_toml(text, col)
-    result = _validate_opportunities(col, raw) if raw is not None else None
-    if col.problems or result is None:
-        raise MappingError(col.problems)
-    return result
+    return _parsed(text, file, _validate_opportunities)
 
 
 def parse_companies(text: str, file: str = COMPANIES_FILE) -> CompanyMapping:
     """Validates companies.toml text; raises MappingError listing every problem."""
-    col = Collector(file)
-    raw = _parse_toml(text, col)
-    result = _validate_companies(col, raw) if raw is not None else None
-    if col.problems or result is None:
-        raise MappingError(col.problems)
-    return result
+    return _parsed(text, file, _validate_companies)
 
 
 def load_contacts(path: str | Path) -> ContactMapping:
@@ -751,20 +747,8 @@ def load_mappings(directory: str | Path) -> Mappings:
     raw = _read(root / CONTACTS_FILE, col)
     contacts = _validate_contacts(col, raw) if raw is not None else None
     problems += col.problems
-    opportunities = None
-    opp_path = root / OPPORTUNITIES_FILE
-    if opp_path.exists():
-        ocol = Collector(str(opp_path))
-        oraw = _read(opp_path, ocol)
-        opportunities = _validate_opportunities(ocol, oraw) if oraw is not None else None
-        problems += ocol.problems
-    companies = None
-    companies_path = root / COMPANIES_FILE
-    if companies_path.exists():
-        ccol = Collector(str(companies_path))
-        craw = _read(companies_path, ccol)
-        companies = _validate_companies(ccol, craw) if craw is not None else None
-        problems += ccol.problems
+    opportunities = _optional(root / OPPORTUNITIES_FILE, _validate_opportunities, problems)
+    companies = _optional(root / COMPANIES_FILE, _validate_companies, problems)
     scoring = None
     scoring_path = root / SCORING_FILE
     if scoring_path.exists():
@@ -782,6 +766,18 @@ def load_mappings(directory: str | Path) -> Mappings:
     if problems or contacts is None:
         raise MappingError(problems)
     return Mappings(contacts, opportunities, scoring, companies)
+
+
+def _optional(path: Path, validate: Callable[[Collector, dict[str, Any]], _R | None],
+              problems: list[MappingProblem]) -> _R | None:
+    """An optional mapping file validated (None when it is not there), its problems added to `problems`."""
+    if not path.exists():
+        return None
+    col = Collector(str(path))
+    raw = _read(path, col)
+    result = validate(col, raw) if raw is not None else None
+    problems += col.problems
+    return result
 
 
 def _scorer_outputs_mapped(contacts: ContactMapping) -> list[MappingProblem]:
