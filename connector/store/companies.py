@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 from ..reconcile.companies import CompanyInputs
 from ..reconcile.crossref import sf15
 from ..reconcile.records import SourceRecord as DomainRecord
-from .deals import primary_links
+from .deals import add_associations, primary_links
 from .models import Link, SourceRecord
 from .people import _domain
 
@@ -46,19 +46,7 @@ def companies_and_accounts(engine: Engine) -> tuple[tuple[DomainRecord, ...], tu
 
 def add_company_links(engine: Engine, pairs: Iterable[tuple[str, str, str]]) -> None:
     """Record associations the connector made ((from type, from id, company id)) in the companies' snapshots."""
-    by_company: dict[str, dict[str, set[str]]] = {}
-    for from_type, from_id, company in pairs:
-        by_company.setdefault(company, {}).setdefault(from_type, set()).add(from_id)
-    with Session(engine) as session, session.begin():
-        for company, linked in by_company.items():
-            row = session.get(SourceRecord, ("hubspot", "companies", company))
-            if row is None:
-                continue
-            assoc = dict(row.data.get("_associations") or {})
-            for from_type, ids in linked.items():
-                assoc[from_type] = sorted(set(assoc.get(from_type) or []) | ids)
-            row.data = {**row.data, "_associations": assoc}
-            session.add(row)
+    add_associations(engine, "companies", ((company, from_type, from_id) for from_type, from_id, company in pairs))
 
 
 def person_companies(engine: Engine, person_ids: Sequence[str], account_property: str = "salesforce_account_id"

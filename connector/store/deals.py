@@ -16,7 +16,7 @@ from .models import Link, SourceRecord
 from .people import _domain, held_people
 from .staging import CREATED_MARK
 
-__all__ = ["DealInputs", "deal_inputs", "add_deal_contacts", "add_contact_roles", "primary_links"]
+__all__ = ["DealInputs", "deal_inputs", "add_associations", "add_deal_contacts", "add_contact_roles", "primary_links"]
 
 
 @dataclass(frozen=True)
@@ -69,16 +69,23 @@ def primary_links(session: Session) -> dict[RecordKey, str]:
 
 def add_deal_contacts(engine: Engine, pairs: Iterable[tuple[str, str]]) -> None:
     """Record associations the connector made (deal id, contact id) in the deals' snapshots."""
-    by_deal: dict[str, set[str]] = {}
-    for deal, contact in pairs:
-        by_deal.setdefault(deal, set()).add(contact)
+    add_associations(engine, "deals", ((deal, "contacts", contact) for deal, contact in pairs))
+
+
+def add_associations(engine: Engine, object_type: str, links: Iterable[tuple[str, str, str]]) -> None:
+    """Record associations the connector made ((record id, associated type, associated id)) in the snapshots of
+    HubSpot `object_type`'s records, so their echo at the next pull is no change (ids as a listing stages them)."""
+    by_record: dict[str, dict[str, set[str]]] = {}
+    for record, kind, other in links:
+        by_record.setdefault(record, {}).setdefault(kind, set()).add(other)
     with Session(engine) as session, session.begin():
-        for deal, contacts in by_deal.items():
-            row = session.get(SourceRecord, ("hubspot", "deals", deal))
+        for record, linked in by_record.items():
+            row = session.get(SourceRecord, ("hubspot", object_type, record))
             if row is None:
                 continue
             assoc = dict(row.data.get("_associations") or {})
-            assoc["contacts"] = sorted(set(assoc.get("contacts") or []) | contacts)
+            for kind, ids in linked.items():
+                assoc[kind] = sorted(set(assoc.get(kind) or []) | ids)
             row.data = {**row.data, "_associations": assoc}
             session.add(row)
 

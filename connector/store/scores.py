@@ -116,13 +116,7 @@ def _changed_company_people(engine: Engine, since: int) -> set[str]:
                     contacts.add(rid)
         hubspot = {str(c) for (o, _), d in changed.items() if o == "companies"
                    for c in (d.get("_associations") or {}).get("contacts") or []}
-        out: set[str] = set()
-        for system, object_type, ids in (("salesforce", "Contact", contacts), ("hubspot", "contacts", hubspot)):
-            for part in in_chunks(sorted(ids)):
-                out.update(session.execute(select(col(Link.person_id)).where(
-                    col(Link.system) == system, col(Link.object_type) == object_type,
-                    col(Link.record_id).in_(part))).scalars())
-    return out
+        return _people_of(session, contacts, hubspot)
 
 
 def _changed_opportunity_people(engine: Engine, since: int) -> set[str]:
@@ -142,12 +136,17 @@ def _changed_opportunity_people(engine: Engine, since: int) -> set[str]:
                 if str((data or {}).get("OpportunityId")) in opportunities and data.get("ContactId"):
                     contacts.add(str(data["ContactId"]))
         hubspot = {str(c) for _, d in fetched("deals") for c in (d.get("_associations") or {}).get("contacts") or []}
-        out: set[str] = set()
-        for system, object_type, ids in (("salesforce", "Contact", contacts), ("hubspot", "contacts", hubspot)):
-            for part in in_chunks(sorted(ids)):
-                out.update(session.execute(select(col(Link.person_id)).where(
-                    col(Link.system) == system, col(Link.object_type) == object_type,
-                    col(Link.record_id).in_(part))).scalars())
+        return _people_of(session, contacts, hubspot)
+
+
+def _people_of(session: Session, contacts: set[str], hubspot: set[str]) -> set[str]:
+    """The people linked to these Salesforce Contacts and HubSpot contacts."""
+    out: set[str] = set()
+    for system, object_type, ids in (("salesforce", "Contact", contacts), ("hubspot", "contacts", hubspot)):
+        for part in in_chunks(sorted(ids)):
+            out.update(session.execute(select(col(Link.person_id)).where(
+                col(Link.system) == system, col(Link.object_type) == object_type,
+                col(Link.record_id).in_(part))).scalars())
     return out
 
 

@@ -84,7 +84,13 @@ def salesforce_sdk(sandbox: Sandbox) -> Salesforce:
 
 def hubspot_contacts(sandbox: Sandbox, properties: list[str]) -> dict[str, dict[str, Any]]:
     """Every HubSpot contact's `properties`, by id, listed page by page through the official SDK."""
-    api = hubspot_sdk(sandbox).crm.contacts.basic_api
+    return hubspot_records(sandbox, "contacts", properties)
+
+
+def hubspot_records(sandbox: Sandbox, object_type: str, properties: list[str]) -> dict[str, dict[str, Any]]:
+    """Every HubSpot record's `properties` of a CRM object ("contacts", "companies", "deals"), by id, listed
+    page by page through the official SDK."""
+    api = getattr(hubspot_sdk(sandbox).crm, object_type).basic_api
     out: dict[str, dict[str, Any]] = {}
     after = None
     while True:

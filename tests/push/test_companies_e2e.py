@@ -23,7 +23,7 @@ from connector.store.companies import person_companies
 from connector.store.scores import all_person_ids
 from connector.sandbox.hubspot.industries import SALESFORCE_TO_HUBSPOT
 
-from .conftest import MAPPINGS, World, make_world, sf_type
+from .conftest import MAPPINGS, World, hubspot_records, make_world, sf_type
 
 COMPANY_PROPS = ["name", "domain", "industry", "numberofemployees", "salesforce_account_id"]
 
@@ -46,15 +46,7 @@ def first(world: World, before: dict[str, Any]) -> dict[str, Any]:
 
 
 def companies(world: World) -> dict[str, dict[str, Any]]:
-    api = world.hubspot_sdk().crm.companies.basic_api
-    out: dict[str, dict[str, Any]] = {}
-    after = None
-    while True:
-        page = api.get_page(limit=100, after=after, properties=COMPANY_PROPS)
-        out.update({c.id: c.properties for c in page.results})
-        if not page.paging or not page.paging.next:
-            return out
-        after = page.paging.next.after
+    return hubspot_records(world.sandbox, "companies", COMPANY_PROPS)
 
 
 def accounts(world: World) -> dict[str, dict[str, Any]]:
@@ -76,15 +68,7 @@ def opportunities(world: World) -> dict[str, dict[str, Any]]:
 def associations(world: World, from_type: str) -> dict[str, set[str]]:
     """Every contact's (or deal's) companies, through the v4 associations API."""
     client = world.hubspot_sdk()
-    api = client.crm.contacts.basic_api if from_type == "contacts" else client.crm.deals.basic_api
-    ids: list[str] = []
-    after = None
-    while True:
-        page = api.get_page(limit=100, after=after)
-        ids += [r.id for r in page.results]
-        if not page.paging or not page.paging.next:
-            break
-        after = page.paging.next.after
+    ids = list(hubspot_records(world.sandbox, from_type, []))
     out: dict[str, set[str]] = {}
     for start in range(0, len(ids), 1000):
         request = BatchInputPublicFetchAssociationsBatchRequest(
