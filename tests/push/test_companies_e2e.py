@@ -238,3 +238,29 @@ def test_explain_shows_the_company_and_where_each_value_came_from(world: World, 
     assert company["fields"]["name"]["value"] == accounts(world)[a]["Name"]
     assert company["fields"]["name"]["rule"] in ("agreement", "prefer_salesforce_unless_blank")
     assert {f["system"] for f in company["fields"].values()} <= {"hubspot", "salesforce", None}
+
+
+def test_a_company_whose_person_is_a_salesforce_contact_gets_an_account_and_the_contact_its_id(
+        world: World, first: dict[str, Any]) -> None:
+    """A new HubSpot company, associated with a person who is a Salesforce Contact without an Account: the
+    sync creates the Account (inclusion `with_people`), names each in the other's cross-reference field and
+    sets the Contact's AccountId to the new Account in the same run; the next sync writes nothing."""
+    client = world.hubspot_sdk()
+    contacts = sf_contacts(world)
+    of_contact = associations(world, "contacts")
+    contact = next(c for c in contacts.values() if c.get("HubSpot_Contact_Id__c") and c.get("AccountId"))
+    hs_id = contact["HubSpot_Contact_Id__c"]
+    v4 = client.crm.associations.v4.basic_api
+    for company in of_contact.get(hs_id, set()):  # the person leaves their company in both systems
+        v4.archive("contacts", hs_id, "companies", company)
+    sf_type(world.salesforce_sdk(), "Contact").update(contact["Id"], {"AccountId": None})
+    made = client.crm.companies.basic_api.create(SimplePublicObjectInput(properties={
+        "name": "Brand New Widgets", "domain": "brandnewwidgets.example", "numberofemployees": "42"}))
+    v4.create_default("contacts", hs_id, "companies", made.id)
+    result = world.sync()
+    assert result["companies"]["planned_creates"]["salesforce"] == 1
+    account = next(a for a in accounts(world).values() if a.get("HubSpot_Company_Id__c") == made.id)
+    assert (account["Name"], account["NumberOfEmployees"]) == ("Brand New Widgets", 42)
+    assert companies(world)[made.id]["salesforce_account_id"][:15] == account["Id"][:15]
+    assert sf_contacts(world)[contact["Id"]]["AccountId"][:15] == account["Id"][:15]
+    assert world.sync()["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}
