@@ -185,6 +185,14 @@ class ObjectSpec:
                     ("salesforce", "Opportunity"): frozenset({"AccountId"})}
         return edited_fields(mappings.contacts.fields, "contacts")
 
+    def fields_file(self, mappings: Mappings) -> ContactMapping | OpportunityMapping | CompanyMapping:
+        """The mapping file the object's fields come from (what its rejected writes' hints name)."""
+        if self.mapping == "opportunities" and mappings.opportunities is not None:
+            return mappings.opportunities
+        if self.mapping == "companies" and mappings.companies is not None:
+            return mappings.companies
+        return mappings.contacts
+
     def runs(self, mappings: Mappings, groups: Sequence[str] | None) -> bool:
         """Whether a run syncs the object: its mapping is configured, and so is its group (`[sync] objects`;
         None: every group), unless it is the primary object."""

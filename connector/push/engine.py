@@ -30,7 +30,7 @@ from ..reconcile.mapping import ContactMapping
 from ..stopping import check_stop
 from ..store.pushes import FieldReason, Rejected, Written, record_batch, stored_emails
 from ..systems.ports import Item, Operation, Sink, WriteOutcome
-from .hints import hint_for, is_personal, scrub_message
+from .hints import FieldFile, hint_for, is_personal, scrub_message
 from .rejections import MAX_RESENDS, Attempt
 from ..reconcile.writes import (OPT_OUT, RecordWrite, WritePlan, create_key, edited_fields, is_true, read_again,
                                 resolve_new_ids, without_stale)
@@ -83,11 +83,15 @@ class Pusher:
                  now_ms: Callable[[], int], run_id: int | None = None, bulk_threshold: int = 10_000,
                  id_fields: Mapping[tuple[str, str], tuple[str, ...]] | None = None,
                  after_batch: Callable[[], None] | None = None,
-                 checked: Mapping[tuple[str, str], frozenset[str]] | None = None) -> None:
+                 checked: Mapping[tuple[str, str], frozenset[str]] | None = None,
+                 fields_file: FieldFile | None = None) -> None:
         self.engine = engine
         self.sinks = sinks
         self.bulk_threshold = bulk_threshold
         self.mapping = mapping
+        #: the mapping file the pushed object's fields come from (its rejections' hints name it): people's
+        #: contacts.toml by default
+        self.fields_file: FieldFile = fields_file or mapping
         self.now_ms = now_ms
         self.run_id = run_id
         ident = mapping.identity
@@ -267,11 +271,13 @@ class Pusher:
         write = attempt.write
         values = {**write.values, **(also_personal or {})}
 
+        source = self.fields_file
+
         def personal(name: str) -> bool:
-            return name in (also_personal or {}) or is_personal(self.mapping, write.system, write.object_type, name)
+            return name in (also_personal or {}) or is_personal(source, write.system, write.object_type, name)
 
         reasons = tuple(FieldReason(fields, o.code, scrub_message(o.message, values, personal),
-                                    hint_for(self.mapping, write.system, write.object_type, fields, o.code, o.message,
+                                    hint_for(source, write.system, write.object_type, fields, o.code, o.message,
                                              values))
                         for fields, o in verdict.reasons)
         lead = reasons[0]

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from ..logs import redact
-from ..reconcile.mapping import ContactMapping
+from ..reconcile.mapping import FieldMapping
 
 __all__ = [
     "MESSAGE_LIMIT",
@@ -43,7 +43,17 @@ _PERSONAL_NAMES = frozenset({"name", "suffix"})
 _PREFIX = 12
 
 
-def unified_field(mapping: ContactMapping, system: str, object_type: str, native: str) -> str | None:
+class FieldFile(Protocol):
+    """A mapping file's compiled fields (contacts.toml, opportunities.toml, companies.toml): what a hint names."""
+
+    @property
+    def file(self) -> str: ...
+
+    @property
+    def fields(self) -> tuple[FieldMapping, ...]: ...
+
+
+def unified_field(mapping: FieldFile, system: str, object_type: str, native: str) -> str | None:
     """The unified field whose value is written to `native` (None for the connector's own fields)."""
     for f in mapping.fields:
         if f.native_name(system, object_type) == native:
@@ -51,7 +61,7 @@ def unified_field(mapping: ContactMapping, system: str, object_type: str, native
     return None
 
 
-def is_personal(mapping: ContactMapping, system: str, object_type: str, native: str) -> bool:
+def is_personal(mapping: FieldFile, system: str, object_type: str, native: str) -> bool:
     """Does `native` hold a person's e-mail, name or phone (by its own or its unified field's name)?"""
     if object_type not in ("contacts", "Lead", "Contact"):
         return False
@@ -106,7 +116,7 @@ def _replace_runs(text: str, value: str, personal: bool) -> str:
     return "".join(out)
 
 
-def hint_for(mapping: ContactMapping, system: str, object_type: str, fields: tuple[str, ...], code: str,
+def hint_for(mapping: FieldFile, system: str, object_type: str, fields: tuple[str, ...], code: str,
              message: str, values: dict[str, Any]) -> str:
     """One sentence: who rejected which field and value, and the fix (no personal data, never long)."""
     who = _SYSTEM_NAME.get(system, system)

@@ -235,7 +235,7 @@ def sync_object(spec: ObjectSpec, run: ObjectRun) -> Outcome:
     t = time.perf_counter()
     pusher = Pusher(run.engine, sinks=run.sinks, mapping=run.contacts, now_ms=run.clock, run_id=run.run_id,
                     bulk_threshold=run.bulk_threshold, id_fields=spec.id_fields(run.mappings),
-                    checked=spec.edited_fields(run.mappings))
+                    checked=spec.edited_fields(run.mappings), fields_file=spec.fields_file(run.mappings))
     pusher.created.update(outcome.looked.adopted)
     outcome.pushed = pusher.push(outcome.looked.plan)
     outcome.after = spec.after_push(run, reconciled, pusher.created)

@@ -207,3 +207,19 @@ def test_the_sandbox_refusing_two_fields_of_an_update_parks_both_and_writes_the_
     assert entry["field_codes"] == {"State": "STRING_TOO_LONG", "City": "STRING_TOO_LONG"}
     for text in (row.hint or "", row.message):
         assert "Gothenburg" * 9 not in text and len(text) < 1_200, len(text)
+
+
+def test_a_rejected_company_write_is_parked_with_a_hint_naming_companies_toml(store_url: str) -> None:
+    """Each object's rejections name the mapping file its fields come from: an Account's Industry refused by
+    its picklist points at the industry value map in companies.toml, not at contacts.toml."""
+    companies = load_mappings(MAPPINGS).companies
+    assert companies is not None
+    writer = FakeCollections({"Industry": "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"})
+    engine = open_engine(store_url)
+    pusher = Pusher(engine, sinks={"salesforce": writer}, mapping=CONTACTS, now_ms=lambda: 1_000,
+                    fields_file=companies, checked={})
+    account = "001000000000001AAA"
+    pusher.push(WritePlan((), (RecordWrite("salesforce", "Account", account, "acct-" + account,
+                                           {"Industry": "Aerospace"}),), ()))
+    hint = parked(engine)[account].hint or ""
+    assert "companies.toml" in hint and "industry" in hint and "'Aerospace'" in hint  # a company's, not personal
