@@ -248,12 +248,22 @@ def _tell(summary: dict[str, Any], say: Say) -> None:
         for obj, n in sorted(objects.items()):
             say(f"{name} {obj}: {n['created']:,} created, {n['updated']:,} updated ({n['fields_written']:,} values "
                 f"written), {n['rejected']:,} rejected and parked.")
+    companies = sync.get("companies")
+    if companies and "push" in companies:
+        made, links = companies["planned_creates"], companies.get("links_added", {})
+        say(f"Companies: {companies['linked']:,} company-Account pairs ({companies['linked_by_domain']:,} found "
+            f"by their domain in this run, cross-references written both ways), {made.get('hubspot', 0):,} "
+            f"Accounts copied to HubSpot as companies and {made.get('salesforce', 0):,} companies to Salesforce, "
+            f"{links.get('hubspot_contacts', 0):,} contacts associated with their Account's company; "
+            f"{companies['name_suggestions']:,} same-name pairs left for review (a name never links on its own).")
     deals = sync.get("deals")
     if deals and "push" in deals:
         made = deals["push"]["written"].get("hubspot", {}).get("deals", {}).get("created", 0)
         added = sum(v for k, v in deals.get("links_added", {}).items() if k in ("hubspot", "salesforce"))
+        with_company = deals.get("links_added", {}).get("hubspot_companies", 0)
         say(f"Deals: {deals['linked']:,} Opportunity-deal pairs already linked, {made:,} Opportunities copied to "
-            f"HubSpot as deals, {added:,} contact links added; {deals['issues']:,} notes "
+            f"HubSpot as deals, {added:,} contact links and {with_company:,} company links added; "
+            f"{deals['issues']:,} notes "
             f"for review ({', '.join(deals['issue_kinds']) or 'none'}).")
     for rej in sync["push"]["rejections_sample"][:3]:
         say(f"  parked: {rej['hint']}")
