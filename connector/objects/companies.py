@@ -16,12 +16,15 @@ from collections.abc import Mapping
 from ..reconcile.companies import CompanyLink, company_ref, reconcile_companies
 from ..reconcile.deals import DEAL_REF
 from ..reconcile.mapping import Mappings
-from ..store.companies import add_company_links, company_inputs
+from ..store.companies import add_company_links, company_inputs, note_parents
 from ..store.people import owner_directory
 from .spec import IdFields, ObjectRun, ObjectSpec, Reconciled
 from .streams import COMPANY_STREAMS
 
-__all__ = ["COMPANIES", "company_id_fields"]
+__all__ = ["CHILD_TO_PARENT", "COMPANIES", "company_id_fields"]
+
+#: HubSpot's HUBSPOT_DEFINED association type from a child company to its parent (changelog, 2018-09-11)
+CHILD_TO_PARENT = 14
 
 
 def company_id_fields(mappings: Mappings) -> IdFields:
@@ -45,9 +48,10 @@ def reconcile(run: ObjectRun) -> Reconciled:
 
 def add_links(run: ObjectRun, reconciled: Reconciled, created: Mapping[tuple[str, str, str], str]
               ) -> dict[str, int]:
-    """Associate HubSpot contacts and deals with their companies (existing, or created by this push)."""
+    """Associate HubSpot contacts and deals with their companies, and companies with their parent company
+    (existing, or created by this push)."""
     counts: Counter[str] = Counter()
-    by_type: dict[str, list[tuple[str, str]]] = {}
+    by_type: dict[tuple[str, str | None], list[tuple[str, str]]] = {}
     for link in reconciled.links:
         if not isinstance(link, CompanyLink):
             continue
@@ -55,12 +59,17 @@ def add_links(run: ObjectRun, reconciled: Reconciled, created: Mapping[tuple[str
         if company is None:
             counts["waiting_for_create"] += 1  # the create failed (and is parked): linked once it exists
             continue
-        by_type.setdefault(link.from_type, []).append((link.from_id, company))
-    for from_type, pairs in sorted(by_type.items()):
-        outcomes = run.sinks["hubspot"].associate(from_type, "companies", pairs)
+        by_type.setdefault((link.from_type, link.label), []).append((link.from_id, company))
+    for (from_type, label), pairs in sorted(by_type.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        type_id = CHILD_TO_PARENT if label == "parent" else None
+        outcomes = run.sinks["hubspot"].associate(from_type, "companies", pairs, type_id=type_id)
         done = [p for p, o in outcomes.items() if o.ok]
-        add_company_links(run.engine, [(from_type, f, c) for f, c in done])
-        counts[f"hubspot_{from_type}"] += len(done)
+        if label == "parent":
+            note_parents(run.engine, done)
+            counts["hubspot_parents"] += len(done)
+        else:
+            add_company_links(run.engine, [(from_type, f, c) for f, c in done])
+            counts[f"hubspot_{from_type}"] += len(done)
         counts["hubspot_failed"] += len(outcomes) - len(done)
     return {k: v for k, v in counts.items() if v}
 

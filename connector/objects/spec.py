@@ -178,9 +178,11 @@ class ObjectSpec:
         if self.mapping == "companies":
             if mappings.companies is None:
                 return {}
-            # a Contact's or Opportunity's Account is set only while it is blank: read again, so a value set
-            # since the read is never overwritten
-            return {**edited_fields(mappings.companies.fields, "companies"),
+            # a Contact's or Opportunity's Account, and an Account's parent, are set only while blank: read
+            # again, so a value set since the read is never overwritten
+            fields = edited_fields(mappings.companies.fields, "companies")
+            account = fields.get(("salesforce", "Account"), frozenset()) | {"ParentId"}
+            return {**fields, ("salesforce", "Account"): account,
                     ("salesforce", "Contact"): frozenset({"AccountId"}),
                     ("salesforce", "Opportunity"): frozenset({"AccountId"})}
         return edited_fields(mappings.contacts.fields, "contacts")

@@ -83,7 +83,7 @@ PEOPLE_STREAMS: tuple[Stream, ...] = (
 COMPANY_STREAMS: tuple[Stream, ...] = (
     Stream("hubspot", "companies", ("name", "domain", "website", "industry", "numberofemployees", "annualrevenue",
                                     "city", "state", "country", "phone", "hubspot_owner_id", "createdate",
-                                    "hs_lastmodifieddate", "hs_merged_object_ids"),
+                                    "hs_lastmodifieddate", "hs_merged_object_ids", "hs_parent_company_id"),
            "companies", associations=("contacts", "deals")),
     # a Contact's company, industry and size live on its Account
     Stream("salesforce", "Account", ("Name", "Industry", "NumberOfEmployees", "AnnualRevenue", "Website", "Phone",

@@ -36,8 +36,8 @@ from .records import FieldChange, Issue, NewRecordId, OwnerDirectory, Provenance
 from .resolve import resolve_fields
 from .transforms import TransformContext, url_key
 
-__all__ = ["CompanyInputs", "CompanyLink", "CompanyResult", "companies_by_account", "company_provenance",
-           "company_ref", "company_values", "domain_key", "name_key", "reconcile_companies"]
+__all__ = ["PARENT_PROPERTY", "CompanyInputs", "CompanyLink", "CompanyResult", "companies_by_account",
+           "company_provenance", "company_ref", "company_values", "domain_key", "name_key", "reconcile_companies"]
 
 #: fields a create cannot do without (HubSpot takes a company with neither name nor domain, but nobody
 #: could find it again; Salesforce refuses an Account without Name)
@@ -45,6 +45,8 @@ _REQUIRED: dict[str, tuple[str, ...]] = {"companies": ("name",), "Account": ("Na
 #: the standard fields identity reads: HubSpot's domain (its own de-duplication key) and the Account's website
 _HS_DOMAIN, _HS_WEBSITE, _HS_NAME = "domain", "website", "name"
 _SF_WEBSITE, _SF_NAME = "Website", "Name"
+#: HubSpot's (read-only) id of a company's parent company, which its parent association sets
+PARENT_PROPERTY = "hs_parent_company_id"
 _LEGAL = re.compile(r"\b(inc|incorporated|llc|ltd|limited|gmbh|ag|sa|sas|srl|bv|nv|plc|corp|corporation|co|"
                     r"company|pty|oy|ab|as|kg|spa)\b\.?")
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
@@ -100,6 +102,8 @@ class CompanyLink:
     company_id: str | None
     group: str
     reason: str
+    #: "parent": the company `company_id` becomes `from_id`'s parent company (HubSpot's labelled association)
+    label: str | None = None
 
     @property
     def system(self) -> System:
@@ -108,7 +112,7 @@ class CompanyLink:
 
     @property
     def batch(self) -> str:
-        return f"hubspot:{self.from_type}>companies"
+        return f"hubspot:{self.from_type}>companies" + (f":{self.label}" if self.label else "")
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,8 @@ def reconcile_companies(inputs: CompanyInputs, mapping: CompanyMapping, owners: 
         run.plan_people()
     if mapping.associations.deals and deal_ref is not None:
         run.plan_deals(deal_ref)
+    if mapping.associations.parents:
+        run.plan_parents()
     changes = sorted(run.changes, key=lambda c: (c.person_id, c.system, c.object_type, c.record_id or "", c.field))
     links = sorted(set(run.links), key=lambda a: (a.group, a.from_type, a.from_id, a.company_id or ""))
     issues = sorted(set(run.issues), key=lambda i: (i.system, i.record_id, i.field, i.message, repr(i.value)))
@@ -444,6 +450,33 @@ class _Run:
                 self._keep_in_step("contacts", hs_ids[0], companies, "Contact", contact, account,
                                    "contact's company")
                 break  # one Contact per person carries their Account
+
+    def plan_parents(self) -> None:
+        """A linked company's parent company <-> its Account's ParentId, when the parent is linked (or created)
+        too; added where blank, never replaced: two different parents are reported."""
+        for h, s in sorted(self.pairs):
+            company, account = self.hs[h], self.sf[s]
+            hs_parent = hs_id(company.fields.get(PARENT_PROPERTY))
+            sf_parent = sf15(account.fields.get("ParentId"))
+            group = f"acct-{account.id}"
+            if sf_parent is not None and sf_parent in self.sf:
+                target = self._company_target(sf_parent)
+                if target is None or (target[0] is not None and target[0] == hs_parent):
+                    continue
+                if hs_parent is None:
+                    self.links.append(CompanyLink("companies", h, target[0], target[1],
+                                                  f"Account {account.id}'s parent is Account {self.sf[sf_parent].id}",
+                                                  label="parent"))
+                elif target[0] is not None:
+                    self.issues.append(Issue("salesforce", account.id, "ParentId", self.sf[sf_parent].id,
+                                             f"parent company differs: HubSpot company {h}'s is {hs_parent}, the "
+                                             f"Account's is linked to {target[0]}; neither is changed"))
+            elif sf_parent is None and hs_parent is not None:
+                value = self._account_value(hs_parent)
+                if value is not None:
+                    self.changes.append(FieldChange("salesforce", "Account", account.id, "ParentId", None, value[0],
+                                                    f"parent: HubSpot company {h}'s parent {hs_parent}",
+                                                    value[1] if isinstance(value[0], NewRecordId) else group))
 
     def plan_deals(self, deal_ref: CrossRef) -> None:
         """A deal's company <-> its Opportunity's Account (for deals linked to an Opportunity)."""

@@ -212,6 +212,8 @@ class CompanyAssociationsSpec(_Spec):
     contacts: bool = True
     #: a HubSpot deal's company <-> its Opportunity's AccountId
     deals: bool = True
+    #: a HubSpot company's parent company <-> its Account's ParentId (between linked companies)
+    parents: bool = True
 
 
 class ContactsFile(_Spec):

@@ -9,14 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from ..reconcile.companies import CompanyInputs
+from ..reconcile.companies import PARENT_PROPERTY, CompanyInputs
 from ..reconcile.crossref import sf15
 from ..reconcile.records import SourceRecord as DomainRecord
 from .deals import add_associations, primary_links
 from .models import Link, SourceRecord
 from .people import _domain
 
-__all__ = ["add_company_links", "companies_and_accounts", "company_inputs", "person_companies"]
+__all__ = ["add_company_links", "companies_and_accounts", "company_inputs", "note_parents", "person_companies"]
 
 
 def _records(session: Session, system: str, object_type: str) -> tuple[DomainRecord, ...]:
@@ -47,6 +47,17 @@ def companies_and_accounts(engine: Engine) -> tuple[tuple[DomainRecord, ...], tu
 def add_company_links(engine: Engine, pairs: Iterable[tuple[str, str, str]]) -> None:
     """Record associations the connector made ((from type, from id, company id)) in the companies' snapshots."""
     add_associations(engine, "companies", ((company, from_type, from_id) for from_type, from_id, company in pairs))
+
+
+def note_parents(engine: Engine, pairs: Iterable[tuple[str, str]]) -> None:
+    """Record the parents the connector gave companies ((child, parent)) in the children's snapshots, as
+    HubSpot then answers them (``hs_parent_company_id``), so their echo is no change."""
+    with Session(engine) as session, session.begin():
+        for child, parent in pairs:
+            row = session.get(SourceRecord, ("hubspot", "companies", child))
+            if row is not None:
+                row.data = {**row.data, PARENT_PROPERTY: parent}
+                session.add(row)
 
 
 def person_companies(engine: Engine, person_ids: Sequence[str], account_property: str = "salesforce_account_id"

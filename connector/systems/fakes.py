@@ -179,8 +179,8 @@ class FakeSink:
         self.writes.append((object_type, "erase" if erase else "delete", [Item(i, i, {}) for i in ids]))
         return {i: WriteOutcome(True, i) for i in ids}
 
-    def associate(self, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]]
-                  ) -> dict[tuple[str, str], WriteOutcome]:
+    def associate(self, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]], *,
+                  type_id: int | None = None) -> dict[tuple[str, str], WriteOutcome]:
         return {pair: WriteOutcome(True, pair[0]) for pair in pairs}
 
     def opt_out(self, emails: Sequence[str]) -> dict[str, WriteOutcome]:

@@ -238,8 +238,10 @@ class Sink(Protocol):
         """Delete records (`erase`: the system's permanent delete, where it has one); keyed by id."""
         ...
 
-    def associate(self, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]]
-                  ) -> dict[tuple[str, str], WriteOutcome]: ...
+    def associate(self, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]], *,
+                  type_id: int | None = None) -> dict[tuple[str, str], WriteOutcome]:
+        """Link records (HubSpot associations, unlabelled unless `type_id` names a label); keyed by pair."""
+        ...
 
     def opt_out(self, emails: Sequence[str]) -> dict[str, WriteOutcome]:
         """Opt addresses out of all e-mail; keyed by address."""

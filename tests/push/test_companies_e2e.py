@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from hubspot.crm.associations.v4 import (BatchInputPublicFetchAssociationsBatchRequest,
+from hubspot.crm.associations.v4 import (AssociationSpec, BatchInputPublicFetchAssociationsBatchRequest,
                                          PublicFetchAssociationsBatchRequest)
 from hubspot.crm.companies import SimplePublicObjectInput
 
@@ -25,7 +25,7 @@ from connector.sandbox.hubspot.industries import SALESFORCE_TO_HUBSPOT
 
 from .conftest import MAPPINGS, World, hubspot_records, make_world, sf_type
 
-COMPANY_PROPS = ["name", "domain", "industry", "numberofemployees", "salesforce_account_id"]
+COMPANY_PROPS = ["name", "domain", "industry", "numberofemployees", "salesforce_account_id", "hs_parent_company_id"]
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +50,8 @@ def companies(world: World) -> dict[str, dict[str, Any]]:
 
 
 def accounts(world: World) -> dict[str, dict[str, Any]]:
-    rows = world.salesforce_sdk().query_all(
-        "SELECT Id, Name, Website, Industry, NumberOfEmployees, HubSpot_Company_Id__c FROM Account")["records"]
+    rows = world.salesforce_sdk().query_all("SELECT Id, Name, Website, Industry, NumberOfEmployees, ParentId, "
+                                            "HubSpot_Company_Id__c FROM Account")["records"]
     return {r["Id"]: r for r in rows}
 
 
@@ -176,6 +176,41 @@ def test_people_and_deals_have_the_same_company_on_both_sides(world: World, befo
             and (o.get("AccountId") or "")[:15] in company_of]
     assert opps and all(company_of[o["AccountId"][:15]] in deal_companies.get(o["HubSpot_Deal_Id__c"], set())
                         for o in opps)
+
+
+def test_parent_companies_agree_between_linked_companies(world: World, first: dict[str, Any]) -> None:
+    """The seeded subsidiaries: where a company and its parent are both linked, HubSpot's parent company and
+    the Account's Parent Account name the same company (added where one side had none, never replaced)."""
+    company_of = {a[:15]: c for c, a in linked_pairs(world)}
+    hs = companies(world)
+    checked = 0
+    for a, acc in accounts(world).items():
+        parent = (acc.get("ParentId") or "")[:15]
+        child = company_of.get(a[:15])
+        if child and parent in company_of:
+            assert hs[child].get("hs_parent_company_id") == company_of[parent], (child, a)
+            checked += 1
+    assert checked > 0
+    # a Parent Account set in Salesforce reaches HubSpot as the company's parent company (a labelled association)
+    sf = accounts(world)
+    (c1, a1), (c2, a2) = [(c, a) for c, a in linked_pairs(world)
+                          if not sf[a].get("ParentId") and not hs[c].get("hs_parent_company_id")][:2]
+    sf_type(world.salesforce_sdk(), "Account").update(a2, {"ParentId": a1})
+    world.sandbox.clock.advance(120_000)  # Accounts are probed: read at the first poll two minutes on
+    result = world.sync()
+    assert result["companies"]["links_added"] == {"hubspot_parents": 1}
+    assert companies(world)[c2].get("hs_parent_company_id") == c1
+    assert world.sync()["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}
+    # and a parent company set in HubSpot becomes the Account's Parent Account
+    hs, sf = companies(world), accounts(world)
+    (c3, a3), (c4, a4) = [(c, a) for c, a in linked_pairs(world)
+                          if not sf[a].get("ParentId") and not hs[c].get("hs_parent_company_id")][:2]
+    world.hubspot_sdk().crm.associations.v4.basic_api.create(
+        "companies", c4, "companies", c3, [AssociationSpec(association_category="HUBSPOT_DEFINED",
+                                                           association_type_id=14)])
+    result = world.sync()
+    assert accounts(world)[a4]["ParentId"][:15] == a3[:15]
+    assert world.sync()["push"]["write_calls"] == {"hubspot": 0, "salesforce": 0}
 
 
 def test_a_second_sync_writes_nothing(world: World, first: dict[str, Any]) -> None:

@@ -242,3 +242,30 @@ def test_the_same_answer_whatever_the_input_order() -> None:
         assert again == first
     assert first.matched_by_domain == 4 and first.created["salesforce"] == 4
     assert all(isinstance(x, CompanyLink) for x in first.links)
+
+
+def test_a_parent_company_is_added_where_blank_never_replaced() -> None:
+    parent_c, child_c = company("20", name="Group", salesforce_account_id=A1), company(
+        "21", name="Sub", salesforce_account_id=A2)
+    parent_a = account(A1, Name="Group", HubSpot_Company_Id__c="20")
+    # Salesforce knows the parent, HubSpot does not: the child company gets its parent association
+    result = run(CompanyInputs([parent_c, child_c], [parent_a, account(A2, Name="Sub", ParentId=A1,
+                                                                       HubSpot_Company_Id__c="21")], []))
+    assert [(x.from_type, x.from_id, x.company_id, x.label, x.batch) for x in result.links] == [
+        ("companies", "21", "20", "parent", "hubspot:companies>companies:parent")]
+    # HubSpot knows it, Salesforce does not: the Account gets its ParentId
+    hs_child = company("21", name="Sub", salesforce_account_id=A2, hs_parent_company_id="20")
+    result = run(CompanyInputs([parent_c, hs_child], [parent_a, account(A2, Name="Sub",
+                                                                        HubSpot_Company_Id__c="21")], []))
+    assert by_field(result) == {("salesforce", A2, "ParentId"): A1} and not result.links
+    # both agree: nothing; they differ: reported, neither changed
+    other = account("001000000000003AAA", Name="Other", HubSpot_Company_Id__c="22")
+    inputs = CompanyInputs([parent_c, hs_child, company("22", name="Other", salesforce_account_id=other.id)],
+                           [parent_a, other, account(A2, Name="Sub", ParentId=other.id, HubSpot_Company_Id__c="21")],
+                           [])
+    result = run(inputs)
+    assert not result.links and not result.changes
+    assert [i.record_id for i in result.issues if "parent company differs" in i.message] == [A2]
+    off = reconcile_companies(inputs, parse_companies(BASE.format(hs="none", sf="none")
+                                                      + "[associations]\nparents = false\n"), deal_ref=DEAL_REF)
+    assert not [i for i in off.issues if "parent" in i.message]

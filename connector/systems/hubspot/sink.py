@@ -51,10 +51,11 @@ class HubSpotSink:
         """Archive records (100 per call), or with `erase` GDPR-delete contacts (one call each)."""
         return _delete(self.http, object_type, ids, gdpr=erase)
 
-    def associate(self, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]]
-                  ) -> dict[tuple[str, str], WriteOutcome]:
-        """Default (unlabelled) associations, 100 pairs per call."""
-        return _associate(self.http, from_type, to_type, pairs)
+    def associate(self, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]], *,
+                  type_id: int | None = None) -> dict[tuple[str, str], WriteOutcome]:
+        """Default (unlabelled) associations, or with `type_id` HubSpot's labelled ones (14: a company's parent
+        company), 100 pairs per call."""
+        return _associate(self.http, from_type, to_type, pairs, type_id)
 
     def opt_out(self, emails: Sequence[str]) -> dict[str, WriteOutcome]:
         """Opt addresses out of all e-mail (subscription preferences: ``hs_email_optout`` is read-only), 100
@@ -141,19 +142,22 @@ def _hubspot_outcomes(body: Any, inputs: list[dict[str, Any]], operation: str, i
     return out
 
 
-def _associate(http: HttpLayer, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]]
-                      ) -> dict[tuple[str, str], WriteOutcome]:
-    """Default (unlabelled) associations, 100 pairs per call (v4 batch associate).
+def _associate(http: HttpLayer, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]],
+               type_id: int | None = None) -> dict[tuple[str, str], WriteOutcome]:
+    """Default (unlabelled) associations, 100 pairs per call (v4 batch associate); with `type_id`, that
+    HUBSPOT_DEFINED label (v4 batch create, which adds the unlabelled type too).
 
     A batch refused whole (a 4xx: one record of it was archived or merged away meanwhile) is sent again
     pair by pair, so one gone record fails alone instead of failing the run or its batch."""
     out: dict[tuple[str, str], WriteOutcome] = {}
-    path = f"/crm/v4/associations/{from_type}/{to_type}/batch/associate/default"
+    base = f"/crm/v4/associations/{from_type}/{to_type}/batch"
+    path = f"{base}/associate/default" if type_id is None else f"{base}/create"
+    types = [] if type_id is None else [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]
     for start in range(0, len(pairs), HUBSPOT_BATCH):
         chunk = list(pairs[start:start + HUBSPOT_BATCH])
+        inputs = [{"from": {"id": a}, "to": {"id": b}, **({"types": types} if types else {})} for a, b in chunk]
         try:
-            body = http.json("POST", path, object_type=f"{from_type}>{to_type}",
-                                    json_body={"inputs": [{"from": {"id": a}, "to": {"id": b}} for a, b in chunk]})
+            body = http.json("POST", path, object_type=f"{from_type}>{to_type}", json_body={"inputs": inputs})
         except ApiError as exc:
             if not 400 <= exc.status < 500 or exc.status in (401, 403):
                 raise
@@ -161,7 +165,7 @@ def _associate(http: HttpLayer, from_type: str, to_type: str, pairs: Sequence[tu
                 out[chunk[0]] = WriteOutcome(False, chunk[0][0], code=exc.code, message=exc.vendor_message)
             else:
                 for pair in chunk:
-                    out.update(_associate(http, from_type, to_type, [pair]))
+                    out.update(_associate(http, from_type, to_type, [pair], type_id))
             continue
         failed: dict[tuple[str, str], tuple[str, str]] = {}
         for error in json_object(body, "hubspot", f"{from_type}>{to_type} associate").get("errors") or []:

@@ -60,8 +60,8 @@ class SalesforceSink:
         """Delete records, 200 per call (Salesforce has no separate permanent delete: `erase` changes nothing)."""
         return _delete(self.source, object_type, ids)
 
-    def associate(self, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]]
-                  ) -> dict[tuple[str, str], WriteOutcome]:
+    def associate(self, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]], *,
+                  type_id: int | None = None) -> dict[tuple[str, str], WriteOutcome]:
         """Salesforce links are records of their own (an OpportunityContactRole): `create` them."""
         return {p: WriteOutcome(False, p[0], code="UNSUPPORTED", message="Salesforce links are records: use create")
                 for p in pairs}
