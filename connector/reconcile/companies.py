@@ -161,7 +161,8 @@ def reconcile_companies(inputs: CompanyInputs, mapping: CompanyMapping, owners: 
     if mapping.associations.parents:
         run.plan_parents()
     changes = sorted(run.changes, key=lambda c: (c.person_id, c.system, c.object_type, c.record_id or "", c.field))
-    links = sorted(set(run.links), key=lambda a: (a.group, a.from_type, a.from_id, a.company_id or ""))
+    links = sorted(set(run.links), key=lambda a: (a.group, a.from_type, a.from_id, a.company_id or "", a.label or "",
+                                                  a.reason))
     issues = sorted(set(run.issues), key=lambda i: (i.system, i.record_id, i.field, i.message, repr(i.value)))
     return CompanyResult(tuple(changes), tuple(links), tuple(issues), len(run.pairs), run.by_domain,
                          run.suggested, run.created)
