@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .crossref import CrossRef, blocked, by_id, dead_claims, hs_id, link, live, new_record, report_conflicts, sf15
+from .crossref import CrossRef, blocked, by_id, dead_claims, hs_id, link, live, new_partner, report_conflicts, sf15
 from .mapping import CompanyMapping
 from .plan import plan_updates
 from .records import FieldChange, Issue, NewRecordId, OwnerDirectory, Provenance, RecordKey, SourceRecord, System
@@ -343,38 +343,26 @@ class _Run:
     def plan_creates(self) -> None:
         choice = self.mapping.inclusion
         for s in self.open_s:
-            account = self.sf[s]
-            if self._included(choice.create_in_hubspot, "hubspot", account):
-                group = f"acct-{account.id}"
-                made = new_record(self.mapping.fields, account, "hubspot", "companies", self.ctx, self.tie, group,
-                                  _REQUIRED["companies"], self.issues)
-                if made:
-                    made[self.ref.hubspot_field] = FieldChange("hubspot", "companies", None, self.ref.hubspot_field,
-                                                               None, account.id, "create: cross-reference", group)
-                    self.changes += made.values()
-                    self.changes.append(FieldChange(
-                        "salesforce", "Account", account.id, self.ref.salesforce_field,
-                        account.fields.get(self.ref.salesforce_field), NewRecordId("hubspot", "companies"),
-                        "cross-reference: id of the company created for this Account", group))
+            if self._included(choice.create_in_hubspot, "hubspot", self.sf[s]):
+                group = f"acct-{self.sf[s].id}"
+                if self._create(self.sf[s], "companies", group):
                     self.company_of[s] = ("group", group)
-                    self.created["hubspot"] += 1
         for h in self.open_h:
-            company = self.hs[h]
-            if self._included(choice.create_in_salesforce, "salesforce", company):
+            if self._included(choice.create_in_salesforce, "salesforce", self.hs[h]):
                 group = f"company-{h}"
-                made = new_record(self.mapping.fields, company, "salesforce", "Account", self.ctx, self.tie, group,
-                                  _REQUIRED["Account"], self.issues)
-                if made:
-                    made[self.ref.salesforce_field] = FieldChange("salesforce", "Account", None,
-                                                                  self.ref.salesforce_field, None, h,
-                                                                  "create: cross-reference", group)
-                    self.changes += made.values()
-                    self.changes.append(FieldChange(
-                        "hubspot", "companies", h, self.ref.hubspot_field, company.fields.get(self.ref.hubspot_field),
-                        NewRecordId("salesforce", "Account"), "cross-reference: id of the Account created for this "
-                        "company", group))
+                if self._create(self.hs[h], "Account", group):
                     self.account_of[h] = ("group", group)
-                    self.created["salesforce"] += 1
+
+    def _create(self, source: SourceRecord, object_type: str, group: str) -> bool:
+        """The record created in the other system for `source`, with both cross-references."""
+        partner = new_partner(self.mapping.fields, source, object_type, self.ctx, self.tie, group,
+                              _REQUIRED[object_type], self.ref, self.issues)
+        if partner is None:
+            return False
+        made, back = partner
+        self.changes += [*made.values(), back]
+        self.created["hubspot" if object_type == "companies" else "salesforce"] += 1
+        return True
 
     def _included(self, choice: str, target: System, rec: SourceRecord) -> bool:
         if choice == "all":

@@ -21,11 +21,11 @@ from typing import Any
 
 from .errors import TransformError
 from .mapping import FieldMapping
-from .records import FieldChange, Issue, SourceRecord, System
+from .records import FieldChange, Issue, NewRecordId, SourceRecord, System, other_system
 from .resolve import resolve_fields
 from .transforms import TransformContext, is_blank
 
-__all__ = ["CrossRef", "Edge", "blocked", "by_id", "dead_claims", "hs_id", "link", "live", "new_record",
+__all__ = ["CrossRef", "Edge", "blocked", "by_id", "dead_claims", "hs_id", "link", "live", "new_partner", "new_record",
            "report_conflicts", "sf15"]
 
 #: (HubSpot id, Salesforce 15-character id)
@@ -219,3 +219,22 @@ def new_record(fields: Sequence[FieldMapping], source: SourceRecord, system: Sys
                             f"cannot create the {system} {object_type} record: no value for {', '.join(missing)}"))
         return {}
     return out
+
+
+def new_partner(fields: Sequence[FieldMapping], source: SourceRecord, object_type: str, ctx: TransformContext,
+                tie: System, group: str, required: Sequence[str], ref: CrossRef, issues: list[Issue]
+                ) -> tuple[dict[str, FieldChange], FieldChange] | None:
+    """The record created in the other system for an unlinked `source` (`new_record`, plus its cross-reference
+    to the source), and the source's back-reference to it (a `NewRecordId` the push fills in once the create
+    is done); None, with an Issue, when the target would refuse the record."""
+    target = other_system(source.system)
+    made = new_record(fields, source, target, object_type, ctx, tie, group, required, issues)
+    if not made:
+        return None
+    made[ref.field_of(target)] = FieldChange(target, object_type, None, ref.field_of(target), None, source.id,
+                                             "create: cross-reference", group)
+    nouns = {"hubspot": ref.hubspot_noun, "salesforce": ref.salesforce_noun}
+    back = FieldChange(source.system, source.object_type, source.id, ref.field_of(source.system),
+                       source.fields.get(ref.field_of(source.system)), NewRecordId(target, object_type),
+                       f"cross-reference: id of the {nouns[target]} created for this {nouns[source.system]}", group)
+    return made, back

@@ -28,14 +28,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .crossref import CrossRef, blocked, by_id, dead_claims, link, live, new_record, report_conflicts, sf15
+from .crossref import CrossRef, blocked, by_id, dead_claims, link, live, new_partner, report_conflicts, sf15
 from .crossref import hs_id as _hs_id
 from .mapping import OpportunityMapping
 from .plan import plan_updates
 from .records import (
     FieldChange,
     Issue,
-    NewRecordId,
     OwnerDirectory,
     RecordKey,
     SourceRecord,
@@ -275,17 +274,13 @@ class _Run:
         """A HubSpot deal for an Opportunity only in Salesforce, its back-reference and its contacts."""
         group = _group(opp)
         pipeline = self.new_deal_pipeline()
-        created = self._create(opp, "hubspot", "deals", self.ctx(pipeline), group)
-        if not created:
+        partner = self._create(opp, "deals", self.ctx(pipeline), group)
+        if partner is None:
             return False
+        created, back = partner
         created.setdefault("pipeline",
                            FieldChange("hubspot", "deals", None, "pipeline", None, pipeline, "create: pipeline", group))
-        created[DEAL_ID_PROPERTY] = FieldChange("hubspot", "deals", None, DEAL_ID_PROPERTY, None, opp.id,
-                                                "create: cross-reference", group)
-        self.changes += created.values()
-        self.changes.append(FieldChange("salesforce", opp.object_type, opp.id, OPPORTUNITY_DEAL_ID_FIELD,
-                                        opp.fields.get(OPPORTUNITY_DEAL_ID_FIELD), NewRecordId("hubspot", "deals"),
-                                        "cross-reference: id of the deal created for this Opportunity", group))
+        self.changes += [*created.values(), back]
         self.plan_contacts(group, None, None, opp, opp.id)
         company = self.company_of_account.get(sf15(opp.fields.get("AccountId")) or "")
         if company is not None:
@@ -297,12 +292,10 @@ class _Run:
     def create_opportunity(self, deal: SourceRecord) -> bool:
         """An Opportunity for a HubSpot-only deal (opt-in), with the Account of an associated Contact."""
         group = _group(deal)
-        created = self._create(deal, "salesforce", "Opportunity", self.ctx(_pipeline_of(deal)), group)
-        if not created:
+        partner = self._create(deal, "Opportunity", self.ctx(_pipeline_of(deal)), group)
+        if partner is None:
             return False
-        created[OPPORTUNITY_DEAL_ID_FIELD] = FieldChange("salesforce", "Opportunity", None,
-                                                         OPPORTUNITY_DEAL_ID_FIELD, None,
-                                                         deal.id, "create: cross-reference", group)
+        created, back = partner
         account = self._account_for(deal)
         if account is not None and "AccountId" not in created:
             created["AccountId"] = FieldChange("salesforce", "Opportunity", None, "AccountId", None, account,
@@ -311,19 +304,14 @@ class _Run:
             self.issues.append(Issue("hubspot", deal.id, _ASSOC_FIELD, None,
                                      "Opportunity created without an Account: no associated contact has a "
                                      "Salesforce Contact with an Account"))
-        self.changes += created.values()
-        self.changes.append(FieldChange("hubspot", deal.object_type, deal.id, DEAL_ID_PROPERTY,
-                                        deal.fields.get(DEAL_ID_PROPERTY),
-                                        NewRecordId("salesforce", "Opportunity"),
-                                        "cross-reference: id of the Opportunity created for this deal", group))
+        self.changes += [*created.values(), back]
         self.plan_contacts(group, deal, deal.id, None, None)
         return True
 
-    def _create(
-        self, source: SourceRecord, system: System, object_type: str, ctx: TransformContext, group: str,
-    ) -> dict[str, FieldChange]:
-        return new_record(self.mapping.fields, source, system, object_type, ctx, self.tie, group,
-                          _REQUIRED.get(object_type, ()), self.issues)
+    def _create(self, source: SourceRecord, object_type: str, ctx: TransformContext, group: str
+                ) -> tuple[dict[str, FieldChange], FieldChange] | None:
+        return new_partner(self.mapping.fields, source, object_type, ctx, self.tie, group,
+                           _REQUIRED.get(object_type, ()), DEAL_REF, self.issues)
 
     def _account_for(self, deal: SourceRecord) -> str | None:
         """The Account of the first (by Contact id) Salesforce Contact of a person associated to the deal."""
